@@ -1,0 +1,106 @@
+//! Command-line arguments of `leakgate` (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// leakgate: stops secrets from entering a repository, from git hooks.
+///
+/// Exit codes: 0 nothing found, 1 secrets found (commit or push blocked), 2 error.
+#[derive(Debug, Parser)]
+#[command(name = "leakgate", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub common: Common,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Config file to use instead of the repository's .leakgate.yaml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// When to colour the human report (NO_COLOR is honoured in auto).
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Run only the config's own rules, without the embedded pack.
+    #[arg(long, global = true)]
+    pub no_builtin: bool,
+    /// Print nothing when nothing is found; omit the list of skipped entries.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorArg {
+    /// Colour when writing to a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum FormatArg {
+    /// Readable report.
+    #[default]
+    Human,
+    /// JSON (version 1) on stdout.
+    Json,
+    /// SARIF 2.1.0 on stdout.
+    Sarif,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (recursively, skipping .git/).
+    Scan(ScanArgs),
+    /// Work with rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Record fingerprints of false positives in .leakgateignore.
+    Ignore(IgnoreArgs),
+}
+
+/// `leakgate scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+}
+
+/// `leakgate rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the active rules, one per line, id first.
+    List,
+    /// Validate rule files and run their examples through the full scanner (the embedded pack when
+    /// no file is given).
+    Check {
+        /// Rule files or directories of rule files.
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `leakgate ignore`.
+#[derive(Debug, Args)]
+pub struct IgnoreArgs {
+    /// Fingerprints (`<rule-id>:<16 hex>`) as printed in a report.
+    #[arg(required = true, value_name = "FINGERPRINT")]
+    pub fingerprints: Vec<String>,
+    /// Why this is not a secret (kept beside the fingerprint).
+    #[arg(long)]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,16 @@
+//! One module per command; each returns the process exit code.
+
+mod ignore;
+mod rules;
+mod scan;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match &cli.command {
+        Command::Scan(args) => scan::run(&cli.common, args),
+        Command::Rules(cmd) => rules::run(&cli.common, cmd),
+        Command::Ignore(args) => ignore::run(args),
+    }
+}

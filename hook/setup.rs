@@ -1,0 +1,90 @@
+//! Finding and loading what configures a scan: the repository root, `.leakgate.yaml` (or
+//! `--config`), `.leakgateignore`, and the scanner built from them.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use leakgate::config::{self, RepoConfig, RuleSetOptions, CONFIG_FILE, IGNORE_FILE};
+use leakgate::report::ColorChoice;
+use leakgate::scanner::Scanner;
+
+use crate::cli::{ColorArg, Common};
+
+/// A loaded configuration.
+pub struct Setup {
+    /// The config (default when there is none).
+    pub config: RepoConfig,
+    /// Its name for messages.
+    pub config_name: String,
+    /// Fingerprints from the ignore file.
+    pub ignored: HashSet<String>,
+}
+
+impl Setup {
+    /// Builds the scanner; warns about `disable` ids that match no rule.
+    pub fn scanner(&self, common: &Common) -> anyhow::Result<Arc<Scanner>> {
+        let options = RuleSetOptions {
+            no_builtin: common.no_builtin,
+            ..Default::default()
+        };
+        let (scanner, unknown) =
+            config::build_scanner(&self.config, &self.config_name, self.ignored.clone(), &options)?;
+        for id in unknown {
+            eprintln!(
+                "leakgate: warning: {}: `disable` names no builtin rule: {}",
+                self.config_name,
+                leakgate::report::sanitize::sanitize(&id)
+            );
+        }
+        Ok(scanner)
+    }
+}
+
+/// The work-tree root above the current directory (the nearest directory holding `.git`), or the
+/// current directory.
+pub fn work_tree_root() -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    cwd.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or(cwd)
+}
+
+/// Loads `--config` or `<root>/.leakgate.yaml`, and `<root>/.leakgateignore`, from disk.
+pub fn load_from_disk(common: &Common, root: &Path) -> anyhow::Result<Setup> {
+    let (config, config_name) = match &common.config {
+        Some(path) => (RepoConfig::read(path)?, path.display().to_string()),
+        None => {
+            let path = root.join(CONFIG_FILE);
+            if path.exists() {
+                (RepoConfig::read(&path)?, CONFIG_FILE.to_string())
+            } else {
+                (RepoConfig::default(), CONFIG_FILE.to_string())
+            }
+        }
+    };
+    let ignore_path = root.join(IGNORE_FILE);
+    let ignored = if ignore_path.exists() {
+        let text = std::fs::read_to_string(&ignore_path)
+            .with_context(|| format!("cannot read {}", ignore_path.display()))?;
+        config::parse_ignore_file(IGNORE_FILE, &text)?
+    } else {
+        HashSet::new()
+    };
+    Ok(Setup {
+        config,
+        config_name,
+        ignored,
+    })
+}
+
+/// The colour choice of `--color`.
+pub fn color_choice(arg: ColorArg) -> ColorChoice {
+    match arg {
+        ColorArg::Auto => ColorChoice::Auto,
+        ColorArg::Always => ColorChoice::Always,
+        ColorArg::Never => ColorChoice::Never,
+    }
+}

@@ -1,0 +1,191 @@
+//! Plain files as a source: `leakgate scan PATH...` walks files and directories (skipping `.git`),
+//! reads each file as one all-added unit and scans it, listing what it could not scan.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::added::AddedText;
+use crate::outcome::{ScanOutcome, SkipReason, Skipped};
+use crate::scanner::{ScanError, Scanner};
+
+/// How many leading bytes decide whether a file is binary (git's own rule).
+pub const BINARY_PROBE_BYTES: usize = 8000;
+
+/// Whether `data` is binary: a NUL byte in its first 8000 bytes.
+pub fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(BINARY_PROBE_BYTES)]).is_some()
+}
+
+/// Scans the given files and directories.
+pub fn scan_paths(
+    scanner: &Scanner,
+    paths: &[PathBuf],
+    max_bytes: u64,
+) -> Result<ScanOutcome, ScanError> {
+    let mut files = Vec::new();
+    let mut outcome = ScanOutcome::default();
+    for path in paths {
+        collect(path, true, &mut files, &mut outcome.skipped);
+    }
+    let results = scan_files_parallel(scanner, &files, max_bytes);
+    for result in results {
+        outcome.merge(result?);
+    }
+    Ok(outcome)
+}
+
+/// Scans files on up to `available_parallelism` threads; results come back in input order.
+fn scan_files_parallel(
+    scanner: &Scanner,
+    files: &[PathBuf],
+    max_bytes: u64,
+) -> Vec<Result<ScanOutcome, ScanError>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len().max(1));
+    if threads <= 1 {
+        return files.iter().map(|f| scan_file(scanner, f, max_bytes)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<ScanOutcome, ScanError>>> = Vec::new();
+    slots.resize_with(files.len(), || None);
+    let slots = std::sync::Mutex::new(slots);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(file) = files.get(i) else { break };
+                let result = scan_file(scanner, file, max_bytes);
+                if let Ok(mut slots) = slots.lock() {
+                    slots[i] = Some(result);
+                }
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Display bytes of a path (`./a/b` → `a/b`).
+fn path_bytes(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = path.strip_prefix("./").unwrap_or(path);
+    p.as_os_str().as_bytes().to_vec()
+}
+
+fn skip(skipped: &mut Vec<Skipped>, path: &Path, reason: SkipReason) {
+    skipped.push(Skipped {
+        path: path_bytes(path),
+        commit: None,
+        reason,
+    });
+}
+
+/// Collects regular files under `path` (sorted), recording what cannot be scanned.
+fn collect(path: &Path, top: bool, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) => return skip(skipped, path, SkipReason::Unreadable(e.to_string())),
+    };
+    let file_type = meta.file_type();
+    if file_type.is_symlink() {
+        match fs::metadata(path) {
+            Err(_) => skip(skipped, path, SkipReason::BrokenSymlink),
+            Ok(target) if target.is_dir() && !top => {
+                skip(skipped, path, SkipReason::SymlinkToDirectory)
+            }
+            Ok(target) if target.is_dir() => walk_dir(path, files, skipped),
+            Ok(target) if target.is_file() => files.push(path.to_path_buf()),
+            Ok(_) => skip(skipped, path, SkipReason::NotRegular),
+        }
+    } else if file_type.is_dir() {
+        if !top && path.file_name().is_some_and(|n| n == ".git") {
+            return;
+        }
+        walk_dir(path, files, skipped);
+    } else if file_type.is_file() {
+        files.push(path.to_path_buf());
+    } else {
+        skip(skipped, path, SkipReason::NotRegular);
+    }
+}
+
+fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return skip(skipped, dir, SkipReason::Unreadable(e.to_string())),
+    };
+    let mut children: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => children.push(e.path()),
+            Err(e) => skip(skipped, dir, SkipReason::Unreadable(e.to_string())),
+        }
+    }
+    children.sort();
+    for child in children {
+        collect(&child, false, files, skipped);
+    }
+}
+
+/// Reads and scans one file.
+pub fn scan_file(scanner: &Scanner, path: &Path, max_bytes: u64) -> Result<ScanOutcome, ScanError> {
+    let mut outcome = ScanOutcome::default();
+    let display = path_bytes(path);
+    if scanner.path_allowed(&display) {
+        skip(&mut outcome.skipped, path, SkipReason::AllowedPath);
+        return Ok(outcome);
+    }
+    let size = match fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) => {
+            skip(&mut outcome.skipped, path, SkipReason::Unreadable(e.to_string()));
+            return Ok(outcome);
+        }
+    };
+    if size > max_bytes {
+        skip(
+            &mut outcome.skipped,
+            path,
+            SkipReason::TooLarge {
+                size,
+                cap: max_bytes,
+            },
+        );
+        return Ok(outcome);
+    }
+    let data = match fs::read(path) {
+        Ok(d) => d,
+        Err(e) => {
+            skip(&mut outcome.skipped, path, SkipReason::Unreadable(e.to_string()));
+            return Ok(outcome);
+        }
+    };
+    if is_binary(&data) {
+        skip(&mut outcome.skipped, path, SkipReason::Binary);
+        return Ok(outcome);
+    }
+    outcome.blobs = 1;
+    outcome.bytes = data.len() as u64;
+    let unit = AddedText::whole(display, data);
+    outcome.findings = scanner.scan(&unit)?;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_is_nul_in_first_8000_bytes() {
+        assert!(is_binary(b"abc\0def"));
+        let mut late = vec![b'a'; 9000];
+        late[8500] = 0;
+        assert!(!is_binary(&late));
+    }
+}

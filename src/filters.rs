@@ -1,0 +1,166 @@
+//! Filters applied to a candidate secret after its rule's regex matched: entropy, placeholder
+//! values, and allow markers on the line.
+
+/// Markers that, on a finding's line, mark the value as reviewed and not a secret. The markers of
+/// gitleaks and detect-secrets are honoured so existing annotations keep working.
+pub const ALLOW_MARKERS: [&str; 3] = ["leakgate:allow", "gitleaks:allow", "pragma: allowlist secret"];
+
+/// Shannon entropy of `bytes`, in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[usize::from(b)] += 1;
+    }
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Whether the line carries an allow marker.
+pub fn has_allow_marker(line: &[u8]) -> bool {
+    ALLOW_MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
+}
+
+/// Words that, anywhere in a value (ASCII case-insensitive), mark it as a placeholder.
+const PLACEHOLDER_WORDS: [&[u8]; 16] = [
+    b"example",
+    b"sample",
+    b"dummy",
+    b"placeholder",
+    b"changeme",
+    b"change_me",
+    b"change-me",
+    b"your_",
+    b"your-",
+    b"yourtoken",
+    b"yourkey",
+    b"redacted",
+    b"xxxx",
+    b"****",
+    b"\xe2\x80\xa6", // …
+    b"replace_me",
+];
+
+/// Whether a value is a placeholder rather than a secret: a documentation word (`EXAMPLE`,
+/// `your_api_key_here`, `changeme`, `xxxx`…), a template (`${VAR}`, `{{ var }}`, `<token>`,
+/// `%(name)s`, `$VAR`), one repeated character, or an ascending run like `12345678`/`abcdefgh`.
+pub fn is_placeholder(value: &[u8]) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let lower = value.to_ascii_lowercase();
+    if PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w).is_some())
+    {
+        return true;
+    }
+    if is_template(value) {
+        return true;
+    }
+    if value.iter().all(|&b| b == value[0]) {
+        return true;
+    }
+    longest_ascending_run(value) >= 6
+}
+
+/// `${VAR}`, `{{ var }}`, `<token>`, `%(name)s`, `$VAR`, `%VAR%`.
+fn is_template(value: &[u8]) -> bool {
+    let has = |needle: &[u8]| memchr::memmem::find(value, needle).is_some();
+    if has(b"${") || has(b"{{") || has(b"%(") || has(b"#{") {
+        return true;
+    }
+    if value.first() == Some(&b'<') && value.last() == Some(&b'>') {
+        return true;
+    }
+    if value.first() == Some(&b'%') && value.last() == Some(&b'%') && value.len() > 2 {
+        return true;
+    }
+    // `$VAR` / `$var_name`: a shell or PHP variable reference, not a value.
+    if value.first() == Some(&b'$')
+        && value.len() > 1
+        && value[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        && !value[1].is_ascii_digit()
+    {
+        return true;
+    }
+    false
+}
+
+/// Length of the longest run of consecutive ascending bytes (`abcd`, `3456`).
+fn longest_ascending_run(value: &[u8]) -> usize {
+    let mut best = 1;
+    let mut run = 1;
+    for w in value.windows(2) {
+        if w[0].is_ascii_alphanumeric() && w[1] == w[0].wrapping_add(1) {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 1;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_simple_strings() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"abab") - 1.0).abs() < 1e-9);
+        assert!(shannon_entropy(b"q8Zr2LmX9vTb4Nw7Kc1Hs6Yp") > 4.0);
+    }
+
+    #[test]
+    fn placeholders_are_recognised() {
+        for p in [
+            &b"AKIAIOSFODNN7EXAMPLE"[..],
+            b"your_api_key_here",
+            b"${GITHUB_TOKEN}",
+            b"{{ secret }}",
+            b"<token>",
+            b"changeme",
+            b"xxxxxxxxxxxxxxxx",
+            b"0000000000000000",
+            b"sk_live_123456789",
+            b"abcdefghijk",
+            b"$DB_PASSWORD",
+            b"%(password)s",
+        ] {
+            assert!(is_placeholder(p), "{}", String::from_utf8_lossy(p));
+        }
+    }
+
+    #[test]
+    fn random_values_are_not_placeholders() {
+        for v in [
+            &b"wJalrXUtnFEMIK7MDENGbPxRfiCYzQ3f9Lk2"[..],
+            b"q8Zr2LmX9vTb4Nw7Kc1Hs6Yp",
+            b"Tr0ub4dor&3-horse",
+        ] {
+            assert!(!is_placeholder(v), "{}", String::from_utf8_lossy(v));
+        }
+    }
+
+    #[test]
+    fn allow_markers() {
+        assert!(has_allow_marker(b"key = 'abc' # leakgate:allow"));
+        assert!(has_allow_marker(b"key = 'abc' # pragma: allowlist secret"));
+        assert!(!has_allow_marker(b"key = 'abc'"));
+    }
+}

@@ -1,0 +1,24 @@
+//! leakgate: a secret scanner that lives in git hooks.
+//!
+//! The pipeline: a **source** of changes (files on disk, the git index against `HEAD`, a set of
+//! commits, a commit message) produces [`added::AddedText`] units — the added lines of one blob with
+//! their line numbers. The [`scanner::Scanner`] runs one Aho-Corasick keyword prefilter over each
+//! unit, runs only the candidate rules' regexes (compiled lazily) on the lines that hold their
+//! keywords, extracts the secret group and filters it (entropy, checksum, placeholders, allow
+//! regexes and markers, ignored fingerprints). The [`finding::Finding`]s, with what was skipped,
+//! form a [`outcome::ScanOutcome`] that the [`report`] module renders as a human report (with the
+//! provider's revoke-and-rotate remediation), JSON or SARIF. Rules come from the embedded pack
+//! ([`builtin`], `patterns/*.yaml`) and the repository config ([`config`]).
+
+pub mod added;
+pub mod builtin;
+pub mod checksum;
+pub mod config;
+pub mod files;
+pub mod filters;
+pub mod finding;
+pub mod outcome;
+pub mod report;
+pub mod rules;
+pub mod scanner;
+pub mod selftest;

@@ -1,0 +1,46 @@
+//! Renderers: human (colour when wanted), JSON and SARIF; terminal sanitizing.
+
+pub mod human;
+pub mod json;
+pub mod sanitize;
+
+use std::io::IsTerminal;
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Readable report.
+    #[default]
+    Human,
+    /// The JSON contract.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// Colour when the stream is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output written to `stream`.
+    pub fn enabled_for(self, stream: &impl IsTerminal) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+                !no_color && !dumb && stream.is_terminal()
+            }
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! The compiled rule set: keyword prefilter → regex → secret group → filters → findings.
+//!
+//! One Aho-Corasick automaton (ASCII case-insensitive) over every rule's keywords finds the
+//! candidate rules of an [`AddedText`]. Each candidate rule's regex runs only on the lines that hold
+//! one of its keywords (multiline rules: from that line to the end of the hunk, at most
+//! [`MULTILINE_WINDOW`] bytes), and is compiled once, on its first candidate hit.
+
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::added::AddedText;
+use crate::filters;
+use crate::finding::{fingerprint, Finding, Secret};
+use crate::rules::{GroupRef, Rule, REGEX_SIZE_LIMIT};
+
+/// How far past its keyword's line a multiline rule may match.
+pub const MULTILINE_WINDOW: usize = 64 * 1024;
+
+/// Providers whose rules are catch-alls: when one of their findings covers the same secret as a
+/// finding of a specific provider, the specific one is kept.
+const CATCH_ALL_PROVIDERS: [&str; 3] = ["generic", "json web token", "url credentials"];
+
+/// Errors while scanning.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A rule's regex failed to compile (too big, or invalid in a way the checker missed).
+    #[error("rule `{rule}` ({origin}): {message}")]
+    Rule {
+        /// The rule id.
+        rule: String,
+        /// Its file.
+        origin: String,
+        /// The compiler's message.
+        message: String,
+    },
+    /// The keyword automaton could not be built.
+    #[error("cannot build the keyword prefilter: {0}")]
+    Prefilter(String),
+}
+
+/// What may suppress a finding besides the rules' own filters.
+#[derive(Debug, Default, Clone)]
+pub struct Suppressions {
+    /// Regexes over the secret value (`allow.values`).
+    pub values: Vec<Regex>,
+    /// Regexes over the path (`allow.paths`).
+    pub paths: Vec<Regex>,
+    /// Fingerprints from `.leakgateignore`.
+    pub fingerprints: HashSet<String>,
+    /// Whether allow markers on the line are honoured (the server policy may say no).
+    pub ignore_markers: bool,
+}
+
+/// A rule with its lazily compiled regexes.
+struct CompiledRule {
+    rule: Rule,
+    regex: OnceLock<Result<(Regex, usize), String>>,
+    allow: OnceLock<Result<Vec<Regex>, String>>,
+    catch_all: bool,
+}
+
+impl CompiledRule {
+    fn regex(&self) -> Result<&(Regex, usize), ScanError> {
+        self.regex
+            .get_or_init(|| compile_rule_regex(&self.rule))
+            .as_ref()
+            .map_err(|message| self.error(message))
+    }
+
+    fn allow(&self) -> Result<&[Regex], ScanError> {
+        self.allow
+            .get_or_init(|| {
+                self.rule
+                    .raw
+                    .allow
+                    .iter()
+                    .map(|a| compile(a).map_err(|e| format!("allow regex {a:?}: {e}")))
+                    .collect()
+            })
+            .as_ref()
+            .map(Vec::as_slice)
+            .map_err(|message| self.error(message))
+    }
+
+    fn error(&self, message: &str) -> ScanError {
+        ScanError::Rule {
+            rule: self.rule.id().to_string(),
+            origin: self.rule.provider.origin.clone(),
+            message: message.to_string(),
+        }
+    }
+}
+
+fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+/// Compiles a rule's regex and resolves its secret group.
+fn compile_rule_regex(rule: &Rule) -> Result<(Regex, usize), String> {
+    let regex = compile(&rule.raw.regex).map_err(|e| format!("bad regex: {e}"))?;
+    let group = match &rule.raw.secret_group {
+        Some(GroupRef::Index(i)) if *i < regex.captures_len() => *i,
+        Some(GroupRef::Index(i)) => return Err(format!("secret_group {i} does not exist")),
+        Some(GroupRef::Name(name)) => regex
+            .capture_names()
+            .position(|n| n == Some(name.as_str()))
+            .ok_or_else(|| format!("secret_group {name:?} does not exist"))?,
+        None => regex
+            .capture_names()
+            .position(|n| n == Some("secret"))
+            .unwrap_or(usize::from(regex.captures_len() > 1)),
+    };
+    Ok((regex, group))
+}
+
+/// The compiled rule set, built once and shared.
+pub struct Scanner {
+    rules: Vec<CompiledRule>,
+    automaton: AhoCorasick,
+    /// For each automaton pattern, the rules that carry it as a keyword.
+    keyword_rules: Vec<Vec<u32>>,
+    suppressions: Suppressions,
+}
+
+/// A window of the buffer a rule's regex runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Window {
+    rule: u32,
+    start: usize,
+    end: usize,
+}
+
+impl Scanner {
+    /// Builds the prefilter over the rules' keywords. Regexes are compiled later, on first use.
+    pub fn new(rules: Vec<Rule>, suppressions: Suppressions) -> Result<Self, ScanError> {
+        let mut keywords: Vec<Vec<u8>> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for (r, rule) in rules.iter().enumerate() {
+            for k in &rule.raw.keywords {
+                let k = k.to_ascii_lowercase().into_bytes();
+                let slot = *index.entry(k.clone()).or_insert_with(|| {
+                    keywords.push(k);
+                    keyword_rules.push(Vec::new());
+                    keywords.len() - 1
+                });
+                let r = r as u32;
+                if !keyword_rules[slot].contains(&r) {
+                    keyword_rules[slot].push(r);
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)
+            .map_err(|e| ScanError::Prefilter(e.to_string()))?;
+        let rules = rules
+            .into_iter()
+            .map(|rule| CompiledRule {
+                catch_all: CATCH_ALL_PROVIDERS
+                    .contains(&rule.provider.name.to_ascii_lowercase().as_str()),
+                rule,
+                regex: OnceLock::new(),
+                allow: OnceLock::new(),
+            })
+            .collect();
+        Ok(Scanner {
+            rules,
+            automaton,
+            keyword_rules,
+            suppressions,
+        })
+    }
+
+    /// The rules, in load order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|r| &r.rule)
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether `path` is allowed by the config (`allow.paths`): such a unit is not scanned.
+    pub fn path_allowed(&self, path: &[u8]) -> bool {
+        self.suppressions.paths.iter().any(|re| re.is_match(path))
+    }
+
+    /// Compiles every rule's regexes now (for `rules check`), reporting the first failure.
+    pub fn compile_all(&self) -> Result<(), ScanError> {
+        for rule in &self.rules {
+            rule.regex()?;
+            rule.allow()?;
+        }
+        Ok(())
+    }
+
+    /// The indexes of the rules whose keyword occurs in `haystack` (the prefilter alone).
+    pub fn candidate_rules(&self, haystack: &[u8]) -> Vec<usize> {
+        let mut seen = vec![false; self.rules.len()];
+        for m in self.automaton.find_overlapping_iter(haystack) {
+            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                seen[r as usize] = true;
+            }
+        }
+        seen.iter()
+            .enumerate()
+            .filter_map(|(i, &s)| s.then_some(i))
+            .collect()
+    }
+
+    /// Scans one unit of added text.
+    pub fn scan(&self, unit: &AddedText) -> Result<Vec<Finding>, ScanError> {
+        let windows = self.windows(unit);
+        let mut findings = Vec::new();
+        let mut i = 0;
+        while i < windows.len() {
+            let rule_index = windows[i].rule;
+            let compiled = &self.rules[rule_index as usize];
+            let (regex, group) = compiled.regex()?;
+            while i < windows.len() && windows[i].rule == rule_index {
+                let w = windows[i];
+                for caps in regex.captures_iter(&unit.buf[w.start..w.end]) {
+                    let Some(m) = caps.get(*group).or_else(|| caps.get(0)) else {
+                        continue;
+                    };
+                    let start = w.start + m.start();
+                    if let Some(f) = self.check(compiled, unit, start, m.as_bytes())? {
+                        findings.push((start, start + m.len(), f));
+                    }
+                }
+                i += 1;
+            }
+        }
+        Ok(self.dedupe(findings))
+    }
+
+    /// Keyword hits → merged windows per rule, sorted by rule then offset.
+    fn windows(&self, unit: &AddedText) -> Vec<Window> {
+        let buf = &unit.buf;
+        let mut windows: Vec<Window> = Vec::new();
+        let mut line = (usize::MAX, 0usize);
+        let mut line_rules: Vec<u32> = Vec::new();
+        for m in self.automaton.find_overlapping_iter(buf) {
+            let pos = m.start();
+            if !(line.0 <= pos && pos < line.1) {
+                let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i + 1);
+                line = (start, end);
+                line_rules.clear();
+            }
+            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                if line_rules.contains(&r) {
+                    continue;
+                }
+                line_rules.push(r);
+                let end = if self.rules[r as usize].rule.raw.multiline {
+                    let hunk_end = unit.hunk_end(unit.hunk_index(line.0));
+                    hunk_end.min(line.0.saturating_add(MULTILINE_WINDOW)).max(line.1)
+                } else {
+                    line.1
+                };
+                windows.push(Window {
+                    rule: r,
+                    start: line.0,
+                    end,
+                });
+            }
+        }
+        windows.sort_unstable();
+        let mut merged: Vec<Window> = Vec::with_capacity(windows.len());
+        for w in windows {
+            match merged.last_mut() {
+                Some(last) if last.rule == w.rule && w.start <= last.end => {
+                    last.end = last.end.max(w.end);
+                }
+                _ => merged.push(w),
+            }
+        }
+        merged
+    }
+
+    /// Applies the filters to one candidate secret; returns the finding when it stands.
+    fn check(
+        &self,
+        compiled: &CompiledRule,
+        unit: &AddedText,
+        start: usize,
+        secret: &[u8],
+    ) -> Result<Option<Finding>, ScanError> {
+        let raw = &compiled.rule.raw;
+        if let Some(min) = raw.min_entropy {
+            if filters::shannon_entropy(secret) < min {
+                return Ok(None);
+            }
+        }
+        if let Some(checksum) = raw.checksum {
+            if !checksum.verify(secret) {
+                return Ok(None);
+            }
+        }
+        if filters::is_placeholder(secret) {
+            return Ok(None);
+        }
+        if compiled.allow()?.iter().any(|re| re.is_match(secret)) {
+            return Ok(None);
+        }
+        if self.suppressions.values.iter().any(|re| re.is_match(secret)) {
+            return Ok(None);
+        }
+        if !self.suppressions.ignore_markers && filters::has_allow_marker(unit.line_at(start)) {
+            return Ok(None);
+        }
+        let fingerprint = fingerprint(&raw.id, secret);
+        if self.suppressions.fingerprints.contains(&fingerprint) {
+            return Ok(None);
+        }
+        let (line, column) = unit.position(start);
+        Ok(Some(Finding {
+            rule: raw.id.clone(),
+            description: raw.description.clone(),
+            provider: Arc::clone(&compiled.rule.provider),
+            severity: raw.severity,
+            path: unit.path.clone(),
+            commit: unit.commit.clone(),
+            line,
+            column,
+            secret: Secret::new(secret.to_vec()),
+            fingerprint,
+        }))
+    }
+
+    /// Drops a catch-all finding whose secret overlaps a specific rule's finding, and repeats of
+    /// the same secret span by the same rule; returns findings in buffer order.
+    fn dedupe(&self, mut found: Vec<(usize, usize, Finding)>) -> Vec<Finding> {
+        found.sort_by(|a, b| (a.0, a.1, &a.2.rule).cmp(&(b.0, b.1, &b.2.rule)));
+        found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.rule == b.2.rule);
+        let is_catch_all = |f: &Finding| {
+            self.rules
+                .iter()
+                .find(|r| r.rule.id() == f.rule)
+                .is_some_and(|r| r.catch_all)
+        };
+        let specific: Vec<(usize, usize)> = found
+            .iter()
+            .filter(|(_, _, f)| !is_catch_all(f))
+            .map(|(s, e, _)| (*s, *e))
+            .collect();
+        found
+            .into_iter()
+            .filter(|(s, e, f)| {
+                !is_catch_all(f) || !specific.iter().any(|(ss, se)| ss < e && s < se)
+            })
+            .map(|(_, _, f)| f)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{parse_rule_file, validate_file};
+
+    fn scanner(yaml: &str) -> Scanner {
+        let f = parse_rule_file("t.yaml", yaml).unwrap();
+        Scanner::new(validate_file("t.yaml", f, None, false).unwrap(), Suppressions::default())
+            .unwrap()
+    }
+
+    const RULES: &str = r#"
+provider: Acme
+remediation: {revoke: r, rotate: o, docs: d}
+rules:
+  - id: acme-token
+    description: Acme token
+    regex: '\b(acme_[A-Za-z0-9]{16})\b'
+    keywords: [acme_]
+  - id: acme-pem
+    description: Acme PEM
+    regex: '-----BEGIN ACME KEY-----\n(?:[A-Za-z0-9+/=]+\n){2,}-----END ACME KEY-----'
+    keywords: ['-----BEGIN ACME']
+    multiline: true
+"#;
+
+    #[test]
+    fn finds_token_with_line_and_column() {
+        let s = scanner(RULES);
+        let unit = AddedText::whole("f.env", b"x=1\nTOKEN=acme_Q8zR2mLx9VtB4nW7\n".to_vec());
+        let f = s.scan(&unit).unwrap();
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].line, f[0].column), (2, 7));
+        assert_eq!(f[0].rule, "acme-token");
+    }
+
+    #[test]
+    fn keyword_is_case_insensitive_but_regex_decides() {
+        let s = scanner(RULES);
+        let unit = AddedText::whole("f", b"ACME_Q8zR2mLx9VtB4nW7\n".to_vec());
+        assert!(s.scan(&unit).unwrap().is_empty());
+    }
+
+    #[test]
+    fn multiline_rule_spans_lines_but_not_hunks() {
+        let s = scanner(RULES);
+        let pem = b"-----BEGIN ACME KEY-----\nQUJD\nREVG\n-----END ACME KEY-----\n";
+        let unit = AddedText::whole("k", pem.to_vec());
+        assert_eq!(s.scan(&unit).unwrap().len(), 1);
+        let mut split = AddedText::new("k");
+        split.push_line(1, b"-----BEGIN ACME KEY-----\n");
+        split.push_line(2, b"QUJD\n");
+        split.push_line(9, b"REVG\n");
+        split.push_line(10, b"-----END ACME KEY-----\n");
+        assert!(s.scan(&split).unwrap().is_empty());
+    }
+
+    #[test]
+    fn allow_marker_suppresses() {
+        let s = scanner(RULES);
+        let unit = AddedText::whole("f", b"t = acme_Q8zR2mLx9VtB4nW7 # leakgate:allow\n".to_vec());
+        assert!(s.scan(&unit).unwrap().is_empty());
+    }
+
+    #[test]
+    fn invalid_utf8_and_crlf_are_fine() {
+        let s = scanner(RULES);
+        let unit = AddedText::whole("f", b"\xff\xfe t=acme_Q8zR2mLx9VtB4nW7\r\n\xc3".to_vec());
+        assert_eq!(s.scan(&unit).unwrap().len(), 1);
+    }
+}
