@@ -21,9 +21,14 @@ fn main() {
     for name in &names {
         let path = dir.join(name);
         println!("cargo:rerun-if-changed={}", path.display());
-        let _ = writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
     }
     out.push_str("];\n");
-    let target = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR is set by cargo")).join("builtin_files.rs");
+    let target = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR is set by cargo"))
+        .join("builtin_files.rs");
     std::fs::write(target, out).expect("write builtin_files.rs");
 }

@@ -29,8 +29,12 @@ impl Setup {
             no_builtin: common.no_builtin,
             ..Default::default()
         };
-        let (scanner, unknown) =
-            config::build_scanner(&self.config, &self.config_name, self.ignored.clone(), &options)?;
+        let (scanner, unknown) = config::build_scanner(
+            &self.config,
+            &self.config_name,
+            self.ignored.clone(),
+            &options,
+        )?;
         for id in unknown {
             eprintln!(
                 "leakgate: warning: {}: `disable` names no builtin rule: {}",

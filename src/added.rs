@@ -93,7 +93,8 @@ impl AddedText {
         };
         let before = &self.buf[hunk.offset..offset.min(self.buf.len())];
         let newlines = memchr::memchr_iter(b'\n', before).count();
-        let line_start = memchr::memrchr(b'\n', before).map_or(hunk.offset, |i| hunk.offset + i + 1);
+        let line_start =
+            memchr::memrchr(b'\n', before).map_or(hunk.offset, |i| hunk.offset + i + 1);
         (hunk.first_line + newlines, offset - line_start + 1)
     }
 
@@ -115,7 +116,7 @@ mod tests {
         let t = AddedText::whole("a", b"one\ntwo\r\nthree".to_vec());
         assert_eq!(t.position(0), (1, 1));
         assert_eq!(t.position(4), (2, 1));
-        assert_eq!(t.position(11), (3, 2));
+        assert_eq!(t.position(11), (3, 3));
         assert_eq!(t.line_at(5), b"two\r");
     }
 

@@ -190,7 +190,10 @@ pub fn assemble_rules(
     if !config.rules.is_empty() {
         let file = RuleFile {
             provider: format!("Custom rules ({config_name})"),
-            remediation: config.remediation.clone().unwrap_or_else(custom_remediation),
+            remediation: config
+                .remediation
+                .clone()
+                .unwrap_or_else(custom_remediation),
             rules: config.rules.clone(),
         };
         rules.extend(validate_file(config_name, file, None, false)?);
@@ -245,7 +248,10 @@ mod tests {
         let e = RepoConfig::parse(".leakgate.yaml", "disable: [a]\nallowlist: {}\n")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with(".leakgate.yaml:2:1: unknown field `allowlist`"), "{e}");
+        assert!(
+            e.starts_with(".leakgate.yaml:2:1: unknown field `allowlist`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -261,7 +267,9 @@ mod tests {
         )
         .unwrap();
         assert!(set.contains("aws-access-key-id:5c1f0a9be3d27f41"));
-        let e = parse_ignore_file("i", "\nnot-a-fingerprint\n").unwrap_err().to_string();
+        let e = parse_ignore_file("i", "\nnot-a-fingerprint\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("i:2: "), "{e}");
     }
 
@@ -278,7 +286,8 @@ mod tests {
         let (all, _) = assemble_rules(&config, "c", &RuleSetOptions::default()).unwrap();
         assert!(all.len() > 1);
         let first = all[0].id().to_string();
-        let disabling = RepoConfig::parse("c", &format!("disable: [{first}, no-such-rule]\n")).unwrap();
+        let disabling =
+            RepoConfig::parse("c", &format!("disable: [{first}, no-such-rule]\n")).unwrap();
         let (fewer, unknown) = assemble_rules(&disabling, "c", &RuleSetOptions::default()).unwrap();
         assert_eq!(fewer.len(), all.len() - 2);
         assert_eq!(unknown, vec!["no-such-rule".to_string()]);

@@ -45,7 +45,10 @@ fn scan_files_parallel(
         .unwrap_or(1)
         .min(files.len().max(1));
     if threads <= 1 {
-        return files.iter().map(|f| scan_file(scanner, f, max_bytes)).collect();
+        return files
+            .iter()
+            .map(|f| scan_file(scanner, f, max_bytes))
+            .collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut slots: Vec<Option<Result<ScanOutcome, ScanError>>> = Vec::new();
@@ -144,7 +147,11 @@ pub fn scan_file(scanner: &Scanner, path: &Path, max_bytes: u64) -> Result<ScanO
     let size = match fs::metadata(path) {
         Ok(m) => m.len(),
         Err(e) => {
-            skip(&mut outcome.skipped, path, SkipReason::Unreadable(e.to_string()));
+            skip(
+                &mut outcome.skipped,
+                path,
+                SkipReason::Unreadable(e.to_string()),
+            );
             return Ok(outcome);
         }
     };
@@ -162,7 +169,11 @@ pub fn scan_file(scanner: &Scanner, path: &Path, max_bytes: u64) -> Result<ScanO
     let data = match fs::read(path) {
         Ok(d) => d,
         Err(e) => {
-            skip(&mut outcome.skipped, path, SkipReason::Unreadable(e.to_string()));
+            skip(
+                &mut outcome.skipped,
+                path,
+                SkipReason::Unreadable(e.to_string()),
+            );
             return Ok(outcome);
         }
     };

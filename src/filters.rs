@@ -3,7 +3,11 @@
 
 /// Markers that, on a finding's line, mark the value as reviewed and not a secret. The markers of
 /// gitleaks and detect-secrets are honoured so existing annotations keep working.
-pub const ALLOW_MARKERS: [&str; 3] = ["leakgate:allow", "gitleaks:allow", "pragma: allowlist secret"];
+pub const ALLOW_MARKERS: [&str; 3] = [
+    "leakgate:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+];
 
 /// Shannon entropy of `bytes`, in bits per byte.
 pub fn shannon_entropy(bytes: &[u8]) -> f64 {

@@ -53,7 +53,11 @@ impl SkipReason {
         match self {
             SkipReason::Binary => "binary".into(),
             SkipReason::TooLarge { size, cap } => {
-                format!("too large ({} > cap {})", human_bytes(*size), human_bytes(*cap))
+                format!(
+                    "too large ({} > cap {})",
+                    human_bytes(*size),
+                    human_bytes(*cap)
+                )
             }
             SkipReason::AllowedPath => "path allowed by config".into(),
             SkipReason::BrokenSymlink => "broken symlink".into(),

@@ -88,7 +88,9 @@ pub enum GroupRef {
 }
 
 /// Severity of a leak of this kind of credential.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Default, Hash,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Little harm alone (public-ish identifiers paired with secrets, test credentials).
@@ -243,13 +245,14 @@ pub fn read_rule_file(path: &Path) -> Result<RuleFile, RuleError> {
 
 /// Finds the 1-based line where `id: <rule id>` is written, for error messages.
 pub fn find_rule_line(text: &str, id: &str) -> Option<usize> {
-    text.lines().position(|line| {
-        let t = line.trim_start().trim_start_matches("- ").trim_start();
-        t.strip_prefix("id:")
-            .map(|rest| rest.trim().trim_matches(|c| c == '\'' || c == '"') == id)
-            .unwrap_or(false)
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|line| {
+            let t = line.trim_start().trim_start_matches("- ").trim_start();
+            t.strip_prefix("id:")
+                .map(|rest| rest.trim().trim_matches(|c| c == '\'' || c == '"') == id)
+                .unwrap_or(false)
+        })
+        .map(|i| i + 1)
 }
 
 /// Validates a parsed rule file into rules. `text` (the file's source, when available) lets errors
@@ -311,7 +314,9 @@ fn check_rule(raw: &RawRule, parse_regexes: bool) -> Result<(), String> {
         return Err("description must not be empty".into());
     }
     if raw.keywords.is_empty() {
-        return Err("at least one keyword is required (the prefilter selects rules by keyword)".into());
+        return Err(
+            "at least one keyword is required (the prefilter selects rules by keyword)".into(),
+        );
     }
     for k in &raw.keywords {
         if k.len() < 3 {
@@ -356,13 +361,11 @@ fn check_rule(raw: &RawRule, parse_regexes: bool) -> Result<(), String> {
 
 /// Names of the named groups written in a pattern (`(?P<name>` and `(?<name>`).
 fn group_names(pattern: &str) -> impl Iterator<Item = &str> {
-    pattern
-        .match_indices("(?")
-        .filter_map(move |(i, _)| {
-            let rest = &pattern[i + 2..];
-            let rest = rest.strip_prefix('P').unwrap_or(rest).strip_prefix('<')?;
-            rest.find('>').map(|end| &rest[..end])
-        })
+    pattern.match_indices("(?").filter_map(move |(i, _)| {
+        let rest = &pattern[i + 2..];
+        let rest = rest.strip_prefix('P').unwrap_or(rest).strip_prefix('<')?;
+        rest.find('>').map(|end| &rest[..end])
+    })
 }
 
 /// Checks that rule ids are unique across all rules; names both places of a duplicate.
@@ -444,10 +447,16 @@ mod tests {
 
     #[test]
     fn unknown_field_is_rejected_with_location() {
-        let text = GOOD.replace("    keywords: [acme_]\n", "    keywords: [acme_]\n    keyword: x\n");
+        let text = GOOD.replace(
+            "    keywords: [acme_]\n",
+            "    keywords: [acme_]\n    keyword: x\n",
+        );
         let e = parse_rule_file("acme.yaml", &text).unwrap_err().to_string();
         assert!(e.contains("unknown field `keyword`"), "{e}");
-        assert!(e.starts_with("acme.yaml:7:") || e.starts_with("acme.yaml:11:"), "{e}");
+        assert!(
+            e.starts_with("acme.yaml:7:") || e.starts_with("acme.yaml:11:"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -457,7 +466,10 @@ mod tests {
         let e = validate_file("acme.yaml", f, Some(&text), false)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("acme.yaml:7: rule `acme-key`: bad regex"), "{e}");
+        assert!(
+            e.starts_with("acme.yaml:7: rule `acme-key`: bad regex"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -472,7 +484,10 @@ mod tests {
 
     #[test]
     fn secret_group_must_exist() {
-        let text = GOOD.replace("    keywords: [acme_]\n", "    keywords: [acme_]\n    secret_group: 3\n");
+        let text = GOOD.replace(
+            "    keywords: [acme_]\n",
+            "    keywords: [acme_]\n    secret_group: 3\n",
+        );
         let f = parse_rule_file("acme.yaml", &text).unwrap();
         let e = validate_file("acme.yaml", f, Some(&text), false)
             .unwrap_err()
@@ -487,6 +502,9 @@ mod tests {
         let mut rules = validate_file("a.yaml", f1, None, false).unwrap();
         rules.extend(validate_file("b.yaml", f2, None, false).unwrap());
         let e = check_unique_ids(&rules).unwrap_err().to_string();
-        assert!(e.contains("b.yaml: rule `acme-key`: duplicate rule id (also defined in a.yaml)"), "{e}");
+        assert!(
+            e.contains("b.yaml: rule `acme-key`: duplicate rule id (also defined in a.yaml)"),
+            "{e}"
+        );
     }
 }

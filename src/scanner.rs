@@ -269,7 +269,9 @@ impl Scanner {
                 line_rules.push(r);
                 let end = if self.rules[r as usize].rule.raw.multiline {
                     let hunk_end = unit.hunk_end(unit.hunk_index(line.0));
-                    hunk_end.min(line.0.saturating_add(MULTILINE_WINDOW)).max(line.1)
+                    hunk_end
+                        .min(line.0.saturating_add(MULTILINE_WINDOW))
+                        .max(line.1)
                 } else {
                     line.1
                 };
@@ -318,7 +320,12 @@ impl Scanner {
         if compiled.allow()?.iter().any(|re| re.is_match(secret)) {
             return Ok(None);
         }
-        if self.suppressions.values.iter().any(|re| re.is_match(secret)) {
+        if self
+            .suppressions
+            .values
+            .iter()
+            .any(|re| re.is_match(secret))
+        {
             return Ok(None);
         }
         if !self.suppressions.ignore_markers && filters::has_allow_marker(unit.line_at(start)) {
@@ -376,8 +383,11 @@ mod tests {
 
     fn scanner(yaml: &str) -> Scanner {
         let f = parse_rule_file("t.yaml", yaml).unwrap();
-        Scanner::new(validate_file("t.yaml", f, None, false).unwrap(), Suppressions::default())
-            .unwrap()
+        Scanner::new(
+            validate_file("t.yaml", f, None, false).unwrap(),
+            Suppressions::default(),
+        )
+        .unwrap()
     }
 
     const RULES: &str = r#"
@@ -429,7 +439,10 @@ rules:
     #[test]
     fn allow_marker_suppresses() {
         let s = scanner(RULES);
-        let unit = AddedText::whole("f", b"t = acme_Q8zR2mLx9VtB4nW7 # leakgate:allow\n".to_vec());
+        let unit = AddedText::whole(
+            "f",
+            b"t = acme_Q8zR2mLx9VtB4nW7 # leakgate:allow\n".to_vec(),
+        );
         assert!(s.scan(&unit).unwrap().is_empty());
     }
 

@@ -11,7 +11,8 @@ pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<i32> {
     let root = setup::work_tree_root();
     let setup = setup::load_from_disk(common, &root)?;
     let scanner = setup.scanner(common)?;
-    let outcome = leakgate::files::scan_paths(&scanner, &args.paths, setup.config.max_blob_bytes())?;
+    let outcome =
+        leakgate::files::scan_paths(&scanner, &args.paths, setup.config.max_blob_bytes())?;
     emit(common, args.format, &outcome, Situation::Files, false)?;
     Ok(outcome.exit_code())
 }

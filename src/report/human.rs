@@ -123,8 +123,12 @@ fn headline(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p: 
         .collect();
     let text = match &options.situation {
         Situation::Files => {
-            let files: HashSet<&[u8]> = outcome.findings.iter().map(|f| f.path.as_slice()).collect();
-            format!("leakgate: {secrets} found in {}", plural(files.len(), "file", "files"))
+            let files: HashSet<&[u8]> =
+                outcome.findings.iter().map(|f| f.path.as_slice()).collect();
+            format!(
+                "leakgate: {secrets} found in {}",
+                plural(files.len(), "file", "files")
+            )
         }
         Situation::Staged => format!("leakgate: commit blocked: {secrets} in the staged changes"),
         Situation::CommitMessage => {
@@ -150,7 +154,12 @@ fn finding(out: &mut String, f: &Finding, p: &Palette) {
     let _ = writeln!(
         out,
         "  {}{}",
-        p.bold(&format!("{}:{}:{}", sanitize_bytes(&f.path), f.line, f.column)),
+        p.bold(&format!(
+            "{}:{}:{}",
+            sanitize_bytes(&f.path),
+            f.line,
+            f.column
+        )),
         commit
     );
     let severity = match f.severity {
@@ -198,7 +207,10 @@ fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p
     }
     let example = &outcome.findings[0].fingerprint;
     let _ = writeln!(out, "  3. Not a secret? Mark the line with a `leakgate:allow` comment, or record the fingerprint:");
-    let _ = writeln!(out, "       leakgate ignore {example} --reason \"why this is not a secret\"");
+    let _ = writeln!(
+        out,
+        "       leakgate ignore {example} --reason \"why this is not a secret\""
+    );
     match &options.situation {
         Situation::Staged | Situation::CommitMessage => {
             let _ = writeln!(

@@ -80,9 +80,8 @@ pub fn render(outcome: &ScanOutcome) -> String {
             bytes: outcome.bytes,
         },
     };
-    let mut text = serde_json::to_string(&report).unwrap_or_else(|e| {
-        format!("{{\"version\":1,\"error\":{:?}}}", e.to_string())
-    });
+    let mut text = serde_json::to_string(&report)
+        .unwrap_or_else(|e| format!("{{\"version\":1,\"error\":{:?}}}", e.to_string()));
     text.push('\n');
     text
 }

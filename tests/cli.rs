@@ -1,0 +1,375 @@
+//! `leakgate scan`, `rules`, `ignore`: exit codes, the JSON shape, redaction, and bad input.
+
+mod common;
+
+use common::{all_output, aws_key_id, github_token, leakgate, TempDir};
+
+#[test]
+fn clean_directory_exits_0_and_says_what_was_scanned() {
+    let dir = TempDir::new("clean");
+    dir.write("src/main.rs", "fn main() { println!(\"hello\"); }\n");
+    let out = leakgate(&dir.0).args(["scan", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap();
+    assert!(last.contains("no secrets found; scanned 1 file"), "{last}");
+}
+
+#[test]
+fn secret_exits_1_with_location_provider_and_redacted_value_only() {
+    let dir = TempDir::new("found");
+    let token = github_token(1);
+    dir.write("config/app.env", format!("# app\nGITHUB_TOKEN={token}\n"));
+    let out = leakgate(&dir.0).args(["scan", "config"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let text = all_output(&out);
+    assert!(text.contains("config/app.env:2:14"), "{text}");
+    assert!(text.contains("GitHub"), "{text}");
+    assert!(text.contains("revoke"), "{text}");
+    assert!(text.contains("leakgate ignore "), "{text}");
+    assert!(!text.contains(&token), "full secret printed:\n{text}");
+    assert!(
+        !text.contains(&token[4..20]),
+        "most of the secret printed:\n{text}"
+    );
+}
+
+#[test]
+fn json_follows_the_contract_and_never_carries_the_secret() {
+    let dir = TempDir::new("json");
+    let token = github_token(2);
+    let key = aws_key_id(3);
+    dir.write("a.py", format!("TOKEN = \"{token}\"\nKEY_ID = \"{key}\"\n"));
+    dir.write("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    let out = leakgate(&dir.0)
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let text = all_output(&out);
+    assert!(
+        !text.contains(&token) && !text.contains(&key),
+        "secret leaked:\n{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    let findings = json["findings"].as_array().unwrap();
+    assert!(findings.len() >= 2, "{json}");
+    let f = &findings[0];
+    for key in [
+        "rule",
+        "description",
+        "provider",
+        "path",
+        "line",
+        "column",
+        "commit",
+        "secret",
+        "fingerprint",
+        "severity",
+    ] {
+        assert!(f.get(key).is_some(), "missing {key} in {f}");
+    }
+    assert_eq!(f["path"], "a.py");
+    assert_eq!(f["line"], 1);
+    assert!(f["commit"].is_null());
+    let fp = f["fingerprint"].as_str().unwrap();
+    let (rule, hex) = fp.rsplit_once(':').unwrap();
+    assert_eq!(rule, f["rule"].as_str().unwrap());
+    assert_eq!(hex.len(), 16);
+    assert!(f["secret"].as_str().unwrap().contains('…'));
+    assert_eq!(json["skipped"][0]["path"], "logo.png");
+    assert_eq!(json["skipped"][0]["reason"], "binary");
+    assert_eq!(json["scanned"]["blobs"], 1);
+}
+
+#[test]
+fn fingerprint_is_stable_when_the_line_moves() {
+    let dir = TempDir::new("fp");
+    let token = github_token(4);
+    dir.write("a.txt", format!("{token}\n"));
+    dir.write("b.txt", format!("\n\n\nx = {token}\n"));
+    let out = leakgate(&dir.0)
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = json["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0]["fingerprint"], f[1]["fingerprint"]);
+}
+
+#[test]
+fn ignore_file_and_allow_marker_suppress() {
+    let dir = TempDir::new("ignore");
+    std::fs::create_dir(dir.join(".git")).unwrap();
+    let token = github_token(5);
+    dir.write("a.txt", format!("t={token}\n"));
+    dir.write("b.txt", format!("t={} # leakgate:allow\n", github_token(6)));
+    let out = leakgate(&dir.0)
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{json}");
+    let fp = findings[0]["fingerprint"].as_str().unwrap().to_string();
+    let out = leakgate(&dir.0)
+        .args(["ignore", &fp, "--reason", "test fixture"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let ignore = std::fs::read_to_string(dir.join(".leakgateignore")).unwrap();
+    assert_eq!(ignore, format!("{fp}  # test fixture\n"));
+    // Idempotent.
+    leakgate(&dir.0).args(["ignore", &fp]).output().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".leakgateignore")).unwrap(),
+        ignore
+    );
+    let out = leakgate(&dir.0).args(["scan", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}
+
+#[test]
+fn binary_non_utf8_crlf_and_broken_symlinks_never_crash() {
+    let dir = TempDir::new("odd");
+    let token = github_token(7);
+    let mut latin1 = b"caf\xe9 = \"".to_vec();
+    latin1.extend_from_slice(token.as_bytes());
+    latin1.extend_from_slice(b"\"\r\n\xff\xfe\r\n");
+    dir.write("latin1.txt", latin1);
+    dir.write("bin.dat", b"\0\x01\x02 binary");
+    std::os::unix::fs::symlink(dir.join("missing"), dir.join("dangling")).unwrap();
+    let out = leakgate(&dir.0)
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["path"], "latin1.txt");
+    assert_eq!(json["findings"][0]["line"], 1);
+    let reasons: Vec<&str> = json["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons.contains(&"binary"), "{json}");
+    assert!(reasons.contains(&"broken-symlink"), "{json}");
+}
+
+#[test]
+fn huge_single_line_file_is_skipped_by_default_and_scanned_when_allowed() {
+    let dir = TempDir::new("huge");
+    let token = github_token(8);
+    let mut data = vec![b'a'; 100 * 1024 * 1024];
+    data.extend_from_slice(b" token=");
+    data.extend_from_slice(token.as_bytes());
+    dir.write("one-line.txt", &data);
+    drop(data);
+    let out = leakgate(&dir.0)
+        .args(["scan", "one-line.txt", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["skipped"][0]["reason"], "too-large");
+    let config = dir.write("big.yaml", "max_blob_bytes: 200000000\n");
+    let out = leakgate(&dir.0)
+        .args(["scan", "one-line.txt", "--format", "json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["column"], 100 * 1024 * 1024 + 8);
+}
+
+#[test]
+fn unreadable_file_is_listed_and_exits_2() {
+    let dir = TempDir::new("unreadable");
+    // As root a chmod'ed file stays readable; /proc/self/mem is a regular file whose read fails.
+    let out = leakgate(&dir.0)
+        .args(["scan", "/proc/self/mem", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["skipped"][0]["reason"], "unreadable");
+    let out = leakgate(&dir.0)
+        .args(["scan", "/proc/self/mem"])
+        .output()
+        .unwrap();
+    let text = all_output(&out);
+    assert!(text.contains("scan incomplete"), "{text}");
+}
+
+#[test]
+fn missing_path_is_an_error() {
+    let dir = TempDir::new("missing");
+    let out = leakgate(&dir.0).args(["scan", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+}
+
+#[test]
+fn config_errors_exit_2_with_location() {
+    let dir = TempDir::new("config");
+    dir.write("a.txt", "hello\n");
+    let out = leakgate(&dir.0)
+        .args(["scan", ".", "--config"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        all_output(&out).contains("is a directory"),
+        "{}",
+        all_output(&out)
+    );
+    let bad = dir.write("bad.yaml", "disable: [a\nallow: {}\n");
+    let out = leakgate(&dir.0)
+        .args(["scan", "a.txt", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = all_output(&out);
+    assert!(text.contains("bad.yaml:2:"), "{text}");
+    let unknown = dir.write("unknown.yaml", "allowlist: []\n");
+    let out = leakgate(&dir.0)
+        .args(["scan", "a.txt", "--config"])
+        .arg(&unknown)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(all_output(&out).contains("unknown.yaml:1:1: unknown field `allowlist`"));
+}
+
+#[test]
+fn user_rules_merge_and_no_builtin_runs_them_alone() {
+    let dir = TempDir::new("userrules");
+    let config = dir.write(
+        "rules.yaml",
+        "rules:\n  - id: acme-internal-token\n    description: Acme internal token\n    regex: '\\b(acme_[a-z0-9]{20})\\b'\n    keywords: [acme_]\n",
+    );
+    let token = format!("acme_{}", common::random_alnum(9, 20).to_lowercase());
+    dir.write("a.txt", format!("x={token}\ny={}\n", github_token(10)));
+    let run = |extra: &[&str]| {
+        let out = leakgate(&dir.0)
+            .args(["scan", "a.txt", "--format", "json", "--config"])
+            .arg(&config)
+            .args(extra)
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut rules: Vec<String> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect();
+        rules.sort();
+        rules
+    };
+    let both = run(&[]);
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both.contains(&"acme-internal-token".to_string()));
+    assert_eq!(
+        run(&["--no-builtin"]),
+        vec!["acme-internal-token".to_string()]
+    );
+}
+
+#[test]
+fn colour_follows_flag_and_no_color() {
+    let dir = TempDir::new("color");
+    dir.write("a.txt", format!("{}\n", github_token(11)));
+    let always = leakgate(&dir.0)
+        .args(["scan", ".", "--color", "always"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&always.stdout).contains("\x1b["));
+    let never = leakgate(&dir.0)
+        .args(["scan", ".", "--color", "never"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&never.stdout).contains('\x1b'));
+    let no_color = leakgate(&dir.0)
+        .args(["scan", "."])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&no_color.stdout).contains('\x1b'));
+}
+
+#[test]
+fn control_and_bidi_characters_in_paths_are_escaped() {
+    let dir = TempDir::new("escape");
+    let name = "evil\x1b[2J\u{202e}txt.env";
+    dir.write(name, format!("T={}\n", github_token(12)));
+    let out = leakgate(&dir.0).args(["scan", "."]).output().unwrap();
+    let text = all_output(&out);
+    assert!(
+        !text.contains('\x1b') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("evil\\u{1b}[2J\\u{202e}txt.env:1:3"),
+        "{text}"
+    );
+}
+
+#[test]
+fn rules_list_and_check() {
+    let dir = TempDir::new("rules");
+    let out = leakgate(&dir.0).args(["rules", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().count() >= 40);
+    assert!(text.lines().all(|l| l
+        .split('\t')
+        .next()
+        .unwrap()
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
+    let out = leakgate(&dir.0).args(["rules", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let bad = dir.write(
+        "bad.yaml",
+        "provider: Acme\nremediation: {revoke: r, rotate: o, docs: d}\nrules:\n  - id: acme-x\n    description: x\n    regex: '(acme_[a-z]{8})'\n    keywords: [acme_]\n    examples: ['acme_short']\n    negative_examples: ['acme_abcdefgh', 'n']\n",
+    );
+    let out = leakgate(&dir.0)
+        .args(["rules", "check"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = all_output(&out);
+    assert!(
+        text.contains("rule `acme-x`: example 1 is not found"),
+        "{text}"
+    );
+    assert!(text.contains("has 1 examples"), "{text}");
+    let broken = dir.write("broken.yaml", "provider: Acme\nrules: [\n");
+    let out = leakgate(&dir.0)
+        .args(["rules", "check"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        all_output(&out).contains("broken.yaml:"),
+        "{}",
+        all_output(&out)
+    );
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let dir = TempDir::new("usage");
+    let out = leakgate(&dir.0).args(["scan"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = leakgate(&dir.0).args(["frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
