@@ -27,9 +27,13 @@ pub struct Common {
     /// When to colour the human report (NO_COLOR is honoured in auto).
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
-    /// Run only the config's own rules, without the embedded pack.
+    /// Run only the config's own rules (and --rules), without the embedded pack.
     #[arg(long, global = true)]
     pub no_builtin: bool,
+    /// Extra rule files or directories (the schema of patterns/); a rule here replaces an
+    /// embedded rule with the same id.
+    #[arg(long = "rules", global = true, value_name = "PATH")]
+    pub rule_paths: Vec<PathBuf>,
     /// Print nothing when nothing is found; omit the list of skipped entries.
     #[arg(short, long, global = true)]
     pub quiet: bool,

@@ -27,7 +27,7 @@ impl Setup {
     pub fn scanner(&self, common: &Common) -> anyhow::Result<Arc<Scanner>> {
         let options = RuleSetOptions {
             no_builtin: common.no_builtin,
-            ..Default::default()
+            extra_rules: leakgate::rules::load_rule_paths(&common.rule_paths)?,
         };
         let (scanner, unknown) = config::build_scanner(
             &self.config,

@@ -9,8 +9,7 @@ use serde::Deserialize;
 
 use crate::builtin;
 use crate::rules::{
-    check_unique_ids, parse_rule_file, validate_file, yaml_error, RawRule, Remediation, Rule,
-    RuleError, RuleFile,
+    check_unique_ids, validate_file, yaml_error, RawRule, Remediation, Rule, RuleError, RuleFile,
 };
 use crate::scanner::{ScanError, Scanner, Suppressions};
 
@@ -158,8 +157,8 @@ pub fn parse_ignore_file(name: &str, text: &str) -> Result<HashSet<String>, Conf
 pub struct RuleSetOptions {
     /// Leave the embedded pack out (`--no-builtin`).
     pub no_builtin: bool,
-    /// Extra rule files (`rules check FILE`, or policies).
-    pub extra_files: Vec<(String, String)>,
+    /// Extra rules (`--rules PATH`); they replace embedded rules with the same id.
+    pub extra_rules: Vec<Rule>,
 }
 
 /// The rules of the embedded pack (minus `disable`) and of the config, validated together.
@@ -181,12 +180,14 @@ pub fn assemble_rules(
             .filter(|d| !known.contains(d.as_str()))
             .cloned()
             .collect();
-        rules.extend(builtin.into_iter().filter(|r| !disabled.contains(r.id())));
+        let replaced: HashSet<&str> = options.extra_rules.iter().map(Rule::id).collect();
+        rules.extend(
+            builtin
+                .into_iter()
+                .filter(|r| !disabled.contains(r.id()) && !replaced.contains(r.id())),
+        );
     }
-    for (name, text) in &options.extra_files {
-        let file = parse_rule_file(name, text)?;
-        rules.extend(validate_file(name, file, Some(text), false)?);
-    }
+    rules.extend(options.extra_rules.iter().cloned());
     if !config.rules.is_empty() {
         let file = RuleFile {
             provider: format!("Custom rules ({config_name})"),

@@ -25,7 +25,7 @@ pub fn scan_paths(
     let mut files = Vec::new();
     let mut outcome = ScanOutcome::default();
     for path in paths {
-        collect(path, true, &mut files, &mut outcome.skipped);
+        collect(scanner, path, true, &mut files, &mut outcome.skipped);
     }
     let results = scan_files_parallel(scanner, &files, max_bytes);
     for result in results {
@@ -89,8 +89,15 @@ fn skip(skipped: &mut Vec<Skipped>, path: &Path, reason: SkipReason) {
     });
 }
 
-/// Collects regular files under `path` (sorted), recording what cannot be scanned.
-fn collect(path: &Path, top: bool, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
+/// Collects regular files under `path` (sorted), recording what cannot be scanned. A directory
+/// whose path (with a trailing `/`) is allowed by the config is listed once and not entered.
+fn collect(
+    scanner: &Scanner,
+    path: &Path,
+    top: bool,
+    files: &mut Vec<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+) {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) => return skip(skipped, path, SkipReason::Unreadable(e.to_string())),
@@ -102,7 +109,7 @@ fn collect(path: &Path, top: bool, files: &mut Vec<PathBuf>, skipped: &mut Vec<S
             Ok(target) if target.is_dir() && !top => {
                 skip(skipped, path, SkipReason::SymlinkToDirectory)
             }
-            Ok(target) if target.is_dir() => walk_dir(path, files, skipped),
+            Ok(target) if target.is_dir() => walk_dir(scanner, path, files, skipped),
             Ok(target) if target.is_file() => files.push(path.to_path_buf()),
             Ok(_) => skip(skipped, path, SkipReason::NotRegular),
         }
@@ -110,7 +117,12 @@ fn collect(path: &Path, top: bool, files: &mut Vec<PathBuf>, skipped: &mut Vec<S
         if !top && path.file_name().is_some_and(|n| n == ".git") {
             return;
         }
-        walk_dir(path, files, skipped);
+        let mut dir = path_bytes(path);
+        dir.push(b'/');
+        if !top && scanner.path_allowed(&dir) {
+            return skip(skipped, path, SkipReason::AllowedPath);
+        }
+        walk_dir(scanner, path, files, skipped);
     } else if file_type.is_file() {
         files.push(path.to_path_buf());
     } else {
@@ -118,7 +130,7 @@ fn collect(path: &Path, top: bool, files: &mut Vec<PathBuf>, skipped: &mut Vec<S
     }
 }
 
-fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
+fn walk_dir(scanner: &Scanner, dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => return skip(skipped, dir, SkipReason::Unreadable(e.to_string())),
@@ -132,7 +144,7 @@ fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
     }
     children.sort();
     for child in children {
-        collect(&child, false, files, skipped);
+        collect(scanner, &child, false, files, skipped);
     }
 }
 

@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn redaction_never_shows_most_of_the_value() {
-        assert_eq!(redact(b"AKIAQWERTYUIOPASDFGH1234"), "AKIA…1234");
+        assert_eq!(redact(b"ABCDQWERTYUIOPASDFGH1234"), "ABCD…1234");
         assert_eq!(redact(b"hunter2hunter2"), "hu…r2");
         assert_eq!(redact(b"hunter2"), "…");
         assert_eq!(redact("pässwörd-äöü-€€€".as_bytes()), "pä…€€");
@@ -107,11 +107,11 @@ mod tests {
 
     #[test]
     fn fingerprint_depends_on_rule_and_value_only() {
-        let a = fingerprint("aws-access-key-id", b"AKIAQWERTYUIOPASDFGH");
+        let a = fingerprint("aws-access-key-id", b"first value");
         assert!(a.starts_with("aws-access-key-id:"));
         assert_eq!(a.len(), "aws-access-key-id:".len() + 16);
-        assert_eq!(a, fingerprint("aws-access-key-id", b"AKIAQWERTYUIOPASDFGH"));
-        assert_ne!(a, fingerprint("aws-access-key-id", b"AKIAQWERTYUIOPASDFGJ"));
+        assert_eq!(a, fingerprint("aws-access-key-id", b"first value"));
+        assert_ne!(a, fingerprint("aws-access-key-id", b"second value"));
     }
 
     #[test]

@@ -248,7 +248,10 @@ impl Scanner {
         Ok(self.dedupe(findings))
     }
 
-    /// Keyword hits → merged windows per rule, sorted by rule then offset.
+    /// Keyword hits → windows per rule, sorted by rule then offset. A single-line rule's window is
+    /// exactly one line (without its `\n` or `\r\n`), so `^`/`$` and `\s` never reach into a
+    /// neighbouring line; a multiline rule's window runs from the keyword's line to the end of its
+    /// hunk (at most [`MULTILINE_WINDOW`] bytes), and overlapping ones are merged.
     fn windows(&self, unit: &AddedText) -> Vec<Window> {
         let buf = &unit.buf;
         let mut windows: Vec<Window> = Vec::new();
@@ -258,7 +261,7 @@ impl Scanner {
             let pos = m.start();
             if !(line.0 <= pos && pos < line.1) {
                 let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i + 1);
+                let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
                 line = (start, end);
                 line_rules.clear();
             }
@@ -267,17 +270,25 @@ impl Scanner {
                     continue;
                 }
                 line_rules.push(r);
-                let end = if self.rules[r as usize].rule.raw.multiline {
+                let (start, end) = if self.rules[r as usize].rule.raw.multiline {
                     let hunk_end = unit.hunk_end(unit.hunk_index(line.0));
-                    hunk_end
-                        .min(line.0.saturating_add(MULTILINE_WINDOW))
-                        .max(line.1)
+                    (
+                        line.0,
+                        hunk_end
+                            .min(line.0.saturating_add(MULTILINE_WINDOW))
+                            .max(line.1),
+                    )
                 } else {
-                    line.1
+                    let end = if line.1 > line.0 && buf[line.1 - 1] == b'\r' {
+                        line.1 - 1
+                    } else {
+                        line.1
+                    };
+                    (line.0, end)
                 };
                 windows.push(Window {
                     rule: r,
-                    start: line.0,
+                    start,
                     end,
                 });
             }
@@ -286,7 +297,11 @@ impl Scanner {
         let mut merged: Vec<Window> = Vec::with_capacity(windows.len());
         for w in windows {
             match merged.last_mut() {
-                Some(last) if last.rule == w.rule && w.start <= last.end => {
+                Some(last)
+                    if last.rule == w.rule
+                        && w.start < last.end
+                        && self.rules[w.rule as usize].rule.raw.multiline =>
+                {
                     last.end = last.end.max(w.end);
                 }
                 _ => merged.push(w),
