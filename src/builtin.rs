@@ -1,18 +1,43 @@
-//! The embedded pattern pack: every `patterns/*.yaml` compiled into the binary by `build.rs`.
+//! The embedded pattern pack: every `patterns/*.yaml` compiled into the binary by `build.rs`, as
+//! YAML text (with examples, for `rules check`) and as precompiled JSON without examples (loaded
+//! at start-up, where YAML parsing would cost hooks tens of milliseconds).
 
-use crate::rules::{check_unique_ids, parse_rule_file, validate_file, Rule, RuleError};
+use crate::rules::{check_unique_ids, parse_rule_file, validate_file, Rule, RuleError, RuleFile};
 
 mod files {
     include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 }
+
+/// The precompiled pack: `[[file name, rule file without examples], ...]`.
+static PACK_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/pack.json"));
 
 /// The embedded rule files: (file name, YAML text), sorted by name.
 pub fn files() -> &'static [(&'static str, &'static str)] {
     files::FILES
 }
 
-/// Parses and validates the embedded pack.
+/// The embedded pack as the scanner needs it (no examples): fast to load.
 pub fn rules() -> Result<Vec<Rule>, RuleError> {
+    let pack: Vec<(String, RuleFile)> =
+        serde_json::from_str(PACK_JSON).map_err(|e| RuleError::Yaml {
+            at: crate::rules::SourceLocation {
+                file: "builtin pack".into(),
+                line: Some(e.line()),
+                column: Some(e.column()),
+            },
+            message: e.to_string(),
+        })?;
+    let mut rules = Vec::new();
+    for (name, file) in pack {
+        let origin = format!("builtin:{name}");
+        rules.extend(validate_file(&origin, file, None, true)?);
+    }
+    check_unique_ids(&rules)?;
+    Ok(rules)
+}
+
+/// The embedded pack parsed from its YAML, with examples (for `rules check` and tests).
+pub fn rules_with_examples() -> Result<Vec<Rule>, RuleError> {
     let mut rules = Vec::new();
     for (name, text) in files() {
         let origin = format!("builtin:{name}");
@@ -52,8 +77,16 @@ mod tests {
     }
 
     #[test]
-    fn embedded_pack_loads() {
-        let rules = rules().unwrap();
-        assert!(!rules.is_empty());
+    fn precompiled_pack_equals_the_yaml_without_examples() {
+        let fast = rules().unwrap();
+        let full = rules_with_examples().unwrap();
+        assert_eq!(fast.len(), full.len());
+        for (a, b) in fast.iter().zip(&full) {
+            let mut b_raw = b.raw.clone();
+            b_raw.examples.clear();
+            b_raw.negative_examples.clear();
+            assert_eq!(a.raw, b_raw);
+            assert_eq!(a.provider.remediation, b.provider.remediation);
+        }
     }
 }

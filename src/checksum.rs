@@ -4,16 +4,7 @@
 //! a truncated copy, or a made-up look-alike): the finding is dropped. This keeps precision high on
 //! formats whose prefix alone would already be enough to report (see `docs/RULES.md`).
 
-use serde::{Deserialize, Serialize};
-
-/// A checksum verifier a rule can name with `checksum:`.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-pub enum Checksum {
-    /// GitHub / npm style: after the last `_`, N random characters then 6 characters that are
-    /// the CRC32 of the random characters in base62 (`0-9A-Za-z`), left-padded with `0`.
-    #[serde(rename = "crc32-base62")]
-    Crc32Base62,
-}
+pub use crate::schema::Checksum;
 
 impl Checksum {
     /// Whether `secret` carries a valid checksum.

@@ -1,19 +1,14 @@
 //! Every rule of the embedded pack runs its examples and negative examples through the full
 //! scanner (prefilter, regex, secret group, filters), with every other rule loaded beside it.
 
-use leakgate::config::{build_scanner, RepoConfig, RuleSetOptions};
 use leakgate::rules::Rule;
+use leakgate::scanner::{Scanner, Suppressions};
 use leakgate::selftest::check_examples;
 
 #[test]
 fn every_builtin_rule_finds_its_examples_and_not_its_negative_examples() {
-    let (scanner, _) = build_scanner(
-        &RepoConfig::default(),
-        "none",
-        Default::default(),
-        &RuleSetOptions::default(),
-    )
-    .expect("embedded pack loads");
+    let pack = leakgate::builtin::rules_with_examples().expect("embedded pack loads");
+    let scanner = Scanner::new(pack, Suppressions::default()).expect("scanner builds");
     scanner.compile_all().expect("every regex compiles");
     let rules: Vec<&Rule> = scanner.rules().collect();
     let failures = check_examples(&scanner, &rules).expect("scan runs");
@@ -44,7 +39,7 @@ fn every_provider_has_remediation() {
 
 #[test]
 fn every_example_contains_one_of_its_keywords() {
-    for rule in leakgate::builtin::rules().expect("pack loads") {
+    for rule in leakgate::builtin::rules_with_examples().expect("pack loads") {
         for example in &rule.raw.examples {
             let lower = example.to_ascii_lowercase();
             assert!(

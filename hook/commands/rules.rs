@@ -40,7 +40,7 @@ fn check(common: &Common, files: &[std::path::PathBuf]) -> anyhow::Result<i32> {
         let builtin = if common.no_builtin {
             Vec::new()
         } else {
-            leakgate::builtin::rules()?
+            leakgate::builtin::rules_with_examples()?
         };
         (builtin.clone(), builtin)
     } else {

@@ -1,0 +1,105 @@
+//! gix-based sources of added text: the index against `HEAD` ([`staged`]) and a set of commits
+//! ([`commits`]). No `git` subprocess is involved.
+
+pub mod changes;
+pub mod commits;
+pub mod diff;
+pub mod objects;
+pub mod staged;
+pub mod tree_diff;
+
+use std::path::Path;
+
+/// Errors from reading a repository.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// The repository could not be opened.
+    #[error("cannot open the git repository at {path}: {message}")]
+    Open {
+        /// Where we looked.
+        path: String,
+        /// What gix said.
+        message: String,
+    },
+    /// The repository is owned by someone else and not trusted (git's `safe.directory`).
+    #[error("refusing to read {path}: it is owned by another user; git would refuse too (see `git config --global --add safe.directory`)")]
+    Untrusted {
+        /// The repository.
+        path: String,
+    },
+    /// The index could not be read.
+    #[error("cannot read the index {path}: {message}")]
+    Index {
+        /// The index file.
+        path: String,
+        /// What gix said.
+        message: String,
+    },
+    /// An object could not be read; names the commit and path it belongs to when known.
+    #[error("cannot read {what}{}{}: {message}", .commit.as_ref().map(|c| format!(" in commit {c}")).unwrap_or_default(), .path.as_ref().map(|p| format!(" at path {p}")).unwrap_or_default())]
+    Object {
+        /// What was being read ("blob 1a2b…", "tree …").
+        what: String,
+        /// The commit, when scanning history.
+        commit: Option<String>,
+        /// The path, when known (escaped for display).
+        path: Option<String>,
+        /// What gix said.
+        message: String,
+    },
+    /// A revision or range could not be resolved.
+    #[error("cannot resolve {spec}: {message}")]
+    Revision {
+        /// The revision text.
+        spec: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The time budget ran out.
+    #[error("time budget of {budget_ms} ms exhausted after scanning {commits} commits")]
+    Timeout {
+        /// The budget.
+        budget_ms: u64,
+        /// Commits scanned before it ran out.
+        commits: usize,
+    },
+    /// A rule failed while scanning.
+    #[error(transparent)]
+    Scan(#[from] crate::scanner::ScanError),
+}
+
+impl GitError {
+    /// Adds the commit and path an object error belongs to, when it does not carry them yet.
+    pub fn at(self, commit: Option<&str>, path: Option<&[u8]>) -> GitError {
+        match self {
+            GitError::Object {
+                what,
+                commit: c,
+                path: p,
+                message,
+            } => GitError::Object {
+                what,
+                commit: c.or_else(|| commit.map(str::to_string)),
+                path: p.or_else(|| path.map(crate::report::sanitize::sanitize_bytes)),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Opens the repository around `dir` the way git does inside a hook: honouring `GIT_DIR`,
+/// `GIT_WORK_TREE`, `GIT_INDEX_FILE` and the other environment overrides, and refusing a
+/// repository owned by another user, as git would.
+pub fn open_repository(dir: &Path) -> Result<gix::Repository, GitError> {
+    let repo = gix::discover_with_environment_overrides(dir).map_err(|e| GitError::Open {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    if repo.git_dir_trust() != gix::sec::Trust::Full {
+        return Err(GitError::Untrusted {
+            path: repo.git_dir().display().to_string(),
+        });
+    }
+    Ok(repo)
+}

@@ -1,0 +1,118 @@
+//! Reading blobs for scanning: the size is checked from the object header before inflating, and
+//! binary content is recognised by git's own rule.
+
+use gix::hash::ObjectId;
+
+use crate::files::is_binary;
+use crate::git::GitError;
+
+/// A blob as far as the scanner is concerned.
+#[derive(Debug)]
+pub enum BlobContent {
+    /// Text to scan.
+    Text(Vec<u8>),
+    /// Binary: not scanned.
+    Binary,
+    /// Larger than the cap: not inflated, not scanned.
+    TooLarge(u64),
+}
+
+fn object_error(what: String, e: impl std::fmt::Display) -> GitError {
+    GitError::Object {
+        what,
+        commit: None,
+        path: None,
+        message: e.to_string(),
+    }
+}
+
+/// Loads a blob unless it is over `cap` bytes (checked from the header first) or binary.
+pub fn load_blob(repo: &gix::Repository, id: ObjectId, cap: u64) -> Result<BlobContent, GitError> {
+    let header = repo
+        .find_header(id)
+        .map_err(|e| object_error(format!("blob {id}"), e))?;
+    if header.size() > cap {
+        return Ok(BlobContent::TooLarge(header.size()));
+    }
+    let mut blob = repo
+        .find_object(id)
+        .map_err(|e| object_error(format!("blob {id}"), e))?;
+    if blob.kind != gix::objs::Kind::Blob {
+        return Err(object_error(
+            format!("blob {id}"),
+            format!("expected a blob, found a {}", blob.kind),
+        ));
+    }
+    let data = std::mem::take(&mut blob.data);
+    if is_binary(&data) {
+        return Ok(BlobContent::Binary);
+    }
+    Ok(BlobContent::Text(data))
+}
+
+/// Loads a blob for comparison (an old version): its bytes, or `None` when it is binary or too
+/// large to diff (the new version is then treated as all-added).
+pub fn load_old_blob(
+    repo: &gix::Repository,
+    id: ObjectId,
+    cap: u64,
+) -> Result<Option<Vec<u8>>, GitError> {
+    match load_blob(repo, id, cap)? {
+        BlobContent::Text(data) => Ok(Some(data)),
+        BlobContent::Binary | BlobContent::TooLarge(_) => Ok(None),
+    }
+}
+
+/// One entry of a tree, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    /// File or directory name.
+    pub name: Vec<u8>,
+    /// Its mode.
+    pub mode: gix::objs::tree::EntryMode,
+    /// Its object id.
+    pub id: ObjectId,
+}
+
+/// The entries of tree `id`, in git's tree order.
+pub fn tree_entries(repo: &gix::Repository, id: ObjectId) -> Result<Vec<TreeEntry>, GitError> {
+    let tree = repo
+        .find_tree(id)
+        .map_err(|e| object_error(format!("tree {id}"), e))?;
+    let decoded = tree
+        .decode()
+        .map_err(|e| object_error(format!("tree {id}"), e))?;
+    Ok(decoded
+        .entries
+        .iter()
+        .map(|e| TreeEntry {
+            name: e.filename.to_vec(),
+            mode: e.mode,
+            id: e.oid.to_owned(),
+        })
+        .collect())
+}
+
+/// Looks up the entry at `path` (slash-separated) below tree `root`.
+pub fn entry_at_path(
+    repo: &gix::Repository,
+    root: ObjectId,
+    path: &[u8],
+) -> Result<Option<TreeEntry>, GitError> {
+    let mut current = root;
+    let mut components = path.split(|&b| b == b'/').peekable();
+    while let Some(component) = components.next() {
+        let entries = tree_entries(repo, current)?;
+        let Some(entry) = entries.into_iter().find(|e| e.name == component) else {
+            return Ok(None);
+        };
+        if components.peek().is_none() {
+            return Ok(Some(entry));
+        }
+        if !entry.mode.is_tree() {
+            return Ok(None);
+        }
+        current = entry.id;
+    }
+    Ok(None)
+}
