@@ -72,14 +72,78 @@ pub enum Command {
     Rules(RulesCommand),
     /// Record fingerprints of false positives in .leakgateignore.
     Ignore(IgnoreArgs),
+    /// Entry points that installed git hooks call.
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Install the git hooks into this repository (or, with --global, for every repository).
+    Install(InstallArgs),
+    /// Remove leakgate's hooks and restore what was there before.
+    Uninstall(UninstallArgs),
 }
 
-/// `leakgate scan`.
+/// `leakgate hook ...`.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Scan the staged changes (the index against HEAD). Under the pre-commit framework's
+    /// pre-push stage (PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF set) scan that range instead.
+    PreCommit,
+    /// Scan the commit message in FILE.
+    CommitMsg {
+        /// The message file git passes to the hook.
+        file: PathBuf,
+    },
+    /// Scan the commits being pushed that the remote does not have yet (git's stdin protocol).
+    PrePush {
+        /// Remote name.
+        remote: Option<String>,
+        /// Remote URL.
+        url: Option<String>,
+    },
+}
+
+/// `leakgate install`.
 #[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Hooks to install (comma-separated): pre-commit, commit-msg, pre-push.
+    #[arg(long = "hook", value_delimiter = ',', default_values_t = [String::from("pre-commit"), String::from("commit-msg"), String::from("pre-push")])]
+    pub hooks: Vec<String>,
+    /// Install for every repository of this user (sets git's global core.hooksPath; each
+    /// repository's own hooks still run).
+    #[arg(long)]
+    pub global: bool,
+    /// Install even where another hook manager owns the hooks (its hook is still chained).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `leakgate uninstall`.
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Remove the global installation.
+    #[arg(long)]
+    pub global: bool,
+}
+
+/// `leakgate scan`: exactly one source.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["paths", "staged", "range", "all_history", "commit_msg"])))]
 pub struct ScanArgs {
     /// Files and directories to scan.
-    #[arg(value_name = "PATH", required = true)]
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Scan the staged changes (the index against HEAD), as the pre-commit hook does.
+    #[arg(long)]
+    pub staged: bool,
+    /// Scan the commits in A..B (B's history not reachable from A; an empty A means not on any
+    /// remote-tracking branch).
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Scan every commit reachable from any ref (a one-off audit; hooks never do this).
+    #[arg(long)]
+    pub all_history: bool,
+    /// Scan a commit message file.
+    #[arg(long, value_name = "FILE")]
+    pub commit_msg: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     pub format: FormatArg,

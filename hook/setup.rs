@@ -92,3 +92,56 @@ pub fn color_choice(arg: ColorArg) -> ColorChoice {
         ColorArg::Never => ColorChoice::Never,
     }
 }
+
+/// Loads the config for a repository: `--config`, else the staged `.leakgate.yaml` when the index
+/// has one, else the work tree's; the same for `.leakgateignore`.
+pub fn load_for_repo(
+    common: &Common,
+    repo: &gix::Repository,
+    index: Option<&gix::index::File>,
+) -> anyhow::Result<Setup> {
+    let root = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| repo.git_dir().to_path_buf());
+    let staged = |name: &str| -> anyhow::Result<Option<String>> {
+        let Some(index) = index else { return Ok(None) };
+        Ok(leakgate::git::staged::staged_file(repo, index, name)?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    let (config, config_name) = match &common.config {
+        Some(path) => (RepoConfig::read(path)?, path.display().to_string()),
+        None => match staged(CONFIG_FILE)? {
+            Some(text) => (
+                RepoConfig::parse(&format!("{CONFIG_FILE} (staged)"), &text)?,
+                CONFIG_FILE.to_string(),
+            ),
+            None => {
+                let path = root.join(CONFIG_FILE);
+                if path.is_file() {
+                    (RepoConfig::read(&path)?, CONFIG_FILE.to_string())
+                } else {
+                    (RepoConfig::default(), CONFIG_FILE.to_string())
+                }
+            }
+        },
+    };
+    let ignored = match staged(IGNORE_FILE)? {
+        Some(text) => config::parse_ignore_file(&format!("{IGNORE_FILE} (staged)"), &text)?,
+        None => {
+            let path = root.join(IGNORE_FILE);
+            if path.is_file() {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                config::parse_ignore_file(IGNORE_FILE, &text)?
+            } else {
+                HashSet::new()
+            }
+        }
+    };
+    Ok(Setup {
+        config,
+        config_name,
+        ignored,
+    })
+}

@@ -18,6 +18,7 @@ pub mod files;
 pub mod filters;
 pub mod finding;
 pub mod git;
+pub mod install;
 pub mod outcome;
 pub mod report;
 pub mod rules;

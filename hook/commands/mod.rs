@@ -1,8 +1,11 @@
 //! One module per command; each returns the process exit code.
 
+mod hook;
 mod ignore;
+mod install;
 mod rules;
 mod scan;
+mod sources;
 
 use crate::cli::{Cli, Command};
 
@@ -12,5 +15,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Scan(args) => scan::run(&cli.common, args),
         Command::Rules(cmd) => rules::run(&cli.common, cmd),
         Command::Ignore(args) => ignore::run(args),
+        Command::Hook(cmd) => hook::run(&cli.common, cmd),
+        Command::Install(args) => install::install(args),
+        Command::Uninstall(args) => install::uninstall(args),
     }
 }

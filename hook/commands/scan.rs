@@ -1,19 +1,34 @@
-//! `leakgate scan PATH...`.
+//! `leakgate scan`: files, the staged changes, a range of commits, all history, or a message.
 
 use leakgate::outcome::ScanOutcome;
 use leakgate::report::human::{self, HumanOptions, Situation};
 
 use crate::cli::{Common, FormatArg, ScanArgs};
+use crate::commands::sources;
 use crate::{output, setup};
 
-/// Scans paths and reports.
+/// Scans the chosen source and reports.
 pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<i32> {
-    let root = setup::work_tree_root();
-    let setup = setup::load_from_disk(common, &root)?;
-    let scanner = setup.scanner(common)?;
-    let outcome =
-        leakgate::files::scan_paths(&scanner, &args.paths, setup.config.max_blob_bytes())?;
-    emit(common, args.format, &outcome, Situation::Files, false)?;
+    let (outcome, situation) = if args.staged {
+        (sources::staged_outcome(common)?, Situation::Staged)
+    } else if let Some(range) = &args.range {
+        sources::range_outcome(common, range)?
+    } else if args.all_history {
+        sources::all_history_outcome(common)?
+    } else if let Some(file) = &args.commit_msg {
+        (
+            sources::message_outcome(common, file)?,
+            Situation::CommitMessage,
+        )
+    } else {
+        let root = setup::work_tree_root();
+        let setup = setup::load_from_disk(common, &root)?;
+        let scanner = setup.scanner(common)?;
+        let outcome =
+            leakgate::files::scan_paths(&scanner, &args.paths, setup.config.max_blob_bytes())?;
+        (outcome, Situation::Files)
+    };
+    emit(common, args.format, &outcome, situation, false)?;
     Ok(outcome.exit_code())
 }
 
@@ -28,15 +43,16 @@ pub fn emit(
 ) -> anyhow::Result<()> {
     match format {
         FormatArg::Json => output::stdout(&leakgate::report::json::render(outcome))?,
-        FormatArg::Sarif => anyhow::bail!("--format sarif is not available for this source yet"),
+        FormatArg::Sarif => output::stdout(&leakgate::report::sarif::render(outcome))?,
         FormatArg::Human => {
             if common.quiet && outcome.findings.is_empty() && !outcome.has_errors() {
                 return Ok(());
             }
+            let choice = setup::color_choice(common.color);
             let color = if to_stderr {
-                setup::color_choice(common.color).enabled_for(&std::io::stderr())
+                choice.enabled_for(&std::io::stderr())
             } else {
-                setup::color_choice(common.color).enabled_for(&std::io::stdout())
+                choice.enabled_for(&std::io::stdout())
             };
             let text = human::render(
                 outcome,

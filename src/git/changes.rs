@@ -147,14 +147,17 @@ impl<'a> ChangeScanner<'a> {
         self.outcome.findings.extend(findings);
         Ok(())
     }
+}
 
-    /// Drops exact renames (an added blob whose id was deleted elsewhere) and gives a renamed-and-
-    /// edited file its old version, so that only its new lines count.
-    pub fn detect_renames(
-        &self,
-        changes: &mut Vec<PendingChange>,
-        deleted: &[Deleted],
-    ) -> Result<(), GitError> {
+/// Drops exact renames (an added blob whose id was deleted elsewhere) and gives a renamed-and-
+/// edited file its old version, so that only its new lines count.
+pub fn detect_renames(
+    repo: &gix::Repository,
+    max_blob_bytes: u64,
+    changes: &mut Vec<PendingChange>,
+    deleted: &[Deleted],
+) -> Result<(), GitError> {
+    {
         if deleted.is_empty() {
             return Ok(());
         }
@@ -168,7 +171,7 @@ impl<'a> ChangeScanner<'a> {
         }
         let mut old_texts: HashMap<ObjectId, Option<HashSet<Vec<u8>>>> = HashMap::new();
         for i in added {
-            let new = match load_old_blob(self.repo, changes[i].id, self.max_blob_bytes) {
+            let new = match load_old_blob(repo, changes[i].id, max_blob_bytes) {
                 Ok(Some(data)) => data,
                 _ => continue,
             };
@@ -179,7 +182,7 @@ impl<'a> ChangeScanner<'a> {
             let mut best: Option<(f64, ObjectId)> = None;
             for d in deleted {
                 let old_lines = old_texts.entry(d.id).or_insert_with(|| {
-                    load_old_blob(self.repo, d.id, self.max_blob_bytes)
+                    load_old_blob(repo, d.id, max_blob_bytes)
                         .ok()
                         .flatten()
                         .map(|data| {

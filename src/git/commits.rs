@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use gix::hash::ObjectId;
 
 use crate::added::AddedText;
-use crate::git::changes::{ChangeScanner, PendingChange};
+use crate::git::changes::{detect_renames, ChangeScanner, PendingChange};
 use crate::git::tree_diff::{diff_trees, TreeChanges};
 use crate::git::GitError;
 
@@ -153,7 +153,12 @@ pub fn scan_commit(
         c.commit = Some(id);
     }
     if parents.len() <= 1 {
-        blobs.detect_renames(&mut changes.0, &changes.1.deleted)?;
+        detect_renames(
+            repo,
+            blobs.max_blob_bytes,
+            &mut changes.0,
+            &changes.1.deleted,
+        )?;
     }
     for change in &changes.0 {
         blobs.scan_change(change)?;

@@ -13,7 +13,7 @@ use gix::index::entry::{Flags, Mode, Stage};
 use gix::index::extension::Tree as CacheTree;
 use gix::objs::tree::{EntryKind, EntryMode};
 
-use crate::git::changes::{ChangeScanner, PendingChange};
+use crate::git::changes::{detect_renames, ChangeScanner, PendingChange};
 use crate::git::objects::{entry_at_path, tree_entries, TreeEntry};
 use crate::git::tree_diff::{collect_deleted, diff_trees, Deleted, TreeChanges};
 use crate::git::GitError;
@@ -242,30 +242,33 @@ impl Walker<'_> {
     }
 }
 
-/// Scans what the index adds relative to `HEAD` (and, during a merge, to every merged commit).
-pub fn scan_staged(
+/// What the index adds relative to `HEAD`, ready to scan: exact renames dropped, renamed-and-
+/// edited files paired with their old version, and during a merge each change paired with the
+/// merged commits' versions (a change identical to one of them brings nothing new).
+pub fn collect_staged(
     repo: &gix::Repository,
     index: &gix::index::File,
-    scanner: &Scanner,
     max_blob_bytes: u64,
-) -> Result<ScanOutcome, GitError> {
+) -> Result<Vec<PendingChange>, GitError> {
     let head = head_tree(repo)?;
     let (mut changes, deleted) = staged_changes(repo, index, head)?;
-    let mut blobs = ChangeScanner::new(repo, scanner, max_blob_bytes);
-    blobs.detect_renames(&mut changes, &deleted)?;
+    detect_renames(repo, max_blob_bytes, &mut changes, &deleted)?;
     let merged = merge_heads(repo)?;
-    let merged_trees: Vec<ObjectId> = merged
-        .iter()
-        .map(|id| {
-            repo.find_commit(*id)
-                .and_then(|c| c.tree_id())
-                .map(|t| t.detach())
-                .map_err(|e| GitError::Revision {
-                    spec: format!("MERGE_HEAD {id}"),
-                    message: e.to_string(),
-                })
-        })
-        .collect::<Result<_, _>>()?;
+    if merged.is_empty() {
+        return Ok(changes);
+    }
+    let mut merged_trees = Vec::with_capacity(merged.len());
+    for id in &merged {
+        let tree = repo
+            .find_commit(*id)
+            .and_then(|c| c.tree_id())
+            .map_err(|e| GitError::Revision {
+                spec: format!("MERGE_HEAD {id}"),
+                message: e.to_string(),
+            })?;
+        merged_trees.push(tree.detach());
+    }
+    let mut kept = Vec::with_capacity(changes.len());
     'changes: for mut change in changes {
         for tree in &merged_trees {
             if let Some(entry) = entry_at_path(repo, *tree, &change.path)? {
@@ -277,7 +280,21 @@ pub fn scan_staged(
                 }
             }
         }
-        blobs.scan_change(&change)?;
+        kept.push(change);
+    }
+    Ok(kept)
+}
+
+/// Scans collected changes.
+pub fn scan_changes(
+    repo: &gix::Repository,
+    scanner: &Scanner,
+    changes: &[PendingChange],
+    max_blob_bytes: u64,
+) -> Result<ScanOutcome, GitError> {
+    let mut blobs = ChangeScanner::new(repo, scanner, max_blob_bytes);
+    for change in changes {
+        blobs.scan_change(change)?;
     }
     Ok(blobs.outcome)
 }

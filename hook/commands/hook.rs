@@ -1,0 +1,53 @@
+//! `leakgate hook ...`: what installed hooks call. Reports go to stderr. A hook that cannot scan
+//! fails closed (exit 2) and says how to proceed.
+
+use leakgate::report::human::Situation;
+
+use crate::cli::{Common, FormatArg, HookCommand};
+use crate::commands::{scan, sources};
+use crate::output;
+
+/// Runs a hook entry point.
+pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
+    let (result, bypass) = match command {
+        HookCommand::PreCommit => (
+            match sources::framework_range() {
+                Some(range) => sources::range_outcome(common, &range),
+                None => sources::staged_outcome(common).map(|o| (o, Situation::Staged)),
+            },
+            "git commit --no-verify (SKIP=leakgate under the pre-commit framework)",
+        ),
+        HookCommand::CommitMsg { file } => (
+            sources::message_outcome(common, file).map(|o| (o, Situation::CommitMessage)),
+            "git commit --no-verify (SKIP=leakgate-commit-msg under the pre-commit framework)",
+        ),
+        HookCommand::PrePush { .. } => (
+            match sources::framework_range() {
+                Some(range) => sources::range_outcome(common, &range),
+                None => sources::pre_push_outcome(common),
+            },
+            "git push --no-verify",
+        ),
+    };
+    match result {
+        Ok((outcome, situation)) => {
+            scan::emit(common, FormatArg::Human, &outcome, situation, true)?;
+            if outcome.has_errors() && outcome.findings.is_empty() {
+                output::stderr(&format!(
+                    "leakgate: stopped because part of the change could not be scanned (see above).\n\
+                     Fix what is listed, or, if you are sure it holds no secret, bypass once: {bypass}\n"
+                ))?;
+            }
+            Ok(outcome.exit_code())
+        }
+        Err(error) => {
+            output::stderr(&format!(
+                "leakgate: cannot scan: {}\n\
+                 The hook stops here because an unscanned change could carry a secret.\n\
+                 Fix the problem above and try again; if you must proceed without a scan: {bypass}\n",
+                output::error_chain(&error)
+            ))?;
+            Ok(2)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! `leakgate install` / `leakgate uninstall`: hooks in the directory git really uses (honouring
+//! `core.hooksPath`, linked worktrees and submodules), or for every repository with `--global`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context as _};
+use leakgate::install::{hook_script, install_script, uninstall_script, Installed, Uninstalled};
+
+use crate::cli::{InstallArgs, UninstallArgs};
+use crate::commands::sources;
+use crate::output;
+
+/// Hooks leakgate knows how to serve.
+const KNOWN_HOOKS: [&str; 3] = ["pre-commit", "commit-msg", "pre-push"];
+/// File in the global hooks directory remembering the `core.hooksPath` it replaced.
+const PREVIOUS_HOOKS_PATH: &str = ".leakgate-previous-hooksPath";
+
+/// The hooks directory git uses for the repository around the current directory.
+fn repository_hooks_dir() -> anyhow::Result<PathBuf> {
+    let repo = sources::repository()?;
+    let configured = repo
+        .config_snapshot()
+        .string("core.hooksPath")
+        .map(|v| v.to_string());
+    if let Some(value) = configured.filter(|v| !v.is_empty()) {
+        let path = expand_home(&value);
+        if path.is_absolute() {
+            return Ok(path);
+        }
+        let base = repo
+            .workdir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| repo.git_dir().to_path_buf());
+        return Ok(base.join(path));
+    }
+    Ok(repo.common_dir().join("hooks"))
+}
+
+fn expand_home(value: &str) -> PathBuf {
+    match (value.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(value),
+    }
+}
+
+/// Where `--global` puts its hooks.
+fn global_hooks_dir() -> anyhow::Result<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?).join(".config"),
+    };
+    Ok(base.join("leakgate").join("hooks"))
+}
+
+fn git_global(args: &[&str]) -> anyhow::Result<Option<String>> {
+    let out = Command::new("git")
+        .arg("config")
+        .arg("--global")
+        .args(args)
+        .output()
+        .context("cannot run git to change the global configuration")?;
+    if out.status.success() {
+        Ok(Some(
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        ))
+    } else if out.status.code() == Some(1) || out.status.code() == Some(5) {
+        Ok(None)
+    } else {
+        bail!(
+            "git config --global {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+    }
+}
+
+fn checked_hooks(hooks: &[String]) -> anyhow::Result<Vec<&str>> {
+    hooks
+        .iter()
+        .map(|h| {
+            KNOWN_HOOKS
+                .iter()
+                .find(|k| **k == h.as_str())
+                .copied()
+                .with_context(|| format!("unknown hook `{h}` (known: {})", KNOWN_HOOKS.join(", ")))
+        })
+        .collect()
+}
+
+/// Installs the hooks.
+pub fn install(args: &InstallArgs) -> anyhow::Result<i32> {
+    let hooks = checked_hooks(&args.hooks)?;
+    let binary = std::env::current_exe()
+        .context("cannot tell where the leakgate binary is")?
+        .display()
+        .to_string();
+    let dir = if args.global {
+        let dir = global_hooks_dir()?;
+        let current = git_global(&["--get", "core.hooksPath"])?;
+        if let Some(current) = current.filter(|c| Path::new(c) != dir) {
+            if !args.force {
+                bail!(
+                    "core.hooksPath is already set globally to {current}; rerun with --force to put \
+                     leakgate's hooks there instead (the hooks found in {current} keep running, chained)"
+                );
+            }
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join(PREVIOUS_HOOKS_PATH), &current)?;
+            for hook in &hooks {
+                let old = expand_home(&current).join(hook);
+                let chained = dir.join(format!("{hook}{}", leakgate::install::CHAINED_SUFFIX));
+                if old.is_file() && !chained.exists() {
+                    std::fs::copy(&old, &chained)?;
+                }
+            }
+        }
+        dir
+    } else {
+        repository_hooks_dir()?
+    };
+    for hook in &hooks {
+        let script = hook_script(hook, &binary, &format!("hook {hook}"), args.global);
+        let result = install_script(&dir, hook, &script, args.force)?;
+        let note = match result {
+            Installed::Fresh => "installed".to_string(),
+            Installed::Updated => "updated".to_string(),
+            Installed::Chained(p) => {
+                format!("installed; the existing hook runs first ({})", p.display())
+            }
+        };
+        output::stderr(&format!("leakgate: {hook}: {note} in {}\n", dir.display()))?;
+    }
+    if args.global {
+        git_global(&["core.hooksPath", &dir.display().to_string()])?;
+        output::stderr(&format!(
+            "leakgate: core.hooksPath set globally to {}; each repository's own hooks still run\n",
+            dir.display()
+        ))?;
+    }
+    Ok(0)
+}
+
+/// Removes the hooks and restores what was there.
+pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<i32> {
+    let dir = if args.global {
+        global_hooks_dir()?
+    } else {
+        repository_hooks_dir()?
+    };
+    for hook in KNOWN_HOOKS {
+        let note = match uninstall_script(&dir, hook)? {
+            Uninstalled::NotInstalled => continue,
+            Uninstalled::Removed => "removed",
+            Uninstalled::Restored => "removed; the previous hook is back",
+            Uninstalled::Foreign => "not leakgate's hook: left alone",
+        };
+        output::stderr(&format!("leakgate: {hook}: {note} ({})\n", dir.display()))?;
+    }
+    if args.global {
+        let previous = dir.join(PREVIOUS_HOOKS_PATH);
+        match std::fs::read_to_string(&previous) {
+            Ok(value) => {
+                git_global(&["core.hooksPath", value.trim()])?;
+                let _ = std::fs::remove_file(&previous);
+                output::stderr(&format!(
+                    "leakgate: core.hooksPath restored to {}\n",
+                    value.trim()
+                ))?;
+            }
+            Err(_) => {
+                if git_global(&["--get", "core.hooksPath"])?.is_some_and(|v| Path::new(&v) == dir) {
+                    git_global(&["--unset", "core.hooksPath"])?;
+                    output::stderr("leakgate: global core.hooksPath unset\n")?;
+                }
+            }
+        }
+    }
+    Ok(0)
+}

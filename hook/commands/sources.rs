@@ -1,0 +1,169 @@
+//! The git sources behind `scan --staged/--range/--all-history/--commit-msg` and the hooks.
+
+use std::io::Read as _;
+
+use anyhow::Context as _;
+use gix::hash::ObjectId;
+use leakgate::added::AddedText;
+use leakgate::git::changes::ChangeScanner;
+use leakgate::git::{commits, open_repository, staged};
+use leakgate::outcome::ScanOutcome;
+use leakgate::report::human::Situation;
+
+use crate::cli::Common;
+use crate::setup;
+
+/// Opens the repository of the current directory as git would inside a hook.
+pub fn repository() -> anyhow::Result<gix::Repository> {
+    Ok(open_repository(std::path::Path::new("."))?)
+}
+
+/// The staged changes. Nothing staged: no rules are even loaded.
+pub fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
+    let repo = repository()?;
+    let index = staged::read_index(&repo)?;
+    let setup = setup::load_for_repo(common, &repo, Some(&index))?;
+    let cap = setup.config.max_blob_bytes();
+    let changes = staged::collect_staged(&repo, &index, cap)?;
+    if changes.is_empty() {
+        return Ok(ScanOutcome::default());
+    }
+    let scanner = setup.scanner(common)?;
+    Ok(staged::scan_changes(&repo, &scanner, &changes, cap)?)
+}
+
+/// Resolves a revision to a commit id.
+pub fn resolve(repo: &gix::Repository, spec: &str) -> anyhow::Result<ObjectId> {
+    let id = repo.rev_parse_single(spec).with_context(|| {
+        format!(
+            "cannot resolve `{}`",
+            leakgate::report::sanitize::sanitize(spec)
+        )
+    })?;
+    Ok(id.detach())
+}
+
+/// Whether a pushed or received id is git's all-zero "no object".
+pub fn is_null(hex: &str) -> bool {
+    !hex.is_empty() && hex.bytes().all(|b| b == b'0')
+}
+
+/// Scans the commits reachable from `tips` and not from `hidden`, with their messages.
+pub fn commits_outcome(
+    common: &Common,
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    hidden: &[ObjectId],
+) -> anyhow::Result<(ScanOutcome, Situation)> {
+    let list = commits::new_commits(repo, tips, hidden)?;
+    let situation = Situation::LocalCommits {
+        tips: tips.iter().map(|t| t.to_string()).collect(),
+    };
+    if list.is_empty() {
+        return Ok((ScanOutcome::default(), situation));
+    }
+    let setup = setup::load_for_repo(common, repo, None)?;
+    let scanner = setup.scanner(common)?;
+    let mut blobs = ChangeScanner::new(repo, &scanner, setup.config.max_blob_bytes());
+    commits::scan_commits(&mut blobs, &list, true)?;
+    Ok((blobs.outcome, situation))
+}
+
+/// `A..B`: B's commits not reachable from A; an empty or all-zero A means "not on any
+/// remote-tracking branch".
+pub fn range_outcome(common: &Common, spec: &str) -> anyhow::Result<(ScanOutcome, Situation)> {
+    let repo = repository()?;
+    let (from, to) = spec.split_once("..").with_context(|| {
+        format!(
+            "--range takes A..B, got `{}`",
+            leakgate::report::sanitize::sanitize(spec)
+        )
+    })?;
+    let to = resolve(&repo, if to.is_empty() { "HEAD" } else { to })?;
+    let hidden = if from.is_empty() || is_null(from) {
+        commits::ref_tips(&repo, "refs/remotes/")?
+    } else {
+        vec![resolve(&repo, from)?]
+    };
+    commits_outcome(common, &repo, &[to], &hidden)
+}
+
+/// Every commit reachable from any ref.
+pub fn all_history_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situation)> {
+    let repo = repository()?;
+    let mut tips = commits::ref_tips(&repo, "refs/")?;
+    if let Ok(head) = repo.head_id() {
+        tips.push(head.detach());
+    }
+    tips.sort();
+    tips.dedup();
+    commits_outcome(common, &repo, &tips, &[])
+}
+
+/// The pre-push protocol on stdin: `<local ref> <local sha> <remote ref> <remote sha>` lines.
+pub fn pre_push_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situation)> {
+    let repo = repository()?;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the pre-push input from git")?;
+    let mut tips = Vec::new();
+    let mut hidden = commits::ref_tips(&repo, "refs/remotes/")?;
+    for line in input.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [_, local_sha, _, remote_sha] = fields.as_slice() else {
+            continue;
+        };
+        if !is_null(local_sha) {
+            tips.push(
+                ObjectId::from_hex(local_sha.as_bytes())
+                    .with_context(|| format!("bad object id from git: {local_sha}"))?,
+            );
+        }
+        if !is_null(remote_sha) {
+            if let Ok(id) = ObjectId::from_hex(remote_sha.as_bytes()) {
+                hidden.push(id);
+            }
+        }
+    }
+    commits_outcome(common, &repo, &tips, &hidden)
+}
+
+/// The commit message file, without comment lines and without what follows git's scissors line
+/// (`git commit -v` appends the diff there; the staged content is the pre-commit hook's job).
+pub fn message_outcome(common: &Common, file: &std::path::Path) -> anyhow::Result<ScanOutcome> {
+    let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut message = Vec::with_capacity(raw.len());
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"# ------------------------ >8 ------------------------") {
+            break;
+        }
+        if line.starts_with(b"#") {
+            message.extend_from_slice(b"\n");
+        } else {
+            message.extend_from_slice(line);
+        }
+    }
+    let setup = match repository() {
+        Ok(repo) => setup::load_for_repo(common, &repo, None)?,
+        Err(_) => setup::load_from_disk(common, &setup::work_tree_root())?,
+    };
+    let scanner = setup.scanner(common)?;
+    let unit = AddedText::whole(commits::COMMIT_MESSAGE_PATH, message);
+    let mut outcome = ScanOutcome {
+        blobs: 1,
+        bytes: unit.buf.len() as u64,
+        ..Default::default()
+    };
+    outcome.findings = scanner.scan(&unit)?;
+    Ok(outcome)
+}
+
+/// Under the pre-commit framework's pre-push stage, the range it hands over.
+pub fn framework_range() -> Option<String> {
+    let to = std::env::var("PRE_COMMIT_TO_REF")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
+    Some(format!("{from}..{to}"))
+}
