@@ -25,3 +25,4 @@ pub mod rules;
 pub mod scanner;
 pub mod schema;
 pub mod selftest;
+pub mod server;

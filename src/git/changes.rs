@@ -66,8 +66,13 @@ impl<'a> ChangeScanner<'a> {
     }
 
     /// Counts a finished commit (for the timeout message).
-    pub fn commit_done(&mut self) {
+    pub fn count_commit(&mut self) {
         self.commits_done += 1;
+    }
+
+    /// Commits finished so far.
+    pub fn commits_done(&self) -> usize {
+        self.commits_done
     }
 
     /// Fails with [`GitError::Timeout`] when the deadline has passed.

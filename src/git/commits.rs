@@ -97,7 +97,7 @@ pub fn scan_commits(
     for &id in commits {
         blobs.check_deadline()?;
         scan_commit(blobs, id, messages)?;
-        blobs.commit_done();
+        blobs.count_commit();
     }
     Ok(())
 }

@@ -1,0 +1,216 @@
+//! The audit log: one JSON line per push, appended under an exclusive lock in a single write, so
+//! concurrent pushes never interleave or lose a line. Findings carry a **keyed** fingerprint
+//! (HMAC-SHA256 with the server's key), never the secret and never a bare hash of it.
+
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// HMAC-SHA256 (RFC 2104).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(block.map(|b| b ^ 0x36));
+    inner.update(message);
+    let inner = inner.finalize();
+    let mut outer = Sha256::new();
+    outer.update(block.map(|b| b ^ 0x5c));
+    outer.update(inner);
+    outer.finalize().into()
+}
+
+/// `<rule-id>:<16 hex>` from HMAC-SHA256(key, secret).
+pub fn keyed_fingerprint(key: &[u8], rule: &str, secret: &[u8]) -> String {
+    let mac = hmac_sha256(key, secret);
+    let hex: String = mac[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{rule}:{hex}")
+}
+
+/// Reads the key file, creating it (32 random bytes, hex, mode 0600) when it does not exist.
+pub fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(key) if !key.is_empty() => return Ok(key),
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is empty", path.display()),
+            ))
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut random = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))?;
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(mut f) => {
+            f.write_all(hex.as_bytes())?;
+            f.write_all(b"\n")?;
+        }
+        // Another push created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::read(path)
+}
+
+/// One ref update of the push.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuditRef {
+    /// Full ref name.
+    #[serde(rename = "ref")]
+    pub name: String,
+    /// Old id.
+    pub old: String,
+    /// New id.
+    pub new: String,
+}
+
+/// One finding, without its value.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuditFinding {
+    /// Commit (or tag) that introduced it.
+    pub commit: Option<String>,
+    /// Path (lossy UTF-8).
+    pub path: String,
+    /// Line.
+    pub line: usize,
+    /// Rule id.
+    pub rule: String,
+    /// Keyed fingerprint, when the key could be read.
+    pub fingerprint: Option<String>,
+}
+
+/// One audit line.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    /// RFC 3339 UTC time.
+    pub time: String,
+    /// Repository path.
+    pub repository: String,
+    /// Who pushed.
+    pub pusher: String,
+    /// The ref updates.
+    pub refs: Vec<AuditRef>,
+    /// `accepted`, `rejected`, `bypassed`, `accepted-on-timeout`, `rejected-on-timeout`,
+    /// `accepted-on-error`, `rejected-on-error`.
+    pub decision: String,
+    /// What was found.
+    pub findings: Vec<AuditFinding>,
+    /// The bypass reason, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bypass_reason: Option<String>,
+    /// Error or timeout detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Commits and bytes scanned.
+    pub scanned: AuditScanned,
+}
+
+/// How much was scanned.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AuditScanned {
+    /// Commits scanned.
+    pub commits: usize,
+    /// Blobs and messages scanned.
+    pub blobs: u64,
+    /// Bytes of added text.
+    pub bytes: u64,
+}
+
+/// Appends one record as a single line, under an exclusive lock.
+pub fn append(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+    line.push('\n');
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o640)
+        .open(path)?;
+    file.lock()?;
+    let result = (&file).write_all(line.as_bytes());
+    let _ = file.unlock();
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(0o640));
+    result
+}
+
+/// The current time as RFC 3339 UTC (`2026-11-28T12:00:00Z`).
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+/// Formats seconds since the epoch as RFC 3339 UTC.
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231_test_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn keyed_fingerprint_depends_on_the_key() {
+        let a = keyed_fingerprint(b"k1", "r", b"secret");
+        assert_ne!(a, keyed_fingerprint(b"k2", "r", b"secret"));
+        assert!(a.starts_with("r:") && a.len() == 18);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_867_200), "2026-11-28T12:00:00Z");
+    }
+}

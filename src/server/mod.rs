@@ -1,0 +1,7 @@
+//! The server side (`leakgate-server`, run as git's `pre-receive`): policy, quarantine access,
+//! the receive decision, and the audit log.
+
+pub mod audit;
+pub mod policy;
+pub mod quarantine;
+pub mod receive;

@@ -1,0 +1,249 @@
+//! The server policy (`leakgate-server`): what the admin decides. Pushed content never configures
+//! the scan; the policy says whether pushed allow markers and `.leakgateignore` may suppress.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config::{AllowConfig, ConfigError, RepoConfig};
+use crate::rules::{yaml_error, RawRule, Remediation};
+
+/// Default location of the policy file.
+pub const DEFAULT_POLICY_PATH: &str = "/etc/leakgate/server.yaml";
+/// Environment variable naming the policy file.
+pub const POLICY_ENV: &str = "LEAKGATE_SERVER_CONFIG";
+/// Git config key (in the repository) naming the policy file.
+pub const POLICY_GIT_KEY: &str = "leakgate.config";
+
+/// What pushed content may suppress.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryFiles {
+    /// Honour `leakgate:allow` (and other tools') markers on pushed lines.
+    #[serde(default = "yes")]
+    pub allow_markers: bool,
+    /// Honour fingerprints in the pushed `.leakgateignore`.
+    #[serde(default = "yes")]
+    pub ignore_file: bool,
+}
+
+impl Default for RepositoryFiles {
+    fn default() -> Self {
+        RepositoryFiles {
+            allow_markers: true,
+            ignore_file: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What to do when the budget runs out or the scan fails.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// Reject the push (the default: fail closed).
+    #[default]
+    Reject,
+    /// Accept the push (recorded).
+    Accept,
+}
+
+/// The bypass push option.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Bypass {
+    /// Whether a bypass is possible at all.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The push option's name (`git push -o <name>="<reason>"`).
+    #[serde(default = "default_push_option")]
+    pub push_option: String,
+    /// Who may bypass; empty means anyone.
+    #[serde(default)]
+    pub users: Vec<String>,
+}
+
+fn default_push_option() -> String {
+    "leakgate.bypass".into()
+}
+
+impl Default for Bypass {
+    fn default() -> Self {
+        Bypass {
+            enabled: true,
+            push_option: default_push_option(),
+            users: Vec::new(),
+        }
+    }
+}
+
+/// The policy file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Extra rules (the rule schema of `patterns/`).
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    /// Remediation shown for the extra rules.
+    #[serde(default)]
+    pub remediation: Option<Remediation>,
+    /// Builtin rule ids to turn off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Path and value allowlists.
+    #[serde(default)]
+    pub allow: AllowConfig,
+    /// What pushed content may suppress.
+    #[serde(default)]
+    pub repository_files: RepositoryFiles,
+    /// The whole hook's budget.
+    #[serde(default = "default_budget")]
+    pub time_budget_ms: u64,
+    /// When the budget runs out.
+    #[serde(default)]
+    pub on_timeout: OnFailure,
+    /// When the scan fails (missing or corrupt objects, unreadable repository).
+    #[serde(default)]
+    pub on_error: OnFailure,
+    /// Cap on one blob's size.
+    #[serde(default = "default_max_blob")]
+    pub max_blob_bytes: u64,
+    /// The bypass push option.
+    #[serde(default)]
+    pub bypass: Bypass,
+    /// The JSON Lines audit log.
+    #[serde(default = "default_audit_log")]
+    pub audit_log: PathBuf,
+    /// The HMAC key for audit fingerprints (created on first use when absent).
+    #[serde(default = "default_key_file")]
+    pub fingerprint_key_file: PathBuf,
+    /// Colour in the pusher's `remote:` lines.
+    #[serde(default)]
+    pub color: bool,
+}
+
+fn default_budget() -> u64 {
+    4000
+}
+fn default_max_blob() -> u64 {
+    10_000_000
+}
+fn default_audit_log() -> PathBuf {
+    PathBuf::from("/var/log/leakgate/audit.jsonl")
+}
+fn default_key_file() -> PathBuf {
+    PathBuf::from("/etc/leakgate/fingerprint.key")
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        // An empty document takes every default.
+        yaml_serde::from_str("{}").unwrap_or_else(|_| Policy {
+            rules: Vec::new(),
+            remediation: None,
+            disable: Vec::new(),
+            allow: AllowConfig::default(),
+            repository_files: RepositoryFiles::default(),
+            time_budget_ms: default_budget(),
+            on_timeout: OnFailure::Reject,
+            on_error: OnFailure::Reject,
+            max_blob_bytes: default_max_blob(),
+            bypass: Bypass::default(),
+            audit_log: default_audit_log(),
+            fingerprint_key_file: default_key_file(),
+            color: false,
+        })
+    }
+}
+
+impl Policy {
+    /// Parses a policy; errors carry file:line:column.
+    pub fn parse(name: &str, text: &str) -> Result<Policy, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(Policy::default());
+        }
+        yaml_serde::from_str(text).map_err(|e| ConfigError::Rules(yaml_error(name, &e)))
+    }
+
+    /// Reads a policy file.
+    pub fn read(path: &Path) -> Result<Policy, ConfigError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            file: name.clone(),
+            message: e.to_string(),
+        })?;
+        Self::parse(&name, &text)
+    }
+
+    /// The part of the policy that configures the scanner, in the repository-config shape.
+    pub fn as_scan_config(&self) -> RepoConfig {
+        RepoConfig {
+            rules: self.rules.clone(),
+            remediation: self.remediation.clone(),
+            disable: self.disable.clone(),
+            allow: self.allow.clone(),
+            max_blob_bytes: Some(self.max_blob_bytes),
+        }
+    }
+}
+
+/// Where the policy came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicySource {
+    /// A file (by flag, environment, git config or the default path).
+    File(PathBuf),
+    /// Built-in defaults.
+    Defaults,
+}
+
+/// Finds the policy: `--config`, `LEAKGATE_SERVER_CONFIG`, the repository's `leakgate.config`,
+/// `/etc/leakgate/server.yaml`, else defaults. A named file that is missing is an error.
+pub fn locate(flag: Option<&Path>, repo_config_value: Option<PathBuf>) -> PolicySource {
+    if let Some(path) = flag {
+        return PolicySource::File(path.to_path_buf());
+    }
+    if let Some(path) = std::env::var_os(POLICY_ENV).filter(|v| !v.is_empty()) {
+        return PolicySource::File(PathBuf::from(path));
+    }
+    if let Some(path) = repo_config_value {
+        return PolicySource::File(path);
+    }
+    let default = Path::new(DEFAULT_POLICY_PATH);
+    if default.exists() {
+        return PolicySource::File(default.to_path_buf());
+    }
+    PolicySource::Defaults
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_fail_closed() {
+        let p = Policy::default();
+        assert_eq!(p.time_budget_ms, 4000);
+        assert_eq!(p.on_timeout, OnFailure::Reject);
+        assert_eq!(p.on_error, OnFailure::Reject);
+        assert!(p.bypass.enabled);
+        assert_eq!(p.bypass.push_option, "leakgate.bypass");
+        assert!(p.repository_files.allow_markers);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_with_location() {
+        let e = Policy::parse(
+            "server.yaml",
+            "time_budget_ms: 10\nbypass:\n  enable: false\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("server.yaml:3:3: unknown field `enable`"),
+            "{e}"
+        );
+    }
+}
