@@ -122,6 +122,16 @@ fn compile_rule_regex(rule: &Rule) -> Result<(Regex, usize), String> {
 /// with the contiguous NFA, which builds four times faster (hooks usually scan a few lines).
 pub const DFA_THRESHOLD: usize = 256 * 1024;
 
+/// What the filters made of one candidate secret.
+enum Checked {
+    /// The rule's own filters (entropy, checksum, placeholder, the rule's allow list) reject it.
+    NotASecret,
+    /// A secret, silenced by a suppression (allowed value, allow marker, ignored fingerprint).
+    Suppressed,
+    /// A finding.
+    Found(Finding),
+}
+
 /// One ASCII case-insensitive automaton over all keywords, reporting overlapping matches.
 fn keyword_automaton(
     keywords: &[Vec<u8>],
@@ -263,6 +273,9 @@ impl Scanner {
     pub fn scan(&self, unit: &AddedText) -> Result<Vec<Finding>, ScanError> {
         let windows = self.windows(unit);
         let mut findings = Vec::new();
+        // Spans of specific rules' matches that a suppression (fingerprint, allowed value, allow
+        // marker) silenced: a catch-all rule must not report the same value instead.
+        let mut suppressed = Vec::new();
         let mut i = 0;
         while i < windows.len() {
             let rule_index = windows[i].rule;
@@ -271,18 +284,22 @@ impl Scanner {
             while i < windows.len() && windows[i].rule == rule_index {
                 let w = windows[i];
                 for caps in regex.captures_iter(&unit.buf[w.start..w.end]) {
-                    let Some(m) = caps.get(*group).or_else(|| caps.get(0)) else {
+                    let Some(m) = caps.get(*group) else {
                         continue;
                     };
                     let start = w.start + m.start();
-                    if let Some(f) = self.check(compiled, unit, start, m.as_bytes())? {
-                        findings.push((start, start + m.len(), f));
+                    match self.check(compiled, unit, start, m.as_bytes())? {
+                        Checked::Found(f) => findings.push((start, start + m.len(), f)),
+                        Checked::Suppressed if !compiled.catch_all => {
+                            suppressed.push((start, start + m.len()));
+                        }
+                        Checked::Suppressed | Checked::NotASecret => {}
                     }
                 }
                 i += 1;
             }
         }
-        Ok(self.dedupe(findings))
+        Ok(self.dedupe(findings, suppressed))
     }
 
     /// Keyword hits → windows per rule, sorted by rule then offset. A single-line rule's window is
@@ -347,30 +364,31 @@ impl Scanner {
         merged
     }
 
-    /// Applies the filters to one candidate secret; returns the finding when it stands.
+    /// Applies the filters to one candidate secret: not a secret (the rule's own filters), a
+    /// secret silenced by a suppression, or a finding.
     fn check(
         &self,
         compiled: &CompiledRule,
         unit: &AddedText,
         start: usize,
         secret: &[u8],
-    ) -> Result<Option<Finding>, ScanError> {
+    ) -> Result<Checked, ScanError> {
         let raw = &compiled.rule.raw;
         if let Some(min) = raw.min_entropy {
             if filters::shannon_entropy(secret) < min {
-                return Ok(None);
+                return Ok(Checked::NotASecret);
             }
         }
         if let Some(checksum) = raw.checksum {
             if !checksum.verify(secret) {
-                return Ok(None);
+                return Ok(Checked::NotASecret);
             }
         }
         if filters::is_placeholder(secret) {
-            return Ok(None);
+            return Ok(Checked::NotASecret);
         }
         if compiled.allow()?.iter().any(|re| re.is_match(secret)) {
-            return Ok(None);
+            return Ok(Checked::NotASecret);
         }
         if self
             .suppressions
@@ -378,17 +396,17 @@ impl Scanner {
             .iter()
             .any(|re| re.is_match(secret))
         {
-            return Ok(None);
+            return Ok(Checked::Suppressed);
         }
         if !self.suppressions.ignore_markers && filters::has_allow_marker(unit.line_at(start)) {
-            return Ok(None);
+            return Ok(Checked::Suppressed);
         }
         let fingerprint = fingerprint(&raw.id, secret);
         if self.suppressions.fingerprints.contains(&fingerprint) {
-            return Ok(None);
+            return Ok(Checked::Suppressed);
         }
         let (line, column) = unit.position(start);
-        Ok(Some(Finding {
+        Ok(Checked::Found(Finding {
             rule: raw.id.clone(),
             description: raw.description.clone(),
             provider: Arc::clone(&compiled.rule.provider),
@@ -402,9 +420,14 @@ impl Scanner {
         }))
     }
 
-    /// Drops a catch-all finding whose secret overlaps a specific rule's finding, and repeats of
-    /// the same secret span by the same rule; returns findings in buffer order.
-    fn dedupe(&self, mut found: Vec<(usize, usize, Finding)>) -> Vec<Finding> {
+    /// Drops a catch-all finding whose secret overlaps a specific rule's finding (or a specific
+    /// rule's suppressed match), and repeats of the same secret span by the same rule; returns
+    /// findings in buffer order.
+    fn dedupe(
+        &self,
+        mut found: Vec<(usize, usize, Finding)>,
+        suppressed: Vec<(usize, usize)>,
+    ) -> Vec<Finding> {
         found.sort_by(|a, b| (a.0, a.1, &a.2.rule).cmp(&(b.0, b.1, &b.2.rule)));
         found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.rule == b.2.rule);
         let is_catch_all = |f: &Finding| {
@@ -417,6 +440,7 @@ impl Scanner {
             .iter()
             .filter(|(_, _, f)| !is_catch_all(f))
             .map(|(s, e, _)| (*s, *e))
+            .chain(suppressed)
             .collect();
         found
             .into_iter()

@@ -121,4 +121,19 @@ pub enum Checksum {
     /// the CRC32 of the random characters in base62 (`0-9A-Za-z`), left-padded with `0`.
     #[serde(rename = "crc32-base62")]
     Crc32Base62,
+    /// GitLab routable tokens: the last 7 characters are the CRC32 of everything before them
+    /// (prefix included) in lowercase base36, left-padded with `0`.
+    #[serde(rename = "crc32-base36-suffix7")]
+    Crc32Base36Suffix7,
+    /// Grafana service-account tokens `glsa_<32>_<8 hex>`: the hex is the CRC32 of `glsa_<32>`,
+    /// its bytes in little-endian order.
+    #[serde(rename = "crc32-hex-le-suffix8")]
+    Crc32HexLeSuffix8,
+    /// Atlassian API tokens: the last 8 characters are the CRC32 of everything before them, as
+    /// uppercase big-endian hex.
+    #[serde(rename = "crc32-hex-upper-suffix8")]
+    Crc32HexUpperSuffix8,
+    /// Bech32 (BIP-173) strings such as age secret keys: `<hrp>1<data><6 checksum chars>`.
+    #[serde(rename = "bech32")]
+    Bech32,
 }

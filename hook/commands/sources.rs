@@ -159,11 +159,16 @@ pub fn message_outcome(common: &Common, file: &std::path::Path) -> anyhow::Resul
     Ok(outcome)
 }
 
-/// Under the pre-commit framework's pre-push stage, the range it hands over.
+/// Under the pre-commit framework's pre-push stage, the range it hands over. When the push carries
+/// a root commit the framework sets no range (it checks "all files" instead) and names only the
+/// branches: then the commits of the local branch that are on no remote-tracking branch.
 pub fn framework_range() -> Option<String> {
-    let to = std::env::var("PRE_COMMIT_TO_REF")
-        .ok()
-        .filter(|s| !s.is_empty())?;
-    let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
-    Some(format!("{from}..{to}"))
+    let var = |name: &str| std::env::var(name).ok().filter(|s| !s.is_empty());
+    if let Some(to) = var("PRE_COMMIT_TO_REF") {
+        let from = var("PRE_COMMIT_FROM_REF").unwrap_or_default();
+        return Some(format!("{from}..{to}"));
+    }
+    let local = var("PRE_COMMIT_LOCAL_BRANCH")?;
+    var("PRE_COMMIT_REMOTE_BRANCH")?;
+    Some(format!("..{local}"))
 }
