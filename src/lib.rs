@@ -19,6 +19,7 @@ pub mod filters;
 pub mod finding;
 pub mod git;
 pub mod install;
+pub mod keywords;
 pub mod outcome;
 pub mod report;
 pub mod rules;

@@ -8,12 +8,12 @@
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::added::AddedText;
 use crate::filters;
 use crate::finding::{fingerprint, Finding, Secret};
+use crate::keywords::{Hit, Keywords};
 use crate::rules::{GroupRef, Rule, REGEX_SIZE_LIMIT};
 
 /// How far past its keyword's line a multiline rule may match.
@@ -118,10 +118,6 @@ fn compile_rule_regex(rule: &Rule) -> Result<(Regex, usize), String> {
     Ok((regex, group))
 }
 
-/// Units at least this large are searched with the keyword DFA (built on first need); smaller ones
-/// with the contiguous NFA, which builds four times faster (hooks usually scan a few lines).
-pub const DFA_THRESHOLD: usize = 256 * 1024;
-
 /// What the filters made of one candidate secret.
 enum Checked {
     /// The rule's own filters (entropy, checksum, placeholder, the rule's allow list) reject it.
@@ -132,25 +128,11 @@ enum Checked {
     Found(Finding),
 }
 
-/// One ASCII case-insensitive automaton over all keywords, reporting overlapping matches.
-fn keyword_automaton(
-    keywords: &[Vec<u8>],
-    kind: AhoCorasickKind,
-) -> Result<AhoCorasick, aho_corasick::BuildError> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(kind))
-        .build(keywords)
-}
-
 /// The compiled rule set, built once and shared.
 pub struct Scanner {
     rules: Vec<CompiledRule>,
-    /// Lowercased keywords, indexed by automaton pattern id.
-    keywords: Vec<Vec<u8>>,
-    nfa: AhoCorasick,
-    dfa: OnceLock<Option<AhoCorasick>>,
+    /// The keyword prefilter.
+    keywords: Keywords,
     /// For each automaton pattern, the rules that carry it as a keyword.
     keyword_rules: Vec<Vec<u32>>,
     suppressions: Suppressions,
@@ -184,8 +166,7 @@ impl Scanner {
                 }
             }
         }
-        let nfa = keyword_automaton(&keywords, AhoCorasickKind::ContiguousNFA)
-            .map_err(|e| ScanError::Prefilter(e.to_string()))?;
+        let keywords = Keywords::new(keywords).map_err(|e| ScanError::Prefilter(e.to_string()))?;
         let rules = rules
             .into_iter()
             .map(|rule| CompiledRule {
@@ -199,22 +180,9 @@ impl Scanner {
         Ok(Scanner {
             rules,
             keywords,
-            nfa,
-            dfa: OnceLock::new(),
             keyword_rules,
             suppressions,
         })
-    }
-
-    /// The keyword automaton for a haystack of `len` bytes.
-    fn automaton(&self, len: usize) -> &AhoCorasick {
-        if len < DFA_THRESHOLD {
-            return &self.nfa;
-        }
-        self.dfa
-            .get_or_init(|| keyword_automaton(&self.keywords, AhoCorasickKind::DFA).ok())
-            .as_ref()
-            .unwrap_or(&self.nfa)
     }
 
     /// The rules, in load order.
@@ -248,18 +216,18 @@ impl Scanner {
 
     /// The indexes of the rules whose keyword occurs in `haystack` (the prefilter alone).
     pub fn candidate_rules(&self, haystack: &[u8]) -> Vec<usize> {
-        self.candidates_with(self.automaton(haystack.len()), haystack)
+        self.candidates_from(&self.keywords.hits(haystack))
     }
 
     /// [`Scanner::candidate_rules`] through the DFA whatever the size (for the property test).
     pub fn candidate_rules_dfa(&self, haystack: &[u8]) -> Vec<usize> {
-        self.candidates_with(self.automaton(DFA_THRESHOLD), haystack)
+        self.candidates_from(&self.keywords.dfa_hits_forced(haystack))
     }
 
-    fn candidates_with(&self, automaton: &AhoCorasick, haystack: &[u8]) -> Vec<usize> {
+    fn candidates_from(&self, hits: &[Hit]) -> Vec<usize> {
         let mut seen = vec![false; self.rules.len()];
-        for m in automaton.find_overlapping_iter(haystack) {
-            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+        for hit in hits {
+            for &r in &self.keyword_rules[hit.keyword as usize] {
                 seen[r as usize] = true;
             }
         }
@@ -311,15 +279,15 @@ impl Scanner {
         let mut windows: Vec<Window> = Vec::new();
         let mut line = (usize::MAX, 0usize);
         let mut line_rules: Vec<u32> = Vec::new();
-        for m in self.automaton(buf.len()).find_overlapping_iter(buf) {
-            let pos = m.start();
+        for hit in self.keywords.hits(buf) {
+            let pos = hit.start;
             if !(line.0 <= pos && pos < line.1) {
                 let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);
                 let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
                 line = (start, end);
                 line_rules.clear();
             }
-            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+            for &r in &self.keyword_rules[hit.keyword as usize] {
                 if line_rules.contains(&r) {
                     continue;
                 }
