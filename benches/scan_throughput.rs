@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use leakgate::added::AddedText;
 use leakgate::config::{build_scanner, RepoConfig, RuleSetOptions};
+use leakgate::scanner::{Scanner, Suppressions};
 
 /// xorshift64*: deterministic input without a dependency.
 struct Rng(u64);
