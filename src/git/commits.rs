@@ -32,6 +32,12 @@ pub fn is_commit(repo: &gix::Repository, id: ObjectId) -> bool {
         .unwrap_or(false)
 }
 
+/// The commit `id` names, peeling annotated tags; `None` for trees and blobs.
+pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> {
+    let object = repo.find_object(id).ok()?.peel_tags_to_end().ok()?;
+    (object.kind == gix::objs::Kind::Commit).then_some(object.id)
+}
+
 /// The commits that the refs under `prefix` (e.g. `refs/remotes/`, or `refs/` for all) point at,
 /// peeled; refs to other objects are left out.
 pub fn ref_tips(repo: &gix::Repository, prefix: &str) -> Result<Vec<ObjectId>, GitError> {
@@ -66,13 +72,16 @@ pub fn new_commits(
     tips: &[ObjectId],
     hidden: &[ObjectId],
 ) -> Result<Vec<ObjectId>, GitError> {
+    let tips: Vec<ObjectId> = tips
+        .iter()
+        .filter_map(|t| peel_to_commit(repo, *t))
+        .collect();
     if tips.is_empty() {
         return Ok(Vec::new());
     }
     let hidden: Vec<ObjectId> = hidden
         .iter()
-        .copied()
-        .filter(|h| is_commit(repo, *h))
+        .filter_map(|h| peel_to_commit(repo, *h))
         .collect();
     let walk = repo
         .rev_walk(tips.iter().copied())
