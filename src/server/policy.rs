@@ -242,7 +242,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            e.starts_with("server.yaml:3:3: unknown field `enable`"),
+            e.starts_with("server.yaml:3:3: ") && e.contains("unknown field `enable`"),
             "{e}"
         );
     }

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Push overhead of the server hook: the whole `git push` into a local bare repository, timed with
+# no hook, with a no-op pre-receive hook, and with `leakgate-server` installed by
+# `leakgate-server install` (and betterleaks `git --pre-receive` when `betterleaks` is on PATH),
+# on a repository with thousands of commits of history.
+#
+#   bench/push-overhead.sh [--runs N] [--history N] [--big-mb N] [--leakgate-server BIN]
+#                          [--betterleaks BIN] [--keep]
+#
+# The history (default 3000 small commits over 300 files) is generated deterministically with
+# git fast-import. Cases: 1 new commit; 500 new commits; one new commit adding a 50 MB text file
+# (the policy raises max_blob_bytes so the file is read and scanned in full, the worst case).
+# Every run pushes into a fresh copy of the server (copying is not timed); runs of the different
+# hooks are interleaved; the median of --runs runs (default 7) is printed after one warm-up push.
+# Peak memory of the hook: one more push per case through a pre-receive that runs
+# `leakgate-server` under /usr/bin/time (its maximum resident set size, wall and CPU time; the
+# CPU time is the figure to trust on a busy machine). --betterleaks names the betterleaks binary
+# (default: `betterleaks` on PATH; prefer the binary itself to a wrapper script).
+set -euo pipefail
+
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+server_bin="$root/target/release/leakgate-server"
+runs=7
+history=3000
+big_mb=50
+keep=0
+betterleaks=$(command -v betterleaks || true)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --history) history=$2; shift 2 ;;
+    --big-mb) big_mb=$2; shift 2 ;;
+    --leakgate-server) server_bin=$2; shift 2 ;;
+    --betterleaks) betterleaks=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "push-overhead.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if [ ! -x "$server_bin" ]; then
+  echo "building release binaries (cargo build --release)" >&2
+  (cd "$root" && cargo build --release --locked -q --bin leakgate-server --bin leakgate)
+fi
+server_bin=$(cd "$(dirname "$server_bin")" && pwd)/$(basename "$server_bin")
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/leakgate-push-bench.XXXXXX")
+cleanup() {
+  if [ "$keep" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# An isolated git environment: no inherited GIT_* variables, no user or system config.
+while IFS= read -r name; do unset "$name"; done < <(env | sed -n 's/^\(GIT_[A-Za-z0-9_]*\)=.*/\1/p')
+unset LEAKGATE_SERVER_CONFIG
+export LC_ALL=C
+export HOME="$work/home"
+mkdir -p "$HOME"
+: >"$HOME/.gitconfig"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$HOME/.gitconfig"
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
+export GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# commits BRANCH FROM START COUNT: a fast-import stream of COUNT small commits on BRANCH (the first
+# one's parent is FROM unless empty), each rewriting one of 300 source-like files.
+commits() {
+  awk -v branch="$1" -v from="$2" -v start="$3" -v count="$4" '
+    function data(s) { printf "data %d\n%s\n", length(s), s }
+    BEGIN {
+      for (i = start; i < start + count; i++) {
+        printf "commit refs/heads/%s\n", branch
+        printf "committer bench <bench@example.invalid> %d +0000\n", 1767225600 + i
+        data("change " i)
+        if (i == start && from != "") printf "from %s\n", from
+        body = sprintf("// module %d, revision %d\n", i % 300, i)
+        for (l = 0; l < 20; l++)
+          body = body sprintf("    let value_%d = compute(%d, \"item-%d-%d\"); // step %d\n", l, i * l, i, l, l)
+        printf "M 100644 inline src/mod-%d/file-%d.rs\n", i % 30, i % 300
+        data(body)
+      }
+    }'
+}
+
+echo "== generating: $history commits of history, a 500-commit branch, a ${big_mb} MB file" >&2
+client="$work/client"
+git init -q -b main "$client"
+commits main "" 1 "$history" | git -C "$client" fast-import --quiet
+base=$(git -C "$client" rev-parse main)
+commits one "$base" $((history + 1)) 1 | git -C "$client" fast-import --quiet
+commits five "$base" $((history + 1)) 500 | git -C "$client" fast-import --quiet
+git -C "$client" checkout -q -b big main
+mkdir -p "$client/data"
+awk -v bytes=$((big_mb * 1024 * 1024)) 'BEGIN {
+  n = 0
+  for (i = 0; n < bytes; i++) {
+    if (i % 100 == 0) line = sprintf("settings[%d].api_key_name = config.lookup(\"service-%d\")\n", i, i)
+    else line = sprintf("record %08d: value=%d total=%d label=\"entry-%d\" ok\n", i, i * 31 % 1000003, i * 7, i)
+    printf "%s", line
+    n += length(line)
+  }
+}' >"$client/data/big.txt"
+git -C "$client" add data/big.txt
+git -C "$client" commit -q -m "add a ${big_mb} MB data file"
+git -C "$client" checkout -q main
+big_bytes=$(git -C "$client" cat-file -s big:data/big.txt)
+
+# The server as it was before the pushes: main only, its objects transferred (not hard-linked),
+# so the pushed objects really travel.
+git clone -q --bare --no-local --single-branch --branch main "$client" "$work/template-none.git"
+
+cat >"$work/policy.yaml" <<EOF
+audit_log: '$work/audit.jsonl'
+fingerprint_key_file: '$work/fingerprint.key'
+max_blob_bytes: $((big_bytes + 1024 * 1024))
+time_budget_ms: 600000
+EOF
+
+modes=(none noop leakgate)
+cp -a "$work/template-none.git" "$work/template-noop.git"
+printf '#!/bin/sh\ncat >/dev/null\n' >"$work/template-noop.git/hooks/pre-receive"
+chmod +x "$work/template-noop.git/hooks/pre-receive"
+cp -a "$work/template-none.git" "$work/template-leakgate.git"
+"$server_bin" install "$work/template-leakgate.git" --config "$work/policy.yaml" 2>/dev/null
+if [ -n "$betterleaks" ] && [ -x "$betterleaks" ]; then
+  modes+=(betterleaks)
+  cp -a "$work/template-none.git" "$work/template-betterleaks.git"
+  printf '#!/bin/sh\nexec %s git --pre-receive .\n' "'$betterleaks'" \
+    >"$work/template-betterleaks.git/hooks/pre-receive"
+  chmod +x "$work/template-betterleaks.git/hooks/pre-receive"
+fi
+# Peak memory: the same policy (leakgate.config), the binary run under /usr/bin/time.
+cp -a "$work/template-leakgate.git" "$work/template-mem.git"
+cat >"$work/template-mem.git/hooks/pre-receive" <<EOF
+#!/bin/sh
+start=\$(date +%s%N)
+/usr/bin/time -f '%M %U %S' -o "\$LEAKGATE_BENCH_MEM" '$server_bin' pre-receive
+status=\$?
+echo "\$(( (\$(date +%s%N) - start) / 1000 ))" >>"\$LEAKGATE_BENCH_MEM"
+exit "\$status"
+EOF
+chmod +x "$work/template-mem.git/hooks/pre-receive"
+
+# push MODE BRANCH: pushes BRANCH into a fresh copy of the MODE server; prints milliseconds.
+push() {
+  local mode=$1 branch=$2 target="$work/run.git" start end
+  rm -rf "$target"
+  cp -a "$work/template-$mode.git" "$target"
+  start=$(now_ms)
+  if ! git -C "$client" push -q "$target" "$branch" >"$work/push.log" 2>&1; then
+    echo "push of $branch with the $mode hook failed:" >&2
+    cat "$work/push.log" >&2
+    exit 1
+  fi
+  end=$(now_ms)
+  echo $((end - start))
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+cases=(one five big)
+declare -A label=([one]="1 new commit" [five]="500 new commits" [big]="one ${big_mb} MB file")
+declare -A target=([one]=15 [five]=100 [big]=300)
+declare -A result
+
+for c in "${cases[@]}"; do
+  echo "== $c: ${label[$c]} ($runs runs each)" >&2
+  for m in "${modes[@]}"; do push "$m" "$c" >/dev/null; done   # warm-up
+  for m in "${modes[@]}"; do : >"$work/times-$m"; done
+  for _ in $(seq "$runs"); do
+    for m in "${modes[@]}"; do push "$m" "$c" >>"$work/times-$m"; done
+  done
+  for m in "${modes[@]}"; do result[$c,$m]=$(median <"$work/times-$m"); done
+  scanned=$(tail -n 1 "$work/audit.jsonl")
+  result[$c,scanned]=$(printf '%s' "$scanned" | sed -n 's/.*"decision":"\([^"]*\)".*"scanned":{"commits":\([0-9]*\),"blobs":\([0-9]*\),"bytes":\([0-9]*\)}.*/\1: \2 commits, \3 blobs, \4 bytes/p')
+  if [ -x /usr/bin/time ]; then
+    LEAKGATE_BENCH_MEM="$work/mem" push mem "$c" >/dev/null
+    { read -r rss user sys; read -r wall_us; } <"$work/mem"
+    result[$c,mem]=$((rss / 1024))
+    result[$c,hook]=$(awk -v w="$wall_us" -v u="$user" -v s="$sys" 'BEGIN {
+      cpu = (u + s) * 1000
+      printf "%5.1f ms wall, %s CPU", w / 1000, cpu < 10 ? "  <10 ms" : sprintf("%5.0f ms", cpu) }')
+  else
+    result[$c,mem]="n/a"
+    result[$c,hook]="n/a"
+  fi
+done
+
+echo
+echo "git push, median of $runs runs (ms); history: $history commits; $(nproc 2>/dev/null || echo '?') CPUs"
+header=$(printf '%-18s %9s %9s %9s %10s %8s' case "no hook" "no-op" leakgate overhead target)
+if [[ " ${modes[*]} " == *" betterleaks "* ]]; then
+  header+=$(printf ' %12s %10s' betterleaks overhead)
+fi
+echo "$header"
+for c in "${cases[@]}"; do
+  none=${result[$c,none]}
+  row=$(printf '%-18s %9s %9s %9s %+10d %8s' "${label[$c]}" "$none" "${result[$c,noop]}" \
+    "${result[$c,leakgate]}" $((result[$c,leakgate] - none)) "<=${target[$c]}")
+  if [[ " ${modes[*]} " == *" betterleaks "* ]]; then
+    row+=$(printf ' %12s %+10d' "${result[$c,betterleaks]}" $((result[$c,betterleaks] - none)))
+  fi
+  echo "$row"
+done
+if [[ " ${modes[*]} " != *" betterleaks "* ]]; then
+  echo "(betterleaks not found: not compared)"
+fi
+echo
+echo "leakgate-server alone (one push, under /usr/bin/time): peak memory (max RSS), time, and"
+echo "what it scanned (from the audit log):"
+for c in "${cases[@]}"; do
+  printf '  %-18s %6s MB   %s   %s\n' "${label[$c]}" "${result[$c,mem]}" "${result[$c,hook]}" \
+    "${result[$c,scanned]}"
+done
+printf '  largest blob: %d MB (target: peak <= 2x = %d MB)\n' \
+  $((big_bytes / 1024 / 1024)) $((2 * big_bytes / 1024 / 1024))

@@ -1,0 +1,1155 @@
+//! The git hooks end to end: `leakgate install`, then real `git commit` / `git push` through the
+//! installed hooks, in temporary repositories with an isolated git environment (no system or user
+//! config, fixed identities and dates, no inherited `GIT_*`). Secrets are built at run time.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{all_output, aws_key_id, github_token, isolate, leakgate_bin, TempDir};
+use leakgate::finding::fingerprint;
+use serde_json::Value;
+
+const GITHUB_RULE: &str = "github-personal-access-token";
+const AWS_RULE: &str = "aws-access-key-id";
+const MARKER: &str = "# leakgate-managed-hook";
+
+/// The fingerprint leakgate prints for a GitHub token.
+fn fp(token: &str) -> String {
+    fingerprint(GITHUB_RULE, token.as_bytes())
+}
+
+/// A temporary directory holding repositories and a private `HOME` (whose empty
+/// `.gitconfig-empty` is git's global config; `XDG_CONFIG_HOME` is `HOME/.config`).
+struct Sandbox {
+    tmp: TempDir,
+    home: PathBuf,
+}
+
+impl Sandbox {
+    fn new(name: &str) -> Sandbox {
+        let tmp = TempDir::new(name);
+        let home = tmp.join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Sandbox { tmp, home }
+    }
+
+    /// A command in `dir` with the isolated environment. Repository discovery stops at the sandbox
+    /// (it lives inside this project's own checkout).
+    fn command(&self, program: impl AsRef<OsStr>, dir: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(dir);
+        isolate(&mut cmd, &self.home);
+        cmd.env("GIT_CEILING_DIRECTORIES", &self.tmp.0)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// A new repository (branch `main`) in the directory `name` of the sandbox.
+    fn repo(&self, name: &str) -> Repo<'_> {
+        let dir = self.tmp.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let repo = Repo { sb: self, dir };
+        repo.git_ok(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    /// `git config --global --get KEY`, when set.
+    fn global_config(&self, key: &str) -> Option<String> {
+        let out = self
+            .command("git", &self.home)
+            .args(["config", "--global", "--get", key])
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// `leakgate ARGS` in `dir`.
+    fn leakgate(&self, dir: &Path, args: &[&str]) -> Output {
+        self.command(leakgate_bin(), dir)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+/// A work tree in a sandbox.
+struct Repo<'a> {
+    sb: &'a Sandbox,
+    dir: PathBuf,
+}
+
+impl Repo<'_> {
+    fn git_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = self.sb.command("git", &self.dir);
+        cmd.args(args);
+        cmd
+    }
+
+    fn git(&self, args: &[&str]) -> Output {
+        self.git_cmd(args).output().unwrap()
+    }
+
+    /// Runs git, which must succeed; its stdout, trimmed.
+    fn git_ok(&self, args: &[&str]) -> String {
+        let out = self.git(args);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed in {}:\n{}",
+            self.dir.display(),
+            all_output(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn leakgate(&self, args: &[&str]) -> Output {
+        self.sb.leakgate(&self.dir, args)
+    }
+
+    /// `leakgate install ARGS`, which must succeed; its stderr.
+    fn install(&self, args: &[&str]) -> String {
+        let mut all = vec!["install"];
+        all.extend_from_slice(args);
+        let out = self.leakgate(&all);
+        assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, content).unwrap();
+    }
+
+    /// `git add` + `git commit --no-verify` (how history that already holds a secret is made).
+    fn commit_unchecked(&self, message: &str) -> String {
+        self.git_ok(&["add", "-A"]);
+        self.git_ok(&["commit", "-q", "--no-verify", "-m", message]);
+        self.head()
+    }
+
+    /// `git commit -m MESSAGE` through the hooks.
+    fn commit(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["commit", "-m", "change"];
+        args.extend_from_slice(extra);
+        self.git(&args)
+    }
+
+    fn head(&self) -> String {
+        self.git_ok(&["rev-parse", "HEAD"])
+    }
+
+    /// `leakgate scan --staged --format json`: `(path, line, fingerprint)` of each finding.
+    fn staged_findings(&self) -> Vec<(String, u64, String)> {
+        let out = self.leakgate(&["scan", "--staged", "--format", "json"]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            all_output(&out)
+        );
+        findings(&out)
+    }
+}
+
+/// `(path, line, fingerprint)` of each finding of a JSON report.
+fn findings(out: &Output) -> Vec<(String, u64, String)> {
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", all_output(out)));
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["fingerprint"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Neither the whole secret nor most of it appears anywhere in the output.
+fn assert_no_secret(out: &Output, secrets: &[&str]) {
+    let text = all_output(out);
+    for secret in secrets {
+        assert!(!text.contains(secret), "a secret printed in full:\n{text}");
+        let middle = &secret[4..secret.len() - 4];
+        assert!(!text.contains(middle), "most of a secret printed:\n{text}");
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A hook script that appends `<name> <args>` to `log` and fails when `FOREIGN_FAIL` is set;
+/// pre-push hooks also log the refs git gives them on stdin.
+fn foreign_hook(name: &str, log: &Path) -> String {
+    let log = log.display();
+    let stdin = if name == "pre-push" {
+        format!("while read -r line; do echo \"stdin $line\" >>'{log}'; done\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "#!/bin/sh\necho \"{name} ran\" >>'{log}'\n{stdin}if [ -n \"$FOREIGN_FAIL\" ]; then exit 1; fi\nexit 0\n"
+    )
+}
+
+fn write_executable(path: &Path, content: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// pre-commit: what is scanned
+
+#[test]
+fn commit_is_blocked_and_reports_only_the_newly_staged_secret() {
+    let sb = Sandbox::new("only-b");
+    let repo = sb.repo("repo");
+    let (a, b, c, d) = (
+        github_token(101),
+        github_token(102),
+        github_token(103),
+        github_token(104),
+    );
+    repo.write("app.env", format!("A_TOKEN={a}\n"));
+    let before = repo.commit_unchecked("history already holds A");
+    repo.install(&[]);
+
+    // Staged: B added to the same file and in a new file.
+    repo.write("app.env", format!("A_TOKEN={a}\nB_TOKEN={b}\n"));
+    repo.write("new.env", format!("# new\nB_TOKEN={b}\n"));
+    repo.git_ok(&["add", "app.env", "new.env"]);
+    // Unstaged: C in the work tree only. Untracked: D.
+    repo.write(
+        "app.env",
+        format!("A_TOKEN={a}\nB_TOKEN={b}\nC_TOKEN={c}\n"),
+    );
+    repo.write("untracked.env", format!("D_TOKEN={d}\n"));
+
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before, "the commit was made");
+    let err = stderr(&out);
+    assert!(err.contains("commit blocked: 2 secrets"), "{err}");
+    assert!(err.contains("app.env:2:9"), "{err}");
+    assert!(err.contains("new.env:2:9"), "{err}");
+    assert!(err.contains(&fp(&b)), "{err}");
+    for other in [&a, &c, &d] {
+        assert!(
+            !err.contains(&fp(other)),
+            "reported a secret not staged:\n{err}"
+        );
+    }
+    assert!(!err.contains("untracked.env"), "{err}");
+    assert!(err.contains("git restore --staged"), "{err}");
+    assert!(err.contains("leakgate ignore "), "{err}");
+    assert!(err.contains("--no-verify"), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .starts_with("leakgate: secrets found; scanned 2 blobs"),
+        "{err}"
+    );
+    assert_no_secret(&out, &[&a, &b, &c, &d]);
+
+    let out = repo.leakgate(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_no_secret(&out, &[&a, &b, &c, &d]);
+    let found = findings(&out);
+    assert_eq!(
+        found,
+        vec![
+            ("app.env".to_string(), 2, fp(&b)),
+            ("new.env".to_string(), 2, fp(&b)),
+        ]
+    );
+}
+
+#[test]
+fn partial_staging_scans_the_index_version() {
+    let sb = Sandbox::new("partial");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let token = github_token(111);
+
+    // Clean version staged, secret only in the work tree: the commit passes, without the secret.
+    repo.write("settings.env", "MODE=dev\n");
+    repo.git_ok(&["add", "settings.env"]);
+    repo.write("settings.env", format!("MODE=dev\nTOKEN={token}\n"));
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(repo.git_ok(&["show", "HEAD:settings.env"]), "MODE=dev");
+
+    // Secret staged, work tree cleaned afterwards: the commit is blocked.
+    repo.git_ok(&["add", "settings.env"]);
+    repo.write("settings.env", "MODE=prod\n");
+    let before = repo.head();
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    assert!(stderr(&out).contains(&fp(&token)), "{}", stderr(&out));
+    assert_no_secret(&out, &[&token]);
+}
+
+#[test]
+fn commit_all_is_scanned() {
+    let sb = Sandbox::new("commit-a");
+    let repo = sb.repo("repo");
+    repo.write("settings.env", "MODE=dev\n");
+    let before = repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let token = github_token(121);
+    // Nothing staged; the secret is only in the work tree, which `commit -a` takes.
+    repo.write("settings.env", format!("MODE=dev\nTOKEN={token}\n"));
+    assert!(repo.staged_findings().is_empty());
+    let out = repo.commit(&["-a"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    assert!(
+        stderr(&out).contains("settings.env:2:7"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_secret(&out, &[&token]);
+}
+
+#[test]
+fn commit_with_paths_scans_the_temporary_index() {
+    let sb = Sandbox::new("commit-paths");
+    let repo = sb.repo("repo");
+    repo.write("a.env", "A=1\n");
+    repo.write("b.txt", "b\n");
+    let before = repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let staged = github_token(131);
+    let worktree = github_token(132);
+
+    // `git commit <path>` commits the work-tree version of that path (not what is staged).
+    repo.write("a.env", format!("A=1\nTOKEN={worktree}\n"));
+    let out = repo.commit(&["a.env"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    assert!(stderr(&out).contains(&fp(&worktree)), "{}", stderr(&out));
+    assert_no_secret(&out, &[&worktree]);
+
+    // A secret staged elsewhere is not part of `git commit b.txt`: that commit passes.
+    repo.write("a.env", format!("A=1\nTOKEN={staged}\n"));
+    repo.git_ok(&["add", "a.env"]);
+    repo.write("b.txt", "b\nmore\n");
+    let out = repo.commit(&["b.txt"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_ne!(repo.head(), before);
+    assert_eq!(repo.git_ok(&["show", "HEAD:a.env"]), "A=1");
+    // ... and it is still staged, and still blocked.
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(stderr(&out).contains(&fp(&staged)), "{}", stderr(&out));
+}
+
+#[test]
+fn first_commit_of_a_new_repository_is_scanned() {
+    let sb = Sandbox::new("first");
+    let repo = sb.repo("repo");
+    repo.install(&[]);
+    let key = aws_key_id(141);
+    repo.write("deploy/config.py", format!("KEY_ID = \"{key}\"\n"));
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(
+        !repo
+            .git(&["rev-parse", "--verify", "-q", "HEAD"])
+            .status
+            .success(),
+        "the first commit was made"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("deploy/config.py:1:"), "{err}");
+    assert!(
+        err.contains(&fingerprint(AWS_RULE, key.as_bytes())),
+        "{err}"
+    );
+    assert_no_secret(&out, &[&key]);
+
+    repo.write("deploy/config.py", "KEY_ID = os.environ[\"KEY_ID\"]\n");
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("no secrets found; scanned 1 blob"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn merge_commit_reports_only_lines_new_to_both_parents() {
+    let sb = Sandbox::new("merge");
+    let repo = sb.repo("repo");
+    repo.write("conflict.txt", "x = base\n");
+    repo.commit_unchecked("base");
+    repo.install(&["--hook", "pre-commit"]);
+    let old = github_token(151);
+    let in_branch = github_token(152);
+    let resolution = github_token(153);
+
+    // A clean merge of a branch whose history already holds a secret: nothing new, it passes.
+    repo.git_ok(&["checkout", "-q", "-b", "feature1"]);
+    repo.write("feature.env", format!("T={old}\n"));
+    repo.commit_unchecked("feature1 (already holds a secret)");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.write("main.txt", "main work\n");
+    repo.git_ok(&["add", "main.txt"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    repo.git_ok(&["merge", "-q", "--no-ff", "--no-commit", "feature1"]);
+    assert!(repo.staged_findings().is_empty());
+    let out = repo.git(&["commit", "--no-edit"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(
+        repo.git_ok(&["rev-list", "--parents", "-n1", "HEAD"])
+            .split(' ')
+            .count(),
+        3
+    );
+
+    // A conflict resolution that keeps the branch's secret and adds a new one: only the new one.
+    repo.git_ok(&["checkout", "-q", "-b", "feature2"]);
+    repo.write("conflict.txt", format!("x = feature\nT1={in_branch}\n"));
+    repo.commit_unchecked("feature2 (already holds a secret)");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.write("conflict.txt", "x = main\n");
+    repo.git_ok(&["add", "conflict.txt"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let before = repo.head();
+    let out = repo.git(&["merge", "feature2"]);
+    assert!(
+        !out.status.success(),
+        "expected a conflict:\n{}",
+        all_output(&out)
+    );
+    repo.write(
+        "conflict.txt",
+        format!("x = main\nx = feature\nT1={in_branch}\nT2={resolution}\n"),
+    );
+    repo.git_ok(&["add", "conflict.txt"]);
+    assert_eq!(
+        repo.staged_findings(),
+        vec![("conflict.txt".to_string(), 4, fp(&resolution))]
+    );
+    let out = repo.git(&["commit", "--no-edit"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    let err = stderr(&out);
+    assert!(err.contains("commit blocked: 1 secret "), "{err}");
+    assert!(err.contains("conflict.txt:4:4"), "{err}");
+    assert!(
+        !err.contains(&fp(&in_branch)) && !err.contains(&fp(&old)),
+        "{err}"
+    );
+    assert_no_secret(&out, &[&old, &in_branch, &resolution]);
+}
+
+#[test]
+fn renames_report_only_new_lines() {
+    let sb = Sandbox::new("rename");
+    let repo = sb.repo("repo");
+    let old = github_token(161);
+    let new = github_token(162);
+    let body: String = (1..=20).map(|i| format!("setting_{i} = {i}\n")).collect();
+    repo.write("old.env", format!("{body}TOKEN={old}\n"));
+    repo.commit_unchecked("history already holds a secret");
+    repo.install(&["--hook", "pre-commit"]);
+
+    // Exact rename: nothing new.
+    repo.git_ok(&["mv", "old.env", "renamed.env"]);
+    assert!(repo.staged_findings().is_empty());
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+
+    // Renamed and edited: only the added line.
+    std::fs::create_dir_all(repo.dir.join("moved")).unwrap();
+    repo.git_ok(&["mv", "renamed.env", "moved/app.env"]);
+    repo.write(
+        "moved/app.env",
+        format!("{body}TOKEN={old}\nsetting_21 = 21\nNEW_TOKEN={new}\n"),
+    );
+    repo.git_ok(&["add", "moved/app.env"]);
+    assert_eq!(
+        repo.staged_findings(),
+        vec![("moved/app.env".to_string(), 23, fp(&new))]
+    );
+    let before = repo.head();
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    let err = stderr(&out);
+    assert!(err.contains("moved/app.env:23:11"), "{err}");
+    assert!(!err.contains(&fp(&old)), "{err}");
+    assert_no_secret(&out, &[&old, &new]);
+}
+
+#[test]
+fn binary_and_oversized_files_are_listed_as_skipped() {
+    let sb = Sandbox::new("skipped");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let token = github_token(171);
+    repo.write(".leakgate.yaml", "max_blob_bytes: 2000\n");
+    let mut binary = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR ".to_vec();
+    binary.extend_from_slice(token.as_bytes());
+    repo.write("img/logo.png", binary);
+    let big: String = (0..300).map(|i| format!("line {i}\n")).collect();
+    repo.write("data/big.txt", format!("{big}TOKEN={token}\n"));
+    repo.write("small.txt", "small\n");
+    repo.git_ok(&["add", "."]);
+
+    let out = repo.leakgate(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut skipped: Vec<(String, String)> = json["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        vec![
+            ("data/big.txt".to_string(), "too-large".to_string()),
+            ("img/logo.png".to_string(), "binary".to_string()),
+        ]
+    );
+
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Not scanned:"), "{err}");
+    assert!(err.contains("img/logo.png: binary"), "{err}");
+    assert!(err.contains("data/big.txt: too large"), "{err}");
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.contains("skipped 2 (1 binary, 1 too-large)"),
+        "the summary must say what was skipped: {last}"
+    );
+    assert_no_secret(&out, &[&token]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// commit-msg and pre-push
+
+#[test]
+fn commit_msg_hook_blocks_a_token_in_the_message() {
+    let sb = Sandbox::new("commit-msg");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&[]);
+    let token = github_token(181);
+    repo.write("README", "readme\nmore\n");
+    repo.git_ok(&["add", "README"]);
+    let before = repo.head();
+    let message = format!("deploy: use {token} for the release");
+    let out = repo.git(&["commit", "-m", &message]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    let err = stderr(&out);
+    assert!(
+        err.contains("commit blocked: 1 secret in the commit message"),
+        "{err}"
+    );
+    assert!(err.contains(&fp(&token)), "{err}");
+    assert!(err.contains("edit the commit message"), "{err}");
+    assert_no_secret(&out, &[&token]);
+
+    let out = repo.git(&[
+        "commit",
+        "-m",
+        "deploy: read the token from the environment",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_ne!(repo.head(), before);
+}
+
+#[test]
+fn pre_push_blocks_unverified_commits_and_lets_a_clean_push_through() {
+    let sb = Sandbox::new("pre-push");
+    let remote = sb.tmp.join("remote.git");
+    let out = sb
+        .command("git", &sb.tmp.0)
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&remote)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let remote_head = || {
+        let out = sb
+            .command("git", &remote)
+            .args(["rev-parse", "-q", "--verify", "refs/heads/main"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let repo = sb.repo("repo");
+    repo.git_ok(&["remote", "add", "origin", &remote.display().to_string()]);
+    // A foreign pre-push hook is chained: it must still see git's stdin.
+    let log = sb.tmp.join("foreign.log");
+    write_executable(
+        &repo.dir.join(".git/hooks/pre-push"),
+        &foreign_hook("pre-push", &log),
+    );
+    repo.install(&[]);
+
+    repo.write("README", "readme\n");
+    repo.git_ok(&["add", "README"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let out = repo.git(&["push", "-q", "origin", "main"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "clean push: {}",
+        all_output(&out)
+    );
+    let pushed = repo.head();
+    assert_eq!(remote_head(), pushed);
+    assert!(read(&log).contains(&format!("stdin refs/heads/main {pushed} refs/heads/main ")));
+
+    // A secret committed with --no-verify at the tip: blocked, with `git commit --amend`.
+    let token = github_token(191);
+    repo.write("deploy.env", format!("TOKEN={token}\n"));
+    let bad = repo.commit_unchecked("add deploy config");
+    let out = repo.git(&["push", "origin", "main"]);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(remote_head(), pushed, "the push went through");
+    let err = stderr(&out);
+    assert!(err.contains("push blocked: 1 secret in 1 commit"), "{err}");
+    assert!(err.contains("deploy.env:1:7"), "{err}");
+    assert!(err.contains(&format!("commit {}", &bad[..12])), "{err}");
+    assert!(err.contains("git commit --amend"), "{err}");
+    assert!(err.contains(&fp(&token)), "{err}");
+    assert_no_secret(&out, &[&token]);
+    assert!(read(&log).contains(&format!("stdin refs/heads/main {bad} ")));
+
+    // With a clean commit on top it is older: `git rebase -i <commit>^`.
+    repo.write("README", "readme\nmore\n");
+    repo.git_ok(&["add", "README"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let out = repo.git(&["push", "origin", "main"]);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(remote_head(), pushed);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("git rebase -i {}^", &bad[..12])),
+        "{err}"
+    );
+    assert_no_secret(&out, &[&token]);
+
+    // The same through `scan --range`.
+    let out = repo.leakgate(&["scan", "--range", "origin/main..HEAD", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["findings"][0]["commit"], bad.as_str());
+
+    // The chained hook's failure blocks a clean push too.
+    repo.git_ok(&["reset", "-q", "--hard", "origin/main"]);
+    repo.write("notes.txt", "clean\n");
+    repo.git_ok(&["add", "notes.txt"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let out = repo
+        .git_cmd(&["push", "-q", "origin", "main"])
+        .env("FOREIGN_FAIL", "1")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(remote_head(), pushed);
+
+    // Fixed history: the push goes through.
+    let out = repo.git(&["push", "-q", "origin", "main"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(remote_head(), repo.head());
+}
+
+// ---------------------------------------------------------------------------------------------
+// install / uninstall
+
+#[test]
+fn install_in_a_fresh_repository_is_idempotent_and_uninstall_removes_it() {
+    let sb = Sandbox::new("install-fresh");
+    let repo = sb.repo("repo");
+    let hooks = repo.dir.join(".git/hooks");
+    let first = repo.install(&[]);
+    for hook in ["pre-commit", "commit-msg", "pre-push"] {
+        assert!(first.contains(&format!("{hook}: installed")), "{first}");
+        let path = hooks.join(hook);
+        let content = read(&path);
+        assert!(content.contains(MARKER), "{content}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o111, 0o111, "{hook} is not executable");
+    }
+    let snapshot = |dir: &Path| {
+        let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    read(&e.path()),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let after_first = snapshot(&hooks);
+    let second = repo.install(&[]);
+    assert!(second.contains("pre-commit: updated"), "{second}");
+    assert_eq!(
+        snapshot(&hooks),
+        after_first,
+        "a second install changed the hooks"
+    );
+    assert!(!after_first.iter().any(|(n, _)| n.contains("chained")));
+
+    // Installed twice, the hook still scans once and blocks.
+    let token = github_token(201);
+    repo.write("a.env", format!("T={token}\n"));
+    repo.git_ok(&["add", "a.env"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(
+        stderr(&out).matches("commit blocked").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+
+    let out = repo.leakgate(&["uninstall"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    for hook in ["pre-commit", "commit-msg", "pre-push"] {
+        assert!(!hooks.join(hook).exists(), "{hook} left behind");
+    }
+    let out = repo.leakgate(&["uninstall"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let out = repo.commit(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "uninstalled, yet blocked: {}",
+        all_output(&out)
+    );
+}
+
+#[test]
+fn foreign_hook_is_chained_and_restored() {
+    let sb = Sandbox::new("install-chain");
+    let repo = sb.repo("repo");
+    let log = sb.tmp.join("foreign.log");
+    let hook = repo.dir.join(".git/hooks/pre-commit");
+    let original = foreign_hook("pre-commit", &log);
+    write_executable(&hook, &original);
+
+    let err = repo.install(&[]);
+    assert!(err.contains("the existing hook runs first"), "{err}");
+    let err = repo.install(&[]);
+    assert!(
+        err.contains("pre-commit: installed; the existing hook runs first"),
+        "{err}"
+    );
+    let chained: Vec<String> = std::fs::read_dir(repo.dir.join(".git/hooks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("chained"))
+        .collect();
+    assert_eq!(chained, vec!["pre-commit.leakgate-chained".to_string()]);
+
+    // Clean: both run, the commit is made.
+    repo.write("a.txt", "clean\n");
+    repo.git_ok(&["add", "a.txt"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(read(&log).matches("pre-commit ran").count(), 1);
+
+    // A secret: both run, leakgate blocks.
+    let token = github_token(211);
+    repo.write("b.env", format!("T={token}\n"));
+    repo.git_ok(&["add", "b.env"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(read(&log).matches("pre-commit ran").count(), 2);
+    assert!(stderr(&out).contains(&fp(&token)));
+
+    // The foreign hook fails on a clean change: that blocks too.
+    repo.git_ok(&["rm", "-q", "--cached", "b.env"]);
+    repo.write("c.txt", "clean\n");
+    repo.git_ok(&["add", "c.txt"]);
+    let before = repo.head();
+    let out = repo
+        .git_cmd(&["commit", "-m", "change"])
+        .env("FOREIGN_FAIL", "1")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    assert_eq!(read(&log).matches("pre-commit ran").count(), 3);
+
+    // Uninstall puts the foreign hook back, byte for byte.
+    let out = repo.leakgate(&["uninstall"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("the previous hook is back"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&hook), original);
+    assert!(!repo
+        .dir
+        .join(".git/hooks/pre-commit.leakgate-chained")
+        .exists());
+    assert!(!repo.dir.join(".git/hooks/commit-msg").exists());
+}
+
+#[test]
+fn core_hooks_path_is_respected() {
+    let sb = Sandbox::new("install-hookspath");
+    let repo = sb.repo("repo");
+    repo.git_ok(&["config", "core.hooksPath", ".githooks"]);
+    let err = repo.install(&[]);
+    assert!(err.contains(".githooks"), "{err}");
+    assert!(read(&repo.dir.join(".githooks/pre-commit")).contains(MARKER));
+    assert!(!repo.dir.join(".git/hooks/pre-commit").exists());
+
+    let token = github_token(221);
+    repo.write("a.env", format!("T={token}\n"));
+    repo.git_ok(&["add", "a.env"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(stderr(&out).contains(&fp(&token)));
+
+    let out = repo.leakgate(&["uninstall"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert!(!repo.dir.join(".githooks/pre-commit").exists());
+}
+
+#[test]
+fn linked_worktree_commits_are_scanned() {
+    let sb = Sandbox::new("install-worktree");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    let wt_dir = sb.tmp.join("wt");
+    repo.git_ok(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "side",
+        &wt_dir.display().to_string(),
+    ]);
+    let wt = Repo {
+        sb: &sb,
+        dir: wt_dir,
+    };
+    // Installed from the linked worktree: the hooks go where git looks for them (the common dir).
+    wt.install(&[]);
+    assert!(read(&repo.dir.join(".git/hooks/pre-commit")).contains(MARKER));
+
+    let token = github_token(231);
+    for (r, name) in [(&wt, "in-worktree.env"), (&repo, "in-main.env")] {
+        r.write(name, format!("T={token}\n"));
+        r.git_ok(&["add", name]);
+        let before = r.head();
+        let out = r.commit(&[]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", all_output(&out));
+        assert_eq!(r.head(), before);
+        assert!(
+            stderr(&out).contains(&format!("{name}:1:3")),
+            "{}",
+            stderr(&out)
+        );
+        assert_no_secret(&out, &[&token]);
+    }
+    // A clean commit in the worktree passes.
+    wt.git_ok(&["rm", "-q", "--cached", "in-worktree.env"]);
+    wt.write("notes.txt", "clean\n");
+    wt.git_ok(&["add", "notes.txt"]);
+    let out = wt.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}
+
+#[test]
+fn submodule_hooks_go_to_its_own_git_directory() {
+    let sb = Sandbox::new("install-submodule");
+    let child = sb.repo("child");
+    child.write("README", "child\n");
+    child.commit_unchecked("child");
+    let parent = sb.repo("parent");
+    parent.write("README", "parent\n");
+    parent.commit_unchecked("parent");
+    let child_path = child.dir.display().to_string();
+    parent.git_ok(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        &child_path,
+        "sub",
+    ]);
+    let sub = Repo {
+        sb: &sb,
+        dir: parent.dir.join("sub"),
+    };
+    sub.install(&["--hook", "pre-commit"]);
+    assert!(read(&parent.dir.join(".git/modules/sub/hooks/pre-commit")).contains(MARKER));
+    assert!(!parent.dir.join(".git/hooks/pre-commit").exists());
+
+    let token = github_token(235);
+    sub.write("a.env", format!("T={token}\n"));
+    sub.git_ok(&["add", "a.env"]);
+    let before = sub.head();
+    let out = sub.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(sub.head(), before);
+    assert!(stderr(&out).contains("a.env:1:3"), "{}", stderr(&out));
+}
+
+#[test]
+fn global_install_protects_every_repository_and_keeps_their_own_hooks() {
+    let sb = Sandbox::new("install-global");
+    let out = sb.leakgate(&sb.home, &["install", "--global"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let global_dir = sb.home.join(".config/leakgate/hooks");
+    assert_eq!(
+        sb.global_config("core.hooksPath").map(PathBuf::from),
+        Some(global_dir.clone())
+    );
+    assert!(read(&global_dir.join("pre-commit")).contains(MARKER));
+    // Idempotent.
+    let out = sb.leakgate(&sb.home, &["install", "--global"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+
+    // A repository created afterwards, with no hooks of its own, is protected.
+    let fresh = sb.repo("fresh");
+    assert!(!fresh.dir.join(".git/hooks/pre-commit").exists());
+    let token = github_token(241);
+    fresh.write("a.env", format!("T={token}\n"));
+    fresh.git_ok(&["add", "a.env"]);
+    let out = fresh.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(stderr(&out).contains(&fp(&token)));
+    assert_no_secret(&out, &[&token]);
+
+    // A repository's own hook still runs, and its failure still blocks.
+    let own = sb.repo("own");
+    let log = sb.tmp.join("own.log");
+    write_executable(
+        &own.dir.join(".git/hooks/pre-commit"),
+        &foreign_hook("pre-commit", &log),
+    );
+    own.write("a.txt", "clean\n");
+    own.git_ok(&["add", "a.txt"]);
+    let out = own
+        .git_cmd(&["commit", "-m", "change"])
+        .env("FOREIGN_FAIL", "1")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(read(&log).matches("pre-commit ran").count(), 1);
+    let out = own.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(read(&log).matches("pre-commit ran").count(), 2);
+    own.write("b.env", format!("T={token}\n"));
+    own.git_ok(&["add", "b.env"]);
+    let out = own.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(read(&log).matches("pre-commit ran").count(), 3);
+
+    // Uninstall: core.hooksPath unset, the hooks gone, the repository's own hook back in charge.
+    let out = sb.leakgate(&sb.home, &["uninstall", "--global"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(sb.global_config("core.hooksPath"), None);
+    assert!(!global_dir.join("pre-commit").exists());
+    let out = fresh.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let out = own.commit(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(read(&log).matches("pre-commit ran").count(), 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// report formats
+
+#[test]
+fn sarif_has_one_result_per_finding_with_remediation_help_and_no_secret() {
+    let sb = Sandbox::new("sarif");
+    let repo = sb.repo("repo");
+    let (t1, t2, key) = (github_token(251), github_token(252), aws_key_id(253));
+    repo.write("a.env", format!("T1={t1}\nT2={t2}\n"));
+    repo.write("b/config.py", format!("KEY_ID = \"{key}\"\n"));
+    repo.git_ok(&["add", "."]);
+
+    for args in [
+        &["scan", "--staged", "--format"][..],
+        &["scan", ".", "--format"][..],
+    ] {
+        let mut json_args = args.to_vec();
+        json_args.push("json");
+        let json_out = repo.leakgate(&json_args);
+        let expected = findings(&json_out);
+        assert_eq!(expected.len(), 3, "{}", all_output(&json_out));
+
+        let mut sarif_args = args.to_vec();
+        sarif_args.push("sarif");
+        let out = repo.leakgate(&sarif_args);
+        assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+        assert_no_secret(&out, &[&t1, &t2, &key]);
+        let sarif: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("invalid SARIF JSON: {e}\n{}", all_output(&out)));
+        assert_eq!(sarif["version"], "2.1.0");
+        let run = &sarif["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "leakgate");
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), expected.len(), "one result per finding");
+        let rule_ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        let mut sorted = rule_ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec![AWS_RULE, GITHUB_RULE]);
+        for rule in rules {
+            let help = rule["help"]["text"].as_str().unwrap();
+            for part in [
+                "Revoke: ",
+                "Rotate: ",
+                "environment variable or a secret store",
+            ] {
+                assert!(help.contains(part), "rule help lacks {part:?}: {help}");
+            }
+            let revoke = help
+                .split("Revoke: ")
+                .nth(1)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap();
+            assert!(revoke.trim().len() > 10, "empty revoke step: {help}");
+        }
+        let mut got: Vec<(String, u64, String)> = results
+            .iter()
+            .map(|r| {
+                let index = r["ruleIndex"].as_u64().unwrap() as usize;
+                assert_eq!(rule_ids[index], r["ruleId"].as_str().unwrap());
+                let location = &r["locations"][0]["physicalLocation"];
+                (
+                    location["artifactLocation"]["uri"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    location["region"]["startLine"].as_u64().unwrap(),
+                    r["partialFingerprints"]["leakgate/v1"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect();
+        got.sort();
+        let mut expected = expected;
+        expected.sort();
+        assert_eq!(got, expected);
+    }
+}
+
+#[test]
+fn reports_escape_file_names_and_never_print_a_secret() {
+    let sb = Sandbox::new("escape");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&[]);
+    let token = github_token(261);
+    let key = aws_key_id(262);
+    let evil = "evil\x1b[2J\u{202e}name.env";
+    repo.write(evil, format!("T={token}\nKEY_ID={key}\n"));
+    repo.git_ok(&["add", "."]);
+
+    // Machine formats are JSON (control characters escaped by JSON itself); the human report
+    // escapes control and bidi characters.
+    let check = |what: &str, out: &Output, code: i32, human: bool| {
+        assert_eq!(out.status.code(), Some(code), "{what}: {}", all_output(out));
+        for stream in [&out.stdout, &out.stderr] {
+            assert!(
+                !stream.contains(&0x1b),
+                "{what}: raw ESC in the output:\n{}",
+                all_output(out)
+            );
+            assert!(
+                !human || !String::from_utf8_lossy(stream).contains('\u{202e}'),
+                "{what}: raw bidi override in the output"
+            );
+        }
+        assert_no_secret(out, &[&token, &key]);
+    };
+
+    let out = repo.commit(&[]);
+    check("pre-commit hook", &out, 1, true);
+    assert!(
+        stderr(&out).contains("evil\\u{1b}[2J\\u{202e}name.env:1:3"),
+        "{}",
+        stderr(&out)
+    );
+    for source in [&["--staged"][..], &["."][..]] {
+        for format in ["human", "json", "sarif"] {
+            let mut args = vec!["scan"];
+            args.extend_from_slice(source);
+            args.extend_from_slice(&["--format", format]);
+            let out = repo.leakgate(&args);
+            check(&format!("{args:?}"), &out, 1, format == "human");
+        }
+    }
+    let out = repo.leakgate(&["--color", "always", "scan", "--staged"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("evil\\u{1b}[2J"));
+    assert_no_secret(&out, &[&token, &key]);
+
+    // History and the commit message, through the other hooks' sources.
+    repo.git_ok(&["commit", "-q", "--no-verify", "-m", &format!("key {token}")]);
+    let out = repo.leakgate(&["scan", "--range", "HEAD~1..HEAD"]);
+    check("scan --range", &out, 1, true);
+    let out = repo.leakgate(&["scan", "--range", "HEAD~1..HEAD", "--format", "json"]);
+    check("scan --range json", &out, 1, false);
+    assert_eq!(findings(&out).len(), 3, "{}", all_output(&out));
+}

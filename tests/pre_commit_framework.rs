@@ -1,0 +1,268 @@
+//! The real pre-commit framework (https://pre-commit.com) running this repository's
+//! `.pre-commit-hooks.yaml`. Requires `pre-commit` on PATH (`python3 -m pip install pre-commit`;
+//! `.ci/run` installs it).
+//!
+//! Nothing is downloaded: the test builds a small "hook repository" holding a copy of
+//! `.pre-commit-hooks.yaml` (so it does not depend on what this checkout has committed), points a
+//! `.pre-commit-config.yaml` at it by path, and uses `language: system` with the built `leakgate`
+//! first on PATH. The hooks declared `language: rust` are used with their language overridden to
+//! `system` in the config (their entry, stages and file passing still come from the manifest).
+
+mod common;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{all_output, github_token, isolate, leakgate_bin, TempDir};
+use leakgate::finding::fingerprint;
+
+/// The fingerprint leakgate prints for a GitHub token.
+fn fp(token: &str) -> String {
+    fingerprint("github-personal-access-token", token.as_bytes())
+}
+
+struct Framework {
+    tmp: TempDir,
+    home: PathBuf,
+    path: OsString,
+}
+
+impl Framework {
+    /// A sandbox whose PATH starts with the directory of the built `leakgate`; fails clearly when
+    /// the framework is not installed.
+    fn new(name: &str) -> Framework {
+        let version = Command::new("pre-commit").arg("--version").output();
+        match version {
+            Ok(out) if out.status.success() => {}
+            _ => panic!(
+                "the pre-commit framework is not on PATH: install it with \
+                 `python3 -m pip install pre-commit` (CI does this in .ci/run)"
+            ),
+        }
+        let tmp = TempDir::new(name);
+        let home = tmp.join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let bin_dir = leakgate_bin().parent().unwrap().to_path_buf();
+        let mut dirs = vec![bin_dir];
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let path = std::env::join_paths(dirs).unwrap();
+        Framework { tmp, home, path }
+    }
+
+    fn command(&self, program: &str, dir: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(dir);
+        isolate(&mut cmd, &self.home);
+        cmd.env("GIT_CEILING_DIRECTORIES", &self.tmp.0)
+            .env("PATH", &self.path)
+            .env("PRE_COMMIT_HOME", self.tmp.join("pre-commit-home"))
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env_remove("SKIP")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, dir: &Path, program: &str, args: &[&str]) -> Output {
+        self.command(program, dir).args(args).output().unwrap()
+    }
+
+    fn ok(&self, dir: &Path, program: &str, args: &[&str]) -> String {
+        let out = self.run(dir, program, args);
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed in {}:\n{}",
+            dir.display(),
+            all_output(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> Output {
+        self.run(dir, "git", args)
+    }
+
+    fn git_ok(&self, dir: &Path, args: &[&str]) -> String {
+        self.ok(dir, "git", args)
+    }
+
+    /// A hook repository holding a copy of this repository's `.pre-commit-hooks.yaml`; its
+    /// path and commit.
+    fn hook_repo(&self) -> (PathBuf, String) {
+        let dir = self.tmp.join("hook-repo");
+        std::fs::create_dir_all(&dir).unwrap();
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+        std::fs::copy(&manifest, dir.join(".pre-commit-hooks.yaml")).unwrap();
+        self.git_ok(&dir, &["init", "-q", "-b", "main"]);
+        self.git_ok(&dir, &["add", "."]);
+        self.git_ok(&dir, &["commit", "-q", "-m", "hooks"]);
+        let rev = self.git_ok(&dir, &["rev-parse", "HEAD"]);
+        (dir, rev)
+    }
+
+    /// A repository using the hooks through the framework, with the framework's git hooks
+    /// installed (pre-commit, commit-msg, pre-push).
+    fn project(&self) -> PathBuf {
+        let (hook_repo, rev) = self.hook_repo();
+        let dir = self.tmp.join("project");
+        std::fs::create_dir_all(&dir).unwrap();
+        self.git_ok(&dir, &["init", "-q", "-b", "main"]);
+        let config = format!(
+            "default_install_hook_types: [pre-commit, commit-msg, pre-push]\n\
+             repos:\n\
+             \x20 - repo: {}\n\
+             \x20   rev: {rev}\n\
+             \x20   hooks:\n\
+             \x20     - id: leakgate-system\n\
+             \x20     - id: leakgate-commit-msg\n\
+             \x20       language: system\n",
+            hook_repo.display()
+        );
+        std::fs::write(dir.join(".pre-commit-config.yaml"), config).unwrap();
+        let out = self.ok(&dir, "pre-commit", &["install"]);
+        assert!(out.contains("pre-commit installed"), "{out}");
+        self.git_ok(&dir, &["add", ".pre-commit-config.yaml"]);
+        dir
+    }
+}
+
+fn stderr_and_stdout(out: &Output) -> String {
+    all_output(out)
+}
+
+fn head(fw: &Framework, dir: &Path) -> Option<String> {
+    let out = fw.git(dir, &["rev-parse", "-q", "--verify", "HEAD"]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn framework_blocks_a_staged_secret_and_passes_a_clean_commit() {
+    let fw = Framework::new("framework-commit");
+    let dir = fw.project();
+    let token = github_token(301);
+
+    std::fs::write(dir.join("README"), "readme\n").unwrap();
+    fw.git_ok(&dir, &["add", "README"]);
+    let out = fw.git(&dir, &["commit", "-m", "clean start"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let text = stderr_and_stdout(&out);
+    assert!(text.contains("leakgate (secrets in the change)"), "{text}");
+    assert!(text.contains("Passed"), "{text}");
+    let clean = head(&fw, &dir).unwrap();
+
+    std::fs::write(dir.join("deploy.env"), format!("TOKEN={token}\n")).unwrap();
+    fw.git_ok(&dir, &["add", "deploy.env"]);
+    let out = fw.git(&dir, &["commit", "-m", "add deploy config"]);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(head(&fw, &dir).as_deref(), Some(clean.as_str()));
+    let text = stderr_and_stdout(&out);
+    assert!(text.contains("Failed"), "{text}");
+    assert!(text.contains("deploy.env:1:7"), "{text}");
+    assert!(text.contains(&fp(&token)), "{text}");
+    assert!(!text.contains(&token), "secret printed:\n{text}");
+
+    // SKIP=leakgate-system is the framework's bypass.
+    let out = fw
+        .command("git", &dir)
+        .args(["commit", "-m", "deliberate"])
+        .env("SKIP", "leakgate-system")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_ne!(head(&fw, &dir).as_deref(), Some(clean.as_str()));
+}
+
+#[test]
+fn framework_commit_msg_hook_blocks_a_token_in_the_message() {
+    let fw = Framework::new("framework-msg");
+    let dir = fw.project();
+    let token = github_token(311);
+    std::fs::write(dir.join("README"), "readme\n").unwrap();
+    fw.git_ok(&dir, &["add", "README"]);
+    let out = fw.git(&dir, &["commit", "-m", &format!("release with {token}")]);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(head(&fw, &dir), None);
+    let text = stderr_and_stdout(&out);
+    assert!(
+        text.contains("commit blocked: 1 secret in the commit message"),
+        "{text}"
+    );
+    assert!(!text.contains(&token), "secret printed:\n{text}");
+    let out = fw.git(&dir, &["commit", "-m", "release"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}
+
+#[test]
+fn framework_pre_push_scans_the_pushed_commits() {
+    let fw = Framework::new("framework-push");
+    let dir = fw.project();
+    let remote = fw.tmp.join("remote.git");
+    fw.git_ok(
+        &fw.tmp.0,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            &remote.display().to_string(),
+        ],
+    );
+    fw.git_ok(
+        &dir,
+        &["remote", "add", "origin", &remote.display().to_string()],
+    );
+    let remote_head = || {
+        let out = fw.git(&remote, &["rev-parse", "-q", "--verify", "refs/heads/main"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+
+    // The first push carries the root commit: the framework then sets no range.
+    let first = github_token(321);
+    std::fs::write(dir.join("first.env"), format!("TOKEN={first}\n")).unwrap();
+    fw.git_ok(&dir, &["add", "."]);
+    fw.git_ok(
+        &dir,
+        &["commit", "-q", "--no-verify", "-m", "root with a secret"],
+    );
+    let out = fw.git(&dir, &["push", "origin", "main"]);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(remote_head(), "");
+    let text = stderr_and_stdout(&out);
+    assert!(text.contains("push blocked"), "{text}");
+    assert!(text.contains(&fp(&first)), "{text}");
+    assert!(!text.contains(&first), "secret printed:\n{text}");
+
+    // Clean history goes through.
+    fw.git_ok(&dir, &["rm", "-q", "first.env"]);
+    fw.git_ok(
+        &dir,
+        &["commit", "-q", "--no-verify", "--amend", "-m", "root"],
+    );
+    let out = fw.git(&dir, &["push", "origin", "main"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let pushed = head(&fw, &dir).unwrap();
+    assert_eq!(remote_head(), pushed);
+
+    // Later pushes: the framework hands over PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF.
+    let later = github_token(322);
+    std::fs::write(dir.join("later.env"), format!("TOKEN={later}\n")).unwrap();
+    fw.git_ok(&dir, &["add", "later.env"]);
+    fw.git_ok(&dir, &["commit", "-q", "--no-verify", "-m", "unverified"]);
+    let bad = head(&fw, &dir).unwrap();
+    let out = fw.git(&dir, &["push", "origin", "main"]);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(remote_head(), pushed);
+    let text = stderr_and_stdout(&out);
+    assert!(
+        text.contains("push blocked: 1 secret in 1 commit"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("commit {}", &bad[..12])), "{text}");
+    assert!(text.contains("git commit --amend"), "{text}");
+    assert!(!text.contains(&later), "secret printed:\n{text}");
+}

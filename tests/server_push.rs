@@ -1,0 +1,1029 @@
+//! `leakgate-server` as git's pre-receive hook, end to end: real `git push` from a client
+//! repository into a local bare repository whose hook was installed by `leakgate-server install`,
+//! in an isolated git environment. Every test writes its own policy (audit log and fingerprint key
+//! inside its temporary directory). Secrets are built at run time.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{all_output, aws_key_id, github_token, isolate, leakgate, TempDir};
+use serde_json::Value;
+
+const SERVER_BIN: &str = env!("CARGO_BIN_EXE_leakgate-server");
+
+/// A bare "server" repository with the hook installed, and a client repository whose `origin` is
+/// that server.
+struct Pair {
+    dir: TempDir,
+    home: PathBuf,
+    server: PathBuf,
+    client: PathBuf,
+    policy: PathBuf,
+    audit: PathBuf,
+    key: PathBuf,
+}
+
+/// What one `git push` did.
+struct Pushed {
+    ok: bool,
+    text: String,
+}
+
+fn check(out: Output, what: &str) -> Output {
+    assert!(out.status.success(), "{what} failed:\n{}", all_output(&out));
+    out
+}
+
+impl Pair {
+    /// Server, hook (installed with `--config`) and client. `policy` is appended to the lines
+    /// that put the audit log and the key file inside the test's directory.
+    fn new(name: &str, policy: &str) -> Pair {
+        let dir = TempDir::new(name);
+        let home = dir.join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let pair = Pair {
+            server: dir.join("server.git"),
+            client: dir.join("client"),
+            policy: dir.join("policy.yaml"),
+            audit: dir.join("log/audit.jsonl"),
+            key: dir.join("keys/fingerprint.key"),
+            home,
+            dir,
+        };
+        pair.set_policy(policy);
+        let top = pair.dir.0.clone();
+        pair.git(&top, &["init", "-q", "--bare", "-b", "main", "server.git"]);
+        let out = pair
+            .cmd(&top, SERVER_BIN)
+            .arg("install")
+            .arg(&pair.server)
+            .arg("--config")
+            .arg(&pair.policy)
+            .output()
+            .unwrap();
+        let out = check(out, "leakgate-server install");
+        let text = all_output(&out);
+        assert!(text.contains("pre-receive installed"), "{text}");
+        assert!(pair.server.join("hooks/pre-receive").exists());
+        pair.git(&top, &["init", "-q", "-b", "main", "client"]);
+        let server = pair.server.display().to_string();
+        pair.git(&pair.client, &["remote", "add", "origin", &server]);
+        pair
+    }
+
+    /// Rewrites the policy file (the hook reads it on every push).
+    fn set_policy(&self, extra: &str) {
+        let text = format!(
+            "audit_log: '{}'\nfingerprint_key_file: '{}'\n{extra}",
+            self.audit.display(),
+            self.key.display()
+        );
+        std::fs::write(&self.policy, text).unwrap();
+    }
+
+    /// A command in `dir` with the isolated git environment.
+    fn cmd(&self, dir: &Path, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(dir);
+        isolate(&mut cmd, &self.home);
+        cmd
+    }
+
+    /// Runs git in `dir`; must succeed; returns stdout, trimmed.
+    fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let out = check(
+            self.cmd(dir, "git").args(args).output().unwrap(),
+            &format!("git {}", args.join(" ")),
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Runs git against the server repository.
+    fn server_git(&self, args: &[&str]) -> String {
+        let mut all = vec!["--git-dir", self.server.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.git(&self.dir.0, &all)
+    }
+
+    /// Writes files (path, content) in the work tree `dir`, commits everything, returns the id.
+    fn commit_in(&self, dir: &Path, files: &[(&str, &str)], message: &str) -> String {
+        for (path, content) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        self.git(dir, &["add", "-A"]);
+        self.git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(dir, &["rev-parse", "HEAD"])
+    }
+
+    /// Commits in the client.
+    fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
+        self.commit_in(&self.client, files, message)
+    }
+
+    /// A first clean commit on `main`, pushed and accepted.
+    fn seed(&self) -> String {
+        let id = self.commit(&[("README.md", "# project\n")], "initial commit");
+        let pushed = self.push(&["origin", "main"]);
+        assert!(pushed.ok, "seed push rejected:\n{}", pushed.text);
+        id
+    }
+
+    /// `git push ARGS` from `dir` with extra environment variables.
+    fn push_from(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Pushed {
+        let mut cmd = self.cmd(dir, "git");
+        cmd.arg("push").args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        Pushed {
+            ok: out.status.success(),
+            text: all_output(&out),
+        }
+    }
+
+    /// `git push ARGS` from the client.
+    fn push(&self, args: &[&str]) -> Pushed {
+        self.push_from(&self.client, args, &[])
+    }
+
+    /// The id a server ref points at, if it exists.
+    fn server_ref(&self, name: &str) -> Option<String> {
+        let out = self
+            .cmd(&self.dir.0, "git")
+            .arg("--git-dir")
+            .arg(&self.server)
+            .args(["rev-parse", "--verify", "-q", name])
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// Every audit line, each parsed as JSON (a line that is not valid JSON fails the test).
+    fn audit_lines(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(&self.audit).unwrap_or_default();
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "torn last line:\n{text}"
+        );
+        text.lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {line}"))
+            })
+            .collect()
+    }
+
+    /// The newest audit line.
+    fn last_audit(&self) -> Value {
+        self.audit_lines().pop().expect("no audit line")
+    }
+
+    /// Loose objects and pack files in the server's object store.
+    fn server_objects(&self) -> (usize, usize) {
+        let objects = self.server.join("objects");
+        let mut loose = 0;
+        for entry in std::fs::read_dir(&objects).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                loose += std::fs::read_dir(entry.path()).unwrap().count();
+            }
+        }
+        let packs = std::fs::read_dir(objects.join("pack"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some(OsStr::new("pack")))
+            .count();
+        (loose, packs)
+    }
+
+    /// Builds `count` commits on `branch` (from `from`) with `git fast-import`; `extra(i)` gives
+    /// fast-import file commands for commit `i` (1-based) besides its routine edit.
+    fn fast_import(&self, branch: &str, from: &str, count: usize, extra: impl Fn(usize) -> String) {
+        let mut stream = String::new();
+        let data = |s: &mut String, text: &str| {
+            s.push_str(&format!("data {}\n{text}\n", text.len()));
+        };
+        for i in 1..=count {
+            stream.push_str(&format!("commit refs/heads/{branch}\n"));
+            stream.push_str(&format!(
+                "committer Test Committer <committer@example.invalid> {} +0000\n",
+                1_767_225_600 + i
+            ));
+            data(&mut stream, &format!("{branch}: change {i}"));
+            if i == 1 {
+                stream.push_str(&format!("from {from}\n"));
+            }
+            stream.push_str(&format!("M 100644 inline history/file-{}.txt\n", i % 20));
+            data(
+                &mut stream,
+                &format!("{branch}: line written by change {i}\n"),
+            );
+            stream.push_str(&extra(i));
+        }
+        stream.push_str("done\n");
+        let mut child = self
+            .cmd(&self.client, "git")
+            .args(["fast-import", "--quiet", "--done"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stream.as_bytes())
+            .unwrap();
+        check(child.wait_with_output().unwrap(), "git fast-import");
+    }
+}
+
+/// The client-side (unkeyed) fingerprint of the only finding in `file`, from `leakgate scan`.
+fn client_fingerprint(dir: &Path, file: &str) -> String {
+    let out = leakgate(dir)
+        .args(["scan", file, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["findings"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Whether one of the pusher's `remote:` lines contains `needle`.
+fn remote_line(text: &str, needle: &str) -> bool {
+    text.lines()
+        .any(|l| l.starts_with("remote:") && l.contains(needle))
+}
+
+fn short(id: &str) -> &str {
+    &id[..12]
+}
+
+#[test]
+fn secret_push_is_rejected_with_location_rule_and_remediation_and_the_ref_stays() {
+    let pair = Pair::new("srv-basic", "");
+    let first = pair.seed();
+    // A small push arrives as loose objects (fewer than receive.unpackLimit = 100).
+    let (loose, packs) = pair.server_objects();
+    assert!(loose >= 3, "expected loose objects, found {loose}");
+    assert_eq!(packs, 0);
+    assert_eq!(pair.last_audit()["decision"], "accepted");
+
+    let token = github_token(501);
+    let id = pair.commit(
+        &[(
+            "config/app.env",
+            &format!("# settings\nGITHUB_TOKEN={token}\n"),
+        )],
+        "add settings",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "secret push accepted:\n{}", pushed.text);
+    let text = &pushed.text;
+    assert!(
+        text.contains("remote: push rejected: 1 secret in 1 commit"),
+        "{text}"
+    );
+    assert!(remote_line(text, "config/app.env:2:"), "{text}");
+    assert!(
+        remote_line(text, &format!("commit {}", short(&id))),
+        "{text}"
+    );
+    assert!(remote_line(text, "github-personal-access-token"), "{text}");
+    assert!(remote_line(text, "revoke"), "{text}");
+    assert!(
+        remote_line(text, "https://github.com/settings/tokens"),
+        "{text}"
+    );
+    assert!(text.contains("git commit --amend"), "{text}");
+    assert!(text.contains("pre-receive hook declined"), "{text}");
+    assert!(!text.contains(&token), "secret echoed:\n{text}");
+    assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["findings"][0]["path"], "config/app.env");
+    assert_eq!(line["findings"][0]["line"], 2);
+    assert_eq!(line["findings"][0]["commit"], id.as_str());
+
+    // Take it out again: the clean history is accepted and the ref moves.
+    pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
+    let clean = pair.commit(
+        &[(
+            "config/app.env",
+            "# settings\nGITHUB_TOKEN=${GITHUB_TOKEN}\n",
+        )],
+        "add settings",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "clean push rejected:\n{}", pushed.text);
+    assert_eq!(pair.server_ref("refs/heads/main"), Some(clean));
+    assert_eq!(pair.last_audit()["decision"], "accepted");
+}
+
+#[test]
+fn pushes_that_arrive_as_a_pack_are_scanned_through_the_quarantine() {
+    let pair = Pair::new("srv-pack", "");
+    // Every push, however small, now arrives as a pack kept in the quarantine.
+    pair.server_git(&["config", "receive.unpackLimit", "1"]);
+    pair.seed();
+    let (_, packs) = pair.server_objects();
+    assert_eq!(packs, 1, "the seed push should have been kept as a pack");
+    let key = aws_key_id(502);
+    pair.commit(&[("deploy/aws.txt", &format!("key_id = {key}\n"))], "aws");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(pushed.text.contains("deploy/aws.txt:1:"), "{}", pushed.text);
+    assert!(pushed.text.contains("aws-access-key-id"), "{}", pushed.text);
+    // Nothing of the rejected pack reached the real store.
+    assert_eq!(pair.server_objects().1, 1);
+}
+
+#[test]
+fn five_hundred_commits_with_a_secret_added_in_250_and_removed_in_251_name_commit_250() {
+    let pair = Pair::new("srv-500", "");
+    let base = pair.seed();
+    let token = github_token(503);
+    let secret = move |i: usize| match i {
+        250 => format!(
+            "M 100644 inline config/deploy.env\ndata {}\nTOKEN={token}\n\n",
+            token.len() + 7
+        ),
+        251 => "D config/deploy.env\n".to_string(),
+        _ => String::new(),
+    };
+    pair.fast_import("big", &base, 500, secret);
+    let c250 = pair.git(&pair.client, &["rev-parse", "big~250"]);
+    assert_eq!(
+        pair.git(&pair.client, &["log", "-1", "--format=%s", &c250]),
+        "big: change 250"
+    );
+    // The tip is clean: only a scan of every new commit finds it.
+    let tip_tree = pair.git(&pair.client, &["ls-tree", "-r", "--name-only", "big"]);
+    assert!(!tip_tree.contains("deploy.env"), "{tip_tree}");
+
+    // ~2000 objects: more than receive.unpackLimit, so they arrive as a pack.
+    let pushed = pair.push(&["origin", "big"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        pushed.text.contains(&format!("commit {}", short(&c250))),
+        "commit 250 ({c250}) not named:\n{}",
+        pushed.text
+    );
+    assert!(
+        pushed.text.contains("config/deploy.env:1:"),
+        "{}",
+        pushed.text
+    );
+    assert!(pushed.text.contains("push rejected: 1 secret in 1 commit"));
+    assert!(
+        pushed
+            .text
+            .contains(&format!("git rebase -i {}^", short(&c250)))
+            || pushed.text.contains(&format!("git rebase -i {c250}^")),
+        "{}",
+        pushed.text
+    );
+    assert_eq!(pair.server_ref("refs/heads/big"), None);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(line["findings"][0]["commit"], c250.as_str());
+    assert_eq!(line["scanned"]["commits"], 500);
+
+    // The same push as loose objects (unpackLimit above the object count): same answer.
+    pair.server_git(&["config", "receive.unpackLimit", "100000"]);
+    let pushed = pair.push(&["origin", "big"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        pushed.text.contains(&format!("commit {}", short(&c250))),
+        "{}",
+        pushed.text
+    );
+
+    // Clean 500-commit branches are accepted and scanned in full, arriving loose...
+    let (loose_before, packs_before) = pair.server_objects();
+    pair.fast_import("clean-loose", &base, 500, |_| String::new());
+    let pushed = pair.push(&["origin", "clean-loose"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let (loose, packs) = pair.server_objects();
+    assert!(loose >= loose_before + 1500, "{loose_before} -> {loose}");
+    assert_eq!(packs, packs_before);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted");
+    assert_eq!(line["scanned"]["commits"], 500);
+
+    // ...or as a pack (the default unpackLimit, 100 objects).
+    pair.server_git(&["config", "--unset", "receive.unpackLimit"]);
+    pair.fast_import("clean-pack", &base, 500, |_| String::new());
+    let pushed = pair.push(&["origin", "clean-pack"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.server_objects(), (loose, packs + 1));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted");
+    assert_eq!(line["scanned"]["commits"], 500);
+}
+
+#[test]
+fn evil_merge_is_rejected_and_a_clean_merge_of_pushed_history_is_accepted() {
+    let pair = Pair::new("srv-merge", "");
+    pair.seed();
+    // A side branch carrying a secret that was let through (bypass): accepted history.
+    pair.git(&pair.client, &["checkout", "-q", "-b", "side"]);
+    let side_token = github_token(504);
+    pair.commit(
+        &[("side/fixture.env", &format!("TOKEN={side_token}\n"))],
+        "side work",
+    );
+    let pushed = pair.push(&[
+        "-o",
+        "leakgate.bypass=test fixture, revoked",
+        "origin",
+        "side",
+    ]);
+    assert!(pushed.ok, "{}", pushed.text);
+    pair.git(&pair.client, &["checkout", "-q", "main"]);
+    let main_tip = pair.commit(&[("main.txt", "main work\n")], "main work");
+    assert!(pair.push(&["origin", "main"]).ok);
+
+    // Evil merge: the merge commit's tree adds a secret that neither parent has.
+    let key = aws_key_id(505);
+    pair.git(
+        &pair.client,
+        &["merge", "-q", "--no-ff", "--no-commit", "side"],
+    );
+    let merge = pair.commit(
+        &[("merged/creds.txt", &format!("id {key}\n"))],
+        "Merge side",
+    );
+    assert_eq!(
+        pair.git(&pair.client, &["rev-list", "--parents", "-1", "HEAD"])
+            .split(' ')
+            .count(),
+        3,
+        "not a merge"
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "evil merge accepted:\n{}", pushed.text);
+    assert!(
+        pushed.text.contains(&format!("commit {}", short(&merge))),
+        "{}",
+        pushed.text
+    );
+    assert!(
+        pushed.text.contains("merged/creds.txt:1:"),
+        "{}",
+        pushed.text
+    );
+    // What the side branch brought is accepted history: not reported again.
+    assert!(!pushed.text.contains("side/fixture.env"), "{}", pushed.text);
+    assert!(
+        pushed.text.contains("push rejected: 1 secret in 1 commit"),
+        "{}",
+        pushed.text
+    );
+    assert_eq!(pair.server_ref("refs/heads/main"), Some(main_tip.clone()));
+
+    // A clean merge of the already-pushed side branch brings nothing new: accepted.
+    pair.git(&pair.client, &["reset", "-q", "--hard", &main_tip]);
+    pair.git(
+        &pair.client,
+        &["merge", "-q", "--no-ff", "-m", "Merge side", "side"],
+    );
+    let merge = pair.git(&pair.client, &["rev-parse", "HEAD"]);
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "clean merge rejected:\n{}", pushed.text);
+    assert_eq!(pair.server_ref("refs/heads/main"), Some(merge));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted");
+    assert_eq!(line["scanned"]["commits"], 1);
+    assert_eq!(line["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn secret_in_an_annotated_tag_message_is_rejected() {
+    let pair = Pair::new("srv-tag", "");
+    pair.seed();
+    let token = github_token(506);
+    pair.git(
+        &pair.client,
+        &[
+            "tag",
+            "-a",
+            "v1",
+            "-m",
+            &format!("release 1\n\ndeploy with {token}\n"),
+        ],
+    );
+    let tag = pair.git(&pair.client, &["rev-parse", "v1"]);
+    let pushed = pair.push(&["origin", "v1"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(pushed.text.contains("tag message"), "{}", pushed.text);
+    assert!(
+        pushed.text.contains("github-personal-access-token"),
+        "{}",
+        pushed.text
+    );
+    assert!(!pushed.text.contains(&token));
+    assert_eq!(pair.server_ref("refs/tags/v1"), None);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["findings"][0]["commit"], tag.as_str());
+
+    // A clean annotated tag goes through.
+    pair.git(&pair.client, &["tag", "-a", "v2", "-m", "release 2"]);
+    let pushed = pair.push(&["origin", "v2"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert!(pair.server_ref("refs/tags/v2").is_some());
+}
+
+#[test]
+fn deleting_a_branch_is_accepted() {
+    let pair = Pair::new("srv-delete", "");
+    pair.seed();
+    pair.git(&pair.client, &["checkout", "-q", "-b", "topic"]);
+    pair.commit(&[("topic.txt", "topic\n")], "topic");
+    assert!(pair.push(&["origin", "topic"]).ok);
+    assert!(pair.server_ref("refs/heads/topic").is_some());
+    let pushed = pair.push(&["origin", ":topic"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.server_ref("refs/heads/topic"), None);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted");
+    assert_eq!(line["scanned"]["commits"], 0);
+    assert_eq!(line["refs"][0]["ref"], "refs/heads/topic");
+    assert_eq!(line["refs"][0]["new"], "0".repeat(40));
+}
+
+#[test]
+fn force_push_scans_only_the_new_commits() {
+    let pair = Pair::new("srv-force", "");
+    pair.seed();
+    // History on the server with a secret allowed by its fingerprint in `.leakgateignore`.
+    let token = github_token(507);
+    let env = format!("TOKEN={token}\n");
+    pair.commit(&[("fixtures/token.env", &env)], "fixture");
+    let fingerprint = client_fingerprint(&pair.client, "fixtures/token.env");
+    let allowed = pair.commit(
+        &[(
+            ".leakgateignore",
+            &format!("{fingerprint}  # test fixture\n"),
+        )],
+        "allow the fixture",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    pair.commit(&[("later.txt", "later\n")], "later");
+    assert!(pair.push(&["origin", "main"]).ok);
+
+    // Rewrite: back to `allowed`, drop the ignore file, two new commits, force-push. Were the old
+    // history scanned again, the fixture would be reported (the ignore file is gone).
+    pair.git(&pair.client, &["reset", "-q", "--hard", &allowed]);
+    pair.git(&pair.client, &["rm", "-q", ".leakgateignore"]);
+    pair.git(
+        &pair.client,
+        &["commit", "-q", "-m", "drop the ignore file"],
+    );
+    let tip = pair.commit(&[("rewritten.txt", "new\n")], "rewritten");
+    let pushed = pair.push(&["--force", "origin", "main"]);
+    assert!(pushed.ok, "force-push rejected:\n{}", pushed.text);
+    assert!(pushed.text.contains("forced update"), "{}", pushed.text);
+    assert_eq!(pair.server_ref("refs/heads/main"), Some(tip));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted");
+    assert_eq!(line["scanned"]["commits"], 2, "{line}");
+    assert_eq!(line["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn several_refs_in_one_push_are_all_scanned() {
+    let pair = Pair::new("srv-refs", "");
+    pair.seed();
+    let mut ids = Vec::new();
+    for (name, content) in [
+        ("a", "alpha\n".to_string()),
+        ("b", "beta\n".to_string()),
+        ("c", format!("TOKEN={}\n", github_token(508))),
+    ] {
+        pair.git(&pair.client, &["checkout", "-q", "-b", name, "main"]);
+        ids.push(pair.commit(&[(&format!("{name}.env"), &content)], name));
+    }
+    let pushed = pair.push(&["origin", "a", "b", "c"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(pushed.text.contains("c.env:1:"), "{}", pushed.text);
+    assert!(pushed.text.contains(&format!("commit {}", short(&ids[2]))));
+    for name in ["a", "b", "c"] {
+        assert_eq!(pair.server_ref(&format!("refs/heads/{name}")), None);
+    }
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["refs"].as_array().unwrap().len(), 3);
+    assert_eq!(line["scanned"]["commits"], 3);
+    assert_eq!(line["findings"][0]["commit"], ids[2].as_str());
+}
+
+#[test]
+fn a_pushed_leakgate_yaml_cannot_switch_the_scan_off() {
+    let pair = Pair::new("srv-pushed-config", "");
+    pair.seed();
+    let out = leakgate(&pair.client)
+        .args(["rules", "list"])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    let ids: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assert!(ids.len() > 100, "{listing}");
+    let yaml = format!(
+        "disable: [{}]\nallow:\n  paths: ['.*']\n  values: ['.*']\n",
+        ids.join(", ")
+    );
+    // The client would be silenced by it...
+    pair.commit(&[(".leakgate.yaml", &yaml)], "config");
+    let token = github_token(509);
+    std::fs::write(pair.client.join("app.env"), format!("TOKEN={token}\n")).unwrap();
+    let out = leakgate(&pair.client)
+        .args(["scan", "app.env"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    pair.commit(&[], "app");
+    // ...the server is not.
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(
+        !pushed.ok,
+        "pushed config disabled the server scan:\n{}",
+        pushed.text
+    );
+    assert!(pushed.text.contains("app.env:1:"), "{}", pushed.text);
+    assert!(pushed.text.contains("github-personal-access-token"));
+}
+
+#[test]
+fn bypass_with_a_reason_is_accepted_and_audited_without_the_secret() {
+    let pair = Pair::new("srv-bypass", "");
+    pair.seed();
+    let token = github_token(510);
+    let id = pair.commit(&[("ci/token.env", &format!("TOKEN={token}\n"))], "ci");
+    let client_fp = client_fingerprint(&pair.client, "ci/token.env");
+    let reason = "revoked at GitHub already, ticket SEC-42";
+    let pushed = pair.push(&["-o", &format!("leakgate.bypass={reason}"), "origin", "main"]);
+    assert!(pushed.ok, "bypass refused:\n{}", pushed.text);
+    assert!(pushed.text.contains("bypass accepted"), "{}", pushed.text);
+    assert!(pushed.text.contains("ci/token.env:1"), "{}", pushed.text);
+    assert!(pushed.text.contains("revoke"), "{}", pushed.text);
+    assert!(!pushed.text.contains(&token));
+    assert_eq!(pair.server_ref("refs/heads/main"), Some(id.clone()));
+
+    let raw = std::fs::read_to_string(&pair.audit).unwrap();
+    assert!(!raw.contains(&token), "secret in the audit log:\n{raw}");
+    assert!(
+        !raw.contains(&token[4..20]),
+        "most of the secret in the audit log"
+    );
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "bypassed");
+    assert_eq!(line["bypass_reason"], reason);
+    let finding = &line["findings"][0];
+    assert_eq!(finding["commit"], id.as_str());
+    assert_eq!(finding["path"], "ci/token.env");
+    assert_eq!(finding["rule"], "github-personal-access-token");
+    let keyed = finding["fingerprint"].as_str().expect("no fingerprint");
+    let (rule, hex) = keyed.rsplit_once(':').unwrap();
+    assert_eq!(rule, "github-personal-access-token");
+    assert_eq!(hex.len(), 16);
+    assert_ne!(keyed, client_fp, "the audit fingerprint is not keyed");
+    assert!(pair.key.exists(), "the key file was not created");
+}
+
+#[test]
+fn bypass_without_a_reason_or_not_allowed_is_rejected() {
+    let pair = Pair::new("srv-bypass-refused", "");
+    let first = pair.seed();
+    let token = github_token(511);
+    pair.commit(&[("ci/token.env", &format!("TOKEN={token}\n"))], "ci");
+    let main = || pair.server_ref("refs/heads/main");
+
+    for option in ["leakgate.bypass=", "leakgate.bypass", "leakgate.bypass=   "] {
+        let pushed = pair.push(&["-o", option, "origin", "main"]);
+        assert!(!pushed.ok, "-o {option} accepted:\n{}", pushed.text);
+        assert!(
+            pushed.text.contains("a reason is required"),
+            "{}",
+            pushed.text
+        );
+        assert_eq!(main().as_deref(), Some(&*first));
+        assert_eq!(pair.last_audit()["decision"], "rejected");
+    }
+
+    pair.set_policy("bypass: {enabled: false}\n");
+    let pushed = pair.push(&["-o", "leakgate.bypass=please", "origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        pushed.text.contains("does not allow bypassing"),
+        "{}",
+        pushed.text
+    );
+    assert!(!pushed.text.contains("git push -o leakgate.bypass"));
+    assert_eq!(main().as_deref(), Some(&*first));
+
+    pair.set_policy("bypass: {users: [someone-else]}\n");
+    let env = [("GL_USERNAME", "mallory")];
+    let pushed = pair.push_from(
+        &pair.client,
+        &["-o", "leakgate.bypass=please", "origin", "main"],
+        &env,
+    );
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        pushed.text.contains("mallory may not bypass"),
+        "{}",
+        pushed.text
+    );
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["pusher"], "mallory");
+    assert_eq!(main().as_deref(), Some(&*first));
+
+    // A listed user may.
+    let env = [("GL_USERNAME", "someone-else")];
+    let pushed = pair.push_from(
+        &pair.client,
+        &["-o", "leakgate.bypass=fixture", "origin", "main"],
+        &env,
+    );
+    assert!(pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "bypassed");
+    assert_eq!(line["pusher"], "someone-else");
+}
+
+#[test]
+fn tiny_time_budget_follows_on_timeout_both_ways() {
+    let pair = Pair::new("srv-timeout", "");
+    let first = pair.seed();
+    pair.commit(&[("a.txt", "a\n")], "a");
+
+    pair.set_policy("time_budget_ms: 0\non_timeout: reject\n");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(pushed.text.contains("time budget"), "{}", pushed.text);
+    assert!(pushed.text.contains("push rejected"), "{}", pushed.text);
+    assert_eq!(pair.server_ref("refs/heads/main"), Some(first));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected-on-timeout");
+    assert!(line["detail"].as_str().unwrap().contains("time budget"));
+
+    pair.set_policy("time_budget_ms: 0\non_timeout: accept\n");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert!(
+        pushed.text.contains("without a complete scan"),
+        "{}",
+        pushed.text
+    );
+    assert_eq!(
+        pair.server_ref("refs/heads/main"),
+        Some(pair.git(&pair.client, &["rev-parse", "HEAD"]))
+    );
+    assert_eq!(pair.last_audit()["decision"], "accepted-on-timeout");
+}
+
+#[test]
+fn corrupt_object_is_rejected_naming_the_commit_and_path() {
+    let pair = Pair::new("srv-corrupt", "");
+    pair.seed();
+    pair.commit(&[("data.txt", "one\ntwo\n")], "data");
+    assert!(pair.push(&["origin", "main"]).ok);
+    let good = pair.server_ref("refs/heads/main").unwrap();
+    // The small push arrived loose: overwrite the blob's object file with garbage.
+    let blob = pair.git(&pair.client, &["rev-parse", "HEAD:data.txt"]);
+    let file = pair
+        .server
+        .join("objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    assert!(file.exists(), "{} is not a loose object", file.display());
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&file, b"\x78\x9cthis is not zlib data at all").unwrap();
+
+    // An edit of that file: the hook must read the old (corrupt) blob to diff against it.
+    let edit = pair.commit(&[("data.txt", "one\ntwo\nthree\n")], "edit data");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        pushed.text.contains("could not be scanned"),
+        "{}",
+        pushed.text
+    );
+    assert!(
+        pushed.text.contains(&edit),
+        "commit not named:\n{}",
+        pushed.text
+    );
+    assert!(pushed.text.contains("data.txt"), "{}", pushed.text);
+    assert!(pushed.text.contains(&blob), "{}", pushed.text);
+    assert_eq!(pair.server_ref("refs/heads/main"), Some(good));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected-on-error");
+    assert!(line["detail"].as_str().unwrap().contains(&edit));
+
+    // on_error: accept lets it through, recorded.
+    pair.set_policy("on_error: accept\n");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "accepted-on-error");
+}
+
+#[test]
+fn ten_concurrent_pushes_are_each_decided_and_audited_once() {
+    let pair = Pair::new("srv-concurrent", "");
+    pair.seed();
+    let before = pair.audit_lines().len();
+    let server = pair.server.display().to_string();
+    let clients: Vec<PathBuf> = (0..10usize)
+        .map(|i| {
+            let name = format!("clone-{i}");
+            pair.git(&pair.dir.0, &["clone", "-q", &server, &name]);
+            let dir = pair.dir.join(&name);
+            pair.git(&dir, &["checkout", "-q", "-b", &format!("branch-{i}")]);
+            let content = if i.is_multiple_of(2) {
+                format!("TOKEN={}\n", github_token(600 + i as u64))
+            } else {
+                format!("clean change {i}\n")
+            };
+            pair.commit_in(&dir, &[(&format!("work-{i}.env"), &content)], "work");
+            dir
+        })
+        .collect();
+    let results: Vec<Pushed> = std::thread::scope(|scope| {
+        let handles: Vec<_> = clients
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| {
+                let pair = &pair;
+                scope.spawn(move || pair.push_from(dir, &["origin", &format!("branch-{i}")], &[]))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, pushed) in results.iter().enumerate() {
+        let branch = format!("refs/heads/branch-{i}");
+        if i.is_multiple_of(2) {
+            assert!(!pushed.ok, "secret push {i} accepted:\n{}", pushed.text);
+            assert!(
+                pushed.text.contains(&format!("work-{i}.env:1:")),
+                "{}",
+                pushed.text
+            );
+            assert_eq!(pair.server_ref(&branch), None);
+        } else {
+            assert!(pushed.ok, "clean push {i} rejected:\n{}", pushed.text);
+            assert!(pair.server_ref(&branch).is_some());
+        }
+    }
+    let lines = pair.audit_lines();
+    assert_eq!(lines.len(), before + 10, "audit lines: {lines:#?}");
+    let mut seen = std::collections::BTreeSet::new();
+    for line in &lines[before..] {
+        let name = line["refs"][0]["ref"].as_str().unwrap();
+        let i: usize = name
+            .strip_prefix("refs/heads/branch-")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(seen.insert(i), "two lines for {name}");
+        let expected = if i.is_multiple_of(2) {
+            "rejected"
+        } else {
+            "accepted"
+        };
+        assert_eq!(line["decision"], expected, "{line}");
+    }
+    assert_eq!(seen.len(), 10);
+}
+
+#[test]
+fn check_config_accepts_a_valid_policy_and_points_at_errors() {
+    let dir = TempDir::new("srv-check-config");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let run = |name: &str, text: &str| {
+        let path = dir.write(name, text);
+        let mut cmd = Command::new(SERVER_BIN);
+        cmd.current_dir(&dir.0).arg("check-config").arg(&path);
+        isolate(&mut cmd, &home);
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            all_output(&out),
+            path.display().to_string(),
+        )
+    };
+
+    let (code, text, _) = run(
+        "good.yaml",
+        "time_budget_ms: 2500\non_timeout: accept\non_error: reject\n\
+         allow:\n  paths: ['^vendor/']\n  values: ['EXAMPLE']\n\
+         repository_files: {allow_markers: false, ignore_file: true}\n\
+         bypass: {enabled: true, push_option: leakgate.bypass, users: [alice]}\n\
+         max_blob_bytes: 1000000\naudit_log: /tmp/audit.jsonl\n",
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("ok"), "{text}");
+
+    let (code, text, path) = run("malformed.yaml", "time_budget_ms: 10\nallow: {paths: [\n");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{path}:")), "{text}");
+    let after = &text[text.find(&format!("{path}:")).unwrap() + path.len() + 1..];
+    let mut parts = after.splitn(3, ':');
+    let line = parts.next().unwrap();
+    let column = parts.next().unwrap();
+    assert!(
+        line.parse::<u32>().is_ok() && column.parse::<u32>().is_ok(),
+        "no line:column in {text}"
+    );
+
+    let (code, text, path) = run("wrong-type.yaml", "time_budget_ms: 10\non_timeout: maybe\n");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{path}:2:")), "{text}");
+
+    let (code, text, path) = run(
+        "unknown.yaml",
+        "time_budget_ms: 10\nbypass:\n  enable: false\n",
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{path}:3:3")), "{text}");
+    assert!(text.contains("unknown field `enable`"), "{text}");
+
+    let (code, text, path) = run("top-unknown.yaml", "time_budget: 10\n");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{path}:1:1")), "{text}");
+    assert!(text.contains("unknown field `time_budget`"), "{text}");
+}
+
+#[test]
+fn pushed_file_names_with_control_characters_are_escaped() {
+    let pair = Pair::new("srv-escape", "");
+    pair.seed();
+    let token = github_token(512);
+    let name = "logs/\u{1b}[2J\u{1b}[31mok\u{7}\nremote: all clear\u{202e}vne.txt";
+    pair.commit(&[(name, &format!("TOKEN={token}\n"))], "tricky name");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    let text = &pushed.text;
+    assert!(
+        !text.contains('\u{1b}'),
+        "raw escape reached the pusher:\n{text:?}"
+    );
+    assert!(
+        !text.contains('\u{7}'),
+        "raw bell reached the pusher:\n{text:?}"
+    );
+    assert!(!text.contains('\u{202e}'), "raw bidi override:\n{text:?}");
+    assert!(
+        text.contains("logs/\\u{1b}[2J\\u{1b}[31mok\\u{7}\\nremote: all clear\\u{202e}vne.txt:1:"),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("remote: all clear")),
+        "a pushed name forged a remote: line:\n{text}"
+    );
+}
+
+/// Regression: the fingerprint a report tells you to ignore silenced the specific rule's finding,
+/// and the catch-all rule (`generic-env-secret`) then reported the same value under its own
+/// fingerprint, on the client and on the server alike.
+#[test]
+fn ignored_fingerprint_is_not_reported_again_by_a_catch_all_rule() {
+    let dir = TempDir::new("srv-ignore-catch-all");
+    // Its own work tree (the ignore file is read at the work-tree root).
+    let mut init = Command::new("git");
+    init.current_dir(&dir.0).args(["init", "-q"]);
+    isolate(&mut init, &dir.0);
+    check(init.output().unwrap(), "git init");
+    dir.write("token.env", format!("TOKEN={}\n", github_token(507)));
+    let fingerprint = client_fingerprint(&dir.0, "token.env");
+    assert!(fingerprint.starts_with("github-personal-access-token:"));
+    dir.write(".leakgateignore", format!("{fingerprint}  # fixture\n"));
+    let out = leakgate(&dir.0)
+        .args(["scan", "token.env"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}
