@@ -31,6 +31,30 @@ pub struct Hit {
     pub keyword: u32,
 }
 
+/// Keeps one hit per keyword per line: a keyword repeated along a line (a long run of `A`s in
+/// base64, a minified file) would otherwise produce a hit per byte, and the scanner only needs the
+/// line. A hit is dropped when the previous hit of the same keyword is on the same line.
+struct LineDedup {
+    last: Vec<usize>,
+}
+
+impl LineDedup {
+    fn new(keywords: usize) -> Self {
+        LineDedup {
+            last: vec![usize::MAX; keywords],
+        }
+    }
+
+    fn keep(&mut self, haystack: &[u8], keyword: u32, start: usize) -> bool {
+        let last = std::mem::replace(&mut self.last[keyword as usize], start);
+        // Each check looks only at the gap since the previous hit of this keyword, so a line
+        // full of repeats costs linear time.
+        !(last != usize::MAX
+            && last <= start
+            && memchr::memchr(b'\n', &haystack[last..start]).is_none())
+    }
+}
+
 /// The keyword automata.
 pub struct Keywords {
     keywords: Vec<Vec<u8>>,
@@ -94,6 +118,7 @@ impl Keywords {
 
     /// [`Keywords::hits`] through the NFA only.
     pub fn nfa_hits(&self, haystack: &[u8]) -> Vec<Hit> {
+        let mut dedup = LineDedup::new(self.keywords.len());
         let mut hits: Vec<Hit> = self
             .nfa
             .find_overlapping_iter(haystack)
@@ -101,6 +126,7 @@ impl Keywords {
                 start: m.start(),
                 keyword: m.pattern().as_u32(),
             })
+            .filter(|h| dedup.keep(haystack, h.keyword, h.start))
             .collect();
         hits.sort_unstable();
         hits
@@ -121,13 +147,19 @@ impl Keywords {
         };
         let n = haystack.len();
         let lane_len = n / LANES;
-        let record = |sid, end: usize, hits: &mut Vec<Hit>| {
+        let mut dedups: Vec<LineDedup> = (0..LANES)
+            .map(|_| LineDedup::new(self.keywords.len()))
+            .collect();
+        let mut record = |lane: usize, sid, end: usize, hits: &mut Vec<Hit>| {
             for k in 0..dfa.match_len(sid) {
                 let pattern = dfa.match_pattern(sid, k);
-                hits.push(Hit {
-                    start: end - dfa.pattern_len(pattern),
-                    keyword: pattern.as_u32(),
-                });
+                let start = end - dfa.pattern_len(pattern);
+                if dedups[lane].keep(haystack, pattern.as_u32(), start) {
+                    hits.push(Hit {
+                        start,
+                        keyword: pattern.as_u32(),
+                    });
+                }
             }
         };
         if lane_len < MIN_LANE_BYTES.max(self.longest) {
@@ -135,7 +167,7 @@ impl Keywords {
             for (p, &b) in haystack.iter().enumerate() {
                 sid = dfa.next_state(Anchored::No, sid, b);
                 if dfa.is_special(sid) {
-                    record(sid, p + 1, &mut hits);
+                    record(0, sid, p + 1, &mut hits);
                 }
             }
         } else {
@@ -155,7 +187,7 @@ impl Keywords {
                     let sid = dfa.next_state(Anchored::No, sids[lane], haystack[p]);
                     sids[lane] = sid;
                     if dfa.is_special(sid) {
-                        record(sid, p + 1, &mut hits);
+                        record(lane, sid, p + 1, &mut hits);
                     }
                 }
             }
@@ -164,7 +196,7 @@ impl Keywords {
             for (p, &b) in haystack.iter().enumerate().skip(begins[last] + lane_len) {
                 sid = dfa.next_state(Anchored::No, sid, b);
                 if dfa.is_special(sid) {
-                    record(sid, p + 1, &mut hits);
+                    record(last, sid, p + 1, &mut hits);
                 }
             }
         }
@@ -177,6 +209,28 @@ impl Keywords {
 mod tests {
     use super::*;
 
+    /// What the scanner uses hits for: which keyword occurs on which line.
+    fn per_line(hay: &[u8], hits: &[Hit]) -> std::collections::BTreeSet<(usize, u32)> {
+        hits.iter()
+            .map(|h| {
+                let line = memchr::memrchr(b'\n', &hay[..h.start]).map_or(0, |i| i + 1);
+                (line, h.keyword)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_keyword_repeated_along_a_line_is_one_hit_per_line() {
+        let k = Keywords::new(vec![b"aaaa".to_vec()]).unwrap();
+        let mut hay = vec![b'a'; 3_000_000];
+        hay[1_000_000] = b'\n';
+        for hits in [k.nfa_hits(&hay), k.dfa_hits_forced(&hay)] {
+            assert!(hits.len() <= 2 * LANES, "{}", hits.len());
+            assert!(hits.iter().any(|h| h.start < 1_000_000));
+            assert!(hits.iter().any(|h| h.start > 1_000_000));
+        }
+    }
+
     #[test]
     fn lanes_find_what_the_nfa_finds_including_straddling_keywords() {
         let k = Keywords::new(vec![b"abc".to_vec(), b"bcd".to_vec(), b"xyzzy".to_vec()]).unwrap();
@@ -184,7 +238,19 @@ mod tests {
         for i in 0..40_000 {
             hay.extend_from_slice(if i % 7 == 0 { b"xyZZy" } else { b"..aBcd.." });
         }
-        assert_eq!(k.dfa_hits_forced(&hay), k.nfa_hits(&hay));
+        assert_eq!(
+            per_line(&hay, &k.dfa_hits_forced(&hay)),
+            per_line(&hay, &k.nfa_hits(&hay))
+        );
+        let lines: Vec<u8> = hay
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| if i % 97 == 0 { b'\n' } else { b })
+            .collect();
+        assert_eq!(
+            per_line(&lines, &k.dfa_hits_forced(&lines)),
+            per_line(&lines, &k.nfa_hits(&lines))
+        );
         // Keywords straddling every possible lane boundary.
         for shift in 0..6 {
             let mut h = vec![b'.'; 4 * 5000 + shift];
@@ -194,7 +260,13 @@ mod tests {
                 let at = l * lane - 2;
                 h[at..at + 5].copy_from_slice(b"xyzzy");
             }
-            assert_eq!(k.dfa_hits_forced(&h), k.nfa_hits(&h), "shift {shift}");
+            let dfa = k.dfa_hits_forced(&h);
+            assert_eq!(dfa.len(), LANES - 1, "shift {shift}");
+            assert_eq!(
+                per_line(&h, &dfa),
+                per_line(&h, &k.nfa_hits(&h)),
+                "shift {shift}"
+            );
         }
     }
 }
