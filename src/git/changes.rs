@@ -136,7 +136,7 @@ impl<'a> ChangeScanner<'a> {
             }
         }
         let old_refs: Vec<&[u8]> = olds.iter().map(Vec::as_slice).collect();
-        let mut unit = added_text(&change.path, &old_refs, &new);
+        let mut unit = added_text(&change.path, &old_refs, new);
         unit.commit = commit;
         self.scan_unit(&unit)
     }

@@ -51,11 +51,13 @@ fn trim_eol(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// The added text of `new` relative to every blob in `olds` (none: the whole blob is added).
-pub fn added_text(path: &[u8], olds: &[&[u8]], new: &[u8]) -> AddedText {
+/// The added text of `new` relative to every blob in `olds` (none: the whole blob is added, and
+/// becomes the unit's buffer without a copy).
+pub fn added_text(path: &[u8], olds: &[&[u8]], new: Vec<u8>) -> AddedText {
     if olds.is_empty() {
-        return AddedText::whole(path.to_vec(), new.to_vec());
+        return AddedText::whole(path.to_vec(), new);
     }
+    let new = new.as_slice();
     let new_lines = lines(new);
     let mut added = vec![true; new_lines.len()];
     for old in olds {
@@ -84,7 +86,7 @@ mod tests {
     fn only_added_lines_with_new_line_numbers() {
         let old = b"a\nb\nc\n";
         let new = b"a\nx\nb\nc\ny\n";
-        let t = added_text(b"f", &[old], new);
+        let t = added_text(b"f", &[old], new.to_vec());
         assert_eq!(t.buf, b"x\ny\n");
         assert_eq!(t.position(0), (2, 1));
         assert_eq!(t.position(2), (5, 1));
@@ -95,20 +97,20 @@ mod tests {
         let p1 = b"base\nfrom-one\n";
         let p2 = b"base\nfrom-two\n";
         let merged = b"base\nfrom-one\nfrom-two\nevil\n";
-        let t = added_text(b"f", &[p1, p2], merged);
+        let t = added_text(b"f", &[p1, p2], merged.to_vec());
         assert_eq!(t.buf, b"evil\n");
         assert_eq!(t.position(0).0, 4);
     }
 
     #[test]
     fn crlf_and_missing_final_newline() {
-        let t = added_text(b"f", &[b"a\r\n"], b"a\r\nb");
+        let t = added_text(b"f", &[b"a\r\n"], b"a\r\nb".to_vec());
         assert_eq!(t.buf, b"b\n");
     }
 
     #[test]
     fn new_file_is_whole() {
-        let t = added_text(b"f", &[], b"x\ny");
+        let t = added_text(b"f", &[], b"x\ny".to_vec());
         assert_eq!(t.buf, b"x\ny");
         assert_eq!(t.hunks.len(), 1);
     }
