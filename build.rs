@@ -16,15 +16,17 @@ fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".yaml"))
-                .collect()
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| {
+            e.unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
         })
-        .unwrap_or_default();
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
     names.sort();
+    assert!(!names.is_empty(), "no pattern files in {}", dir.display());
     let mut files =
         String::from("/// Embedded rule files: (file name, contents), sorted by name.\n");
     files.push_str("pub static FILES: &[(&str, &str)] = &[\n");

@@ -32,6 +32,17 @@ pub fn rules() -> Result<Vec<Rule>, RuleError> {
         let origin = format!("builtin:{name}");
         rules.extend(validate_file(&origin, file, None, true)?);
     }
+    if rules.is_empty() {
+        return Err(RuleError::Yaml {
+            at: crate::rules::SourceLocation {
+                file: "builtin pack".into(),
+                line: None,
+                column: None,
+            },
+            message: "the embedded pattern pack is empty: the binary was built without patterns/"
+                .into(),
+        });
+    }
     check_unique_ids(&rules)?;
     Ok(rules)
 }
