@@ -163,22 +163,37 @@ pub fn shell_quote(text: &str) -> String {
 /// pre-push input is buffered so that every hook reads git's stdin.
 pub fn hook_script(name: &str, binary: &str, command: &str, chain_repository_hook: bool) -> String {
     let buffered = name == "pre-push" || name == "pre-receive";
-    let mut s = String::new();
-    s.push_str("#!/bin/sh\n");
-    s.push_str(&format!("{MARKER}: {name}\n"));
-    s.push_str("# Installed by leakgate; `leakgate uninstall` removes it and restores the hook that was here.\n");
-    s.push_str("hook_dir=$(cd \"$(dirname \"$0\")\" && pwd)\n");
-    s.push_str(&format!("leakgate={}\n", shell_quote(binary)));
     let base = Path::new(binary)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "leakgate".into());
+    let mut s = String::new();
+    s.push_str("#!/bin/sh\n");
+    s.push_str(&format!("{MARKER}: {name}\n"));
+    s.push_str("# Installed by leakgate; `leakgate uninstall` removes it and restores the hook that was here.\n");
+    s.push_str("case $0 in */*) hook_dir=${0%/*} ;; *) hook_dir=. ;; esac\n");
+    s.push_str(&format!("leakgate={}\n", shell_quote(binary)));
     s.push_str(&format!(
-        "if [ ! -x \"$leakgate\" ]; then leakgate=$(command -v {} || true); fi\n",
+        "[ -x \"$leakgate\" ] || leakgate=$(command -v {} || true)\n",
         shell_quote(&base)
     ));
     s.push_str(&format!(
         "if [ -z \"$leakgate\" ]; then\n  echo \"leakgate: the {base} binary is missing, so this {name} hook cannot scan and stops here.\" >&2\n  echo \"leakgate: reinstall it (./install.sh), or bypass once with --no-verify.\" >&2\n  exit 2\nfi\n"
+    ));
+    // The hooks to run before leakgate's own: kept foreign hooks, and (global install) the
+    // repository's own hook.
+    s.push_str("others=\n");
+    s.push_str(&format!(
+        "for hook in \"$hook_dir/{name}{CHAINED_SUFFIX}\" \"$hook_dir/{name}{CHAINED_SUFFIX}\".*; do\n  [ -x \"$hook\" ] && others=1\ndone\n"
+    ));
+    if chain_repository_hook {
+        s.push_str(&format!(
+            "common_dir=$(git rev-parse --git-common-dir 2>/dev/null || true)\nrepo_hook=\"$common_dir/hooks/{name}\"\nif [ -n \"$common_dir\" ] && [ -x \"$repo_hook\" ] && ! grep -q '{MARKER}' \"$repo_hook\" 2>/dev/null; then\n  others=1\nelse\n  repo_hook=\nfi\n"
+        ));
+    }
+    // Nothing else to run: leakgate reads git's stdin itself, without a copy.
+    s.push_str(&format!(
+        "[ -n \"$others\" ] || exec \"$leakgate\" {command} \"$@\"\n"
     ));
     if buffered {
         s.push_str("input=$(mktemp \"${TMPDIR:-/tmp}/leakgate.XXXXXX\") || exit 2\n");
@@ -188,11 +203,11 @@ pub fn hook_script(name: &str, binary: &str, command: &str, chain_repository_hoo
     let stdin = if buffered { " <\"$input\"" } else { "" };
     s.push_str("status=0\n");
     s.push_str(&format!(
-        "for chained in \"$hook_dir/{name}{CHAINED_SUFFIX}\" \"$hook_dir/{name}{CHAINED_SUFFIX}\".*; do\n  if [ -x \"$chained\" ]; then \"$chained\" \"$@\"{stdin} || status=$?; fi\ndone\n"
+        "for hook in \"$hook_dir/{name}{CHAINED_SUFFIX}\" \"$hook_dir/{name}{CHAINED_SUFFIX}\".*; do\n  if [ -x \"$hook\" ]; then \"$hook\" \"$@\"{stdin} || status=$?; fi\ndone\n"
     ));
     if chain_repository_hook {
         s.push_str(&format!(
-            "common_dir=$(git rev-parse --git-common-dir 2>/dev/null || true)\nrepo_hook=\"$common_dir/hooks/{name}\"\nif [ -n \"$common_dir\" ] && [ -x \"$repo_hook\" ] && ! grep -q '{MARKER}' \"$repo_hook\" 2>/dev/null; then\n  \"$repo_hook\" \"$@\"{stdin} || status=$?\nfi\n"
+            "if [ -n \"$repo_hook\" ]; then \"$repo_hook\" \"$@\"{stdin} || status=$?; fi\n"
         ));
     }
     s.push_str(&format!(
