@@ -88,6 +88,10 @@ impl GitError {
     }
 }
 
+/// Bytes of decoded objects (mostly trees) kept between reads: history walks read every parent
+/// tree again as the next commit's base.
+pub const OBJECT_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// Opens the repository around `dir` the way git does inside a hook: honouring `GIT_DIR`,
 /// `GIT_WORK_TREE`, `GIT_INDEX_FILE` and the other environment overrides, and refusing a
 /// repository owned by another user, as git would.
@@ -101,5 +105,7 @@ pub fn open_repository(dir: &Path) -> Result<gix::Repository, GitError> {
             path: repo.git_dir().display().to_string(),
         });
     }
+    let mut repo = repo;
+    repo.object_cache_size(Some(OBJECT_CACHE_BYTES));
     Ok(repo)
 }

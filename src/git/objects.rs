@@ -1,6 +1,8 @@
 //! Reading blobs for scanning: the size is checked from the object header before inflating, and
 //! binary content is recognised by git's own rule.
 
+use std::rc::Rc;
+
 use gix::hash::ObjectId;
 
 use crate::files::is_binary;
@@ -74,23 +76,45 @@ pub struct TreeEntry {
     pub id: ObjectId,
 }
 
-/// The entries of tree `id`, in git's tree order.
-pub fn tree_entries(repo: &gix::Repository, id: ObjectId) -> Result<Vec<TreeEntry>, GitError> {
+/// Trees kept decoded per thread. Ids name content, so entries are valid in any repository; a
+/// history walk reads each parent tree again as the next commit's base.
+const TREE_CACHE_ENTRIES: usize = 4096;
+
+thread_local! {
+    static TREE_CACHE: std::cell::RefCell<std::collections::HashMap<ObjectId, Rc<Vec<TreeEntry>>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The entries of tree `id`, in git's tree order (decoded once, then cached).
+pub fn tree_entries(repo: &gix::Repository, id: ObjectId) -> Result<Rc<Vec<TreeEntry>>, GitError> {
+    if let Some(hit) = TREE_CACHE.with(|c| c.borrow().get(&id).cloned()) {
+        return Ok(hit);
+    }
     let tree = repo
         .find_tree(id)
         .map_err(|e| object_error(format!("tree {id}"), e))?;
     let decoded = tree
         .decode()
         .map_err(|e| object_error(format!("tree {id}"), e))?;
-    Ok(decoded
-        .entries
-        .iter()
-        .map(|e| TreeEntry {
-            name: e.filename.to_vec(),
-            mode: e.mode,
-            id: e.oid.to_owned(),
-        })
-        .collect())
+    let entries: Rc<Vec<TreeEntry>> = Rc::new(
+        decoded
+            .entries
+            .iter()
+            .map(|e| TreeEntry {
+                name: e.filename.to_vec(),
+                mode: e.mode,
+                id: e.oid.to_owned(),
+            })
+            .collect(),
+    );
+    TREE_CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= TREE_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(id, Rc::clone(&entries));
+    });
+    Ok(entries)
 }
 
 /// Looks up the entry at `path` (slash-separated) below tree `root`.
@@ -103,7 +127,7 @@ pub fn entry_at_path(
     let mut components = path.split(|&b| b == b'/').peekable();
     while let Some(component) = components.next() {
         let entries = tree_entries(repo, current)?;
-        let Some(entry) = entries.into_iter().find(|e| e.name == component) else {
+        let Some(entry) = entries.iter().find(|e| e.name == component).cloned() else {
             return Ok(None);
         };
         if components.peek().is_none() {

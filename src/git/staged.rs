@@ -160,7 +160,7 @@ impl Walker<'_> {
         }
         let head_entries = match head {
             Some(id) => tree_entries(self.repo, id)?,
-            None => Vec::new(),
+            None => Default::default(),
         };
         let mut remaining: HashMap<&[u8], &TreeEntry> = head_entries
             .iter()

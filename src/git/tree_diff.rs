@@ -67,11 +67,11 @@ pub fn diff_trees(
     let new_entries = tree_entries(repo, new)?;
     let old_entries = match old {
         Some(id) => tree_entries(repo, id)?,
-        None => Vec::new(),
+        None => Default::default(),
     };
     let mut old_by_name: HashMap<&[u8], &TreeEntry> =
         old_entries.iter().map(|e| (e.name.as_slice(), e)).collect();
-    for entry in &new_entries {
+    for entry in new_entries.iter() {
         let path = join(prefix, &entry.name);
         let before = old_by_name.remove(entry.name.as_slice());
         diff_entry(repo, before, entry, path, out)?;
@@ -128,9 +128,9 @@ pub fn collect_deleted(
         return Ok(());
     }
     if entry.mode.is_tree() {
-        for child in tree_entries(repo, entry.id)? {
+        for child in tree_entries(repo, entry.id)?.iter() {
             let p = join(&path, &child.name);
-            collect_deleted(repo, &child, p, out)?;
+            collect_deleted(repo, child, p, out)?;
         }
     } else if entry.mode.is_blob_or_symlink() {
         out.deleted.push(Deleted { path, id: entry.id });
