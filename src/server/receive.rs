@@ -60,7 +60,7 @@ fn is_null(hex: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct PushContext {
     /// The pusher, from what the hosting software sets (`GL_USERNAME`, `GITEA_PUSHER_NAME`,
-    /// `REMOTE_USER`), else the OS user.
+    /// `GITHUB_USER_LOGIN`, `REMOTE_USER`), else the OS user.
     pub pusher: String,
     /// Push options (`git push -o`).
     pub push_options: Vec<String>,
@@ -74,6 +74,7 @@ impl PushContext {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let pusher = var("GL_USERNAME")
             .or_else(|| var("GITEA_PUSHER_NAME"))
+            .or_else(|| var("GITHUB_USER_LOGIN"))
             .or_else(|| var("REMOTE_USER"))
             .or_else(|| var("USER"))
             .or_else(|| var("LOGNAME"))
