@@ -56,31 +56,37 @@ pub fn work_tree_root() -> PathBuf {
         .unwrap_or(cwd)
 }
 
+/// `<root>/.leakgate.yaml` when there is one, else the default config.
+fn disk_config(root: &Path) -> anyhow::Result<RepoConfig> {
+    let path = root.join(CONFIG_FILE);
+    Ok(if path.is_file() {
+        RepoConfig::read(&path)?
+    } else {
+        RepoConfig::default()
+    })
+}
+
+/// The fingerprints of `<root>/.leakgateignore` when there is one.
+fn disk_ignore(root: &Path) -> anyhow::Result<HashSet<String>> {
+    let path = root.join(IGNORE_FILE);
+    if !path.is_file() {
+        return Ok(HashSet::new());
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(config::parse_ignore_file(IGNORE_FILE, &text)?)
+}
+
 /// Loads `--config` or `<root>/.leakgate.yaml`, and `<root>/.leakgateignore`, from disk.
 pub fn load_from_disk(common: &Common, root: &Path) -> anyhow::Result<Setup> {
     let (config, config_name) = match &common.config {
         Some(path) => (RepoConfig::read(path)?, path.display().to_string()),
-        None => {
-            let path = root.join(CONFIG_FILE);
-            if path.exists() {
-                (RepoConfig::read(&path)?, CONFIG_FILE.to_string())
-            } else {
-                (RepoConfig::default(), CONFIG_FILE.to_string())
-            }
-        }
-    };
-    let ignore_path = root.join(IGNORE_FILE);
-    let ignored = if ignore_path.exists() {
-        let text = std::fs::read_to_string(&ignore_path)
-            .with_context(|| format!("cannot read {}", ignore_path.display()))?;
-        config::parse_ignore_file(IGNORE_FILE, &text)?
-    } else {
-        HashSet::new()
+        None => (disk_config(root)?, CONFIG_FILE.to_string()),
     };
     Ok(Setup {
         config,
         config_name,
-        ignored,
+        ignored: disk_ignore(root)?,
     })
 }
 
@@ -116,28 +122,12 @@ pub fn load_for_repo(
                 RepoConfig::parse(&format!("{CONFIG_FILE} (staged)"), &text)?,
                 CONFIG_FILE.to_string(),
             ),
-            None => {
-                let path = root.join(CONFIG_FILE);
-                if path.is_file() {
-                    (RepoConfig::read(&path)?, CONFIG_FILE.to_string())
-                } else {
-                    (RepoConfig::default(), CONFIG_FILE.to_string())
-                }
-            }
+            None => (disk_config(&root)?, CONFIG_FILE.to_string()),
         },
     };
     let ignored = match staged(IGNORE_FILE)? {
         Some(text) => config::parse_ignore_file(&format!("{IGNORE_FILE} (staged)"), &text)?,
-        None => {
-            let path = root.join(IGNORE_FILE);
-            if path.is_file() {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                config::parse_ignore_file(IGNORE_FILE, &text)?
-            } else {
-                HashSet::new()
-            }
-        }
+        None => disk_ignore(&root)?,
     };
     Ok(Setup {
         config,
