@@ -49,17 +49,24 @@ pub struct Hit {
 /// base64, a minified file) would otherwise produce a hit per byte, and the scanner only needs the
 /// line. A hit is dropped when the previous hit of the same keyword is on the same line.
 struct LineDedup {
+    /// Per keyword, where its previous hit started; allocated on the first hit (most units have
+    /// none).
     last: Vec<usize>,
+    keywords: usize,
 }
 
 impl LineDedup {
     fn new(keywords: usize) -> Self {
         LineDedup {
-            last: vec![usize::MAX; keywords],
+            last: Vec::new(),
+            keywords,
         }
     }
 
     fn keep(&mut self, haystack: &[u8], keyword: u32, start: usize) -> bool {
+        if self.last.is_empty() {
+            self.last = vec![usize::MAX; self.keywords];
+        }
         let last = std::mem::replace(&mut self.last[keyword as usize], start);
         // Each check looks only at the gap since the previous hit of this keyword, so a line
         // full of repeats costs linear time.
