@@ -1153,3 +1153,47 @@ fn reports_escape_file_names_and_never_print_a_secret() {
     check("scan --range json", &out, 1, false);
     assert_eq!(findings(&out).len(), 3, "{}", all_output(&out));
 }
+
+#[test]
+fn pre_push_blocks_an_annotated_tag_whose_message_holds_a_token() {
+    let sb = Sandbox::new("pre-push-tag");
+    let remote = sb.tmp.join("remote.git");
+    let out = sb
+        .command("git", &sb.tmp.0)
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&remote)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let repo = sb.repo("repo");
+    repo.git_ok(&["remote", "add", "origin", &remote.display().to_string()]);
+    repo.install(&["--hook", "pre-push"]);
+    repo.write("README", "readme\n");
+    repo.git_ok(&["add", "README"]);
+    repo.commit_unchecked("clean");
+    let out = repo.git(&["push", "-q", "origin", "main"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let token = github_token(31);
+    repo.git_ok(&[
+        "tag",
+        "-a",
+        "v1",
+        "-m",
+        &format!("release, deploy with {token}"),
+    ]);
+    let out = repo.git(&["push", "origin", "v1"]);
+    assert_ne!(out.status.code(), Some(0), "tag push went through");
+    let text = stderr(&out);
+    assert!(text.contains("(tag message refs/tags/v1)"), "{text}");
+    assert_no_secret(&out, &[&token]);
+    let out = sb
+        .command("git", &remote)
+        .args(["rev-parse", "-q", "--verify", "refs/tags/v1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the tag reached the remote");
+    // A clean annotated tag goes through.
+    repo.git_ok(&["tag", "-a", "v2", "-m", "release notes"]);
+    let out = repo.git(&["push", "-q", "origin", "v2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}

@@ -48,23 +48,28 @@ pub fn is_null(hex: &str) -> bool {
     !hex.is_empty() && hex.bytes().all(|b| b == b'0')
 }
 
-/// Scans the commits reachable from `tips` and not from `hidden`, with their messages.
+/// Scans the commits reachable from `tips` and not from `hidden`, with their messages, and
+/// `extra` units (annotated tag messages being pushed).
 pub fn commits_outcome(
     common: &Common,
     repo: &gix::Repository,
     tips: &[ObjectId],
     hidden: &[ObjectId],
+    extra: &[AddedText],
 ) -> anyhow::Result<(ScanOutcome, Situation)> {
     let list = commits::new_commits(repo, tips, hidden)?;
     let situation = Situation::LocalCommits {
         tips: tips.iter().map(|t| t.to_string()).collect(),
     };
-    if list.is_empty() {
+    if list.is_empty() && extra.is_empty() {
         return Ok((ScanOutcome::default(), situation));
     }
     let setup = setup::load_for_repo(common, repo, None)?;
     let scanner = setup.scanner(common)?;
     let mut blobs = ChangeScanner::new(repo, &scanner, setup.config.max_blob_bytes());
+    for unit in extra {
+        blobs.scan_unit(unit)?;
+    }
     commits::scan_commits(&mut blobs, &list, true)?;
     Ok((blobs.outcome, situation))
 }
@@ -85,7 +90,7 @@ pub fn range_outcome(common: &Common, spec: &str) -> anyhow::Result<(ScanOutcome
     } else {
         vec![resolve(&repo, from)?]
     };
-    commits_outcome(common, &repo, &[to], &hidden)
+    commits_outcome(common, &repo, &[to], &hidden, &[])
 }
 
 /// Every commit reachable from any ref.
@@ -97,7 +102,7 @@ pub fn all_history_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situ
     }
     tips.sort();
     tips.dedup();
-    commits_outcome(common, &repo, &tips, &[])
+    commits_outcome(common, &repo, &tips, &[], &[])
 }
 
 /// The pre-push protocol on stdin: `<local ref> <local sha> <remote ref> <remote sha>` lines.
@@ -108,17 +113,23 @@ pub fn pre_push_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situati
         .read_to_string(&mut input)
         .context("cannot read the pre-push input from git")?;
     let mut tips = Vec::new();
+    let mut tag_messages = Vec::new();
     let mut hidden = commits::ref_tips(&repo, "refs/remotes/")?;
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [_, local_sha, _, remote_sha] = fields.as_slice() else {
+        let [local_ref, local_sha, _, remote_sha] = fields.as_slice() else {
             continue;
         };
         if !is_null(local_sha) {
-            tips.push(
-                ObjectId::from_hex(local_sha.as_bytes())
-                    .with_context(|| format!("bad object id from git: {local_sha}"))?,
-            );
+            let id = ObjectId::from_hex(local_sha.as_bytes())
+                .with_context(|| format!("bad object id from git: {local_sha}"))?;
+            // The pushed value itself: a commit, or an annotated tag whose message leaves too
+            // (unless the remote already has that very tag object).
+            let (commit, messages) = commits::peel_pushed(&repo, id, local_ref)?;
+            tips.push(commit.unwrap_or(id));
+            if remote_sha != local_sha {
+                tag_messages.extend(messages);
+            }
         }
         if !is_null(remote_sha) {
             if let Ok(id) = ObjectId::from_hex(remote_sha.as_bytes()) {
@@ -126,7 +137,7 @@ pub fn pre_push_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situati
             }
         }
     }
-    commits_outcome(common, &repo, &tips, &hidden)
+    commits_outcome(common, &repo, &tips, &hidden, &tag_messages)
 }
 
 /// The commit message file, without comment lines and without what follows git's scissors line

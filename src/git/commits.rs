@@ -38,6 +38,49 @@ pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> 
     (object.kind == gix::objs::Kind::Commit).then_some(object.id)
 }
 
+/// Follows a pushed ref value: returns the commit it leads to (annotated tags peeled, possibly
+/// several levels) and the messages of the annotated tags on the way, as units to scan (their
+/// "commit" is the tag's id). Trees and blobs lead to no commit.
+pub fn peel_pushed(
+    repo: &gix::Repository,
+    mut id: ObjectId,
+    ref_name: &str,
+) -> Result<(Option<ObjectId>, Vec<AddedText>), GitError> {
+    let mut messages = Vec::new();
+    for _ in 0..16 {
+        let object = repo.find_object(id).map_err(|e| GitError::Object {
+            what: format!(
+                "object {id} of {}",
+                crate::report::sanitize::sanitize(ref_name)
+            ),
+            commit: None,
+            path: None,
+            message: e.to_string(),
+        })?;
+        match object.kind {
+            gix::objs::Kind::Commit => return Ok((Some(id), messages)),
+            gix::objs::Kind::Tag => {
+                let tag = object.into_tag();
+                let decoded = tag.decode().map_err(|e| GitError::Object {
+                    what: format!("tag {id}"),
+                    commit: None,
+                    path: None,
+                    message: e.to_string(),
+                })?;
+                let mut unit = AddedText::whole(
+                    format!("(tag message {ref_name})").into_bytes(),
+                    decoded.message.to_vec(),
+                );
+                unit.commit = Some(id.to_string());
+                messages.push(unit);
+                id = decoded.target();
+            }
+            _ => return Ok((None, messages)),
+        }
+    }
+    Ok((None, messages))
+}
+
 /// The commits that the refs under `prefix` (e.g. `refs/remotes/`, or `refs/` for all) point at,
 /// peeled; refs to other objects are left out.
 pub fn ref_tips(repo: &gix::Repository, prefix: &str) -> Result<Vec<ObjectId>, GitError> {

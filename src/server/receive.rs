@@ -13,7 +13,7 @@ use gix::hash::ObjectId;
 use crate::added::AddedText;
 use crate::config::{assemble_rules, parse_ignore_file, suppressions, RuleSetOptions, IGNORE_FILE};
 use crate::git::changes::ChangeScanner;
-use crate::git::commits::{new_commits, ref_tips, scan_commits};
+use crate::git::commits::{new_commits, peel_pushed, ref_tips, scan_commits};
 use crate::git::objects::entry_at_path;
 use crate::git::GitError;
 use crate::outcome::ScanOutcome;
@@ -390,7 +390,9 @@ fn scan_push(
     for update in updates.iter().filter(|u| !is_null(&u.new)) {
         let id = ObjectId::from_hex(update.new.as_bytes())
             .map_err(|e| Failure::Error(format!("bad object id {}: {e}", update.new)))?;
-        peel_update(repo, id, &update.name, &mut tips, &mut tag_messages).map_err(error)?;
+        let (commit, messages) = peel_pushed(repo, id, &update.name).map_err(error)?;
+        tips.extend(commit);
+        tag_messages.extend(messages);
     }
     let fingerprints = if policy.repository_files.ignore_file {
         pushed_ignore_fingerprints(repo, &tips)
@@ -414,49 +416,6 @@ fn scan_push(
     *commits_scanned = blobs.commits_done();
     result.map_err(error)?;
     Ok(blobs.outcome)
-}
-
-/// Follows a pushed ref value: commits become tips; annotated tags contribute their message and
-/// are peeled to what they tag.
-fn peel_update(
-    repo: &gix::Repository,
-    mut id: ObjectId,
-    ref_name: &str,
-    tips: &mut Vec<ObjectId>,
-    tag_messages: &mut Vec<AddedText>,
-) -> Result<(), GitError> {
-    for _ in 0..16 {
-        let object = repo.find_object(id).map_err(|e| GitError::Object {
-            what: format!("object {id} pushed to {}", sanitize(ref_name)),
-            commit: None,
-            path: None,
-            message: e.to_string(),
-        })?;
-        match object.kind {
-            gix::objs::Kind::Commit => {
-                tips.push(id);
-                return Ok(());
-            }
-            gix::objs::Kind::Tag => {
-                let tag = object.into_tag();
-                let decoded = tag.decode().map_err(|e| GitError::Object {
-                    what: format!("tag {id}"),
-                    commit: None,
-                    path: None,
-                    message: e.to_string(),
-                })?;
-                let mut unit = AddedText::whole(
-                    format!("(tag message {ref_name})").into_bytes(),
-                    decoded.message.to_vec(),
-                );
-                unit.commit = Some(id.to_string());
-                tag_messages.push(unit);
-                id = decoded.target();
-            }
-            _ => return Ok(()),
-        }
-    }
-    Ok(())
 }
 
 /// Fingerprints from the `.leakgateignore` of the pushed tips (when the policy honours it).
