@@ -58,6 +58,19 @@ impl Sandbox {
     }
 
     /// `git config --global --get KEY`, when set.
+    /// A bare repository `remote.git` (branch `main`) to push to.
+    fn bare_remote(&self) -> PathBuf {
+        let remote = self.tmp.join("remote.git");
+        let out = self
+            .command("git", &self.tmp.0)
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&remote)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", all_output(&out));
+        remote
+    }
+
     fn global_config(&self, key: &str) -> Option<String> {
         let out = self
             .command("git", &self.home)
@@ -603,14 +616,7 @@ fn commit_msg_hook_blocks_a_token_in_the_message() {
 #[test]
 fn pre_push_blocks_unverified_commits_and_lets_a_clean_push_through() {
     let sb = Sandbox::new("pre-push");
-    let remote = sb.tmp.join("remote.git");
-    let out = sb
-        .command("git", &sb.tmp.0)
-        .args(["init", "-q", "--bare", "-b", "main"])
-        .arg(&remote)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", all_output(&out));
+    let remote = sb.bare_remote();
     let remote_head = || {
         let out = sb
             .command("git", &remote)
@@ -1157,14 +1163,7 @@ fn reports_escape_file_names_and_never_print_a_secret() {
 #[test]
 fn pre_push_blocks_an_annotated_tag_whose_message_holds_a_token() {
     let sb = Sandbox::new("pre-push-tag");
-    let remote = sb.tmp.join("remote.git");
-    let out = sb
-        .command("git", &sb.tmp.0)
-        .args(["init", "-q", "--bare", "-b", "main"])
-        .arg(&remote)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", all_output(&out));
+    let remote = sb.bare_remote();
     let repo = sb.repo("repo");
     repo.git_ok(&["remote", "add", "origin", &remote.display().to_string()]);
     repo.install(&["--hook", "pre-push"]);
