@@ -1,40 +1,16 @@
-//! The keyword prefilter: one ASCII case-insensitive Aho-Corasick automaton over every rule
-//! keyword (built over lowercased keywords, fed ASCII-lowercased bytes), reporting every
-//! (overlapping) occurrence.
+//! The keyword prefilter: every (ASCII case-insensitive) occurrence of every rule keyword,
+//! kept once per keyword per line.
 //!
-//! Two forms of the same automaton: a contiguous NFA, built eagerly because it builds fast (hooks
-//! scan a few lines and exit), and a DFA, built once the scanner has seen [`DFA_AFTER_BYTES`],
-//! because it searches several times faster. A DFA search is a chain of dependent table loads, so
-//! a large haystack is split into [`LANES`] slices walked in lock-step: the CPU overlaps the
-//! independent loads of the lanes. Each lane starts `longest keyword - 1` bytes early without
-//! reporting, so a keyword that straddles two slices is found exactly once.
+//! The search is the gram filter ([`crate::gram_filter`]): a shift-or pass over hashed byte
+//! pairs that confirms candidates byte by byte. An Aho-Corasick automaton over the lowercased
+//! keywords is the reference it is tested against, and the search itself when a (user) keyword is
+//! one byte long, which the gram filter cannot index; it is built only when needed.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::dfa::DFA;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-/// After this many scanned bytes the DFA is built and used.
-pub const DFA_AFTER_BYTES: usize = 1 << 20;
-/// Slices walked in lock-step by the DFA.
-pub const LANES: usize = 4;
-/// Haystacks shorter than this are walked as one lane.
-const MIN_LANE_BYTES: usize = 512;
-
-/// ASCII lowercase of every byte. The automata are built over lowercased keywords without their
-/// case-insensitive option (half the transitions: faster to build, smaller tables) and read
-/// folded bytes.
-static FOLD: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        table[i] = (i as u8).to_ascii_lowercase();
-        i += 1;
-    }
-    table
-};
+use crate::gram_filter::GramFilter;
 
 /// One keyword occurrence: where it starts and which keyword (index into the keyword list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,31 +52,27 @@ impl LineDedup {
     }
 }
 
-/// The keyword automata.
+/// The keyword search: the gram filter, or the automaton when a keyword is too short for it.
 pub struct Keywords {
     keywords: Vec<Vec<u8>>,
-    longest: usize,
-    nfa: AhoCorasick,
-    dfa: OnceLock<Option<DFA>>,
-    seen_bytes: AtomicUsize,
+    grams: Option<GramFilter>,
+    nfa: OnceLock<Result<AhoCorasick, aho_corasick::BuildError>>,
 }
 
 impl Keywords {
-    /// Builds the NFA over keywords (each non-empty; matched ASCII case-insensitively).
+    /// Builds the search over keywords (each non-empty; matched ASCII case-insensitively).
     pub fn new(keywords: Vec<Vec<u8>>) -> Result<Self, aho_corasick::BuildError> {
         let keywords: Vec<Vec<u8>> = keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-        let nfa = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(false)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&keywords)?;
-        Ok(Keywords {
-            longest: keywords.iter().map(Vec::len).max().unwrap_or(1),
+        let this = Keywords {
+            grams: GramFilter::new(&keywords),
             keywords,
-            nfa,
-            dfa: OnceLock::new(),
-            seen_bytes: AtomicUsize::new(0),
-        })
+            nfa: OnceLock::new(),
+        };
+        if this.grams.is_none() {
+            // Report a build error now rather than on the first search.
+            this.nfa()?;
+        }
+        Ok(this)
     }
 
     /// Number of keywords.
@@ -113,37 +85,51 @@ impl Keywords {
         self.keywords.is_empty()
     }
 
-    fn dfa(&self) -> Option<&DFA> {
-        self.dfa
+    fn nfa(&self) -> Result<&AhoCorasick, aho_corasick::BuildError> {
+        self.nfa
             .get_or_init(|| {
-                DFA::builder()
+                AhoCorasickBuilder::new()
                     .ascii_case_insensitive(false)
                     .match_kind(MatchKind::Standard)
-                    .prefilter(false)
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
                     .build(&self.keywords)
-                    .ok()
             })
             .as_ref()
+            .map_err(Clone::clone)
     }
 
-    /// Every keyword occurrence in `haystack`, ordered by start.
+    /// Every keyword occurrence in `haystack` (one per keyword per line), ordered by start.
     pub fn hits(&self, haystack: &[u8]) -> Vec<Hit> {
-        let seen = self.seen_bytes.fetch_add(haystack.len(), Ordering::Relaxed);
-        match (seen + haystack.len() >= DFA_AFTER_BYTES)
-            .then(|| self.dfa())
-            .flatten()
-        {
-            Some(dfa) => self.dfa_hits(dfa, haystack),
+        match &self.grams {
+            Some(grams) => {
+                let mut dedup = LineDedup::new(self.keywords.len());
+                let mut hits = Vec::new();
+                grams.find(haystack, |h| {
+                    if dedup.keep(haystack, h.keyword, h.start) {
+                        hits.push(Hit {
+                            start: h.start,
+                            keyword: h.keyword,
+                        });
+                    }
+                });
+                hits.sort_unstable();
+                hits
+            }
             None => self.nfa_hits(haystack),
         }
     }
 
-    /// [`Keywords::hits`] through the NFA only.
+    /// [`Keywords::hits`] through the Aho-Corasick automaton (the reference the gram filter is
+    /// tested against).
     pub fn nfa_hits(&self, haystack: &[u8]) -> Vec<Hit> {
+        let Ok(nfa) = self.nfa() else {
+            // Unreachable: `new` built it when there is no gram filter, and the same keywords
+            // build the same automaton.
+            return Vec::new();
+        };
         let mut dedup = LineDedup::new(self.keywords.len());
         let lower = haystack.to_ascii_lowercase();
-        let mut hits: Vec<Hit> = self
-            .nfa
+        let mut hits: Vec<Hit> = nfa
             .find_overlapping_iter(&lower)
             .map(|m| Hit {
                 start: m.start(),
@@ -151,79 +137,6 @@ impl Keywords {
             })
             .filter(|h| dedup.keep(haystack, h.keyword, h.start))
             .collect();
-        hits.sort_unstable();
-        hits
-    }
-
-    /// [`Keywords::hits`] through the DFA (built now if needed), lanes and all.
-    pub fn dfa_hits_forced(&self, haystack: &[u8]) -> Vec<Hit> {
-        match self.dfa() {
-            Some(dfa) => self.dfa_hits(dfa, haystack),
-            None => self.nfa_hits(haystack),
-        }
-    }
-
-    fn dfa_hits(&self, dfa: &DFA, haystack: &[u8]) -> Vec<Hit> {
-        let mut hits = Vec::new();
-        let Ok(start) = dfa.start_state(Anchored::No) else {
-            return self.nfa_hits(haystack);
-        };
-        let n = haystack.len();
-        let lane_len = n / LANES;
-        let mut dedups: Vec<LineDedup> = (0..LANES)
-            .map(|_| LineDedup::new(self.keywords.len()))
-            .collect();
-        let mut record = |lane: usize, sid, end: usize, hits: &mut Vec<Hit>| {
-            for k in 0..dfa.match_len(sid) {
-                let pattern = dfa.match_pattern(sid, k);
-                let start = end - dfa.pattern_len(pattern);
-                if dedups[lane].keep(haystack, pattern.as_u32(), start) {
-                    hits.push(Hit {
-                        start,
-                        keyword: pattern.as_u32(),
-                    });
-                }
-            }
-        };
-        if lane_len < MIN_LANE_BYTES.max(self.longest) {
-            let mut sid = start;
-            for (p, &b) in haystack.iter().enumerate() {
-                sid = dfa.next_state(Anchored::No, sid, FOLD[usize::from(b)]);
-                if dfa.is_special(sid) {
-                    record(0, sid, p + 1, &mut hits);
-                }
-            }
-        } else {
-            let mut sids = [start; LANES];
-            let mut begins = [0usize; LANES];
-            for (lane, begin) in begins.iter_mut().enumerate().skip(1) {
-                *begin = lane * lane_len;
-                // Warm up over the bytes a straddling keyword could start in; matches ending
-                // here belong to the previous lane.
-                for &b in &haystack[*begin - (self.longest - 1)..*begin] {
-                    sids[lane] = dfa.next_state(Anchored::No, sids[lane], FOLD[usize::from(b)]);
-                }
-            }
-            for i in 0..lane_len {
-                for lane in 0..LANES {
-                    let p = begins[lane] + i;
-                    let b = FOLD[usize::from(haystack[p])];
-                    let sid = dfa.next_state(Anchored::No, sids[lane], b);
-                    sids[lane] = sid;
-                    if dfa.is_special(sid) {
-                        record(lane, sid, p + 1, &mut hits);
-                    }
-                }
-            }
-            let last = LANES - 1;
-            let mut sid = sids[last];
-            for (p, &b) in haystack.iter().enumerate().skip(begins[last] + lane_len) {
-                sid = dfa.next_state(Anchored::No, sid, FOLD[usize::from(b)]);
-                if dfa.is_special(sid) {
-                    record(last, sid, p + 1, &mut hits);
-                }
-            }
-        }
         hits.sort_unstable();
         hits
     }
@@ -248,49 +161,36 @@ mod tests {
         let k = Keywords::new(vec![b"aaaa".to_vec()]).unwrap();
         let mut hay = vec![b'a'; 3_000_000];
         hay[1_000_000] = b'\n';
-        for hits in [k.nfa_hits(&hay), k.dfa_hits_forced(&hay)] {
-            assert!(hits.len() <= 2 * LANES, "{}", hits.len());
-            assert!(hits.iter().any(|h| h.start < 1_000_000));
-            assert!(hits.iter().any(|h| h.start > 1_000_000));
+        for hits in [k.nfa_hits(&hay), k.hits(&hay)] {
+            assert_eq!(hits.len(), 2);
+            assert!(hits[0].start < 1_000_000);
+            assert!(hits[1].start > 1_000_000);
         }
     }
 
     #[test]
-    fn lanes_find_what_the_nfa_finds_including_straddling_keywords() {
+    fn the_gram_filter_finds_what_the_automaton_finds() {
         let k = Keywords::new(vec![b"abc".to_vec(), b"bcd".to_vec(), b"xyzzy".to_vec()]).unwrap();
+        assert!(k.grams.is_some());
         let mut hay = Vec::new();
         for i in 0..40_000 {
             hay.extend_from_slice(if i % 7 == 0 { b"xyZZy" } else { b"..aBcd.." });
         }
-        assert_eq!(
-            per_line(&hay, &k.dfa_hits_forced(&hay)),
-            per_line(&hay, &k.nfa_hits(&hay))
-        );
         let lines: Vec<u8> = hay
             .iter()
             .enumerate()
             .map(|(i, &b)| if i % 97 == 0 { b'\n' } else { b })
             .collect();
-        assert_eq!(
-            per_line(&lines, &k.dfa_hits_forced(&lines)),
-            per_line(&lines, &k.nfa_hits(&lines))
-        );
-        // Keywords straddling every possible lane boundary.
-        for shift in 0..6 {
-            let mut h = vec![b'.'; 4 * 5000 + shift];
-            let n = h.len();
-            let lane = n / LANES;
-            for l in 1..LANES {
-                let at = l * lane - 2;
-                h[at..at + 5].copy_from_slice(b"xyzzy");
-            }
-            let dfa = k.dfa_hits_forced(&h);
-            assert_eq!(dfa.len(), LANES - 1, "shift {shift}");
-            assert_eq!(
-                per_line(&h, &dfa),
-                per_line(&h, &k.nfa_hits(&h)),
-                "shift {shift}"
-            );
+        for h in [&hay, &lines] {
+            assert_eq!(per_line(h, &k.hits(h)), per_line(h, &k.nfa_hits(h)));
         }
+    }
+
+    #[test]
+    fn a_one_byte_keyword_falls_back_to_the_automaton() {
+        let k = Keywords::new(vec![b"Q".to_vec(), b"abc".to_vec()]).unwrap();
+        assert!(k.grams.is_none());
+        let hits = k.hits(b"xq ABC\nq");
+        assert_eq!(hits.len(), 3);
     }
 }

@@ -219,9 +219,9 @@ impl Scanner {
         self.candidates_from(&self.keywords.hits(haystack))
     }
 
-    /// [`Scanner::candidate_rules`] through the DFA whatever the size (for the property test).
-    pub fn candidate_rules_dfa(&self, haystack: &[u8]) -> Vec<usize> {
-        self.candidates_from(&self.keywords.dfa_hits_forced(haystack))
+    /// [`Scanner::candidate_rules`] through the reference automaton (for the property test).
+    pub fn candidate_rules_reference(&self, haystack: &[u8]) -> Vec<usize> {
+        self.candidates_from(&self.keywords.nfa_hits(haystack))
     }
 
     fn candidates_from(&self, hits: &[Hit]) -> Vec<usize> {
@@ -251,7 +251,14 @@ impl Scanner {
             let (regex, group) = compiled.regex()?;
             while i < windows.len() && windows[i].rule == rule_index {
                 let w = windows[i];
-                for caps in regex.captures_iter(&unit.buf[w.start..w.end]) {
+                let window = &unit.buf[w.start..w.end];
+                // Most windows hold a keyword but no secret: a plain match test is cheaper than
+                // setting up capture groups.
+                if !regex.is_match(window) {
+                    i += 1;
+                    continue;
+                }
+                for caps in regex.captures_iter(window) {
                     let Some(m) = caps.get(*group) else {
                         continue;
                     };

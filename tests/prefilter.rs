@@ -85,12 +85,16 @@ fn prefilter_keeps_every_rule_whose_keyword_occurs() {
             }
         }
         let expected = naive_candidates(&keywords, &hay);
-        let got = scanner.candidate_rules(&hay);
-        assert_eq!(
-            got,
-            expected,
-            "case {case}: haystack {:?}",
-            String::from_utf8_lossy(&hay)
-        );
+        for got in [
+            scanner.candidate_rules(&hay),
+            scanner.candidate_rules_reference(&hay),
+        ] {
+            assert_eq!(
+                got,
+                expected,
+                "case {case}: haystack {:?}",
+                String::from_utf8_lossy(&hay)
+            );
+        }
     }
 }
