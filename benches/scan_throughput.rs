@@ -174,25 +174,25 @@ fn main() {
         let _ = v1.scan(u);
     }
 
-    let (floor, newlines) = best_of(3, || {
+    let (floor, newlines) = best_of(5, || {
         units
             .iter()
             .map(|u| memchr::memchr_iter(b'\n', &u.buf).count())
             .sum()
     });
-    let (prefilter, candidates) = best_of(3, || {
+    let (prefilter, candidates) = best_of(5, || {
         units
             .iter()
             .map(|u| scanner.candidate_rules(&u.buf).len())
             .sum()
     });
-    let (full, findings) = best_of(3, || {
+    let (full, findings) = best_of(5, || {
         units
             .iter()
             .map(|u| scanner.scan(u).map(|f| f.len()).unwrap_or(0))
             .sum()
     });
-    let (v1_full, _) = best_of(3, || {
+    let (v1_full, _) = best_of(5, || {
         units
             .iter()
             .map(|u| v1.scan(u).map(|f| f.len()).unwrap_or(0))

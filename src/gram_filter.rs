@@ -198,18 +198,25 @@ impl GramFilter {
     }
 }
 
-/// Buckets by number of grams: keywords with one or two grams share bucket 0, three to seven
-/// grams get a bucket each, and keywords with a full window of grams are split over the last two.
+/// Buckets by number of grams, so that a bucket is as selective as its shortest keyword allows:
+/// one or two grams share bucket 0; three grams (the many four-byte keywords, the next weakest)
+/// alternate over buckets 1 and 2; four and five grams get buckets 3 and 4; six and seven share
+/// bucket 5; a full window alternates over 6 and 7.
 fn assign_buckets(keywords: &[Vec<u8>]) -> Box<[u8]> {
-    let mut long = 0usize;
+    let mut alternate = [0u8; WINDOW + 1];
     keywords
         .iter()
-        .map(|k| match (k.len() - 1).min(WINDOW) {
-            0..=2 => 0,
-            g if g < WINDOW => (g - 2) as u8,
-            _ => {
-                long += 1;
-                (BUCKETS - 1 - long % 2) as u8
+        .map(|k| {
+            let grams = (k.len() - 1).min(WINDOW);
+            let flip = &mut alternate[grams];
+            *flip ^= 1;
+            match grams {
+                0..=2 => 0,
+                3 => 1 + *flip,
+                4 => 3,
+                5 => 4,
+                6 | 7 => 5,
+                _ => 6 + *flip,
             }
         })
         .collect()
