@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod commits;
 pub mod diff;
+pub mod loose;
 pub mod objects;
 pub mod staged;
 pub mod tree_diff;

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use gix::hash::ObjectId;
 
 use crate::files::is_binary;
+use crate::git::loose::read_loose_blob;
 use crate::git::GitError;
 
 /// A blob as far as the scanner is concerned.
@@ -28,28 +29,80 @@ fn object_error(what: String, e: impl std::fmt::Display) -> GitError {
     }
 }
 
-/// Loads a blob unless it is over `cap` bytes (checked from the header first) or binary.
+/// Blobs at least this big bypass gix's object cache (which copies every object it is given,
+/// even one too big to keep, and keeps the copy's buffer); loose ones are streamed from their file.
+const BIG_BLOB_BYTES: u64 = 1 << 20;
+
+/// Loads a blob unless it is over `cap` bytes (checked from the header first) or binary. Memory:
+/// one buffer of the blob's size (a big delta-compressed packed blob needs about twice that while
+/// gix resolves it).
 pub fn load_blob(repo: &gix::Repository, id: ObjectId, cap: u64) -> Result<BlobContent, GitError> {
-    let header = repo
-        .find_header(id)
-        .map_err(|e| object_error(format!("blob {id}"), e))?;
+    let what = || format!("blob {id}");
+    let header = repo.find_header(id).map_err(|e| object_error(what(), e))?;
     if header.size() > cap {
         return Ok(BlobContent::TooLarge(header.size()));
     }
-    let mut blob = repo
-        .find_object(id)
-        .map_err(|e| object_error(format!("blob {id}"), e))?;
-    if blob.kind != gix::objs::Kind::Blob {
+    if header.kind() != gix::objs::Kind::Blob {
         return Err(object_error(
-            format!("blob {id}"),
-            format!("expected a blob, found a {}", blob.kind),
+            what(),
+            format!("expected a blob, found a {}", header.kind()),
         ));
     }
-    let data = std::mem::take(&mut blob.data);
+    let data = if header.size() < BIG_BLOB_BYTES {
+        let mut blob = repo.find_object(id).map_err(|e| object_error(what(), e))?;
+        std::mem::take(&mut blob.data)
+    } else {
+        let loose = matches!(header, gix::odb::find::Header::Loose { .. });
+        read_big_blob(repo, id, loose, cap)?
+    };
     if is_binary(&data) {
         return Ok(BlobContent::Binary);
     }
     Ok(BlobContent::Text(data))
+}
+
+/// Reads a big blob: a loose one streamed from its file, a packed one through the object store
+/// itself (no object cache).
+fn read_big_blob(
+    repo: &gix::Repository,
+    id: ObjectId,
+    loose: bool,
+    cap: u64,
+) -> Result<Vec<u8>, GitError> {
+    let what = || format!("blob {id}");
+    // `repo.objects` is a proxy around the object cache around the store handle: take the handle.
+    let odb = &**repo.objects;
+    let store = odb.store_ref();
+    // Replace refs would redirect the id; those are left to gix.
+    if loose && (odb.ignore_replacements || store.replacements().next().is_none()) {
+        let mut dirs = vec![store.path().to_path_buf()];
+        dirs.extend(
+            store
+                .alternate_db_paths()
+                .map_err(|e| object_error(what(), e))?,
+        );
+        match read_loose_blob(&dirs, &id, cap) {
+            Some(Ok(data)) => return Ok(data),
+            Some(Err(e)) => return Err(object_error(what(), e)),
+            // Packed since the header was read (a concurrent gc): read it as packed.
+            None => {}
+        }
+    }
+    let mut buf = Vec::new();
+    let kind =
+        match gix::objs::Find::try_find(odb, &id, &mut buf).map_err(|e| object_error(what(), e))? {
+            Some(data) => data.kind,
+            None => return Err(object_error(what(), "object not found")),
+        };
+    if kind != gix::objs::Kind::Blob {
+        return Err(object_error(
+            what(),
+            format!("expected a blob, found a {kind}"),
+        ));
+    }
+    // Delta resolution leaves about twice the size as capacity.
+    buf.shrink_to_fit();
+    Ok(buf)
 }
 
 /// Loads a blob for comparison (an old version): its bytes, or `None` when it is binary or too
