@@ -228,14 +228,13 @@ mod tests {
         assert!(read_loose_blob(&[repo.objects()], &id, 1 << 30)
             .unwrap()
             .is_err());
-        // Bit-flipped in the middle (zlib or adler32 notices).
+        // Bit-flipped in the middle: zlib's structure or its adler32 trailer notices.
         let mut flipped = bytes.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0x55;
         std::fs::write(&path, &flipped).unwrap();
-        match read_loose_blob(&[repo.objects()], &id, 1 << 30).unwrap() {
-            Ok(got) => assert_ne!(got, data, "a damaged object read back unchanged"),
-            Err(_) => {}
-        }
+        assert!(read_loose_blob(&[repo.objects()], &id, 1 << 30)
+            .unwrap()
+            .is_err());
     }
 }
