@@ -92,6 +92,19 @@ impl GitError {
 /// Bytes of decoded objects (mostly trees) kept between reads: history walks read every parent
 /// tree again as the next commit's base.
 pub const OBJECT_CACHE_BYTES: usize = 16 * 1024 * 1024;
+/// Bytes of resolved pack entries kept between reads: a pushed pack stores each version of a file
+/// as a delta on another, and without this every version would resolve its whole chain again.
+pub const PACK_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Sets up the object and pack caches for a history walk.
+pub fn configure_caches(repo: &mut gix::Repository) {
+    repo.object_cache_size(Some(OBJECT_CACHE_BYTES));
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::new(
+            PACK_CACHE_BYTES,
+        ))
+    });
+}
 
 /// Opens the repository around `dir` the way git does inside a hook: honouring `GIT_DIR`,
 /// `GIT_WORK_TREE`, `GIT_INDEX_FILE` and the other environment overrides, and refusing a
@@ -107,6 +120,6 @@ pub fn open_repository(dir: &Path) -> Result<gix::Repository, GitError> {
         });
     }
     let mut repo = repo;
-    repo.object_cache_size(Some(OBJECT_CACHE_BYTES));
+    configure_caches(&mut repo);
     Ok(repo)
 }

@@ -96,7 +96,7 @@ pub fn attach(repo: &mut gix::Repository) -> Result<Option<QuarantineView>, GitE
     std::fs::write(dir.join("info").join("alternates"), list.join("\n") + "\n").map_err(fail)?;
     let handle = gix::odb::at(&dir, repo.object_hash()).map_err(fail)?;
     repo.objects = gix::odb::memory::Proxy::from(handle);
-    repo.object_cache_size(Some(crate::git::OBJECT_CACHE_BYTES));
+    crate::git::configure_caches(repo);
     Ok(Some(view))
 }
 
