@@ -2,8 +2,11 @@
 //! buffers (the memory-bandwidth floor). Run: `cargo bench --bench scan_throughput`.
 //!
 //! Prints MB/s for: the memchr floor, the keyword prefilter alone, and the full scan (prefilter,
-//! regexes, filters) with the embedded pack; and the ratios between them, all from one run.
-//! `LEAKGATE_BENCH_MB` sets the size (default 64 MB).
+//! regexes, filters) with the embedded pack; and the ratios between them, all from one run. Two
+//! texts: one whose vocabulary includes `path` (which holds the Airtable keyword `pat`, so many
+//! lines go to a regex), and the same without it, where keywords are rare. Last, the full pack
+//! against the first release's pack. `LEAKGATE_BENCH_MB` sets the size of each text (default
+//! 64 MB).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -38,8 +41,17 @@ const WORDS: &[&str] = &[
     "write", "read", "open",
 ];
 
+/// The same vocabulary without `path`, which holds the keyword `pat` (Airtable tokens): text where
+/// keywords are rare.
+fn rare_words() -> Vec<&'static str> {
+    WORDS
+        .iter()
+        .map(|&w| if w == "path" { "route" } else { w })
+        .collect()
+}
+
 /// One synthetic source file of about `size` bytes.
-fn source_file(rng: &mut Rng, size: usize) -> Vec<u8> {
+fn source_file(rng: &mut Rng, size: usize, words: &[&str]) -> Vec<u8> {
     let mut out = String::with_capacity(size + 128);
     while out.len() < size {
         let indent = rng.below(4) * 4;
@@ -47,25 +59,25 @@ fn source_file(rng: &mut Rng, size: usize) -> Vec<u8> {
         match rng.below(10) {
             0 => out.push_str(&format!(
                 "// {} {} {}\n",
-                WORDS[rng.below(WORDS.len())],
-                WORDS[rng.below(WORDS.len())],
-                WORDS[rng.below(WORDS.len())]
+                words[rng.below(words.len())],
+                words[rng.below(words.len())],
+                words[rng.below(words.len())]
             )),
             1 => out.push_str(&format!(
                 "let {} = \"{}\";\n",
-                WORDS[rng.below(WORDS.len())],
+                words[rng.below(words.len())],
                 rng.alnum(12)
             )),
             2 => out.push_str(&format!(
                 "{}.{}({}, {});\n",
-                WORDS[rng.below(WORDS.len())],
-                WORDS[rng.below(WORDS.len())],
+                words[rng.below(words.len())],
+                words[rng.below(words.len())],
                 rng.below(1000),
-                WORDS[rng.below(WORDS.len())]
+                words[rng.below(words.len())]
             )),
             _ => {
                 for _ in 0..(4 + rng.below(8)) {
-                    out.push_str(WORDS[rng.below(WORDS.len())]);
+                    out.push_str(words[rng.below(words.len())]);
                     out.push(' ');
                 }
                 out.push_str(";\n");
@@ -90,24 +102,21 @@ fn best_of<F: FnMut() -> usize>(runs: usize, mut f: F) -> (Duration, usize) {
     (best, result)
 }
 
-fn main() {
-    let total_mb: usize = std::env::var("LEAKGATE_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
+/// About `total_mb` MB of units of source-like text over `words`, with three planted secrets
+/// (built at run time, so this file holds no token literal): (units, bytes, planted).
+fn corpus(total_mb: usize, words: &[&str]) -> (Vec<AddedText>, usize, usize) {
     let mut rng = Rng(0x5eed_1ea6_a7e0_0001);
     let mut units = Vec::new();
     let mut total = 0;
     while total < total_mb * 1_000_000 {
         let size = 2_000 + rng.below(30_000);
-        let data = source_file(&mut rng, size);
+        let data = source_file(&mut rng, size, words);
         total += data.len();
         units.push(AddedText::whole(
             format!("src/file{}.rs", units.len()),
             data,
         ));
     }
-    // A few planted secrets, built at run time so this file holds no token literal.
     let planted = [
         format!(
             "AWS_ACCESS_KEY_ID=AKIA{}\n",
@@ -129,6 +138,17 @@ fn main() {
         unit.buf.extend_from_slice(p.as_bytes());
     }
     total = units.iter().map(|u| u.buf.len()).sum();
+
+    (units, total, planted.len())
+}
+
+fn main() {
+    let total_mb: usize = std::env::var("LEAKGATE_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let (units, total, planted) = corpus(total_mb, WORDS);
+    let (rare_units, rare_total, _) = corpus(total_mb, &rare_words());
 
     let (scanner, _) = build_scanner(
         &RepoConfig::default(),
@@ -168,12 +188,53 @@ fn main() {
         })
         .collect();
     let v1 = Scanner::new(v1_rules, Suppressions::default()).expect("v1 scanner");
-    // Warm up: compile the regexes the planted secrets need, and pass the DFA threshold.
-    for u in &units {
+    // Warm up: compile the regexes the planted secrets need.
+    for u in units.iter().chain(&rare_units) {
         let _ = scanner.scan(u);
         let _ = v1.scan(u);
     }
 
+    println!(
+        "scan throughput, {} rules ({} in the v1 pack); best of 5 runs each",
+        scanner.len(),
+        v1.len()
+    );
+    let full = measure(
+        "source-like text (`path`, a common word, holds the keyword `pat`)",
+        &scanner,
+        &units,
+        total,
+        planted,
+    );
+    measure(
+        "source-like text where keywords are rare (`path` -> `route`)",
+        &scanner,
+        &rare_units,
+        rare_total,
+        planted,
+    );
+    let (v1_full, _) = best_of(5, || {
+        units
+            .iter()
+            .map(|u| v1.scan(u).map(|f| f.len()).unwrap_or(0))
+            .sum()
+    });
+    println!(
+        "v1 pack full scan {:.1} MB/s over the first text; ratio full pack / v1 pack throughput {:.3}",
+        mbps(total, v1_full),
+        v1_full.as_secs_f64() / full.as_secs_f64()
+    );
+}
+
+/// Times the memchr floor, the prefilter alone and the full scan over `units`, prints them with
+/// their ratios, and returns the full scan's time.
+fn measure(
+    title: &str,
+    scanner: &Scanner,
+    units: &[AddedText],
+    total: usize,
+    planted: usize,
+) -> Duration {
     let (floor, newlines) = best_of(5, || {
         units
             .iter()
@@ -192,47 +253,25 @@ fn main() {
             .map(|u| scanner.scan(u).map(|f| f.len()).unwrap_or(0))
             .sum()
     });
-    let (v1_full, _) = best_of(5, || {
-        units
-            .iter()
-            .map(|u| v1.scan(u).map(|f| f.len()).unwrap_or(0))
-            .sum()
-    });
-
     println!(
-        "scan throughput: {} units, {:.1} MB, {} rules, {} lines",
+        "{title}: {} units, {:.1} MB, {} lines",
         units.len(),
         total as f64 / 1e6,
-        scanner.len(),
         newlines
     );
     println!("  memchr floor     {:>9.1} MB/s", mbps(total, floor));
     println!(
-        "  prefilter only   {:>9.1} MB/s  ({} candidate rule hits)",
+        "  prefilter only   {:>9.1} MB/s  ({} candidate rule hits)  ratio to floor {:.3}",
         mbps(total, prefilter),
-        candidates
-    );
-    println!(
-        "  full scan        {:>9.1} MB/s  ({} findings, {} planted)",
-        mbps(total, full),
-        findings,
-        planted.len()
-    );
-    println!(
-        "  v1 pack full scan {:>9.1} MB/s  ({} rules)",
-        mbps(total, v1_full),
-        v1.len()
-    );
-    println!(
-        "  ratio full pack / v1 pack throughput {:.3}",
-        v1_full.as_secs_f64() / full.as_secs_f64()
-    );
-    println!(
-        "  ratio full/floor      {:.3}",
-        floor.as_secs_f64() / full.as_secs_f64()
-    );
-    println!(
-        "  ratio prefilter/floor {:.3}",
+        candidates,
         floor.as_secs_f64() / prefilter.as_secs_f64()
     );
+    println!(
+        "  full scan        {:>9.1} MB/s  ({} findings, {} planted)  ratio to floor {:.3}",
+        mbps(total, full),
+        findings,
+        planted,
+        floor.as_secs_f64() / full.as_secs_f64()
+    );
+    full
 }

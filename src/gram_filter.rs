@@ -1,17 +1,18 @@
-//! The fast first stage of the keyword prefilter: a shift-or filter over hashed byte pairs
-//! ("grams"), in the style of Hyperscan's FDR, in front of an exact check of each keyword.
+//! The first stage of the keyword prefilter: a shift-or filter over byte pairs ("grams"), in the
+//! style of Hyperscan's FDR, that names the positions where a keyword may start. The Aho-Corasick
+//! automaton then confirms each of them (see [`crate::keywords`]).
 //!
 //! Every keyword is put in one of [`BUCKETS`] buckets. For a position `p` of the haystack the
 //! filter asks, for each of the first [`WINDOW`] gram offsets `j`, whether the gram at `p + j`
-//! could be gram `j` of some keyword of the bucket; a bucket that passes every offset is a
-//! candidate, and only then are that bucket's keywords whose first gram matches compared byte by
-//! byte. The answer for all buckets and offsets is one table load per haystack byte and a 64-bit
-//! shift-or, with no dependent load chain, which is what makes it fast.
+//! could be gram `j` of some keyword of the bucket; a position where some bucket passes every
+//! offset is a candidate. The answer for all buckets and offsets costs one table load per
+//! haystack byte and a few shifts, with no chain of dependent loads (the automaton's cost).
 //!
-//! Grams are folded (bit `0x20` cleared), so case-insensitive matching costs nothing; a fold also
-//! merges a few punctuation pairs, which can only add candidates, never lose one. Keywords of the
-//! same length share a bucket: a short keyword constrains few offsets, and mixing it with long
-//! ones would make the long ones' bucket as weak as the short one.
+//! Grams are folded (bit `0x20` of both bytes and the high bit of the second dropped), so
+//! case-insensitive matching costs nothing; folding also merges a few other byte pairs, which can
+//! only add candidates, never lose one. Keywords with the same number of grams share a bucket: a
+//! short keyword constrains few offsets, and mixing it with long ones would make their bucket as
+//! weak as the short one.
 
 /// Number of buckets (bits per table byte).
 pub const BUCKETS: usize = 8;
@@ -29,39 +30,21 @@ fn gram(a: u8, b: u8) -> usize {
     usize::from(u16::from_le_bytes([a, b]) & GRAM_MASK)
 }
 
-/// A keyword candidate found by the filter and confirmed byte by byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GramHit {
-    /// Offset of the keyword's first byte.
-    pub start: usize,
-    /// Keyword index.
-    pub keyword: u32,
-}
-
 /// The filter tables over a fixed keyword list.
 pub struct GramFilter {
     /// Per gram hash, bit `j * 8 + b` clear when gram offset `j` of some keyword in bucket `b`
     /// has this hash (or when no keyword of bucket `b` has a gram at offset `j`).
     reach: Box<[u64; DOMAIN]>,
-    /// Keywords by the hash of their first gram: `by_first[h]..by_first[h + 1]` index `ids`.
-    by_first: Box<[u32]>,
-    /// Keyword indexes grouped by first gram.
-    ids: Box<[u32]>,
-    /// Bucket of each keyword.
-    bucket: Box<[u8]>,
-    /// Lowercased keywords.
-    keywords: Vec<Vec<u8>>,
 }
 
 impl GramFilter {
     /// Builds the filter, or `None` when a keyword is shorter than two bytes (it has no gram; the
     /// caller uses another search).
     pub fn new(keywords: &[Vec<u8>]) -> Option<Self> {
-        if keywords.iter().any(|k| k.len() < 2) || keywords.len() > u32::MAX as usize {
+        if keywords.iter().any(|k| k.len() < 2) {
             return None;
         }
-        let keywords: Vec<Vec<u8>> = keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-        let bucket = assign_buckets(&keywords);
+        let bucket = assign_buckets(keywords);
         let mut reach: Box<[u64; DOMAIN]> =
             vec![u64::MAX; DOMAIN].into_boxed_slice().try_into().ok()?;
         let mut unconstrained = 0u64;
@@ -79,36 +62,22 @@ impl GramFilter {
         for r in reach.iter_mut() {
             *r &= !unconstrained;
         }
-        let mut counts = vec![0u32; DOMAIN + 1];
-        for k in &keywords {
-            counts[gram(k[0], k[1]) + 1] += 1;
-        }
-        for h in 0..DOMAIN {
-            counts[h + 1] += counts[h];
-        }
-        let mut fill = counts.clone();
-        let mut ids = vec![0u32; keywords.len()];
-        for (i, k) in keywords.iter().enumerate() {
-            let h = gram(k[0], k[1]);
-            ids[fill[h] as usize] = i as u32;
-            fill[h] += 1;
-        }
-        Some(GramFilter {
-            reach,
-            by_first: counts.into_boxed_slice(),
-            ids: ids.into_boxed_slice(),
-            bucket,
-            keywords,
-        })
+        Some(GramFilter { reach })
     }
 
-    /// Calls `found` for every keyword occurrence in `haystack`, in order of start (several
-    /// keywords at one start in no particular order).
-    pub fn find(&self, haystack: &[u8], mut found: impl FnMut(GramHit)) {
+    /// Calls `candidate` with every position of `haystack` where a keyword may start, in order:
+    /// every position where one does start, and (rarely) some where none does.
+    pub fn candidates(&self, haystack: &[u8], mut candidate: impl FnMut(usize)) {
         let n = haystack.len();
         if n < 2 {
             return;
         }
+        // Past the last gram nothing rules a bucket out, but no keyword fits there.
+        let mut candidate = |p: usize| {
+            if p + 2 <= n {
+                candidate(p)
+            }
+        };
         // The haystack is walked in blocks of `WINDOW` starts. For a start `q + i`, byte `7 - i`
         // of the block's `fails` word has the buckets that some offset rules out: table entry
         // `q + t` contributes its byte `j` to start `q + t - j`. The entries of the block itself
@@ -122,7 +91,7 @@ impl GramFilter {
         {
             let (own, to_previous) = self.block(block, |_| true);
             if q > 0 {
-                self.report(haystack, q - WINDOW, previous_own | to_previous, &mut found);
+                Self::report(q - WINDOW, previous_own | to_previous, &mut candidate);
             }
             previous_own = own;
             q += WINDOW;
@@ -135,9 +104,9 @@ impl GramFilter {
         let grams = rest.len().saturating_sub(1);
         let (own, to_previous) = self.block(&tail, |t| t < grams);
         if q > 0 {
-            self.report(haystack, q - WINDOW, previous_own | to_previous, &mut found);
+            Self::report(q - WINDOW, previous_own | to_previous, &mut candidate);
         }
-        self.report(haystack, q, own, &mut found);
+        Self::report(q, own, &mut candidate);
     }
 
     /// The table entries of one block (`WINDOW + 1` bytes: `WINDOW` grams), as this block's own
@@ -161,38 +130,17 @@ impl GramFilter {
         (own, to_previous)
     }
 
-    /// Confirms the candidates of the block starting at `q` (`fails`: see [`GramFilter::find`]).
+    /// Reports the candidates of the block starting at `q` (`fails`: see
+    /// [`GramFilter::candidates`]).
     #[inline(always)]
-    fn report(&self, haystack: &[u8], q: usize, fails: u64, found: &mut impl FnMut(GramHit)) {
+    fn report(q: usize, fails: u64, candidate: &mut impl FnMut(usize)) {
         if fails == u64::MAX {
             return;
         }
         for i in 0..WINDOW {
             let failed = (fails >> (8 * (WINDOW - 1 - i))) as u8;
             if failed != 0xFF {
-                self.confirm(haystack, q + i, !failed, found);
-            }
-        }
-    }
-
-    /// Compares the keywords of `buckets` whose first gram matches at `start`.
-    #[inline(never)]
-    fn confirm(&self, haystack: &[u8], start: usize, buckets: u8, found: &mut impl FnMut(GramHit)) {
-        let Some(rest) = haystack.get(start..) else {
-            return;
-        };
-        if rest.len() < 2 {
-            return;
-        }
-        let h = gram(rest[0], rest[1]);
-        let ids = &self.ids[self.by_first[h] as usize..self.by_first[h + 1] as usize];
-        for &id in ids {
-            if buckets & (1 << self.bucket[id as usize]) == 0 {
-                continue;
-            }
-            let k = &self.keywords[id as usize];
-            if rest.len() >= k.len() && rest[..k.len()].eq_ignore_ascii_case(k) {
-                found(GramHit { start, keyword: id });
+                candidate(q + i);
             }
         }
     }
@@ -226,27 +174,42 @@ fn assign_buckets(keywords: &[Vec<u8>]) -> Box<[u8]> {
 mod tests {
     use super::*;
 
-    fn naive(keywords: &[&[u8]], hay: &[u8]) -> Vec<(usize, u32)> {
-        let mut out = Vec::new();
-        for p in 0..hay.len() {
-            for (i, k) in keywords.iter().enumerate() {
-                if hay.len() - p >= k.len() && hay[p..p + k.len()].eq_ignore_ascii_case(k) {
-                    out.push((p, i as u32));
-                }
-            }
-        }
+    /// Starts of every occurrence of every keyword, by direct comparison.
+    fn occurrences(keywords: &[&[u8]], hay: &[u8]) -> Vec<usize> {
+        let mut out: Vec<usize> = (0..hay.len())
+            .filter(|&p| {
+                keywords.iter().any(|k| {
+                    hay.len() - p >= k.len() && hay[p..p + k.len()].eq_ignore_ascii_case(k)
+                })
+            })
+            .collect();
+        out.dedup();
         out
     }
 
-    fn found(f: &GramFilter, hay: &[u8]) -> Vec<(usize, u32)> {
+    fn filter(keywords: &[&[u8]]) -> GramFilter {
+        let owned: Vec<Vec<u8>> = keywords.iter().map(|k| k.to_vec()).collect();
+        GramFilter::new(&owned).unwrap()
+    }
+
+    fn candidates(f: &GramFilter, hay: &[u8]) -> Vec<usize> {
         let mut out = Vec::new();
-        f.find(hay, |h| out.push((h.start, h.keyword)));
-        out.sort_unstable();
+        f.candidates(hay, |p| out.push(p));
         out
+    }
+
+    /// Every occurrence is a candidate; candidates come in order, each once.
+    fn check(keywords: &[&[u8]], f: &GramFilter, hay: &[u8]) -> Vec<usize> {
+        let got = candidates(f, hay);
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+        for p in occurrences(keywords, hay) {
+            assert!(got.binary_search(&p).is_ok(), "missed {p} in {hay:?}");
+        }
+        got
     }
 
     #[test]
-    fn finds_every_occurrence_of_every_length_at_both_ends() {
+    fn every_occurrence_of_every_length_is_a_candidate_at_both_ends() {
         let kws: Vec<&[u8]> = vec![
             b"ab",
             b"abc",
@@ -259,19 +222,21 @@ mod tests {
             b"authorization",
             b"ABC",
         ];
-        let owned: Vec<Vec<u8>> = kws.iter().map(|k| k.to_vec()).collect();
-        let f = GramFilter::new(&owned).unwrap();
-        let hay = b"abc..ToKeN=secretPASSWORD;api_key xoxb-12345 Authorization: ghp_abab";
-        assert_eq!(found(&f, hay), naive(&kws, hay));
+        let f = filter(&kws);
+        check(
+            &kws,
+            &f,
+            b"abc..ToKeN=secretPASSWORD;api_key xoxb-12345 Authorization: ghp_abab",
+        );
         for k in &kws {
-            assert_eq!(found(&f, k), naive(&kws, k), "{:?}", k);
+            check(&kws, &f, k);
         }
-        assert!(found(&f, b"").is_empty());
-        assert!(found(&f, b"a").is_empty());
+        assert!(candidates(&f, b"").is_empty());
+        assert!(candidates(&f, b"a").is_empty());
     }
 
     #[test]
-    fn random_haystacks_of_every_length_match_a_naive_search() {
+    fn random_haystacks_of_every_length_keep_every_occurrence() {
         let kws: Vec<&[u8]> = vec![
             b"ab",
             b"ba",
@@ -285,8 +250,7 @@ mod tests {
             b"aaaaaaaaaaab",
             b"bcabcabcabca",
         ];
-        let owned: Vec<Vec<u8>> = kws.iter().map(|k| k.to_vec()).collect();
-        let f = GramFilter::new(&owned).unwrap();
+        let f = filter(&kws);
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for case in 0..4000 {
             // Every length up to 70 (partial blocks), and some long ones.
@@ -303,8 +267,23 @@ mod tests {
                     b"abcAB"[(seed % 5) as usize]
                 })
                 .collect();
-            assert_eq!(found(&f, &hay), naive(&kws, &hay), "{:?}", hay);
+            check(&kws, &f, &hay);
         }
+    }
+
+    #[test]
+    fn text_without_keywords_has_few_candidates() {
+        let kws: Vec<&[u8]> = vec![b"ghp_", b"xoxb-", b"sk_live_", b"AKIA", b"password"];
+        let f = filter(&kws);
+        let hay = b"fn main() { let value = compute(items, index); return value; }\n".repeat(200);
+        let got = check(&kws, &f, &hay);
+        assert!(
+            got.is_empty(),
+            "{:?}",
+            got.iter()
+                .map(|&p| String::from_utf8_lossy(&hay[p..p + 8]).into_owned())
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -1,16 +1,30 @@
 //! The keyword prefilter: every (ASCII case-insensitive) occurrence of every rule keyword,
 //! kept once per keyword per line.
 //!
-//! The search is the gram filter ([`crate::gram_filter`]): a shift-or pass over hashed byte
-//! pairs that confirms candidates byte by byte. An Aho-Corasick automaton over the lowercased
-//! keywords is the reference it is tested against, and the search itself when a (user) keyword is
-//! one byte long, which the gram filter cannot index; it is built only when needed.
+//! One Aho-Corasick automaton (a contiguous NFA over the lowercased keywords, fed lowercased
+//! bytes) decides what is a keyword occurrence. Walking it over every byte is a chain of dependent
+//! table loads, so in front of it runs the gram filter ([`crate::gram_filter`]), which names the
+//! few positions where a keyword may start; the automaton then walks, anchored, from each of them.
+//! When a (user) keyword is one byte long the gram filter has nothing to index, and the automaton
+//! walks the whole haystack.
 
-use std::sync::OnceLock;
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 
 use crate::gram_filter::GramFilter;
+
+/// ASCII lowercase of every byte: the automaton is built over lowercased keywords (half the
+/// transitions of its case-insensitive option) and reads folded bytes.
+static FOLD: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = (i as u8).to_ascii_lowercase();
+        i += 1;
+    }
+    table
+};
 
 /// One keyword occurrence: where it starts and which keyword (index into the keyword list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,120 +37,138 @@ pub struct Hit {
 
 /// Keeps one hit per keyword per line: a keyword repeated along a line (a long run of `A`s in
 /// base64, a minified file) would otherwise produce a hit per byte, and the scanner only needs the
-/// line. A hit is dropped when the previous hit of the same keyword is on the same line.
+/// line. Hits arrive line by line (in order of start, or of end, which is the same line unless a
+/// keyword holds a newline; then a keyword may at worst be kept twice on a line).
 struct LineDedup {
-    /// Per keyword, where its previous hit started; allocated on the first hit (most units have
-    /// none).
-    last: Vec<usize>,
+    /// Keywords already kept on the current line, one bit each; allocated on the first hit (most
+    /// units have none).
+    seen: Vec<u64>,
+    /// The current line: start, and end (past its newline).
+    line: (usize, usize),
     keywords: usize,
 }
 
 impl LineDedup {
     fn new(keywords: usize) -> Self {
         LineDedup {
-            last: Vec::new(),
+            seen: Vec::new(),
+            line: (0, 0),
             keywords,
         }
     }
 
     fn keep(&mut self, haystack: &[u8], keyword: u32, start: usize) -> bool {
-        if self.last.is_empty() {
-            self.last = vec![usize::MAX; self.keywords];
+        if self.seen.is_empty() {
+            self.seen = vec![0; self.keywords.div_ceil(64)];
         }
-        let last = std::mem::replace(&mut self.last[keyword as usize], start);
-        // Each check looks only at the gap since the previous hit of this keyword, so a line
-        // full of repeats costs linear time.
-        !(last != usize::MAX
-            && last <= start
-            && memchr::memchr(b'\n', &haystack[last..start]).is_none())
+        if !(self.line.0 <= start && start < self.line.1) {
+            let line_start = memchr::memrchr(b'\n', &haystack[..start]).map_or(0, |i| i + 1);
+            let line_end =
+                memchr::memchr(b'\n', &haystack[start..]).map_or(haystack.len(), |i| start + i + 1);
+            self.line = (line_start, line_end);
+            self.seen.fill(0);
+        }
+        let (word, bit) = (keyword as usize / 64, 1u64 << (keyword % 64));
+        let fresh = self.seen[word] & bit == 0;
+        self.seen[word] |= bit;
+        fresh
     }
 }
 
-/// The keyword search: the gram filter, or the automaton when a keyword is too short for it.
+/// The keyword search: the automaton, and the gram filter in front of it when it can be built.
 pub struct Keywords {
-    keywords: Vec<Vec<u8>>,
+    len: usize,
+    nfa: NFA,
     grams: Option<GramFilter>,
-    nfa: OnceLock<Result<AhoCorasick, aho_corasick::BuildError>>,
 }
 
 impl Keywords {
     /// Builds the search over keywords (each non-empty; matched ASCII case-insensitively).
     pub fn new(keywords: Vec<Vec<u8>>) -> Result<Self, aho_corasick::BuildError> {
         let keywords: Vec<Vec<u8>> = keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-        let this = Keywords {
+        let nfa = NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(&keywords)?;
+        Ok(Keywords {
+            len: keywords.len(),
             grams: GramFilter::new(&keywords),
-            keywords,
-            nfa: OnceLock::new(),
-        };
-        if this.grams.is_none() {
-            // Report a build error now rather than on the first search.
-            this.nfa()?;
-        }
-        Ok(this)
+            nfa,
+        })
     }
 
     /// Number of keywords.
     pub fn len(&self) -> usize {
-        self.keywords.len()
+        self.len
     }
 
     /// Whether there are no keywords.
     pub fn is_empty(&self) -> bool {
-        self.keywords.is_empty()
-    }
-
-    fn nfa(&self) -> Result<&AhoCorasick, aho_corasick::BuildError> {
-        self.nfa
-            .get_or_init(|| {
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(false)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
-                    .build(&self.keywords)
-            })
-            .as_ref()
-            .map_err(Clone::clone)
+        self.len == 0
     }
 
     /// Every keyword occurrence in `haystack` (one per keyword per line), ordered by start.
     pub fn hits(&self, haystack: &[u8]) -> Vec<Hit> {
-        match &self.grams {
-            Some(grams) => {
-                let mut dedup = LineDedup::new(self.keywords.len());
-                let mut hits = Vec::new();
-                grams.find(haystack, |h| {
-                    if dedup.keep(haystack, h.keyword, h.start) {
-                        hits.push(Hit {
-                            start: h.start,
-                            keyword: h.keyword,
-                        });
+        let Some(grams) = &self.grams else {
+            return self.nfa_hits(haystack);
+        };
+        let Ok(anchored) = self.nfa.start_state(Anchored::Yes) else {
+            return self.nfa_hits(haystack);
+        };
+        let mut dedup = LineDedup::new(self.len);
+        let mut hits = Vec::new();
+        grams.candidates(haystack, |start| {
+            // The keywords that start exactly here. A state's matches include keywords that end
+            // here but start later (the unanchored search's suffix matches): length tells.
+            let mut sid = anchored;
+            for (i, &b) in haystack[start..].iter().enumerate() {
+                sid = self
+                    .nfa
+                    .next_state(Anchored::Yes, sid, FOLD[usize::from(b)]);
+                if self.nfa.is_dead(sid) {
+                    break;
+                }
+                if self.nfa.is_match(sid) {
+                    for k in 0..self.nfa.match_len(sid) {
+                        let pattern = self.nfa.match_pattern(sid, k);
+                        if self.nfa.pattern_len(pattern) == i + 1
+                            && dedup.keep(haystack, pattern.as_u32(), start)
+                        {
+                            hits.push(Hit {
+                                start,
+                                keyword: pattern.as_u32(),
+                            });
+                        }
                     }
-                });
-                hits.sort_unstable();
-                hits
+                }
             }
-            None => self.nfa_hits(haystack),
-        }
+        });
+        hits
     }
 
-    /// [`Keywords::hits`] through the Aho-Corasick automaton (the reference the gram filter is
-    /// tested against).
+    /// [`Keywords::hits`] by walking the automaton over every byte (the reference the gram filter
+    /// is tested against, and the search when there is no gram filter).
     pub fn nfa_hits(&self, haystack: &[u8]) -> Vec<Hit> {
-        let Ok(nfa) = self.nfa() else {
-            // Unreachable: `new` built it when there is no gram filter, and the same keywords
-            // build the same automaton.
+        let Ok(mut sid) = self.nfa.start_state(Anchored::No) else {
             return Vec::new();
         };
-        let mut dedup = LineDedup::new(self.keywords.len());
-        let lower = haystack.to_ascii_lowercase();
-        let mut hits: Vec<Hit> = nfa
-            .find_overlapping_iter(&lower)
-            .map(|m| Hit {
-                start: m.start(),
-                keyword: m.pattern().as_u32(),
-            })
-            .filter(|h| dedup.keep(haystack, h.keyword, h.start))
-            .collect();
+        let mut dedup = LineDedup::new(self.len);
+        let mut hits = Vec::new();
+        for (end, &b) in haystack.iter().enumerate() {
+            sid = self.nfa.next_state(Anchored::No, sid, FOLD[usize::from(b)]);
+            if self.nfa.is_match(sid) {
+                for k in 0..self.nfa.match_len(sid) {
+                    let pattern = self.nfa.match_pattern(sid, k);
+                    let start = end + 1 - self.nfa.pattern_len(pattern);
+                    if dedup.keep(haystack, pattern.as_u32(), start) {
+                        hits.push(Hit {
+                            start,
+                            keyword: pattern.as_u32(),
+                        });
+                    }
+                }
+            }
+        }
         hits.sort_unstable();
         hits
     }
