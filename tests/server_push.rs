@@ -353,6 +353,39 @@ fn pushes_that_arrive_as_a_pack_are_scanned_through_the_quarantine() {
 }
 
 #[test]
+fn a_secret_at_the_end_of_a_big_file_is_found_loose_and_packed() {
+    // Blobs over 1 MiB take their own read path (streamed when loose, no object cache when
+    // packed); the edit makes the new version a delta on the old one in a pack.
+    let pair = Pair::new("srv-bigfile", "");
+    pair.seed();
+    let body: String = (0..60_000)
+        .map(|i| format!("record {i:08}: value={} ok\n", i * 31 % 1_000_003))
+        .collect();
+    assert!(body.len() > 1_500_000);
+    pair.commit(&[("data/big.txt", &body)], "big data");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let key = aws_key_id(503);
+    pair.commit(
+        &[("data/big.txt", &format!("{body}key_id = {key}\n"))],
+        "more data",
+    );
+    for unpack_limit in ["100000", "1"] {
+        pair.server_git(&["config", "receive.unpackLimit", unpack_limit]);
+        let pushed = pair.push(&["origin", "main"]);
+        assert!(!pushed.ok, "limit {unpack_limit}: {}", pushed.text);
+        assert!(
+            remote_line(&pushed.text, "data/big.txt:60001:"),
+            "limit {unpack_limit}: {}",
+            pushed.text
+        );
+        assert!(!pushed.text.contains(&key));
+    }
+    let (_, packs) = pair.server_objects();
+    assert_eq!(packs, 0, "a rejected pack reached the store");
+}
+
+#[test]
 fn five_hundred_commits_with_a_secret_added_in_250_and_removed_in_251_name_commit_250() {
     let pair = Pair::new("srv-500", "");
     let base = pair.seed();
