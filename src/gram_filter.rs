@@ -15,9 +15,12 @@
 //! weak as the short one.
 
 /// Number of buckets (bits per table byte).
-pub const BUCKETS: usize = 8;
+const BUCKETS: usize = 8;
 /// Gram offsets checked per keyword (table bytes per entry).
-pub const WINDOW: usize = 8;
+const WINDOW: usize = 8;
+// A table entry is one `u64`: a byte per offset, a bit per bucket (the shifts, the `as u8` and the
+// `0xFF` tests rely on it).
+const _: () = assert!(BUCKETS == 8 && BUCKETS * WINDOW == 64);
 /// Which bits of a little-endian byte pair make its gram: bit `0x20` (ASCII case) of both bytes
 /// and the high bit of the second are dropped.
 const GRAM_MASK: u16 = 0x5FDF;
@@ -32,8 +35,9 @@ fn gram(a: u8, b: u8) -> usize {
 
 /// The filter tables over a fixed keyword list.
 pub struct GramFilter {
-    /// Per gram hash, bit `j * 8 + b` clear when gram offset `j` of some keyword in bucket `b`
-    /// has this hash (or when no keyword of bucket `b` has a gram at offset `j`).
+    /// Per gram (folded byte pair), bit `j * 8 + b` clear when gram `j` of some keyword in
+    /// bucket `b` folds to it, or when some keyword of bucket `b` is too short to have a gram `j`
+    /// (nothing can be ruled out there); set otherwise, and always for an empty bucket.
     reach: Box<[u64; DOMAIN]>,
 }
 

@@ -5,8 +5,9 @@
 //! bytes) decides what is a keyword occurrence. Walking it over every byte is a chain of dependent
 //! table loads, so in front of it runs the gram filter ([`crate::gram_filter`]), which names the
 //! few positions where a keyword may start; the automaton then walks, anchored, from each of them.
-//! When a (user) keyword is one byte long the gram filter has nothing to index, and the automaton
-//! walks the whole haystack.
+//! A keyword shorter than two bytes gives the gram filter nothing to index; then the automaton
+//! walks the whole haystack. (Rules require keywords of three bytes or more, so this happens only
+//! to callers of this module that pass shorter ones.)
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::contiguous::NFA;

@@ -18,7 +18,7 @@ pub mod files;
 pub mod filters;
 pub mod finding;
 pub mod git;
-pub mod gram_filter;
+pub(crate) mod gram_filter;
 pub mod install;
 pub mod keywords;
 pub mod outcome;

@@ -85,6 +85,10 @@ fn inflate_loose_blob(file: File, max_size: u64) -> io::Result<Vec<u8>> {
             return Err(corrupt("loose object is longer than its header says"));
         }
     }
+    // Nothing may follow the zlib stream (git refuses such a file too).
+    if !input.fill_buf()?.is_empty() {
+        return Err(corrupt("garbage at the end of the loose object"));
+    }
     Ok(data)
 }
 
@@ -141,22 +145,33 @@ mod tests {
             let dir =
                 std::env::temp_dir().join(format!("leakgate-loose-{name}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
-            let ok = Command::new("git")
+            let ok = Repo::git(&dir)
                 .args(["init", "-q", "--bare"])
                 .arg(&dir)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("HOME", std::env::temp_dir())
                 .status()
                 .unwrap()
                 .success();
             assert!(ok);
             Repo(dir)
         }
+        /// `git` with no inherited `GIT_*` variables and no user or system config.
+        fn git(dir: &Path) -> Command {
+            let mut cmd = Command::new("git");
+            for (key, _) in std::env::vars_os() {
+                if key.to_string_lossy().starts_with("GIT_") {
+                    cmd.env_remove(&key);
+                }
+            }
+            cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("HOME", dir);
+            cmd
+        }
         fn objects(&self) -> PathBuf {
             self.0.join("objects")
         }
         fn write(&self, kind: &str, content: &[u8]) -> gix::ObjectId {
-            let mut child = Command::new("git")
+            let mut child = Repo::git(&self.0)
                 .args(["hash-object", "-w", "--stdin", "-t", kind])
                 .env("GIT_DIR", &self.0)
                 .stdin(Stdio::piped())
@@ -228,6 +243,14 @@ mod tests {
         assert!(read_loose_blob(&[repo.objects()], &id, 1 << 30)
             .unwrap()
             .is_err());
+        // Trailing garbage after a complete stream.
+        let mut trailing = bytes.clone();
+        trailing.extend_from_slice(b"junk");
+        std::fs::write(&path, &trailing).unwrap();
+        let err = read_loose_blob(&[repo.objects()], &id, 1 << 30)
+            .unwrap()
+            .unwrap_err();
+        assert!(err.to_string().contains("garbage"), "{err}");
         // Bit-flipped in the middle: zlib's structure or its adler32 trailer notices.
         let mut flipped = bytes.clone();
         let mid = flipped.len() / 2;

@@ -1,13 +1,15 @@
 //! Reading blobs for scanning: the size is checked from the object header before inflating, and
 //! binary content is recognised by git's own rule.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use gix::hash::ObjectId;
+use gix::odb::pack::cache::lru::StaticLinkedList;
 
 use crate::files::is_binary;
 use crate::git::loose::read_loose_blob;
-use crate::git::GitError;
+use crate::git::{GitError, PACK_CACHE_BYTES};
 
 /// A blob as far as the scanner is concerned.
 #[derive(Debug)]
@@ -61,8 +63,17 @@ pub fn load_blob(repo: &gix::Repository, id: ObjectId, cap: u64) -> Result<BlobC
     Ok(BlobContent::Text(data))
 }
 
+thread_local! {
+    /// Resolved pack entries for big blobs, which are read past the repository's caches: a file
+    /// edited in many pushed commits is a chain of deltas, and each version is read twice (as
+    /// the new side of one commit and the old side of the next). Entries over the limit are not
+    /// kept, so a huge blob is never copied into it.
+    static BIG_BLOB_PACK_CACHE: RefCell<StaticLinkedList<64>> =
+        RefCell::new(StaticLinkedList::new(PACK_CACHE_BYTES));
+}
+
 /// Reads a big blob: a loose one streamed from its file, a packed one through the object store
-/// itself (no object cache).
+/// itself (no object cache) with its own pack cache.
 fn read_big_blob(
     repo: &gix::Repository,
     id: ObjectId,
@@ -89,11 +100,15 @@ fn read_big_blob(
         }
     }
     let mut buf = Vec::new();
-    let kind =
-        match gix::objs::Find::try_find(odb, &id, &mut buf).map_err(|e| object_error(what(), e))? {
-            Some(data) => data.kind,
-            None => return Err(object_error(what(), "object not found")),
-        };
+    let found = BIG_BLOB_PACK_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        gix::odb::pack::Find::try_find_cached(odb, &id, &mut buf, &mut *cache)
+            .map(|found| found.map(|(data, _)| data.kind))
+    });
+    let kind = match found.map_err(|e| object_error(what(), e))? {
+        Some(kind) => kind,
+        None => return Err(object_error(what(), "object not found")),
+    };
     if kind != gix::objs::Kind::Blob {
         return Err(object_error(
             what(),
