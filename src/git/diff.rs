@@ -29,21 +29,47 @@ pub fn lines(data: &[u8]) -> Vec<&[u8]> {
 }
 
 /// Which lines of `new` (by 0-based index) are added relative to `old`.
+///
+/// Lines the two share at the start and at the end are not diffed (git trims them too): an edit
+/// to a big file costs the size of the edit, not of the file.
 fn added_relative_to(old: &[u8], new: &[u8], new_lines: &[&[u8]]) -> Vec<bool> {
     let old_lines = lines(old);
-    if old_lines.len() > DIFF_LINE_LIMIT || new_lines.len() > DIFF_LINE_LIMIT {
+    let prefix = old_lines
+        .iter()
+        .zip(new_lines)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let room = old_lines.len().min(new_lines.len()) - prefix;
+    let suffix = old_lines
+        .iter()
+        .rev()
+        .zip(new_lines.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let bytes = |lines: &[&[u8]]| lines.iter().map(|l| l.len()).sum::<usize>();
+    let prefix_bytes = bytes(&new_lines[..prefix]);
+    let suffix_bytes = bytes(&new_lines[new_lines.len() - suffix..]);
+    let old_middle = &old[prefix_bytes..old.len() - suffix_bytes];
+    let new_middle = &new[prefix_bytes..new.len() - suffix_bytes];
+    let old_lines = &old_lines[prefix..old_lines.len() - suffix];
+    let middle_lines = &new_lines[prefix..new_lines.len() - suffix];
+    let mut added = vec![false; new_lines.len()];
+    let middle_added = &mut added[prefix..new_lines.len() - suffix];
+    if old_lines.len() > DIFF_LINE_LIMIT || middle_lines.len() > DIFF_LINE_LIMIT {
         let present: HashSet<&[u8]> = old_lines.iter().map(|l| trim_eol(l)).collect();
-        return new_lines
-            .iter()
-            .map(|l| !present.contains(trim_eol(l)))
-            .collect();
+        for (a, l) in middle_added.iter_mut().zip(middle_lines) {
+            *a = !present.contains(trim_eol(l));
+        }
+        return added;
     }
-    let input = InternedInput::new(old, new);
+    let input = InternedInput::new(old_middle, new_middle);
     let mut diff = Diff::compute(Algorithm::Histogram, &input);
     diff.postprocess_lines(&input);
-    (0..new_lines.len())
-        .map(|i| diff.is_added(i as u32))
-        .collect()
+    for (i, a) in middle_added.iter_mut().enumerate() {
+        *a = diff.is_added(i as u32);
+    }
+    added
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
@@ -113,5 +139,74 @@ mod tests {
         let t = added_text(b"f", &[], b"x\ny".to_vec());
         assert_eq!(t.buf, b"x\ny");
         assert_eq!(t.hunks.len(), 1);
+    }
+
+    /// The untrimmed diff, as a reference.
+    fn added_untrimmed(old: &[u8], new: &[u8]) -> Vec<bool> {
+        let input = InternedInput::new(old, new);
+        let mut diff = Diff::compute(Algorithm::Histogram, &input);
+        diff.postprocess_lines(&input);
+        (0..lines(new).len())
+            .map(|i| diff.is_added(i as u32))
+            .collect()
+    }
+
+    #[test]
+    fn trimming_shared_ends_keeps_what_is_added() {
+        // Small vocabulary: many repeated lines, so hunks could slide.
+        const VOCAB: [&str; 6] = ["}\n", "{\n", "x = 1;\n", "\n", "return;\n", "end"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for case in 0..500 {
+            let mut old: Vec<&str> = (0..next(40)).map(|_| VOCAB[next(5)]).collect();
+            if case % 3 == 0 {
+                old.push(VOCAB[5]);
+            }
+            let mut new = old.clone();
+            for _ in 0..=next(4) {
+                let at = next(new.len() + 1);
+                match next(3) {
+                    0 if at < new.len() => {
+                        new.remove(at);
+                    }
+                    1 if at < new.len() => new[at] = "secret = 1;\n",
+                    _ => new.insert(at, VOCAB[next(5)]),
+                }
+            }
+            let (old, new) = (old.concat().into_bytes(), new.concat().into_bytes());
+            let new_lines = lines(&new);
+            let trimmed = added_relative_to(&old, &new, &new_lines);
+            let reference = added_untrimmed(&old, &new);
+            let content = |added: &[bool]| {
+                let mut picked: Vec<&[u8]> = new_lines
+                    .iter()
+                    .zip(added)
+                    .filter(|(_, a)| **a)
+                    .map(|(l, _)| *l)
+                    .collect();
+                picked.sort();
+                picked
+            };
+            // The same lines are added; where a run of identical lines could slide, which copy
+            // counts may differ.
+            assert_eq!(content(&trimmed), content(&reference), "case {case}");
+        }
+    }
+
+    #[test]
+    fn an_edit_inside_a_big_file_diffs_only_the_edit() {
+        let old: String = (0..50_000).map(|i| format!("line {i}\n")).collect();
+        let mut new = old.clone();
+        let middle = old[..old.len() / 2].rfind('\n').unwrap() + 1;
+        new.insert_str(middle, "token = changed\n");
+        new.push_str("appended\n");
+        let t = added_text(b"f", &[old.as_bytes()], new.into_bytes());
+        assert_eq!(t.buf, b"token = changed\nappended\n");
+        assert_eq!(t.hunks.len(), 2);
     }
 }
