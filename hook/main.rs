@@ -9,6 +9,7 @@ mod setup;
 use clap::Parser;
 
 fn main() {
+    leakgate::allocator::tune_for_short_lived_process();
     let cli = cli::Cli::parse();
     let code = match commands::run(cli) {
         Ok(code) => code,

@@ -44,6 +44,7 @@ enum ServerCommand {
 }
 
 fn main() {
+    leakgate::allocator::tune_for_short_lived_process();
     let cli = Cli::parse();
     let code = match run(&cli) {
         Ok(code) => code,

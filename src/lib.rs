@@ -11,6 +11,7 @@
 //! ([`builtin`], `patterns/*.yaml`) and the repository config ([`config`]).
 
 pub mod added;
+pub mod allocator;
 pub mod builtin;
 pub mod checksum;
 pub mod config;
