@@ -9,7 +9,8 @@
 #
 # The history (default 3000 small commits over 300 files) is generated deterministically with
 # git fast-import. Cases: 1 new commit; 500 new commits; one new commit adding a 50 MB text file
-# (the policy raises max_blob_bytes so the file is read and scanned in full, the worst case).
+# (the policy raises max_blob_bytes so the file is read and scanned in full, the worst case); and,
+# without a target, 200 commits each changing one line of a 1.2 MB file the server already has.
 # Every run pushes into a fresh copy of the server (copying is not timed); runs of the different
 # hooks are interleaved; the median of --runs runs (default 7) is printed after one warm-up push.
 # Peak memory of the hook: one more push per case through a pre-receive that runs
@@ -18,7 +19,7 @@
 # (default: `betterleaks` on PATH; prefer the binary itself to a wrapper script).
 set -euo pipefail
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 server_bin="$root/target/release/leakgate-server"
@@ -92,6 +93,24 @@ commits main "" 1 "$history" | git -C "$client" fast-import --quiet
 base=$(git -C "$client" rev-parse main)
 commits one "$base" $((history + 1)) 1 | git -C "$client" fast-import --quiet
 commits five "$base" $((history + 1)) 500 | git -C "$client" fast-import --quiet
+# edits: 200 commits that each change one line of a 1.2 MB file (a lock file's life), on top of a
+# commit that adds it; the server already has that commit.
+awk -v from="$base" 'BEGIN {
+  n = 40000
+  for (i = 0; i < n; i++) { line[i] = sprintf("record %08d: value=%d ok\n", i, i * 31 % 1000003); total += length(line[i]) }
+  for (c = 0; c <= 200; c++) {
+    printf "commit refs/heads/edits\ncommitter bench <bench@example.invalid> %d +0000\n", 1767300000 + c
+    printf "data %d\nedit %03d\n", 9, c
+    if (c == 0) printf "from %s\n", from
+    if (c > 0) { k = (c * 7919) % n; line[k] = sprintf("record %08d: value=%d changed in %d\n", k, k * 31 % 1000003, c) }
+    size = 0
+    for (i = 0; i < n; i++) size += length(line[i])
+    printf "M 100644 inline data/records.txt\ndata %d\n", size
+    for (i = 0; i < n; i++) printf "%s", line[i]
+    printf "\n"
+  }
+}' | git -C "$client" fast-import --quiet
+git -C "$client" branch -q edits-base edits~200
 git -C "$client" checkout -q -b big main
 mkdir -p "$client/data"
 awk -v bytes=$((big_mb * 1024 * 1024)) 'BEGIN {
@@ -111,6 +130,7 @@ big_bytes=$(git -C "$client" cat-file -s big:data/big.txt)
 # The server as it was before the pushes: main only, its objects transferred (not hard-linked),
 # so the pushed objects really travel.
 git clone -q --bare --no-local --single-branch --branch main "$client" "$work/template-none.git"
+git -C "$client" push -q "$work/template-none.git" edits-base:edits
 
 cat >"$work/policy.yaml" <<EOF
 audit_log: '$work/audit.jsonl'
@@ -161,9 +181,10 @@ push() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-cases=(one five big)
-declare -A label=([one]="1 new commit" [five]="500 new commits" [big]="one ${big_mb} MB file")
-declare -A target=([one]=15 [five]=100 [big]=300)
+cases=(one five big edits)
+declare -A label=([one]="1 new commit" [five]="500 new commits" [big]="one ${big_mb} MB file"
+  [edits]="200 edits, 1.2 MB file")
+declare -A target=([one]=15 [five]=100 [big]=300 [edits]="-")
 declare -A result
 
 for c in "${cases[@]}"; do
@@ -199,7 +220,8 @@ echo "$header"
 for c in "${cases[@]}"; do
   none=${result[$c,none]}
   row=$(printf '%-18s %9s %9s %9s %+10d %8s' "${label[$c]}" "$none" "${result[$c,noop]}" \
-    "${result[$c,leakgate]}" $((result[$c,leakgate] - none)) "<=${target[$c]}")
+    "${result[$c,leakgate]}" $((result[$c,leakgate] - none)) \
+    "$([ "${target[$c]}" = - ] && echo - || echo "<=${target[$c]}")")
   if [[ " ${modes[*]} " == *" betterleaks "* ]]; then
     row+=$(printf ' %12s %+10d' "${result[$c,betterleaks]}" $((result[$c,betterleaks] - none)))
   fi
