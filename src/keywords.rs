@@ -9,7 +9,7 @@
 //! walks the whole haystack. (Rules require keywords of three bytes or more, so this happens only
 //! to callers of this module that pass shorter ones.)
 
-use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
 
@@ -78,7 +78,6 @@ impl LineDedup {
 
 /// The keyword search: the automaton, and the gram filter in front of it when it can be built.
 pub struct Keywords {
-    len: usize,
     nfa: NFA,
     grams: Option<GramFilter>,
 }
@@ -92,7 +91,6 @@ impl Keywords {
             .prefilter(false)
             .build(&keywords)?;
         Ok(Keywords {
-            len: keywords.len(),
             grams: GramFilter::new(&keywords),
             nfa,
         })
@@ -100,12 +98,24 @@ impl Keywords {
 
     /// Number of keywords.
     pub fn len(&self) -> usize {
-        self.len
+        self.nfa.patterns_len()
     }
 
     /// Whether there are no keywords.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
+    }
+
+    /// The keywords matched in state `sid` after reading the byte before `end`, as hits (a state's
+    /// matches include the keywords that end there and are suffixes of a longer one).
+    fn matches(&self, sid: StateID, end: usize) -> impl Iterator<Item = Hit> + '_ {
+        (0..self.nfa.match_len(sid)).map(move |k| {
+            let pattern = self.nfa.match_pattern(sid, k);
+            Hit {
+                start: end - self.nfa.pattern_len(pattern),
+                keyword: pattern.as_u32(),
+            }
+        })
     }
 
     /// Every keyword occurrence in `haystack` (one per keyword per line), ordered by start.
@@ -116,13 +126,12 @@ impl Keywords {
         let Ok(anchored) = self.nfa.start_state(Anchored::Yes) else {
             return self.nfa_hits(haystack);
         };
-        let mut dedup = LineDedup::new(self.len);
+        let mut dedup = LineDedup::new(self.len());
         let mut hits = Vec::new();
         grams.candidates(haystack, |start| {
-            // The keywords that start exactly here. A state's matches include keywords that end
-            // here but start later (the unanchored search's suffix matches): length tells.
+            // The keywords that start exactly here; the walk ends where no keyword goes on.
             let mut sid = anchored;
-            for (i, &b) in haystack[start..].iter().enumerate() {
+            for (end, &b) in haystack.iter().enumerate().skip(start) {
                 sid = self
                     .nfa
                     .next_state(Anchored::Yes, sid, FOLD[usize::from(b)]);
@@ -130,17 +139,11 @@ impl Keywords {
                     break;
                 }
                 if self.nfa.is_match(sid) {
-                    for k in 0..self.nfa.match_len(sid) {
-                        let pattern = self.nfa.match_pattern(sid, k);
-                        if self.nfa.pattern_len(pattern) == i + 1
-                            && dedup.keep(haystack, pattern.as_u32(), start)
-                        {
-                            hits.push(Hit {
-                                start,
-                                keyword: pattern.as_u32(),
-                            });
-                        }
-                    }
+                    hits.extend(
+                        self.matches(sid, end + 1).filter(|h| {
+                            h.start == start && dedup.keep(haystack, h.keyword, h.start)
+                        }),
+                    );
                 }
             }
         });
@@ -153,21 +156,15 @@ impl Keywords {
         let Ok(mut sid) = self.nfa.start_state(Anchored::No) else {
             return Vec::new();
         };
-        let mut dedup = LineDedup::new(self.len);
+        let mut dedup = LineDedup::new(self.len());
         let mut hits = Vec::new();
         for (end, &b) in haystack.iter().enumerate() {
             sid = self.nfa.next_state(Anchored::No, sid, FOLD[usize::from(b)]);
             if self.nfa.is_match(sid) {
-                for k in 0..self.nfa.match_len(sid) {
-                    let pattern = self.nfa.match_pattern(sid, k);
-                    let start = end + 1 - self.nfa.pattern_len(pattern);
-                    if dedup.keep(haystack, pattern.as_u32(), start) {
-                        hits.push(Hit {
-                            start,
-                            keyword: pattern.as_u32(),
-                        });
-                    }
-                }
+                hits.extend(
+                    self.matches(sid, end + 1)
+                        .filter(|h| dedup.keep(haystack, h.keyword, h.start)),
+                );
             }
         }
         hits.sort_unstable();
