@@ -52,13 +52,13 @@ fn added_relative_to(old: &[u8], new: &[u8], new_lines: &[&[u8]]) -> Vec<bool> {
     let suffix_bytes = bytes(&new_lines[new_lines.len() - suffix..]);
     let old_middle = &old[prefix_bytes..old.len() - suffix_bytes];
     let new_middle = &new[prefix_bytes..new.len() - suffix_bytes];
-    let old_lines = &old_lines[prefix..old_lines.len() - suffix];
-    let middle_lines = &new_lines[prefix..new_lines.len() - suffix];
+    let old_middle_lines = &old_lines[prefix..old_lines.len() - suffix];
+    let new_middle_lines = &new_lines[prefix..new_lines.len() - suffix];
     let mut added = vec![false; new_lines.len()];
     let middle_added = &mut added[prefix..new_lines.len() - suffix];
-    if old_lines.len() > DIFF_LINE_LIMIT || middle_lines.len() > DIFF_LINE_LIMIT {
-        let present: HashSet<&[u8]> = old_lines.iter().map(|l| trim_eol(l)).collect();
-        for (a, l) in middle_added.iter_mut().zip(middle_lines) {
+    if old_middle_lines.len() > DIFF_LINE_LIMIT || new_middle_lines.len() > DIFF_LINE_LIMIT {
+        let present: HashSet<&[u8]> = old_middle_lines.iter().map(|l| trim_eol(l)).collect();
+        for (a, l) in middle_added.iter_mut().zip(new_middle_lines) {
             *a = !present.contains(trim_eol(l));
         }
         return added;

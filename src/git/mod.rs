@@ -96,14 +96,15 @@ pub const OBJECT_CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// as a delta on another, and without this every version would resolve its whole chain again.
 pub const PACK_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
+/// A pack cache of [`PACK_CACHE_BYTES`]; an entry bigger than that is never copied into it.
+pub fn new_pack_cache() -> gix::odb::pack::cache::lru::StaticLinkedList<64> {
+    gix::odb::pack::cache::lru::StaticLinkedList::new(PACK_CACHE_BYTES)
+}
+
 /// Sets up the object and pack caches for a history walk.
 pub fn configure_caches(repo: &mut gix::Repository) {
     repo.object_cache_size(Some(OBJECT_CACHE_BYTES));
-    repo.objects.set_pack_cache(|| {
-        Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::new(
-            PACK_CACHE_BYTES,
-        ))
-    });
+    repo.objects.set_pack_cache(|| Box::new(new_pack_cache()));
 }
 
 /// Opens the repository around `dir` the way git does inside a hook: honouring `GIT_DIR`,

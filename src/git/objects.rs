@@ -9,7 +9,7 @@ use gix::odb::pack::cache::lru::StaticLinkedList;
 
 use crate::files::is_binary;
 use crate::git::loose::read_loose_blob;
-use crate::git::{GitError, PACK_CACHE_BYTES};
+use crate::git::{new_pack_cache, GitError};
 
 /// A blob as far as the scanner is concerned.
 #[derive(Debug)]
@@ -66,10 +66,8 @@ pub fn load_blob(repo: &gix::Repository, id: ObjectId, cap: u64) -> Result<BlobC
 thread_local! {
     /// Resolved pack entries for big blobs, which are read past the repository's caches: a file
     /// edited in many pushed commits is a chain of deltas, and each version is read twice (as
-    /// the new side of one commit and the old side of the next). Entries over the limit are not
-    /// kept, so a huge blob is never copied into it.
-    static BIG_BLOB_PACK_CACHE: RefCell<StaticLinkedList<64>> =
-        RefCell::new(StaticLinkedList::new(PACK_CACHE_BYTES));
+    /// the new side of one commit and the old side of the next).
+    static BIG_BLOB_PACK_CACHE: RefCell<StaticLinkedList<64>> = RefCell::new(new_pack_cache());
 }
 
 /// Reads a big blob: a loose one streamed from its file, a packed one through the object store
