@@ -3,7 +3,7 @@
 //!
 //! One Aho-Corasick automaton (a contiguous NFA over the lowercased keywords, fed lowercased
 //! bytes) decides what is a keyword occurrence. Walking it over every byte is a chain of dependent
-//! table loads, so in front of it runs the gram filter ([`crate::gram_filter`]), which names the
+//! table loads, so in front of it runs the gram filter (`src/gram_filter.rs`), which names the
 //! few positions where a keyword may start; the automaton then walks, anchored, from each of them.
 //! A keyword shorter than two bytes gives the gram filter nothing to index; then the automaton
 //! walks the whole haystack. (Rules require keywords of three bytes or more, so this happens only
