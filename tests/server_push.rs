@@ -386,6 +386,60 @@ fn a_secret_at_the_end_of_a_big_file_is_found_loose_and_packed() {
 }
 
 #[test]
+fn the_binary_works_as_the_hook_through_a_symlink_and_from_a_pre_receive_d_directory() {
+    // No installed script: git runs `leakgate-server` itself, with no arguments, and the policy
+    // comes from the repository's git config.
+    let pair = Pair::new("srv-layouts", "");
+    let policy = pair.policy.display().to_string();
+    pair.server_git(&["config", "leakgate.config", &policy]);
+    let hook = pair.server.join("hooks/pre-receive");
+    std::fs::remove_file(&hook).unwrap();
+    std::os::unix::fs::symlink(SERVER_BIN, &hook).unwrap();
+    let first = pair.seed();
+    assert_eq!(pair.last_audit()["decision"], "accepted");
+    let key = aws_key_id(504);
+    pair.commit(&[("ops/keys.txt", &format!("key_id = {key}\n"))], "keys");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        remote_line(&pushed.text, "ops/keys.txt:1:"),
+        "{}",
+        pushed.text
+    );
+    assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+
+    // GitLab's layout: its own pre-receive runs every executable in custom_hooks/pre-receive.d
+    // with the same stdin, and refuses the push when one fails.
+    std::fs::remove_file(&hook).unwrap();
+    let hooks_d = pair.server.join("custom_hooks/pre-receive.d");
+    std::fs::create_dir_all(&hooks_d).unwrap();
+    std::os::unix::fs::symlink(SERVER_BIN, hooks_d.join("leakgate")).unwrap();
+    let dispatcher = "#!/bin/sh\n\
+                      input=$(cat)\n\
+                      for h in \"$GIT_DIR\"/custom_hooks/pre-receive.d/*; do\n\
+                      \x20 printf '%s\\n' \"$input\" | \"$h\" || exit 1\n\
+                      done\n";
+    std::fs::write(&hook, dispatcher).unwrap();
+    let mut perms = std::fs::metadata(&hook).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&hook, perms).unwrap();
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        remote_line(&pushed.text, "ops/keys.txt:1:"),
+        "{}",
+        pushed.text
+    );
+    assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+    // And a clean push goes through both layers.
+    pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
+    let clean = pair.commit(&[("ops/readme.txt", "keys live in the vault\n")], "docs");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.server_ref("refs/heads/main"), Some(clean));
+}
+
+#[test]
 fn five_hundred_commits_with_a_secret_added_in_250_and_removed_in_251_name_commit_250() {
     let pair = Pair::new("srv-500", "");
     let base = pair.seed();
