@@ -1,10 +1,18 @@
 //! Added text: the unit the scanner works on.
 //!
-//! An [`AddedText`] is the added lines of one blob (or the whole of a plain file), concatenated into
-//! one buffer, with the map back to line numbers in the source blob. Contiguous added lines form a
+//! An [`AddedText`] holds the added lines of one blob (or the whole of a plain file) **in their
+//! context**: each run of added lines comes with up to [`CONTEXT_BYTES`] of the unchanged lines
+//! around it, so that a rule can see a PEM block's unchanged `BEGIN` line or a YAML key on the line
+//! above an added value. The unit remembers which bytes are added; a finding counts only when its
+//! secret overlaps them (see `docs/SCANNING.md`). Lines that are contiguous in the blob form a
 //! [`Hunk`]; the scanner never lets a match cross from one hunk into the next.
 
-/// A run of contiguous added lines.
+/// Unchanged bytes kept before and after each run of added lines (whole lines, at least one line
+/// on each side when it exists). Equal to the scanner's multiline window, so that a multiline
+/// match that overlaps an added line is seen from its first line to its last.
+pub const CONTEXT_BYTES: usize = crate::scanner::MULTILINE_WINDOW;
+
+/// A run of lines that are contiguous in the source blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hunk {
     /// Offset of the hunk's first byte in [`AddedText::buf`].
@@ -13,17 +21,19 @@ pub struct Hunk {
     pub first_line: usize,
 }
 
-/// The added lines of one blob, with where they came from.
+/// The added lines of one blob with their context, and where they came from.
 #[derive(Debug, Clone, Default)]
 pub struct AddedText {
     /// Path of the blob (bytes as git stores them; escaped only when printed).
     pub path: Vec<u8>,
     /// Commit that introduced the lines, when scanning history.
     pub commit: Option<String>,
-    /// The added lines, each hunk's lines contiguous.
+    /// The lines, each hunk's lines contiguous.
     pub buf: Vec<u8>,
     /// Hunks in buffer order (offsets increasing).
     pub hunks: Vec<Hunk>,
+    /// Byte ranges of `buf` that are added (sorted, disjoint); the rest is context.
+    added: Vec<(usize, usize)>,
     /// Line number that would continue the last hunk (0: none yet).
     next_line: usize,
 }
@@ -31,6 +41,7 @@ pub struct AddedText {
 impl AddedText {
     /// A unit whose every line is added (a new file, a plain file on disk, a commit message).
     pub fn whole(path: impl Into<Vec<u8>>, buf: Vec<u8>) -> Self {
+        let len = buf.len();
         AddedText {
             path: path.into(),
             commit: None,
@@ -39,11 +50,26 @@ impl AddedText {
                 offset: 0,
                 first_line: 1,
             }],
+            added: vec![(0, len)],
             next_line: 0,
         }
     }
 
-    /// An empty unit for `path`, to be filled with [`AddedText::push_line`].
+    /// A whole unit that is one window of a bigger blob: its first line is line `first_line` of
+    /// the blob.
+    pub fn window(path: impl Into<Vec<u8>>, buf: Vec<u8>, first_line: usize) -> Self {
+        let mut unit = AddedText::whole(path, buf);
+        unit.hunks[0].first_line = first_line;
+        unit
+    }
+
+    /// Makes only `start..end` of the buffer count as added (the rest is context).
+    pub fn set_added(&mut self, start: usize, end: usize) {
+        self.added = vec![(start.min(end), end)];
+    }
+
+    /// An empty unit for `path`, to be filled with [`AddedText::push_line`] and
+    /// [`AddedText::push_context_line`].
     pub fn new(path: impl Into<Vec<u8>>) -> Self {
         AddedText {
             path: path.into(),
@@ -54,22 +80,51 @@ impl AddedText {
     /// Appends one added line (1-based `line_number` in the source blob). A line that does not
     /// continue the previous one starts a new hunk. A missing final newline is added.
     pub fn push_line(&mut self, line_number: usize, text: &[u8]) {
+        let start = self.append(line_number, text);
+        match self.added.last_mut() {
+            Some(last) if last.1 == start => last.1 = self.buf.len(),
+            _ => self.added.push((start, self.buf.len())),
+        }
+    }
+
+    /// Appends one unchanged line kept as context: rules see it, but a finding that lies wholly
+    /// in context lines is not reported.
+    pub fn push_context_line(&mut self, line_number: usize, text: &[u8]) {
+        self.append(line_number, text);
+    }
+
+    fn append(&mut self, line_number: usize, text: &[u8]) -> usize {
         if self.next_line == 0 || line_number != self.next_line {
             self.hunks.push(Hunk {
                 offset: self.buf.len(),
                 first_line: line_number,
             });
         }
+        let start = self.buf.len();
         self.buf.extend_from_slice(text);
         if text.last() != Some(&b'\n') {
             self.buf.push(b'\n');
         }
         self.next_line = line_number + 1;
+        start
     }
 
-    /// Whether there is nothing to scan.
+    /// Whether nothing in the unit is added (so nothing can be reported).
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.added.iter().all(|(s, e)| s == e)
+    }
+
+    /// Bytes of added text (context excluded).
+    pub fn added_bytes(&self) -> u64 {
+        self.added.iter().map(|(s, e)| (e - s) as u64).sum()
+    }
+
+    /// Whether the byte range `start..end` of the buffer overlaps an added line (an empty range
+    /// counts when it sits inside one).
+    pub fn overlaps_added(&self, start: usize, end: usize) -> bool {
+        let end = end.max(start + 1);
+        let i = self.added.partition_point(|&(_, e)| e <= start);
+        self.added.get(i).is_some_and(|&(s, _)| s < end)
     }
 
     /// Index of the hunk that holds byte `offset`.
@@ -118,6 +173,7 @@ mod tests {
         assert_eq!(t.position(4), (2, 1));
         assert_eq!(t.position(11), (3, 3));
         assert_eq!(t.line_at(5), b"two\r");
+        assert!(t.overlaps_added(0, 3));
     }
 
     #[test]
@@ -132,5 +188,23 @@ mod tests {
         assert_eq!(t.position(13), (10, 3));
         assert_eq!(t.hunk_end(0), 11);
         assert_eq!(t.hunk_index(12), 1);
+    }
+
+    #[test]
+    fn context_lines_are_seen_but_not_added() {
+        let mut t = AddedText::new("a");
+        t.push_context_line(1, b"begin\n");
+        t.push_line(2, b"body\n");
+        t.push_context_line(3, b"end\n");
+        assert_eq!(t.hunks.len(), 1);
+        assert_eq!(t.added_bytes(), 5);
+        assert!(!t.overlaps_added(0, 6));
+        assert!(t.overlaps_added(0, 7));
+        assert!(t.overlaps_added(8, 9));
+        assert!(!t.overlaps_added(11, 14));
+        assert!(!t.is_empty());
+        let mut only_context = AddedText::new("b");
+        only_context.push_context_line(1, b"x\n");
+        assert!(only_context.is_empty());
     }
 }

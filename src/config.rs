@@ -8,13 +8,16 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::builtin;
+use crate::outcome::OnUnscanned;
 use crate::rules::{
     check_unique_ids, validate_file, yaml_error, RawRule, Remediation, Rule, RuleError, RuleFile,
 };
 use crate::scanner::{ScanError, Scanner, Suppressions};
 
-/// Default cap on the size of one blob or file; larger ones are listed as skipped.
-pub const DEFAULT_MAX_BLOB_BYTES: u64 = 5_000_000;
+/// Default cap on the size of one blob or file: a guard, not a filter. Bigger ones are scanned
+/// up to the cap where they can be streamed, listed, and follow `on_unscanned`. GitHub refuses
+/// files over 100 MiB outright.
+pub const DEFAULT_MAX_BLOB_BYTES: u64 = 100_000_000;
 
 /// File name of the repository config.
 pub const CONFIG_FILE: &str = ".leakgate.yaml";
@@ -81,6 +84,9 @@ pub struct RepoConfig {
     /// Cap on one blob's size.
     #[serde(default)]
     pub max_blob_bytes: Option<u64>,
+    /// What to do when content could not be scanned whole (default: block).
+    #[serde(default)]
+    pub on_unscanned: OnUnscanned,
 }
 
 impl RepoConfig {

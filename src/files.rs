@@ -1,20 +1,19 @@
 //! Plain files as a source: `leakgate scan PATH...` walks files and directories (skipping `.git`),
-//! reads each file as one all-added unit and scans it, listing what it could not scan.
+//! reads each file as one all-added unit and scans it (binary or not; UTF-16 decoded), listing
+//! what it could not scan.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use std::io::Read as _;
+
 use crate::added::AddedText;
+use crate::decode::{archive_kind, detect_utf16, views, PROBE_BYTES};
+use crate::git::objects::STREAM_BYTES;
+use crate::stream::{scan_stream, StreamError};
 use crate::outcome::{ScanOutcome, SkipReason, Skipped};
 use crate::scanner::{ScanError, Scanner};
 
-/// How many leading bytes decide whether a file is binary (git's own rule).
-pub const BINARY_PROBE_BYTES: usize = 8000;
-
-/// Whether `data` is binary: a NUL byte in its first 8000 bytes.
-pub fn is_binary(data: &[u8]) -> bool {
-    memchr::memchr(0, &data[..data.len().min(BINARY_PROBE_BYTES)]).is_some()
-}
 
 /// Scans the given files and directories.
 pub fn scan_paths(
@@ -148,7 +147,8 @@ fn walk_dir(scanner: &Scanner, dir: &Path, files: &mut Vec<PathBuf>, skipped: &m
     }
 }
 
-/// Reads and scans one file.
+/// Reads and scans one file: its bytes as stored (and UTF-16 text decoded); a big file is
+/// streamed in windows, one over the cap scanned up to the cap and listed.
 pub fn scan_file(scanner: &Scanner, path: &Path, max_bytes: u64) -> Result<ScanOutcome, ScanError> {
     let mut outcome = ScanOutcome::default();
     let display = path_bytes(path);
@@ -156,47 +156,68 @@ pub fn scan_file(scanner: &Scanner, path: &Path, max_bytes: u64) -> Result<ScanO
         skip(&mut outcome.skipped, path, SkipReason::AllowedPath);
         return Ok(outcome);
     }
-    let size = match fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) => {
-            skip(
-                &mut outcome.skipped,
-                path,
-                SkipReason::Unreadable(e.to_string()),
-            );
-            return Ok(outcome);
-        }
-    };
-    if size > max_bytes {
+    let unreadable = |outcome: &mut ScanOutcome, e: std::io::Error| {
         skip(
             &mut outcome.skipped,
             path,
-            SkipReason::TooLarge {
-                size,
-                cap: max_bytes,
-            },
+            SkipReason::Unreadable(e.to_string()),
         );
-        return Ok(outcome);
-    }
-    let data = match fs::read(path) {
-        Ok(d) => d,
+    };
+    let mut file = match fs::File::open(path) {
+        Ok(f) => f,
         Err(e) => {
-            skip(
-                &mut outcome.skipped,
-                path,
-                SkipReason::Unreadable(e.to_string()),
-            );
+            unreadable(&mut outcome, e);
             return Ok(outcome);
         }
     };
-    if is_binary(&data) {
-        skip(&mut outcome.skipped, path, SkipReason::Binary);
+    let size = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => {
+            unreadable(&mut outcome, e);
+            return Ok(outcome);
+        }
+    };
+    let mut head = Vec::new();
+    if let Err(e) = (&mut file).take(PROBE_BYTES as u64).read_to_end(&mut head) {
+        unreadable(&mut outcome, e);
+        return Ok(outcome);
+    }
+    if let Some(kind) = archive_kind(&head) {
+        skip(&mut outcome.skipped, path, SkipReason::CompressedArchive(kind));
+    }
+    let utf16 = detect_utf16(&head).is_some();
+    if size > max_bytes || (size >= STREAM_BYTES && !utf16) {
+        let mut reader = std::io::Cursor::new(head).chain(file);
+        match scan_stream(scanner, &display, None, &mut reader, max_bytes) {
+            Ok(scanned) => {
+                outcome.blobs = 1;
+                outcome.bytes = scanned.bytes;
+                outcome.findings = scanned.findings;
+                if size > max_bytes {
+                    let reason = SkipReason::TooLarge {
+                        size,
+                        cap: max_bytes,
+                        scanned: scanned.bytes,
+                    };
+                    skip(&mut outcome.skipped, path, reason);
+                }
+            }
+            Err(StreamError::Read(e)) => unreadable(&mut outcome, e),
+            Err(StreamError::Scan(e)) => return Err(e),
+        }
+        return Ok(outcome);
+    }
+    let mut data = head;
+    if let Err(e) = file.read_to_end(&mut data) {
+        unreadable(&mut outcome, e);
         return Ok(outcome);
     }
     outcome.blobs = 1;
     outcome.bytes = data.len() as u64;
-    let unit = AddedText::whole(display, data);
-    outcome.findings = scanner.scan(&unit)?;
+    for view in views(data) {
+        let unit = AddedText::whole(display.clone(), view);
+        outcome.findings.extend(scanner.scan(&unit)?);
+    }
     Ok(outcome)
 }
 
@@ -205,10 +226,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn binary_is_nul_in_first_8000_bytes() {
-        assert!(is_binary(b"abc\0def"));
-        let mut late = vec![b'a'; 9000];
-        late[8500] = 0;
-        assert!(!is_binary(&late));
+    fn nothing_here_is_binary_only() {
+        let dir = std::env::temp_dir().join(format!("leakgate-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f.bin");
+        std::fs::write(&file, b"\0\x01\x02").unwrap();
+        let scanner = Scanner::new(Vec::new(), Default::default()).unwrap();
+        let outcome = scan_file(&scanner, &file, 1000).unwrap();
+        assert_eq!(outcome.blobs, 1);
+        assert!(outcome.skipped.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -2,18 +2,32 @@
 
 use crate::finding::Finding;
 
-/// Why a blob or file was not scanned.
+/// What to do when content could not be scanned whole (a blob over the size cap): the
+/// `on_unscanned` setting of the repository config and of the server policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnscanned {
+    /// Block the commit or reject the push (the default: fail closed).
+    #[default]
+    Reject,
+    /// Let it through; the skip is still listed (and recorded on the server).
+    Accept,
+}
+
+/// Why a blob or file was not scanned, or not scanned whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// NUL byte in the first 8000 bytes (git's own test).
-    Binary,
-    /// Larger than the size cap.
+    /// Larger than the size cap: only its first `scanned` bytes were scanned.
     TooLarge {
         /// Its size in bytes.
         size: u64,
         /// The cap.
         cap: u64,
+        /// How many of its first bytes were scanned (0: not read).
+        scanned: u64,
     },
+    /// A compressed archive: its bytes were scanned, the files inside it were not expanded.
+    CompressedArchive(&'static str),
     /// Its path is allowed by the config (`allow.paths`).
     AllowedPath,
     /// A symbolic link whose target does not exist.
@@ -32,8 +46,8 @@ impl SkipReason {
     /// Short machine-readable reason for JSON.
     pub fn code(&self) -> &'static str {
         match self {
-            SkipReason::Binary => "binary",
             SkipReason::TooLarge { .. } => "too-large",
+            SkipReason::CompressedArchive(_) => "compressed-archive",
             SkipReason::AllowedPath => "allowed-path",
             SkipReason::BrokenSymlink => "broken-symlink",
             SkipReason::NotRegular => "not-a-regular-file",
@@ -48,17 +62,28 @@ impl SkipReason {
         matches!(self, SkipReason::Unreadable(_))
     }
 
+    /// Whether content was left unscanned, so that `on_unscanned` decides.
+    pub fn is_unscanned(&self) -> bool {
+        matches!(self, SkipReason::TooLarge { .. })
+    }
+
     /// Human description.
     pub fn describe(&self) -> String {
         match self {
-            SkipReason::Binary => "binary".into(),
-            SkipReason::TooLarge { size, cap } => {
+            SkipReason::TooLarge { size, cap, scanned } => {
+                let read = if *scanned == 0 {
+                    "not read".to_string()
+                } else {
+                    format!("only its first {scanned} bytes were scanned")
+                };
                 format!(
-                    "too large ({} > cap {})",
-                    human_bytes(*size),
-                    human_bytes(*cap)
+                    "too large: {size} bytes ({}), over the cap of {cap} bytes (max_blob_bytes); {read}",
+                    human_bytes(*size)
                 )
             }
+            SkipReason::CompressedArchive(kind) => format!(
+                "{kind} archive: its bytes were scanned, the files inside it were not expanded"
+            ),
             SkipReason::AllowedPath => "path allowed by config".into(),
             SkipReason::BrokenSymlink => "broken symlink".into(),
             SkipReason::NotRegular => "not a regular file".into(),
@@ -91,6 +116,8 @@ pub struct ScanOutcome {
     pub blobs: u64,
     /// Bytes of added text scanned.
     pub bytes: u64,
+    /// What the config that configured this scan says about unscanned content.
+    pub on_unscanned: OnUnscanned,
 }
 
 impl ScanOutcome {
@@ -99,12 +126,23 @@ impl ScanOutcome {
         self.skipped.iter().any(|s| s.reason.is_error())
     }
 
-    /// The exit code of the contract: 1 when secrets were found, 2 when the scan was incomplete,
-    /// else 0.
+    /// Whether content was left unscanned (see [`SkipReason::is_unscanned`]).
+    pub fn has_unscanned(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_unscanned())
+    }
+
+    /// Whether the scan is incomplete: an unreadable part, or unscanned content that
+    /// `on_unscanned` does not accept.
+    pub fn is_incomplete(&self) -> bool {
+        self.has_errors() || (self.on_unscanned == OnUnscanned::Reject && self.has_unscanned())
+    }
+
+    /// The exit code of the contract: 1 when secrets were found, 2 when the scan was incomplete
+    /// (see [`ScanOutcome::is_incomplete`]), else 0.
     pub fn exit_code(&self) -> i32 {
         if !self.findings.is_empty() {
             1
-        } else if self.has_errors() {
+        } else if self.is_incomplete() {
             2
         } else {
             0

@@ -254,7 +254,7 @@ impl Scanner {
                 let window = &unit.buf[w.start..w.end];
                 // Most windows hold a keyword but no secret: a plain match test is cheaper than
                 // setting up capture groups.
-                if !regex.is_match(window) {
+                if !regex.is_match(window) && continued_value(unit, w).is_none() {
                     i += 1;
                     continue;
                 }
@@ -263,18 +263,69 @@ impl Scanner {
                         continue;
                     };
                     let start = w.start + m.start();
-                    match self.check(compiled, unit, start, m.as_bytes())? {
-                        Checked::Found(f) => findings.push((start, start + m.len(), f)),
-                        Checked::Suppressed if !compiled.catch_all => {
-                            suppressed.push((start, start + m.len()));
-                        }
-                        Checked::Suppressed | Checked::NotASecret => {}
-                    }
+                    let end = start + m.len();
+                    self.collect(compiled, unit, (start, end), m.as_bytes(), &mut findings, &mut suppressed)?;
+                }
+                if !compiled.rule.raw.multiline {
+                    self.scan_continued(compiled, regex, *group, unit, w, &mut findings, &mut suppressed)?;
                 }
                 i += 1;
             }
         }
-        Ok(self.dedupe(findings, suppressed))
+        // Context lines let a rule see around the added ones; only secrets that overlap an added
+        // line are new.
+        Ok(self
+            .dedupe(findings, suppressed)
+            .into_iter()
+            .filter(|(start, end, _)| unit.overlaps_added(*start, *end))
+            .map(|(_, _, f)| f)
+            .collect())
+    }
+
+    /// Files one candidate secret at `span` as a finding or a suppressed match.
+    fn collect(
+        &self,
+        compiled: &CompiledRule,
+        unit: &AddedText,
+        span: (usize, usize),
+        secret: &[u8],
+        findings: &mut Vec<(usize, usize, Finding)>,
+        suppressed: &mut Vec<(usize, usize)>,
+    ) -> Result<(), ScanError> {
+        match self.check(compiled, unit, span.0, secret)? {
+            Checked::Found(f) => findings.push((span.0, span.1, f)),
+            Checked::Suppressed if !compiled.catch_all => suppressed.push(span),
+            Checked::Suppressed | Checked::NotASecret => {}
+        }
+        Ok(())
+    }
+
+    /// A single-line rule on a line whose value continues on the next line (`key: >-`, `key:`,
+    /// `key = \`): the regex also runs over the line joined with the next one, and what it finds
+    /// there maps back to the next line.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_continued(
+        &self,
+        compiled: &CompiledRule,
+        regex: &Regex,
+        group: usize,
+        unit: &AddedText,
+        w: Window,
+        findings: &mut Vec<(usize, usize, Finding)>,
+        suppressed: &mut Vec<(usize, usize)>,
+    ) -> Result<(), ScanError> {
+        let Some(joined) = continued_value(unit, w) else {
+            return Ok(());
+        };
+        for caps in regex.captures_iter(&joined.text) {
+            let Some(m) = caps.get(group) else { continue };
+            if m.start() < joined.head_len {
+                continue; // wholly on the first line: its own window reports it
+            }
+            let start = joined.value_start + (m.start() - joined.head_len);
+            self.collect(compiled, unit, (start, start + m.len()), m.as_bytes(), findings, suppressed)?;
+        }
+        Ok(())
     }
 
     /// Keyword hits → windows per rule, sorted by rule then offset. A single-line rule's window is
@@ -402,7 +453,7 @@ impl Scanner {
         &self,
         mut found: Vec<(usize, usize, Finding)>,
         suppressed: Vec<(usize, usize)>,
-    ) -> Vec<Finding> {
+    ) -> Vec<(usize, usize, Finding)> {
         found.sort_by(|a, b| (a.0, a.1, &a.2.rule).cmp(&(b.0, b.1, &b.2.rule)));
         found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.rule == b.2.rule);
         let is_catch_all = |f: &Finding| {
@@ -422,9 +473,80 @@ impl Scanner {
             .filter(|(s, e, f)| {
                 !is_catch_all(f) || !specific.iter().any(|(ss, se)| ss < e && s < se)
             })
-            .map(|(_, _, f)| f)
             .collect()
     }
+}
+
+/// A line joined with the next one, for a value written on the line after its name.
+struct Continued {
+    /// The first line up to its assignment (block indicators and line-continuation marks cut),
+    /// then one space, then the next line without its indentation.
+    text: Vec<u8>,
+    /// Bytes of `text` before the next line's part.
+    head_len: usize,
+    /// Buffer offset of the next line's part.
+    value_start: usize,
+}
+
+/// When window `w` (one line) ends where a value continues on the next line of the same hunk —
+/// a YAML block scalar (`key: >-`, `key: |`), a bare `key:` or `key =`, a trailing `\` or `(` —
+/// the line joined with the next one.
+fn continued_value(unit: &AddedText, w: Window) -> Option<Continued> {
+    let line = unit.buf.get(w.start..w.end)?;
+    let trimmed = trim_end(line);
+    let head: &[u8] = if let Some(h) = trimmed.strip_suffix(b"\\").or_else(|| trimmed.strip_suffix(b"(")) {
+        h
+    } else if let Some(colon) = yaml_block_indicator(trimmed) {
+        &trimmed[..=colon]
+    } else if trimmed.ends_with(b":") || trimmed.ends_with(b"=") || trimmed.ends_with(b"=>") {
+        trimmed
+    } else {
+        return None;
+    };
+    let next_start = w.end + unit.buf[w.end..].iter().position(|&b| b == b'\n')? + 1;
+    if unit.hunk_index(next_start) != unit.hunk_index(w.start) || next_start >= unit.buf.len() {
+        return None;
+    }
+    let next_end = memchr::memchr(b'\n', &unit.buf[next_start..]).map_or(unit.buf.len(), |i| next_start + i);
+    let next = &unit.buf[next_start..next_end];
+    let indent = next.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let value = trim_end(&next[indent..]);
+    if value.is_empty() {
+        return None;
+    }
+    let mut text = Vec::with_capacity(head.len() + 1 + value.len());
+    text.extend_from_slice(trim_end(head));
+    text.push(b' ');
+    let head_len = text.len();
+    text.extend_from_slice(value);
+    Some(Continued {
+        text,
+        head_len,
+        value_start: next_start + indent,
+    })
+}
+
+/// The offset of the `:` of a YAML block scalar header at the end of `line` (`: |`, `: >-`,
+/// `: |+2`).
+fn yaml_block_indicator(line: &[u8]) -> Option<usize> {
+    let modifiers = line
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+        .count();
+    let rest = &line[..line.len() - modifiers];
+    let rest = rest.strip_suffix(b"|").or_else(|| rest.strip_suffix(b">"))?;
+    let rest = trim_end(rest);
+    rest.ends_with(b":").then(|| rest.len() - 1)
+}
+
+fn trim_end(bytes: &[u8]) -> &[u8] {
+    let n = bytes
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    &bytes[..bytes.len() - n]
 }
 
 #[cfg(test)]

@@ -37,6 +37,13 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
                     "leakgate: stopped because part of the change could not be scanned (see above).\n\
                      Fix what is listed, or, if you are sure it holds no secret, bypass once: {bypass}\n"
                 ))?;
+            } else if outcome.is_incomplete() && outcome.findings.is_empty() {
+                output::stderr(&format!(
+                    "leakgate: stopped because a file is over the size cap and was not scanned whole (see above).\n\
+                     Keep big generated files out of git (or in Git LFS); or raise `max_blob_bytes`, or set\n\
+                     `on_unscanned: accept`, in .leakgate.yaml; or, if you are sure it holds no secret,\n\
+                     bypass once: {bypass}\n"
+                ))?;
             }
             Ok(outcome.exit_code())
         }

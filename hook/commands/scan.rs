@@ -24,8 +24,9 @@ pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<i32> {
         let root = setup::work_tree_root();
         let setup = setup::load_from_disk(common, &root)?;
         let scanner = setup.scanner(common)?;
-        let outcome =
+        let mut outcome =
             leakgate::files::scan_paths(&scanner, &args.paths, setup.config.max_blob_bytes())?;
+        outcome.on_unscanned = setup.config.on_unscanned;
         (outcome, Situation::Files)
     };
     emit(common, args.format, &outcome, situation, false)?;
@@ -45,7 +46,7 @@ pub fn emit(
         FormatArg::Json => output::stdout(&leakgate::report::json::render(outcome))?,
         FormatArg::Sarif => output::stdout(&leakgate::report::sarif::render(outcome))?,
         FormatArg::Human => {
-            if common.quiet && outcome.findings.is_empty() && !outcome.has_errors() {
+            if common.quiet && outcome.findings.is_empty() && !outcome.is_incomplete() {
                 return Ok(());
             }
             let choice = setup::color_choice(common.color);

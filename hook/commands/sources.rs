@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use gix::hash::ObjectId;
 use leakgate::added::AddedText;
 use leakgate::git::changes::ChangeScanner;
+use leakgate::git::commits::PushedValue;
 use leakgate::git::{commits, open_repository, staged};
 use leakgate::outcome::ScanOutcome;
 use leakgate::report::human::Situation;
@@ -29,7 +30,9 @@ pub fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
         return Ok(ScanOutcome::default());
     }
     let scanner = setup.scanner(common)?;
-    Ok(staged::scan_changes(&repo, &scanner, &changes, cap)?)
+    let mut outcome = staged::scan_changes(&repo, &scanner, &changes, cap)?;
+    outcome.on_unscanned = setup.config.on_unscanned;
+    Ok(outcome)
 }
 
 /// Resolves a revision to a commit id.
@@ -48,14 +51,14 @@ pub fn is_null(hex: &str) -> bool {
     !hex.is_empty() && hex.bytes().all(|b| b == b'0')
 }
 
-/// Scans the commits reachable from `tips` and not from `hidden`, with their messages, and
-/// `extra` units (annotated tag messages being pushed).
+/// Scans the commits reachable from `tips` and not from `hidden`, with their messages, and what
+/// the pushed ref values bring besides (tag headers and messages, blobs and trees).
 pub fn commits_outcome(
     common: &Common,
     repo: &gix::Repository,
     tips: &[ObjectId],
     hidden: &[ObjectId],
-    extra: &[AddedText],
+    extra: &[PushedValue],
 ) -> anyhow::Result<(ScanOutcome, Situation)> {
     let list = commits::new_commits(repo, tips, hidden)?;
     let situation = Situation::LocalCommits {
@@ -67,10 +70,9 @@ pub fn commits_outcome(
     let setup = setup::load_for_repo(common, repo, None)?;
     let scanner = setup.scanner(common)?;
     let mut blobs = ChangeScanner::new(repo, &scanner, setup.config.max_blob_bytes());
-    for unit in extra {
-        blobs.scan_unit(unit)?;
-    }
+    commits::scan_pushed_values(&mut blobs, extra)?;
     commits::scan_commits(&mut blobs, &list, true)?;
+    blobs.outcome.on_unscanned = setup.config.on_unscanned;
     Ok((blobs.outcome, situation))
 }
 
@@ -84,13 +86,17 @@ pub fn range_outcome(common: &Common, spec: &str) -> anyhow::Result<(ScanOutcome
             leakgate::report::sanitize::sanitize(spec)
         )
     })?;
-    let to = resolve(&repo, if to.is_empty() { "HEAD" } else { to })?;
+    let to_spec = if to.is_empty() { "HEAD" } else { to };
+    let to = resolve(&repo, to_spec)?;
     let hidden = if from.is_empty() || is_null(from) {
         commits::ref_tips(&repo, "refs/remotes/")?
     } else {
         vec![resolve(&repo, from)?]
     };
-    commits_outcome(common, &repo, &[to], &hidden, &[])
+    // `B` may name a tag, or a blob or tree: what it brings is scanned too.
+    let value = commits::peel_pushed(&repo, to, to_spec)?;
+    let tips: Vec<ObjectId> = value.commit.into_iter().collect();
+    commits_outcome(common, &repo, &tips, &hidden, &[value])
 }
 
 /// Every commit reachable from any ref.
@@ -113,23 +119,21 @@ pub fn pre_push_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situati
         .read_to_string(&mut input)
         .context("cannot read the pre-push input from git")?;
     let mut tips = Vec::new();
-    let mut tag_messages = Vec::new();
+    let mut values = Vec::new();
     let mut hidden = commits::ref_tips(&repo, "refs/remotes/")?;
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [local_ref, local_sha, _, remote_sha] = fields.as_slice() else {
             continue;
         };
-        if !is_null(local_sha) {
+        // Unless the remote already has that very object, the pushed value itself: a commit, an
+        // annotated tag (its header and message leave too), a blob or a tree.
+        if !is_null(local_sha) && remote_sha != local_sha {
             let id = ObjectId::from_hex(local_sha.as_bytes())
                 .with_context(|| format!("bad object id from git: {local_sha}"))?;
-            // The pushed value itself: a commit, or an annotated tag whose message leaves too
-            // (unless the remote already has that very tag object).
-            let (commit, messages) = commits::peel_pushed(&repo, id, local_ref)?;
-            tips.push(commit.unwrap_or(id));
-            if remote_sha != local_sha {
-                tag_messages.extend(messages);
-            }
+            let value = commits::peel_pushed(&repo, id, local_ref)?;
+            tips.extend(value.commit);
+            values.push(value);
         }
         if !is_null(remote_sha) {
             if let Ok(id) = ObjectId::from_hex(remote_sha.as_bytes()) {
@@ -137,7 +141,7 @@ pub fn pre_push_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situati
             }
         }
     }
-    commits_outcome(common, &repo, &tips, &hidden, &tag_messages)
+    commits_outcome(common, &repo, &tips, &hidden, &values)
 }
 
 /// The commit message file, without comment lines and without what follows git's scissors line
@@ -155,19 +159,42 @@ pub fn message_outcome(common: &Common, file: &std::path::Path) -> anyhow::Resul
             message.extend_from_slice(line);
         }
     }
-    let setup = match repository() {
-        Ok(repo) => setup::load_for_repo(common, &repo, None)?,
+    let repo = repository();
+    let setup = match &repo {
+        Ok(repo) => setup::load_for_repo(common, repo, None)?,
         Err(_) => setup::load_from_disk(common, &setup::work_tree_root())?,
     };
     let scanner = setup.scanner(common)?;
-    let unit = AddedText::whole(commits::COMMIT_MESSAGE_PATH, message);
-    let mut outcome = ScanOutcome {
-        blobs: 1,
-        bytes: unit.buf.len() as u64,
-        ..Default::default()
-    };
-    outcome.findings = scanner.scan(&unit)?;
+    let units = [
+        AddedText::whole(commits::COMMIT_MESSAGE_PATH, message),
+        AddedText::whole(
+            commits::COMMIT_HEADER_PATH,
+            identities(repo.as_ref().ok()),
+        ),
+    ];
+    let mut outcome = ScanOutcome::default();
+    for unit in &units {
+        outcome.blobs += 1;
+        outcome.bytes += unit.buf.len() as u64;
+        outcome.findings.extend(scanner.scan(unit)?);
+    }
     Ok(outcome)
+}
+
+/// The author and committer the commit being made will carry, as header lines: git exports the
+/// author to its hooks (`GIT_AUTHOR_NAME`, `GIT_AUTHOR_EMAIL`, so `--author` is seen); the
+/// committer comes from the environment or the repository's `user.*` config.
+fn identities(repo: Option<&gix::Repository>) -> Vec<u8> {
+    let var = |k: &str| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned());
+    let mut out = String::new();
+    if let (Some(name), Some(email)) = (var("GIT_AUTHOR_NAME"), var("GIT_AUTHOR_EMAIL")) {
+        out.push_str(&format!("author {name} <{email}>\n"));
+    }
+    let committer = repo.and_then(|r| r.committer()).and_then(Result::ok);
+    if let Some(c) = committer {
+        out.push_str(&format!("committer {} <{}>\n", c.name, c.email));
+    }
+    out.into_bytes()
 }
 
 /// Under the pre-commit framework's pre-push stage, the range it hands over. When the push carries

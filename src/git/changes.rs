@@ -9,7 +9,12 @@ use gix::objs::tree::EntryMode;
 
 use crate::added::AddedText;
 use crate::git::diff::{added_text, lines};
-use crate::git::objects::{load_blob, load_old_blob, BlobContent};
+use std::borrow::Cow;
+use std::io::Read as _;
+
+use crate::decode::{archive_kind, decode_utf16, detect_utf16, views, PROBE_BYTES};
+use crate::git::objects::{load_blob, open_blob, read_stream, OpenedBlob};
+use crate::stream::{scan_stream, StreamError};
 use crate::git::tree_diff::Deleted;
 use crate::git::GitError;
 use crate::outcome::{ScanOutcome, SkipReason, Skipped};
@@ -112,38 +117,118 @@ impl<'a> ChangeScanner<'a> {
             return Ok(());
         }
         let at = |e: GitError| e.at(commit.as_deref(), Some(&change.path));
-        let new = match load_blob(self.repo, change.id, self.max_blob_bytes).map_err(at)? {
-            BlobContent::Text(data) => data,
-            BlobContent::Binary => {
-                self.skip(change, SkipReason::Binary);
-                return Ok(());
-            }
-            BlobContent::TooLarge(size) => {
+        let cap = self.max_blob_bytes;
+        match open_blob(self.repo, change.id, cap).map_err(at)? {
+            OpenedBlob::Whole(data) => self.scan_bytes(change, data),
+            OpenedBlob::PackedOverCap(size) => {
                 self.skip(
                     change,
                     SkipReason::TooLarge {
                         size,
-                        cap: self.max_blob_bytes,
+                        cap,
+                        scanned: 0,
                     },
                 );
-                return Ok(());
+                Ok(())
             }
-        };
+            OpenedBlob::Stream(mut stream) => {
+                let size = stream.size();
+                let read_error = |e: std::io::Error| {
+                    at(GitError::Object {
+                        what: format!("blob {}", change.id),
+                        commit: None,
+                        path: None,
+                        message: e.to_string(),
+                    })
+                };
+                if size <= cap && !change.olds.is_empty() {
+                    // A modified file: the line diff needs both versions whole.
+                    let data = read_stream(size, &mut stream, change.id).map_err(at)?;
+                    return self.scan_bytes(change, data);
+                }
+                let probe = usize::try_from(size.min(PROBE_BYTES as u64)).unwrap_or(PROBE_BYTES);
+                let mut head = vec![0u8; probe];
+                stream.read_exact(&mut head).map_err(read_error)?;
+                if size <= cap && detect_utf16(&head).is_some() {
+                    let mut data = head;
+                    data.extend(read_stream(size, &mut stream, change.id).map_err(at)?);
+                    return self.scan_bytes(change, data);
+                }
+                if let Some(kind) = archive_kind(&head) {
+                    self.skip(change, SkipReason::CompressedArchive(kind));
+                }
+                let mut reader = std::io::Cursor::new(head).chain(stream);
+                let scanned = scan_stream(
+                    self.scanner,
+                    &change.path,
+                    commit.as_deref(),
+                    &mut reader,
+                    size.min(cap),
+                )
+                .map_err(|e| match e {
+                    StreamError::Read(e) => read_error(e),
+                    StreamError::Scan(e) => GitError::Scan(e),
+                })?;
+                self.outcome.blobs += 1;
+                self.outcome.bytes += scanned.bytes;
+                self.outcome.findings.extend(scanned.findings);
+                if size > cap {
+                    self.skip(
+                        change,
+                        SkipReason::TooLarge {
+                            size,
+                            cap,
+                            scanned: scanned.bytes,
+                        },
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Scans a blob's bytes against the old versions of its change: every view of it (UTF-16
+    /// decoded, and as stored), each against the same view of the old versions.
+    fn scan_bytes(&mut self, change: &PendingChange, data: Vec<u8>) -> Result<(), GitError> {
+        let commit = change.commit.map(|c| c.to_string());
+        let at = |e: GitError| e.at(commit.as_deref(), Some(&change.path));
+        if let Some(kind) = archive_kind(&data) {
+            self.skip(change, SkipReason::CompressedArchive(kind));
+        }
         let mut olds = Vec::with_capacity(change.olds.len());
         for old in &change.olds {
-            if let Some(data) = load_old_blob(self.repo, *old, self.max_blob_bytes).map_err(at)? {
+            // An old version over the cap is not compared: the new one counts as all added.
+            if let Some(data) = load_blob(self.repo, *old, self.max_blob_bytes).map_err(at)? {
                 olds.push(data);
             }
         }
-        let old_refs: Vec<&[u8]> = olds.iter().map(Vec::as_slice).collect();
-        let mut unit = added_text(&change.path, &old_refs, new);
-        unit.commit = commit;
-        self.scan_unit(&unit)
+        let views = views(data);
+        let decoded = views.len() > 1;
+        for (i, view) in views.into_iter().enumerate() {
+            let old_views: Vec<Cow<'_, [u8]>> = olds
+                .iter()
+                .map(|old| match detect_utf16(old) {
+                    Some(order) if decoded && i == 0 => Cow::Owned(decode_utf16(old, order)),
+                    _ => Cow::Borrowed(old.as_slice()),
+                })
+                .collect();
+            let old_refs: Vec<&[u8]> = old_views.iter().map(|v| v.as_ref()).collect();
+            let mut unit = added_text(&change.path, &old_refs, view);
+            unit.commit = commit.clone();
+            self.scan_view(&unit, i == 0)?;
+        }
+        Ok(())
     }
 
     /// Scans a ready unit (a message, or a blob's added text) and counts it.
     pub fn scan_unit(&mut self, unit: &AddedText) -> Result<(), GitError> {
-        self.outcome.blobs += 1;
+        self.scan_view(unit, true)
+    }
+
+    /// Scans a unit; `new_blob` counts it as one more blob (a second view of the same blob does
+    /// not).
+    fn scan_view(&mut self, unit: &AddedText, new_blob: bool) -> Result<(), GitError> {
+        self.outcome.blobs += u64::from(new_blob);
         self.outcome.bytes += unit.buf.len() as u64;
         if unit.is_empty() {
             return Ok(());
@@ -166,6 +251,8 @@ pub fn detect_renames(
         if deleted.is_empty() {
             return Ok(());
         }
+        // Similarity is worth reading only for ordinary files.
+        let max_blob_bytes = max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
         let deleted_ids: HashSet<ObjectId> = deleted.iter().map(|d| d.id).collect();
         changes.retain(|c| !(c.olds.is_empty() && deleted_ids.contains(&c.id)));
         let added: Vec<usize> = (0..changes.len())
@@ -176,7 +263,7 @@ pub fn detect_renames(
         }
         let mut old_texts: HashMap<ObjectId, Option<HashSet<Vec<u8>>>> = HashMap::new();
         for i in added {
-            let new = match load_old_blob(repo, changes[i].id, max_blob_bytes) {
+            let new = match load_blob(repo, changes[i].id, max_blob_bytes) {
                 Ok(Some(data)) => data,
                 _ => continue,
             };
@@ -187,7 +274,7 @@ pub fn detect_renames(
             let mut best: Option<(f64, ObjectId)> = None;
             for d in deleted {
                 let old_lines = old_texts.entry(d.id).or_insert_with(|| {
-                    load_old_blob(repo, d.id, max_blob_bytes)
+                    load_blob(repo, d.id, max_blob_bytes)
                         .ok()
                         .flatten()
                         .map(|data| {

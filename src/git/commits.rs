@@ -17,6 +17,8 @@ use crate::git::GitError;
 
 /// Path shown for a commit message.
 pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
+/// Path shown for a commit's author and committer lines.
+pub const COMMIT_HEADER_PATH: &str = "(commit author/committer)";
 
 fn revision_error(spec: impl Into<String>, e: impl std::fmt::Display) -> GitError {
     GitError::Revision {
@@ -38,47 +40,154 @@ pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> 
     (object.kind == gix::objs::Kind::Commit).then_some(object.id)
 }
 
-/// Follows a pushed ref value: returns the commit it leads to (annotated tags peeled, possibly
-/// several levels) and the messages of the annotated tags on the way, as units to scan (their
-/// "commit" is the tag's id). Trees and blobs lead to no commit.
+/// Tag chains longer than this are refused (git itself peels at most a few levels in practice).
+pub const MAX_TAG_DEPTH: usize = 1000;
+
+/// What one pushed ref value brings, besides the commits reachable from it.
+#[derive(Debug, Default)]
+pub struct PushedValue {
+    /// The commit it leads to (annotated tags peeled), if any.
+    pub commit: Option<ObjectId>,
+    /// Texts to scan: the ref's name, and each annotated tag's header (tag name, tagger) and
+    /// message on the way.
+    pub units: Vec<AddedText>,
+    /// A blob it leads to (the whole blob is new), or the blobs of a tree it leads to (the
+    /// tree against nothing), as changes to scan.
+    pub objects: Vec<PendingChange>,
+}
+
+/// Follows a pushed ref value through any number of annotated tags to what it names: a commit
+/// (whose history the caller walks), a blob or a tree (whose content is new). Every tag's
+/// header and message is collected for scanning, and so is the ref name.
 pub fn peel_pushed(
     repo: &gix::Repository,
     mut id: ObjectId,
     ref_name: &str,
-) -> Result<(Option<ObjectId>, Vec<AddedText>), GitError> {
-    let mut messages = Vec::new();
-    for _ in 0..16 {
+) -> Result<PushedValue, GitError> {
+    let shown = crate::report::sanitize::sanitize(ref_name);
+    let mut pushed = PushedValue::default();
+    pushed.units.push(AddedText::whole(
+        format!("(ref name {shown})").into_bytes(),
+        ref_name.as_bytes().to_vec(),
+    ));
+    for _ in 0..MAX_TAG_DEPTH {
         let object = repo.find_object(id).map_err(|e| GitError::Object {
-            what: format!(
-                "object {id} of {}",
-                crate::report::sanitize::sanitize(ref_name)
-            ),
+            what: format!("object {id} of {shown}"),
             commit: None,
             path: None,
             message: e.to_string(),
         })?;
         match object.kind {
-            gix::objs::Kind::Commit => return Ok((Some(id), messages)),
+            gix::objs::Kind::Commit => {
+                pushed.commit = Some(id);
+                return Ok(pushed);
+            }
             gix::objs::Kind::Tag => {
-                let tag = object.into_tag();
-                let decoded = tag.decode().map_err(|e| GitError::Object {
-                    what: format!("tag {id}"),
-                    commit: None,
-                    path: None,
-                    message: e.to_string(),
-                })?;
+                let (header, message) = split_header(&object.data);
                 let mut unit = AddedText::whole(
-                    format!("(tag message {ref_name})").into_bytes(),
-                    decoded.message.to_vec(),
+                    format!("(tag header {shown})").into_bytes(),
+                    identity_lines(header, &["object", "type"]),
                 );
                 unit.commit = Some(id.to_string());
-                messages.push(unit);
-                id = decoded.target();
+                pushed.units.push(unit);
+                let mut unit = AddedText::whole(
+                    format!("(tag message {shown})").into_bytes(),
+                    message.to_vec(),
+                );
+                unit.commit = Some(id.to_string());
+                pushed.units.push(unit);
+                let tag = object.into_tag();
+                id = tag
+                    .decode()
+                    .map_err(|e| GitError::Object {
+                        what: format!("tag {id}"),
+                        commit: None,
+                        path: None,
+                        message: e.to_string(),
+                    })?
+                    .target();
             }
-            _ => return Ok((None, messages)),
+            gix::objs::Kind::Blob => {
+                pushed.objects.push(PendingChange {
+                    path: format!("{shown} (blob {id})").into_bytes(),
+                    id,
+                    mode: gix::objs::tree::EntryKind::Blob.into(),
+                    olds: Vec::new(),
+                    commit: None,
+                });
+                return Ok(pushed);
+            }
+            gix::objs::Kind::Tree => {
+                let mut all = TreeChanges::default();
+                let prefix = format!("{shown}:");
+                diff_trees(repo, None, id, b"", &mut all)?;
+                pushed.objects = all
+                    .changed
+                    .into_iter()
+                    .map(|c| {
+                        let mut change = pending(c);
+                        change.path.splice(0..0, prefix.bytes());
+                        change
+                    })
+                    .collect();
+                return Ok(pushed);
+            }
         }
     }
-    Ok((None, messages))
+    Err(GitError::Object {
+        what: format!("object {id} of {shown}"),
+        commit: None,
+        path: None,
+        message: format!("a chain of more than {MAX_TAG_DEPTH} annotated tags"),
+    })
+}
+
+/// Scans what pushed ref values bring besides their commits' history: their texts (ref names,
+/// tag headers and messages) and the blobs and trees they name.
+pub fn scan_pushed_values(
+    blobs: &mut ChangeScanner<'_>,
+    values: &[PushedValue],
+) -> Result<(), GitError> {
+    for value in values {
+        for unit in &value.units {
+            blobs.scan_unit(unit)?;
+        }
+        for change in &value.objects {
+            blobs.scan_change(change)?;
+        }
+    }
+    Ok(())
+}
+
+/// Splits a raw commit or tag object into its header and its message.
+pub fn split_header(raw: &[u8]) -> (&[u8], &[u8]) {
+    if raw.starts_with(b"\n") {
+        return (&[], &raw[1..]);
+    }
+    match memchr::memmem::find(raw, b"\n\n") {
+        Some(i) => (&raw[..=i], &raw[i + 2..]),
+        None => (raw, &[]),
+    }
+}
+
+/// The header lines of a commit or tag that people write: author, committer, tagger, the tag
+/// name, and any unknown extra header; the object ids (`tree`, `parent`, `object`, and those in
+/// `skip`) and signatures (`gpgsig`, `mergetag`) are left out.
+pub fn identity_lines(header: &[u8], skip: &[&str]) -> Vec<u8> {
+    const SIGNATURES: [&str; 4] = ["tree", "parent", "gpgsig", "gpgsig-sha256"];
+    let mut out = Vec::new();
+    let mut keep = false;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        if !line.starts_with(b" ") {
+            let key = line.split(|&b| b == b' ').next().unwrap_or_default();
+            let key = std::str::from_utf8(key).unwrap_or("");
+            keep = !SIGNATURES.contains(&key) && key != "mergetag" && !skip.contains(&key);
+        }
+        if keep {
+            out.extend_from_slice(line);
+        }
+    }
+    out
 }
 
 /// The commits that the refs under `prefix` (e.g. `refs/remotes/`, or `refs/` for all) point at,
@@ -179,10 +288,11 @@ pub fn scan_commit(
         .detach();
     let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
     if messages {
-        let message = commit
-            .message_raw()
-            .map_err(|e| object_error(format!("the message of commit {id}"), id, e))?;
+        let (header, message) = split_header(&commit.data);
         let mut unit = AddedText::whole(COMMIT_MESSAGE_PATH, message.to_vec());
+        unit.commit = Some(id.to_string());
+        blobs.scan_unit(&unit)?;
+        let mut unit = AddedText::whole(COMMIT_HEADER_PATH, identity_lines(header, &[]));
         unit.commit = Some(id.to_string());
         blobs.scan_unit(&unit)?;
     }

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use gix_imara_diff::{Algorithm, Diff, InternedInput};
 
-use crate::added::AddedText;
+use crate::added::{AddedText, CONTEXT_BYTES};
 
 /// Above this many lines on either side, the set-based fallback is used instead of a line diff.
 pub const DIFF_LINE_LIMIT: usize = 200_000;
@@ -78,7 +78,8 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 }
 
 /// The added text of `new` relative to every blob in `olds` (none: the whole blob is added, and
-/// becomes the unit's buffer without a copy).
+/// becomes the unit's buffer without a copy). Each run of added lines comes with its unchanged
+/// context (see [`crate::added::CONTEXT_BYTES`]).
 pub fn added_text(path: &[u8], olds: &[&[u8]], new: Vec<u8>) -> AddedText {
     if olds.is_empty() {
         return AddedText::whole(path.to_vec(), new);
@@ -95,13 +96,50 @@ pub fn added_text(path: &[u8], olds: &[&[u8]], new: Vec<u8>) -> AddedText {
             *a &= r;
         }
     }
+    let context = context_lines(&new_lines, &added, CONTEXT_BYTES);
     let mut text = AddedText::new(path.to_vec());
     for (i, line) in new_lines.iter().enumerate() {
         if added[i] {
             text.push_line(i + 1, line);
+        } else if context[i] {
+            text.push_context_line(i + 1, line);
         }
     }
     text
+}
+
+/// Which unchanged lines are kept as context: before and after each run of added lines, whole
+/// lines up to `budget` bytes on each side, and always the one adjacent line on each side.
+fn context_lines(lines: &[&[u8]], added: &[bool], budget: usize) -> Vec<bool> {
+    let mut context = vec![false; lines.len()];
+    let mut i = 0;
+    while i < lines.len() {
+        if !added[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < lines.len() && added[i] {
+            i += 1;
+        }
+        let mut spent = 0;
+        for j in (0..start).rev() {
+            if added[j] || context[j] || (spent > 0 && spent + lines[j].len() > budget) {
+                break;
+            }
+            spent += lines[j].len();
+            context[j] = true;
+        }
+        let mut spent = 0;
+        for j in i..lines.len() {
+            if added[j] || (spent > 0 && spent + lines[j].len() > budget) {
+                break;
+            }
+            spent += lines[j].len();
+            context[j] = true;
+        }
+    }
+    context
 }
 
 #[cfg(test)]
@@ -113,9 +151,9 @@ mod tests {
         let old = b"a\nb\nc\n";
         let new = b"a\nx\nb\nc\ny\n";
         let t = added_text(b"f", &[old], new.to_vec());
-        assert_eq!(t.buf, b"x\ny\n");
-        assert_eq!(t.position(0), (2, 1));
-        assert_eq!(t.position(2), (5, 1));
+        // The whole small file is context; only x and y are added.
+        assert_eq!(t.buf, new);
+        assert_eq!(added_lines(&t), vec![(2, "x".to_string()), (5, "y".to_string())]);
     }
 
     #[test]
@@ -124,14 +162,46 @@ mod tests {
         let p2 = b"base\nfrom-two\n";
         let merged = b"base\nfrom-one\nfrom-two\nevil\n";
         let t = added_text(b"f", &[p1, p2], merged.to_vec());
-        assert_eq!(t.buf, b"evil\n");
-        assert_eq!(t.position(0).0, 4);
+        assert_eq!(added_lines(&t), vec![(4, "evil".to_string())]);
     }
 
     #[test]
     fn crlf_and_missing_final_newline() {
         let t = added_text(b"f", &[b"a\r\n"], b"a\r\nb".to_vec());
-        assert_eq!(t.buf, b"b\n");
+        assert_eq!(t.buf, b"a\r\nb\n");
+        assert_eq!(added_lines(&t), vec![(2, "b".to_string())]);
+    }
+
+    /// The added lines of a unit with their line numbers.
+    fn added_lines(t: &AddedText) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for line in t.buf.split_inclusive(|&b| b == b'\n') {
+            let text = String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line));
+            if t.overlaps_added(offset, offset + line.len().saturating_sub(1)) {
+                out.push((t.position(offset).0, text.into_owned()));
+            }
+            offset += line.len();
+        }
+        out
+    }
+
+    #[test]
+    fn context_reaches_the_unchanged_begin_and_end_of_a_block() {
+        let old = b"top\n-----BEGIN X-----\nplaceholder\n-----END X-----\nbottom\n";
+        let new = b"top\n-----BEGIN X-----\nQUJD\nREVG\n-----END X-----\nbottom\n";
+        let t = added_text(b"k", &[old], new.to_vec());
+        assert_eq!(t.buf, new);
+        assert_eq!(added_lines(&t), vec![(3, "QUJD".into()), (4, "REVG".into())]);
+    }
+
+    #[test]
+    fn context_is_limited_but_keeps_the_adjacent_line() {
+        let lines: Vec<&[u8]> = vec![b"aaaa\n", b"bbbb\n", b"cccc\n", b"dddd\n", b"eeee\n"];
+        let added = [false, false, true, false, false];
+        assert_eq!(context_lines(&lines, &added, 5), [false, true, false, true, false]);
+        assert_eq!(context_lines(&lines, &added, 1), [false, true, false, true, false]);
+        assert_eq!(context_lines(&lines, &added, 10), [true, true, false, true, true]);
     }
 
     #[test]
@@ -206,7 +276,10 @@ mod tests {
         new.insert_str(middle, "token = changed\n");
         new.push_str("appended\n");
         let t = added_text(b"f", &[old.as_bytes()], new.into_bytes());
-        assert_eq!(t.buf, b"token = changed\nappended\n");
+        let added: Vec<String> = added_lines(&t).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(added, ["token = changed", "appended"]);
         assert_eq!(t.hunks.len(), 2);
+        // Context is bounded: about CONTEXT_BYTES on each side of each edit.
+        assert!(t.buf.len() < 4 * CONTEXT_BYTES, "{}", t.buf.len());
     }
 }

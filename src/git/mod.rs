@@ -22,6 +22,14 @@ pub enum GitError {
         /// What gix said.
         message: String,
     },
+    /// The repository uses an object format leakgate cannot read.
+    #[error("cannot read the git repository at {path}: it uses the {format} object format (extensions.objectFormat), which leakgate does not read yet; nothing was scanned")]
+    UnsupportedObjectFormat {
+        /// The repository's git directory.
+        path: String,
+        /// The format named in its config.
+        format: String,
+    },
     /// The repository is owned by someone else and not trusted (git's `safe.directory`).
     #[error("refusing to read {path}: it is owned by another user; git would refuse too (see `git config --global --add safe.directory`)")]
     Untrusted {
@@ -107,13 +115,43 @@ pub fn configure_caches(repo: &mut gix::Repository) {
     repo.objects.set_pack_cache(|| Box::new(new_pack_cache()));
 }
 
+/// When the repository around `dir` (`GIT_DIR`, else the nearest `.git` or bare repository)
+/// declares an object format other than SHA-1, the error that says so.
+fn unsupported_object_format(dir: &Path) -> Option<GitError> {
+    let git_dir = match std::env::var_os("GIT_DIR").filter(|v| !v.is_empty()) {
+        Some(d) => dir.join(d),
+        None => dir.canonicalize().ok()?.ancestors().find_map(|a| {
+            if a.join(".git").is_dir() {
+                Some(a.join(".git"))
+            } else if a.join("objects").is_dir() && a.join("config").is_file() {
+                Some(a.to_path_buf())
+            } else {
+                None
+            }
+        })?,
+    };
+    let config = std::fs::read_to_string(git_dir.join("config")).ok()?;
+    let format = config.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("objectformat")
+            .then(|| value.trim().trim_matches('"').to_ascii_lowercase())
+    })?;
+    (format != "sha1").then(|| GitError::UnsupportedObjectFormat {
+        path: git_dir.display().to_string(),
+        format,
+    })
+}
+
 /// Opens the repository around `dir` the way git does inside a hook: honouring `GIT_DIR`,
 /// `GIT_WORK_TREE`, `GIT_INDEX_FILE` and the other environment overrides, and refusing a
 /// repository owned by another user, as git would.
 pub fn open_repository(dir: &Path) -> Result<gix::Repository, GitError> {
-    let repo = gix::discover_with_environment_overrides(dir).map_err(|e| GitError::Open {
-        path: dir.display().to_string(),
-        message: e.to_string(),
+    let repo = gix::discover_with_environment_overrides(dir).map_err(|e| {
+        unsupported_object_format(dir).unwrap_or_else(|| GitError::Open {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        })
     })?;
     if repo.git_dir_trust() != gix::sec::Trust::Full {
         return Err(GitError::Untrusted {

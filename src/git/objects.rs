@@ -1,5 +1,5 @@
-//! Reading blobs for scanning: the size is checked from the object header before inflating, and
-//! binary content is recognised by git's own rule.
+//! Reading blobs for scanning: the size is checked from the object header before inflating; a
+//! big loose blob is handed over as a stream (scanned in windows), everything else as bytes.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -7,19 +7,21 @@ use std::rc::Rc;
 use gix::hash::ObjectId;
 use gix::odb::pack::cache::lru::StaticLinkedList;
 
-use crate::files::is_binary;
-use crate::git::loose::read_loose_blob;
+use crate::git::loose::{open_loose_blob, LooseBlob};
 use crate::git::{new_pack_cache, GitError};
 
-/// A blob as far as the scanner is concerned.
-#[derive(Debug)]
-pub enum BlobContent {
-    /// Text to scan.
-    Text(Vec<u8>),
-    /// Binary: not scanned.
-    Binary,
-    /// Larger than the cap: not inflated, not scanned.
-    TooLarge(u64),
+/// Loose blobs at least this big are streamed rather than read whole when nothing needs their
+/// whole bytes at once (a new file, or one over the cap).
+pub const STREAM_BYTES: u64 = 8 << 20;
+
+/// A blob, opened for scanning.
+pub enum OpenedBlob {
+    /// Its bytes (at most the cap).
+    Whole(Vec<u8>),
+    /// A loose blob as a stream (its size may be over the cap).
+    Stream(LooseBlob),
+    /// A packed blob over the cap: not read (gix resolves packed objects whole, in memory).
+    PackedOverCap(u64),
 }
 
 fn object_error(what: String, e: impl std::fmt::Display) -> GitError {
@@ -35,32 +37,92 @@ fn object_error(what: String, e: impl std::fmt::Display) -> GitError {
 /// even one too big to keep, and keeps the copy's buffer); loose ones are streamed from their file.
 const BIG_BLOB_BYTES: u64 = 1 << 20;
 
-/// Loads a blob unless it is over `cap` bytes (checked from the header first) or binary. Memory:
-/// one buffer of the blob's size (a big delta-compressed packed blob needs about twice that while
-/// gix resolves it).
-pub fn load_blob(repo: &gix::Repository, id: ObjectId, cap: u64) -> Result<BlobContent, GitError> {
+/// Opens blob `id` for scanning: a loose blob of at least [`STREAM_BYTES`] or over `cap` as a
+/// stream, any other blob within `cap` as its bytes. Another kind of object is an error.
+pub fn open_blob(repo: &gix::Repository, id: ObjectId, cap: u64) -> Result<OpenedBlob, GitError> {
     let what = || format!("blob {id}");
     let header = repo.find_header(id).map_err(|e| object_error(what(), e))?;
-    if header.size() > cap {
-        return Ok(BlobContent::TooLarge(header.size()));
-    }
     if header.kind() != gix::objs::Kind::Blob {
         return Err(object_error(
             what(),
             format!("expected a blob, found a {}", header.kind()),
         ));
     }
-    let data = if header.size() < BIG_BLOB_BYTES {
+    let size = header.size();
+    let loose = matches!(header, gix::odb::find::Header::Loose { .. });
+    if loose && (size >= STREAM_BYTES || size > cap) {
+        if let Some(stream) = loose_stream(repo, id)? {
+            return Ok(OpenedBlob::Stream(stream));
+        }
+    }
+    if size > cap {
+        return Ok(OpenedBlob::PackedOverCap(size));
+    }
+    let data = if size < BIG_BLOB_BYTES {
         let mut blob = repo.find_object(id).map_err(|e| object_error(what(), e))?;
         std::mem::take(&mut blob.data)
     } else {
-        let loose = matches!(header, gix::odb::find::Header::Loose { .. });
         read_big_blob(repo, id, loose, cap)?
     };
-    if is_binary(&data) {
-        return Ok(BlobContent::Binary);
+    Ok(OpenedBlob::Whole(data))
+}
+
+/// Loads a blob whole if it is at most `cap` bytes (checked from the header first): its bytes, or
+/// `None` when it is bigger. Memory: one buffer of the blob's size (a big delta-compressed packed
+/// blob needs about twice that while gix resolves it).
+pub fn load_blob(
+    repo: &gix::Repository,
+    id: ObjectId,
+    cap: u64,
+) -> Result<Option<Vec<u8>>, GitError> {
+    let what = || format!("blob {id}");
+    let header = repo.find_header(id).map_err(|e| object_error(what(), e))?;
+    if header.size() > cap {
+        return Ok(None);
     }
-    Ok(BlobContent::Text(data))
+    match open_blob(repo, id, cap)? {
+        OpenedBlob::Whole(data) => Ok(Some(data)),
+        OpenedBlob::Stream(mut stream) => read_stream(stream.size(), &mut stream, id).map(Some),
+        OpenedBlob::PackedOverCap(_) => Ok(None),
+    }
+}
+
+/// Reads the rest of a loose blob stream whole.
+pub fn read_stream(
+    size: u64,
+    stream: &mut impl std::io::Read,
+    id: ObjectId,
+) -> Result<Vec<u8>, GitError> {
+    let mut data = Vec::new();
+    data.try_reserve_exact(usize::try_from(size).unwrap_or(usize::MAX))
+        .map_err(|e| object_error(format!("blob {id}"), e))?;
+    stream
+        .read_to_end(&mut data)
+        .map_err(|e| object_error(format!("blob {id}"), e))?;
+    Ok(data)
+}
+
+/// The loose blob `id` as a stream, when it is loose in the object directories (and no replace
+/// refs could redirect it).
+fn loose_stream(repo: &gix::Repository, id: ObjectId) -> Result<Option<LooseBlob>, GitError> {
+    let what = || format!("blob {id}");
+    let odb = &**repo.objects;
+    let store = odb.store_ref();
+    if !(odb.ignore_replacements || store.replacements().next().is_none()) {
+        return Ok(None);
+    }
+    let mut dirs = vec![store.path().to_path_buf()];
+    dirs.extend(
+        store
+            .alternate_db_paths()
+            .map_err(|e| object_error(what(), e))?,
+    );
+    match open_loose_blob(&dirs, &id) {
+        Some(Ok(stream)) => Ok(Some(stream)),
+        Some(Err(e)) => Err(object_error(what(), e)),
+        // Packed since the header was read (a concurrent gc): read it as packed.
+        None => Ok(None),
+    }
 }
 
 thread_local! {
@@ -81,20 +143,12 @@ fn read_big_blob(
     let what = || format!("blob {id}");
     // `repo.objects` is a proxy around the object cache around the store handle: take the handle.
     let odb = &**repo.objects;
-    let store = odb.store_ref();
-    // Replace refs would redirect the id; those are left to gix.
-    if loose && (odb.ignore_replacements || store.replacements().next().is_none()) {
-        let mut dirs = vec![store.path().to_path_buf()];
-        dirs.extend(
-            store
-                .alternate_db_paths()
-                .map_err(|e| object_error(what(), e))?,
-        );
-        match read_loose_blob(&dirs, &id, cap) {
-            Some(Ok(data)) => return Ok(data),
-            Some(Err(e)) => return Err(object_error(what(), e)),
-            // Packed since the header was read (a concurrent gc): read it as packed.
-            None => {}
+    if loose {
+        if let Some(mut stream) = loose_stream(repo, id)? {
+            if stream.size() > cap {
+                return Err(object_error(what(), "blob grew over the cap"));
+            }
+            return read_stream(stream.size(), &mut stream, id);
         }
     }
     let mut buf = Vec::new();
@@ -116,19 +170,6 @@ fn read_big_blob(
     // Delta resolution leaves about twice the size as capacity.
     buf.shrink_to_fit();
     Ok(buf)
-}
-
-/// Loads a blob for comparison (an old version): its bytes, or `None` when it is binary or too
-/// large to diff (the new version is then treated as all-added).
-pub fn load_old_blob(
-    repo: &gix::Repository,
-    id: ObjectId,
-    cap: u64,
-) -> Result<Option<Vec<u8>>, GitError> {
-    match load_blob(repo, id, cap)? {
-        BlobContent::Text(data) => Ok(Some(data)),
-        BlobContent::Binary | BlobContent::TooLarge(_) => Ok(None),
-    }
 }
 
 /// One entry of a tree, owned.

@@ -53,7 +53,11 @@ fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Compares tree `old` (none: empty) with tree `new`, appending to `out`.
+/// A pair of trees still to compare, at `prefix`.
+type Pending = (Option<ObjectId>, ObjectId, Vec<u8>);
+
+/// Compares tree `old` (none: empty) with tree `new`, appending to `out`. The walk keeps its own
+/// work stack, so no depth of pushed trees can overflow the thread's stack.
 pub fn diff_trees(
     repo: &gix::Repository,
     old: Option<ObjectId>,
@@ -61,23 +65,31 @@ pub fn diff_trees(
     prefix: &[u8],
     out: &mut TreeChanges,
 ) -> Result<(), GitError> {
-    if old == Some(new) {
-        return Ok(());
-    }
-    let new_entries = tree_entries(repo, new)?;
-    let old_entries = match old {
-        Some(id) => tree_entries(repo, id)?,
-        None => Default::default(),
-    };
-    let mut old_by_name: HashMap<&[u8], &TreeEntry> =
-        old_entries.iter().map(|e| (e.name.as_slice(), e)).collect();
-    for entry in new_entries.iter() {
-        let path = join(prefix, &entry.name);
-        let before = old_by_name.remove(entry.name.as_slice());
-        diff_entry(repo, before, entry, path, out)?;
-    }
-    for gone in old_by_name.values() {
-        collect_deleted(repo, gone, join(prefix, &gone.name), out)?;
+    let mut stack: Vec<Pending> = vec![(old, new, prefix.to_vec())];
+    while let Some((old, new, prefix)) = stack.pop() {
+        if old == Some(new) {
+            continue;
+        }
+        let new_entries = tree_entries(repo, new)?;
+        let old_entries = match old {
+            Some(id) => tree_entries(repo, id)?,
+            None => Default::default(),
+        };
+        let mut old_by_name: HashMap<&[u8], &TreeEntry> =
+            old_entries.iter().map(|e| (e.name.as_slice(), e)).collect();
+        let first_subtree = stack.len();
+        for entry in new_entries.iter() {
+            let path = join(&prefix, &entry.name);
+            let before = old_by_name.remove(entry.name.as_slice());
+            if let Some(subtree) = compare_entry(repo, before, entry, path, out)? {
+                stack.push(subtree);
+            }
+        }
+        // Subtrees in tree order.
+        stack[first_subtree..].reverse();
+        for gone in old_by_name.values() {
+            collect_deleted(repo, gone, join(&prefix, &gone.name), out)?;
+        }
     }
     Ok(())
 }
@@ -90,16 +102,30 @@ pub fn diff_entry(
     path: Vec<u8>,
     out: &mut TreeChanges,
 ) -> Result<(), GitError> {
+    match compare_entry(repo, before, entry, path, out)? {
+        Some((old, new, prefix)) => diff_trees(repo, old, new, &prefix, out),
+        None => Ok(()),
+    }
+}
+
+/// [`diff_entry`] without descending: a subtree to compare is returned instead.
+fn compare_entry(
+    repo: &gix::Repository,
+    before: Option<&TreeEntry>,
+    entry: &TreeEntry,
+    path: Vec<u8>,
+    out: &mut TreeChanges,
+) -> Result<Option<Pending>, GitError> {
     if entry.mode.is_tree() {
         let old_tree = before.filter(|b| b.mode.is_tree()).map(|b| b.id);
         if let Some(b) = before.filter(|b| !b.mode.is_tree()) {
             collect_deleted(repo, b, path.clone(), out)?;
         }
-        return diff_trees(repo, old_tree, entry.id, &path, out);
+        return Ok(Some((old_tree, entry.id, path)));
     }
     if let Some(b) = before {
         if b.id == entry.id && b.mode.is_tree() == entry.mode.is_tree() {
-            return Ok(());
+            return Ok(None);
         }
         if b.mode.is_tree() {
             collect_deleted(repo, b, path.clone(), out)?;
@@ -114,26 +140,29 @@ pub fn diff_entry(
         mode: entry.mode,
         old,
     });
-    Ok(())
+    Ok(None)
 }
 
-/// Records a deleted blob, or the blobs of a deleted tree, up to [`MAX_DELETED`].
+/// Records a deleted blob, or the blobs of a deleted tree, up to [`MAX_DELETED`] (with a work
+/// stack, not recursion).
 pub fn collect_deleted(
     repo: &gix::Repository,
     entry: &TreeEntry,
     path: Vec<u8>,
     out: &mut TreeChanges,
 ) -> Result<(), GitError> {
-    if out.deleted.len() >= MAX_DELETED {
-        return Ok(());
-    }
-    if entry.mode.is_tree() {
-        for child in tree_entries(repo, entry.id)?.iter() {
-            let p = join(&path, &child.name);
-            collect_deleted(repo, child, p, out)?;
+    let mut stack = vec![(entry.clone(), path)];
+    while let Some((entry, path)) = stack.pop() {
+        if out.deleted.len() >= MAX_DELETED {
+            return Ok(());
         }
-    } else if entry.mode.is_blob_or_symlink() {
-        out.deleted.push(Deleted { path, id: entry.id });
+        if entry.mode.is_tree() {
+            for child in tree_entries(repo, entry.id)?.iter().rev() {
+                stack.push((child.clone(), join(&path, &child.name)));
+            }
+        } else if entry.mode.is_blob_or_symlink() {
+            out.deleted.push(Deleted { path, id: entry.id });
+        }
     }
     Ok(())
 }

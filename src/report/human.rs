@@ -310,7 +310,7 @@ pub fn summary_line(outcome: &ScanOutcome, situation: &Situation) -> String {
         format!("skipped {} ({})", outcome.skipped.len(), parts.join(", "))
     };
     let result = if outcome.findings.is_empty() {
-        if outcome.has_errors() {
+        if outcome.is_incomplete() {
             "scan incomplete"
         } else {
             "no secrets found"

@@ -68,10 +68,7 @@ pub fn render(outcome: &ScanOutcome) -> String {
             .map(|s| JsonSkipped {
                 path: String::from_utf8_lossy(&s.path).into_owned(),
                 reason: s.reason.code(),
-                detail: match &s.reason {
-                    crate::outcome::SkipReason::Binary => None,
-                    other => Some(other.describe()),
-                },
+                detail: Some(s.reason.describe()),
                 commit: s.commit.clone(),
             })
             .collect(),

@@ -106,7 +106,7 @@ pub fn render(outcome: &ScanOutcome) -> String {
                 "rules": ordered.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
             }},
             "invocations": [{
-                "executionSuccessful": !outcome.has_errors(),
+                "executionSuccessful": !outcome.is_incomplete(),
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,

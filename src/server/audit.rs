@@ -99,6 +99,19 @@ pub struct AuditFinding {
     pub fingerprint: Option<String>,
 }
 
+/// Content that was not scanned (whole), and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuditSkipped {
+    /// Commit it was in, when known.
+    pub commit: Option<String>,
+    /// Path (lossy UTF-8).
+    pub path: String,
+    /// Machine-readable reason (`too-large`, `compressed-archive`, `submodule`, ...).
+    pub reason: String,
+    /// Human description, with exact sizes.
+    pub detail: String,
+}
+
 /// One audit line.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
@@ -111,10 +124,12 @@ pub struct AuditRecord {
     /// The ref updates.
     pub refs: Vec<AuditRef>,
     /// `accepted`, `rejected`, `bypassed`, `accepted-on-timeout`, `rejected-on-timeout`,
-    /// `accepted-on-error`, `rejected-on-error`.
+    /// `accepted-on-error`, `rejected-on-error`, `rejected-on-unscanned`.
     pub decision: String,
     /// What was found.
     pub findings: Vec<AuditFinding>,
+    /// What was not scanned (whole), and why.
+    pub skipped: Vec<AuditSkipped>,
     /// The bypass reason, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bypass_reason: Option<String>,

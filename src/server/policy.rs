@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::config::{AllowConfig, ConfigError, RepoConfig};
+use crate::outcome::OnUnscanned;
 use crate::rules::{yaml_error, RawRule, Remediation};
 
 /// Default location of the policy file.
@@ -108,9 +109,13 @@ pub struct Policy {
     /// When the scan fails (missing or corrupt objects, unreadable repository).
     #[serde(default)]
     pub on_error: OnFailure,
-    /// Cap on one blob's size.
+    /// Cap on one blob's size (a guard: bigger blobs are scanned up to the cap where they can
+    /// be streamed, and follow `on_unscanned`).
     #[serde(default = "default_max_blob")]
     pub max_blob_bytes: u64,
+    /// When content could not be scanned whole (a blob over the cap).
+    #[serde(default)]
+    pub on_unscanned: OnUnscanned,
     /// The bypass push option.
     #[serde(default)]
     pub bypass: Bypass,
@@ -129,7 +134,7 @@ fn default_budget() -> u64 {
     4000
 }
 fn default_max_blob() -> u64 {
-    10_000_000
+    crate::config::DEFAULT_MAX_BLOB_BYTES
 }
 fn default_audit_log() -> PathBuf {
     PathBuf::from("/var/log/leakgate/audit.jsonl")
@@ -151,6 +156,7 @@ impl Default for Policy {
             on_timeout: OnFailure::Reject,
             on_error: OnFailure::Reject,
             max_blob_bytes: default_max_blob(),
+            on_unscanned: OnUnscanned::Reject,
             bypass: Bypass::default(),
             audit_log: default_audit_log(),
             fingerprint_key_file: default_key_file(),
@@ -186,6 +192,7 @@ impl Policy {
             disable: self.disable.clone(),
             allow: self.allow.clone(),
             max_blob_bytes: Some(self.max_blob_bytes),
+            on_unscanned: self.on_unscanned,
         }
     }
 }

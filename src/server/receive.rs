@@ -10,18 +10,19 @@ use std::time::{Duration, Instant};
 
 use gix::hash::ObjectId;
 
-use crate::added::AddedText;
 use crate::config::{assemble_rules, parse_ignore_file, suppressions, RuleSetOptions, IGNORE_FILE};
 use crate::git::changes::ChangeScanner;
-use crate::git::commits::{new_commits, peel_pushed, ref_tips, scan_commits};
+use crate::git::commits::{
+    new_commits, peel_pushed, ref_tips, scan_commits, scan_pushed_values, PushedValue,
+};
 use crate::git::objects::entry_at_path;
 use crate::git::GitError;
-use crate::outcome::ScanOutcome;
+use crate::outcome::{OnUnscanned, ScanOutcome};
 use crate::report::human::{self, HumanOptions, Situation};
 use crate::report::sanitize::sanitize;
 use crate::scanner::Scanner;
 use crate::server::audit::{
-    self, keyed_fingerprint, AuditFinding, AuditRecord, AuditRef, AuditScanned,
+    self, keyed_fingerprint, AuditFinding, AuditRecord, AuditRef, AuditScanned, AuditSkipped,
 };
 use crate::server::policy::{OnFailure, Policy};
 use crate::server::quarantine;
@@ -157,7 +158,7 @@ pub fn receive(
         .map(|u| u.new.clone())
         .collect();
     let mut commits_scanned = 0;
-    let scan = scan_push(repo, policy, updates, deadline, &mut commits_scanned);
+    let (outcome, failure) = scan_push(repo, policy, updates, deadline, &mut commits_scanned);
     let mut record = AuditRecord {
         time: audit::now_rfc3339(),
         repository: ctx.repository.clone(),
@@ -172,19 +173,24 @@ pub fn receive(
             .collect(),
         decision: String::new(),
         findings: Vec::new(),
+        skipped: outcome
+            .skipped
+            .iter()
+            .map(|s| AuditSkipped {
+                commit: s.commit.clone(),
+                path: String::from_utf8_lossy(&s.path).into_owned(),
+                reason: s.reason.code().to_string(),
+                detail: s.reason.describe(),
+            })
+            .collect(),
         bypass_reason: None,
         detail: None,
         scanned: AuditScanned {
             commits: commits_scanned,
-            ..Default::default()
+            blobs: outcome.blobs,
+            bytes: outcome.bytes,
         },
     };
-    let outcome = match scan {
-        Ok(outcome) => outcome,
-        Err(failure) => return failed(policy, failure, record),
-    };
-    record.scanned.blobs = outcome.blobs;
-    record.scanned.bytes = outcome.bytes;
     let key = audit::load_or_create_key(&policy.fingerprint_key_file);
     record.findings = outcome
         .findings
@@ -221,25 +227,87 @@ pub fn receive(
             quiet: false,
         },
     );
-    if outcome.findings.is_empty() {
-        if outcome.has_errors() && policy.on_error == OnFailure::Reject {
-            record.decision = "rejected-on-error".into();
-            return ReceiveResult {
-                exit_code: 2,
-                message: format!(
-                    "{report}push rejected: part of the push could not be scanned (see above)\n"
-                ),
-                record,
-            };
+    if !outcome.findings.is_empty() {
+        // Found secrets always count, whether or not the scan finished.
+        let mut report = report;
+        if let Some(failure) = &failure {
+            let (Failure::Timeout(d) | Failure::Error(d)) = failure;
+            report.push_str(&format!(
+                "leakgate: the scan also stopped early: {}\n",
+                sanitize(d)
+            ));
+            record.detail = Some(d.clone());
         }
-        record.decision = "accepted".into();
+        return decide_with_findings(policy, ctx, &outcome, report, record);
+    }
+    if let Some(failure) = failure {
+        return failed(policy, failure, record);
+    }
+    if outcome.has_errors() && policy.on_error == OnFailure::Reject {
+        record.decision = "rejected-on-error".into();
         return ReceiveResult {
-            exit_code: 0,
-            message: report,
+            exit_code: 2,
+            message: format!(
+                "{report}push rejected: part of the push could not be scanned (see above)\n"
+            ),
             record,
         };
     }
-    decide_with_findings(policy, ctx, &outcome, report, record)
+    if outcome.has_unscanned() && policy.on_unscanned == OnUnscanned::Reject {
+        return decide_unscanned(policy, ctx, report, record);
+    }
+    record.decision = if outcome.has_errors() {
+        "accepted-on-error"
+    } else {
+        "accepted"
+    }
+    .into();
+    ReceiveResult {
+        exit_code: 0,
+        message: report,
+        record,
+    }
+}
+
+/// Content over the size cap was not scanned whole and the policy says `on_unscanned: reject`:
+/// rejected, unless a bypass with a reason is allowed.
+fn decide_unscanned(
+    policy: &Policy,
+    ctx: &PushContext,
+    report: String,
+    mut record: AuditRecord,
+) -> ReceiveResult {
+    let option = &policy.bypass.push_option;
+    let allowed = policy.bypass.enabled
+        && (policy.bypass.users.is_empty() || policy.bypass.users.contains(&ctx.pusher));
+    if let Some(reason) = ctx.bypass_reason(option).filter(|r| allowed && !r.is_empty()) {
+        record.decision = "bypassed".into();
+        record.bypass_reason = Some(reason.clone());
+        return ReceiveResult {
+            exit_code: 0,
+            message: format!(
+                "{report}leakgate: bypass accepted for {} (reason: {}); the content listed above was not scanned whole, and the bypass is recorded.\n",
+                sanitize(&ctx.pusher),
+                sanitize(&reason)
+            ),
+            record,
+        };
+    }
+    record.decision = "rejected-on-unscanned".into();
+    let bypass = if allowed {
+        format!(" If you are sure it holds no secret: git push -o {option}=\"<reason>\" (recorded).")
+    } else {
+        String::new()
+    };
+    ReceiveResult {
+        exit_code: 2,
+        message: format!(
+            "{report}push rejected: content over the server's size cap ({} bytes) could not be scanned whole (see above).\n\
+             Keep big generated files out of git (Git LFS), or ask the server admin about max_blob_bytes.{bypass}\n",
+            policy.max_blob_bytes
+        ),
+        record,
+    }
 }
 
 fn decide_with_findings(
@@ -376,7 +444,21 @@ fn scan_push(
     updates: &[RefUpdate],
     deadline: Instant,
     commits_scanned: &mut usize,
-) -> Result<ScanOutcome, Failure> {
+) -> (ScanOutcome, Option<Failure>) {
+    let mut outcome = ScanOutcome::default();
+    let failure = scan_push_into(repo, policy, updates, deadline, commits_scanned, &mut outcome).err();
+    (outcome, failure)
+}
+
+/// [`scan_push`], filling `outcome` as it goes, so that what was found before a failure counts.
+fn scan_push_into(
+    repo: &mut gix::Repository,
+    policy: &Policy,
+    updates: &[RefUpdate],
+    deadline: Instant,
+    commits_scanned: &mut usize,
+    outcome: &mut ScanOutcome,
+) -> Result<(), Failure> {
     let error = |e: GitError| match e {
         GitError::Timeout { .. } => Failure::Timeout(e.to_string()),
         other => Failure::Error(other.to_string()),
@@ -386,13 +468,13 @@ fn scan_push(
     // Existing refs are accepted history (pre-receive runs before any ref moves).
     let hidden = ref_tips(repo, "refs/").map_err(error)?;
     let mut tips: Vec<ObjectId> = Vec::new();
-    let mut tag_messages: Vec<AddedText> = Vec::new();
-    for update in updates.iter().filter(|u| !is_null(&u.new)) {
+    let mut values: Vec<PushedValue> = Vec::new();
+    for update in updates.iter().filter(|u| !is_null(&u.new) && u.new != u.old) {
         let id = ObjectId::from_hex(update.new.as_bytes())
             .map_err(|e| Failure::Error(format!("bad object id {}: {e}", update.new)))?;
-        let (commit, messages) = peel_pushed(repo, id, &update.name).map_err(error)?;
-        tips.extend(commit);
-        tag_messages.extend(messages);
+        let value = peel_pushed(repo, id, &update.name).map_err(error)?;
+        tips.extend(value.commit);
+        values.push(value);
     }
     let fingerprints = if policy.repository_files.ignore_file {
         pushed_ignore_fingerprints(repo, &tips)
@@ -409,13 +491,11 @@ fn scan_push(
     let commits = new_commits(repo, &tips, &hidden).map_err(error)?;
     let mut blobs = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
     blobs.deadline = Some((deadline, policy.time_budget_ms));
-    for unit in &tag_messages {
-        blobs.scan_unit(unit).map_err(error)?;
-    }
-    let result = scan_commits(&mut blobs, &commits, true);
+    let result = scan_pushed_values(&mut blobs, &values)
+        .and_then(|()| scan_commits(&mut blobs, &commits, true));
     *commits_scanned = blobs.commits_done();
-    result.map_err(error)?;
-    Ok(blobs.outcome)
+    *outcome = blobs.outcome;
+    result.map_err(error)
 }
 
 /// Fingerprints from the `.leakgateignore` of the pushed tips (when the policy honours it).

@@ -1,0 +1,144 @@
+//! What a blob's bytes are, before scanning: UTF-16 text is decoded to UTF-8 (tokens are ASCII,
+//! and interleaved NUL bytes would hide them), and compressed archives are recognised so the report
+//! can say their contents were not expanded. Everything else, text or binary, is scanned as is.
+
+/// How many leading bytes decide the encoding (git's binary test looks at as many).
+pub const PROBE_BYTES: usize = 8000;
+
+/// A UTF-16 byte order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Utf16 {
+    /// Little endian (Windows: PowerShell, `.reg` files, Notepad's "Unicode").
+    Le,
+    /// Big endian.
+    Be,
+}
+
+/// Whether `data` is UTF-16 text: a byte order mark, or (in the first [`PROBE_BYTES`]) the shape
+/// of mostly-ASCII UTF-16, where nearly every other byte is NUL and the bytes between are not.
+pub fn detect_utf16(data: &[u8]) -> Option<Utf16> {
+    match data {
+        [0xFF, 0xFE, 0, 0, ..] => return None, // UTF-32LE's mark
+        [0xFF, 0xFE, ..] => return Some(Utf16::Le),
+        [0xFE, 0xFF, ..] => return Some(Utf16::Be),
+        _ => {}
+    }
+    let probe = &data[..data.len().min(PROBE_BYTES) & !1];
+    let pairs = probe.len() / 2;
+    if pairs < 8 {
+        return None;
+    }
+    let (mut nul_even, mut nul_odd) = (0usize, 0usize);
+    for pair in probe.chunks_exact(2) {
+        nul_even += usize::from(pair[0] == 0);
+        nul_odd += usize::from(pair[1] == 0);
+    }
+    let mostly = |n: usize| n * 10 >= pairs * 9;
+    let rarely = |n: usize| n * 20 <= pairs;
+    if mostly(nul_odd) && rarely(nul_even) {
+        Some(Utf16::Le)
+    } else if mostly(nul_even) && rarely(nul_odd) {
+        Some(Utf16::Be)
+    } else {
+        None
+    }
+}
+
+/// Decodes UTF-16 `data` (a leading byte order mark dropped, a trailing odd byte ignored) to
+/// UTF-8; unpaired surrogates become U+FFFD. Line breaks stay line breaks, so line numbers carry
+/// over.
+pub fn decode_utf16(data: &[u8], order: Utf16) -> Vec<u8> {
+    let body = match (order, data) {
+        (Utf16::Le, [0xFF, 0xFE, rest @ ..]) | (Utf16::Be, [0xFE, 0xFF, rest @ ..]) => rest,
+        _ => data,
+    };
+    let units = body.chunks_exact(2).map(|p| match order {
+        Utf16::Le => u16::from_le_bytes([p[0], p[1]]),
+        Utf16::Be => u16::from_be_bytes([p[0], p[1]]),
+    });
+    let mut out = String::with_capacity(body.len() / 2);
+    for c in char::decode_utf16(units) {
+        out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+    }
+    out.into_bytes()
+}
+
+/// The views of a blob that are scanned: its bytes as stored, and, for UTF-16 text, the decoded
+/// text first (the raw bytes are scanned too, so that ASCII hidden behind a byte order mark is
+/// not lost).
+pub fn views(data: Vec<u8>) -> Vec<Vec<u8>> {
+    match detect_utf16(&data) {
+        Some(order) => vec![decode_utf16(&data, order), data],
+        None => vec![data],
+    }
+}
+
+/// The kind of compressed archive `data` starts with, if any (its contents are not expanded).
+pub fn archive_kind(data: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 7] = [
+        (b"PK\x03\x04", "zip"),
+        (b"\x1f\x8b", "gzip"),
+        (b"\xfd7zXZ\x00", "xz"),
+        (b"BZh", "bzip2"),
+        (b"\x28\xb5\x2f\xfd", "zstd"),
+        (b"7z\xbc\xaf\x27\x1c", "7z"),
+        (b"Rar!\x1a\x07", "rar"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(magic, _)| data.starts_with(magic))
+        .map(|(_, kind)| *kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(text: &str, bom: bool) -> Vec<u8> {
+        let mut out = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+        for u in text.encode_utf16() {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_with_and_without_a_byte_order_mark() {
+        let text = "$token = 'abc'\r\nline two ü\r\n";
+        for bom in [true, false] {
+            let data = utf16le(text, bom);
+            assert_eq!(detect_utf16(&data), Some(Utf16::Le));
+            assert_eq!(decode_utf16(&data, Utf16::Le), text.as_bytes());
+        }
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(detect_utf16(&be), Some(Utf16::Be));
+        assert_eq!(decode_utf16(&be, Utf16::Be), text.as_bytes());
+    }
+
+    #[test]
+    fn plain_text_and_binary_are_not_utf16() {
+        assert_eq!(detect_utf16(b"plain ascii text that is long enough"), None);
+        let binary: Vec<u8> = (0..4000u32).map(|i| (i * 7 % 256) as u8).collect();
+        assert_eq!(detect_utf16(&binary), None);
+        assert_eq!(detect_utf16(b"\xff\xfe\0\0utf32"), None);
+    }
+
+    #[test]
+    fn raw_bytes_behind_a_byte_order_mark_stay_scanned() {
+        let mut data = vec![0xFF, 0xFE];
+        data.extend_from_slice(b"token=ascii");
+        let v = views(data.clone());
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1], data);
+    }
+
+    #[test]
+    fn archives_are_recognised() {
+        assert_eq!(archive_kind(b"PK\x03\x04rest"), Some("zip"));
+        assert_eq!(archive_kind(b"\x1f\x8b\x08"), Some("gzip"));
+        assert_eq!(archive_kind(b"plain"), None);
+    }
+}
