@@ -19,6 +19,9 @@ pub struct Hunk {
     pub offset: usize,
     /// 1-based line number of the hunk's first line in the source blob.
     pub first_line: usize,
+    /// 1-based column of the hunk's first byte in its line (1 unless a window of a stream
+    /// starts inside a line).
+    pub first_column: usize,
 }
 
 /// The added lines of one blob with their context, and where they came from.
@@ -49,17 +52,24 @@ impl AddedText {
             hunks: vec![Hunk {
                 offset: 0,
                 first_line: 1,
+                first_column: 1,
             }],
             added: vec![(0, len)],
             next_line: 0,
         }
     }
 
-    /// A whole unit that is one window of a bigger blob: its first line is line `first_line` of
-    /// the blob.
-    pub fn window(path: impl Into<Vec<u8>>, buf: Vec<u8>, first_line: usize) -> Self {
+    /// A whole unit that is one window of a bigger blob: its first byte is at line
+    /// `first_line`, column `first_column` of the blob.
+    pub fn window(
+        path: impl Into<Vec<u8>>,
+        buf: Vec<u8>,
+        first_line: usize,
+        first_column: usize,
+    ) -> Self {
         let mut unit = AddedText::whole(path, buf);
         unit.hunks[0].first_line = first_line;
+        unit.hunks[0].first_column = first_column;
         unit
     }
 
@@ -98,6 +108,7 @@ impl AddedText {
             self.hunks.push(Hunk {
                 offset: self.buf.len(),
                 first_line: line_number,
+                first_column: 1,
             });
         }
         let start = self.buf.len();
@@ -148,9 +159,13 @@ impl AddedText {
         };
         let before = &self.buf[hunk.offset..offset.min(self.buf.len())];
         let newlines = memchr::memchr_iter(b'\n', before).count();
-        let line_start =
-            memchr::memrchr(b'\n', before).map_or(hunk.offset, |i| hunk.offset + i + 1);
-        (hunk.first_line + newlines, offset - line_start + 1)
+        match memchr::memrchr(b'\n', before) {
+            Some(i) => (
+                hunk.first_line + newlines,
+                offset - (hunk.offset + i + 1) + 1,
+            ),
+            None => (hunk.first_line, offset - hunk.offset + hunk.first_column),
+        }
     }
 
     /// The bytes of the line that holds buffer `offset` (without its newline).

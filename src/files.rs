@@ -10,10 +10,9 @@ use std::io::Read as _;
 use crate::added::AddedText;
 use crate::decode::{archive_kind, detect_utf16, views, PROBE_BYTES};
 use crate::git::objects::STREAM_BYTES;
-use crate::stream::{scan_stream, StreamError};
 use crate::outcome::{ScanOutcome, SkipReason, Skipped};
 use crate::scanner::{ScanError, Scanner};
-
+use crate::stream::{scan_stream, StreamError};
 
 /// Scans the given files and directories.
 pub fn scan_paths(
@@ -183,7 +182,11 @@ pub fn scan_file(scanner: &Scanner, path: &Path, max_bytes: u64) -> Result<ScanO
         return Ok(outcome);
     }
     if let Some(kind) = archive_kind(&head) {
-        skip(&mut outcome.skipped, path, SkipReason::CompressedArchive(kind));
+        skip(
+            &mut outcome.skipped,
+            path,
+            SkipReason::CompressedArchive(kind),
+        );
     }
     let utf16 = detect_utf16(&head).is_some();
     if size > max_bytes || (size >= STREAM_BYTES && !utf16) {

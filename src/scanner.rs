@@ -264,10 +264,25 @@ impl Scanner {
                     };
                     let start = w.start + m.start();
                     let end = start + m.len();
-                    self.collect(compiled, unit, (start, end), m.as_bytes(), &mut findings, &mut suppressed)?;
+                    self.collect(
+                        compiled,
+                        unit,
+                        (start, end),
+                        m.as_bytes(),
+                        &mut findings,
+                        &mut suppressed,
+                    )?;
                 }
                 if !compiled.rule.raw.multiline {
-                    self.scan_continued(compiled, regex, *group, unit, w, &mut findings, &mut suppressed)?;
+                    self.scan_continued(
+                        compiled,
+                        regex,
+                        *group,
+                        unit,
+                        w,
+                        &mut findings,
+                        &mut suppressed,
+                    )?;
                 }
                 i += 1;
             }
@@ -323,7 +338,14 @@ impl Scanner {
                 continue; // wholly on the first line: its own window reports it
             }
             let start = joined.value_start + (m.start() - joined.head_len);
-            self.collect(compiled, unit, (start, start + m.len()), m.as_bytes(), findings, suppressed)?;
+            self.collect(
+                compiled,
+                unit,
+                (start, start + m.len()),
+                m.as_bytes(),
+                findings,
+                suppressed,
+            )?;
         }
         Ok(())
     }
@@ -494,7 +516,10 @@ struct Continued {
 fn continued_value(unit: &AddedText, w: Window) -> Option<Continued> {
     let line = unit.buf.get(w.start..w.end)?;
     let trimmed = trim_end(line);
-    let head: &[u8] = if let Some(h) = trimmed.strip_suffix(b"\\").or_else(|| trimmed.strip_suffix(b"(")) {
+    let head: &[u8] = if let Some(h) = trimmed
+        .strip_suffix(b"\\")
+        .or_else(|| trimmed.strip_suffix(b"("))
+    {
         h
     } else if let Some(colon) = yaml_block_indicator(trimmed) {
         &trimmed[..=colon]
@@ -507,7 +532,8 @@ fn continued_value(unit: &AddedText, w: Window) -> Option<Continued> {
     if unit.hunk_index(next_start) != unit.hunk_index(w.start) || next_start >= unit.buf.len() {
         return None;
     }
-    let next_end = memchr::memchr(b'\n', &unit.buf[next_start..]).map_or(unit.buf.len(), |i| next_start + i);
+    let next_end =
+        memchr::memchr(b'\n', &unit.buf[next_start..]).map_or(unit.buf.len(), |i| next_start + i);
     let next = &unit.buf[next_start..next_end];
     let indent = next.iter().take_while(|b| b.is_ascii_whitespace()).count();
     let value = trim_end(&next[indent..]);
@@ -535,7 +561,9 @@ fn yaml_block_indicator(line: &[u8]) -> Option<usize> {
         .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
         .count();
     let rest = &line[..line.len() - modifiers];
-    let rest = rest.strip_suffix(b"|").or_else(|| rest.strip_suffix(b">"))?;
+    let rest = rest
+        .strip_suffix(b"|")
+        .or_else(|| rest.strip_suffix(b">"))?;
     let rest = trim_end(rest);
     rest.ends_with(b":").then(|| rest.len() - 1)
 }

@@ -50,7 +50,7 @@ pub fn scan_stream(
     let mut reader = reader.take(limit);
     let full = WINDOW_BYTES + 2 * MATCH_REACH;
     let mut buf: Vec<u8> = Vec::with_capacity(full);
-    let mut first_line = 1usize;
+    let (mut first_line, mut first_column) = (1usize, 1usize);
     let mut share_start = 0usize;
     let mut out = StreamScan::default();
     let mut seen: HashSet<(usize, String)> = HashSet::new();
@@ -63,7 +63,7 @@ pub fn scan_stream(
         } else {
             buf.len() - MATCH_REACH
         };
-        let mut unit = AddedText::window(path, std::mem::take(&mut buf), first_line);
+        let mut unit = AddedText::window(path, std::mem::take(&mut buf), first_line, first_column);
         unit.set_added(share_start, share_end);
         unit.commit = commit.map(str::to_string);
         for f in scanner.scan(&unit)? {
@@ -77,7 +77,12 @@ pub fn scan_stream(
             return Ok(out);
         }
         let keep_from = share_end - MATCH_REACH;
-        first_line += memchr::memchr_iter(b'\n', &buf[..keep_from]).count();
+        let dropped = &buf[..keep_from];
+        first_line += memchr::memchr_iter(b'\n', dropped).count();
+        first_column = match memchr::memrchr(b'\n', dropped) {
+            Some(i) => keep_from - i,
+            None => first_column + keep_from,
+        };
         buf.drain(..keep_from);
         share_start = MATCH_REACH;
     }
@@ -140,7 +145,11 @@ rules:
         }
         // Tokens straddling each window's share boundary and at the very end.
         let boundary = WINDOW_BYTES + MATCH_REACH;
-        let mut places = vec![boundary - 5, 2 * boundary - MATCH_REACH - 3, data.len() - 30];
+        let mut places = [
+            boundary - 5,
+            2 * boundary - MATCH_REACH - 3,
+            data.len() - 30,
+        ];
         places.sort();
         for &at in places.iter().rev() {
             data.splice(at..at, token.iter().copied());

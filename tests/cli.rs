@@ -78,9 +78,9 @@ fn json_follows_the_contract_and_never_carries_the_secret() {
     assert_eq!(rule, f["rule"].as_str().unwrap());
     assert_eq!(hex.len(), 16);
     assert!(f["secret"].as_str().unwrap().contains('…'));
-    assert_eq!(json["skipped"][0]["path"], "logo.png");
-    assert_eq!(json["skipped"][0]["reason"], "binary");
-    assert_eq!(json["scanned"]["blobs"], 1);
+    // Binary files are scanned like any other.
+    assert_eq!(json["skipped"], serde_json::json!([]));
+    assert_eq!(json["scanned"]["blobs"], 2);
 }
 
 #[test]
@@ -139,7 +139,9 @@ fn binary_non_utf8_crlf_and_broken_symlinks_never_crash() {
     latin1.extend_from_slice(token.as_bytes());
     latin1.extend_from_slice(b"\"\r\n\xff\xfe\r\n");
     dir.write("latin1.txt", latin1);
-    dir.write("bin.dat", b"\0\x01\x02 binary");
+    let mut binary = b"\0\x01\x02 binary ".to_vec();
+    binary.extend_from_slice(github_token(17).as_bytes());
+    dir.write("bin.dat", binary);
     std::os::unix::fs::symlink(dir.join("missing"), dir.join("dangling")).unwrap();
     let out = leakgate(&dir.0)
         .args(["scan", ".", "--format", "json"])
@@ -147,34 +149,54 @@ fn binary_non_utf8_crlf_and_broken_symlinks_never_crash() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["findings"][0]["path"], "latin1.txt");
-    assert_eq!(json["findings"][0]["line"], 1);
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["bin.dat", "latin1.txt"], "{json}");
+    assert_eq!(json["findings"][1]["line"], 1);
     let reasons: Vec<&str> = json["skipped"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| s["reason"].as_str().unwrap())
         .collect();
-    assert!(reasons.contains(&"binary"), "{json}");
-    assert!(reasons.contains(&"broken-symlink"), "{json}");
+    assert_eq!(reasons, ["broken-symlink"], "{json}");
 }
 
 #[test]
-fn huge_single_line_file_is_skipped_by_default_and_scanned_when_allowed() {
+fn a_file_over_the_cap_is_scanned_up_to_it_blocks_by_default_and_is_scanned_whole_when_allowed() {
     let dir = TempDir::new("huge");
     let token = github_token(8);
     let mut data = vec![b'a'; 100 * 1024 * 1024];
     data.extend_from_slice(b" token=");
     data.extend_from_slice(token.as_bytes());
     dir.write("one-line.txt", &data);
+    let data_len = data.len();
     drop(data);
     let out = leakgate(&dir.0)
         .args(["scan", "one-line.txt", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    // Over the 100 MB cap: its first 100,000,000 bytes are scanned, and unscanned content blocks.
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["skipped"][0]["reason"], "too-large");
+    let detail = json["skipped"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("{} bytes", data_len))
+            && detail.contains("first 100000000 bytes were scanned"),
+        "{detail}"
+    );
+    let accept = dir.write("accept.yaml", "on_unscanned: accept\n");
+    let out = leakgate(&dir.0)
+        .args(["scan", "one-line.txt", "--format", "json", "--config"])
+        .arg(&accept)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let config = dir.write("big.yaml", "max_blob_bytes: 200000000\n");
     let out = leakgate(&dir.0)
         .args(["scan", "one-line.txt", "--format", "json", "--config"])

@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{all_output, aws_key_id, github_token, isolate, leakgate_bin, TempDir};
+use common::{all_output, aws_key_id, github_token, isolate, leakgate_bin, random_alnum, TempDir};
 use leakgate::finding::fingerprint;
 use serde_json::Value;
 
@@ -524,7 +524,7 @@ fn renames_report_only_new_lines() {
 }
 
 #[test]
-fn binary_and_oversized_files_are_listed_as_skipped() {
+fn binary_files_are_scanned_and_a_file_over_the_cap_blocks_until_the_config_accepts_it() {
     let sb = Sandbox::new("skipped");
     let repo = sb.repo("repo");
     repo.write("README", "readme\n");
@@ -532,47 +532,252 @@ fn binary_and_oversized_files_are_listed_as_skipped() {
     repo.install(&["--hook", "pre-commit"]);
     let token = github_token(171);
     repo.write(".leakgate.yaml", "max_blob_bytes: 2000\n");
-    let mut binary = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR ".to_vec();
-    binary.extend_from_slice(token.as_bytes());
-    repo.write("img/logo.png", binary);
+    repo.commit_unchecked("config");
+    // One NUL byte in the first 8000 bytes no longer hides anything.
+    let mut binary = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\n\n".to_vec();
+    binary.extend_from_slice(format!("x={token}\n").as_bytes());
+    repo.write("img/logo.png", &binary);
     let big: String = (0..300).map(|i| format!("line {i}\n")).collect();
     repo.write("data/big.txt", format!("{big}TOKEN={token}\n"));
     repo.write("small.txt", "small\n");
     repo.git_ok(&["add", "."]);
 
     let out = repo.leakgate(&["scan", "--staged", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut skipped: Vec<(String, String)> = json["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["path"].as_str().unwrap().to_string(),
-                s["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    skipped.sort();
-    assert_eq!(
-        skipped,
-        vec![
-            ("data/big.txt".to_string(), "too-large".to_string()),
-            ("img/logo.png".to_string(), "binary".to_string()),
-        ]
+    assert_eq!(json["findings"][0]["path"], "img/logo.png");
+    assert_eq!(json["findings"][0]["line"], 5);
+    assert_eq!(json["skipped"][0]["path"], "data/big.txt");
+    assert_eq!(json["skipped"][0]["reason"], "too-large");
+    let detail = json["skipped"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("2637 bytes") && detail.contains("cap of 2000 bytes"),
+        "{detail}"
     );
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_no_secret(&out, &[&token]);
 
+    // Without the binary secret, the file over the cap still blocks: it was not scanned whole.
+    binary.truncate(16);
+    repo.write("img/logo.png", &binary);
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("data/big.txt: too large"), "{err}");
+    assert!(err.contains("on_unscanned: accept"), "{err}");
+    assert!(err.contains("scan incomplete"), "{err}");
+
+    // The repository decides to accept what is over the cap: committed, and still listed.
+    repo.write(
+        ".leakgate.yaml",
+        "max_blob_bytes: 2000\non_unscanned: accept\n",
+    );
+    repo.commit_unchecked("accept big files");
+    repo.write("data/big.txt", format!("{big}more\nTOKEN={token}\n"));
+    repo.git_ok(&["add", "."]);
     let out = repo.commit(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let err = stderr(&out);
     assert!(err.contains("Not scanned:"), "{err}");
-    assert!(err.contains("img/logo.png: binary"), "{err}");
-    assert!(err.contains("data/big.txt: too large"), "{err}");
     let last = err.lines().last().unwrap();
     assert!(
-        last.contains("skipped 2 (1 binary, 1 too-large)"),
+        last.contains("skipped 1 (1 too-large)"),
         "the summary must say what was skipped: {last}"
+    );
+    assert_no_secret(&out, &[&token]);
+}
+
+/// A private key in PEM form built at run time (no key literal is committed).
+fn pem_key(seed: u64) -> (String, String, String) {
+    let body: Vec<String> = (0..25).map(|i| random_alnum(seed * 100 + i, 64)).collect();
+    (
+        "-----BEGIN RSA PRIVATE KEY-----".to_string(),
+        body.join("\n"),
+        "-----END RSA PRIVATE KEY-----".to_string(),
+    )
+}
+
+#[test]
+fn a_key_rotated_inside_an_unchanged_pem_block_is_blocked() {
+    let sb = Sandbox::new("pem-rotate");
+    let repo = sb.repo("repo");
+    let (begin, body, end) = pem_key(1);
+    repo.write("README", "readme\n");
+    repo.write("key.pem", format!("{begin}\nplaceholder\n{end}\n"));
+    repo.commit_unchecked("placeholder key");
+    repo.install(&["--hook", "pre-commit"]);
+    // Only the body lines are added; BEGIN and END stay unchanged.
+    repo.write("key.pem", format!("{begin}\n{body}\n{end}\n"));
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("key.pem:"), "{err}");
+    assert_no_secret(&out, &[&body]);
+    repo.commit_unchecked("real key (already compromised)");
+
+    // Rotated in place: a new body between the same lines.
+    let (_, rotated, _) = pem_key(2);
+    repo.write("key.pem", format!("{begin}\n{rotated}\n{end}\n"));
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    repo.commit_unchecked("rotated key");
+
+    // An unrelated line added next to the unchanged block is not reported.
+    repo.write(
+        "key.pem",
+        format!("# deploy key\n{begin}\n{rotated}\n{end}\n"),
+    );
+    repo.git_ok(&["add", "."]);
+    assert_eq!(repo.staged_findings(), vec![]);
+}
+
+#[test]
+fn a_yaml_value_on_the_line_after_its_unchanged_key_is_blocked() {
+    let sb = Sandbox::new("yaml-next-line");
+    let repo = sb.repo("repo");
+    repo.write(
+        "config.yml",
+        "aws:\n  aws_secret_access_key: >-\n    CHANGE_ME\n  region: eu-west-1\n",
+    );
+    repo.commit_unchecked("template");
+    repo.install(&["--hook", "pre-commit"]);
+    let secret = random_alnum(77, 40);
+    repo.write(
+        "config.yml",
+        format!("aws:\n  aws_secret_access_key: >-\n    {secret}\n  region: eu-west-1\n"),
+    );
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("config.yml:3:5"), "{err}");
+    assert_no_secret(&out, &[&secret]);
+}
+
+#[test]
+fn a_utf16_file_is_decoded_and_blocked_with_its_line() {
+    let sb = Sandbox::new("utf16");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let token = github_token(181);
+    let text = format!("# setup\r\n$token = \"{token}\"\r\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    repo.write("setup.ps1", &utf16);
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(stderr(&out).contains("setup.ps1:2:"), "{}", stderr(&out));
+    assert_no_secret(&out, &[&token]);
+}
+
+#[test]
+fn a_50_mb_staged_file_with_a_key_on_its_last_line_is_blocked() {
+    let sb = Sandbox::new("big-staged");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let token = github_token(191);
+    let line = "var x = function(a, b) { return a + b; }; // padding padding padding\n";
+    let mut data = line.repeat(50_000_000 / line.len());
+    data.push_str(&format!("const t = \"{token}\";\n"));
+    let lines = data.lines().count();
+    repo.write("dist/bundle.js", &data);
+    drop(data);
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains(&format!("dist/bundle.js:{lines}:")),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_secret(&out, &[&token]);
+}
+
+#[test]
+fn a_secret_in_the_author_name_is_blocked_by_commit_msg_and_pre_push() {
+    let sb = Sandbox::new("author");
+    let repo = sb.repo("repo");
+    let remote = sb.bare_remote();
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.git_ok(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.git_ok(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
+    repo.install(&[]);
+    let token = github_token(201);
+    let author = format!("{token} <dev@example.invalid>");
+    repo.write("a.txt", "clean\n");
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&["--author", &author]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("(commit author/committer)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_secret(&out, &[&token]);
+    // Made without the hooks, it is stopped at the push.
+    repo.git_ok(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        "x",
+        "--author",
+        &author,
+    ]);
+    let out = repo.git(&["push", "origin", "HEAD:refs/heads/main"]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("(commit author/committer)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_secret(&out, &[&token]);
+}
+
+#[test]
+fn pre_push_blocks_a_tag_that_points_at_a_blob_or_a_tree() {
+    let sb = Sandbox::new("tag-blob");
+    let repo = sb.repo("repo");
+    let remote = sb.bare_remote();
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.git_ok(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.git_ok(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
+    repo.install(&["--hook", "pre-push"]);
+    let token = github_token(211);
+    repo.write("secret.txt", format!("token={token}\n"));
+    let blob = repo.git_ok(&["hash-object", "-w", "secret.txt"]);
+    repo.git_ok(&["tag", "t-blob", &blob]);
+    let out = repo.git(&["push", "origin", "t-blob"]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("refs/tags/t-blob (blob {blob}):1")),
+        "{err}"
+    );
+    assert_no_secret(&out, &[&token]);
+    // An annotated tag of a tree: the tree's files are scanned, not only the tag message.
+    repo.git_ok(&["add", "secret.txt"]);
+    let tree = repo.git_ok(&["write-tree"]);
+    repo.git_ok(&["tag", "-a", "-m", "a tree", "t-tree", &tree]);
+    let out = repo.git(&["push", "origin", "t-tree"]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("refs/tags/t-tree:secret.txt:1"),
+        "{}",
+        stderr(&out)
     );
     assert_no_secret(&out, &[&token]);
 }

@@ -1110,3 +1110,290 @@ fn ignored_fingerprint_is_not_reported_again_by_a_catch_all_rule() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Nothing reaches the repository unscanned: every pushed object, encoding, size and header.
+
+impl Pair {
+    /// Writes raw bytes into the client's work tree.
+    fn write_bytes(&self, rel: &str, content: &[u8]) {
+        let path = self.client.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    /// Asserts a rejected push that names `location` in a `remote:` line, never shows `secret`,
+    /// and left `reference` where it was (absent, when it was new).
+    fn assert_rejected(&self, pushed: &Pushed, location: &str, secret: &str) {
+        assert!(!pushed.ok, "accepted:\n{}", pushed.text);
+        assert!(
+            remote_line(&pushed.text, location),
+            "{location}:\n{}",
+            pushed.text
+        );
+        assert!(
+            !pushed.text.contains(secret),
+            "secret printed:\n{}",
+            pushed.text
+        );
+        assert!(
+            remote_line(&pushed.text, "revoke"),
+            "no remediation:\n{}",
+            pushed.text
+        );
+        assert_eq!(self.last_audit()["decision"], "rejected");
+    }
+}
+
+#[test]
+fn a_tag_of_a_blob_and_an_annotated_tag_of_a_tree_are_rejected() {
+    let pair = Pair::new("srv-tag-objects", "");
+    pair.seed();
+    let token = github_token(601);
+    pair.write_bytes("secret.txt", format!("token={token}\n").as_bytes());
+    let blob = pair.git(&pair.client, &["hash-object", "-w", "secret.txt"]);
+    pair.git(&pair.client, &["tag", "t-blob", &blob]);
+    let pushed = pair.push(&["origin", "t-blob"]);
+    pair.assert_rejected(
+        &pushed,
+        &format!("refs/tags/t-blob (blob {blob}):1"),
+        &token,
+    );
+    assert_eq!(pair.server_ref("refs/tags/t-blob"), None);
+
+    pair.git(&pair.client, &["add", "secret.txt"]);
+    let tree = pair.git(&pair.client, &["write-tree"]);
+    pair.git(
+        &pair.client,
+        &["tag", "-a", "-m", "just a tree", "t-tree", &tree],
+    );
+    // A tag of that tag: every level is peeled.
+    pair.git(
+        &pair.client,
+        &["tag", "-a", "-m", "outer", "t-outer", "t-tree"],
+    );
+    let pushed = pair.push(&["origin", "t-outer"]);
+    pair.assert_rejected(&pushed, "refs/tags/t-outer:secret.txt:1", &token);
+}
+
+#[test]
+fn a_key_rotated_inside_an_unchanged_pem_block_is_rejected_and_an_unrelated_edit_is_not() {
+    let pair = Pair::new("srv-pem", "");
+    pair.seed();
+    let begin = "-----BEGIN RSA PRIVATE KEY-----";
+    let end = "-----END RSA PRIVATE KEY-----";
+    let body = |seed: u64| -> String {
+        (0..25)
+            .map(|i| common::random_alnum(seed * 100 + i, 64))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    pair.commit(
+        &[("key.pem", &format!("{begin}\nplaceholder\n{end}\n"))],
+        "template",
+    );
+    assert!(pair.push(&["origin", "main"]).ok);
+    let first = body(1);
+    pair.commit(&[("key.pem", &format!("{begin}\n{first}\n{end}\n"))], "key");
+    let pushed = pair.push(&["origin", "main"]);
+    pair.assert_rejected(&pushed, "key.pem:2", &first);
+    // Accepted on purpose (a bypass), then rotated in place, then an unrelated line added.
+    let pushed = pair.push(&["origin", "main", "-o", "leakgate.bypass=test key"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let second = body(2);
+    pair.commit(
+        &[("key.pem", &format!("{begin}\n{second}\n{end}\n"))],
+        "rotate",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    pair.assert_rejected(&pushed, "key.pem:2", &second);
+    pair.git(&pair.client, &["reset", "-q", "--hard", "HEAD~1"]);
+    pair.commit(
+        &[("key.pem", &format!("# test key\n{begin}\n{first}\n{end}\n"))],
+        "comment",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(
+        pushed.ok,
+        "an unchanged block was reported:\n{}",
+        pushed.text
+    );
+}
+
+#[test]
+fn binary_and_utf16_files_are_scanned_and_rejected() {
+    let pair = Pair::new("srv-encodings", "");
+    pair.seed();
+    let token = github_token(611);
+    let mut binary = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\n".to_vec();
+    binary.extend_from_slice(format!("k={token}\n").as_bytes());
+    pair.write_bytes("img/logo.png", &binary);
+    pair.git(&pair.client, &["add", "-A"]);
+    pair.git(&pair.client, &["commit", "-q", "-m", "logo"]);
+    let pushed = pair.push(&["origin", "main"]);
+    pair.assert_rejected(&pushed, "img/logo.png:4", &token);
+
+    pair.git(&pair.client, &["reset", "-q", "--hard", "HEAD~1"]);
+    let text = format!("Windows Registry Editor Version 5.00\r\n\r\n\"Token\"=\"{token}\"\r\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    pair.write_bytes("settings.reg", &utf16);
+    pair.git(&pair.client, &["add", "-A"]);
+    pair.git(&pair.client, &["commit", "-q", "-m", "settings"]);
+    let pushed = pair.push(&["origin", "main"]);
+    pair.assert_rejected(&pushed, "settings.reg:3", &token);
+}
+
+#[test]
+fn a_50_mb_pushed_file_with_a_key_on_its_last_line_is_rejected() {
+    let pair = Pair::new("srv-50mb", "");
+    pair.seed();
+    let key = aws_key_id(621);
+    let line = "function f(a, b) { return a + b; } /* padding padding padding */\n";
+    let mut data = line.repeat(50_000_000 / line.len());
+    let lines = data.lines().count() + 1;
+    data.push_str(&format!("var id = \"{key}\";\n"));
+    pair.write_bytes("dist/bundle.js", data.as_bytes());
+    drop(data);
+    pair.git(&pair.client, &["add", "-A"]);
+    pair.git(&pair.client, &["commit", "-q", "-m", "bundle"]);
+    let pushed = pair.push(&["origin", "main"]);
+    pair.assert_rejected(&pushed, &format!("dist/bundle.js:{lines}:"), &key);
+}
+
+#[test]
+fn a_blob_over_the_cap_is_rejected_and_recorded_unless_the_policy_accepts_it() {
+    let pair = Pair::new("srv-cap", "max_blob_bytes: 1000\n");
+    let base = pair.seed();
+    let padding = "x".repeat(5000);
+    let id = pair.commit(&[("big.txt", &format!("{padding}\n"))], "big");
+    for unpack_limit in ["100000", "1"] {
+        // Loose: the first 1000 bytes are scanned; packed: not read.
+        pair.server_git(&["config", "receive.unpackLimit", unpack_limit]);
+        let pushed = pair.push(&["origin", "main"]);
+        assert!(!pushed.ok, "{}", pushed.text);
+        assert!(remote_line(&pushed.text, "big.txt"), "{}", pushed.text);
+        assert!(remote_line(&pushed.text, "5001 bytes"), "{}", pushed.text);
+        assert!(
+            remote_line(&pushed.text, "over the server's size cap"),
+            "{}",
+            pushed.text
+        );
+        let audit = pair.last_audit();
+        assert_eq!(audit["decision"], "rejected-on-unscanned");
+        assert_eq!(audit["skipped"][0]["path"], "big.txt");
+        assert_eq!(audit["skipped"][0]["commit"], id.as_str());
+        assert_eq!(audit["skipped"][0]["reason"], "too-large");
+    }
+    assert_eq!(pair.server_ref("refs/heads/main").unwrap(), base);
+    pair.set_policy("max_blob_bytes: 1000\non_unscanned: accept\n");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let audit = pair.last_audit();
+    assert_eq!(audit["decision"], "accepted");
+    assert_eq!(audit["skipped"][0]["reason"], "too-large");
+}
+
+#[test]
+fn secrets_in_author_committer_and_tagger_names_are_rejected() {
+    let pair = Pair::new("srv-idents", "");
+    pair.seed();
+    let token = github_token(631);
+    let author = format!("{token} <dev@example.invalid>");
+    pair.write_bytes("a.txt", b"clean\n");
+    pair.git(&pair.client, &["add", "-A"]);
+    pair.git(
+        &pair.client,
+        &["commit", "-q", "-m", "x", "--author", &author],
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    pair.assert_rejected(&pushed, "(commit author/committer):1", &token);
+    pair.git(&pair.client, &["reset", "-q", "--hard", "HEAD~1"]);
+    let out = pair
+        .cmd(&pair.client, "git")
+        .args(["tag", "-a", "-m", "release", "v1"])
+        .env("GIT_COMMITTER_EMAIL", format!("{token}@example.invalid"))
+        .output()
+        .unwrap();
+    check(out, "git tag");
+    let pushed = pair.push(&["origin", "v1"]);
+    pair.assert_rejected(&pushed, "(tag header refs/tags/v1)", &token);
+}
+
+#[test]
+fn a_sha256_repository_is_refused_with_an_error_that_names_the_format() {
+    let pair = Pair::new("srv-sha256", "");
+    let top = pair.dir.0.clone();
+    pair.git(
+        &top,
+        &["init", "-q", "--bare", "--object-format=sha256", "s256.git"],
+    );
+    let hook = top.join("s256.git/hooks/pre-receive");
+    std::os::unix::fs::symlink(SERVER_BIN, &hook).unwrap();
+    pair.git(
+        &top,
+        &[
+            "--git-dir",
+            "s256.git",
+            "config",
+            "leakgate.config",
+            pair.policy.to_str().unwrap(),
+        ],
+    );
+    pair.git(
+        &top,
+        &["init", "-q", "--object-format=sha256", "-b", "main", "c256"],
+    );
+    let client = top.join("c256");
+    pair.commit_in(&client, &[("README", "readme\n")], "init");
+    let pushed = pair.push_from(&client, &["../s256.git", "main"], &[]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        remote_line(&pushed.text, "sha256 object format"),
+        "{}",
+        pushed.text
+    );
+}
+
+#[test]
+fn a_very_deep_tree_is_scanned_without_exhausting_the_stack() {
+    let pair = Pair::new("srv-deep", "");
+    let base = pair.seed();
+    let token = github_token(641);
+    let path = format!("{}/s.txt", vec!["d"; 20_000].join("/"));
+    let content = format!("token={token}\n");
+    let stream = format!(
+        "commit refs/heads/main\ncommitter Test <t@example.invalid> 1767225600 +0000\ndata 4\ndeep\nfrom {base}\nM 100644 inline {path}\ndata {}\n{content}\ndone\n",
+        content.len()
+    );
+    let mut child = pair
+        .cmd(&pair.client, "git")
+        .args(["fast-import", "--quiet", "--done"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    // git itself refuses trees deeper than core.maxTreeDepth (4096); a server may allow more.
+    pair.server_git(&["config", "core.maxTreeDepth", "100000"]);
+    pair.git(&pair.client, &["config", "core.maxTreeDepth", "100000"]);
+    let pushed = pair.push(&["origin", "main"]);
+    let tail: String = pushed
+        .text
+        .chars()
+        .rev()
+        .take(2000)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(!pushed.ok, "{tail}");
+    assert!(remote_line(&pushed.text, "/s.txt:1:"), "{tail}");
+    assert!(!pushed.text.contains(&token));
+    assert_eq!(pair.last_audit()["decision"], "rejected");
+}

@@ -167,10 +167,7 @@ pub fn message_outcome(common: &Common, file: &std::path::Path) -> anyhow::Resul
     let scanner = setup.scanner(common)?;
     let units = [
         AddedText::whole(commits::COMMIT_MESSAGE_PATH, message),
-        AddedText::whole(
-            commits::COMMIT_HEADER_PATH,
-            identities(repo.as_ref().ok()),
-        ),
+        AddedText::whole(commits::COMMIT_HEADER_PATH, identities(repo.as_ref().ok())),
     ];
     let mut outcome = ScanOutcome::default();
     for unit in &units {

@@ -14,11 +14,11 @@ use std::io::Read as _;
 
 use crate::decode::{archive_kind, decode_utf16, detect_utf16, views, PROBE_BYTES};
 use crate::git::objects::{load_blob, open_blob, read_stream, OpenedBlob};
-use crate::stream::{scan_stream, StreamError};
 use crate::git::tree_diff::Deleted;
 use crate::git::GitError;
 use crate::outcome::{ScanOutcome, SkipReason, Skipped};
 use crate::scanner::Scanner;
+use crate::stream::{scan_stream, StreamError};
 
 /// Similarity (shared lines / longer side) at or above which an added file is a renamed one.
 pub const RENAME_SIMILARITY: f64 = 0.5;

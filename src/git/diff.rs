@@ -153,7 +153,10 @@ mod tests {
         let t = added_text(b"f", &[old], new.to_vec());
         // The whole small file is context; only x and y are added.
         assert_eq!(t.buf, new);
-        assert_eq!(added_lines(&t), vec![(2, "x".to_string()), (5, "y".to_string())]);
+        assert_eq!(
+            added_lines(&t),
+            vec![(2, "x".to_string()), (5, "y".to_string())]
+        );
     }
 
     #[test]
@@ -192,16 +195,28 @@ mod tests {
         let new = b"top\n-----BEGIN X-----\nQUJD\nREVG\n-----END X-----\nbottom\n";
         let t = added_text(b"k", &[old], new.to_vec());
         assert_eq!(t.buf, new);
-        assert_eq!(added_lines(&t), vec![(3, "QUJD".into()), (4, "REVG".into())]);
+        assert_eq!(
+            added_lines(&t),
+            vec![(3, "QUJD".into()), (4, "REVG".into())]
+        );
     }
 
     #[test]
     fn context_is_limited_but_keeps_the_adjacent_line() {
         let lines: Vec<&[u8]> = vec![b"aaaa\n", b"bbbb\n", b"cccc\n", b"dddd\n", b"eeee\n"];
         let added = [false, false, true, false, false];
-        assert_eq!(context_lines(&lines, &added, 5), [false, true, false, true, false]);
-        assert_eq!(context_lines(&lines, &added, 1), [false, true, false, true, false]);
-        assert_eq!(context_lines(&lines, &added, 10), [true, true, false, true, true]);
+        assert_eq!(
+            context_lines(&lines, &added, 5),
+            [false, true, false, true, false]
+        );
+        assert_eq!(
+            context_lines(&lines, &added, 1),
+            [false, true, false, true, false]
+        );
+        assert_eq!(
+            context_lines(&lines, &added, 10),
+            [true, true, false, true, true]
+        );
     }
 
     #[test]

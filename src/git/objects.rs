@@ -19,7 +19,7 @@ pub enum OpenedBlob {
     /// Its bytes (at most the cap).
     Whole(Vec<u8>),
     /// A loose blob as a stream (its size may be over the cap).
-    Stream(LooseBlob),
+    Stream(Box<LooseBlob>),
     /// A packed blob over the cap: not read (gix resolves packed objects whole, in memory).
     PackedOverCap(u64),
 }
@@ -52,7 +52,7 @@ pub fn open_blob(repo: &gix::Repository, id: ObjectId, cap: u64) -> Result<Opene
     let loose = matches!(header, gix::odb::find::Header::Loose { .. });
     if loose && (size >= STREAM_BYTES || size > cap) {
         if let Some(stream) = loose_stream(repo, id)? {
-            return Ok(OpenedBlob::Stream(stream));
+            return Ok(OpenedBlob::Stream(Box::new(stream)));
         }
     }
     if size > cap {

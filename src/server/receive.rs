@@ -280,7 +280,10 @@ fn decide_unscanned(
     let option = &policy.bypass.push_option;
     let allowed = policy.bypass.enabled
         && (policy.bypass.users.is_empty() || policy.bypass.users.contains(&ctx.pusher));
-    if let Some(reason) = ctx.bypass_reason(option).filter(|r| allowed && !r.is_empty()) {
+    if let Some(reason) = ctx
+        .bypass_reason(option)
+        .filter(|r| allowed && !r.is_empty())
+    {
         record.decision = "bypassed".into();
         record.bypass_reason = Some(reason.clone());
         return ReceiveResult {
@@ -295,7 +298,9 @@ fn decide_unscanned(
     }
     record.decision = "rejected-on-unscanned".into();
     let bypass = if allowed {
-        format!(" If you are sure it holds no secret: git push -o {option}=\"<reason>\" (recorded).")
+        format!(
+            " If you are sure it holds no secret: git push -o {option}=\"<reason>\" (recorded)."
+        )
     } else {
         String::new()
     };
@@ -446,7 +451,15 @@ fn scan_push(
     commits_scanned: &mut usize,
 ) -> (ScanOutcome, Option<Failure>) {
     let mut outcome = ScanOutcome::default();
-    let failure = scan_push_into(repo, policy, updates, deadline, commits_scanned, &mut outcome).err();
+    let failure = scan_push_into(
+        repo,
+        policy,
+        updates,
+        deadline,
+        commits_scanned,
+        &mut outcome,
+    )
+    .err();
     (outcome, failure)
 }
 
@@ -469,7 +482,10 @@ fn scan_push_into(
     let hidden = ref_tips(repo, "refs/").map_err(error)?;
     let mut tips: Vec<ObjectId> = Vec::new();
     let mut values: Vec<PushedValue> = Vec::new();
-    for update in updates.iter().filter(|u| !is_null(&u.new) && u.new != u.old) {
+    for update in updates
+        .iter()
+        .filter(|u| !is_null(&u.new) && u.new != u.old)
+    {
         let id = ObjectId::from_hex(update.new.as_bytes())
             .map_err(|e| Failure::Error(format!("bad object id {}: {e}", update.new)))?;
         let value = peel_pushed(repo, id, &update.name).map_err(error)?;
