@@ -9,7 +9,8 @@
 #
 # The history (default 3000 small commits over 300 files) is generated deterministically with
 # git fast-import. Cases: 1 new commit; 500 new commits; one new commit adding a 50 MB text file
-# (the policy raises max_blob_bytes so the file is read and scanned in full, the worst case); and,
+# with an AWS key id on its last line (read and scanned in full under the default policy, and the
+# push must be rejected; the other pushes must be accepted); and,
 # without a target, 200 commits each changing one line of a 1.2 MB file the server already has.
 # Every run pushes into a fresh copy of the server (copying is not timed); runs of the different
 # hooks are interleaved; the median of --runs runs (default 7) is printed after one warm-up push.
@@ -122,6 +123,8 @@ awk -v bytes=$((big_mb * 1024 * 1024)) 'BEGIN {
     n += length(line)
   }
 }' >"$client/data/big.txt"
+# The key id is assembled here so that no key literal sits in the repository.
+printf 'deploy_key_id = %s%s\n' "AK""IA" "QX7K2M4P6R3T5VWZ" >>"$client/data/big.txt"
 git -C "$client" add data/big.txt
 git -C "$client" commit -q -m "add a ${big_mb} MB data file"
 git -C "$client" checkout -q main
@@ -135,7 +138,6 @@ git -C "$client" push -q "$work/template-none.git" edits-base:edits
 cat >"$work/policy.yaml" <<EOF
 audit_log: '$work/audit.jsonl'
 fingerprint_key_file: '$work/fingerprint.key'
-max_blob_bytes: $((big_bytes + 1024 * 1024))
 time_budget_ms: 600000
 EOF
 
@@ -170,12 +172,21 @@ push() {
   rm -rf "$target"
   cp -a "$work/template-$mode.git" "$target"
   start=$(now_ms)
-  if ! git -C "$client" push -q "$target" "$branch" >"$work/push.log" 2>&1; then
+  local pushed=0
+  git -C "$client" push -q "$target" "$branch" >"$work/push.log" 2>&1 || pushed=$?
+  end=$(now_ms)
+  # The big file carries a key: leakgate (and betterleaks) must reject it; everything else passes.
+  local expect_reject=0
+  if [ "$branch" = big ] && [ "$mode" != none ] && [ "$mode" != noop ]; then expect_reject=1; fi
+  if [ "$expect_reject" = 1 ] && [ "$pushed" = 0 ]; then
+    echo "push of $branch with the $mode hook was accepted: the key on its last line was missed" >&2
+    exit 1
+  fi
+  if [ "$expect_reject" = 0 ] && [ "$pushed" != 0 ]; then
     echo "push of $branch with the $mode hook failed:" >&2
     cat "$work/push.log" >&2
     exit 1
   fi
-  end=$(now_ms)
   echo $((end - start))
 }
 
