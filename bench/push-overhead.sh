@@ -210,7 +210,8 @@ for c in "${cases[@]}"; do
   result[$c,scanned]=$(printf '%s' "$scanned" | sed -n 's/.*"decision":"\([^"]*\)".*"scanned":{"commits":\([0-9]*\),"blobs":\([0-9]*\),"bytes":\([0-9]*\)}.*/\1: \2 commits, \3 blobs, \4 bytes/p')
   if [ -x /usr/bin/time ]; then
     LEAKGATE_BENCH_MEM="$work/mem" push mem "$c" >/dev/null
-    { read -r rss user sys; read -r wall_us; } <"$work/mem"
+    # GNU time writes "Command exited with non-zero status N" first when the hook rejects.
+    { read -r rss user sys; read -r wall_us; } < <(grep -v '^Command' "$work/mem")
     result[$c,mem]=$((rss / 1024))
     result[$c,hook]=$(awk -v w="$wall_us" -v u="$user" -v s="$sys" 'BEGIN {
       cpu = (u + s) * 1000

@@ -2,6 +2,7 @@
 //! the receive decision, and the audit log.
 
 pub mod audit;
+pub mod decision;
 pub mod policy;
 pub mod quarantine;
 pub mod receive;
