@@ -8,8 +8,9 @@ use std::process::Command;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
-use leakgate::install::{hook_script, install_script, Installed};
+use leakgate::install::{hook_script, install_script, shell_quote, Installed};
 use leakgate::report::sanitize::sanitize;
+use leakgate::server::decision::Decision;
 use leakgate::server::policy::{locate, Policy, PolicySource, POLICY_GIT_KEY};
 use leakgate::server::{audit, receive};
 
@@ -17,8 +18,8 @@ use leakgate::server::{audit, receive};
 #[derive(Debug, Parser)]
 #[command(name = "leakgate-server", version, about)]
 struct Cli {
-    /// Policy file (else LEAKGATE_SERVER_CONFIG, the repository's leakgate.config,
-    /// /etc/leakgate/server.yaml, or built-in defaults).
+    /// Policy file (else the repository's leakgate.config, /etc/leakgate/server.yaml, or
+    /// built-in defaults; never the pusher's environment).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -65,18 +66,37 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     }
 }
 
-/// The hook. Any failure before a decision rejects the push (fail closed) with a message.
+/// The hook. Any failure before a decision rejects the push (fail closed) with a message, and
+/// every outcome, refusals included, gets an audit line.
 fn pre_receive(flag: Option<&Path>) -> i32 {
-    let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        eprintln!("leakgate: push rejected: cannot read the pushed ref updates: {e}");
-        return 2;
+    let repository = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let mut raw = Vec::new();
+    let read = std::io::stdin().read_to_end(&mut raw);
+    // Ref names are bytes; ids are hex: a non-UTF-8 name is kept (lossily) rather than refused.
+    let updates = receive::parse_updates(&String::from_utf8_lossy(&raw));
+    let early_policy = || match locate(flag, None) {
+        PolicySource::File(path) => Policy::read(&path).ok(),
+        PolicySource::Defaults => Some(Policy::default()),
+    };
+    if let Err(e) = read {
+        return refuse(
+            early_policy().as_ref(),
+            &repository,
+            &updates,
+            &format!("cannot read the pushed ref updates: {e}"),
+        );
     }
     let mut repo = match leakgate::git::open_repository(Path::new(".")) {
         Ok(repo) => repo,
         Err(e) => {
-            eprintln!("leakgate: push rejected: {}", sanitize(&e.to_string()));
-            return 2;
+            return refuse(
+                early_policy().as_ref(),
+                &repository,
+                &updates,
+                &e.to_string(),
+            )
         }
     };
     let configured = repo
@@ -88,36 +108,78 @@ fn pre_receive(flag: Option<&Path>) -> i32 {
         PolicySource::File(path) => match Policy::read(&path) {
             Ok(policy) => policy,
             Err(e) => {
-                eprintln!(
-                    "leakgate: push rejected: the server policy cannot be loaded: {}\nleakgate: ask the server admin to run `leakgate-server check-config {}`.",
-                    sanitize(&e.to_string()),
-                    sanitize(&path.display().to_string())
+                server_log(&format!(
+                    "the policy {} cannot be loaded: {e}",
+                    path.display()
+                ));
+                return refuse(
+                    None,
+                    &repository,
+                    &updates,
+                    &format!(
+                        "the server policy cannot be loaded: {e}\nleakgate: ask the server admin to run `leakgate-server check-config {}`",
+                        path.display()
+                    ),
                 );
-                return 2;
             }
         },
     };
-    let repository = std::env::current_dir()
-        .map(|d| d.display().to_string())
-        .unwrap_or_default();
-    let updates = receive::parse_updates(&input);
-    let ctx = receive::PushContext::from_env(repository);
-    let mut result = receive::receive(&mut repo, &policy, &updates, &ctx);
-    if let Err(e) = audit::append(&policy.audit_log, &result.record) {
-        if result.record.decision == "bypassed" {
-            result.exit_code = 1;
-            result.message.push_str(&format!(
-                "leakgate: bypass refused after all: it could not be recorded ({e}); push rejected.\n"
-            ));
-        } else {
-            result.message.push_str(&format!(
-                "leakgate: warning: the audit log {} could not be written: {e}\n",
-                policy.audit_log.display()
-            ));
-        }
+    let ctx = receive::PushContext::from_env(repository, policy.pusher_variable.as_deref());
+    let result = receive::receive(&mut repo, &policy, &updates, &ctx);
+    let written = audit::append(&policy.audit_log, &result.record);
+    if let Err(e) = &written {
+        server_log(&format!(
+            "the audit log {} could not be written: {e}",
+            policy.audit_log.display()
+        ));
     }
-    eprint!("{}", result.message);
-    result.exit_code
+    let (decision, message) = receive::conclude(&result, &policy, &ctx, written.is_ok());
+    eprint!("{message}");
+    decision.exit_status() as i32
+}
+
+/// Refuses a push before a scan: tells the pusher, records a `rejected-before-scan` line in the
+/// audit log of `policy` (the default policy's when none could be loaded), exits 2.
+fn refuse(
+    policy: Option<&Policy>,
+    repository: &str,
+    updates: &[receive::RefUpdate],
+    why: &str,
+) -> i32 {
+    let mut lines = why.lines();
+    eprintln!(
+        "leakgate: push rejected: {}",
+        sanitize(lines.next().unwrap_or(""))
+    );
+    for line in lines {
+        eprintln!("{}", sanitize(line));
+    }
+    let default = Policy::default();
+    let policy = policy.unwrap_or(&default);
+    let ctx =
+        receive::PushContext::from_env(repository.to_string(), policy.pusher_variable.as_deref());
+    let mut record = receive::base_record(&ctx, updates);
+    record.decision = Decision::RejectedBeforeScan.as_str().to_string();
+    record.detail = Some(why.to_string());
+    if let Err(e) = audit::append(&policy.audit_log, &record) {
+        server_log(&format!(
+            "the audit log {} could not be written: {e}",
+            policy.audit_log.display()
+        ));
+    }
+    Decision::RejectedBeforeScan.exit_status() as i32
+}
+
+/// Tells the server's admin (syslog, when there is one), not the pusher.
+fn server_log(message: &str) {
+    let line = format!(
+        "<11>leakgate-server[{}]: {}",
+        std::process::id(),
+        sanitize(message)
+    );
+    if let Ok(socket) = std::os::unix::net::UnixDatagram::unbound() {
+        let _ = socket.send_to(line.as_bytes(), "/dev/log");
+    }
 }
 
 fn git_config(repo: &Path, args: &[&str]) -> anyhow::Result<()> {
@@ -161,7 +223,15 @@ fn install(repos: &[PathBuf], config: Option<&Path>) -> anyhow::Result<i32> {
                 }
             })
             .unwrap_or_else(|| repo.common_dir().join("hooks"));
-        let script = hook_script("pre-receive", &binary, "pre-receive", false);
+        // The policy is written into the hook itself: nothing the pusher controls can change it.
+        let command = match &policy {
+            Some((_, path)) => format!(
+                "pre-receive --config {}",
+                shell_quote(&path.display().to_string())
+            ),
+            None => "pre-receive".to_string(),
+        };
+        let script = hook_script("pre-receive", &binary, &command, false);
         let result = install_script(&hooks, "pre-receive", &script, true)?;
         let git_dir = repo.git_dir().to_path_buf();
         git_config(&git_dir, &["receive.advertisePushOptions", "true"])?;

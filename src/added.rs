@@ -37,6 +37,8 @@ pub struct AddedText {
     pub hunks: Vec<Hunk>,
     /// Byte ranges of `buf` that are added (sorted, disjoint); the rest is context.
     added: Vec<(usize, usize)>,
+    /// The old versions the added lines were diffed against (empty for a whole unit).
+    pub previous: Vec<Vec<u8>>,
     /// Line number that would continue the last hunk (0: none yet).
     next_line: usize,
 }
@@ -55,6 +57,7 @@ impl AddedText {
                 first_column: 1,
             }],
             added: vec![(0, len)],
+            previous: Vec::new(),
             next_line: 0,
         }
     }
@@ -118,6 +121,18 @@ impl AddedText {
         }
         self.next_line = line_number + 1;
         start
+    }
+
+    /// Whether a match lying in context lines is still new: none of the old versions holds it
+    /// whole, so an edit next to it completed it (a PEM block's END line added). Whole units
+    /// have no old versions: their every byte is added anyway.
+    pub fn is_new_value(&self, matched: &[u8]) -> bool {
+        !self.previous.is_empty()
+            && !matched.is_empty()
+            && self
+                .previous
+                .iter()
+                .all(|old| memchr::memmem::find(old, matched).is_none())
     }
 
     /// Whether nothing in the unit is added (so nothing can be reported).

@@ -65,12 +65,26 @@ pub fn decode_utf16(data: &[u8], order: Utf16) -> Vec<u8> {
 
 /// The views of a blob that are scanned: its bytes as stored, and, for UTF-16 text, the decoded
 /// text first (the raw bytes are scanned too, so that ASCII hidden behind a byte order mark is
-/// not lost).
+/// not lost). UTF-16 that starts at an odd offset (behind an odd-length ASCII prefix) is decoded
+/// from that offset.
 pub fn views(data: Vec<u8>) -> Vec<Vec<u8>> {
-    match detect_utf16(&data) {
-        Some(order) => vec![decode_utf16(&data, order), data],
-        None => vec![data],
+    if let Some(order) = detect_utf16(&data) {
+        return vec![decode_utf16(&data, order), data];
     }
+    if let Some(start) = odd_utf16_start(&data) {
+        if let Some(order) = detect_utf16(&data[start..]) {
+            return vec![decode_utf16(&data[start..], order), data];
+        }
+    }
+    vec![data]
+}
+
+/// Where UTF-16 could start at an odd offset: just after the first line break when that is at
+/// an even index (so the line break's offset + 1 is odd), within the probe.
+fn odd_utf16_start(data: &[u8]) -> Option<usize> {
+    let probe = &data[..data.len().min(PROBE_BYTES)];
+    let nl = memchr::memchr(b'\n', probe)?;
+    ((nl + 1) % 2 == 1).then_some(nl + 1)
 }
 
 /// The kind of compressed archive `data` starts with, if any (its contents are not expanded).
@@ -133,6 +147,15 @@ mod tests {
         let v = views(data.clone());
         assert_eq!(v.len(), 2);
         assert_eq!(v[1], data);
+    }
+
+    #[test]
+    fn utf16_behind_an_odd_ascii_prefix_is_decoded() {
+        let mut data = b"AAAAAAAAAA\n".to_vec();
+        data.extend(utf16le("token = value-long-enough\n", false));
+        let v = views(data);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0], b"token = value-long-enough\n");
     }
 
     #[test]

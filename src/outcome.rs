@@ -110,6 +110,8 @@ pub struct Skipped {
 pub struct ScanOutcome {
     /// Findings, in scan order.
     pub findings: Vec<Finding>,
+    /// Secrets that suppressions (allow values, markers, the ignore file) silenced.
+    pub suppressed: Vec<crate::scanner::Suppressed>,
     /// Skipped blobs and files.
     pub skipped: Vec<Skipped>,
     /// Blobs / files / messages scanned.
@@ -152,6 +154,7 @@ impl ScanOutcome {
     /// Adds another outcome's results to this one.
     pub fn merge(&mut self, other: ScanOutcome) {
         self.findings.extend(other.findings);
+        self.suppressed.extend(other.suppressed);
         self.skipped.extend(other.skipped);
         self.blobs += other.blobs;
         self.bytes += other.bytes;

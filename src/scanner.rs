@@ -123,10 +123,53 @@ enum Checked {
     /// The rule's own filters (entropy, checksum, placeholder, the rule's allow list) reject it.
     NotASecret,
     /// A secret, silenced by a suppression (allowed value, allow marker, ignored fingerprint).
-    Suppressed,
+    Suppressed(Finding, SuppressionKind),
     /// A finding.
     Found(Finding),
 }
+
+/// What silenced a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionKind {
+    /// A value regex of `allow.values`.
+    AllowValue,
+    /// An allow marker on the line (`leakgate:allow` and other tools' markers).
+    AllowMarker,
+    /// A fingerprint in `.leakgateignore`.
+    IgnoreFile,
+}
+
+impl SuppressionKind {
+    /// Machine-readable name (audit log, JSON).
+    pub fn code(self) -> &'static str {
+        match self {
+            SuppressionKind::AllowValue => "allow-value",
+            SuppressionKind::AllowMarker => "allow-marker",
+            SuppressionKind::IgnoreFile => "ignore-file",
+        }
+    }
+}
+
+/// A secret that a suppression silenced: recorded, not reported.
+#[derive(Debug, Clone)]
+pub struct Suppressed {
+    /// The finding it would have been.
+    pub finding: Finding,
+    /// What silenced it.
+    pub kind: SuppressionKind,
+}
+
+/// What scanning one unit produced.
+#[derive(Debug, Default)]
+pub struct UnitScan {
+    /// Findings, in buffer order.
+    pub findings: Vec<Finding>,
+    /// Suppressed secrets, in buffer order.
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// A candidate span with its result, before deduplication.
+type Spanned<T> = (usize, usize, T);
 
 /// The compiled rule set, built once and shared.
 pub struct Scanner {
@@ -237,8 +280,13 @@ impl Scanner {
             .collect()
     }
 
-    /// Scans one unit of added text.
+    /// Scans one unit of added text: its findings.
     pub fn scan(&self, unit: &AddedText) -> Result<Vec<Finding>, ScanError> {
+        Ok(self.scan_all(unit)?.findings)
+    }
+
+    /// Scans one unit of added text: its findings and the secrets that suppressions silenced.
+    pub fn scan_all(&self, unit: &AddedText) -> Result<UnitScan, ScanError> {
         let windows = self.windows(unit);
         let mut findings = Vec::new();
         // Spans of specific rules' matches that a suppression (fingerprint, allowed value, allow
@@ -264,6 +312,14 @@ impl Scanner {
                     };
                     let start = w.start + m.start();
                     let end = start + m.len();
+                    // New when the match touches an added line, or when no old version holds
+                    // the whole match (an edit outside the secret completed it).
+                    let whole = caps.get(0).unwrap_or(m);
+                    let fresh = unit.overlaps_added(w.start + whole.start(), w.start + whole.end())
+                        || unit.is_new_value(whole.as_bytes());
+                    if !fresh {
+                        continue;
+                    }
                     self.collect(
                         compiled,
                         unit,
@@ -287,14 +343,12 @@ impl Scanner {
                 i += 1;
             }
         }
-        // Context lines let a rule see around the added ones; only secrets that overlap an added
-        // line are new.
-        Ok(self
-            .dedupe(findings, suppressed)
-            .into_iter()
-            .filter(|(start, end, _)| unit.overlaps_added(*start, *end))
-            .map(|(_, _, f)| f)
-            .collect())
+        // Context lines let a rule see around the added ones; only new matches were collected.
+        let (findings, suppressed) = self.dedupe(findings, suppressed);
+        Ok(UnitScan {
+            findings: findings.into_iter().map(|(_, _, f)| f).collect(),
+            suppressed: suppressed.into_iter().map(|(_, _, s)| s).collect(),
+        })
     }
 
     /// Files one candidate secret at `span` as a finding or a suppressed match.
@@ -304,13 +358,15 @@ impl Scanner {
         unit: &AddedText,
         span: (usize, usize),
         secret: &[u8],
-        findings: &mut Vec<(usize, usize, Finding)>,
-        suppressed: &mut Vec<(usize, usize)>,
+        findings: &mut Vec<Spanned<Finding>>,
+        suppressed: &mut Vec<Spanned<Suppressed>>,
     ) -> Result<(), ScanError> {
         match self.check(compiled, unit, span.0, secret)? {
             Checked::Found(f) => findings.push((span.0, span.1, f)),
-            Checked::Suppressed if !compiled.catch_all => suppressed.push(span),
-            Checked::Suppressed | Checked::NotASecret => {}
+            Checked::Suppressed(finding, kind) => {
+                suppressed.push((span.0, span.1, Suppressed { finding, kind }))
+            }
+            Checked::NotASecret => {}
         }
         Ok(())
     }
@@ -326,8 +382,8 @@ impl Scanner {
         group: usize,
         unit: &AddedText,
         w: Window,
-        findings: &mut Vec<(usize, usize, Finding)>,
-        suppressed: &mut Vec<(usize, usize)>,
+        findings: &mut Vec<Spanned<Finding>>,
+        suppressed: &mut Vec<Spanned<Suppressed>>,
     ) -> Result<(), ScanError> {
         let Some(joined) = continued_value(unit, w) else {
             return Ok(());
@@ -338,6 +394,11 @@ impl Scanner {
                 continue; // wholly on the first line: its own window reports it
             }
             let start = joined.value_start + (m.start() - joined.head_len);
+            // New when the value or its name's line is added.
+            if !unit.overlaps_added(start, start + m.len()) && !unit.overlaps_added(w.start, w.end)
+            {
+                continue;
+            }
             self.collect(
                 compiled,
                 unit,
@@ -438,23 +499,9 @@ impl Scanner {
         if compiled.allow()?.iter().any(|re| re.is_match(secret)) {
             return Ok(Checked::NotASecret);
         }
-        if self
-            .suppressions
-            .values
-            .iter()
-            .any(|re| re.is_match(secret))
-        {
-            return Ok(Checked::Suppressed);
-        }
-        if !self.suppressions.ignore_markers && filters::has_allow_marker(unit.line_at(start)) {
-            return Ok(Checked::Suppressed);
-        }
         let fingerprint = fingerprint(&raw.id, secret);
-        if self.suppressions.fingerprints.contains(&fingerprint) {
-            return Ok(Checked::Suppressed);
-        }
         let (line, column) = unit.position(start);
-        Ok(Checked::Found(Finding {
+        let finding = Finding {
             rule: raw.id.clone(),
             description: raw.description.clone(),
             provider: Arc::clone(&compiled.rule.provider),
@@ -465,37 +512,67 @@ impl Scanner {
             column,
             secret: Secret::new(secret.to_vec()),
             fingerprint,
-        }))
+        };
+        let kind = if self
+            .suppressions
+            .values
+            .iter()
+            .any(|re| re.is_match(secret))
+        {
+            SuppressionKind::AllowValue
+        } else if !self.suppressions.ignore_markers
+            && filters::has_allow_marker(unit.line_at(start))
+        {
+            SuppressionKind::AllowMarker
+        } else if self
+            .suppressions
+            .fingerprints
+            .contains(&finding.fingerprint)
+        {
+            SuppressionKind::IgnoreFile
+        } else {
+            return Ok(Checked::Found(finding));
+        };
+        Ok(Checked::Suppressed(finding, kind))
     }
 
-    /// Drops a catch-all finding whose secret overlaps a specific rule's finding (or a specific
-    /// rule's suppressed match), and repeats of the same secret span by the same rule; returns
-    /// findings in buffer order.
+    /// Drops a catch-all finding (or suppressed match) whose secret overlaps a specific rule's
+    /// finding or suppressed match, and repeats of the same secret span by the same rule; returns
+    /// both in buffer order.
     fn dedupe(
         &self,
-        mut found: Vec<(usize, usize, Finding)>,
-        suppressed: Vec<(usize, usize)>,
-    ) -> Vec<(usize, usize, Finding)> {
+        mut found: Vec<Spanned<Finding>>,
+        mut suppressed: Vec<Spanned<Suppressed>>,
+    ) -> (Vec<Spanned<Finding>>, Vec<Spanned<Suppressed>>) {
         found.sort_by(|a, b| (a.0, a.1, &a.2.rule).cmp(&(b.0, b.1, &b.2.rule)));
         found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.rule == b.2.rule);
-        let is_catch_all = |f: &Finding| {
+        suppressed
+            .sort_by(|a, b| (a.0, a.1, &a.2.finding.rule).cmp(&(b.0, b.1, &b.2.finding.rule)));
+        suppressed
+            .dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.finding.rule == b.2.finding.rule);
+        let is_catch_all = |rule: &str| {
             self.rules
                 .iter()
-                .find(|r| r.rule.id() == f.rule)
+                .find(|r| r.rule.id() == rule)
                 .is_some_and(|r| r.catch_all)
         };
         let specific: Vec<(usize, usize)> = found
             .iter()
-            .filter(|(_, _, f)| !is_catch_all(f))
+            .filter(|(_, _, f)| !is_catch_all(&f.rule))
             .map(|(s, e, _)| (*s, *e))
-            .chain(suppressed)
+            .chain(
+                suppressed
+                    .iter()
+                    .filter(|(_, _, s)| !is_catch_all(&s.finding.rule))
+                    .map(|(s, e, _)| (*s, *e)),
+            )
             .collect();
-        found
-            .into_iter()
-            .filter(|(s, e, f)| {
-                !is_catch_all(f) || !specific.iter().any(|(ss, se)| ss < e && s < se)
-            })
-            .collect()
+        let keep = |s: usize, e: usize, rule: &str| {
+            !is_catch_all(rule) || !specific.iter().any(|(ss, se)| *ss < e && s < *se)
+        };
+        found.retain(|(s, e, f)| keep(*s, *e, &f.rule));
+        suppressed.retain(|(s, e, x)| keep(*s, *e, &x.finding.rule));
+        (found, suppressed)
     }
 }
 

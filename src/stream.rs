@@ -12,7 +12,7 @@ use std::io::{self, Read};
 
 use crate::added::AddedText;
 use crate::finding::Finding;
-use crate::scanner::{ScanError, Scanner, MULTILINE_WINDOW};
+use crate::scanner::{ScanError, Scanner, Suppressed, MULTILINE_WINDOW};
 
 /// Bytes each window reports for.
 pub const WINDOW_BYTES: usize = 8 << 20;
@@ -35,6 +35,8 @@ pub enum StreamError {
 pub struct StreamScan {
     /// Findings, in stream order.
     pub findings: Vec<Finding>,
+    /// Secrets that suppressions silenced.
+    pub suppressed: Vec<Suppressed>,
     /// Bytes read and scanned.
     pub bytes: u64,
 }
@@ -66,10 +68,16 @@ pub fn scan_stream(
         let mut unit = AddedText::window(path, std::mem::take(&mut buf), first_line, first_column);
         unit.set_added(share_start, share_end);
         unit.commit = commit.map(str::to_string);
-        for f in scanner.scan(&unit)? {
+        let scanned = scanner.scan_all(&unit)?;
+        for f in scanned.findings {
             // A secret across the share boundary is seen by both windows.
             if seen.insert((f.line, f.fingerprint.clone())) {
                 out.findings.push(f);
+            }
+        }
+        for s in scanned.suppressed {
+            if seen.insert((s.finding.line, s.finding.fingerprint.clone())) {
+                out.suppressed.push(s);
             }
         }
         buf = unit.buf;

@@ -1401,3 +1401,39 @@ fn pre_push_blocks_an_annotated_tag_whose_message_holds_a_token() {
     let out = repo.git(&["push", "-q", "origin", "v2"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
+
+#[test]
+fn pre_push_hides_only_what_the_destination_has() {
+    let sb = Sandbox::new("two-remotes");
+    let repo = sb.repo("repo");
+    let public = sb.bare_remote();
+    let internal = sb.tmp.join("internal.git");
+    let out = sb
+        .command("git", &sb.tmp.0)
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&internal)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.git_ok(&["remote", "add", "internal", internal.to_str().unwrap()]);
+    repo.git_ok(&["remote", "add", "public", public.to_str().unwrap()]);
+    repo.git_ok(&["push", "-q", "public", "HEAD:refs/heads/main"]);
+    repo.install(&["--hook", "pre-push"]);
+    let token = github_token(221);
+    repo.write("t.env", format!("T={token}\n"));
+    repo.commit_unchecked("secret");
+    // Pushed past the hook to an internal remote: now on refs/remotes/internal/main.
+    repo.git_ok(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "internal",
+        "HEAD:refs/heads/main",
+    ]);
+    let out = repo.git(&["push", "public", "HEAD:refs/heads/main"]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(stderr(&out).contains("t.env:1"), "{}", stderr(&out));
+    assert_no_secret(&out, &[&token]);
+}

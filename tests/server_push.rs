@@ -825,7 +825,22 @@ fn bypass_without_a_reason_or_not_allowed_is_rejected() {
     assert!(!pushed.text.contains("git push -o leakgate.bypass"));
     assert_eq!(main().as_deref(), Some(&*first));
 
+    // Without `pusher_variable`, what the pusher's environment claims is recorded, never trusted.
     pair.set_policy("bypass: {users: [someone-else]}\n");
+    let env = [("GL_USERNAME", "someone-else")];
+    let pushed = pair.push_from(
+        &pair.client,
+        &["-o", "leakgate.bypass=please", "origin", "main"],
+        &env,
+    );
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(pushed.text.contains("may not bypass"), "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["claimed_pusher"], "someone-else");
+    assert_ne!(line["pusher"], "someone-else");
+    assert_eq!(main().as_deref(), Some(&*first));
+
+    pair.set_policy("pusher_variable: GL_USERNAME\nbypass: {users: [someone-else]}\n");
     let env = [("GL_USERNAME", "mallory")];
     let pushed = pair.push_from(
         &pair.client,
@@ -860,9 +875,10 @@ fn bypass_without_a_reason_or_not_allowed_is_rejected() {
 fn tiny_time_budget_follows_on_timeout_both_ways() {
     let pair = Pair::new("srv-timeout", "");
     let first = pair.seed();
-    pair.commit(&[("a.txt", "a\n")], "a");
+    // Enough commits that 1 ms cannot cover them.
+    pair.fast_import("main", &first, 400, |_| String::new());
 
-    pair.set_policy("time_budget_ms: 0\non_timeout: reject\n");
+    pair.set_policy("time_budget_ms: 1\non_timeout: reject\n");
     let pushed = pair.push(&["origin", "main"]);
     assert!(!pushed.ok, "{}", pushed.text);
     assert!(pushed.text.contains("time budget"), "{}", pushed.text);
@@ -872,7 +888,7 @@ fn tiny_time_budget_follows_on_timeout_both_ways() {
     assert_eq!(line["decision"], "rejected-on-timeout");
     assert!(line["detail"].as_str().unwrap().contains("time budget"));
 
-    pair.set_policy("time_budget_ms: 0\non_timeout: accept\n");
+    pair.set_policy("time_budget_ms: 1\non_timeout: accept\n");
     let pushed = pair.push(&["origin", "main"]);
     assert!(pushed.ok, "{}", pushed.text);
     assert!(
@@ -1290,7 +1306,7 @@ fn a_blob_over_the_cap_is_rejected_and_recorded_unless_the_policy_accepts_it() {
     let pushed = pair.push(&["origin", "main"]);
     assert!(pushed.ok, "{}", pushed.text);
     let audit = pair.last_audit();
-    assert_eq!(audit["decision"], "accepted");
+    assert_eq!(audit["decision"], "accepted-with-unscanned");
     assert_eq!(audit["skipped"][0]["reason"], "too-large");
 }
 
@@ -1396,4 +1412,194 @@ fn a_very_deep_tree_is_scanned_without_exhausting_the_stack() {
     assert!(remote_line(&pushed.text, "/s.txt:1:"), "{tail}");
     assert!(!pushed.text.contains(&token));
     assert_eq!(pair.last_audit()["decision"], "rejected");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy integrity: a found secret always counts; the pusher cannot pick the policy.
+
+#[test]
+fn a_secret_found_before_the_scan_fails_rejects_even_under_on_error_accept() {
+    let pair = Pair::new("srv-error-findings", "on_error: accept\n");
+    pair.seed();
+    pair.commit(&[("data.txt", "one\ntwo\n")], "data");
+    assert!(pair.push(&["origin", "main"]).ok);
+    // Break the accepted blob that the next edit is diffed against.
+    let blob = pair.git(&pair.client, &["rev-parse", "HEAD:data.txt"]);
+    let file = pair
+        .server
+        .join("objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&file, b"\x78\x9cthis is not zlib data at all").unwrap();
+    pair.commit(&[("data.txt", "one\ntwo\nthree\n")], "edit data");
+    // The newest commit is scanned first: its key is found before the scan fails.
+    let key = aws_key_id(701);
+    pair.commit(&[("deploy.env", &format!("KEY_ID={key}\n"))], "deploy");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(remote_line(&pushed.text, "deploy.env:1"), "{}", pushed.text);
+    assert!(
+        remote_line(&pushed.text, "stopped early after 1 of 2 commits"),
+        "{}",
+        pushed.text
+    );
+    assert!(!pushed.text.contains(&key));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["findings"][0]["path"], "deploy.env");
+    assert_eq!(line["scanned"]["commits"], 1);
+}
+
+#[test]
+fn the_pushers_environment_cannot_choose_the_policy_and_the_hook_names_its_config() {
+    let pair = Pair::new("srv-env-policy", "");
+    let hook = std::fs::read_to_string(pair.server.join("hooks/pre-receive")).unwrap();
+    assert!(hook.contains("pre-receive --config"), "{hook}");
+    pair.seed();
+    let evil = pair.dir.join("evil.yaml");
+    std::fs::write(&evil, "allow: {paths: ['.*']}\naudit_log: /dev/null\n").unwrap();
+    let token = github_token(711);
+    pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
+    let pushed = pair.push_from(
+        &pair.client,
+        &["origin", "main"],
+        &[("LEAKGATE_SERVER_CONFIG", evil.to_str().unwrap())],
+    );
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "rejected");
+}
+
+#[test]
+fn honoured_suppressions_are_recorded_and_the_decision_says_so() {
+    let pair = Pair::new("srv-suppressed", "");
+    pair.seed();
+    let token = github_token(721);
+    pair.commit(
+        &[(
+            "fixture.py",
+            &format!("T = \"{token}\"  # leakgate:allow\n"),
+        )],
+        "fixture",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert!(remote_line(&pushed.text, "suppressed"), "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted-with-suppressions");
+    assert_eq!(line["suppressed"][0]["kind"], "allow-marker");
+    assert_eq!(line["suppressed"][0]["path"], "fixture.py");
+    assert!(line["suppressed"][0]["fingerprint"].is_string());
+    assert!(!line.to_string().contains(&token));
+}
+
+#[test]
+fn an_audit_log_that_cannot_be_written_rejects_with_a_neutral_message_unless_accepted() {
+    let pair = Pair::new("srv-audit-failure", "");
+    pair.seed();
+    pair.commit(&[("a.txt", "clean\n")], "clean");
+    // The log path is a directory: every append fails.
+    let broken = pair.dir.join("log-is-a-dir");
+    std::fs::create_dir_all(&broken).unwrap();
+    let policy = |extra: &str| {
+        format!(
+            "audit_log: '{}'\nfingerprint_key_file: '{}'\n{extra}",
+            broken.display(),
+            pair.key.display()
+        )
+    };
+    std::fs::write(&pair.policy, policy("")).unwrap();
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        remote_line(&pushed.text, "could not record this push"),
+        "{}",
+        pushed.text
+    );
+    assert!(
+        !pushed.text.contains(broken.to_str().unwrap()),
+        "the server path leaked: {}",
+        pushed.text
+    );
+    std::fs::write(&pair.policy, policy("on_audit_failure: accept\n")).unwrap();
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+}
+
+#[test]
+fn the_first_bypass_option_with_a_reason_wins() {
+    let pair = Pair::new("srv-bypass-options", "");
+    pair.seed();
+    let token = github_token(731);
+    pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
+    let pushed = pair.push(&[
+        "-o",
+        "leakgate.bypass",
+        "-o",
+        "leakgate.bypass=test fixture",
+        "origin",
+        "main",
+    ]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "bypassed");
+    assert_eq!(line["bypass_reason"], "test fixture");
+}
+
+#[test]
+fn a_pem_block_completed_by_adding_its_end_line_is_rejected() {
+    let pair = Pair::new("srv-pem-complete", "");
+    pair.seed();
+    let begin = "-----BEGIN RSA PRIVATE KEY-----";
+    let body: String = (0..12)
+        .map(|i| common::random_alnum(900 + i, 64) + "\n")
+        .collect();
+    pair.commit(&[("k.pem", &format!("{begin}\n{body}"))], "truncated paste");
+    assert!(pair.push(&["origin", "main"]).ok);
+    pair.commit(
+        &[(
+            "k.pem",
+            &format!("{begin}\n{body}-----END RSA PRIVATE KEY-----\n"),
+        )],
+        "complete it",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(remote_line(&pushed.text, "k.pem:2"), "{}", pushed.text);
+}
+
+#[test]
+fn a_secret_in_a_signature_header_is_rejected() {
+    let pair = Pair::new("srv-gpgsig", "");
+    pair.seed();
+    let token = github_token(741);
+    let tree = pair.git(&pair.client, &["rev-parse", "HEAD^{tree}"]);
+    let parent = pair.git(&pair.client, &["rev-parse", "HEAD"]);
+    let raw = format!(
+        "tree {tree}\nparent {parent}\nauthor a <a@example.invalid> 1 +0000\ncommitter a <a@example.invalid> 1 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n {token}\n -----END PGP SIGNATURE-----\n\nsigned\n"
+    );
+    let mut child = pair
+        .cmd(&pair.client, "git")
+        .args([
+            "hash-object",
+            "-t",
+            "commit",
+            "-w",
+            "--literally",
+            "--stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(raw.as_bytes())
+        .unwrap();
+    let out = check(child.wait_with_output().unwrap(), "hash-object");
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let pushed = pair.push(&["origin", &format!("{id}:refs/heads/signed")]);
+    pair.assert_rejected(&pushed, "(commit author/committer)", &token);
 }

@@ -21,10 +21,10 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
             sources::message_outcome(common, file).map(|o| (o, Situation::CommitMessage)),
             "git commit --no-verify (SKIP=leakgate-commit-msg under the pre-commit framework)",
         ),
-        HookCommand::PrePush { .. } => (
+        HookCommand::PrePush { remote, .. } => (
             match sources::framework_range() {
                 Some(range) => sources::range_outcome(common, &range),
-                None => sources::pre_push_outcome(common),
+                None => sources::pre_push_outcome(common, remote.as_deref()),
             },
             "git push --no-verify",
         ),

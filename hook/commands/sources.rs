@@ -112,7 +112,15 @@ pub fn all_history_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situ
 }
 
 /// The pre-push protocol on stdin: `<local ref> <local sha> <remote ref> <remote sha>` lines.
-pub fn pre_push_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situation)> {
+///
+/// Only what the destination already has is hidden: the remote ids git gives, and the
+/// remote-tracking branches of that remote (`refs/remotes/<remote>/`) when it is a named remote.
+/// Other remotes' branches are not the destination's: a commit pushed with `--no-verify` to an
+/// internal remote is scanned again on its way to a public one.
+pub fn pre_push_outcome(
+    common: &Common,
+    remote: Option<&str>,
+) -> anyhow::Result<(ScanOutcome, Situation)> {
     let repo = repository()?;
     let mut input = String::new();
     std::io::stdin()
@@ -120,7 +128,12 @@ pub fn pre_push_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situati
         .context("cannot read the pre-push input from git")?;
     let mut tips = Vec::new();
     let mut values = Vec::new();
-    let mut hidden = commits::ref_tips(&repo, "refs/remotes/")?;
+    let named = remote
+        .filter(|r| !r.is_empty() && !r.contains(['/', ':', '\\']) && repo.find_remote(*r).is_ok());
+    let mut hidden = match named {
+        Some(r) => commits::ref_tips(&repo, &format!("refs/remotes/{r}/"))?,
+        None => Vec::new(),
+    };
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [local_ref, local_sha, _, remote_sha] = fields.as_slice() else {

@@ -172,6 +172,7 @@ impl<'a> ChangeScanner<'a> {
                 self.outcome.blobs += 1;
                 self.outcome.bytes += scanned.bytes;
                 self.outcome.findings.extend(scanned.findings);
+                self.outcome.suppressed.extend(scanned.suppressed);
                 if size > cap {
                     self.skip(
                         change,
@@ -215,6 +216,15 @@ impl<'a> ChangeScanner<'a> {
             let old_refs: Vec<&[u8]> = old_views.iter().map(|v| v.as_ref()).collect();
             let mut unit = added_text(&change.path, &old_refs, view);
             unit.commit = commit.clone();
+            if !unit.is_empty() {
+                // Kept to tell a secret that an edit completed from one that was there before.
+                unit.previous = if decoded && i == 0 {
+                    old_views.into_iter().map(Cow::into_owned).collect()
+                } else {
+                    drop(old_views);
+                    std::mem::take(&mut olds)
+                };
+            }
             self.scan_view(&unit, i == 0)?;
         }
         Ok(())
@@ -233,8 +243,9 @@ impl<'a> ChangeScanner<'a> {
         if unit.is_empty() {
             return Ok(());
         }
-        let findings = self.scanner.scan(unit)?;
-        self.outcome.findings.extend(findings);
+        let scanned = self.scanner.scan_all(unit)?;
+        self.outcome.findings.extend(scanned.findings);
+        self.outcome.suppressed.extend(scanned.suppressed);
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ use crate::git::GitError;
 
 /// Path shown for a commit message.
 pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
-/// Path shown for a commit's author and committer lines.
+/// Path shown for a commit's header lines (author, committer, signatures, extra headers).
 pub const COMMIT_HEADER_PATH: &str = "(commit author/committer)";
 
 fn revision_error(spec: impl Into<String>, e: impl std::fmt::Display) -> GitError {
@@ -66,8 +66,9 @@ pub fn peel_pushed(
 ) -> Result<PushedValue, GitError> {
     let shown = crate::report::sanitize::sanitize(ref_name);
     let mut pushed = PushedValue::default();
+    // The path does not repeat the name: a secret in a ref name is shown redacted only.
     pushed.units.push(AddedText::whole(
-        format!("(ref name {shown})").into_bytes(),
+        b"(pushed ref name)".to_vec(),
         ref_name.as_bytes().to_vec(),
     ));
     for _ in 0..MAX_TAG_DEPTH {
@@ -170,18 +171,18 @@ pub fn split_header(raw: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// The header lines of a commit or tag that people write: author, committer, tagger, the tag
-/// name, and any unknown extra header; the object ids (`tree`, `parent`, `object`, and those in
-/// `skip`) and signatures (`gpgsig`, `mergetag`) are left out.
+/// The header lines of a commit or tag besides its object ids (`tree`, `parent`, and those in
+/// `skip`): author, committer, tagger, the tag name, signatures (`gpgsig`, `mergetag`: anything
+/// can be written there) and any unknown extra header.
 pub fn identity_lines(header: &[u8], skip: &[&str]) -> Vec<u8> {
-    const SIGNATURES: [&str; 4] = ["tree", "parent", "gpgsig", "gpgsig-sha256"];
+    const IDS: [&str; 2] = ["tree", "parent"];
     let mut out = Vec::new();
     let mut keep = false;
     for line in header.split_inclusive(|&b| b == b'\n') {
         if !line.starts_with(b" ") {
             let key = line.split(|&b| b == b' ').next().unwrap_or_default();
             let key = std::str::from_utf8(key).unwrap_or("");
-            keep = !SIGNATURES.contains(&key) && key != "mergetag" && !skip.contains(&key);
+            keep = !IDS.contains(&key) && !skip.contains(&key);
         }
         if keep {
             out.extend_from_slice(line);

@@ -35,8 +35,22 @@ pub fn keyed_fingerprint(key: &[u8], rule: &str, secret: &[u8]) -> String {
     format!("{rule}:{hex}")
 }
 
-/// Reads the key file, creating it (32 random bytes, hex, mode 0600) when it does not exist.
+/// Reads the key file, creating it (32 random bytes, hex, mode 0600) when it does not exist. A
+/// key that others may read (group or world permissions) is refused: it would let them test
+/// guesses against the audit fingerprints.
 pub fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} may be read by other users (mode {:o}); chmod 600 it",
+                    path.display(),
+                    meta.permissions().mode() & 0o777
+                ),
+            ));
+        }
+    }
     match std::fs::read(path) {
         Ok(key) if !key.is_empty() => return Ok(key),
         Ok(_) => {
@@ -99,6 +113,16 @@ pub struct AuditFinding {
     pub fingerprint: Option<String>,
 }
 
+/// A secret that a suppression silenced, without its value.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuditSuppressed {
+    /// What silenced it: `allow-marker`, `ignore-file`, `allow-value`.
+    pub kind: String,
+    /// Where it is and what it is.
+    #[serde(flatten)]
+    pub finding: AuditFinding,
+}
+
 /// Content that was not scanned (whole), and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AuditSkipped {
@@ -119,15 +143,19 @@ pub struct AuditRecord {
     pub time: String,
     /// Repository path.
     pub repository: String,
-    /// Who pushed.
+    /// Who pushed (the policy's `pusher_variable`, else the OS user).
     pub pusher: String,
+    /// Who the other hosting variables say pushed, when that differs (not trusted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_pusher: Option<String>,
     /// The ref updates.
     pub refs: Vec<AuditRef>,
-    /// `accepted`, `rejected`, `bypassed`, `accepted-on-timeout`, `rejected-on-timeout`,
-    /// `accepted-on-error`, `rejected-on-error`, `rejected-on-unscanned`.
+    /// The decision ([`crate::server::decision::Decision::as_str`]).
     pub decision: String,
     /// What was found.
     pub findings: Vec<AuditFinding>,
+    /// What suppressions silenced.
+    pub suppressed: Vec<AuditSuppressed>,
     /// What was not scanned (whole), and why.
     pub skipped: Vec<AuditSkipped>,
     /// The bypass reason, when one was given.
@@ -164,9 +192,9 @@ pub fn append(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
         .mode(0o640)
         .open(path)?;
     file.lock()?;
+    // The mode of an existing log is the admin's: a new one is created 0640, nothing is reset.
     let result = (&file).write_all(line.as_bytes());
     let _ = file.unlock();
-    let _ = file.set_permissions(std::fs::Permissions::from_mode(0o640));
     result
 }
 

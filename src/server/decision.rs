@@ -251,7 +251,10 @@ mod tests {
                                         let r = rules(on);
                                         let got = after_audit(decide(&facts, &r), recorded, &r);
                                         let want = expected(&facts, on, recorded);
-                                        assert_eq!(got, want, "{facts:?} on={on:?} recorded={recorded}");
+                                        assert_eq!(
+                                            got, want,
+                                            "{facts:?} on={on:?} recorded={recorded}"
+                                        );
                                         cases += 1;
                                     }
                                 }
@@ -268,7 +271,11 @@ mod tests {
     fn expected(f: &Facts, on: OnFailure, recorded: bool) -> Decision {
         let granted = matches!(f.bypass, BypassRequest::Granted(_));
         let before_audit = if f.findings > 0 {
-            if granted { Decision::Bypassed } else { Decision::Rejected }
+            if granted {
+                Decision::Bypassed
+            } else {
+                Decision::Rejected
+            }
         } else if f.stop == Stop::Timeout {
             match (on, granted) {
                 (Accept, _) => Decision::AcceptedOnTimeout,
@@ -303,7 +310,10 @@ mod tests {
     fn exit_statuses() {
         assert_eq!(Decision::Rejected.exit_status(), ExitStatus::Secrets);
         assert_eq!(Decision::Bypassed.exit_status(), ExitStatus::Accept);
-        assert_eq!(Decision::RejectedOnTimeout.exit_status(), ExitStatus::Incomplete);
+        assert_eq!(
+            Decision::RejectedOnTimeout.exit_status(),
+            ExitStatus::Incomplete
+        );
         assert_eq!(Decision::RejectedBeforeScan.exit_status() as i32, 2);
     }
 }

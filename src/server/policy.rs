@@ -11,8 +11,6 @@ use crate::rules::{yaml_error, RawRule, Remediation};
 
 /// Default location of the policy file.
 pub const DEFAULT_POLICY_PATH: &str = "/etc/leakgate/server.yaml";
-/// Environment variable naming the policy file.
-pub const POLICY_ENV: &str = "LEAKGATE_SERVER_CONFIG";
 /// Git config key (in the repository) naming the policy file.
 pub const POLICY_GIT_KEY: &str = "leakgate.config";
 
@@ -41,16 +39,9 @@ fn yes() -> bool {
     true
 }
 
-/// What to do when the budget runs out or the scan fails.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum OnFailure {
-    /// Reject the push (the default: fail closed).
-    #[default]
-    Reject,
-    /// Accept the push (recorded).
-    Accept,
-}
+/// What to do when the budget runs out, the scan fails, content is unscanned or the audit line
+/// cannot be written: `reject` (the default: fail closed) or `accept` (recorded).
+pub use crate::outcome::OnUnscanned as OnFailure;
 
 /// The bypass push option.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -60,7 +51,7 @@ pub struct Bypass {
     #[serde(default = "yes")]
     pub enabled: bool,
     /// The push option's name (`git push -o <name>="<reason>"`).
-    #[serde(default = "default_push_option")]
+    #[serde(default = "default_push_option", deserialize_with = "option_name")]
     pub push_option: String,
     /// Who may bypass; empty means anyone.
     #[serde(default)]
@@ -101,7 +92,7 @@ pub struct Policy {
     #[serde(default)]
     pub repository_files: RepositoryFiles,
     /// The whole hook's budget.
-    #[serde(default = "default_budget")]
+    #[serde(default = "default_budget", deserialize_with = "positive")]
     pub time_budget_ms: u64,
     /// When the budget runs out.
     #[serde(default)]
@@ -111,7 +102,7 @@ pub struct Policy {
     pub on_error: OnFailure,
     /// Cap on one blob's size (a guard: bigger blobs are scanned up to the cap where they can
     /// be streamed, and follow `on_unscanned`).
-    #[serde(default = "default_max_blob")]
+    #[serde(default = "default_max_blob", deserialize_with = "positive")]
     pub max_blob_bytes: u64,
     /// When content could not be scanned whole (a blob over the cap).
     #[serde(default)]
@@ -120,14 +111,52 @@ pub struct Policy {
     #[serde(default)]
     pub bypass: Bypass,
     /// The JSON Lines audit log.
-    #[serde(default = "default_audit_log")]
+    #[serde(default = "default_audit_log", deserialize_with = "path")]
     pub audit_log: PathBuf,
+    /// When the audit line cannot be written.
+    #[serde(default)]
+    pub on_audit_failure: OnFailure,
     /// The HMAC key for audit fingerprints (created on first use when absent).
-    #[serde(default = "default_key_file")]
+    #[serde(default = "default_key_file", deserialize_with = "path")]
     pub fingerprint_key_file: PathBuf,
+    /// The environment variable the hosting software sets to the authenticated pusher
+    /// (`GL_USERNAME` on GitLab, `GITEA_PUSHER_NAME` on Gitea/Forgejo, `GITHUB_USER_LOGIN` on
+    /// GitHub Enterprise, `REMOTE_USER` behind `git http-backend`). Only this variable names the
+    /// pusher for `bypass.users`; unset, the pusher is the OS user the hook runs as.
+    #[serde(default)]
+    pub pusher_variable: Option<String>,
     /// Colour in the pusher's `remote:` lines.
     #[serde(default)]
     pub color: bool,
+}
+
+/// A number that must be more than 0.
+fn positive<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = u64::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom("must be more than 0"));
+    }
+    Ok(n)
+}
+
+/// A path that must not be empty.
+fn path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+    let p = PathBuf::deserialize(d)?;
+    if p.as_os_str().is_empty() {
+        return Err(serde::de::Error::custom("must not be empty"));
+    }
+    Ok(p)
+}
+
+/// A push option name: not empty, no `=`, no whitespace.
+fn option_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    if name.is_empty() || name.contains('=') || name.chars().any(char::is_whitespace) {
+        return Err(serde::de::Error::custom(
+            "must be a push option name: not empty, without `=` or spaces",
+        ));
+    }
+    Ok(name)
 }
 
 fn default_budget() -> u64 {
@@ -157,6 +186,8 @@ impl Default for Policy {
             on_error: OnFailure::Reject,
             max_blob_bytes: default_max_blob(),
             on_unscanned: OnUnscanned::Reject,
+            on_audit_failure: OnFailure::Reject,
+            pusher_variable: None,
             bypass: Bypass::default(),
             audit_log: default_audit_log(),
             fingerprint_key_file: default_key_file(),
@@ -206,14 +237,13 @@ pub enum PolicySource {
     Defaults,
 }
 
-/// Finds the policy: `--config`, `LEAKGATE_SERVER_CONFIG`, the repository's `leakgate.config`,
-/// `/etc/leakgate/server.yaml`, else defaults. A named file that is missing is an error.
+/// Finds the policy: `--config` (written into the hook by `leakgate-server install --config`),
+/// the repository's `leakgate.config`, `/etc/leakgate/server.yaml`, else defaults. A named file
+/// that is missing is an error. The pusher's environment never chooses the policy: git passes
+/// the client's environment to the hook in local pushes, and so can ssh (`AcceptEnv`) and CI.
 pub fn locate(flag: Option<&Path>, repo_config_value: Option<PathBuf>) -> PolicySource {
     if let Some(path) = flag {
         return PolicySource::File(path.to_path_buf());
-    }
-    if let Some(path) = std::env::var_os(POLICY_ENV).filter(|v| !v.is_empty()) {
-        return PolicySource::File(PathBuf::from(path));
     }
     if let Some(path) = repo_config_value {
         return PolicySource::File(path);
@@ -238,6 +268,24 @@ mod tests {
         assert!(p.bypass.enabled);
         assert_eq!(p.bypass.push_option, "leakgate.bypass");
         assert!(p.repository_files.allow_markers);
+    }
+
+    #[test]
+    fn values_that_cannot_work_are_rejected_with_location() {
+        for text in [
+            "audit_log: ''\n",
+            "color: false\ntime_budget_ms: 0\n",
+            "max_blob_bytes: 0\n",
+            "bypass:\n  push_option: ''\n",
+            "bypass:\n  push_option: 'a=b'\n",
+            "fingerprint_key_file: ''\n",
+        ] {
+            let e = Policy::parse("p.yaml", text).unwrap_err().to_string();
+            assert!(
+                e.starts_with("p.yaml:") && e.contains("must"),
+                "{text:?}: {e}"
+            );
+        }
     }
 
     #[test]

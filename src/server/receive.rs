@@ -11,20 +11,25 @@ use std::time::{Duration, Instant};
 use gix::hash::ObjectId;
 
 use crate::config::{assemble_rules, parse_ignore_file, suppressions, RuleSetOptions, IGNORE_FILE};
+use crate::finding::Finding;
 use crate::git::changes::ChangeScanner;
 use crate::git::commits::{
     new_commits, peel_pushed, ref_tips, scan_commits, scan_pushed_values, PushedValue,
 };
 use crate::git::objects::entry_at_path;
 use crate::git::GitError;
-use crate::outcome::{OnUnscanned, ScanOutcome};
+use crate::outcome::{ScanOutcome, SkipReason};
 use crate::report::human::{self, HumanOptions, Situation};
 use crate::report::sanitize::sanitize;
 use crate::scanner::Scanner;
 use crate::server::audit::{
     self, keyed_fingerprint, AuditFinding, AuditRecord, AuditRef, AuditScanned, AuditSkipped,
+    AuditSuppressed,
 };
-use crate::server::policy::{OnFailure, Policy};
+use crate::server::decision::{
+    after_audit, decide, BypassRefusal, BypassRequest, Decision, Facts, Rules, Stop,
+};
+use crate::server::policy::Policy;
 use crate::server::quarantine;
 
 /// One line of pre-receive input.
@@ -57,12 +62,27 @@ fn is_null(hex: &str) -> bool {
     hex.bytes().all(|b| b == b'0')
 }
 
+/// Longest bypass reason kept (characters); longer ones are cut.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Variables that hosting software sets to the pusher; recorded as the *claimed* pusher when the
+/// policy does not name the one to trust (`pusher_variable`).
+pub const PUSHER_VARIABLES: [&str; 4] = [
+    "GL_USERNAME",
+    "GITEA_PUSHER_NAME",
+    "GITHUB_USER_LOGIN",
+    "REMOTE_USER",
+];
+
 /// Who pushes and what they asked for.
 #[derive(Debug, Clone, Default)]
 pub struct PushContext {
-    /// The pusher, from what the hosting software sets (`GL_USERNAME`, `GITEA_PUSHER_NAME`,
-    /// `GITHUB_USER_LOGIN`, `REMOTE_USER`), else the OS user.
+    /// The pusher: the policy's `pusher_variable` when set (the hosting software's authenticated
+    /// user), else the OS user the hook runs as.
     pub pusher: String,
+    /// What the other hosting variables claim, when they name someone else (recorded, never
+    /// trusted).
+    pub claimed_pusher: Option<String>,
     /// Push options (`git push -o`).
     pub push_options: Vec<String>,
     /// Repository path, for the audit log.
@@ -70,17 +90,19 @@ pub struct PushContext {
 }
 
 impl PushContext {
-    /// Reads the context from the environment git and the hosting software set.
-    pub fn from_env(repository: String) -> PushContext {
+    /// Reads the context from the environment git and the hosting software set; only
+    /// `pusher_variable` may name the pusher.
+    pub fn from_env(repository: String, pusher_variable: Option<&str>) -> PushContext {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let pusher = var("GL_USERNAME")
-            .or_else(|| var("GITEA_PUSHER_NAME"))
-            .or_else(|| var("GITHUB_USER_LOGIN"))
-            .or_else(|| var("REMOTE_USER"))
-            .or_else(|| var("USER"))
-            .or_else(|| var("LOGNAME"))
+        let pusher = pusher_variable
+            .and_then(var)
             .or_else(os_user)
             .unwrap_or_else(|| "unknown".into());
+        let claimed_pusher = PUSHER_VARIABLES
+            .iter()
+            .filter(|k| Some(**k) != pusher_variable)
+            .find_map(|k| var(k))
+            .filter(|c| *c != pusher);
         let count: usize = var("GIT_PUSH_OPTION_COUNT")
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
@@ -89,22 +111,32 @@ impl PushContext {
             .collect();
         PushContext {
             pusher,
+            claimed_pusher,
             push_options,
             repository,
         }
     }
 
-    /// The bypass option's value: `None` when absent, `Some("")` when given without a reason.
+    /// The bypass option's reason: `None` when the option is absent, `Some("")` when it is given
+    /// only without a reason. The first option with a reason wins; the reason is trimmed and cut
+    /// at [`MAX_REASON_CHARS`].
     pub fn bypass_reason(&self, option: &str) -> Option<String> {
-        self.push_options.iter().find_map(|o| {
-            if o == option {
-                Some(String::new())
-            } else {
-                o.strip_prefix(option)
-                    .and_then(|rest| rest.strip_prefix('='))
-                    .map(|r| r.trim().to_string())
+        let mut given = false;
+        for o in &self.push_options {
+            let Some(rest) = o.strip_prefix(option) else {
+                continue;
+            };
+            let reason = match rest.strip_prefix('=') {
+                Some(reason) => reason.trim(),
+                None if rest.is_empty() => "",
+                None => continue, // another option that starts with the same letters
+            };
+            given = true;
+            if !reason.is_empty() {
+                return Some(reason.chars().take(MAX_REASON_CHARS).collect());
             }
-        })
+        }
+        given.then(String::new)
     }
 }
 
@@ -126,15 +158,53 @@ fn os_user() -> Option<String> {
         .or(Some(format!("uid {uid}")))
 }
 
-/// What the hook decided.
+/// How the policy judges the pusher's bypass request.
+pub fn judge_bypass(policy: &Policy, ctx: &PushContext) -> BypassRequest {
+    let Some(reason) = ctx.bypass_reason(&policy.bypass.push_option) else {
+        return BypassRequest::None;
+    };
+    if !policy.bypass.enabled {
+        BypassRequest::Refused(BypassRefusal::Disabled)
+    } else if !may_bypass(policy, ctx) {
+        BypassRequest::Refused(BypassRefusal::NotAllowedForPusher)
+    } else if reason.is_empty() {
+        BypassRequest::Refused(BypassRefusal::NoReason)
+    } else {
+        BypassRequest::Granted(reason)
+    }
+}
+
+/// Whether this pusher may bypass at all under the policy.
+fn may_bypass(policy: &Policy, ctx: &PushContext) -> bool {
+    policy.bypass.enabled
+        && (policy.bypass.users.is_empty() || policy.bypass.users.contains(&ctx.pusher))
+}
+
+/// The decision rules of a policy.
+pub fn rules_of(policy: &Policy) -> Rules {
+    Rules {
+        on_timeout: policy.on_timeout,
+        on_error: policy.on_error,
+        on_unscanned: policy.on_unscanned,
+        on_audit_failure: policy.on_audit_failure,
+    }
+}
+
+/// What the scan and the decision produced, before the audit line is written.
 #[derive(Debug)]
 pub struct ReceiveResult {
-    /// Process exit code (0 accepts the push).
-    pub exit_code: i32,
-    /// What the pusher sees (stderr → `remote:` lines).
-    pub message: String,
-    /// The audit record.
+    /// The decision (before the audit write).
+    pub decision: Decision,
+    /// The audit record (its `decision` is [`ReceiveResult::decision`]).
     pub record: AuditRecord,
+    /// What the scan found and skipped.
+    pub outcome: ScanOutcome,
+    /// The facts the decision was made from.
+    pub facts: Facts,
+    /// Why the scan stopped early, when it did.
+    pub stopped: Option<String>,
+    /// Commits scanned, and commits the push brought.
+    pub commits: (usize, usize),
 }
 
 /// Why the scan did not finish.
@@ -143,7 +213,8 @@ enum Failure {
     Error(String),
 }
 
-/// Runs the whole pre-receive decision.
+/// Scans the push and decides (see [`crate::server::decision`]); the caller writes the audit
+/// line, then calls [`conclude`].
 pub fn receive(
     repo: &mut gix::Repository,
     policy: &Policy,
@@ -152,17 +223,99 @@ pub fn receive(
 ) -> ReceiveResult {
     let started = Instant::now();
     let deadline = started + Duration::from_millis(policy.time_budget_ms);
-    let tips: HashSet<String> = updates
+    let mut commits = (0, 0);
+    let (outcome, failure) = scan_push(repo, policy, updates, deadline, &mut commits);
+    let (stop, stopped) = match failure {
+        None => (Stop::Complete, None),
+        Some(Failure::Timeout(d)) => (Stop::Timeout, Some(d)),
+        Some(Failure::Error(d)) => (Stop::Error, Some(d)),
+    };
+    let allowed_paths = outcome
+        .skipped
         .iter()
-        .filter(|u| !is_null(&u.new))
-        .map(|u| u.new.clone())
+        .filter(|s| s.reason == SkipReason::AllowedPath)
+        .count();
+    let facts = Facts {
+        findings: outcome.findings.len(),
+        stop,
+        unreadable: outcome.has_errors(),
+        unscanned: outcome.has_unscanned(),
+        suppressed: outcome.suppressed.len() + allowed_paths,
+        bypass: judge_bypass(policy, ctx),
+    };
+    let decision = decide(&facts, &rules_of(policy));
+    let mut record = base_record(ctx, updates);
+    record.decision = decision.as_str().to_string();
+    record.scanned = AuditScanned {
+        commits: commits.0,
+        blobs: outcome.blobs,
+        bytes: outcome.bytes,
+    };
+    record.detail = stopped.clone();
+    if let BypassRequest::Granted(reason) = &facts.bypass {
+        if decision == Decision::Bypassed {
+            record.bypass_reason = Some(sanitize(reason));
+        }
+    }
+    let key = audit::load_or_create_key(&policy.fingerprint_key_file);
+    let fingerprint = |f: &Finding| {
+        key.as_ref()
+            .ok()
+            .map(|k| keyed_fingerprint(k, &f.rule, f.secret.expose()))
+    };
+    let audit_finding = |f: &Finding| AuditFinding {
+        commit: f.commit.clone(),
+        path: String::from_utf8_lossy(&f.path).into_owned(),
+        line: f.line,
+        rule: f.rule.clone(),
+        fingerprint: fingerprint(f),
+    };
+    record.findings = outcome.findings.iter().map(audit_finding).collect();
+    record.suppressed = outcome
+        .suppressed
+        .iter()
+        .map(|s| AuditSuppressed {
+            kind: s.kind.code().to_string(),
+            finding: audit_finding(&s.finding),
+        })
         .collect();
-    let mut commits_scanned = 0;
-    let (outcome, failure) = scan_push(repo, policy, updates, deadline, &mut commits_scanned);
-    let mut record = AuditRecord {
+    record.skipped = outcome
+        .skipped
+        .iter()
+        .map(|s| AuditSkipped {
+            commit: s.commit.clone(),
+            path: String::from_utf8_lossy(&s.path).into_owned(),
+            reason: s.reason.code().to_string(),
+            detail: s.reason.describe(),
+        })
+        .collect();
+    if let Err(e) = &key {
+        let note = format!(
+            "fingerprint key {}: {e}",
+            policy.fingerprint_key_file.display()
+        );
+        record.detail = Some(match record.detail.take() {
+            Some(d) => format!("{d}; {note}"),
+            None => note,
+        });
+    }
+    ReceiveResult {
+        decision,
+        record,
+        outcome,
+        facts,
+        stopped,
+        commits,
+    }
+}
+
+/// An audit record for `ctx` and `updates` with nothing decided yet.
+pub fn base_record(ctx: &PushContext, updates: &[RefUpdate]) -> AuditRecord {
+    AuditRecord {
         time: audit::now_rfc3339(),
         repository: ctx.repository.clone(),
         pusher: ctx.pusher.clone(),
+        claimed_pusher: ctx.claimed_pusher.clone(),
         refs: updates
             .iter()
             .map(|u| AuditRef {
@@ -173,202 +326,143 @@ pub fn receive(
             .collect(),
         decision: String::new(),
         findings: Vec::new(),
-        skipped: outcome
-            .skipped
-            .iter()
-            .map(|s| AuditSkipped {
-                commit: s.commit.clone(),
-                path: String::from_utf8_lossy(&s.path).into_owned(),
-                reason: s.reason.code().to_string(),
-                detail: s.reason.describe(),
-            })
-            .collect(),
+        suppressed: Vec::new(),
+        skipped: Vec::new(),
         bypass_reason: None,
         detail: None,
-        scanned: AuditScanned {
-            commits: commits_scanned,
-            blobs: outcome.blobs,
-            bytes: outcome.bytes,
-        },
-    };
-    let key = audit::load_or_create_key(&policy.fingerprint_key_file);
-    record.findings = outcome
-        .findings
-        .iter()
-        .map(|f| AuditFinding {
-            commit: f.commit.clone(),
-            path: String::from_utf8_lossy(&f.path).into_owned(),
-            line: f.line,
-            rule: f.rule.clone(),
-            fingerprint: key
-                .as_ref()
-                .ok()
-                .map(|k| keyed_fingerprint(k, &f.rule, f.secret.expose())),
-        })
-        .collect();
-    if let Err(e) = &key {
-        record.detail = Some(format!(
-            "fingerprint key {}: {e}",
-            policy.fingerprint_key_file.display()
-        ));
-    }
-    let situation = Situation::Pushed {
-        tips,
-        bypass: policy
-            .bypass
-            .enabled
-            .then(|| policy.bypass.push_option.clone()),
-    };
-    let report = human::render(
-        &outcome,
-        &HumanOptions {
-            color: policy.color,
-            situation,
-            quiet: false,
-        },
-    );
-    if !outcome.findings.is_empty() {
-        // Found secrets always count, whether or not the scan finished.
-        let mut report = report;
-        if let Some(failure) = &failure {
-            let (Failure::Timeout(d) | Failure::Error(d)) = failure;
-            report.push_str(&format!(
-                "leakgate: the scan also stopped early: {}\n",
-                sanitize(d)
-            ));
-            record.detail = Some(d.clone());
-        }
-        return decide_with_findings(policy, ctx, &outcome, report, record);
-    }
-    if let Some(failure) = failure {
-        return failed(policy, failure, record);
-    }
-    if outcome.has_errors() && policy.on_error == OnFailure::Reject {
-        record.decision = "rejected-on-error".into();
-        return ReceiveResult {
-            exit_code: 2,
-            message: format!(
-                "{report}push rejected: part of the push could not be scanned (see above)\n"
-            ),
-            record,
-        };
-    }
-    if outcome.has_unscanned() && policy.on_unscanned == OnUnscanned::Reject {
-        return decide_unscanned(policy, ctx, report, record);
-    }
-    record.decision = if outcome.has_errors() {
-        "accepted-on-error"
-    } else {
-        "accepted"
-    }
-    .into();
-    ReceiveResult {
-        exit_code: 0,
-        message: report,
-        record,
+        scanned: AuditScanned::default(),
     }
 }
 
-/// Content over the size cap was not scanned whole and the policy says `on_unscanned: reject`:
-/// rejected, unless a bypass with a reason is allowed.
-fn decide_unscanned(
+/// The final decision once the audit line was written or not, and what the pusher is told.
+pub fn conclude(
+    result: &ReceiveResult,
     policy: &Policy,
     ctx: &PushContext,
-    report: String,
-    mut record: AuditRecord,
-) -> ReceiveResult {
+    recorded: bool,
+) -> (Decision, String) {
+    let decision = after_audit(result.decision, recorded, &rules_of(policy));
+    (decision, pusher_message(decision, result, policy, ctx))
+}
+
+/// What the pusher sees for `decision`.
+fn pusher_message(
+    decision: Decision,
+    result: &ReceiveResult,
+    policy: &Policy,
+    ctx: &PushContext,
+) -> String {
+    let outcome = &result.outcome;
+    let offer_bypass = may_bypass(policy, ctx);
     let option = &policy.bypass.push_option;
-    let allowed = policy.bypass.enabled
-        && (policy.bypass.users.is_empty() || policy.bypass.users.contains(&ctx.pusher));
-    if let Some(reason) = ctx
-        .bypass_reason(option)
-        .filter(|r| allowed && !r.is_empty())
-    {
-        record.decision = "bypassed".into();
-        record.bypass_reason = Some(reason.clone());
-        return ReceiveResult {
-            exit_code: 0,
-            message: format!(
-                "{report}leakgate: bypass accepted for {} (reason: {}); the content listed above was not scanned whole, and the bypass is recorded.\n",
-                sanitize(&ctx.pusher),
-                sanitize(&reason)
+    let report = || {
+        human::render(
+            outcome,
+            &HumanOptions {
+                color: policy.color,
+                situation: Situation::Pushed {
+                    tips: result
+                        .record
+                        .refs
+                        .iter()
+                        .filter(|r| !is_null(&r.new))
+                        .map(|r| r.new.clone())
+                        .collect(),
+                    bypass: offer_bypass.then(|| option.clone()),
+                },
+                quiet: false,
+            },
+        )
+    };
+    let left = || {
+        let (done, total) = result.commits;
+        match &result.stopped {
+            Some(d) => format!(
+                "leakgate: the scan stopped early after {done} of {total} commits: {}\n",
+                sanitize(d)
             ),
-            record,
-        };
-    }
-    record.decision = "rejected-on-unscanned".into();
-    let bypass = if allowed {
+            None => String::new(),
+        }
+    };
+    let refusal = match &result.facts.bypass {
+        BypassRequest::Refused(BypassRefusal::Disabled) => {
+            "leakgate: bypass refused: the server policy does not allow bypassing.\n".to_string()
+        }
+        BypassRequest::Refused(BypassRefusal::NotAllowedForPusher) => format!(
+            "leakgate: bypass refused: {} may not bypass this check.\n",
+            sanitize(&ctx.pusher)
+        ),
+        BypassRequest::Refused(BypassRefusal::NoReason) => format!(
+            "leakgate: bypass refused: a reason is required: git push -o {option}=\"<why this is safe>\"\n"
+        ),
+        _ => String::new(),
+    };
+    let bypass_hint = if offer_bypass {
         format!(
             " If you are sure it holds no secret: git push -o {option}=\"<reason>\" (recorded)."
         )
     } else {
         String::new()
     };
-    ReceiveResult {
-        exit_code: 2,
-        message: format!(
-            "{report}push rejected: content over the server's size cap ({} bytes) could not be scanned whole (see above).\n\
-             Keep big generated files out of git (Git LFS), or ask the server admin about max_blob_bytes.{bypass}\n",
+    match decision {
+        Decision::Accepted | Decision::AcceptedWithUnscanned => report(),
+        Decision::AcceptedWithSuppressions => format!(
+            "{}leakgate: {} suppressed secret(s) or allowed path(s) were honoured; they are recorded in the audit log.\n",
+            report(),
+            result.facts.suppressed
+        ),
+        Decision::Rejected => format!("{}{}{refusal}", report(), left()),
+        Decision::Bypassed => bypassed_message(result, ctx),
+        Decision::AcceptedOnTimeout | Decision::AcceptedOnError => format!(
+            "{}{}leakgate: push accepted without a complete scan (server policy). This is recorded.\n",
+            report(),
+            left()
+        ),
+        Decision::RejectedOnTimeout => format!(
+            "{}{}{refusal}leakgate: push rejected: the time budget ran out before the push was scanned. Push fewer commits at a time, or ask the server admin about the time budget.{bypass_hint}\n",
+            report(),
+            left()
+        ),
+        Decision::RejectedOnError => format!(
+            "{}{}{refusal}leakgate: push rejected: part of the push could not be scanned. Check the named commit and path (git fsck), then push again; the server admin can see the audit log.\n",
+            report(),
+            left()
+        ),
+        Decision::RejectedOnUnscanned => format!(
+            "{}{refusal}leakgate: push rejected: content over the server's size cap ({} bytes) could not be scanned whole (see above).\n\
+             Keep big generated files out of git (Git LFS), or ask the server admin about max_blob_bytes.{bypass_hint}\n",
+            report(),
             policy.max_blob_bytes
         ),
-        record,
+        Decision::RejectedOnAuditFailure => {
+            "leakgate: push rejected: the server could not record this push in its audit log. Nothing is wrong with your push; ask the server admin (the details are in the server's log).\n".to_string()
+        }
+        Decision::RejectedBeforeScan => "leakgate: push rejected before it could be scanned.\n".to_string(),
     }
 }
 
-fn decide_with_findings(
-    policy: &Policy,
-    ctx: &PushContext,
-    outcome: &ScanOutcome,
-    report: String,
-    mut record: AuditRecord,
-) -> ReceiveResult {
-    let option = &policy.bypass.push_option;
-    let reject = |mut record: AuditRecord, note: Option<String>| {
-        record.decision = "rejected".into();
-        let mut message = report.clone();
-        if let Some(note) = note {
-            message.push_str(&note);
-        }
-        ReceiveResult {
-            exit_code: 1,
-            message,
-            record,
-        }
+/// The message of a bypassed push: what was let through, and that it must now be rotated.
+fn bypassed_message(result: &ReceiveResult, ctx: &PushContext) -> String {
+    let outcome = &result.outcome;
+    let reason = match &result.facts.bypass {
+        BypassRequest::Granted(r) => r.as_str(),
+        _ => "",
     };
-    let Some(reason) = ctx.bypass_reason(option) else {
-        return reject(record, None);
-    };
-    if !policy.bypass.enabled {
-        return reject(
-            record,
-            Some("leakgate: bypass refused: the server policy does not allow bypassing.\n".into()),
-        );
-    }
-    if !policy.bypass.users.is_empty() && !policy.bypass.users.contains(&ctx.pusher) {
-        return reject(
-            record,
-            Some(format!(
-                "leakgate: bypass refused: {} may not bypass this check.\n",
-                sanitize(&ctx.pusher)
-            )),
-        );
-    }
-    if reason.is_empty() {
-        return reject(
-            record,
-            Some(format!(
-                "leakgate: bypass refused: a reason is required: git push -o {option}=\"<why this is safe>\"\n"
-            )),
-        );
-    }
-    record.decision = "bypassed".into();
-    record.bypass_reason = Some(reason.clone());
     let mut message = format!(
-        "leakgate: bypass accepted for {} (reason: {}); these {} secret(s) were let through and the bypass is recorded:\n",
+        "leakgate: bypass accepted for {} (reason: {}); it is recorded.\n",
         sanitize(&ctx.pusher),
-        sanitize(&reason),
-        outcome.findings.len()
+        sanitize(reason)
     );
+    if outcome.findings.is_empty() {
+        message.push_str(
+            "leakgate: what was let through was not scanned completely (see the audit log).\n",
+        );
+        return message;
+    }
+    message.push_str(&format!(
+        "leakgate: these {} secret(s) were let through:\n",
+        outcome.findings.len()
+    ));
     for f in &outcome.findings {
         message.push_str(&format!(
             "  {} {}:{} {} · {} {}\n",
@@ -397,49 +491,7 @@ fn decide_with_findings(
             ));
         }
     }
-    let _ = report;
-    ReceiveResult {
-        exit_code: 0,
-        message,
-        record,
-    }
-}
-
-/// A scan that did not finish: the policy's `on_timeout` / `on_error` decides.
-fn failed(policy: &Policy, failure: Failure, mut record: AuditRecord) -> ReceiveResult {
-    let (what, rule, detail) = match failure {
-        Failure::Timeout(d) => ("the time budget ran out", policy.on_timeout, d),
-        Failure::Error(d) => ("the push could not be scanned", policy.on_error, d),
-    };
-    let kind = if what.starts_with("the time") {
-        "timeout"
-    } else {
-        "error"
-    };
-    record.detail = Some(detail.clone());
-    let (exit_code, verdict) = match rule {
-        OnFailure::Reject => {
-            record.decision = format!("rejected-on-{kind}");
-            (2, "push rejected")
-        }
-        OnFailure::Accept => {
-            record.decision = format!("accepted-on-{kind}");
-            (0, "push accepted without a complete scan (server policy)")
-        }
-    };
-    let advice = if kind == "timeout" {
-        "Push fewer commits at a time, or ask the server admin about the time budget."
-    } else {
-        "Check the named commit and path (git fsck), then push again; the server admin can see the audit log."
-    };
-    ReceiveResult {
-        exit_code,
-        message: format!(
-            "leakgate: {what}: {}\n{verdict}. {advice} This is recorded.\n",
-            sanitize(&detail)
-        ),
-        record,
-    }
+    message
 }
 
 /// Scans everything the push adds.
@@ -448,18 +500,10 @@ fn scan_push(
     policy: &Policy,
     updates: &[RefUpdate],
     deadline: Instant,
-    commits_scanned: &mut usize,
+    commits: &mut (usize, usize),
 ) -> (ScanOutcome, Option<Failure>) {
     let mut outcome = ScanOutcome::default();
-    let failure = scan_push_into(
-        repo,
-        policy,
-        updates,
-        deadline,
-        commits_scanned,
-        &mut outcome,
-    )
-    .err();
+    let failure = scan_push_into(repo, policy, updates, deadline, commits, &mut outcome).err();
     (outcome, failure)
 }
 
@@ -469,7 +513,7 @@ fn scan_push_into(
     policy: &Policy,
     updates: &[RefUpdate],
     deadline: Instant,
-    commits_scanned: &mut usize,
+    progress: &mut (usize, usize),
     outcome: &mut ScanOutcome,
 ) -> Result<(), Failure> {
     let error = |e: GitError| match e {
@@ -504,12 +548,15 @@ fn scan_push_into(
     let mut allowed = suppressions(&config, "server policy", fingerprints).map_err(config_error)?;
     allowed.ignore_markers = !policy.repository_files.allow_markers;
     let scanner = Scanner::new(rules, allowed).map_err(|e| Failure::Error(e.to_string()))?;
-    let commits = new_commits(repo, &tips, &hidden).map_err(error)?;
+    let mut commits = new_commits(repo, &tips, &hidden).map_err(error)?;
+    // Newest first: a budget that runs out is spent on the commits the pusher wrote last.
+    commits.reverse();
+    progress.1 = commits.len();
     let mut blobs = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
     blobs.deadline = Some((deadline, policy.time_budget_ms));
     let result = scan_pushed_values(&mut blobs, &values)
         .and_then(|()| scan_commits(&mut blobs, &commits, true));
-    *commits_scanned = blobs.commits_done();
+    progress.0 = blobs.commits_done();
     *outcome = blobs.outcome;
     result.map_err(error)
 }
