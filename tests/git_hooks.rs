@@ -1437,3 +1437,30 @@ fn pre_push_hides_only_what_the_destination_has() {
     assert!(stderr(&out).contains("t.env:1"), "{}", stderr(&out));
     assert_no_secret(&out, &[&token]);
 }
+
+#[test]
+fn a_sha256_repository_fails_closed_naming_the_object_format() {
+    let sb = Sandbox::new("sha256-client");
+    let dir = sb.tmp.join("s256");
+    let out = sb
+        .command("git", &sb.tmp.0)
+        .args(["init", "-q", "--object-format=sha256"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    std::fs::write(dir.join("a.txt"), format!("T={}\n", github_token(231))).unwrap();
+    let add = sb
+        .command("git", &dir)
+        .args(["add", "a.txt"])
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{}", all_output(&add));
+    let out = sb.leakgate(&dir, &["hook", "pre-commit"]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("sha256 object format"),
+        "{}",
+        stderr(&out)
+    );
+}
