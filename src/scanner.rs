@@ -654,21 +654,20 @@ fn trim_end(bytes: &[u8]) -> &[u8] {
     &bytes[..bytes.len() - n]
 }
 
+/// A scanner over one rule file's text, for the library's unit tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rules::{parse_rule_file, validate_file};
+pub(crate) fn test_scanner(yaml: &str) -> Scanner {
+    let f = crate::rules::parse_rule_file("t.yaml", yaml).unwrap();
+    Scanner::new(
+        crate::rules::validate_file("t.yaml", f, None, false).unwrap(),
+        Suppressions::default(),
+    )
+    .unwrap()
+}
 
-    fn scanner(yaml: &str) -> Scanner {
-        let f = parse_rule_file("t.yaml", yaml).unwrap();
-        Scanner::new(
-            validate_file("t.yaml", f, None, false).unwrap(),
-            Suppressions::default(),
-        )
-        .unwrap()
-    }
-
-    const RULES: &str = r#"
+/// The Acme rules of the unit tests: a token and a PEM-like block.
+#[cfg(test)]
+pub(crate) const TEST_RULES: &str = r#"
 provider: Acme
 remediation: {revoke: r, rotate: o, docs: d}
 rules:
@@ -682,6 +681,16 @@ rules:
     keywords: ['-----BEGIN ACME']
     multiline: true
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanner(yaml: &str) -> Scanner {
+        test_scanner(yaml)
+    }
+
+    const RULES: &str = TEST_RULES;
 
     #[test]
     fn finds_token_with_line_and_column() {

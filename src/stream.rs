@@ -120,25 +120,9 @@ fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, full: usize) -> io::Result<bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{parse_rule_file, validate_file};
-    use crate::scanner::Suppressions;
 
     fn scanner() -> Scanner {
-        let yaml = r#"
-provider: Acme
-remediation: {revoke: r, rotate: o, docs: d}
-rules:
-  - id: acme-token
-    description: Acme token
-    regex: '\b(acme_[A-Za-z0-9]{16})\b'
-    keywords: [acme_]
-"#;
-        let f = parse_rule_file("t.yaml", yaml).unwrap();
-        Scanner::new(
-            validate_file("t.yaml", f, None, false).unwrap(),
-            Suppressions::default(),
-        )
-        .unwrap()
+        crate::scanner::test_scanner(crate::scanner::TEST_RULES)
     }
 
     #[test]

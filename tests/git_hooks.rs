@@ -141,6 +141,14 @@ impl Repo<'_> {
         std::fs::write(path, content).unwrap();
     }
 
+    /// A first commit, pushed to `remote` as `origin`'s `main`.
+    fn seed_with_origin(&self, remote: &Path) {
+        self.write("README", "readme\n");
+        self.commit_unchecked("init");
+        self.git_ok(&["remote", "add", "origin", remote.to_str().unwrap()]);
+        self.git_ok(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
+    }
+
     /// `git add` + `git commit --no-verify` (how history that already holds a secret is made).
     fn commit_unchecked(&self, message: &str) -> String {
         self.git_ok(&["add", "-A"]);
@@ -708,11 +716,7 @@ fn a_50_mb_staged_file_with_a_key_on_its_last_line_is_blocked() {
 fn a_secret_in_the_author_name_is_blocked_by_commit_msg_and_pre_push() {
     let sb = Sandbox::new("author");
     let repo = sb.repo("repo");
-    let remote = sb.bare_remote();
-    repo.write("README", "readme\n");
-    repo.commit_unchecked("init");
-    repo.git_ok(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.git_ok(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
+    repo.seed_with_origin(&sb.bare_remote());
     repo.install(&[]);
     let token = github_token(201);
     let author = format!("{token} <dev@example.invalid>");
@@ -750,11 +754,7 @@ fn a_secret_in_the_author_name_is_blocked_by_commit_msg_and_pre_push() {
 fn pre_push_blocks_a_tag_that_points_at_a_blob_or_a_tree() {
     let sb = Sandbox::new("tag-blob");
     let repo = sb.repo("repo");
-    let remote = sb.bare_remote();
-    repo.write("README", "readme\n");
-    repo.commit_unchecked("init");
-    repo.git_ok(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.git_ok(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
+    repo.seed_with_origin(&sb.bare_remote());
     repo.install(&["--hook", "pre-push"]);
     let token = github_token(211);
     repo.write("secret.txt", format!("token={token}\n"));

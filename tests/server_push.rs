@@ -911,15 +911,7 @@ fn corrupt_object_is_rejected_naming_the_commit_and_path() {
     assert!(pair.push(&["origin", "main"]).ok);
     let good = pair.server_ref("refs/heads/main").unwrap();
     // The small push arrived loose: overwrite the blob's object file with garbage.
-    let blob = pair.git(&pair.client, &["rev-parse", "HEAD:data.txt"]);
-    let file = pair
-        .server
-        .join("objects")
-        .join(&blob[..2])
-        .join(&blob[2..]);
-    assert!(file.exists(), "{} is not a loose object", file.display());
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    std::fs::write(&file, b"\x78\x9cthis is not zlib data at all").unwrap();
+    let blob = pair.corrupt_server_blob("HEAD:data.txt");
 
     // An edit of that file: the hook must read the old (corrupt) blob to diff against it.
     let edit = pair.commit(&[("data.txt", "one\ntwo\nthree\n")], "edit data");
@@ -1131,6 +1123,20 @@ fn ignored_fingerprint_is_not_reported_again_by_a_catch_all_rule() {
 // Nothing reaches the repository unscanned: every pushed object, encoding, size and header.
 
 impl Pair {
+    /// Overwrites the server's loose object of the client's blob `spec` with garbage; its id.
+    fn corrupt_server_blob(&self, spec: &str) -> String {
+        let blob = self.git(&self.client, &["rev-parse", spec]);
+        let file = self
+            .server
+            .join("objects")
+            .join(&blob[..2])
+            .join(&blob[2..]);
+        assert!(file.exists(), "{} is not a loose object", file.display());
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::write(&file, b"\x78\x9cthis is not zlib data at all").unwrap();
+        blob
+    }
+
     /// Writes raw bytes into the client's work tree.
     fn write_bytes(&self, rel: &str, content: &[u8]) {
         let path = self.client.join(rel);
@@ -1424,14 +1430,7 @@ fn a_secret_found_before_the_scan_fails_rejects_even_under_on_error_accept() {
     pair.commit(&[("data.txt", "one\ntwo\n")], "data");
     assert!(pair.push(&["origin", "main"]).ok);
     // Break the accepted blob that the next edit is diffed against.
-    let blob = pair.git(&pair.client, &["rev-parse", "HEAD:data.txt"]);
-    let file = pair
-        .server
-        .join("objects")
-        .join(&blob[..2])
-        .join(&blob[2..]);
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    std::fs::write(&file, b"\x78\x9cthis is not zlib data at all").unwrap();
+    pair.corrupt_server_blob("HEAD:data.txt");
     pair.commit(&[("data.txt", "one\ntwo\nthree\n")], "edit data");
     // The newest commit is scanned first: its key is found before the scan fails.
     let key = aws_key_id(701);
