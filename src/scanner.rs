@@ -302,7 +302,13 @@ impl Scanner {
                 let window = &unit.buf[w.start..w.end];
                 // Most windows hold a keyword but no secret: a plain match test is cheaper than
                 // setting up capture groups.
-                if !regex.is_match(window) && continued_value(unit, w).is_none() {
+                // A single-line rule's value may continue on the next line: joined once here.
+                let continued = if compiled.rule.raw.multiline {
+                    None
+                } else {
+                    continued_value(unit, w)
+                };
+                if !regex.is_match(window) && continued.is_none() {
                     i += 1;
                     continue;
                 }
@@ -329,13 +335,13 @@ impl Scanner {
                         &mut suppressed,
                     )?;
                 }
-                if !compiled.rule.raw.multiline {
+                if let Some(joined) = continued {
                     self.scan_continued(
                         compiled,
                         regex,
                         *group,
                         unit,
-                        w,
+                        (w, joined),
                         &mut findings,
                         &mut suppressed,
                     )?;
@@ -381,13 +387,10 @@ impl Scanner {
         regex: &Regex,
         group: usize,
         unit: &AddedText,
-        w: Window,
+        (w, joined): (Window, Continued),
         findings: &mut Vec<Spanned<Finding>>,
         suppressed: &mut Vec<Spanned<Suppressed>>,
     ) -> Result<(), ScanError> {
-        let Some(joined) = continued_value(unit, w) else {
-            return Ok(());
-        };
         for caps in regex.captures_iter(&joined.text) {
             let Some(m) = caps.get(group) else { continue };
             if m.start() < joined.head_len {
