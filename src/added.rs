@@ -39,6 +39,8 @@ pub struct AddedText {
     added: Vec<(usize, usize)>,
     /// The old versions the added lines were diffed against (empty for a whole unit).
     pub previous: Vec<Vec<u8>>,
+    /// Whether lines were also removed (so a unit with no added line is still an edit to check).
+    pub deletions: bool,
     /// Line number that would continue the last hunk (0: none yet).
     next_line: usize,
 }
@@ -58,6 +60,7 @@ impl AddedText {
             }],
             added: vec![(0, len)],
             previous: Vec::new(),
+            deletions: false,
             next_line: 0,
         }
     }
@@ -135,9 +138,10 @@ impl AddedText {
                 .all(|old| memchr::memmem::find(old, matched).is_none())
     }
 
-    /// Whether nothing in the unit is added (so nothing can be reported).
+    /// Whether nothing in the unit is new: no line added and none removed (so nothing can be
+    /// reported).
     pub fn is_empty(&self) -> bool {
-        self.added.iter().all(|(s, e)| s == e)
+        !self.deletions && self.added.iter().all(|(s, e)| s == e)
     }
 
     /// Bytes of added text (context excluded).

@@ -1464,3 +1464,30 @@ fn a_sha256_repository_fails_closed_naming_the_object_format() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_key_completed_by_deleting_a_stray_line_is_blocked() {
+    let sb = Sandbox::new("pem-delete");
+    let repo = sb.repo("repo");
+    let (begin, body, end) = pem_key(3);
+    repo.write(
+        "key.pem",
+        format!("{begin}\n{body}\nnot base64 at all!\n{end}\n"),
+    );
+    repo.commit_unchecked("broken key");
+    repo.install(&["--hook", "pre-commit"]);
+    // Only a deletion: no line is added, and the block becomes a valid key.
+    repo.write("key.pem", format!("{begin}\n{body}\n{end}\n"));
+    repo.git_ok(&["add", "."]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(stderr(&out).contains("key.pem:"), "{}", stderr(&out));
+    assert_no_secret(&out, &[&body]);
+    // Deleting an unrelated line next to an unchanged key is not a new finding.
+    repo.commit_unchecked("valid key (already compromised)");
+    repo.write("key.pem", format!("# comment\n{begin}\n{body}\n{end}\n"));
+    repo.commit_unchecked("comment");
+    repo.write("key.pem", format!("{begin}\n{body}\n{end}\n"));
+    repo.git_ok(&["add", "."]);
+    assert_eq!(repo.staged_findings(), vec![]);
+}

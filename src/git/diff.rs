@@ -32,7 +32,16 @@ pub fn lines(data: &[u8]) -> Vec<&[u8]> {
 ///
 /// Lines the two share at the start and at the end are not diffed (git trims them too): an edit
 /// to a big file costs the size of the edit, not of the file.
+#[cfg(test)]
 fn added_relative_to(old: &[u8], new: &[u8], new_lines: &[&[u8]]) -> Vec<bool> {
+    edits_relative_to(old, new, new_lines).0
+}
+
+/// [`added_relative_to`], and the places (0-based indexes into `new`'s lines, up to its length)
+/// where lines of `old` were removed with nothing added in their stead: a deletion can complete a
+/// secret too (a stray line removed from a key block). The set-based fallback for huge inputs
+/// knows no such places.
+fn edits_relative_to(old: &[u8], new: &[u8], new_lines: &[&[u8]]) -> (Vec<bool>, Vec<usize>) {
     let old_lines = lines(old);
     let prefix = old_lines
         .iter()
@@ -61,7 +70,7 @@ fn added_relative_to(old: &[u8], new: &[u8], new_lines: &[&[u8]]) -> Vec<bool> {
         for (a, l) in middle_added.iter_mut().zip(new_middle_lines) {
             *a = !present.contains(trim_eol(l));
         }
-        return added;
+        return (added, Vec::new());
     }
     let input = InternedInput::new(old_middle, new_middle);
     let mut diff = Diff::compute(Algorithm::Histogram, &input);
@@ -69,7 +78,12 @@ fn added_relative_to(old: &[u8], new: &[u8], new_lines: &[&[u8]]) -> Vec<bool> {
     for (i, a) in middle_added.iter_mut().enumerate() {
         *a = diff.is_added(i as u32);
     }
-    added
+    let deletions = diff
+        .hunks()
+        .filter(|h| h.after.is_empty() && !h.before.is_empty())
+        .map(|h| prefix + h.after.start as usize)
+        .collect();
+    (added, deletions)
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
@@ -87,17 +101,27 @@ pub fn added_text(path: &[u8], olds: &[&[u8]], new: Vec<u8>) -> AddedText {
     let new = new.as_slice();
     let new_lines = lines(new);
     let mut added = vec![true; new_lines.len()];
+    // Places where lines were removed relative to every old version.
+    let mut deletions: Option<HashSet<usize>> = None;
     for old in olds {
-        if added.iter().all(|a| !a) {
-            break;
-        }
-        let relative = added_relative_to(old, new, &new_lines);
+        let (relative, removed) = edits_relative_to(old, new, &new_lines);
         for (a, r) in added.iter_mut().zip(relative) {
             *a &= r;
         }
+        let removed: HashSet<usize> = removed.into_iter().collect();
+        deletions = Some(match deletions {
+            None => removed,
+            Some(d) => d.intersection(&removed).copied().collect(),
+        });
     }
-    let context = context_lines(&new_lines, &added, CONTEXT_BYTES);
+    let mut deletions: Vec<usize> = deletions.unwrap_or_default().into_iter().collect();
+    deletions.sort_unstable();
+    let mut context = context_lines(&new_lines, &added, CONTEXT_BYTES);
+    for &at in &deletions {
+        mark_context_around(&new_lines, &added, &mut context, at, CONTEXT_BYTES);
+    }
     let mut text = AddedText::new(path.to_vec());
+    text.deletions = !deletions.is_empty();
     for (i, line) in new_lines.iter().enumerate() {
         if added[i] {
             text.push_line(i + 1, line);
@@ -140,6 +164,33 @@ fn context_lines(lines: &[&[u8]], added: &[bool], budget: usize) -> Vec<bool> {
         }
     }
     context
+}
+
+/// Marks unchanged lines as context before and after a deletion point `at` (a zero-width edit
+/// between lines `at - 1` and `at`), up to `budget` bytes on each side.
+fn mark_context_around(
+    lines: &[&[u8]],
+    added: &[bool],
+    context: &mut [bool],
+    at: usize,
+    budget: usize,
+) {
+    let mut spent = 0;
+    for j in (0..at.min(lines.len())).rev() {
+        if added[j] || (spent > 0 && spent + lines[j].len() > budget) {
+            break;
+        }
+        spent += lines[j].len();
+        context[j] = true;
+    }
+    let mut spent = 0;
+    for j in at..lines.len() {
+        if added[j] || (spent > 0 && spent + lines[j].len() > budget) {
+            break;
+        }
+        spent += lines[j].len();
+        context[j] = true;
+    }
 }
 
 #[cfg(test)]
