@@ -165,7 +165,7 @@ pub enum RulesCommand {
 /// `leakgate ignore`.
 #[derive(Debug, Args)]
 pub struct IgnoreArgs {
-    /// Fingerprints (`<rule-id>:<16 hex>`) as printed in a report.
+    /// Fingerprints (`<rule-id>:<20 hex>`) as printed in a report.
     #[arg(required = true, value_name = "FINGERPRINT")]
     pub fingerprints: Vec<String>,
     /// Why this is not a secret (kept beside the fingerprint).

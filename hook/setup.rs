@@ -1,12 +1,12 @@
 //! Finding and loading what configures a scan: the repository root, `.leakgate.yaml` (or
 //! `--config`), `.leakgateignore`, and the scanner built from them.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use leakgate::config::{self, RepoConfig, RuleSetOptions, CONFIG_FILE, IGNORE_FILE};
+use leakgate::fingerprint::IgnoreSet;
 use leakgate::report::ColorChoice;
 use leakgate::scanner::Scanner;
 
@@ -19,7 +19,7 @@ pub struct Setup {
     /// Its name for messages.
     pub config_name: String,
     /// Fingerprints from the ignore file.
-    pub ignored: HashSet<String>,
+    pub ignored: IgnoreSet,
 }
 
 impl Setup {
@@ -67,10 +67,10 @@ fn disk_config(root: &Path) -> anyhow::Result<RepoConfig> {
 }
 
 /// The fingerprints of `<root>/.leakgateignore` when there is one.
-fn disk_ignore(root: &Path) -> anyhow::Result<HashSet<String>> {
+fn disk_ignore(root: &Path) -> anyhow::Result<IgnoreSet> {
     let path = root.join(IGNORE_FILE);
     if !path.is_file() {
-        return Ok(HashSet::new());
+        return Ok(IgnoreSet::default());
     }
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
@@ -99,39 +99,71 @@ pub fn color_choice(arg: ColorArg) -> ColorChoice {
     }
 }
 
-/// Loads the config for a repository: `--config`, else the staged `.leakgate.yaml` when the index
-/// has one, else the work tree's; the same for `.leakgateignore`.
+/// Loads the config for a hook or a git scan: `--config` when given, else what is **committed**
+/// (`HEAD`'s `.leakgate.yaml`), never an untracked file of the work tree.
+///
+/// At pre-commit (`index` given) a `.leakgate.yaml` staged with changes is merged with the
+/// committed one by [`config::strictest`]: the commit that widens `allow`, `disable` or the caps
+/// is scanned as if the widening were not there yet, and each held-back widening is printed.
+/// `.leakgateignore` is the staged one at pre-commit, else the committed one.
 pub fn load_for_repo(
     common: &Common,
     repo: &gix::Repository,
     index: Option<&gix::index::File>,
 ) -> anyhow::Result<Setup> {
-    let root = repo
-        .workdir()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| repo.git_dir().to_path_buf());
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    let committed = |name: &str| -> anyhow::Result<Option<String>> {
+        Ok(leakgate::git::staged::committed_file(repo, name)?.map(text))
+    };
     let staged = |name: &str| -> anyhow::Result<Option<String>> {
         let Some(index) = index else { return Ok(None) };
-        Ok(leakgate::git::staged::staged_file(repo, index, name)?
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        Ok(leakgate::git::staged::staged_file(repo, index, name)?.map(text))
     };
     let (config, config_name) = match &common.config {
         Some(path) => (RepoConfig::read(path)?, path.display().to_string()),
-        None => match staged(CONFIG_FILE)? {
-            Some(text) => (
-                RepoConfig::parse(&format!("{CONFIG_FILE} (staged)"), &text)?,
-                CONFIG_FILE.to_string(),
-            ),
-            None => (disk_config(&root)?, CONFIG_FILE.to_string()),
-        },
+        None => {
+            let head_text = committed(CONFIG_FILE)?;
+            let head = match &head_text {
+                Some(t) => RepoConfig::parse(&format!("{CONFIG_FILE} (HEAD)"), t)?,
+                None => RepoConfig::default(),
+            };
+            let staged_text = staged(CONFIG_FILE)?;
+            match staged_text.filter(|t| Some(t) != head_text.as_ref()) {
+                Some(t) if index.is_some() => {
+                    let staged = RepoConfig::parse(&format!("{CONFIG_FILE} (staged)"), &t)?;
+                    let (merged, held_back) = config::strictest(&head, &staged);
+                    warn_held_back(&held_back);
+                    (merged, CONFIG_FILE.to_string())
+                }
+                _ => (head, CONFIG_FILE.to_string()),
+            }
+        }
     };
-    let ignored = match staged(IGNORE_FILE)? {
-        Some(text) => config::parse_ignore_file(&format!("{IGNORE_FILE} (staged)"), &text)?,
-        None => disk_ignore(&root)?,
+    let ignored = match (index, staged(IGNORE_FILE)?) {
+        (Some(_), Some(t)) => config::parse_ignore_file(&format!("{IGNORE_FILE} (staged)"), &t)?,
+        (Some(_), None) => IgnoreSet::default(),
+        (None, _) => match committed(IGNORE_FILE)? {
+            Some(t) => config::parse_ignore_file(&format!("{IGNORE_FILE} (HEAD)"), &t)?,
+            None => IgnoreSet::default(),
+        },
     };
     Ok(Setup {
         config,
         config_name,
         ignored,
     })
+}
+
+/// Prints, loudly, what a staged `.leakgate.yaml` would have let through in its own commit.
+fn warn_held_back(held_back: &[String]) {
+    if held_back.is_empty() {
+        return;
+    }
+    eprintln!(
+        "leakgate: warning: the staged {CONFIG_FILE} widens what is let through; this commit is \
+         scanned without the widening (it applies once committed):"
+    );
+    for line in held_back {
+        eprintln!("  - {}", leakgate::report::sanitize::sanitize(line));
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::builtin;
+use crate::fingerprint::IgnoreSet;
 use crate::outcome::OnUnscanned;
 use crate::rules::{
     check_unique_ids, validate_file, yaml_error, RawRule, Remediation, Rule, RuleError, RuleFile,
@@ -120,6 +121,77 @@ impl RepoConfig {
     }
 }
 
+/// The strictest of the committed config and the one staged beside it: a commit that widens what
+/// is let through is scanned as if the widening were not there yet.
+///
+/// Rules: both sets (a staged edit of a committed rule is added as `<id>-staged`); `disable` and
+/// the allowlists: only entries both hold; the larger size cap; `on_unscanned: reject` when either
+/// says so. Returns the merged config and one line per widening that was held back.
+pub fn strictest(committed: &RepoConfig, staged: &RepoConfig) -> (RepoConfig, Vec<String>) {
+    let mut held_back = Vec::new();
+    let mut merged = committed.clone();
+    for rule in &staged.rules {
+        match committed.rules.iter().find(|r| r.id == rule.id) {
+            Some(same) if same == rule => {}
+            Some(_) => {
+                let mut renamed = rule.clone();
+                renamed.id = format!("{}-staged", rule.id);
+                held_back.push(format!(
+                    "rule `{}` is changed: both versions apply",
+                    rule.id
+                ));
+                merged.rules.push(renamed);
+            }
+            None => merged.rules.push(rule.clone()),
+        }
+    }
+    if staged.remediation.is_some() {
+        merged.remediation = staged.remediation.clone();
+    }
+    let both = |committed: &[String], staged: &[String], what: &str, held: &mut Vec<String>| {
+        for entry in staged.iter().filter(|e| !committed.contains(e)) {
+            held.push(format!("{what} adds `{entry}`"));
+        }
+        committed
+            .iter()
+            .filter(|e| staged.contains(e))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    merged.disable = both(
+        &committed.disable,
+        &staged.disable,
+        "disable",
+        &mut held_back,
+    );
+    merged.allow.paths = both(
+        &committed.allow.paths,
+        &staged.allow.paths,
+        "allow.paths",
+        &mut held_back,
+    );
+    merged.allow.values = both(
+        &committed.allow.values,
+        &staged.allow.values,
+        "allow.values",
+        &mut held_back,
+    );
+    if staged.max_blob_bytes() < committed.max_blob_bytes() {
+        held_back.push(format!(
+            "max_blob_bytes lowers the cap to {}",
+            staged.max_blob_bytes()
+        ));
+    }
+    merged.max_blob_bytes = Some(committed.max_blob_bytes().max(staged.max_blob_bytes()));
+    if staged.on_unscanned == OnUnscanned::Accept && committed.on_unscanned == OnUnscanned::Reject {
+        held_back.push("on_unscanned: accept".to_string());
+    }
+    if staged.on_unscanned == OnUnscanned::Reject {
+        merged.on_unscanned = OnUnscanned::Reject;
+    }
+    (merged, held_back)
+}
+
 /// Remediation for user rules that do not bring their own.
 fn custom_remediation() -> Remediation {
     Remediation {
@@ -133,27 +205,25 @@ fn custom_remediation() -> Remediation {
 }
 
 /// Parses `.leakgateignore`: one fingerprint per line, `# reason` comments allowed.
-pub fn parse_ignore_file(name: &str, text: &str) -> Result<HashSet<String>, ConfigError> {
-    let mut set = HashSet::new();
+/// Current (`<rule-id>:<20 hex>`) and version-1 (`<rule-id>:<16 hex>`) fingerprints are accepted.
+pub fn parse_ignore_file(name: &str, text: &str) -> Result<IgnoreSet, ConfigError> {
+    let mut set = IgnoreSet::default();
     for (i, line) in text.lines().enumerate() {
         let entry = line.split('#').next().unwrap_or("").trim();
         if entry.is_empty() {
             continue;
         }
-        let valid = entry.rsplit_once(':').is_some_and(|(id, hex)| {
-            !id.is_empty() && hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        });
-        if !valid {
+        let Some(parsed) = crate::fingerprint::parse(entry) else {
             return Err(ConfigError::Invalid {
                 file: name.to_string(),
                 line: Some(i + 1),
                 message: format!(
-                    "`{}` is not a fingerprint (expected <rule-id>:<16 hex>)",
+                    "`{}` is not a fingerprint (expected <rule-id>:<20 hex>, as a report prints it)",
                     entry.escape_debug()
                 ),
             });
-        }
-        set.insert(entry.to_ascii_lowercase());
+        };
+        set.insert(parsed);
     }
     Ok(set)
 }
@@ -213,7 +283,7 @@ pub fn assemble_rules(
 pub fn suppressions(
     config: &RepoConfig,
     config_name: &str,
-    fingerprints: HashSet<String>,
+    fingerprints: IgnoreSet,
 ) -> Result<Suppressions, ConfigError> {
     let compile = |list: &[String], what: &str| -> Result<Vec<regex::bytes::Regex>, ConfigError> {
         list.iter()
@@ -238,7 +308,7 @@ pub fn suppressions(
 pub fn build_scanner(
     config: &RepoConfig,
     config_name: &str,
-    fingerprints: HashSet<String>,
+    fingerprints: IgnoreSet,
     options: &RuleSetOptions,
 ) -> Result<(Arc<Scanner>, Vec<String>), ConfigError> {
     let (rules, unknown) = assemble_rules(config, config_name, options)?;
@@ -249,6 +319,7 @@ pub fn build_scanner(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fingerprint::IgnoreEntry;
 
     #[test]
     fn config_rejects_unknown_fields_with_location() {
@@ -270,14 +341,41 @@ mod tests {
     fn ignore_file_parses_fingerprints_and_reasons() {
         let set = parse_ignore_file(
             "i",
-            "# comment\naws-access-key-id:5c1f0a9be3d27f41  # test fixture\n\n",
+            "# comment\naws-access-key-id:5c1f0a9be3d27f41  # version 1\nr:0123456789ABCDEF0123  # test fixture\n\n",
         )
         .unwrap();
-        assert!(set.contains("aws-access-key-id:5c1f0a9be3d27f41"));
+        assert!(set.contains(&IgnoreEntry::Legacy(
+            "aws-access-key-id:5c1f0a9be3d27f41".into()
+        )));
+        assert!(set.contains(&IgnoreEntry::Current("r:0123456789abcdef0123".into())));
+        assert_eq!(set.len(), 2);
         let e = parse_ignore_file("i", "\nnot-a-fingerprint\n")
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("i:2: "), "{e}");
+    }
+
+    #[test]
+    fn strictest_holds_back_every_widening_of_the_staged_config() {
+        let committed =
+            RepoConfig::parse("c", "allow:\n  paths: ['^docs/']\ndisable: [a-rule]\n").unwrap();
+        let staged = RepoConfig::parse(
+            "s",
+            "allow:\n  paths: ['.*']\n  values: ['.*']\ndisable: [a-rule, b-rule]\nmax_blob_bytes: 1\non_unscanned: accept\n",
+        )
+        .unwrap();
+        let (merged, held) = strictest(&committed, &staged);
+        assert!(merged.allow.paths.is_empty(), "{merged:?}");
+        assert!(merged.allow.values.is_empty());
+        assert_eq!(merged.disable, vec!["a-rule".to_string()]);
+        assert_eq!(merged.max_blob_bytes(), DEFAULT_MAX_BLOB_BYTES);
+        assert_eq!(merged.on_unscanned, OnUnscanned::Reject);
+        assert_eq!(held.len(), 5, "{held:?}");
+        // A staged config that only tightens holds nothing back, and the tightening applies.
+        let (tight, held) = strictest(&staged, &RepoConfig::default());
+        assert!(held.is_empty(), "{held:?}");
+        assert!(tight.allow.paths.is_empty() && tight.disable.is_empty());
+        assert_eq!(tight.on_unscanned, OnUnscanned::Reject);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 
 use crate::rules::{Provider, Severity};
 
@@ -49,16 +49,34 @@ pub fn redact(secret: &[u8]) -> String {
     format!("{head}…{tail}")
 }
 
-/// `<rule-id>:<16 hex>` from SHA-256 of the secret value: stable across line moves and rebases.
-pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
-    let digest = Sha256::digest(secret);
-    let mut out = String::with_capacity(rule_id.len() + 17);
-    out.push_str(rule_id);
-    out.push(':');
-    for b in &digest[..8] {
-        out.push_str(&format!("{b:02x}"));
+/// Computes the fingerprints of many findings on all cores (each costs ~30 ms of one core), so
+/// that a report of many findings is not slowed down by them one by one.
+pub fn prepare_fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>) {
+    let pending: Vec<&Finding> = findings
+        .into_iter()
+        .filter(|f| f.fingerprint.get().is_none())
+        .collect();
+    if pending.len() < 2 {
+        return;
     }
-    out
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(pending.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match pending.get(i) {
+                    Some(f) => {
+                        f.fingerprint();
+                    }
+                    None => break,
+                }
+            });
+        }
+    });
 }
 
 /// One secret found in one place.
@@ -82,11 +100,17 @@ pub struct Finding {
     pub column: usize,
     /// The secret (never printed in full).
     pub secret: Secret,
-    /// `<rule-id>:<16 hex>`.
-    pub fingerprint: String,
+    /// The fingerprint, computed on first use (it is deliberately slow: see [`crate::fingerprint`]).
+    pub fingerprint: OnceLock<String>,
 }
 
 impl Finding {
+    /// `<rule-id>:<20 hex>` ([`crate::fingerprint::fingerprint`]).
+    pub fn fingerprint(&self) -> &str {
+        self.fingerprint
+            .get_or_init(|| crate::fingerprint::fingerprint(&self.rule, self.secret.expose()))
+    }
+
     /// The path as text (lossy; escape before printing to a terminal).
     pub fn path_lossy(&self) -> String {
         String::from_utf8_lossy(&self.path).into_owned()
@@ -103,15 +127,6 @@ mod tests {
         assert_eq!(redact(b"hunter2hunter2"), "hu…r2");
         assert_eq!(redact(b"hunter2"), "…");
         assert_eq!(redact("pässwörd-äöü-€€€".as_bytes()), "pä…€€");
-    }
-
-    #[test]
-    fn fingerprint_depends_on_rule_and_value_only() {
-        let a = fingerprint("aws-access-key-id", b"first value");
-        assert!(a.starts_with("aws-access-key-id:"));
-        assert_eq!(a.len(), "aws-access-key-id:".len() + 16);
-        assert_eq!(a, fingerprint("aws-access-key-id", b"first value"));
-        assert_ne!(a, fingerprint("aws-access-key-id", b"second value"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod decode;
 pub mod files;
 pub mod filters;
 pub mod finding;
+pub mod fingerprint;
 pub mod git;
 pub(crate) mod gram_filter;
 pub mod install;

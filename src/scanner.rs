@@ -5,14 +5,14 @@
 //! one of its keywords (multiline rules: from that line to the end of the hunk, at most
 //! [`MULTILINE_WINDOW`] bytes), and is compiled once, on its first candidate hit.
 
-use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::added::AddedText;
 use crate::filters;
-use crate::finding::{fingerprint, Finding, Secret};
+use crate::finding::{Finding, Secret};
+use crate::fingerprint::{IgnoreSet, IgnoredBy};
 use crate::keywords::{Hit, Keywords};
 use crate::rules::{GroupRef, Rule, REGEX_SIZE_LIMIT};
 
@@ -49,7 +49,7 @@ pub struct Suppressions {
     /// Regexes over the path (`allow.paths`).
     pub paths: Vec<Regex>,
     /// Fingerprints from `.leakgateignore`.
-    pub fingerprints: HashSet<String>,
+    pub fingerprints: IgnoreSet,
     /// Whether allow markers on the line are honoured (the server policy may say no).
     pub ignore_markers: bool,
 }
@@ -137,6 +137,8 @@ pub enum SuppressionKind {
     AllowMarker,
     /// A fingerprint in `.leakgateignore`.
     IgnoreFile,
+    /// A version-1 fingerprint in `.leakgateignore` (honoured; the report names its replacement).
+    LegacyIgnoreFile,
 }
 
 impl SuppressionKind {
@@ -146,6 +148,7 @@ impl SuppressionKind {
             SuppressionKind::AllowValue => "allow-value",
             SuppressionKind::AllowMarker => "allow-marker",
             SuppressionKind::IgnoreFile => "ignore-file",
+            SuppressionKind::LegacyIgnoreFile => "ignore-file-v1",
         }
     }
 }
@@ -502,7 +505,6 @@ impl Scanner {
         if compiled.allow()?.iter().any(|re| re.is_match(secret)) {
             return Ok(Checked::NotASecret);
         }
-        let fingerprint = fingerprint(&raw.id, secret);
         let (line, column) = unit.position(start);
         let finding = Finding {
             rule: raw.id.clone(),
@@ -514,7 +516,7 @@ impl Scanner {
             line,
             column,
             secret: Secret::new(secret.to_vec()),
-            fingerprint,
+            fingerprint: OnceLock::new(),
         };
         let kind = if self
             .suppressions
@@ -527,12 +529,15 @@ impl Scanner {
             && filters::has_allow_marker(unit.line_at(start))
         {
             SuppressionKind::AllowMarker
-        } else if self
-            .suppressions
-            .fingerprints
-            .contains(&finding.fingerprint)
+        } else if let Some(by) =
+            self.suppressions
+                .fingerprints
+                .ignores(&finding.rule, secret, || finding.fingerprint())
         {
-            SuppressionKind::IgnoreFile
+            match by {
+                IgnoredBy::Current => SuppressionKind::IgnoreFile,
+                IgnoredBy::Legacy => SuppressionKind::LegacyIgnoreFile,
+            }
         } else {
             return Ok(Checked::Found(finding));
         };

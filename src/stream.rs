@@ -55,7 +55,7 @@ pub fn scan_stream(
     let (mut first_line, mut first_column) = (1usize, 1usize);
     let mut share_start = 0usize;
     let mut out = StreamScan::default();
-    let mut seen: HashSet<(usize, String)> = HashSet::new();
+    let mut seen: HashSet<(usize, String, crate::finding::Secret)> = HashSet::new();
     loop {
         let before = buf.len();
         let eof = fill(&mut reader, &mut buf, full)?;
@@ -71,12 +71,16 @@ pub fn scan_stream(
         let scanned = scanner.scan_all(&unit)?;
         for f in scanned.findings {
             // A secret across the share boundary is seen by both windows.
-            if seen.insert((f.line, f.fingerprint.clone())) {
+            if seen.insert((f.line, f.rule.clone(), f.secret.clone())) {
                 out.findings.push(f);
             }
         }
         for s in scanned.suppressed {
-            if seen.insert((s.finding.line, s.finding.fingerprint.clone())) {
+            if seen.insert((
+                s.finding.line,
+                s.finding.rule.clone(),
+                s.finding.secret.clone(),
+            )) {
                 out.suppressed.push(s);
             }
         }

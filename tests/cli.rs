@@ -76,7 +76,7 @@ fn json_follows_the_contract_and_never_carries_the_secret() {
     let fp = f["fingerprint"].as_str().unwrap();
     let (rule, hex) = fp.rsplit_once(':').unwrap();
     assert_eq!(rule, f["rule"].as_str().unwrap());
-    assert_eq!(hex.len(), 16);
+    assert_eq!(hex.len(), leakgate::fingerprint::HEX_LEN);
     assert!(f["secret"].as_str().unwrap().contains('…'));
     // Binary files are scanned like any other.
     assert_eq!(json["skipped"], serde_json::json!([]));

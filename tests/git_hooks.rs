@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::{all_output, aws_key_id, github_token, isolate, leakgate_bin, random_alnum, TempDir};
-use leakgate::finding::fingerprint;
+use leakgate::fingerprint::fingerprint;
 use serde_json::Value;
 
 const GITHUB_RULE: &str = "github-personal-access-token";
@@ -1290,7 +1290,7 @@ fn sarif_has_one_result_per_finding_with_remediation_help_and_no_secret() {
                         .unwrap()
                         .to_string(),
                     location["region"]["startLine"].as_u64().unwrap(),
-                    r["partialFingerprints"]["leakgate/v1"]
+                    r["partialFingerprints"]["leakgate/v2"]
                         .as_str()
                         .unwrap()
                         .to_string(),
@@ -1490,4 +1490,128 @@ fn a_key_completed_by_deleting_a_stray_line_is_blocked() {
     repo.write("key.pem", format!("{begin}\n{body}\n{end}\n"));
     repo.git_ok(&["add", "."]);
     assert_eq!(repo.staged_findings(), vec![]);
+}
+
+#[test]
+fn a_printed_fingerprint_cannot_be_confirmed_by_hashing_a_guess_and_old_ignore_entries_still_work()
+{
+    use sha2::{Digest, Sha256};
+    let sb = Sandbox::new("fp-v2");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    // A weak password in a connection string: the dictionary attack.
+    let password = "pa55word";
+    let line = format!("BROKER=amqp://user:{password}@queue.internal:5672/\n");
+    repo.write("broker.env", &line);
+    repo.git_ok(&["add", "-A"]);
+    let out = repo.leakgate(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &json["findings"][0];
+    let printed = f["fingerprint"].as_str().unwrap().to_string();
+    let rule = f["rule"].as_str().unwrap().to_string();
+    // `printf pa55word | sha256sum | cut -c1-16` (and of the whole URL) no longer matches.
+    let url = format!("amqp://user:{password}@queue.internal:5672/");
+    for guess in [password, url.as_str()] {
+        let bare: String = Sha256::digest(guess.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let digits = printed.rsplit_once(':').unwrap().1;
+        assert!(
+            !bare.starts_with(digits) && !bare.contains(&digits[..16]),
+            "{printed}"
+        );
+    }
+    // The human report and SARIF carry the same fingerprint and never the bare hash.
+    let human = repo.leakgate(&["scan", "--staged"]);
+    assert!(
+        all_output(&human).contains(&printed),
+        "{}",
+        all_output(&human)
+    );
+    let sarif = repo.leakgate(&["scan", "--staged", "--format", "sarif"]);
+    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["partialFingerprints"]["leakgate/v2"],
+        Value::String(printed.clone())
+    );
+    // A version-1 entry (bare SHA-256 prefix) written by an older release is still honoured, and the
+    // report names the line that replaces it.
+    // The rule's secret group is the password or the whole URL: an entry for each.
+    let legacy = [password, url.as_str()]
+        .iter()
+        .map(|v| {
+            let d = Sha256::digest(v.as_bytes());
+            format!(
+                "{rule}:{}",
+                d[..8]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            )
+        })
+        .collect::<Vec<_>>();
+    repo.write(".leakgateignore", format!("{}\n{}\n", legacy[0], legacy[1]));
+    repo.git_ok(&["add", "-A"]);
+    let out = repo.leakgate(&["scan", "--staged"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let text = all_output(&out);
+    assert!(text.contains("version-1 fingerprints"), "{text}");
+    assert!(text.contains(&format!("->  {printed}")), "{text}");
+    // `leakgate ignore` refuses to record a version-1 fingerprint.
+    let out = repo.leakgate(&["ignore", &legacy[0]]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(
+        all_output(&out).contains("version-1"),
+        "{}",
+        all_output(&out)
+    );
+}
+
+#[test]
+fn a_config_staged_with_the_secret_cannot_widen_its_own_commit() {
+    let sb = Sandbox::new("cfg-widen");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let token = github_token(231);
+    for widening in [
+        "allow:\n  paths: ['.*']\n",
+        "allow:\n  values: ['.*']\n",
+        &format!("disable: [{GITHUB_RULE}]\n"),
+        "max_blob_bytes: 1\non_unscanned: accept\n",
+    ] {
+        repo.write(".leakgate.yaml", widening);
+        repo.write("t.env", format!("T={token}\n"));
+        repo.git_ok(&["add", "-A"]);
+        let out = repo.commit(&[]);
+        assert!(!out.status.success(), "{widening}: {}", all_output(&out));
+        let err = stderr(&out);
+        assert!(err.contains("t.env:1"), "{widening}: {err}");
+        assert!(
+            err.contains("widens what is let through"),
+            "{widening}: {err}"
+        );
+        assert_no_secret(&out, &[&token]);
+        repo.git_ok(&["reset", "-q"]);
+    }
+    // An untracked work-tree config is never used by the hooks.
+    std::fs::remove_file(repo.dir.join("t.env")).unwrap();
+    repo.write(".leakgate.yaml", "allow:\n  paths: ['.*']\n");
+    repo.write("u.env", format!("T={token}\n"));
+    repo.git_ok(&["add", "u.env"]);
+    let out = repo.commit(&[]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(stderr(&out).contains("u.env:1"), "{}", stderr(&out));
+    // Once committed (reviewed, in history), the config applies to later commits.
+    repo.git_ok(&["reset", "-q"]);
+    repo.git_ok(&["add", ".leakgate.yaml"]);
+    let out = repo.commit(&[]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    repo.git_ok(&["add", "u.env"]);
+    let out = repo.commit(&[]);
+    assert!(out.status.success(), "{}", all_output(&out));
 }

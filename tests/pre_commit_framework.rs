@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::{all_output, github_token, isolate, leakgate_bin, TempDir};
-use leakgate::finding::fingerprint;
+use leakgate::fingerprint::fingerprint;
 
 /// The fingerprint leakgate prints for a GitHub token.
 fn fp(token: &str) -> String {

@@ -943,20 +943,29 @@ fn corrupt_object_is_rejected_naming_the_commit_and_path() {
 
 #[test]
 fn ten_concurrent_pushes_are_each_decided_and_audited_once() {
-    let pair = Pair::new("srv-concurrent", "");
+    // Five kinds of push, two of each, all at once: a secret (rejected), a clean change, a
+    // secret with a bypass, a secret under an allow marker (suppression recorded) and a file over
+    // the cap that the policy accepts unscanned (skip recorded).
+    let pair = Pair::new(
+        "srv-concurrent",
+        "max_blob_bytes: 4000\non_unscanned: accept\n",
+    );
     pair.seed();
     let before = pair.audit_lines().len();
     let server = pair.server.display().to_string();
+    let kind = |i: usize| i % 5;
     let clients: Vec<PathBuf> = (0..10usize)
         .map(|i| {
             let name = format!("clone-{i}");
             pair.git(&pair.dir.0, &["clone", "-q", &server, &name]);
             let dir = pair.dir.join(&name);
             pair.git(&dir, &["checkout", "-q", "-b", &format!("branch-{i}")]);
-            let content = if i.is_multiple_of(2) {
-                format!("TOKEN={}\n", github_token(600 + i as u64))
-            } else {
-                format!("clean change {i}\n")
+            let token = github_token(600 + i as u64);
+            let content = match kind(i) {
+                0 | 2 => format!("TOKEN={token}\n"),
+                1 => format!("clean change {i}\n"),
+                3 => format!("TOKEN={token}  # leakgate:allow\n"),
+                _ => "x".repeat(5000) + "\n",
             };
             pair.commit_in(&dir, &[(&format!("work-{i}.env"), &content)], "work");
             dir
@@ -968,14 +977,21 @@ fn ten_concurrent_pushes_are_each_decided_and_audited_once() {
             .enumerate()
             .map(|(i, dir)| {
                 let pair = &pair;
-                scope.spawn(move || pair.push_from(dir, &["origin", &format!("branch-{i}")], &[]))
+                scope.spawn(move || {
+                    let branch = format!("branch-{i}");
+                    let mut args = vec!["origin", branch.as_str()];
+                    if kind(i) == 2 {
+                        args.splice(0..0, ["-o", "leakgate.bypass=rotated already, SEC-7"]);
+                    }
+                    pair.push_from(dir, &args, &[])
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for (i, pushed) in results.iter().enumerate() {
         let branch = format!("refs/heads/branch-{i}");
-        if i.is_multiple_of(2) {
+        if kind(i) == 0 {
             assert!(!pushed.ok, "secret push {i} accepted:\n{}", pushed.text);
             assert!(
                 pushed.text.contains(&format!("work-{i}.env:1:")),
@@ -984,7 +1000,7 @@ fn ten_concurrent_pushes_are_each_decided_and_audited_once() {
             );
             assert_eq!(pair.server_ref(&branch), None);
         } else {
-            assert!(pushed.ok, "clean push {i} rejected:\n{}", pushed.text);
+            assert!(pushed.ok, "push {i} rejected:\n{}", pushed.text);
             assert!(pair.server_ref(&branch).is_some());
         }
     }
@@ -999,12 +1015,27 @@ fn ten_concurrent_pushes_are_each_decided_and_audited_once() {
             .parse()
             .unwrap();
         assert!(seen.insert(i), "two lines for {name}");
-        let expected = if i.is_multiple_of(2) {
-            "rejected"
-        } else {
-            "accepted"
-        };
+        let path = format!("work-{i}.env");
+        let expected = [
+            "rejected",
+            "accepted",
+            "bypassed",
+            "accepted-with-suppressions",
+            "accepted-with-unscanned",
+        ][kind(i)];
         assert_eq!(line["decision"], expected, "{line}");
+        match kind(i) {
+            0 | 2 => assert_eq!(line["findings"][0]["path"], path.as_str(), "{line}"),
+            3 => {
+                assert_eq!(line["suppressed"][0]["kind"], "allow-marker", "{line}");
+                assert_eq!(line["suppressed"][0]["path"], path.as_str(), "{line}");
+            }
+            4 => {
+                assert_eq!(line["skipped"][0]["reason"], "too-large", "{line}");
+                assert_eq!(line["skipped"][0]["path"], path.as_str(), "{line}");
+            }
+            _ => assert_eq!(line["findings"], serde_json::json!([]), "{line}"),
+        }
     }
     assert_eq!(seen.len(), 10);
 }

@@ -4,6 +4,8 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 use leakgate::config::{parse_ignore_file, IGNORE_FILE};
+use leakgate::fingerprint::{self, IgnoreEntry};
+use leakgate::report::sanitize::sanitize;
 
 use crate::cli::IgnoreArgs;
 use crate::{output, setup};
@@ -25,9 +27,19 @@ pub fn run(args: &IgnoreArgs) -> anyhow::Result<i32> {
     let mut lines = String::new();
     let mut added = 0;
     for fp in &args.fingerprints {
-        // Validates the format with the same parser that reads the file.
-        parse_ignore_file("argument", fp)?;
-        if present.contains(&fp.to_ascii_lowercase()) {
+        let entry = match fingerprint::parse(fp.trim()) {
+            Some(entry @ IgnoreEntry::Current(_)) => entry,
+            Some(IgnoreEntry::Legacy(_)) => anyhow::bail!(
+                "`{}` is a version-1 fingerprint, which a dictionary attack can reverse; scan \
+                 again and record the fingerprint the report prints now",
+                sanitize(fp)
+            ),
+            None => anyhow::bail!(
+                "`{}` is not a fingerprint (expected <rule-id>:<20 hex>, as a report prints it)",
+                sanitize(fp)
+            ),
+        };
+        if present.contains(&entry) {
             continue;
         }
         match &reason {
@@ -49,7 +61,8 @@ pub fn run(args: &IgnoreArgs) -> anyhow::Result<i32> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     output::stderr(&format!(
-        "leakgate: {added} fingerprint(s) added to {} ({} already present)\n",
+        "leakgate: {added} fingerprint(s) added to {} ({} already present); the hooks read the \
+         committed or staged file: git add {IGNORE_FILE}\n",
         path.display(),
         args.fingerprints.len() - added
     ))?;

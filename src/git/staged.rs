@@ -95,6 +95,26 @@ pub fn staged_file(
     Ok(Some(std::mem::take(&mut object.data)))
 }
 
+/// The contents of the file at `path` in `HEAD`'s tree (what is committed), if there is one.
+pub fn committed_file(repo: &gix::Repository, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+    let Some(tree) = head_tree(repo)? else {
+        return Ok(None);
+    };
+    let Some(entry) = crate::git::objects::entry_at_path(repo, tree, path.as_bytes())? else {
+        return Ok(None);
+    };
+    if entry.mode.is_tree() {
+        return Ok(None);
+    }
+    let mut object = repo.find_object(entry.id).map_err(|e| GitError::Object {
+        what: format!("blob {}", entry.id),
+        commit: Some("HEAD".to_string()),
+        path: Some(path.to_string()),
+        message: e.to_string(),
+    })?;
+    Ok(Some(std::mem::take(&mut object.data)))
+}
+
 /// Index entries that differ from `HEAD`: new and modified blobs, plus deleted blobs.
 pub fn staged_changes(
     repo: &gix::Repository,

@@ -9,6 +9,7 @@ use crate::finding::Finding;
 use crate::outcome::{human_bytes, ScanOutcome};
 use crate::report::sanitize::{sanitize, sanitize_bytes};
 use crate::rules::Severity;
+use crate::scanner::SuppressionKind;
 
 /// Where the findings come from, which decides what "take it out" means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +87,7 @@ fn short(commit: &str) -> &str {
 pub fn render(outcome: &ScanOutcome, options: &HumanOptions) -> String {
     let p = Palette { on: options.color };
     let mut out = String::new();
+    crate::finding::prepare_fingerprints(&outcome.findings);
     if !outcome.findings.is_empty() {
         headline(&mut out, outcome, options, &p);
         for f in &outcome.findings {
@@ -109,8 +111,35 @@ pub fn render(outcome: &ScanOutcome, options: &HumanOptions) -> String {
             );
         }
     }
+    legacy_ignore_entries(&mut out, outcome, &p);
     let _ = writeln!(out, "{}", summary_line(outcome, &options.situation));
     out
+}
+
+/// Names the replacement of each version-1 `.leakgateignore` entry that silenced a secret.
+fn legacy_ignore_entries(out: &mut String, outcome: &ScanOutcome, p: &Palette) {
+    let legacy: BTreeMap<String, String> = outcome
+        .suppressed
+        .iter()
+        .filter(|s| s.kind == SuppressionKind::LegacyIgnoreFile)
+        .map(|s| {
+            let f = &s.finding;
+            let old = crate::fingerprint::legacy_fingerprint(&f.rule, f.secret.expose());
+            (old, f.fingerprint().to_string())
+        })
+        .collect();
+    if legacy.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} .leakgateignore holds version-1 fingerprints, which a dictionary attack can turn back \
+         into the secret. They are still honoured; replace each line:",
+        p.bold("Note:")
+    );
+    for (old, new) in legacy {
+        let _ = writeln!(out, "  {}  ->  {}", sanitize(&old), sanitize(&new));
+    }
 }
 
 fn headline(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p: &Palette) {
@@ -175,7 +204,7 @@ fn finding(out: &mut String, f: &Finding, p: &Palette) {
         severity
     );
     let _ = writeln!(out, "    value        {}", sanitize(&f.secret.redacted()));
-    let _ = writeln!(out, "    fingerprint  {}\n", f.fingerprint);
+    let _ = writeln!(out, "    fingerprint  {}\n", sanitize(f.fingerprint()));
 }
 
 fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p: &Palette) {
@@ -205,12 +234,21 @@ fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p
             let _ = writeln!(out, "       docs    {}", sanitize(r.docs.trim()));
         }
     }
-    let example = &outcome.findings[0].fingerprint;
-    let _ = writeln!(out, "  3. Not a secret? Mark the line with a `leakgate:allow` comment, or record the fingerprint:");
-    let _ = writeln!(
-        out,
-        "       leakgate ignore {example} --reason \"why this is not a secret\""
-    );
+    let mut fingerprints: Vec<String> = outcome
+        .findings
+        .iter()
+        .map(|f| sanitize(f.fingerprint()))
+        .collect();
+    fingerprints.sort();
+    fingerprints.dedup();
+    let _ = writeln!(out, "  3. Not a secret? Mark the line with a `leakgate:allow` comment, or record the fingerprint, and stage the file:");
+    for fp in fingerprints {
+        let _ = writeln!(
+            out,
+            "       leakgate ignore {fp} --reason \"why this is not a secret\""
+        );
+    }
+    let _ = writeln!(out, "       git add .leakgateignore");
     match &options.situation {
         Situation::Staged | Situation::CommitMessage => {
             let _ = writeln!(

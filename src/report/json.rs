@@ -44,6 +44,7 @@ struct JsonScanned {
 
 /// Renders the outcome as the version-1 JSON document (one line, newline-terminated).
 pub fn render(outcome: &ScanOutcome) -> String {
+    crate::finding::prepare_fingerprints(&outcome.findings);
     let report = JsonReport {
         version: 1,
         findings: outcome
@@ -58,7 +59,7 @@ pub fn render(outcome: &ScanOutcome) -> String {
                 column: f.column,
                 commit: f.commit.as_deref(),
                 secret: f.secret.redacted(),
-                fingerprint: &f.fingerprint,
+                fingerprint: f.fingerprint(),
                 severity: f.severity.as_str(),
             })
             .collect(),

@@ -53,6 +53,7 @@ fn rule_metadata(f: &Finding) -> Value {
 
 /// Renders the outcome as a SARIF 2.1.0 log (newline-terminated).
 pub fn render(outcome: &ScanOutcome) -> String {
+    crate::finding::prepare_fingerprints(&outcome.findings);
     let mut rules: BTreeMap<&str, (usize, Value)> = BTreeMap::new();
     for f in &outcome.findings {
         let next = rules.len();
@@ -78,7 +79,7 @@ pub fn render(outcome: &ScanOutcome) -> String {
                         "region": {"startLine": f.line, "startColumn": f.column},
                     }
                 }],
-                "partialFingerprints": {"leakgate/v1": f.fingerprint},
+                "partialFingerprints": {"leakgate/v2": f.fingerprint()},
             });
             if let Some(commit) = &f.commit {
                 result["properties"] = json!({"commit": commit});

@@ -12,6 +12,7 @@ use gix::hash::ObjectId;
 
 use crate::config::{assemble_rules, parse_ignore_file, suppressions, RuleSetOptions, IGNORE_FILE};
 use crate::finding::Finding;
+use crate::fingerprint::IgnoreSet;
 use crate::git::changes::ChangeScanner;
 use crate::git::commits::{
     new_commits, peel_pushed, ref_tips, scan_commits, scan_pushed_values, PushedValue,
@@ -539,7 +540,7 @@ fn scan_push_into(
     let fingerprints = if policy.repository_files.ignore_file {
         pushed_ignore_fingerprints(repo, &tips)
     } else {
-        HashSet::new()
+        IgnoreSet::default()
     };
     let config = policy.as_scan_config();
     let config_error = |e: crate::config::ConfigError| Failure::Error(e.to_string());
@@ -562,8 +563,8 @@ fn scan_push_into(
 }
 
 /// Fingerprints from the `.leakgateignore` of the pushed tips (when the policy honours it).
-fn pushed_ignore_fingerprints(repo: &gix::Repository, tips: &[ObjectId]) -> HashSet<String> {
-    let mut set = HashSet::new();
+fn pushed_ignore_fingerprints(repo: &gix::Repository, tips: &[ObjectId]) -> IgnoreSet {
+    let mut set = IgnoreSet::default();
     for tip in tips {
         let Ok(commit) = repo.find_commit(*tip) else {
             continue;
