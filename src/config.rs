@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::builtin;
 use crate::fingerprint::IgnoreSet;
 use crate::outcome::OnUnscanned;
+use crate::rules::Confidence;
 use crate::rules::{
     check_unique_ids, validate_file, yaml_error, RawRule, Remediation, Rule, RuleError, RuleFile,
 };
@@ -88,6 +89,9 @@ pub struct RepoConfig {
     /// What to do when content could not be scanned whole (default: block).
     #[serde(default)]
     pub on_unscanned: OnUnscanned,
+    /// The lowest confidence that blocks (default `medium`); findings below it are warnings.
+    #[serde(default)]
+    pub block_at: Confidence,
 }
 
 impl RepoConfig {
@@ -189,6 +193,13 @@ pub fn strictest(committed: &RepoConfig, staged: &RepoConfig) -> (RepoConfig, Ve
     if staged.on_unscanned == OnUnscanned::Reject {
         merged.on_unscanned = OnUnscanned::Reject;
     }
+    if staged.block_at > committed.block_at {
+        held_back.push(format!(
+            "block_at raises the threshold to {}",
+            staged.block_at
+        ));
+    }
+    merged.block_at = committed.block_at.min(staged.block_at);
     (merged, held_back)
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use std::sync::OnceLock;
 
-use crate::rules::{Provider, Severity};
+use crate::rules::{Confidence, Provider, Severity};
 
 /// A secret value. It never prints itself: `Debug` and [`Secret::redacted`] show a redacted form.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -90,6 +90,8 @@ pub struct Finding {
     pub provider: Arc<Provider>,
     /// Severity of the rule.
     pub severity: Severity,
+    /// Confidence of the rule: with `block_at`, whether the finding blocks or warns.
+    pub confidence: Confidence,
     /// Path of the blob or file (raw bytes).
     pub path: Vec<u8>,
     /// Commit that introduced it, when scanning history.

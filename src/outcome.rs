@@ -1,6 +1,7 @@
 //! The result of a scan: findings, what was skipped and why, and how much was read.
 
 use crate::finding::Finding;
+use crate::rules::Confidence;
 
 /// What to do when content could not be scanned whole (a blob over the size cap): the
 /// `on_unscanned` setting of the repository config and of the server policy.
@@ -120,6 +121,8 @@ pub struct ScanOutcome {
     pub bytes: u64,
     /// What the config that configured this scan says about unscanned content.
     pub on_unscanned: OnUnscanned,
+    /// Findings below the config's `block_at`: shown as warnings and recorded, never blocking.
+    pub warnings: Vec<Finding>,
 }
 
 impl ScanOutcome {
@@ -151,9 +154,20 @@ impl ScanOutcome {
         }
     }
 
+    /// Moves the findings whose confidence is below `block_at` to [`ScanOutcome::warnings`], so
+    /// that `findings` holds exactly what blocks.
+    pub fn apply_block_at(&mut self, block_at: Confidence) {
+        let (blocking, warnings): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|f| f.confidence >= block_at);
+        self.findings = blocking;
+        self.warnings.extend(warnings);
+    }
+
     /// Adds another outcome's results to this one.
     pub fn merge(&mut self, other: ScanOutcome) {
         self.findings.extend(other.findings);
+        self.warnings.extend(other.warnings);
         self.suppressed.extend(other.suppressed);
         self.skipped.extend(other.skipped);
         self.blobs += other.blobs;

@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use crate::schema::{GroupRef, RawRule, Remediation, RuleFile, Severity};
+pub use crate::schema::{Confidence, GroupRef, RawRule, Remediation, RuleFile, Severity};
 
 /// Provider data shared by all rules of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]

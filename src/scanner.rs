@@ -511,6 +511,7 @@ impl Scanner {
             description: raw.description.clone(),
             provider: Arc::clone(&compiled.rule.provider),
             severity: raw.severity,
+            confidence: raw.confidence,
             path: unit.path.clone(),
             commit: unit.commit.clone(),
             line,

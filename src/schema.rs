@@ -61,6 +61,9 @@ pub struct RawRule {
     /// How bad a leak is.
     #[serde(default)]
     pub severity: Severity,
+    /// How sure a match is to be a real secret; with `block_at`, decides what blocks.
+    #[serde(default)]
+    pub confidence: Confidence,
     /// Texts the rule must find (run through the full scanner by tests and `rules check`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
@@ -109,6 +112,39 @@ impl Severity {
 }
 
 impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How likely a match of a rule is to be a live secret rather than a look-alike.
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Default, Hash,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// A shape that often matches non-secrets (generic names, values without structure): shown
+    /// as a warning and recorded under the default `block_at: medium`.
+    Low,
+    /// Contextual rules: a secret-sounding name with a plausible value (the default).
+    #[default]
+    Medium,
+    /// A distinctive prefix, a fixed format or a checksum: almost never anything else.
+    High,
+}
+
+impl Confidence {
+    /// The lowercase name used in JSON and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

@@ -395,3 +395,43 @@ fn usage_error_exits_2() {
     let out = leakgate(&dir.0).args(["frobnicate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn findings_below_block_at_are_warnings_that_exit_0_and_block_at_low_blocks_them() {
+    let dir = TempDir::new("block-at");
+    let rule = "rules:\n  - id: acme-weak-code\n    confidence: low\n    description: Acme door code\n    regex: 'acme_code=([A-Za-z0-9]{12})'\n    keywords: [acme_code]\n";
+    dir.write("conf.yaml", rule);
+    let value = common::random_alnum(41, 12);
+    dir.write("src/door.env", format!("acme_code={value}\n"));
+    let scan = |extra: &str| {
+        dir.write("conf.yaml", format!("{rule}{extra}"));
+        leakgate(&dir.0)
+            .args(["scan", "--config", "conf.yaml", "--format", "json", "src"])
+            .output()
+            .unwrap()
+    };
+    // Default block_at (medium): a warning, exit 0, listed in `warnings`, never the value.
+    let out = scan("");
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"], serde_json::json!([]));
+    assert_eq!(json["warnings"][0]["rule"], "acme-weak-code");
+    assert_eq!(json["warnings"][0]["confidence"], "low");
+    assert!(!all_output(&out).contains(&value));
+    let human = leakgate(&dir.0)
+        .args(["scan", "--config", "conf.yaml", "src"])
+        .output()
+        .unwrap();
+    assert_eq!(human.status.code(), Some(0));
+    let text = all_output(&human);
+    assert!(text.contains("src/door.env:1"), "{text}");
+    assert!(text.contains("1 warning below block_at"), "{text}");
+    // block_at: low makes it block.
+    let out = scan("block_at: low\n");
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["rule"], "acme-weak-code");
+    // block_at: high turns a medium rule into a warning.
+    let out = scan("block_at: high\n");
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}

@@ -53,3 +53,19 @@ fn every_example_contains_one_of_its_keywords() {
         }
     }
 }
+
+#[test]
+fn every_builtin_rule_states_its_confidence() {
+    // `confidence` defaults to medium for a user's own rules; the pack states it for every rule,
+    // because it decides what blocks.
+    for (name, text) in leakgate::builtin::files() {
+        let doc: serde_json::Value = yaml_serde::from_str(text).expect("pack file parses");
+        for rule in doc["rules"].as_array().expect("rules list") {
+            assert!(
+                matches!(rule["confidence"].as_str(), Some("high" | "medium" | "low")),
+                "{name}: rule {} states no confidence",
+                rule["id"]
+            );
+        }
+    }
+}

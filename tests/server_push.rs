@@ -1633,3 +1633,32 @@ fn a_secret_in_a_signature_header_is_rejected() {
     let pushed = pair.push(&["origin", &format!("{id}:refs/heads/signed")]);
     pair.assert_rejected(&pushed, "(commit author/committer)", &token);
 }
+
+#[test]
+fn a_finding_below_block_at_is_accepted_shown_and_recorded_as_a_warning() {
+    let rule = "rules:\n  - id: acme-weak-code\n    confidence: low\n    description: Acme door code\n    regex: 'acme_code=([A-Za-z0-9]{12})'\n    keywords: [acme_code]\n";
+    let pair = Pair::new("srv-block-at", rule);
+    pair.seed();
+    let value = common::random_alnum(42, 12);
+    pair.commit(&[("door.env", &format!("acme_code={value}\n"))], "door");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert!(remote_line(&pushed.text, "door.env:1"), "{}", pushed.text);
+    assert!(!pushed.text.contains(&value));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted");
+    assert_eq!(line["findings"], serde_json::json!([]));
+    assert_eq!(line["warnings"][0]["rule"], "acme-weak-code");
+    assert_eq!(line["warnings"][0]["path"], "door.env");
+    pair.commit(
+        &[(
+            "door2.env",
+            &format!("acme_code={}\n", common::random_alnum(43, 12)),
+        )],
+        "door2",
+    );
+    pair.set_policy(&format!("{rule}block_at: low\n"));
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "rejected");
+}

@@ -27,6 +27,7 @@ pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<i32> {
         let mut outcome =
             leakgate::files::scan_paths(&scanner, &args.paths, setup.config.max_blob_bytes())?;
         outcome.on_unscanned = setup.config.on_unscanned;
+        outcome.apply_block_at(setup.config.block_at);
         (outcome, Situation::Files)
     };
     emit(common, args.format, &outcome, situation, false)?;
@@ -46,7 +47,11 @@ pub fn emit(
         FormatArg::Json => output::stdout(&leakgate::report::json::render(outcome))?,
         FormatArg::Sarif => output::stdout(&leakgate::report::sarif::render(outcome))?,
         FormatArg::Human => {
-            if common.quiet && outcome.findings.is_empty() && !outcome.is_incomplete() {
+            if common.quiet
+                && outcome.findings.is_empty()
+                && outcome.warnings.is_empty()
+                && !outcome.is_incomplete()
+            {
                 return Ok(());
             }
             let choice = setup::color_choice(common.color);

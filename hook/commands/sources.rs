@@ -32,6 +32,7 @@ pub fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
     let scanner = setup.scanner(common)?;
     let mut outcome = staged::scan_changes(&repo, &scanner, &changes, cap)?;
     outcome.on_unscanned = setup.config.on_unscanned;
+    outcome.apply_block_at(setup.config.block_at);
     Ok(outcome)
 }
 
@@ -73,6 +74,7 @@ pub fn commits_outcome(
     commits::scan_pushed_values(&mut blobs, extra)?;
     commits::scan_commits(&mut blobs, &list, true)?;
     blobs.outcome.on_unscanned = setup.config.on_unscanned;
+    blobs.outcome.apply_block_at(setup.config.block_at);
     Ok((blobs.outcome, situation))
 }
 
@@ -188,6 +190,7 @@ pub fn message_outcome(common: &Common, file: &std::path::Path) -> anyhow::Resul
         outcome.bytes += unit.buf.len() as u64;
         outcome.findings.extend(scanner.scan(unit)?);
     }
+    outcome.apply_block_at(setup.config.block_at);
     Ok(outcome)
 }
 

@@ -95,6 +95,7 @@ pub fn render(outcome: &ScanOutcome, options: &HumanOptions) -> String {
         }
         what_to_do(&mut out, outcome, options, &p);
     }
+    warnings(&mut out, outcome, &p);
     if !options.quiet && !outcome.skipped.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Not scanned:"));
         for s in &outcome.skipped {
@@ -114,6 +115,50 @@ pub fn render(outcome: &ScanOutcome, options: &HumanOptions) -> String {
     legacy_ignore_entries(&mut out, outcome, &p);
     let _ = writeln!(out, "{}", summary_line(outcome, &options.situation));
     out
+}
+
+/// Lists the findings below `block_at`: not blocking, never hidden.
+fn warnings(out: &mut String, outcome: &ScanOutcome, p: &Palette) {
+    if outcome.warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} {} below the blocking confidence (block_at); not blocking, but look at {}:",
+        p.yellow("Warning:"),
+        plural(
+            outcome.warnings.len(),
+            "possible secret",
+            "possible secrets"
+        ),
+        if outcome.warnings.len() == 1 {
+            "it"
+        } else {
+            "each"
+        }
+    );
+    for f in &outcome.warnings {
+        let at = match &f.commit {
+            Some(c) => format!(" (commit {})", short(c)),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {}:{}{}  {} ({}, {} confidence)  {}",
+            sanitize_bytes(&f.path),
+            f.line,
+            at,
+            sanitize(&f.description),
+            sanitize(&f.rule),
+            f.confidence,
+            sanitize(&f.secret.redacted())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {}",
+        p.dim("A real secret here must be taken out and rotated like any other. `block_at: low` in .leakgate.yaml makes these block.")
+    );
 }
 
 /// Names the replacement of each version-1 `.leakgateignore` entry that silenced a secret.
@@ -356,5 +401,9 @@ pub fn summary_line(outcome: &ScanOutcome, situation: &Situation) -> String {
     } else {
         "secrets found"
     };
-    format!("leakgate: {result}; {scanned}; {skipped}")
+    let warned = match outcome.warnings.len() {
+        0 => String::new(),
+        n => format!("; {} below block_at", plural(n, "warning", "warnings")),
+    };
+    format!("leakgate: {result}; {scanned}; {skipped}{warned}")
 }

@@ -8,6 +8,7 @@ use crate::outcome::ScanOutcome;
 struct JsonReport<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
+    warnings: Vec<JsonFinding<'a>>,
     skipped: Vec<JsonSkipped>,
     scanned: JsonScanned,
 }
@@ -24,6 +25,7 @@ struct JsonFinding<'a> {
     secret: String,
     fingerprint: &'a str,
     severity: &'static str,
+    confidence: &'static str,
 }
 
 #[derive(Serialize)]
@@ -44,25 +46,11 @@ struct JsonScanned {
 
 /// Renders the outcome as the version-1 JSON document (one line, newline-terminated).
 pub fn render(outcome: &ScanOutcome) -> String {
-    crate::finding::prepare_fingerprints(&outcome.findings);
+    crate::finding::prepare_fingerprints(outcome.findings.iter().chain(&outcome.warnings));
     let report = JsonReport {
         version: 1,
-        findings: outcome
-            .findings
-            .iter()
-            .map(|f| JsonFinding {
-                rule: &f.rule,
-                description: &f.description,
-                provider: &f.provider.name,
-                path: String::from_utf8_lossy(&f.path).into_owned(),
-                line: f.line,
-                column: f.column,
-                commit: f.commit.as_deref(),
-                secret: f.secret.redacted(),
-                fingerprint: f.fingerprint(),
-                severity: f.severity.as_str(),
-            })
-            .collect(),
+        findings: outcome.findings.iter().map(json_finding).collect(),
+        warnings: outcome.warnings.iter().map(json_finding).collect(),
         skipped: outcome
             .skipped
             .iter()
@@ -82,4 +70,21 @@ pub fn render(outcome: &ScanOutcome) -> String {
         .unwrap_or_else(|e| format!("{{\"version\":1,\"error\":{:?}}}", e.to_string()));
     text.push('\n');
     text
+}
+
+/// One finding (or warning) of the report.
+fn json_finding(f: &crate::finding::Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        rule: &f.rule,
+        description: &f.description,
+        provider: &f.provider.name,
+        path: String::from_utf8_lossy(&f.path).into_owned(),
+        line: f.line,
+        column: f.column,
+        commit: f.commit.as_deref(),
+        secret: f.secret.redacted(),
+        fingerprint: f.fingerprint(),
+        severity: f.severity.as_str(),
+        confidence: f.confidence.as_str(),
+    }
 }

@@ -53,9 +53,10 @@ fn rule_metadata(f: &Finding) -> Value {
 
 /// Renders the outcome as a SARIF 2.1.0 log (newline-terminated).
 pub fn render(outcome: &ScanOutcome) -> String {
-    crate::finding::prepare_fingerprints(&outcome.findings);
+    let all = || outcome.findings.iter().chain(&outcome.warnings);
+    crate::finding::prepare_fingerprints(all());
     let mut rules: BTreeMap<&str, (usize, Value)> = BTreeMap::new();
-    for f in &outcome.findings {
+    for f in all() {
         let next = rules.len();
         rules
             .entry(&f.rule)
@@ -63,15 +64,18 @@ pub fn render(outcome: &ScanOutcome) -> String {
     }
     let mut ordered: Vec<(usize, Value)> = rules.values().cloned().collect();
     ordered.sort_by_key(|(i, _)| *i);
-    let results: Vec<Value> = outcome
-        .findings
-        .iter()
-        .map(|f| {
+    let blocking = outcome.findings.iter().map(|f| (f, true));
+    let warned = outcome.warnings.iter().map(|f| (f, false));
+    let results: Vec<Value> = blocking
+        .chain(warned)
+        .map(|(f, blocks)| {
             let index = rules.get(f.rule.as_str()).map_or(0, |(i, _)| *i);
+            // A warning (below `block_at`) is a note: shown, not failing a code-scanning check.
+            let level = if blocks { level(f.severity) } else { "note" };
             let mut result = json!({
                 "ruleId": f.rule,
                 "ruleIndex": index,
-                "level": level(f.severity),
+                "level": level,
                 "message": {"text": format!("{} ({}) found: {}", f.description, f.provider.name, f.secret.redacted())},
                 "locations": [{
                     "physicalLocation": {
@@ -81,8 +85,9 @@ pub fn render(outcome: &ScanOutcome) -> String {
                 }],
                 "partialFingerprints": {"leakgate/v2": f.fingerprint()},
             });
+            result["properties"] = json!({"confidence": f.confidence.as_str()});
             if let Some(commit) = &f.commit {
-                result["properties"] = json!({"commit": commit});
+                result["properties"]["commit"] = json!(commit);
             }
             result
         })

@@ -154,6 +154,8 @@ pub struct AuditRecord {
     pub decision: String,
     /// What was found.
     pub findings: Vec<AuditFinding>,
+    /// Findings below the policy's `block_at`: shown to the pusher, not rejecting.
+    pub warnings: Vec<AuditFinding>,
     /// What suppressions silenced.
     pub suppressed: Vec<AuditSuppressed>,
     /// What was not scanned (whole), and why.

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::config::{AllowConfig, ConfigError, RepoConfig};
 use crate::outcome::OnUnscanned;
+use crate::rules::Confidence;
 use crate::rules::{yaml_error, RawRule, Remediation};
 
 /// Default location of the policy file.
@@ -107,6 +108,10 @@ pub struct Policy {
     /// When content could not be scanned whole (a blob over the cap).
     #[serde(default)]
     pub on_unscanned: OnUnscanned,
+    /// The lowest confidence that rejects (default `medium`); findings below it are warnings,
+    /// shown to the pusher and recorded.
+    #[serde(default)]
+    pub block_at: Confidence,
     /// The bypass push option.
     #[serde(default)]
     pub bypass: Bypass,
@@ -186,6 +191,7 @@ impl Default for Policy {
             on_error: OnFailure::Reject,
             max_blob_bytes: default_max_blob(),
             on_unscanned: OnUnscanned::Reject,
+            block_at: Confidence::default(),
             on_audit_failure: OnFailure::Reject,
             pusher_variable: None,
             bypass: Bypass::default(),
@@ -224,6 +230,7 @@ impl Policy {
             allow: self.allow.clone(),
             max_blob_bytes: Some(self.max_blob_bytes),
             on_unscanned: self.on_unscanned,
+            block_at: self.block_at,
         }
     }
 }

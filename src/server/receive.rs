@@ -272,6 +272,7 @@ pub fn receive(
         fingerprint: fingerprint(f),
     };
     record.findings = outcome.findings.iter().map(audit_finding).collect();
+    record.warnings = outcome.warnings.iter().map(audit_finding).collect();
     record.suppressed = outcome
         .suppressed
         .iter()
@@ -327,6 +328,7 @@ pub fn base_record(ctx: &PushContext, updates: &[RefUpdate]) -> AuditRecord {
             .collect(),
         decision: String::new(),
         findings: Vec::new(),
+        warnings: Vec::new(),
         suppressed: Vec::new(),
         skipped: Vec::new(),
         bypass_reason: None,
@@ -505,6 +507,7 @@ fn scan_push(
 ) -> (ScanOutcome, Option<Failure>) {
     let mut outcome = ScanOutcome::default();
     let failure = scan_push_into(repo, policy, updates, deadline, commits, &mut outcome).err();
+    outcome.apply_block_at(policy.block_at);
     (outcome, failure)
 }
 
