@@ -188,10 +188,14 @@ fn main() {
         })
         .collect();
     let v1 = Scanner::new(v1_rules, Suppressions::default()).expect("v1 scanner");
+    let baseline = baseline_scanner();
     // Warm up: compile the regexes the planted secrets need.
     for u in units.iter().chain(&rare_units) {
         let _ = scanner.scan(u);
         let _ = v1.scan(u);
+        if let Some((b, _)) = &baseline {
+            let _ = b.scan(u);
+        }
     }
 
     println!(
@@ -224,6 +228,46 @@ fn main() {
         mbps(total, v1_full),
         v1_full.as_secs_f64() / full.as_secs_f64()
     );
+    if let Some((base, rev)) = &baseline {
+        let (base_full, _) = best_of(5, || {
+            units
+                .iter()
+                .map(|u| base.scan(u).map(|f| f.len()).unwrap_or(0))
+                .sum()
+        });
+        println!(
+            "baseline: the pack at {rev} ({} rules) without decoding {:.1} MB/s over the first text; ratio full pack with decoding / baseline throughput {:.3}",
+            base.len(),
+            mbps(total, base_full),
+            base_full.as_secs_f64() / full.as_secs_f64()
+        );
+    }
+}
+
+/// The scanner before Detection v2: the pack as of `LEAKGATE_BENCH_BASE` (a git revision, default
+/// the commit before it), read with `git show`, without decoding. `None` outside a git checkout.
+fn baseline_scanner() -> Option<(Scanner, String)> {
+    let rev = std::env::var("LEAKGATE_BENCH_BASE").unwrap_or_else(|_| "780b775".to_string());
+    let root = env!("CARGO_MANIFEST_DIR");
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| o.stdout)
+    };
+    let listing = git(&["ls-tree", "--name-only", &rev, "patterns/"])?;
+    let mut rules = Vec::new();
+    for path in String::from_utf8_lossy(&listing).lines() {
+        let text = git(&["show", &format!("{rev}:{path}")])?;
+        let text = String::from_utf8_lossy(&text);
+        let file = leakgate::rules::parse_rule_file(path, &text).ok()?;
+        rules.extend(leakgate::rules::validate_file(path, file, None, true).ok()?);
+    }
+    let scanner = Scanner::new(rules, Suppressions::default()).ok()?;
+    Some((scanner.without_decoding(), rev))
 }
 
 /// Times the memchr floor, the prefilter alone and the full scan over `units`, prints them with

@@ -16,6 +16,7 @@ pub mod builtin;
 pub mod checksum;
 pub mod config;
 pub mod decode;
+pub mod encoded;
 pub mod files;
 pub mod filters;
 pub mod finding;

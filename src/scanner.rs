@@ -174,6 +174,9 @@ pub struct UnitScan {
 /// A candidate span with its result, before deduplication.
 type Spanned<T> = (usize, usize, T);
 
+/// How many levels of encoding are undone (base64 of base64, say); deeper ones are not.
+pub const MAX_DECODE_DEPTH: usize = 2;
+
 /// The compiled rule set, built once and shared.
 pub struct Scanner {
     rules: Vec<CompiledRule>,
@@ -182,6 +185,8 @@ pub struct Scanner {
     /// For each automaton pattern, the rules that carry it as a keyword.
     keyword_rules: Vec<Vec<u32>>,
     suppressions: Suppressions,
+    /// Whether encoded runs are decoded and scanned ([`crate::encoded`]).
+    decode: bool,
 }
 
 /// A window of the buffer a rule's regex runs over.
@@ -228,7 +233,15 @@ impl Scanner {
             keywords,
             keyword_rules,
             suppressions,
+            decode: true,
         })
+    }
+
+    /// The same scanner without decoding of encoded runs: the baseline of the throughput
+    /// benchmark. Hooks and scans always decode.
+    pub fn without_decoding(mut self) -> Self {
+        self.decode = false;
+        self
     }
 
     /// The rules, in load order.
@@ -290,6 +303,22 @@ impl Scanner {
 
     /// Scans one unit of added text: its findings and the secrets that suppressions silenced.
     pub fn scan_all(&self, unit: &AddedText) -> Result<UnitScan, ScanError> {
+        let (findings, suppressed) = self.scan_spanned(unit, 0)?;
+        let (findings, suppressed) = self.dedupe(findings, suppressed);
+        Ok(UnitScan {
+            findings: findings.into_iter().map(|(_, _, f)| f).collect(),
+            suppressed: suppressed.into_iter().map(|(_, _, s)| s).collect(),
+        })
+    }
+
+    /// What the rules find in `unit` and, below [`MAX_DECODE_DEPTH`], in its encoded runs, with
+    /// spans in `unit`'s buffer, before dedupe.
+    #[allow(clippy::type_complexity)]
+    fn scan_spanned(
+        &self,
+        unit: &AddedText,
+        depth: usize,
+    ) -> Result<(Vec<Spanned<Finding>>, Vec<Spanned<Suppressed>>), ScanError> {
         let windows = self.windows(unit);
         let mut findings = Vec::new();
         // Spans of specific rules' matches that a suppression (fingerprint, allowed value, allow
@@ -353,11 +382,46 @@ impl Scanner {
             }
         }
         // Context lines let a rule see around the added ones; only new matches were collected.
-        let (findings, suppressed) = self.dedupe(findings, suppressed);
-        Ok(UnitScan {
-            findings: findings.into_iter().map(|(_, _, f)| f).collect(),
-            suppressed: suppressed.into_iter().map(|(_, _, s)| s).collect(),
-        })
+        if self.decode && depth < MAX_DECODE_DEPTH {
+            self.scan_decoded(unit, depth, &mut findings, &mut suppressed)?;
+        }
+        Ok((findings, suppressed))
+    }
+
+    /// Scans each encoded run of `unit`'s added lines decoded in place ([`crate::encoded`]); what
+    /// lies in the decoded text is reported at the run's position.
+    fn scan_decoded(
+        &self,
+        unit: &AddedText,
+        depth: usize,
+        findings: &mut Vec<Spanned<Finding>>,
+        suppressed: &mut Vec<Spanned<Suppressed>>,
+    ) -> Result<(), ScanError> {
+        for line in crate::encoded::decoded_lines(unit) {
+            let mut inner = AddedText::whole(unit.path.clone(), line.text);
+            inner.commit = unit.commit.clone();
+            let (found, silenced) = self.scan_spanned(&inner, depth + 1)?;
+            let (line_number, column) = unit.position(line.run.0);
+            let inside = |s: usize, e: usize| s < line.decoded.1 && line.decoded.0 < e;
+            let relocate = |mut f: Finding| {
+                f.line = line_number;
+                f.column = column;
+                f.description = format!("{} ({}-encoded)", f.description, line.encoding.as_str());
+                f
+            };
+            for (s, e, f) in found {
+                if inside(s, e) {
+                    findings.push((line.run.0, line.run.1, relocate(f)));
+                }
+            }
+            for (s, e, mut x) in silenced {
+                if inside(s, e) {
+                    x.finding = relocate(x.finding);
+                    suppressed.push((line.run.0, line.run.1, x));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Files one candidate secret at `span` as a finding or a suppressed match.

@@ -1615,3 +1615,47 @@ fn a_config_staged_with_the_secret_cannot_widen_its_own_commit() {
     let out = repo.commit(&[]);
     assert!(out.status.success(), "{}", all_output(&out));
 }
+
+#[test]
+fn a_base64_encoded_key_in_a_kubernetes_secret_is_blocked_at_its_line() {
+    let sb = Sandbox::new("b64");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let key = aws_key_id(77);
+    let encoded = base64_encode(key.as_bytes());
+    repo.write(
+        "k8s/secret.yaml",
+        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n  AWS_ACCESS_KEY_ID: {encoded}\n"),
+    );
+    repo.git_ok(&["add", "-A"]);
+    let out = repo.commit(&[]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("k8s/secret.yaml:6:22"), "{err}");
+    assert!(err.contains("base64-encoded"), "{err}");
+    assert_no_secret(&out, &[&key, &encoded]);
+}
+
+/// Standard base64 with padding (test helper; the scanner has its own decoder).
+fn base64_encode(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
