@@ -120,8 +120,11 @@ fn compile_rule_regex(rule: &Rule) -> Result<(Regex, usize), String> {
 
 /// What the filters made of one candidate secret.
 enum Checked {
-    /// The rule's own filters (entropy, checksum, placeholder, the rule's allow list) reject it.
+    /// The rule's own filters (entropy, placeholder, the rule's allow list) reject it.
     NotASecret,
+    /// The value has the rule's exact format but fails its checksum: a malformed or made-up token
+    /// of that provider, which a catch-all rule must not report instead.
+    BadChecksum,
     /// A secret, silenced by a suppression (allowed value, allow marker, ignored fingerprint).
     Suppressed(Finding, SuppressionKind),
     /// A finding.
@@ -173,6 +176,16 @@ pub struct UnitScan {
 
 /// A candidate span with its result, before deduplication.
 type Spanned<T> = (usize, usize, T);
+
+/// What the rules produced over one unit, with spans in its buffer, before dedupe.
+#[derive(Default)]
+struct Collected {
+    findings: Vec<Spanned<Finding>>,
+    /// Secrets that a suppression silenced (a catch-all must not report them instead).
+    suppressed: Vec<Spanned<Suppressed>>,
+    /// Spans whose value failed a specific rule's checksum (a catch-all must not report them).
+    malformed: Vec<(usize, usize)>,
+}
 
 /// How many levels of encoding are undone (base64 of base64, say); deeper ones are not.
 pub const MAX_DECODE_DEPTH: usize = 2;
@@ -303,8 +316,7 @@ impl Scanner {
 
     /// Scans one unit of added text: its findings and the secrets that suppressions silenced.
     pub fn scan_all(&self, unit: &AddedText) -> Result<UnitScan, ScanError> {
-        let (findings, suppressed) = self.scan_spanned(unit, 0)?;
-        let (findings, suppressed) = self.dedupe(findings, suppressed);
+        let (findings, suppressed) = self.dedupe(self.scan_spanned(unit, 0)?);
         Ok(UnitScan {
             findings: findings.into_iter().map(|(_, _, f)| f).collect(),
             suppressed: suppressed.into_iter().map(|(_, _, s)| s).collect(),
@@ -313,17 +325,9 @@ impl Scanner {
 
     /// What the rules find in `unit` and, below [`MAX_DECODE_DEPTH`], in its encoded runs, with
     /// spans in `unit`'s buffer, before dedupe.
-    #[allow(clippy::type_complexity)]
-    fn scan_spanned(
-        &self,
-        unit: &AddedText,
-        depth: usize,
-    ) -> Result<(Vec<Spanned<Finding>>, Vec<Spanned<Suppressed>>), ScanError> {
+    fn scan_spanned(&self, unit: &AddedText, depth: usize) -> Result<Collected, ScanError> {
         let windows = self.windows(unit);
-        let mut findings = Vec::new();
-        // Spans of specific rules' matches that a suppression (fingerprint, allowed value, allow
-        // marker) silenced: a catch-all rule must not report the same value instead.
-        let mut suppressed = Vec::new();
+        let mut collected = Collected::default();
         let mut i = 0;
         while i < windows.len() {
             let rule_index = windows[i].rule;
@@ -358,14 +362,7 @@ impl Scanner {
                     if !fresh {
                         continue;
                     }
-                    self.collect(
-                        compiled,
-                        unit,
-                        (start, end),
-                        m.as_bytes(),
-                        &mut findings,
-                        &mut suppressed,
-                    )?;
+                    self.collect(compiled, unit, (start, end), m.as_bytes(), &mut collected)?;
                 }
                 if let Some(joined) = continued {
                     self.scan_continued(
@@ -374,8 +371,7 @@ impl Scanner {
                         *group,
                         unit,
                         (w, joined),
-                        &mut findings,
-                        &mut suppressed,
+                        &mut collected,
                     )?;
                 }
                 i += 1;
@@ -383,9 +379,9 @@ impl Scanner {
         }
         // Context lines let a rule see around the added ones; only new matches were collected.
         if self.decode && depth < MAX_DECODE_DEPTH {
-            self.scan_decoded(unit, depth, &mut findings, &mut suppressed)?;
+            self.scan_decoded(unit, depth, &mut collected)?;
         }
-        Ok((findings, suppressed))
+        Ok(collected)
     }
 
     /// Scans each encoded run of `unit`'s added lines decoded in place ([`crate::encoded`]); what
@@ -394,13 +390,12 @@ impl Scanner {
         &self,
         unit: &AddedText,
         depth: usize,
-        findings: &mut Vec<Spanned<Finding>>,
-        suppressed: &mut Vec<Spanned<Suppressed>>,
+        collected: &mut Collected,
     ) -> Result<(), ScanError> {
         for line in crate::encoded::decoded_lines(unit) {
             let mut inner = AddedText::whole(unit.path.clone(), line.text);
             inner.commit = unit.commit.clone();
-            let (found, silenced) = self.scan_spanned(&inner, depth + 1)?;
+            let inner_found = self.scan_spanned(&inner, depth + 1)?;
             let (line_number, column) = unit.position(line.run.0);
             let inside = |s: usize, e: usize| s < line.decoded.1 && line.decoded.0 < e;
             let relocate = |mut f: Finding| {
@@ -409,15 +404,21 @@ impl Scanner {
                 f.description = format!("{} ({}-encoded)", f.description, line.encoding.as_str());
                 f
             };
-            for (s, e, f) in found {
+            let run = line.run;
+            for (s, e, f) in inner_found.findings {
                 if inside(s, e) {
-                    findings.push((line.run.0, line.run.1, relocate(f)));
+                    collected.findings.push((run.0, run.1, relocate(f)));
                 }
             }
-            for (s, e, mut x) in silenced {
+            for (s, e, mut x) in inner_found.suppressed {
                 if inside(s, e) {
                     x.finding = relocate(x.finding);
-                    suppressed.push((line.run.0, line.run.1, x));
+                    collected.suppressed.push((run.0, run.1, x));
+                }
+            }
+            for (s, e) in inner_found.malformed {
+                if inside(s, e) {
+                    collected.malformed.push(run);
                 }
             }
         }
@@ -431,15 +432,17 @@ impl Scanner {
         unit: &AddedText,
         span: (usize, usize),
         secret: &[u8],
-        findings: &mut Vec<Spanned<Finding>>,
-        suppressed: &mut Vec<Spanned<Suppressed>>,
+        collected: &mut Collected,
     ) -> Result<(), ScanError> {
         match self.check(compiled, unit, span.0, secret)? {
-            Checked::Found(f) => findings.push((span.0, span.1, f)),
+            Checked::Found(f) => collected.findings.push((span.0, span.1, f)),
             Checked::Suppressed(finding, kind) => {
-                suppressed.push((span.0, span.1, Suppressed { finding, kind }))
+                collected
+                    .suppressed
+                    .push((span.0, span.1, Suppressed { finding, kind }))
             }
-            Checked::NotASecret => {}
+            Checked::BadChecksum if !compiled.catch_all => collected.malformed.push(span),
+            Checked::BadChecksum | Checked::NotASecret => {}
         }
         Ok(())
     }
@@ -455,8 +458,7 @@ impl Scanner {
         group: usize,
         unit: &AddedText,
         (w, joined): (Window, Continued),
-        findings: &mut Vec<Spanned<Finding>>,
-        suppressed: &mut Vec<Spanned<Suppressed>>,
+        collected: &mut Collected,
     ) -> Result<(), ScanError> {
         for caps in regex.captures_iter(&joined.text) {
             let Some(m) = caps.get(group) else { continue };
@@ -474,8 +476,7 @@ impl Scanner {
                 unit,
                 (start, start + m.len()),
                 m.as_bytes(),
-                findings,
-                suppressed,
+                collected,
             )?;
         }
         Ok(())
@@ -560,7 +561,7 @@ impl Scanner {
         }
         if let Some(checksum) = raw.checksum {
             if !checksum.verify(secret) {
-                return Ok(Checked::NotASecret);
+                return Ok(Checked::BadChecksum);
             }
         }
         if filters::is_placeholder(secret) {
@@ -612,11 +613,12 @@ impl Scanner {
     /// Drops a catch-all finding (or suppressed match) whose secret overlaps a specific rule's
     /// finding or suppressed match, and repeats of the same secret span by the same rule; returns
     /// both in buffer order.
-    fn dedupe(
-        &self,
-        mut found: Vec<Spanned<Finding>>,
-        mut suppressed: Vec<Spanned<Suppressed>>,
-    ) -> (Vec<Spanned<Finding>>, Vec<Spanned<Suppressed>>) {
+    fn dedupe(&self, collected: Collected) -> (Vec<Spanned<Finding>>, Vec<Spanned<Suppressed>>) {
+        let Collected {
+            findings: mut found,
+            mut suppressed,
+            malformed,
+        } = collected;
         found.sort_by(|a, b| (a.0, a.1, &a.2.rule).cmp(&(b.0, b.1, &b.2.rule)));
         found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.rule == b.2.rule);
         suppressed
@@ -639,6 +641,7 @@ impl Scanner {
                     .filter(|(_, _, s)| !is_catch_all(&s.finding.rule))
                     .map(|(s, e, _)| (*s, *e)),
             )
+            .chain(malformed)
             .collect();
         let keep = |s: usize, e: usize, rule: &str| {
             !is_catch_all(rule) || !specific.iter().any(|(ss, se)| *ss < e && s < *se)
@@ -811,5 +814,19 @@ mod tests {
         let s = scanner(RULES);
         let unit = AddedText::whole("f", b"\xff\xfe t=acme_Q8zR2mLx9VtB4nW7\r\n\xc3".to_vec());
         assert_eq!(s.scan(&unit).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_catch_all_does_not_report_a_token_that_fails_its_providers_checksum() {
+        let pack = crate::builtin::rules().unwrap();
+        let s = Scanner::new(pack, Suppressions::default()).unwrap();
+        // `ghp_` + 36 characters whose last 6 are not the CRC32 of the first 30.
+        let bad = b"GITHUB_TOKEN = \"ghp_Q8zR2mLx9VtB4nW7Kd3Fh6Jp1Ys5Ua0Ce2Gi\"\n";
+        let found = s.scan(&AddedText::whole("f.py", bad.to_vec())).unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        // The same line with an ordinary value is still reported by the catch-all.
+        let plain = b"GITHUB_TOKEN = \"Q8zR2mLx9VtB4nW7Kd3Fh6Jp1Ys5Ua0Ce2Gi\"\n";
+        let found = s.scan(&AddedText::whole("f.py", plain.to_vec())).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }
