@@ -238,12 +238,14 @@ fn check_rule(raw: &RawRule, parse_regexes: bool) -> Result<(), String> {
             return Err(format!("min_entropy {e} is outside 0..=8"));
         }
     }
-    for a in &raw.allow {
-        regex_syntax::ParserBuilder::new()
-            .utf8(false)
-            .build()
-            .parse(a)
-            .map_err(|e| format!("bad allow regex {a:?}: {e}"))?;
+    for (what, list) in [("allow", &raw.allow), ("demote_when", &raw.demote_when)] {
+        for a in list {
+            regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(a)
+                .map_err(|e| format!("bad {what} regex {a:?}: {e}"))?;
+        }
     }
     Ok(())
 }

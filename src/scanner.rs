@@ -59,6 +59,7 @@ struct CompiledRule {
     rule: Rule,
     regex: OnceLock<Result<(Regex, usize), String>>,
     allow: OnceLock<Result<Vec<Regex>, String>>,
+    demote_when: OnceLock<Result<Vec<Regex>, String>>,
     catch_all: bool,
 }
 
@@ -71,18 +72,29 @@ impl CompiledRule {
     }
 
     fn allow(&self) -> Result<&[Regex], ScanError> {
-        self.allow
-            .get_or_init(|| {
-                self.rule
-                    .raw
-                    .allow
-                    .iter()
-                    .map(|a| compile(a).map_err(|e| format!("allow regex {a:?}: {e}")))
-                    .collect()
-            })
-            .as_ref()
-            .map(Vec::as_slice)
-            .map_err(|message| self.error(message))
+        self.compiled_list(&self.allow, &self.rule.raw.allow, "allow")
+    }
+
+    fn demote_when(&self) -> Result<&[Regex], ScanError> {
+        self.compiled_list(&self.demote_when, &self.rule.raw.demote_when, "demote_when")
+    }
+
+    /// A list of the rule's regexes, compiled on first use.
+    fn compiled_list<'a>(
+        &self,
+        cell: &'a OnceLock<Result<Vec<Regex>, String>>,
+        patterns: &[String],
+        what: &str,
+    ) -> Result<&'a [Regex], ScanError> {
+        cell.get_or_init(|| {
+            patterns
+                .iter()
+                .map(|a| compile(a).map_err(|e| format!("{what} regex {a:?}: {e}")))
+                .collect()
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(|message| self.error(message))
     }
 
     fn error(&self, message: &str) -> ScanError {
@@ -239,6 +251,7 @@ impl Scanner {
                 rule,
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
+                demote_when: OnceLock::new(),
             })
             .collect();
         Ok(Scanner {
@@ -571,12 +584,22 @@ impl Scanner {
             return Ok(Checked::NotASecret);
         }
         let (line, column) = unit.position(start);
+        let line_text = unit.line_at(start);
+        let confidence = if compiled
+            .demote_when()?
+            .iter()
+            .any(|re| re.is_match(line_text))
+        {
+            crate::rules::Confidence::Low
+        } else {
+            raw.confidence
+        };
         let finding = Finding {
             rule: raw.id.clone(),
             description: raw.description.clone(),
             provider: Arc::clone(&compiled.rule.provider),
             severity: raw.severity,
-            confidence: raw.confidence,
+            confidence,
             path: unit.path.clone(),
             commit: unit.commit.clone(),
             line,

@@ -55,6 +55,10 @@ pub struct RawRule {
     /// Regexes tested against the secret: a match suppresses the finding.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<String>,
+    /// Regexes over the line that holds the secret: a match lowers the finding's confidence to
+    /// `low` (a key that is public by design in that context, such as a browser config).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demote_when: Vec<String>,
     /// The match may span lines (PEM blocks).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub multiline: bool,
