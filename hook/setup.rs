@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use gix::hash::ObjectId;
 use leakgate::config::{self, RepoConfig, RuleSetOptions, CONFIG_FILE, IGNORE_FILE};
 use leakgate::fingerprint::IgnoreSet;
 use leakgate::report::ColorChoice;
@@ -99,53 +100,95 @@ pub fn color_choice(arg: ColorArg) -> ColorChoice {
     }
 }
 
-/// Loads the config for a hook or a git scan: `--config` when given, else what is **committed**
-/// (`HEAD`'s `.leakgate.yaml`), never an untracked file of the work tree.
+/// Which versions of the repository's own `.leakgate.yaml` and `.leakgateignore` configure a scan.
+#[derive(Clone, Copy)]
+pub enum ConfigSource<'a> {
+    /// pre-commit: `HEAD`'s config, tightened by the staged one; the staged ignore file.
+    Staged(&'a gix::index::File),
+    /// Commits leaving for a destination (pre-push, a range): the config the destination already
+    /// has (`base`, else `HEAD`'s), tightened by the one at the pushed `tip`; the tip's ignore file.
+    Commits {
+        /// A commit the destination has (the remote's old value of a pushed ref).
+        base: Option<ObjectId>,
+        /// The pushed commit.
+        tip: Option<ObjectId>,
+    },
+    /// `HEAD`'s config and ignore file (history audits, commit messages).
+    Head,
+}
+
+/// Loads the config for a hook or a git scan: `--config` when given, else what is **committed**,
+/// never an untracked file of the work tree.
 ///
-/// At pre-commit (`index` given) a `.leakgate.yaml` staged with changes is merged with the
-/// committed one by [`config::strictest`]: the commit that widens `allow`, `disable` or the caps
-/// is scanned as if the widening were not there yet, and each held-back widening is printed.
-/// `.leakgateignore` is the staged one at pre-commit, else the committed one.
+/// A config that the change itself brings (staged at pre-commit, or in the pushed commits at
+/// pre-push) is merged with the committed one by [`config::strictest`]: the change that widens
+/// `allow`, `disable`, `block_at` or the caps, or removes a rule, is scanned as if the widening
+/// were not there yet, and each held-back widening is printed.
 pub fn load_for_repo(
     common: &Common,
     repo: &gix::Repository,
-    index: Option<&gix::index::File>,
+    source: ConfigSource<'_>,
 ) -> anyhow::Result<Setup> {
+    use leakgate::git::staged::{committed_file, file_at_commit, staged_file};
     let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
-    let committed = |name: &str| -> anyhow::Result<Option<String>> {
-        Ok(leakgate::git::staged::committed_file(repo, name)?.map(text))
-    };
-    let staged = |name: &str| -> anyhow::Result<Option<String>> {
-        let Some(index) = index else { return Ok(None) };
-        Ok(leakgate::git::staged::staged_file(repo, index, name)?.map(text))
+    // (where, text) of the committed and of the proposed version of a file.
+    let versions = |name: &str| -> anyhow::Result<(Version, Version)> {
+        let head = || -> anyhow::Result<Version> {
+            Ok(("HEAD".to_string(), committed_file(repo, name)?.map(text)))
+        };
+        let at = |id: ObjectId| -> anyhow::Result<Version> {
+            let short = id.to_hex_with_len(12).to_string();
+            Ok((short, file_at_commit(repo, id, name)?.map(text)))
+        };
+        Ok(match source {
+            ConfigSource::Staged(index) => (
+                head()?,
+                (
+                    "staged".to_string(),
+                    staged_file(repo, index, name)?.map(text),
+                ),
+            ),
+            ConfigSource::Commits { base, tip } => {
+                let committed = match base {
+                    Some(id) => at(id)?,
+                    None => head()?,
+                };
+                let proposed = match tip {
+                    Some(id) => at(id)?,
+                    None => head()?,
+                };
+                (committed, proposed)
+            }
+            ConfigSource::Head => (head()?, head()?),
+        })
     };
     let (config, config_name) = match &common.config {
         Some(path) => (RepoConfig::read(path)?, path.display().to_string()),
         None => {
-            let head_text = committed(CONFIG_FILE)?;
-            let head = match &head_text {
-                Some(t) => RepoConfig::parse(&format!("{CONFIG_FILE} (HEAD)"), t)?,
+            let ((at, committed_text), (proposed_at, proposed_text)) = versions(CONFIG_FILE)?;
+            let committed = match &committed_text {
+                Some(t) => RepoConfig::parse(&format!("{CONFIG_FILE} ({at})"), t)?,
                 None => RepoConfig::default(),
             };
-            let staged_text = staged(CONFIG_FILE)?;
-            match staged_text.filter(|t| Some(t) != head_text.as_ref()) {
-                Some(t) if index.is_some() => {
-                    let staged = RepoConfig::parse(&format!("{CONFIG_FILE} (staged)"), &t)?;
-                    let (merged, held_back) = config::strictest(&head, &staged);
+            match proposed_text.filter(|t| Some(t) != committed_text.as_ref()) {
+                Some(t) => {
+                    let proposed =
+                        RepoConfig::parse(&format!("{CONFIG_FILE} ({proposed_at})"), &t)?;
+                    let (merged, held_back) = config::strictest(&committed, &proposed);
                     warn_held_back(&held_back);
                     (merged, CONFIG_FILE.to_string())
                 }
-                _ => (head, CONFIG_FILE.to_string()),
+                // Unchanged, or deleted by the change: the committed one applies.
+                None => (committed, CONFIG_FILE.to_string()),
             }
         }
     };
-    let ignored = match (index, staged(IGNORE_FILE)?) {
-        (Some(_), Some(t)) => config::parse_ignore_file(&format!("{IGNORE_FILE} (staged)"), &t)?,
-        (Some(_), None) => IgnoreSet::default(),
-        (None, _) => match committed(IGNORE_FILE)? {
-            Some(t) => config::parse_ignore_file(&format!("{IGNORE_FILE} (HEAD)"), &t)?,
-            None => IgnoreSet::default(),
-        },
+    // The ignore file of the change itself: each line names one value and is a reviewed line of
+    // the commit (the fingerprint a report printed).
+    let (_, (ignore_at, ignore_text)) = versions(IGNORE_FILE)?;
+    let ignored = match ignore_text {
+        Some(t) => config::parse_ignore_file(&format!("{IGNORE_FILE} ({ignore_at})"), &t)?,
+        None => IgnoreSet::default(),
     };
     Ok(Setup {
         config,
@@ -154,14 +197,18 @@ pub fn load_for_repo(
     })
 }
 
+/// Where a version of a file comes from, and its text when it exists.
+type Version = (String, Option<String>);
+
 /// Prints, loudly, what a staged `.leakgate.yaml` would have let through in its own commit.
 fn warn_held_back(held_back: &[String]) {
     if held_back.is_empty() {
         return;
     }
     eprintln!(
-        "leakgate: warning: the staged {CONFIG_FILE} widens what is let through; this commit is \
-         scanned without the widening (it applies once committed):"
+        "leakgate: warning: the {CONFIG_FILE} that this change brings widens what is let through; \
+         the change is scanned without the widening (it applies to later changes, once it is on \
+         the destination):"
     );
     for line in held_back {
         eprintln!("  - {}", leakgate::report::sanitize::sanitize(line));

@@ -149,6 +149,13 @@ pub fn strictest(committed: &RepoConfig, staged: &RepoConfig) -> (RepoConfig, Ve
             None => merged.rules.push(rule.clone()),
         }
     }
+    for rule in committed
+        .rules
+        .iter()
+        .filter(|r| staged.rules.iter().all(|s| s.id != r.id))
+    {
+        held_back.push(format!("rule `{}` is removed: it still applies", rule.id));
+    }
     if staged.remediation.is_some() {
         merged.remediation = staged.remediation.clone();
     }
@@ -290,6 +297,26 @@ pub fn assemble_rules(
     Ok((rules, unknown_disabled))
 }
 
+/// Compiles `allow.paths` (needed before the scanner: a file renamed out of an allowed path is
+/// new content, not a rename).
+pub fn path_allowlist(
+    config: &RepoConfig,
+    config_name: &str,
+) -> Result<Vec<regex::bytes::Regex>, ConfigError> {
+    config
+        .allow
+        .paths
+        .iter()
+        .map(|p| {
+            regex::bytes::Regex::new(p).map_err(|e| ConfigError::Invalid {
+                file: config_name.to_string(),
+                line: None,
+                message: format!("allow.paths: bad regex {p:?}: {e}"),
+            })
+        })
+        .collect()
+}
+
 /// Compiles the allowlists of a config into suppressions.
 pub fn suppressions(
     config: &RepoConfig,
@@ -309,7 +336,7 @@ pub fn suppressions(
     };
     Ok(Suppressions {
         values: compile(&config.allow.values, "values")?,
-        paths: compile(&config.allow.paths, "paths")?,
+        paths: path_allowlist(config, config_name)?,
         fingerprints,
         ignore_markers: false,
     })

@@ -188,14 +188,15 @@ fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Hex digits to bytes; `None` for an odd length or a byte that is not a hex digit.
 fn decode_hex(run: &[u8]) -> Option<Vec<u8>> {
-    if !run.len().is_multiple_of(2) {
+    if !run.len().is_multiple_of(2) || !run.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     let digit = |b: u8| match b {
         b'0'..=b'9' => b - b'0',
         b'a'..=b'f' => b - b'a' + 10,
-        _ => b - b'A' + 10,
+        _ => b.to_ascii_lowercase().wrapping_sub(b'a') + 10,
     };
     Some(
         run.chunks(2)
@@ -235,7 +236,7 @@ fn decode_percent(run: &[u8]) -> Vec<u8> {
     while i < run.len() {
         if run[i] == b'%' && i + 2 < run.len() {
             let hex = &run[i + 1..i + 3];
-            if let Some(byte) = decode_hex(hex).filter(|_| hex.iter().all(u8::is_ascii_hexdigit)) {
+            if let Some(byte) = decode_hex(hex) {
                 out.push(byte[0]);
                 i += 3;
                 continue;
@@ -312,6 +313,13 @@ mod tests {
         );
         assert!(lines("key = 'q9Vz3Lr8Kd2Xw7Yt1Np5Hs6Jm4Bc0Ga'").is_empty());
         assert!(lines("ALLCAPSIDENTIFIERWITHOUTLOWER").is_empty());
+    }
+
+    #[test]
+    fn a_percent_sign_before_non_hex_bytes_is_kept() {
+        // Regression: `%zz` once reached the hex decoder and overflowed.
+        assert!(lines("printf(\"%zz %s %d\", a%Zb, 100%, %GG%)").is_empty());
+        assert_eq!(decode_percent(b"a%zz%41%4a%"), b"a%zzAJ%".to_vec());
     }
 
     #[test]

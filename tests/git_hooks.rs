@@ -1659,3 +1659,108 @@ fn base64_encode(data: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn pre_push_scans_what_a_push_url_elsewhere_has_not_seen() {
+    let sb = Sandbox::new("pushurl");
+    let repo = sb.repo("repo");
+    let public = sb.bare_remote();
+    let internal = sb.tmp.join("internal.git");
+    let out = sb
+        .command("git", &sb.tmp.0)
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&internal)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.git_ok(&["remote", "add", "origin", internal.to_str().unwrap()]);
+    repo.git_ok(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
+    repo.install(&["--hook", "pre-push"]);
+    let token = github_token(241);
+    repo.write("t.env", format!("T={token}\n"));
+    repo.commit_unchecked("secret");
+    // The secret reaches the internal server past the hook; origin/main now holds it.
+    repo.git_ok(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        "HEAD:refs/heads/main",
+    ]);
+    // Same remote name, but pushes now go elsewhere: its tracking branches are not the
+    // destination's.
+    repo.git_ok(&[
+        "remote",
+        "set-url",
+        "--push",
+        "origin",
+        public.to_str().unwrap(),
+    ]);
+    let out = repo.git(&["push", "origin", "HEAD:refs/heads/main"]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(stderr(&out).contains("t.env:1"), "{}", stderr(&out));
+    assert_no_secret(&out, &[&token]);
+}
+
+#[test]
+fn pre_push_scans_under_the_config_the_destination_has_not_one_the_push_brings() {
+    let sb = Sandbox::new("push-config");
+    let repo = sb.repo("repo");
+    let remote = sb.bare_remote();
+    repo.write(".leakgate.yaml", "allow:\n  paths: ['^docs/']\n");
+    repo.seed_with_origin(&remote);
+    repo.install(&["--hook", "pre-push"]);
+    // Commit 1 widens the config; commit 2 adds a key under the widening.
+    repo.write(".leakgate.yaml", "allow:\n  paths: ['^docs/', '.*']\n");
+    repo.commit_unchecked("widen");
+    let key = aws_key_id(242);
+    repo.write("app/settings.py", format!("KEY = \"{key}\"\n"));
+    repo.commit_unchecked("key");
+    let out = repo.git(&["push", "origin", "HEAD:refs/heads/main"]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("app/settings.py:1"), "{err}");
+    assert!(err.contains("widens what is let through"), "{err}");
+    assert!(err.contains("allow.paths adds `.*`"), "{err}");
+    assert_no_secret(&out, &[&key]);
+}
+
+#[test]
+fn leftover_pre_commit_framework_variables_do_not_replace_the_staged_changes() {
+    let sb = Sandbox::new("leftover-env");
+    let repo = sb.repo("repo");
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let key = aws_key_id(243);
+    repo.write("k.env", format!("AWS_ACCESS_KEY_ID={key}\n"));
+    repo.git_ok(&["add", "-A"]);
+    let out = repo
+        .git_cmd(&["commit", "-m", "c"])
+        .env("PRE_COMMIT_FROM_REF", "HEAD")
+        .env("PRE_COMMIT_TO_REF", "HEAD")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(stderr(&out).contains("k.env:1"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_file_moved_out_of_an_allowed_path_is_scanned_whole() {
+    let sb = Sandbox::new("rename-allowed");
+    let repo = sb.repo("repo");
+    repo.write(".leakgate.yaml", "allow:\n  paths: ['^testdata/']\n");
+    let key = aws_key_id(244);
+    repo.write("testdata/fixture.ini", format!("[aws]\nkey = {key}\n"));
+    repo.commit_unchecked("fixtures");
+    repo.install(&["--hook", "pre-commit"]);
+    repo.git_ok(&["mv", "testdata/fixture.ini", "deploy.ini"]);
+    let out = repo.commit(&[]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(stderr(&out).contains("deploy.ini:2"), "{}", stderr(&out));
+    assert_no_secret(&out, &[&key]);
+    // The same in pushed history: the rename commit is scanned whole under pre-push.
+    repo.git_ok(&["reset", "-q", "--hard"]);
+}

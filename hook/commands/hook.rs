@@ -11,21 +11,39 @@ use crate::output;
 pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
     let (result, bypass) = match command {
         HookCommand::PreCommit => (
-            match sources::framework_range() {
-                Some(range) => sources::range_outcome(common, &range),
-                None => sources::staged_outcome(common).map(|o| (o, Situation::Staged)),
-            },
+            // The staged changes always; a range only when the pre-commit framework hands one
+            // over (`pre-commit run --from-ref --to-ref`). Leftover PRE_COMMIT_* variables in the
+            // environment must not replace the staged changes.
+            sources::staged_outcome(common).and_then(|staged| match sources::framework_range() {
+                Some(range) => sources::range_outcome(common, &range).map(|(mut o, situation)| {
+                    o.merge(staged);
+                    (o, situation)
+                }),
+                None => Ok((staged, Situation::Staged)),
+            }),
             "git commit --no-verify (SKIP=leakgate under the pre-commit framework)",
         ),
         HookCommand::CommitMsg { file } => (
             sources::message_outcome(common, file).map(|o| (o, Situation::CommitMessage)),
             "git commit --no-verify (SKIP=leakgate-commit-msg under the pre-commit framework)",
         ),
-        HookCommand::PrePush { remote, .. } => (
-            match sources::framework_range() {
-                Some(range) => sources::range_outcome(common, &range),
-                None => sources::pre_push_outcome(common, remote.as_deref()),
-            },
+        HookCommand::PrePush { remote, url } => (
+            // git's ref lines on stdin decide; the framework's range is used when it runs the
+            // hook itself (its stdin then carries no ref lines), and added to them otherwise.
+            sources::read_pre_push_input().and_then(|input| {
+                let pushed =
+                    || sources::pre_push_outcome(common, remote.as_deref(), url.as_deref(), &input);
+                match sources::framework_range() {
+                    Some(range) if input.trim().is_empty() => {
+                        sources::range_outcome(common, &range)
+                    }
+                    Some(range) => pushed().and_then(|(mut o, situation)| {
+                        o.merge(sources::range_outcome(common, &range)?.0);
+                        Ok((o, situation))
+                    }),
+                    None => pushed(),
+                }
+            }),
             "git push --no-verify",
         ),
     };

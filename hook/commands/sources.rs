@@ -12,7 +12,7 @@ use leakgate::outcome::ScanOutcome;
 use leakgate::report::human::Situation;
 
 use crate::cli::Common;
-use crate::setup;
+use crate::setup::{self, ConfigSource};
 
 /// Opens the repository of the current directory as git would inside a hook.
 pub fn repository() -> anyhow::Result<gix::Repository> {
@@ -23,9 +23,11 @@ pub fn repository() -> anyhow::Result<gix::Repository> {
 pub fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
     let repo = repository()?;
     let index = staged::read_index(&repo)?;
-    let setup = setup::load_for_repo(common, &repo, Some(&index))?;
+    let setup = setup::load_for_repo(common, &repo, ConfigSource::Staged(&index))?;
     let cap = setup.config.max_blob_bytes();
-    let changes = staged::collect_staged(&repo, &index, cap)?;
+    let allowed = leakgate::config::path_allowlist(&setup.config, &setup.config_name)?;
+    let path_allowed = |path: &[u8]| allowed.iter().any(|re| re.is_match(path));
+    let changes = staged::collect_staged(&repo, &index, cap, &path_allowed)?;
     if changes.is_empty() {
         return Ok(ScanOutcome::default());
     }
@@ -47,6 +49,22 @@ pub fn resolve(repo: &gix::Repository, spec: &str) -> anyhow::Result<ObjectId> {
     Ok(id.detach())
 }
 
+/// Whether the remote `name`'s tracking branches mirror the destination: its fetch URL is the URL
+/// pushed to (a `pushurl` elsewhere, or `git remote set-url --push`, makes them another place's).
+fn tracks_destination(repo: &gix::Repository, name: &str, pushed_to: Option<&str>) -> bool {
+    let Some(pushed_to) = pushed_to else {
+        return false;
+    };
+    let config = repo.config_snapshot();
+    let fetch_url = config.string(format!("remote.{name}.url").as_str());
+    fetch_url.is_some_and(|u| &u[..] == pushed_to.as_bytes())
+}
+
+/// `id` when it names a commit this repository has (a remote's old value may be unknown here).
+fn commit_of(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> {
+    repo.find_commit(id).ok().map(|c| c.id)
+}
+
 /// Whether a pushed or received id is git's all-zero "no object".
 pub fn is_null(hex: &str) -> bool {
     !hex.is_empty() && hex.bytes().all(|b| b == b'0')
@@ -60,6 +78,7 @@ pub fn commits_outcome(
     tips: &[ObjectId],
     hidden: &[ObjectId],
     extra: &[PushedValue],
+    config: ConfigSource<'_>,
 ) -> anyhow::Result<(ScanOutcome, Situation)> {
     let list = commits::new_commits(repo, tips, hidden)?;
     let situation = Situation::LocalCommits {
@@ -68,7 +87,7 @@ pub fn commits_outcome(
     if list.is_empty() && extra.is_empty() {
         return Ok((ScanOutcome::default(), situation));
     }
-    let setup = setup::load_for_repo(common, repo, None)?;
+    let setup = setup::load_for_repo(common, repo, config)?;
     let scanner = setup.scanner(common)?;
     let mut blobs = ChangeScanner::new(repo, &scanner, setup.config.max_blob_bytes());
     commits::scan_pushed_values(&mut blobs, extra)?;
@@ -90,15 +109,20 @@ pub fn range_outcome(common: &Common, spec: &str) -> anyhow::Result<(ScanOutcome
     })?;
     let to_spec = if to.is_empty() { "HEAD" } else { to };
     let to = resolve(&repo, to_spec)?;
-    let hidden = if from.is_empty() || is_null(from) {
-        commits::ref_tips(&repo, "refs/remotes/")?
+    let (hidden, base) = if from.is_empty() || is_null(from) {
+        (commits::ref_tips(&repo, "refs/remotes/")?, None)
     } else {
-        vec![resolve(&repo, from)?]
+        let from = resolve(&repo, from)?;
+        (vec![from], commit_of(&repo, from))
     };
     // `B` may name a tag, or a blob or tree: what it brings is scanned too.
     let value = commits::peel_pushed(&repo, to, to_spec)?;
     let tips: Vec<ObjectId> = value.commit.into_iter().collect();
-    commits_outcome(common, &repo, &tips, &hidden, &[value])
+    let config = ConfigSource::Commits {
+        base,
+        tip: tips.first().copied(),
+    };
+    commits_outcome(common, &repo, &tips, &hidden, &[value], config)
 }
 
 /// Every commit reachable from any ref.
@@ -110,7 +134,7 @@ pub fn all_history_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situ
     }
     tips.sort();
     tips.dedup();
-    commits_outcome(common, &repo, &tips, &[], &[])
+    commits_outcome(common, &repo, &tips, &[], &[], ConfigSource::Head)
 }
 
 /// The pre-push protocol on stdin: `<local ref> <local sha> <remote ref> <remote sha>` lines.
@@ -122,16 +146,16 @@ pub fn all_history_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situ
 pub fn pre_push_outcome(
     common: &Common,
     remote: Option<&str>,
+    url: Option<&str>,
+    input: &str,
 ) -> anyhow::Result<(ScanOutcome, Situation)> {
     let repo = repository()?;
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .context("cannot read the pre-push input from git")?;
     let mut tips = Vec::new();
     let mut values = Vec::new();
+    let mut base = None;
     let named = remote
-        .filter(|r| !r.is_empty() && !r.contains(['/', ':', '\\']) && repo.find_remote(*r).is_ok());
+        .filter(|r| !r.is_empty() && !r.contains(['/', ':', '\\']) && repo.find_remote(*r).is_ok())
+        .filter(|r| tracks_destination(&repo, r, url));
     let mut hidden = match named {
         Some(r) => commits::ref_tips(&repo, &format!("refs/remotes/{r}/"))?,
         None => Vec::new(),
@@ -152,11 +176,27 @@ pub fn pre_push_outcome(
         }
         if !is_null(remote_sha) {
             if let Ok(id) = ObjectId::from_hex(remote_sha.as_bytes()) {
+                base = base.or_else(|| commit_of(&repo, id));
                 hidden.push(id);
             }
         }
     }
-    commits_outcome(common, &repo, &tips, &hidden, &values)
+    // Without an old value of a pushed ref, what the destination has is its tracking branches.
+    let base = base.or_else(|| hidden.iter().find_map(|id| commit_of(&repo, *id)));
+    let config = ConfigSource::Commits {
+        base,
+        tip: tips.first().copied(),
+    };
+    commits_outcome(common, &repo, &tips, &hidden, &values, config)
+}
+
+/// What git writes to a pre-push hook's stdin.
+pub fn read_pre_push_input() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the pre-push input from git")?;
+    Ok(input)
 }
 
 /// The commit message file, without comment lines and without what follows git's scissors line
@@ -176,7 +216,7 @@ pub fn message_outcome(common: &Common, file: &std::path::Path) -> anyhow::Resul
     }
     let repo = repository();
     let setup = match &repo {
-        Ok(repo) => setup::load_for_repo(common, repo, None)?,
+        Ok(repo) => setup::load_for_repo(common, repo, ConfigSource::Head)?,
         Err(_) => setup::load_from_disk(common, &setup::work_tree_root())?,
     };
     let scanner = setup.scanner(common)?;

@@ -252,12 +252,22 @@ impl<'a> ChangeScanner<'a> {
 
 /// Drops exact renames (an added blob whose id was deleted elsewhere) and gives a renamed-and-
 /// edited file its old version, so that only its new lines count.
+///
+/// A file deleted from a path the config allows (`allow.paths`, never scanned) is no rename
+/// source: moved out of `testdata/` into real code, it is new content and scanned whole.
 pub fn detect_renames(
     repo: &gix::Repository,
     max_blob_bytes: u64,
     changes: &mut Vec<PendingChange>,
     deleted: &[Deleted],
+    path_allowed: &dyn Fn(&[u8]) -> bool,
 ) -> Result<(), GitError> {
+    let sources: Vec<Deleted> = deleted
+        .iter()
+        .filter(|d| !path_allowed(&d.path))
+        .cloned()
+        .collect();
+    let deleted = &sources[..];
     {
         if deleted.is_empty() {
             return Ok(());

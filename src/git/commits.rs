@@ -316,11 +316,13 @@ pub fn scan_commit(
         c.commit = Some(id);
     }
     if parents.len() <= 1 {
+        let scanner = blobs.scanner;
         detect_renames(
             repo,
             blobs.max_blob_bytes,
             &mut changes.0,
             &changes.1.deleted,
+            &|path| scanner.path_allowed(path),
         )?;
     }
     for change in &changes.0 {

@@ -100,6 +100,31 @@ pub fn committed_file(repo: &gix::Repository, path: &str) -> Result<Option<Vec<u
     let Some(tree) = head_tree(repo)? else {
         return Ok(None);
     };
+    file_in_tree(repo, tree, path)
+}
+
+/// The contents of the file at `path` in `commit`'s tree, if there is one.
+pub fn file_at_commit(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    path: &str,
+) -> Result<Option<Vec<u8>>, GitError> {
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree_id().map(|t| t.detach()))
+        .map_err(|e| GitError::Revision {
+            spec: format!("{commit}^{{tree}}"),
+            message: e.to_string(),
+        })?;
+    file_in_tree(repo, tree, path)
+}
+
+/// The contents of the blob at `path` in `tree`, if there is one.
+fn file_in_tree(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    path: &str,
+) -> Result<Option<Vec<u8>>, GitError> {
     let Some(entry) = crate::git::objects::entry_at_path(repo, tree, path.as_bytes())? else {
         return Ok(None);
     };
@@ -265,14 +290,18 @@ impl Walker<'_> {
 /// What the index adds relative to `HEAD`, ready to scan: exact renames dropped, renamed-and-
 /// edited files paired with their old version, and during a merge each change paired with the
 /// merged commits' versions (a change identical to one of them brings nothing new).
+///
+/// `path_allowed` tells the config's allowed paths (`allow.paths`): nothing moved out of them
+/// counts as a rename.
 pub fn collect_staged(
     repo: &gix::Repository,
     index: &gix::index::File,
     max_blob_bytes: u64,
+    path_allowed: &dyn Fn(&[u8]) -> bool,
 ) -> Result<Vec<PendingChange>, GitError> {
     let head = head_tree(repo)?;
     let (mut changes, deleted) = staged_changes(repo, index, head)?;
-    detect_renames(repo, max_blob_bytes, &mut changes, &deleted)?;
+    detect_renames(repo, max_blob_bytes, &mut changes, &deleted, path_allowed)?;
     let merged = merge_heads(repo)?;
     if merged.is_empty() {
         return Ok(changes);

@@ -405,5 +405,12 @@ pub fn summary_line(outcome: &ScanOutcome, situation: &Situation) -> String {
         0 => String::new(),
         n => format!("; {} below block_at", plural(n, "warning", "warnings")),
     };
-    format!("leakgate: {result}; {scanned}; {skipped}{warned}")
+    let suppressed = match outcome.suppressed.len() {
+        0 => String::new(),
+        n => format!(
+            "; {} by allow markers, .leakgateignore or allow lists",
+            plural(n, "secret suppressed", "secrets suppressed")
+        ),
+    };
+    format!("leakgate: {result}; {scanned}; {skipped}{warned}{suppressed}")
 }
