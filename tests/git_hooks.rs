@@ -1764,3 +1764,32 @@ fn a_file_moved_out_of_an_allowed_path_is_scanned_whole() {
     // The same in pushed history: the rename commit is scanned whole under pre-push.
     repo.git_ok(&["reset", "-q", "--hard"]);
 }
+
+#[test]
+fn a_token_used_as_a_file_name_is_blocked_and_never_printed() {
+    let sb = Sandbox::new("token-name");
+    let repo = sb.repo("repo");
+    let remote = sb.bare_remote();
+    repo.seed_with_origin(&remote);
+    repo.install(&["--hook", "pre-commit,pre-push"]);
+    let key = aws_key_id(245);
+    let name = format!("keys/{key}.txt");
+    // The content holds a second finding: its report must not print the name in full either.
+    repo.write(&name, format!("AWS_ACCESS_KEY_ID={}\n", aws_key_id(246)));
+    repo.git_ok(&["add", "-A"]);
+    let out = repo.commit(&[]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("(in the file name)"), "{err}");
+    assert_no_secret(&out, &[&key, &aws_key_id(246)]);
+    // Pushed past the commit hook, the pre-push hook finds it in the commit.
+    repo.commit_unchecked("key as a name");
+    let out = repo.git(&["push", "origin", "HEAD:refs/heads/main"]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("(in the file name)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_secret(&out, &[&key]);
+}

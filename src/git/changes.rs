@@ -230,6 +230,63 @@ impl<'a> ChangeScanner<'a> {
         Ok(())
     }
 
+    /// Scans the names of the changed files as text, one per line (a token can be a file name).
+    /// A name that holds a secret is reported with the secret redacted, and the change keeps only
+    /// the redacted name, so that no later finding or skip prints it. Names under an allowed path
+    /// are left alone, like their content.
+    pub fn scan_names(&mut self, changes: &mut [PendingChange]) -> Result<(), GitError> {
+        let named: Vec<usize> = (0..changes.len())
+            .filter(|&i| !self.scanner.path_allowed(&changes[i].path))
+            .collect();
+        if named.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::new();
+        for &i in &named {
+            buf.extend_from_slice(&changes[i].path);
+            buf.push(b'\n');
+        }
+        self.outcome.bytes += buf.len() as u64;
+        let mut unit = AddedText::whole(FILE_NAMES_PATH, buf);
+        unit.commit = changes[named[0]].commit.map(|c| c.to_string());
+        let scanned = self.scanner.scan_all(&unit)?;
+        let mut secrets_by_change: HashMap<usize, Vec<Vec<u8>>> = HashMap::new();
+        let lines = scanned
+            .findings
+            .iter()
+            .map(|f| (f.line, f.secret.expose().to_vec()))
+            .chain(
+                scanned
+                    .suppressed
+                    .iter()
+                    .map(|s| (s.finding.line, s.finding.secret.expose().to_vec())),
+            );
+        for (line, secret) in lines {
+            if let Some(&i) = named.get(line.saturating_sub(1)) {
+                secrets_by_change.entry(i).or_default().push(secret);
+            }
+        }
+        for (&i, secrets) in &secrets_by_change {
+            changes[i].path = redact_all(&changes[i].path, secrets);
+        }
+        let rename = |f: &mut crate::finding::Finding| {
+            if let Some(&i) = named.get(f.line.saturating_sub(1)) {
+                f.path = changes[i].path.clone();
+                f.description = format!("{} (in the file name)", f.description);
+                f.line = 1;
+            }
+        };
+        for mut f in scanned.findings {
+            rename(&mut f);
+            self.outcome.findings.push(f);
+        }
+        for mut s in scanned.suppressed {
+            rename(&mut s.finding);
+            self.outcome.suppressed.push(s);
+        }
+        Ok(())
+    }
+
     /// Scans a ready unit (a message, or a blob's added text) and counts it.
     pub fn scan_unit(&mut self, unit: &AddedText) -> Result<(), GitError> {
         self.scan_view(unit, true)
@@ -248,6 +305,27 @@ impl<'a> ChangeScanner<'a> {
         self.outcome.suppressed.extend(scanned.suppressed);
         Ok(())
     }
+}
+
+/// The name of the text unit that holds the changed files' names.
+pub const FILE_NAMES_PATH: &str = "(file names)";
+
+/// `path` with every occurrence of each secret replaced by its redacted form.
+fn redact_all(path: &[u8], secrets: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = path.to_vec();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let redacted = crate::finding::redact(secret).into_bytes();
+        let mut next = Vec::with_capacity(out.len());
+        let mut rest = &out[..];
+        while let Some(at) = memchr::memmem::find(rest, secret) {
+            next.extend_from_slice(&rest[..at]);
+            next.extend_from_slice(&redacted);
+            rest = &rest[at + secret.len()..];
+        }
+        next.extend_from_slice(rest);
+        out = next;
+    }
+    out
 }
 
 /// Drops exact renames (an added blob whose id was deleted elsewhere) and gives a renamed-and-

@@ -325,6 +325,7 @@ pub fn scan_commit(
             &|path| scanner.path_allowed(path),
         )?;
     }
+    blobs.scan_names(&mut changes.0)?;
     for change in &changes.0 {
         blobs.scan_change(change)?;
     }

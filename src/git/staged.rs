@@ -342,7 +342,9 @@ pub fn scan_changes(
     max_blob_bytes: u64,
 ) -> Result<ScanOutcome, GitError> {
     let mut blobs = ChangeScanner::new(repo, scanner, max_blob_bytes);
-    for change in changes {
+    let mut changes = changes.to_vec();
+    blobs.scan_names(&mut changes)?;
+    for change in &changes {
         blobs.scan_change(change)?;
     }
     Ok(blobs.outcome)
