@@ -1662,3 +1662,164 @@ fn a_finding_below_block_at_is_accepted_shown_and_recorded_as_a_warning() {
     assert!(!pushed.ok, "{}", pushed.text);
     assert_eq!(pair.last_audit()["decision"], "rejected");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Red team after issue 10: pushed suppressions, secrets in names, the key, the policy's source.
+
+/// A suppression in pushed content silences the pusher's own finding: it is a bypass by another
+/// name, and counts only for a pusher who may bypass.
+#[test]
+fn pushed_suppressions_do_not_count_for_a_pusher_who_may_not_bypass() {
+    let pair = Pair::new("srv-suppress-no-bypass", "bypass: {enabled: false}\n");
+    let first = pair.seed();
+    let token = github_token(801);
+    pair.commit(
+        &[(
+            "fixture.py",
+            &format!("T = \"{token}\"  # leakgate:allow\n"),
+        )],
+        "fixture",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "a marker silenced the push:\n{}", pushed.text);
+    assert!(
+        remote_line(&pushed.text, "allow marker for fixture.py:1"),
+        "{}",
+        pushed.text
+    );
+    assert!(
+        remote_line(&pushed.text, "was not honoured"),
+        "{}",
+        pushed.text
+    );
+    assert!(!pushed.text.contains(&token));
+    assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["findings"][0]["path"], "fixture.py");
+    assert_eq!(line["suppressed"], serde_json::json!([]));
+    let refused = &line["suppressions_not_honoured"][0];
+    assert_eq!(refused["kind"], "allow-marker", "{line}");
+    assert_eq!(refused["why"], "pusher-may-not-bypass", "{line}");
+    assert_eq!(refused["path"], "fixture.py");
+    assert!(refused["fingerprint"].is_string());
+
+    // A pusher outside `bypass.users`: a `.leakgateignore` entry does not count either, here
+    // committed on an unrelated orphan branch of the same push.
+    pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
+    let key = aws_key_id(801);
+    pair.commit(&[("token.env", &format!("KEY_ID={key}\n"))], "token");
+    let fingerprint = client_fingerprint(&pair.client, "token.env");
+    pair.git(&pair.client, &["switch", "-q", "--orphan", "allow"]);
+    pair.commit(
+        &[(
+            ".leakgateignore",
+            &format!("{fingerprint}  # not a secret\n"),
+        )],
+        "allow it",
+    );
+    pair.git(&pair.client, &["switch", "-q", "main"]);
+    pair.set_policy("pusher_variable: GL_USERNAME\nbypass: {users: [alice]}\n");
+    let mallory = [("GL_USERNAME", "mallory")];
+    let pushed = pair.push_from(&pair.client, &["origin", "main", "allow"], &mallory);
+    assert!(
+        !pushed.ok,
+        "an ignore entry silenced the push:\n{}",
+        pushed.text
+    );
+    assert!(
+        remote_line(&pushed.text, ".leakgateignore entry for token.env:1"),
+        "{}",
+        pushed.text
+    );
+    assert!(
+        remote_line(&pushed.text, "mallory may not bypass"),
+        "{}",
+        pushed.text
+    );
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["suppressions_not_honoured"][0]["kind"], "ignore-file");
+    assert_eq!(
+        line["suppressions_not_honoured"][0]["why"],
+        "pusher-may-not-bypass"
+    );
+
+    // `repository_files` stays the admin's switch: with markers off, a marker is no suppression
+    // at all, whoever pushes.
+    pair.set_policy("repository_files: {allow_markers: false}\n");
+    pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
+    pair.commit(
+        &[(
+            "fixture.py",
+            &format!("T = \"{token}\"  # leakgate:allow\n"),
+        )],
+        "fixture",
+    );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["suppressions_not_honoured"], serde_json::json!([]));
+
+    // A pusher who may bypass may suppress.
+    pair.set_policy("pusher_variable: GL_USERNAME\nbypass: {users: [alice]}\n");
+    let alice = [("GL_USERNAME", "alice")];
+    let pushed = pair.push_from(&pair.client, &["origin", "main"], &alice);
+    assert!(pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted-with-suppressions");
+    assert_eq!(line["suppressed"][0]["kind"], "allow-marker");
+}
+
+/// A `.leakgateignore` counts only at the tip of the ref that brings the finding's commit: one
+/// on an orphan branch of the same push silences nothing on `main`.
+#[test]
+fn a_leakgateignore_counts_only_at_the_tip_of_the_ref_that_brings_the_secret() {
+    let pair = Pair::new("srv-ignore-per-ref", "");
+    let first = pair.seed();
+    // An AWS key id: its fingerprint line (`aws-access-key-id:…`) looks like no secret itself.
+    let key = aws_key_id(802);
+    let secret = pair.commit(&[("token.env", &format!("KEY_ID={key}\n"))], "token");
+    let fingerprint = client_fingerprint(&pair.client, "token.env");
+    let ignore = format!("{fingerprint}  # not a secret\n");
+    pair.git(&pair.client, &["switch", "-q", "--orphan", "allow"]);
+    pair.commit(&[(".leakgateignore", &ignore)], "allow it");
+    pair.git(&pair.client, &["switch", "-q", "main"]);
+    let pushed = pair.push(&["origin", "main", "allow"]);
+    assert!(
+        !pushed.ok,
+        "another branch's ignore file counted:\n{}",
+        pushed.text
+    );
+    assert!(
+        remote_line(
+            &pushed.text,
+            "only the .leakgateignore at the tip of the ref"
+        ),
+        "{}",
+        pushed.text
+    );
+    assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["findings"][0]["commit"], secret.as_str(), "{line}");
+    assert_eq!(
+        line["suppressions_not_honoured"][0]["why"],
+        "not-in-its-refs-ignore-file"
+    );
+
+    // A branch whose tip lists it does not cover `main`, which brings the same commit without it.
+    pair.git(&pair.client, &["switch", "-q", "-c", "covered", "main"]);
+    pair.commit(&[(".leakgateignore", &ignore)], "allow it here");
+    let pushed = pair.push(&["origin", "main", "covered"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "rejected");
+
+    // On the same ref, it counts (the default policy lets anyone bypass).
+    let pushed = pair.push(&["origin", "covered"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted-with-suppressions");
+    assert_eq!(line["suppressed"][0]["kind"], "ignore-file");
+}

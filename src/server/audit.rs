@@ -123,6 +123,18 @@ pub struct AuditSuppressed {
     pub finding: AuditFinding,
 }
 
+/// A pushed suppression that was not honoured: its finding is among the findings.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuditNotHonoured {
+    /// The suppression: `allow-marker`, `ignore-file`, `ignore-file-v1`.
+    pub kind: String,
+    /// Why it did not count: `pusher-may-not-bypass`, `not-in-its-refs-ignore-file`.
+    pub why: String,
+    /// Where it is and what it is.
+    #[serde(flatten)]
+    pub finding: AuditFinding,
+}
+
 /// Content that was not scanned (whole), and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AuditSkipped {
@@ -158,6 +170,8 @@ pub struct AuditRecord {
     pub warnings: Vec<AuditFinding>,
     /// What suppressions silenced.
     pub suppressed: Vec<AuditSuppressed>,
+    /// Pushed suppressions that were not honoured (their findings are in `findings`).
+    pub suppressions_not_honoured: Vec<AuditNotHonoured>,
     /// What was not scanned (whole), and why.
     pub skipped: Vec<AuditSkipped>,
     /// The bypass reason, when one was given.

@@ -5,7 +5,7 @@
 //! [`crate::git::commits`]), with commit messages and annotated tags' messages. Pushed objects
 //! are read through [`super::quarantine`]. The policy decides on timeouts, errors and bypasses.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use gix::hash::ObjectId;
@@ -22,10 +22,10 @@ use crate::git::GitError;
 use crate::outcome::{ScanOutcome, SkipReason};
 use crate::report::human::{self, HumanOptions, Situation};
 use crate::report::sanitize::sanitize;
-use crate::scanner::Scanner;
+use crate::scanner::{Scanner, Suppressed, SuppressionKind};
 use crate::server::audit::{
-    self, keyed_fingerprint, AuditFinding, AuditRecord, AuditRef, AuditScanned, AuditSkipped,
-    AuditSuppressed,
+    self, keyed_fingerprint, AuditFinding, AuditNotHonoured, AuditRecord, AuditRef, AuditScanned,
+    AuditSkipped, AuditSuppressed,
 };
 use crate::server::decision::{
     after_audit, decide, BypassRefusal, BypassRequest, Decision, Facts, Rules, Stop,
@@ -175,8 +175,9 @@ pub fn judge_bypass(policy: &Policy, ctx: &PushContext) -> BypassRequest {
     }
 }
 
-/// Whether this pusher may bypass at all under the policy.
-fn may_bypass(policy: &Policy, ctx: &PushContext) -> bool {
+/// Whether this pusher may bypass at all under the policy. Pushed suppressions (allow markers and
+/// `.leakgateignore` fingerprints) count only for such pushers: silencing a finding is a bypass.
+pub fn may_bypass(policy: &Policy, ctx: &PushContext) -> bool {
     policy.bypass.enabled
         && (policy.bypass.users.is_empty() || policy.bypass.users.contains(&ctx.pusher))
 }
@@ -206,6 +207,37 @@ pub struct ReceiveResult {
     pub stopped: Option<String>,
     /// Commits scanned, and commits the push brought.
     pub commits: (usize, usize),
+    /// Pushed suppressions that were not honoured: their findings count as findings.
+    pub not_honoured: Vec<NotHonoured>,
+}
+
+/// Why a pushed suppression was not honoured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotHonouredWhy {
+    /// The pusher may not bypass under the policy, so their own suppressions do not count.
+    PusherMayNotBypass,
+    /// The `.leakgateignore` that lists it is not at the tip of every ref that brings the
+    /// finding's commit (an ignore file on another branch of the same push, say).
+    NotInItsRefsIgnoreFile,
+}
+
+impl NotHonouredWhy {
+    /// The audit log's name for it.
+    pub fn code(self) -> &'static str {
+        match self {
+            NotHonouredWhy::PusherMayNotBypass => "pusher-may-not-bypass",
+            NotHonouredWhy::NotInItsRefsIgnoreFile => "not-in-its-refs-ignore-file",
+        }
+    }
+}
+
+/// A pushed suppression that was not honoured (its finding counts as a finding).
+#[derive(Debug, Clone)]
+pub struct NotHonoured {
+    /// The suppression and its finding.
+    pub suppressed: Suppressed,
+    /// Why it was not honoured.
+    pub why: NotHonouredWhy,
 }
 
 /// Why the scan did not finish.
@@ -225,7 +257,14 @@ pub fn receive(
     let started = Instant::now();
     let deadline = started + Duration::from_millis(policy.time_budget_ms);
     let mut commits = (0, 0);
-    let (outcome, failure) = scan_push(repo, policy, updates, deadline, &mut commits);
+    let mut not_honoured = Vec::new();
+    let scope = Scope {
+        policy,
+        updates,
+        deadline,
+        honour_pushed: may_bypass(policy, ctx),
+    };
+    let (outcome, failure) = scan_push(repo, &scope, &mut commits, &mut not_honoured);
     let (stop, stopped) = match failure {
         None => (Stop::Complete, None),
         Some(Failure::Timeout(d)) => (Stop::Timeout, Some(d)),
@@ -281,6 +320,14 @@ pub fn receive(
             finding: audit_finding(&s.finding),
         })
         .collect();
+    record.suppressions_not_honoured = not_honoured
+        .iter()
+        .map(|n| AuditNotHonoured {
+            kind: n.suppressed.kind.code().to_string(),
+            why: n.why.code().to_string(),
+            finding: audit_finding(&n.suppressed.finding),
+        })
+        .collect();
     record.skipped = outcome
         .skipped
         .iter()
@@ -308,6 +355,7 @@ pub fn receive(
         facts,
         stopped,
         commits,
+        not_honoured,
     }
 }
 
@@ -330,6 +378,7 @@ pub fn base_record(ctx: &PushContext, updates: &[RefUpdate]) -> AuditRecord {
         findings: Vec::new(),
         warnings: Vec::new(),
         suppressed: Vec::new(),
+        suppressions_not_honoured: Vec::new(),
         skipped: Vec::new(),
         bypass_reason: None,
         detail: None,
@@ -407,7 +456,8 @@ fn pusher_message(
     } else {
         String::new()
     };
-    match decision {
+    let notes = not_honoured_notes(result, ctx);
+    let message = match decision {
         Decision::Accepted | Decision::AcceptedWithUnscanned => report(),
         Decision::AcceptedWithSuppressions => format!(
             "{}leakgate: {} suppressed secret(s) or allowed path(s) were honoured; they are recorded in the audit log.\n",
@@ -441,7 +491,40 @@ fn pusher_message(
             "leakgate: push rejected: the server could not record this push in its audit log. Nothing is wrong with your push; ask the server admin (the details are in the server's log).\n".to_string()
         }
         Decision::RejectedBeforeScan => "leakgate: push rejected before it could be scanned.\n".to_string(),
+    };
+    match decision {
+        Decision::RejectedOnAuditFailure | Decision::RejectedBeforeScan => message,
+        _ => message + &notes,
     }
+}
+
+/// What the pusher is told about pushed suppressions that were not honoured.
+fn not_honoured_notes(result: &ReceiveResult, ctx: &PushContext) -> String {
+    let mut notes = String::new();
+    for n in &result.not_honoured {
+        let f = &n.suppressed.finding;
+        let what = match n.suppressed.kind {
+            SuppressionKind::AllowMarker => "allow marker",
+            _ => ".leakgateignore entry",
+        };
+        let at = match &f.commit {
+            Some(c) => format!(" (commit {})", &c[..c.len().min(12)]),
+            None => String::new(),
+        };
+        let why = match n.why {
+            NotHonouredWhy::PusherMayNotBypass => format!(
+                "{} may not bypass this check, and a suppression in pushed content is a bypass",
+                sanitize(&ctx.pusher)
+            ),
+            NotHonouredWhy::NotInItsRefsIgnoreFile => "only the .leakgateignore at the tip of the ref the commit is pushed to counts (of every such ref)".to_string(),
+        };
+        notes.push_str(&format!(
+            "leakgate: the {what} for {}:{}{at} was not honoured: {why}.\n",
+            crate::report::sanitize::sanitize_bytes(&f.path),
+            f.line,
+        ));
+    }
+    notes
 }
 
 /// The message of a bypassed push: what was let through, and that it must now be rotated.
@@ -497,29 +580,48 @@ fn bypassed_message(result: &ReceiveResult, ctx: &PushContext) -> String {
     message
 }
 
-/// Scans everything the push adds.
+/// What one scan of a push works from.
+struct Scope<'a> {
+    policy: &'a Policy,
+    updates: &'a [RefUpdate],
+    deadline: Instant,
+    /// Whether pushed suppressions count ([`may_bypass`]).
+    honour_pushed: bool,
+}
+
+/// One pushed ref value, as far as its `.leakgateignore` is concerned.
+struct PushedRef {
+    /// The commit its value leads to.
+    tip: Option<ObjectId>,
+    /// The annotated tags on the way (their headers and messages are this ref's).
+    tags: HashSet<String>,
+    /// The fingerprints of the `.leakgateignore` at its tip (when the policy honours it).
+    ignore: IgnoreSet,
+}
+
+/// Scans everything the push adds; pushed suppressions that do not count are turned back into
+/// findings (listed in `not_honoured`).
 fn scan_push(
     repo: &mut gix::Repository,
-    policy: &Policy,
-    updates: &[RefUpdate],
-    deadline: Instant,
+    scope: &Scope<'_>,
     commits: &mut (usize, usize),
+    not_honoured: &mut Vec<NotHonoured>,
 ) -> (ScanOutcome, Option<Failure>) {
     let mut outcome = ScanOutcome::default();
-    let failure = scan_push_into(repo, policy, updates, deadline, commits, &mut outcome).err();
-    outcome.apply_block_at(policy.block_at);
+    let failure = scan_push_into(repo, scope, commits, &mut outcome, not_honoured).err();
+    outcome.apply_block_at(scope.policy.block_at);
     (outcome, failure)
 }
 
 /// [`scan_push`], filling `outcome` as it goes, so that what was found before a failure counts.
 fn scan_push_into(
     repo: &mut gix::Repository,
-    policy: &Policy,
-    updates: &[RefUpdate],
-    deadline: Instant,
+    scope: &Scope<'_>,
     progress: &mut (usize, usize),
     outcome: &mut ScanOutcome,
+    not_honoured: &mut Vec<NotHonoured>,
 ) -> Result<(), Failure> {
+    let policy = scope.policy;
     let error = |e: GitError| match e {
         GitError::Timeout { .. } => Failure::Timeout(e.to_string()),
         other => Failure::Error(other.to_string()),
@@ -530,7 +632,9 @@ fn scan_push_into(
     let hidden = ref_tips(repo, "refs/").map_err(error)?;
     let mut tips: Vec<ObjectId> = Vec::new();
     let mut values: Vec<PushedValue> = Vec::new();
-    for update in updates
+    let mut refs: Vec<PushedRef> = Vec::new();
+    for update in scope
+        .updates
         .iter()
         .filter(|u| !is_null(&u.new) && u.new != u.old)
     {
@@ -538,13 +642,28 @@ fn scan_push_into(
             .map_err(|e| Failure::Error(format!("bad object id {}: {e}", update.new)))?;
         let value = peel_pushed(repo, id, &update.name).map_err(error)?;
         tips.extend(value.commit);
+        refs.push(PushedRef {
+            tip: value.commit,
+            tags: value
+                .units
+                .iter()
+                .filter_map(|u| u.commit.clone())
+                .collect(),
+            ignore: match value.commit {
+                Some(tip) if policy.repository_files.ignore_file => {
+                    pushed_ignore_fingerprints(repo, tip)
+                }
+                _ => IgnoreSet::default(),
+            },
+        });
         values.push(value);
     }
-    let fingerprints = if policy.repository_files.ignore_file {
-        pushed_ignore_fingerprints(repo, &tips)
-    } else {
-        IgnoreSet::default()
-    };
+    // The scanner sees every pushed ignore file, so that what they silence is known; which of
+    // them count is settled per ref afterwards.
+    let mut fingerprints = IgnoreSet::default();
+    for r in &refs {
+        fingerprints.extend(r.ignore.clone());
+    }
     let config = policy.as_scan_config();
     let config_error = |e: crate::config::ConfigError| Failure::Error(e.to_string());
     let (rules, _) = assemble_rules(&config, "server policy", &RuleSetOptions::default())
@@ -557,31 +676,84 @@ fn scan_push_into(
     commits.reverse();
     progress.1 = commits.len();
     let mut blobs = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
-    blobs.deadline = Some((deadline, policy.time_budget_ms));
+    blobs.deadline = Some((scope.deadline, policy.time_budget_ms));
     let result = scan_pushed_values(&mut blobs, &values)
         .and_then(|()| scan_commits(&mut blobs, &commits, true));
     progress.0 = blobs.commits_done();
     *outcome = blobs.outcome;
+    *not_honoured = settle_pushed_suppressions(repo, &refs, &hidden, scope.honour_pushed, outcome);
     result.map_err(error)
 }
 
-/// Fingerprints from the `.leakgateignore` of the pushed tips (when the policy honours it).
-fn pushed_ignore_fingerprints(repo: &gix::Repository, tips: &[ObjectId]) -> IgnoreSet {
-    let mut set = IgnoreSet::default();
-    for tip in tips {
-        let Ok(commit) = repo.find_commit(*tip) else {
-            continue;
+/// Keeps the suppressions that count and turns the others back into findings: allow values are
+/// the admin's and always count; pushed allow markers and `.leakgateignore` fingerprints count
+/// only when the pusher may bypass, and a fingerprint only when the `.leakgateignore` at the tip
+/// of every pushed ref that brings the finding lists it.
+fn settle_pushed_suppressions(
+    repo: &gix::Repository,
+    refs: &[PushedRef],
+    hidden: &[ObjectId],
+    honour_pushed: bool,
+    outcome: &mut ScanOutcome,
+) -> Vec<NotHonoured> {
+    let mut brought: HashMap<usize, HashSet<String>> = HashMap::new();
+    let mut brought_by = |i: usize, commit: &str| -> bool {
+        let r = &refs[i];
+        if r.tags.contains(commit) {
+            return true;
+        }
+        let Some(tip) = r.tip else { return false };
+        brought
+            .entry(i)
+            .or_insert_with(|| {
+                new_commits(repo, &[tip], hidden)
+                    .map(|ids| ids.into_iter().map(|id| id.to_string()).collect())
+                    .unwrap_or_default()
+            })
+            .contains(commit)
+    };
+    let mut not_honoured = Vec::new();
+    let mut kept = Vec::new();
+    for s in std::mem::take(&mut outcome.suppressed) {
+        let why = match s.kind {
+            SuppressionKind::AllowValue => None,
+            _ if !honour_pushed => Some(NotHonouredWhy::PusherMayNotBypass),
+            SuppressionKind::AllowMarker => None,
+            SuppressionKind::IgnoreFile | SuppressionKind::LegacyIgnoreFile => {
+                let f = &s.finding;
+                let listed_by_every_ref = f.commit.as_deref().is_some_and(|commit| {
+                    let bringing: Vec<usize> =
+                        (0..refs.len()).filter(|&i| brought_by(i, commit)).collect();
+                    !bringing.is_empty()
+                        && bringing.iter().all(|&i| {
+                            refs[i]
+                                .ignore
+                                .ignores(&f.rule, f.secret.expose(), || f.fingerprint())
+                                .is_some()
+                        })
+                });
+                (!listed_by_every_ref).then_some(NotHonouredWhy::NotInItsRefsIgnoreFile)
+            }
         };
-        let Ok(tree) = commit.tree_id() else { continue };
-        let Ok(Some(entry)) = entry_at_path(repo, tree.detach(), IGNORE_FILE.as_bytes()) else {
-            continue;
-        };
-        let Ok(blob) = repo.find_object(entry.id) else {
-            continue;
-        };
-        if let Ok(parsed) = parse_ignore_file(IGNORE_FILE, &String::from_utf8_lossy(&blob.data)) {
-            set.extend(parsed);
+        match why {
+            None => kept.push(s),
+            Some(why) => {
+                outcome.findings.push(s.finding.clone());
+                not_honoured.push(NotHonoured { suppressed: s, why });
+            }
         }
     }
-    set
+    outcome.suppressed = kept;
+    not_honoured
+}
+
+/// Fingerprints from the `.leakgateignore` at a pushed tip.
+fn pushed_ignore_fingerprints(repo: &gix::Repository, tip: ObjectId) -> IgnoreSet {
+    let read = || -> Option<IgnoreSet> {
+        let tree = repo.find_commit(tip).ok()?.tree_id().ok()?;
+        let entry = entry_at_path(repo, tree.detach(), IGNORE_FILE.as_bytes()).ok()??;
+        let blob = repo.find_object(entry.id).ok()?;
+        parse_ignore_file(IGNORE_FILE, &String::from_utf8_lossy(&blob.data)).ok()
+    };
+    read().unwrap_or_default()
 }
