@@ -146,6 +146,10 @@ fn refuse(
     updates: &[receive::RefUpdate],
     why: &str,
 ) -> i32 {
+    let default = Policy::default();
+    let policy = policy.unwrap_or(&default);
+    // A ref name can hold a secret: never stored or printed in full, even now.
+    let (updates, why) = receive::redact_before_scan(policy, updates, why);
     let mut lines = why.lines();
     eprintln!(
         "leakgate: push rejected: {}",
@@ -154,13 +158,11 @@ fn refuse(
     for line in lines {
         eprintln!("{}", sanitize(line));
     }
-    let default = Policy::default();
-    let policy = policy.unwrap_or(&default);
     let ctx =
         receive::PushContext::from_env(repository.to_string(), policy.pusher_variable.as_deref());
-    let mut record = receive::base_record(&ctx, updates);
+    let mut record = receive::base_record(&ctx, &updates);
     record.decision = Decision::RejectedBeforeScan.as_str().to_string();
-    record.detail = Some(why.to_string());
+    record.detail = Some(why);
     if let Err(e) = audit::append(&policy.audit_log, &record) {
         server_log(&format!(
             "the audit log {} could not be written: {e}",

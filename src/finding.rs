@@ -49,6 +49,58 @@ pub fn redact(secret: &[u8]) -> String {
     format!("{head}…{tail}")
 }
 
+/// Redacts known secret values wherever they occur inside other text: a ref name that holds a
+/// token, a path that names such a ref (`(tag header refs/tags/<token>)`), a bypass reason. Every
+/// occurrence is replaced by its [`redact`]ed form; the longest secret wins where two overlap.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    replacements: Vec<Vec<u8>>,
+}
+
+impl Redactor {
+    /// A redactor for these secrets (empty ones are left out).
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a [u8]>) -> Redactor {
+        let mut secrets: Vec<&[u8]> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        secrets.sort();
+        secrets.dedup();
+        if secrets.is_empty() {
+            return Redactor::default();
+        }
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&secrets)
+            .ok();
+        Redactor {
+            replacements: secrets.iter().map(|s| redact(s).into_bytes()).collect(),
+            automaton,
+        }
+    }
+
+    /// Whether it knows no secret (then it changes nothing).
+    pub fn is_empty(&self) -> bool {
+        self.replacements.is_empty()
+    }
+
+    /// `text` with every known secret in it redacted.
+    pub fn bytes(&self, text: &[u8]) -> Vec<u8> {
+        match &self.automaton {
+            Some(ac) => ac.replace_all_bytes(text, &self.replacements),
+            None if self.is_empty() => text.to_vec(),
+            // The automaton could not be built: say nothing rather than a secret.
+            None => redact(text).into_bytes(),
+        }
+    }
+
+    /// [`Redactor::bytes`] for text (lossy where a secret ends inside a character).
+    pub fn text(&self, text: &str) -> String {
+        match String::from_utf8(self.bytes(text.as_bytes())) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    }
+}
+
 /// Computes the fingerprints of many findings on all cores (each costs ~30 ms of one core), so
 /// that a report of many findings is not slowed down by them one by one.
 pub fn prepare_fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>) {
@@ -129,6 +181,23 @@ mod tests {
         assert_eq!(redact(b"hunter2hunter2"), "hu…r2");
         assert_eq!(redact(b"hunter2"), "…");
         assert_eq!(redact("pässwörd-äöü-€€€".as_bytes()), "pä…€€");
+    }
+
+    #[test]
+    fn a_redactor_redacts_every_occurrence_inside_other_text() {
+        let token = b"ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let r = Redactor::new([&token[..], b"hunter2hunter2", b""]);
+        let name = format!(
+            "(tag header refs/tags/{})",
+            std::str::from_utf8(token).unwrap()
+        );
+        assert_eq!(r.text(&name), "(tag header refs/tags/ghp_…6789)");
+        assert_eq!(
+            r.text("a hunter2hunter2 b hunter2hunter2"),
+            "a hu…r2 b hu…r2"
+        );
+        assert_eq!(r.text("nothing here"), "nothing here");
+        assert_eq!(Redactor::new([]).text("x"), "x");
     }
 
     #[test]

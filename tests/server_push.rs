@@ -1823,3 +1823,122 @@ fn a_leakgateignore_counts_only_at_the_tip_of_the_ref_that_brings_the_secret() {
     assert_eq!(line["decision"], "accepted-with-suppressions");
     assert_eq!(line["suppressed"][0]["kind"], "ignore-file");
 }
+
+/// A token used as a branch name, a tag name or in the bypass reason is a finding, and neither
+/// the audit log nor the pusher's `remote:` lines ever hold it in full (nor most of it).
+#[test]
+fn secrets_in_ref_names_tag_names_and_the_bypass_reason_are_found_and_never_stored() {
+    let pair = Pair::new("srv-secret-names", "");
+    let first = pair.seed();
+    let in_audit = |secret: &str| {
+        let raw = std::fs::read_to_string(&pair.audit).unwrap();
+        raw.contains(secret) || raw.contains(&secret[4..20])
+    };
+    let in_remote_lines = |text: &str, secret: &str| {
+        text.lines()
+            .any(|l| l.starts_with("remote:") && (l.contains(secret) || l.contains(&secret[4..20])))
+    };
+    let redacted = |secret: &str| format!("{}…{}", &secret[..4], &secret[secret.len() - 4..]);
+
+    // A branch named after a token.
+    let token = github_token(821);
+    let pushed = pair.push(&["origin", &format!("HEAD:refs/heads/{token}")]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        remote_line(&pushed.text, "(pushed ref name):1"),
+        "{}",
+        pushed.text
+    );
+    assert!(!in_remote_lines(&pushed.text, &token), "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(
+        line["refs"][0]["ref"],
+        format!("refs/heads/{}", redacted(&token))
+    );
+    assert_eq!(line["findings"][0]["path"], "(pushed ref name)");
+    assert!(!in_audit(&token), "the ref name is in the audit log");
+
+    // An annotated tag named after a token: the paths that name the tag are redacted too.
+    let tag = github_token(822);
+    pair.git(&pair.client, &["tag", "-a", "-m", "release", &tag]);
+    let pushed = pair.push(&["origin", &format!("refs/tags/{tag}")]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    let header = format!("(tag header refs/tags/{})", redacted(&tag));
+    assert!(remote_line(&pushed.text, &header), "{}", pushed.text);
+    assert!(!in_remote_lines(&pushed.text, &tag), "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert!(
+        line["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == header.as_str()),
+        "{line}"
+    );
+    assert!(!in_audit(&tag), "the tag name is in the audit log");
+    pair.git(&pair.client, &["tag", "-d", &tag]);
+
+    // A bypass whose reason holds a token is refused, and the token is a finding of its own.
+    let secret = github_token(823);
+    let in_reason = github_token(824);
+    pair.commit(&[("t.env", &format!("T={secret}\n"))], "t");
+    let option = format!("leakgate.bypass=rotated, the new one is {in_reason}");
+    let pushed = pair.push(&["-o", &option, "origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(
+        remote_line(&pushed.text, "bypass refused: the reason holds a secret"),
+        "{}",
+        pushed.text
+    );
+    assert!(
+        remote_line(&pushed.text, "(push option leakgate.bypass):1"),
+        "{}",
+        pushed.text
+    );
+    assert!(
+        !in_remote_lines(&pushed.text, &in_reason),
+        "{}",
+        pushed.text
+    );
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert!(line.get("bypass_reason").is_none(), "{line}");
+    assert!(
+        line["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "(push option leakgate.bypass)"),
+        "{line}"
+    );
+    assert!(
+        !in_audit(&in_reason),
+        "the reason's token is in the audit log"
+    );
+    assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+    pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
+
+    // A bypassed branch named after a token, and its deletion: both lines redact the name.
+    let pushed = pair.push(&[
+        "-o",
+        "leakgate.bypass=test fixture",
+        "origin",
+        &format!("HEAD:refs/heads/{token}"),
+    ]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert!(!in_remote_lines(&pushed.text, &token), "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "bypassed");
+    let pushed = pair.push(&["origin", &format!(":refs/heads/{token}")]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "accepted");
+    assert_eq!(
+        line["refs"][0]["ref"],
+        format!("refs/heads/{}", redacted(&token))
+    );
+    for secret in [&token, &tag, &secret, &in_reason] {
+        assert!(!in_audit(secret), "a secret is in the audit log");
+    }
+}

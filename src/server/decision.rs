@@ -39,6 +39,8 @@ pub enum BypassRefusal {
     NotAllowedForPusher,
     /// No reason was given.
     NoReason,
+    /// The reason holds a secret (which is a finding of its own).
+    SecretInReason,
 }
 
 /// What the scan established, as far as the decision is concerned.
@@ -230,6 +232,7 @@ mod tests {
             BypassRequest::None,
             BypassRequest::Granted("reason".into()),
             BypassRequest::Refused(BypassRefusal::NoReason),
+            BypassRequest::Refused(BypassRefusal::SecretInReason),
         ];
         let mut cases = 0;
         for findings in [0, 2] {
@@ -264,7 +267,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 2 * 3 * 2 * 2 * 2 * 3 * 2 * 2);
+        assert_eq!(cases, 2 * 3 * 2 * 2 * 2 * 4 * 2 * 2);
     }
 
     /// The decision table, longhand.

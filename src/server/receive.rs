@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use gix::hash::ObjectId;
 
+use crate::added::AddedText;
 use crate::config::{assemble_rules, parse_ignore_file, suppressions, RuleSetOptions, IGNORE_FILE};
-use crate::finding::Finding;
+use crate::finding::{Finding, Redactor};
 use crate::fingerprint::IgnoreSet;
 use crate::git::changes::ChangeScanner;
 use crate::git::commits::{
@@ -122,6 +123,13 @@ impl PushContext {
     /// only without a reason. The first option with a reason wins; the reason is trimmed and cut
     /// at [`MAX_REASON_CHARS`].
     pub fn bypass_reason(&self, option: &str) -> Option<String> {
+        self.raw_bypass_reason(option)
+            .map(|r| r.chars().take(MAX_REASON_CHARS).collect())
+    }
+
+    /// [`PushContext::bypass_reason`] before it is cut (for the scan: a secret that straddles
+    /// the cut is found whole).
+    pub fn raw_bypass_reason(&self, option: &str) -> Option<String> {
         let mut given = false;
         for o in &self.push_options {
             let Some(rest) = o.strip_prefix(option) else {
@@ -134,7 +142,7 @@ impl PushContext {
             };
             given = true;
             if !reason.is_empty() {
-                return Some(reason.chars().take(MAX_REASON_CHARS).collect());
+                return Some(reason.to_string());
             }
         }
         given.then(String::new)
@@ -159,9 +167,16 @@ fn os_user() -> Option<String> {
         .or(Some(format!("uid {uid}")))
 }
 
-/// How the policy judges the pusher's bypass request.
-pub fn judge_bypass(policy: &Policy, ctx: &PushContext) -> BypassRequest {
-    let Some(reason) = ctx.bypass_reason(&policy.bypass.push_option) else {
+/// How the policy judges the pusher's bypass request, given its `reason` (as
+/// [`PushContext::bypass_reason`] gives it, with any secret in it redacted) and whether the reason
+/// holds a secret (a bypass cannot carry one into the log).
+pub fn judge_bypass(
+    policy: &Policy,
+    ctx: &PushContext,
+    reason: Option<String>,
+    reason_holds_secret: bool,
+) -> BypassRequest {
+    let Some(reason) = reason else {
         return BypassRequest::None;
     };
     if !policy.bypass.enabled {
@@ -170,6 +185,8 @@ pub fn judge_bypass(policy: &Policy, ctx: &PushContext) -> BypassRequest {
         BypassRequest::Refused(BypassRefusal::NotAllowedForPusher)
     } else if reason.is_empty() {
         BypassRequest::Refused(BypassRefusal::NoReason)
+    } else if reason_holds_secret {
+        BypassRequest::Refused(BypassRefusal::SecretInReason)
     } else {
         BypassRequest::Granted(reason)
     }
@@ -264,27 +281,87 @@ pub fn receive(
         deadline,
         honour_pushed: may_bypass(policy, ctx),
     };
-    let (outcome, failure) = scan_push(repo, &scope, &mut commits, &mut not_honoured);
+    // Ref names and the bypass reason are text the pusher wrote: scanned as units of their own.
+    let texts = text_scanner(policy);
+    let raw_reason = ctx.raw_bypass_reason(&policy.bypass.push_option);
+    let reason_found = match (&texts, &raw_reason) {
+        (Some(scanner), Some(reason)) => scan_text(
+            scanner,
+            &format!("(push option {})", policy.bypass.push_option),
+            reason,
+        ),
+        _ => Vec::new(),
+    };
+    let names_found: Vec<(usize, Finding)> = match &texts {
+        Some(scanner) => updates
+            .iter()
+            .enumerate()
+            .flat_map(|(i, u)| {
+                scan_text(scanner, REF_NAME_PATH, &u.name)
+                    .into_iter()
+                    .map(move |f| (i, f))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let (mut outcome, failure) = scan_push(repo, &scope, &mut commits, &mut not_honoured);
+    // A secret in the name of a pushed ref counts even when the scan stopped before that ref (a
+    // deleted ref's name is only redacted); one in the bypass reason counts as well.
+    let mut late: Vec<Finding> = names_found
+        .iter()
+        .filter(|(i, f)| {
+            let u = &updates[*i];
+            !is_null(&u.new) && u.new != u.old && !already_found(&outcome, f)
+        })
+        .map(|(_, f)| f.clone())
+        .collect();
+    late.extend(reason_found.iter().cloned());
+    for f in late {
+        if f.confidence >= policy.block_at {
+            outcome.findings.push(f);
+        } else {
+            outcome.warnings.push(f);
+        }
+    }
+    let redactor = Redactor::new(
+        outcome
+            .findings
+            .iter()
+            .chain(&outcome.warnings)
+            .chain(outcome.suppressed.iter().map(|s| &s.finding))
+            .chain(names_found.iter().map(|(_, f)| f))
+            .chain(&reason_found)
+            .map(|f| f.secret.expose()),
+    );
+    redact_paths(&redactor, &mut outcome, &mut not_honoured);
     let (stop, stopped) = match failure {
         None => (Stop::Complete, None),
-        Some(Failure::Timeout(d)) => (Stop::Timeout, Some(d)),
-        Some(Failure::Error(d)) => (Stop::Error, Some(d)),
+        Some(Failure::Timeout(d)) => (Stop::Timeout, Some(redactor.text(&d))),
+        Some(Failure::Error(d)) => (Stop::Error, Some(redactor.text(&d))),
     };
     let allowed_paths = outcome
         .skipped
         .iter()
         .filter(|s| s.reason == SkipReason::AllowedPath)
         .count();
+    let reason = raw_reason.map(|r| {
+        redactor
+            .text(&r)
+            .chars()
+            .take(MAX_REASON_CHARS)
+            .collect::<String>()
+    });
+    let reason_holds_secret = reason_found.iter().any(|f| f.confidence >= policy.block_at);
     let facts = Facts {
         findings: outcome.findings.len(),
         stop,
         unreadable: outcome.has_errors(),
         unscanned: outcome.has_unscanned(),
         suppressed: outcome.suppressed.len() + allowed_paths,
-        bypass: judge_bypass(policy, ctx),
+        bypass: judge_bypass(policy, ctx, reason, reason_holds_secret),
     };
     let decision = decide(&facts, &rules_of(policy));
-    let mut record = base_record(ctx, updates);
+    let mut record = base_record(ctx, &redact_updates(&redactor, updates));
     record.decision = decision.as_str().to_string();
     record.scanned = AuditScanned {
         commits: commits.0,
@@ -335,7 +412,7 @@ pub fn receive(
             commit: s.commit.clone(),
             path: String::from_utf8_lossy(&s.path).into_owned(),
             reason: s.reason.code().to_string(),
-            detail: s.reason.describe(),
+            detail: redactor.text(&s.reason.describe()),
         })
         .collect();
     if let Err(e) = &key {
@@ -357,6 +434,87 @@ pub fn receive(
         commits,
         not_honoured,
     }
+}
+
+/// The path shown for a secret in a pushed ref name (as the scan of pushed values shows it).
+const REF_NAME_PATH: &str = "(pushed ref name)";
+
+/// A scanner for text the pusher wrote besides content (ref names, the bypass reason): the
+/// policy's rules and allowed values; no marker or ignore file can silence it.
+fn text_scanner(policy: &Policy) -> Option<Scanner> {
+    let config = policy.as_scan_config();
+    let (rules, _) = assemble_rules(&config, "server policy", &RuleSetOptions::default()).ok()?;
+    let mut allowed = suppressions(&config, "server policy", IgnoreSet::default()).ok()?;
+    allowed.ignore_markers = true;
+    Scanner::new(rules, allowed).ok()
+}
+
+/// The secrets in one piece of text, shown at `label`.
+fn scan_text(scanner: &Scanner, label: &str, text: &str) -> Vec<Finding> {
+    let unit = AddedText::whole(label.as_bytes().to_vec(), text.as_bytes().to_vec());
+    scanner
+        .scan_all(&unit)
+        .map(|scan| scan.findings)
+        .unwrap_or_default()
+}
+
+/// Whether the scan already holds this secret outside any commit (a ref name it reached).
+fn already_found(outcome: &ScanOutcome, f: &Finding) -> bool {
+    outcome
+        .findings
+        .iter()
+        .chain(&outcome.warnings)
+        .chain(outcome.suppressed.iter().map(|s| &s.finding))
+        .any(|g| g.commit.is_none() && g.rule == f.rule && g.secret == f.secret)
+}
+
+/// Redacts known secrets inside the paths of everything the scan produced (a path can name a
+/// ref, and a ref name can hold a secret).
+fn redact_paths(redactor: &Redactor, outcome: &mut ScanOutcome, not_honoured: &mut [NotHonoured]) {
+    if redactor.is_empty() {
+        return;
+    }
+    let findings = outcome
+        .findings
+        .iter_mut()
+        .chain(outcome.warnings.iter_mut())
+        .chain(outcome.suppressed.iter_mut().map(|s| &mut s.finding))
+        .chain(not_honoured.iter_mut().map(|n| &mut n.suppressed.finding));
+    for f in findings {
+        f.path = redactor.bytes(&f.path);
+    }
+    for s in &mut outcome.skipped {
+        s.path = redactor.bytes(&s.path);
+    }
+}
+
+/// The ref updates with known secrets in their names redacted.
+fn redact_updates(redactor: &Redactor, updates: &[RefUpdate]) -> Vec<RefUpdate> {
+    updates
+        .iter()
+        .map(|u| RefUpdate {
+            name: redactor.text(&u.name),
+            ..u.clone()
+        })
+        .collect()
+}
+
+/// The ref updates with any secret in their names redacted, for a push refused before its scan
+/// (with `detail` redacted alike).
+pub fn redact_before_scan(
+    policy: &Policy,
+    updates: &[RefUpdate],
+    detail: &str,
+) -> (Vec<RefUpdate>, String) {
+    let Some(scanner) = text_scanner(policy) else {
+        return (updates.to_vec(), detail.to_string());
+    };
+    let found: Vec<Finding> = updates
+        .iter()
+        .flat_map(|u| scan_text(&scanner, REF_NAME_PATH, &u.name))
+        .collect();
+    let redactor = Redactor::new(found.iter().map(|f| f.secret.expose()));
+    (redact_updates(&redactor, updates), redactor.text(detail))
 }
 
 /// An audit record for `ctx` and `updates` with nothing decided yet.
@@ -446,6 +604,9 @@ fn pusher_message(
         ),
         BypassRequest::Refused(BypassRefusal::NoReason) => format!(
             "leakgate: bypass refused: a reason is required: git push -o {option}=\"<why this is safe>\"\n"
+        ),
+        BypassRequest::Refused(BypassRefusal::SecretInReason) => format!(
+            "leakgate: bypass refused: the reason holds a secret (listed above as the push option {option}); it has left your machine: revoke and rotate it, and give a reason without it.\n"
         ),
         _ => String::new(),
     };
