@@ -160,25 +160,18 @@ pub fn pre_push_outcome(
         Some(r) => commits::ref_tips(&repo, &format!("refs/remotes/{r}/"))?,
         None => Vec::new(),
     };
-    for line in input.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [local_ref, local_sha, _, remote_sha] = fields.as_slice() else {
-            continue;
-        };
+    for update in leakgate::git::ref_update::parse_pre_push(input)? {
         // Unless the remote already has that very object, the pushed value itself: a commit, an
         // annotated tag (its header and message leave too), a blob or a tree.
-        if !is_null(local_sha) && remote_sha != local_sha {
-            let id = ObjectId::from_hex(local_sha.as_bytes())
-                .with_context(|| format!("bad object id from git: {local_sha}"))?;
+        if let (Some(id), true) = (update.new, update.brings_new_value()) {
+            let local_ref = update.source.as_deref().unwrap_or(&update.name);
             let value = commits::peel_pushed(&repo, id, local_ref)?;
             tips.extend(value.commit);
             values.push(value);
         }
-        if !is_null(remote_sha) {
-            if let Ok(id) = ObjectId::from_hex(remote_sha.as_bytes()) {
-                base = base.or_else(|| commit_of(&repo, id));
-                hidden.push(id);
-            }
+        if let Some(id) = update.old {
+            base = base.or_else(|| commit_of(&repo, id));
+            hidden.push(id);
         }
     }
     // Without an old value of a pushed ref, what the destination has is its tracking branches.

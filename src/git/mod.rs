@@ -6,6 +6,7 @@ pub mod commits;
 pub mod diff;
 pub mod loose;
 pub mod objects;
+pub mod ref_update;
 pub mod staged;
 pub mod tree_diff;
 
