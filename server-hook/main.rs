@@ -126,6 +126,9 @@ fn pre_receive(flag: Option<&Path>) -> i32 {
     };
     let ctx = receive::PushContext::from_env(repository, policy.pusher_variable.as_deref());
     let result = receive::receive(&mut repo, &policy, &updates, &ctx);
+    if let Some(e) = &result.key_error {
+        server_log(e);
+    }
     let written = audit::append(&policy.audit_log, &result.record);
     if let Err(e) = &written {
         server_log(&format!(
@@ -206,6 +209,10 @@ fn install(repos: &[PathBuf], config: Option<&Path>) -> anyhow::Result<i32> {
     let policy = match config {
         Some(path) => {
             let policy = Policy::read(path)?;
+            // A key that cannot be used would reject every push with a finding: refuse now,
+            // before anything is installed (a missing key is created, mode 0600).
+            audit::load_or_create_key(&policy.fingerprint_key_file)
+                .with_context(|| format!("{}: fingerprint_key_file", path.display()))?;
             Some((policy, std::fs::canonicalize(path)?))
         }
         None => None,
@@ -252,14 +259,6 @@ fn install(repos: &[PathBuf], config: Option<&Path>) -> anyhow::Result<i32> {
             git_dir.display()
         );
     }
-    if let Some((policy, _)) = policy {
-        if let Err(e) = audit::load_or_create_key(&policy.fingerprint_key_file) {
-            eprintln!(
-                "leakgate-server: warning: fingerprint key {}: {e} (create it, readable by the git user)",
-                policy.fingerprint_key_file.display()
-            );
-        }
-    }
     Ok(0)
 }
 
@@ -267,6 +266,14 @@ fn check_config(file: &Path) -> anyhow::Result<i32> {
     let policy = Policy::read(file)?;
     let config = policy.as_scan_config();
     let name = file.display().to_string();
+    let key = &policy.fingerprint_key_file;
+    match audit::check_key_file(key).with_context(|| format!("{name}: fingerprint_key_file"))? {
+        audit::KeyFile::Present => {}
+        audit::KeyFile::Missing => eprintln!(
+            "leakgate-server: note: {name}: the fingerprint key {} does not exist yet; the hook creates it (mode 0600) on first use",
+            sanitize(&key.display().to_string())
+        ),
+    }
     let (rules, unknown) = leakgate::config::assemble_rules(&config, &name, &Default::default())?;
     let allowed = leakgate::config::suppressions(&config, &name, Default::default())?;
     let count = rules.len();

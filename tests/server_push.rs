@@ -1942,3 +1942,89 @@ fn secrets_in_ref_names_tag_names_and_the_bypass_reason_are_found_and_never_stor
         assert!(!in_audit(secret), "a secret is in the audit log");
     }
 }
+
+/// A fingerprint key that others may read, or an empty one, fails `check-config` and `install`
+/// (naming the file and the fix) and rejects every push that needs a fingerprint, bypass or not;
+/// the pusher sees a neutral message, the audit line the detail. A missing key is created 0600.
+#[test]
+fn a_world_readable_or_empty_fingerprint_key_is_refused_everywhere_it_is_needed() {
+    let pair = Pair::new("srv-bad-key", "");
+    let first = pair.seed();
+    let key = pair.key.display().to_string();
+    let server = |args: &[&str]| {
+        let out = pair
+            .cmd(&pair.dir.0, SERVER_BIN)
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), all_output(&out))
+    };
+    let policy = pair.policy.to_str().unwrap();
+    let install = ["install", pair.server.to_str().unwrap(), "--config", policy];
+    let (code, text) = server(&["check-config", policy]);
+    assert_eq!(code, Some(0), "{text}");
+
+    std::fs::set_permissions(&pair.key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for args in [&["check-config", policy][..], &install[..]] {
+        let (code, text) = server(args);
+        assert_eq!(code, Some(2), "{args:?}: {text}");
+        assert!(text.contains(&key) && text.contains("chmod 600"), "{text}");
+    }
+    let token = github_token(831);
+    pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
+    let pushed = pair.push(&["-o", "leakgate.bypass=test fixture", "origin", "main"]);
+    assert!(
+        !pushed.ok,
+        "bypassed with an unusable key:\n{}",
+        pushed.text
+    );
+    assert!(
+        remote_line(&pushed.text, "cannot record what it found"),
+        "{}",
+        pushed.text
+    );
+    assert!(
+        !pushed.text.contains(&key),
+        "the key path leaked:\n{}",
+        pushed.text
+    );
+    assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected-on-key-failure");
+    let detail = line["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&key) && detail.contains("chmod 600"),
+        "{detail}"
+    );
+    // A push that needs no fingerprint is not held up by the key.
+    pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
+    pair.commit(&[("clean.txt", "clean\n")], "clean");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "accepted");
+
+    std::fs::write(&pair.key, "").unwrap();
+    std::fs::set_permissions(&pair.key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for args in [&["check-config", policy][..], &install[..]] {
+        let (code, text) = server(args);
+        assert_eq!(code, Some(2), "{args:?}: {text}");
+        assert!(text.contains(&key) && text.contains("is empty"), "{text}");
+    }
+    pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "rejected-on-key-failure");
+
+    // A missing key: `check-config` notes it, the next push creates it (0600) and uses it.
+    std::fs::remove_file(&pair.key).unwrap();
+    let (code, text) = server(&["check-config", policy]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("does not exist yet"), "{text}");
+    let pushed = pair.push(&["-o", "leakgate.bypass=test fixture", "origin", "main"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "bypassed");
+    assert!(line["findings"][0]["fingerprint"].is_string(), "{line}");
+    let mode = std::fs::metadata(&pair.key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -35,33 +35,103 @@ pub fn keyed_fingerprint(key: &[u8], rule: &str, secret: &[u8]) -> String {
     format!("{rule}:{hex}")
 }
 
-/// Reads the key file, creating it (32 random bytes, hex, mode 0600) when it does not exist. A
-/// key that others may read (group or world permissions) is refused: it would let them test
-/// guesses against the audit fingerprints.
-pub fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::PermissionDenied,
-                format!(
-                    "{} may be read by other users (mode {:o}); chmod 600 it",
-                    path.display(),
-                    meta.permissions().mode() & 0o777
-                ),
-            ));
+/// Why a fingerprint key file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Others may read (or change) it: they could test guesses against the audit fingerprints.
+    #[error("the fingerprint key {path} may be read or changed by other users (mode {mode:o}): chmod 600 {path} (owned by the user the hook runs as)")]
+    Exposed {
+        /// The key file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// It holds no key.
+    #[error("the fingerprint key {path} is empty: remove it (a new key is created on first use, mode 0600) or write a random key into it, then chmod 600 {path}")]
+    Empty {
+        /// The key file.
+        path: String,
+    },
+    /// It is not a regular file.
+    #[error("the fingerprint key {path} is not a regular file")]
+    NotAFile {
+        /// The key file.
+        path: String,
+    },
+    /// It cannot be read or created.
+    #[error("the fingerprint key {path} cannot be read or created: {source}")]
+    Io {
+        /// The key file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Whether a key file exists (usable as far as its metadata tells), or is still to be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFile {
+    /// It exists, is a regular file, not empty, and only its owner may read it.
+    Present,
+    /// It does not exist: it is created (mode 0600) on first use.
+    Missing,
+}
+
+/// Checks a key file without reading it (so that an admin can check a key owned by the git
+/// user): a key that others may read or write (group or world permissions), an empty one, or
+/// something other than a file is refused.
+pub fn check_key_file(path: &Path) -> Result<KeyFile, KeyError> {
+    let shown = || path.display().to_string();
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(KeyFile::Missing),
+        Err(source) => {
+            return Err(KeyError::Io {
+                path: shown(),
+                source,
+            })
         }
+    };
+    if !meta.is_file() {
+        return Err(KeyError::NotAFile { path: shown() });
     }
-    match std::fs::read(path) {
-        Ok(key) if !key.is_empty() => return Ok(key),
-        Ok(_) => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{} is empty", path.display()),
-            ))
-        }
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        Err(_) => {}
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::Exposed {
+            path: shown(),
+            mode,
+        });
     }
+    if meta.len() == 0 {
+        return Err(KeyError::Empty { path: shown() });
+    }
+    Ok(KeyFile::Present)
+}
+
+/// Reads the key file, creating it (32 random bytes, hex, mode 0600) when it does not exist.
+/// A key that [`check_key_file`] refuses, or that holds only whitespace, is an error: no
+/// fingerprint is made with it.
+pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, KeyError> {
+    let io = |source| KeyError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if check_key_file(path)? == KeyFile::Missing {
+        create_key(path).map_err(io)?;
+        // Another push may have created it first; either way, check what is there now.
+        check_key_file(path)?;
+    }
+    let key = std::fs::read(path).map_err(io)?;
+    if key.iter().all(u8::is_ascii_whitespace) {
+        return Err(KeyError::Empty {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(key)
+}
+
+/// Creates a new key file (mode 0600) unless one exists.
+fn create_key(path: &Path) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -77,13 +147,12 @@ pub fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
     {
         Ok(mut f) => {
             f.write_all(hex.as_bytes())?;
-            f.write_all(b"\n")?;
+            f.write_all(b"\n")
         }
         // Another push created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
-    std::fs::read(path)
 }
 
 /// One ref update of the push.
@@ -265,6 +334,31 @@ mod tests {
         let a = keyed_fingerprint(b"k1", "r", b"secret");
         assert_ne!(a, keyed_fingerprint(b"k2", "r", b"secret"));
         assert!(a.starts_with("r:") && a.len() == 18);
+    }
+
+    #[test]
+    fn a_key_that_others_may_read_or_an_empty_one_is_refused_and_a_missing_one_created() {
+        let dir = std::env::temp_dir().join(format!("leakgate-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("k/fingerprint.key");
+        assert_eq!(check_key_file(&path).unwrap(), KeyFile::Missing);
+        let key = load_or_create_key(&path).unwrap();
+        assert_eq!(key.len(), 65);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(check_key_file(&path).unwrap(), KeyFile::Present);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = load_or_create_key(&path).unwrap_err().to_string();
+        assert!(e.contains("chmod 600") && e.contains("mode 644"), "{e}");
+        std::fs::write(&path, "").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(matches!(check_key_file(&path), Err(KeyError::Empty { .. })));
+        std::fs::write(&path, " \n").unwrap();
+        assert!(matches!(
+            load_or_create_key(&path),
+            Err(KeyError::Empty { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! Findings made always count: a timeout or an error with findings rejects (unless bypassed).
 //! `on_timeout` / `on_error` / `on_unscanned: accept` cover only what is still unscanned. A bypass
 //! with a reason, when the policy allows it for this pusher, lets a rejection through and is
-//! recorded. When the audit line cannot be written, `on_audit_failure` decides whether an
-//! accepting decision stands.
+//! recorded. A push whose audit line needs fingerprints (any finding, warning or suppressed
+//! secret) while the fingerprint key cannot be used is rejected, bypass or not. When the audit
+//! line cannot be written, `on_audit_failure` decides whether an accepting decision stands.
 
 use crate::server::policy::OnFailure;
 
@@ -58,6 +59,19 @@ pub struct Facts {
     pub suppressed: usize,
     /// The bypass request.
     pub bypass: BypassRequest,
+    /// How many keyed fingerprints the audit line needs (findings, warnings, suppressed secrets).
+    pub fingerprints: usize,
+    /// Whether the fingerprint key can be used.
+    pub key: Key,
+}
+
+/// The state of the server's fingerprint key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// Read (or created) and safe to use.
+    Usable,
+    /// Missing and not creatable, unreadable, empty, or readable by others.
+    Unusable,
 }
 
 /// The parts of the policy that decide.
@@ -100,6 +114,8 @@ pub enum Decision {
     RejectedOnAuditFailure,
     /// The push was refused before a scan could start (unreadable input, repository or policy).
     RejectedBeforeScan,
+    /// The audit line needs fingerprints and the fingerprint key cannot be used.
+    RejectedOnKeyFailure,
 }
 
 /// The hook's exit status.
@@ -129,6 +145,7 @@ impl Decision {
             Decision::RejectedOnUnscanned => "rejected-on-unscanned",
             Decision::RejectedOnAuditFailure => "rejected-on-audit-failure",
             Decision::RejectedBeforeScan => "rejected-before-scan",
+            Decision::RejectedOnKeyFailure => "rejected-on-key-failure",
         }
     }
 
@@ -165,6 +182,9 @@ pub fn decide(facts: &Facts, rules: &Rules) -> Decision {
             decision
         }
     };
+    if facts.key == Key::Unusable && facts.fingerprints > 0 {
+        return Decision::RejectedOnKeyFailure;
+    }
     if facts.findings > 0 {
         return reject(Decision::Rejected);
     }
@@ -235,30 +255,25 @@ mod tests {
             BypassRequest::Refused(BypassRefusal::SecretInReason),
         ];
         let mut cases = 0;
+        let mut facts_of = Vec::new();
         for findings in [0, 2] {
             for stop in [Stop::Complete, Stop::Timeout, Stop::Error] {
                 for unreadable in [false, true] {
                     for unscanned in [false, true] {
                         for suppressed in [0, 1] {
                             for bypass in &bypasses {
-                                for on in [Reject, Accept] {
-                                    for recorded in [true, false] {
-                                        let facts = Facts {
+                                for warnings in [0, 1] {
+                                    for key in [Key::Usable, Key::Unusable] {
+                                        facts_of.push(Facts {
                                             findings,
                                             stop,
                                             unreadable,
                                             unscanned,
                                             suppressed,
                                             bypass: bypass.clone(),
-                                        };
-                                        let r = rules(on);
-                                        let got = after_audit(decide(&facts, &r), recorded, &r);
-                                        let want = expected(&facts, on, recorded);
-                                        assert_eq!(
-                                            got, want,
-                                            "{facts:?} on={on:?} recorded={recorded}"
-                                        );
-                                        cases += 1;
+                                            fingerprints: findings + suppressed + warnings,
+                                            key,
+                                        });
                                     }
                                 }
                             }
@@ -267,13 +282,26 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 2 * 3 * 2 * 2 * 2 * 4 * 2 * 2);
+        for facts in &facts_of {
+            for on in [Reject, Accept] {
+                for recorded in [true, false] {
+                    let r = rules(on);
+                    let got = after_audit(decide(facts, &r), recorded, &r);
+                    let want = expected(facts, on, recorded);
+                    assert_eq!(got, want, "{facts:?} on={on:?} recorded={recorded}");
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 2 * 3 * 2 * 2 * 2 * 4 * 2 * 2 * 2 * 2);
     }
 
     /// The decision table, longhand.
     fn expected(f: &Facts, on: OnFailure, recorded: bool) -> Decision {
         let granted = matches!(f.bypass, BypassRequest::Granted(_));
-        let before_audit = if f.findings > 0 {
+        let before_audit = if f.key == Key::Unusable && f.fingerprints > 0 {
+            Decision::RejectedOnKeyFailure
+        } else if f.findings > 0 {
             if granted {
                 Decision::Bypassed
             } else {
@@ -318,5 +346,9 @@ mod tests {
             ExitStatus::Incomplete
         );
         assert_eq!(Decision::RejectedBeforeScan.exit_status() as i32, 2);
+        assert_eq!(
+            Decision::RejectedOnKeyFailure.exit_status(),
+            ExitStatus::Incomplete
+        );
     }
 }

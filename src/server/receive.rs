@@ -29,7 +29,7 @@ use crate::server::audit::{
     AuditSkipped, AuditSuppressed,
 };
 use crate::server::decision::{
-    after_audit, decide, BypassRefusal, BypassRequest, Decision, Facts, Rules, Stop,
+    after_audit, decide, BypassRefusal, BypassRequest, Decision, Facts, Key, Rules, Stop,
 };
 use crate::server::policy::Policy;
 use crate::server::quarantine;
@@ -226,6 +226,9 @@ pub struct ReceiveResult {
     pub commits: (usize, usize),
     /// Pushed suppressions that were not honoured: their findings count as findings.
     pub not_honoured: Vec<NotHonoured>,
+    /// Why the fingerprint key cannot be used, when it cannot (for the server's log, never the
+    /// pusher).
+    pub key_error: Option<String>,
 }
 
 /// Why a pushed suppression was not honoured.
@@ -352,6 +355,7 @@ pub fn receive(
             .collect::<String>()
     });
     let reason_holds_secret = reason_found.iter().any(|f| f.confidence >= policy.block_at);
+    let key = audit::load_or_create_key(&policy.fingerprint_key_file);
     let facts = Facts {
         findings: outcome.findings.len(),
         stop,
@@ -359,6 +363,12 @@ pub fn receive(
         unscanned: outcome.has_unscanned(),
         suppressed: outcome.suppressed.len() + allowed_paths,
         bypass: judge_bypass(policy, ctx, reason, reason_holds_secret),
+        fingerprints: outcome.findings.len() + outcome.warnings.len() + outcome.suppressed.len(),
+        key: if key.is_ok() {
+            Key::Usable
+        } else {
+            Key::Unusable
+        },
     };
     let decision = decide(&facts, &rules_of(policy));
     let mut record = base_record(ctx, &redact_updates(&redactor, updates));
@@ -374,7 +384,6 @@ pub fn receive(
             record.bypass_reason = Some(sanitize(reason));
         }
     }
-    let key = audit::load_or_create_key(&policy.fingerprint_key_file);
     let fingerprint = |f: &Finding| {
         key.as_ref()
             .ok()
@@ -415,14 +424,11 @@ pub fn receive(
             detail: redactor.text(&s.reason.describe()),
         })
         .collect();
-    if let Err(e) = &key {
-        let note = format!(
-            "fingerprint key {}: {e}",
-            policy.fingerprint_key_file.display()
-        );
+    let key_error = key.as_ref().err().map(|e| e.to_string());
+    if let Some(note) = &key_error {
         record.detail = Some(match record.detail.take() {
             Some(d) => format!("{d}; {note}"),
-            None => note,
+            None => note.clone(),
         });
     }
     ReceiveResult {
@@ -433,6 +439,7 @@ pub fn receive(
         stopped,
         commits,
         not_honoured,
+        key_error,
     }
 }
 
@@ -652,6 +659,10 @@ fn pusher_message(
             "leakgate: push rejected: the server could not record this push in its audit log. Nothing is wrong with your push; ask the server admin (the details are in the server's log).\n".to_string()
         }
         Decision::RejectedBeforeScan => "leakgate: push rejected before it could be scanned.\n".to_string(),
+        Decision::RejectedOnKeyFailure => format!(
+            "{}leakgate: push rejected: the server cannot record what it found in its audit log (a problem with the server's setup). Ask the server admin (the details are in the server's log); any secret listed above must be taken out in any case.\n",
+            report()
+        ),
     };
     match decision {
         Decision::RejectedOnAuditFailure | Decision::RejectedBeforeScan => message,
