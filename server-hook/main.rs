@@ -11,15 +11,16 @@ use clap::{Parser, Subcommand};
 use leakgate::install::{hook_script, install_script, shell_quote, Installed};
 use leakgate::report::sanitize::sanitize;
 use leakgate::server::decision::Decision;
-use leakgate::server::policy::{locate, Policy, PolicySource, POLICY_GIT_KEY};
+use leakgate::server::policy::{locate, repository_policy, Policy, PolicySource, POLICY_GIT_KEY};
 use leakgate::server::{audit, receive};
 
 /// leakgate-server: rejects pushes that add secrets (run as git's pre-receive hook).
 #[derive(Debug, Parser)]
 #[command(name = "leakgate-server", version, about)]
 struct Cli {
-    /// Policy file (else the repository's leakgate.config, /etc/leakgate/server.yaml, or
-    /// built-in defaults; never the pusher's environment).
+    /// Policy file (else leakgate.config in the repository's own config file,
+    /// /etc/leakgate/server.yaml, or built-in defaults; never the pusher's environment or git
+    /// config).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -99,10 +100,23 @@ fn pre_receive(flag: Option<&Path>) -> i32 {
             )
         }
     };
-    let configured = repo
-        .config_snapshot()
-        .string(POLICY_GIT_KEY)
-        .map(|v| PathBuf::from(v.to_string()));
+    // Only the repository's own config file: git's global and system config (and the
+    // environment's) are the pusher's in a local push.
+    let configured = match flag {
+        Some(_) => None,
+        None => match repository_policy(repo.common_dir()) {
+            Ok(path) => path,
+            Err(e) => {
+                server_log(&e.to_string());
+                return refuse(
+                    early_policy().as_ref(),
+                    &repository,
+                    &updates,
+                    "the repository's config cannot be read",
+                );
+            }
+        },
+    };
     let policy = match locate(flag, configured) {
         PolicySource::Defaults => Policy::default(),
         PolicySource::File(path) => match Policy::read(&path) {

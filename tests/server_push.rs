@@ -2028,3 +2028,74 @@ fn a_world_readable_or_empty_fingerprint_key_is_refused_everywhere_it_is_needed(
     let mode = std::fs::metadata(&pair.key).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// A hook without `--config` takes the policy from `leakgate.config` in the repository's own
+/// config file only: the pusher's global config (`GIT_CONFIG_GLOBAL`, `~/.gitconfig`), which git
+/// reads in a local push, cannot name another policy.
+#[test]
+fn the_pushers_git_config_cannot_choose_the_policy_of_a_hook_without_config() {
+    let pair = Pair::new("srv-git-config-policy", "");
+    let top = pair.dir.0.clone();
+    pair.git(&top, &["init", "-q", "--bare", "-b", "main", "plain.git"]);
+    let out = pair
+        .cmd(&top, SERVER_BIN)
+        .args(["install", "plain.git"])
+        .output()
+        .unwrap();
+    check(out, "leakgate-server install");
+    let hook = std::fs::read_to_string(top.join("plain.git/hooks/pre-receive")).unwrap();
+    assert!(!hook.contains("--config"), "{hook}");
+    let policy = pair.policy.to_str().unwrap();
+    pair.git(
+        &top,
+        &[
+            "--git-dir",
+            "plain.git",
+            "config",
+            "leakgate.config",
+            policy,
+        ],
+    );
+    let evil_log = pair.dir.join("evil/audit.jsonl");
+    let evil = pair.dir.write(
+        "evil.yaml",
+        format!(
+            "allow: {{paths: ['.*']}}\naudit_log: '{}'\nfingerprint_key_file: '{}'\n",
+            evil_log.display(),
+            pair.dir.join("evil/key").display()
+        ),
+    );
+    let pusher_config = format!("[leakgate]\n\tconfig = {}\n", evil.display());
+    let global = pair.dir.write("evil.gitconfig", &pusher_config);
+    std::fs::write(pair.home.join(".gitconfig"), &pusher_config).unwrap();
+    let token = github_token(841);
+    pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
+    let destination = top.join("plain.git").display().to_string();
+
+    let pushed = pair.push_from(
+        &pair.client,
+        &[&destination, "main"],
+        &[("GIT_CONFIG_GLOBAL", global.to_str().unwrap())],
+    );
+    assert!(
+        !pushed.ok,
+        "the pusher's global config chose the policy:\n{}",
+        pushed.text
+    );
+    assert!(remote_line(&pushed.text, "t.env:1"), "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "rejected");
+
+    // The same through HOME (no GIT_CONFIG_GLOBAL: git reads ~/.gitconfig).
+    let before = pair.audit_lines().len();
+    let out = pair
+        .cmd(&pair.client, "git")
+        .env_remove("GIT_CONFIG_GLOBAL")
+        .args(["push", &destination, "main"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert_eq!(pair.audit_lines().len(), before + 1);
+    assert_eq!(pair.last_audit()["decision"], "rejected");
+    assert!(!evil_log.exists(), "the pusher's policy was used");
+    std::fs::remove_file(pair.home.join(".gitconfig")).unwrap();
+}

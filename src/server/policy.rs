@@ -12,8 +12,35 @@ use crate::rules::{yaml_error, RawRule, Remediation};
 
 /// Default location of the policy file.
 pub const DEFAULT_POLICY_PATH: &str = "/etc/leakgate/server.yaml";
-/// Git config key (in the repository) naming the policy file.
+/// Git config key (in the repository's own config file) naming the policy file.
 pub const POLICY_GIT_KEY: &str = "leakgate.config";
+
+/// The policy file that the repository's own config file (`config` in `git_dir`) names under
+/// [`POLICY_GIT_KEY`], if any. Only that file is read, without its includes: git's global,
+/// system and environment config (`GIT_CONFIG_GLOBAL`, `HOME`, `GIT_CONFIG_SYSTEM`,
+/// `GIT_CONFIG_COUNT`...) come from the pusher's environment in local pushes, and an include can
+/// name a path under the pusher's `HOME`. A relative value is taken from `git_dir`.
+pub fn repository_policy(git_dir: &Path) -> Result<Option<PathBuf>, ConfigError> {
+    let file = git_dir.join("config");
+    let error = |message: String| ConfigError::Io {
+        file: file.display().to_string(),
+        message,
+    };
+    let config =
+        match gix::config::File::from_path_no_includes(file.clone(), gix::config::Source::Local) {
+            Ok(config) => config,
+            Err(_) if !file.exists() => return Ok(None),
+            Err(e) => return Err(error(e.to_string())),
+        };
+    Ok(config.string(POLICY_GIT_KEY).map(|value| {
+        let path = PathBuf::from(value.to_string());
+        if path.is_absolute() {
+            path
+        } else {
+            git_dir.join(path)
+        }
+    }))
+}
 
 /// What pushed content may suppress.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -245,7 +272,8 @@ pub enum PolicySource {
 }
 
 /// Finds the policy: `--config` (written into the hook by `leakgate-server install --config`),
-/// the repository's `leakgate.config`, `/etc/leakgate/server.yaml`, else defaults. A named file
+/// the repository's `leakgate.config` (from its own config file only: [`repository_policy`]),
+/// `/etc/leakgate/server.yaml`, else defaults. A named file
 /// that is missing is an error. The pusher's environment never chooses the policy: git passes
 /// the client's environment to the hook in local pushes, and so can ssh (`AcceptEnv`) and CI.
 pub fn locate(flag: Option<&Path>, repo_config_value: Option<PathBuf>) -> PolicySource {
@@ -293,6 +321,40 @@ mod tests {
                 "{text:?}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn the_repository_policy_comes_from_its_own_config_file_only() {
+        let dir = std::env::temp_dir().join(format!("leakgate-repo-config-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(repository_policy(&dir).unwrap(), None);
+        std::fs::write(dir.join("other"), "[leakgate]\n\tconfig = /evil.yaml\n").unwrap();
+        std::fs::write(
+            dir.join("config"),
+            "[core]\n\tbare = true\n[include]\n\tpath = other\n",
+        )
+        .unwrap();
+        assert_eq!(
+            repository_policy(&dir).unwrap(),
+            None,
+            "an include was followed"
+        );
+        std::fs::write(
+            dir.join("config"),
+            "[leakgate]\n\tconfig = /etc/leakgate/repo.yaml\n[include]\n\tpath = other\n",
+        )
+        .unwrap();
+        assert_eq!(
+            repository_policy(&dir).unwrap(),
+            Some(PathBuf::from("/etc/leakgate/repo.yaml"))
+        );
+        std::fs::write(dir.join("config"), "[leakgate]\n\tconfig = policy.yaml\n").unwrap();
+        assert_eq!(
+            repository_policy(&dir).unwrap(),
+            Some(dir.join("policy.yaml"))
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
