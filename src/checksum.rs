@@ -15,6 +15,7 @@ impl Checksum {
             Checksum::Crc32HexLeSuffix8 => crc32_hex_le_suffix8(secret),
             Checksum::Crc32HexUpperSuffix8 => crc32_hex_upper_suffix8(secret),
             Checksum::Bech32 => bech32_valid(secret),
+            Checksum::AzureIdentifiable => azure_identifiable(secret),
         }
     }
 }
@@ -140,6 +141,141 @@ fn bech32_valid(secret: &[u8]) -> bool {
     bech32_polymod(expanded) == 1
 }
 
+/// The checksum seeds Microsoft publishes for its identifiable keys (`IdentifiableMetadata.cs` in
+/// `microsoft/security-utilities`). Each seed is an 8-character ASCII name read as a big-endian
+/// `u64`. A key is accepted under any of them: the rule's regex already pins the key kind by its
+/// signature, and a seed filed under the wrong kind upstream must not drop a live key.
+const AZURE_IDENTIFIABLE_SEEDS: [&[u8; 8]; 29] = [
+    b"Default0", // Storage account (+ASt)
+    b"Send0000", // Service Bus / Event Hubs / Relay send rule (+ASb, +AEh, +ARm)
+    b"Listen00", // ... listen rule
+    b"Manage00", // ... manage rule
+    b"System00", // Service Bus / Event Hubs system key; Functions system key (AzFu)
+    b"Unknown0", // messaging, unknown rule kind
+    b"Master00", // Functions master key (AzFu)
+    b"Functi00", // Functions function key (AzFu)
+    b"MastRW00", // Cosmos DB master read-write key (ACDb)
+    b"MastRO00", // Cosmos DB master read-only key
+    b"SystRW00", // Cosmos DB system read-write key
+    b"SystRO00", // Cosmos DB system read-only key
+    b"SysAll00", // Cosmos DB system-all key
+    b"Resour00", // Cosmos DB resource key seed
+    b"Encryp00", // Cosmos DB data encryption key
+    b"AbAcct00", // Batch account (+ABa)
+    b"Access00", // Cache for Redis (AzCa)
+    b"Query000", // AI Search query key (AzSe)
+    b"PAdmin00", // AI Search admin key (AzSe)
+    b"Classic0", // Machine Learning Studio (classic) web service (+AMC)
+    b"ACRDflt0", // Container Registry (+ACR)
+    b"UsrPwd00", // SQL identifiable password (+SQL)
+    b"IoTHub00", // IoT Hub (AIoT); also APIM subscription key (APIM)
+    b"DpsKey00", // IoT Device Provisioning (AIoT)
+    b"Device00", // IoT device (AIoT)
+    b"Tenant00", // APIM direct management key (APIM)
+    b"Gatewy00", // APIM gateway key (APIM)
+    b"GitKey00", // APIM repository key (APIM)
+    b"SendRecv", // Event Grid (AZEG)
+];
+
+/// Fewest random bytes Microsoft's generator allows in an identifiable key.
+const AZURE_IDENTIFIABLE_MIN_BYTES: usize = 24;
+
+/// The two 32-bit halves of Marvin's state after hashing `data` under `seed` (low half first).
+fn marvin_state(data: &[u8], seed: u64) -> (u32, u32) {
+    fn mix(mut lo: u32, mut hi: u32) -> (u32, u32) {
+        hi ^= lo;
+        lo = lo.rotate_left(20).wrapping_add(hi);
+        hi = hi.rotate_left(9) ^ lo;
+        lo = lo.rotate_left(27).wrapping_add(hi);
+        hi = hi.rotate_left(19);
+        (lo, hi)
+    }
+    let (mut lo, mut hi) = (seed as u32, (seed >> 32) as u32);
+    let mut words = data.chunks_exact(4);
+    for word in &mut words {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(word);
+        lo = lo.wrapping_add(u32::from_le_bytes(w));
+        (lo, hi) = mix(lo, hi);
+    }
+    // The tail (0 to 3 bytes) is closed with a 0x80 byte and zero-filled to one more word.
+    let tail = words.remainder();
+    let mut last = [0u8; 4];
+    last[..tail.len()].copy_from_slice(tail);
+    last[tail.len()] = 0x80;
+    lo = lo.wrapping_add(u32::from_le_bytes(last));
+    (lo, hi) = mix(lo, hi);
+    mix(lo, hi)
+}
+
+/// Marvin (SymCrypt's keyed hash, the one behind .NET's string hashing), 64-bit result: the high
+/// half of the state, then the low half.
+pub fn marvin64(data: &[u8], seed: u64) -> u64 {
+    let (lo, hi) = marvin_state(data, seed);
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// Marvin32: the two halves of [`marvin64`] XORed together.
+pub fn marvin32(data: &[u8], seed: u64) -> u32 {
+    let (lo, hi) = marvin_state(data, seed);
+    lo ^ hi
+}
+
+/// Decodes base64 in the standard or the URL-safe alphabet, with `=` (or `%3D`) padding or none.
+/// Only the canonical text of some bytes decodes: the unused low bits of the last character must be
+/// zero, so that changing any character changes the bytes.
+fn decode_base64_canonical(text: &[u8]) -> Option<Vec<u8>> {
+    let mut body = text;
+    for _ in 0..2 {
+        if let Some(rest) = body.strip_suffix(b"=") {
+            body = rest;
+        } else if body.len() >= 3 && body[body.len() - 3..].eq_ignore_ascii_case(b"%3d") {
+            body = &body[..body.len() - 3];
+        }
+    }
+    if body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in body {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (acc == 0).then_some(out)
+}
+
+/// Microsoft's identifiable keys: base64 whose last 4 bytes are the little-endian Marvin32 of
+/// the bytes before them under one of the published seeds.
+fn azure_identifiable(secret: &[u8]) -> bool {
+    let Some(bytes) = decode_base64_canonical(secret) else {
+        return false;
+    };
+    if bytes.len() < AZURE_IDENTIFIABLE_MIN_BYTES {
+        return false;
+    }
+    let (body, check) = bytes.split_at(bytes.len() - 4);
+    let mut stored = [0u8; 4];
+    stored.copy_from_slice(check);
+    let stored = u32::from_le_bytes(stored);
+    AZURE_IDENTIFIABLE_SEEDS
+        .iter()
+        .any(|name| marvin32(body, u64::from_be_bytes(**name)) == stored)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +340,149 @@ mod tests {
         digits.reverse();
         let gl = [&body[..], &digits].concat();
         assert!(Checksum::Crc32Base36Suffix7.verify(&gl));
+    }
+
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    fn encode_base64(bytes: &[u8], url_safe: bool) -> String {
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let mut b = [0u8; 3];
+            b[..chunk.len()].copy_from_slice(chunk);
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..=chunk.len() {
+                let c = B64[((n >> (18 - 6 * i)) & 63) as usize];
+                out.push(match (url_safe, c) {
+                    (true, b'+') => '-',
+                    (true, b'/') => '_',
+                    _ => c as char,
+                });
+            }
+            for _ in chunk.len()..3 {
+                out.push('=');
+            }
+        }
+        out
+    }
+
+    /// Builds an identifiable key of `len` bytes the way Microsoft lays it out: random base64
+    /// characters from `random`, the 4-character `signature`, then 6 characters that carry the
+    /// little-endian Marvin32 of the bytes before the last 4 under the seed named `seed`.
+    fn identifiable_key(
+        len: usize,
+        signature: &str,
+        seed: &[u8; 8],
+        url_safe: bool,
+        random: &mut impl FnMut() -> u8,
+    ) -> String {
+        let chars = (len * 8).div_ceil(6);
+        let mut text: Vec<u8> = (0..chars - 10)
+            .map(|_| B64[usize::from(random() % 64)])
+            .collect();
+        text.extend_from_slice(signature.as_bytes());
+        text.extend_from_slice(b"AAAAAA");
+        let mut bytes = decode_base64_canonical(&text).unwrap();
+        assert_eq!(bytes.len(), len);
+        let check = marvin32(&bytes[..len - 4], u64::from_be_bytes(*seed));
+        bytes[len - 4..].copy_from_slice(&check.to_le_bytes());
+        let key = encode_base64(&bytes, url_safe);
+        let sig_at = chars - 10;
+        assert_eq!(
+            &key[sig_at..sig_at + 4],
+            signature,
+            "signature stays in place"
+        );
+        key
+    }
+
+    fn xorshift(mut state: u64) -> impl FnMut() -> u8 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        }
+    }
+
+    #[test]
+    fn marvin_matches_the_symcrypt_reference_vectors() {
+        // SymCrypt's published Marvin32 self-test values (lib/marvin32.c).
+        assert_eq!(
+            marvin64(b"abc", 0xd53c_d9ce_cd08_93b7),
+            0x22c7_4339_4927_69bf
+        );
+        assert_eq!(
+            marvin64(b"abcdefghijklmnopqrstuvwxyz", 0x0ddd_deee_efff_f000),
+            0xa128_eb7e_7260_aca2
+        );
+        let full = marvin64(b"abc", 0xd53c_d9ce_cd08_93b7);
+        assert_eq!(
+            marvin32(b"abc", 0xd53c_d9ce_cd08_93b7),
+            (full >> 32) as u32 ^ full as u32
+        );
+    }
+
+    #[test]
+    fn azure_identifiable_accepts_keys_of_every_layout_and_rejects_any_changed_character() {
+        let mut random = xorshift(0x9e37_79b9_7f4a_7c15);
+        let kinds: [(usize, &str, &[u8; 8], bool); 10] = [
+            (64, "+ASt", b"Default0", false),
+            (64, "ACDb", b"MastRW00", false),
+            (64, "APIM", b"Gatewy00", false),
+            (64, "+ABa", b"AbAcct00", false),
+            (32, "+ASb", b"Send0000", false),
+            (32, "+AEh", b"Listen00", false),
+            (32, "+ARm", b"Manage00", false),
+            (32, "AIoT", b"Device00", false),
+            (40, "AzFu", b"Functi00", true),
+            (39, "AzSe", b"PAdmin00", true),
+        ];
+        for (len, signature, seed, url_safe) in kinds {
+            for _ in 0..8 {
+                let key = identifiable_key(len, signature, seed, url_safe, &mut random);
+                assert!(Checksum::AzureIdentifiable.verify(key.as_bytes()), "{key}");
+                let unpadded = key.trim_end_matches('=');
+                assert!(Checksum::AzureIdentifiable.verify(unpadded.as_bytes()));
+                for i in 0..unpadded.len() {
+                    let mut broken = key.clone().into_bytes();
+                    broken[i] = if broken[i] == b'B' { b'C' } else { b'B' };
+                    assert!(
+                        !Checksum::AzureIdentifiable.verify(&broken),
+                        "{signature}: changing character {i} must fail"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn azure_identifiable_accepts_microsofts_published_test_keys() {
+        // Keys from microsoft/security-utilities' own tests (repeated-character random part):
+        // a Functions key from SecretMaskerTests.cs, a Relay key from identifiable_scans.rs.
+        let functions = format!("{}AzFu182vhA==", "d".repeat(44));
+        assert!(Checksum::AzureIdentifiable.verify(functions.as_bytes()));
+        assert!(Checksum::AzureIdentifiable.verify(functions.replace("==", "%3D%3D").as_bytes()));
+        let relay = format!("{}+ARmD7h+qo=", "a".repeat(33));
+        assert!(Checksum::AzureIdentifiable.verify(relay.as_bytes()));
+        assert!(!Checksum::AzureIdentifiable.verify(relay.replace("D7h", "D7i").as_bytes()));
+    }
+
+    #[test]
+    fn azure_identifiable_rejects_malformed_text() {
+        assert!(!Checksum::AzureIdentifiable.verify(b""));
+        assert!(!Checksum::AzureIdentifiable.verify(b"AAAA+ASt"));
+        // Right shape, no checksum: an all-zero body and a zero check word.
+        assert!(!Checksum::AzureIdentifiable.verify("A".repeat(86).as_bytes()));
+        // Not base64, and a length no bytes encode to.
+        assert!(!Checksum::AzureIdentifiable.verify(format!("{}*", "A".repeat(43)).as_bytes()));
+        assert!(!Checksum::AzureIdentifiable.verify("A".repeat(45).as_bytes()));
+        // Non-canonical final character (unused low bits set).
+        let mut random = xorshift(7);
+        let key = identifiable_key(32, "+ASb", b"Send0000", false, &mut random);
+        let last = key.len() - 2;
+        let mut bytes = key.into_bytes();
+        bytes[last] += 1;
+        assert!(!Checksum::AzureIdentifiable.verify(&bytes));
     }
 
     #[test]

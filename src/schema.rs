@@ -176,4 +176,12 @@ pub enum Checksum {
     /// Bech32 (BIP-173) strings such as age secret keys: `<hrp>1<data><6 checksum chars>`.
     #[serde(rename = "bech32")]
     Bech32,
+    /// Microsoft's identifiable keys (Azure Storage `+ASt`, Cosmos DB `ACDb`, Service Bus `+ASb`,
+    /// Event Hubs `+AEh`, Relay `+ARm`, APIM `APIM`, Functions `AzFu`, ...): the value is base64
+    /// (standard or URL-safe alphabet, padding optional) of at least 24 bytes whose last 4 bytes
+    /// are the little-endian Marvin32 of the bytes before them, under one of the checksum seeds
+    /// Microsoft publishes for these keys. The rule's regex pins the 4-character signature that
+    /// precedes the 6 checksum characters.
+    #[serde(rename = "azure-identifiable")]
+    AzureIdentifiable,
 }
