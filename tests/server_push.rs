@@ -2099,3 +2099,99 @@ fn the_pushers_git_config_cannot_choose_the_policy_of_a_hook_without_config() {
     assert!(!evil_log.exists(), "the pusher's policy was used");
     std::fs::remove_file(pair.home.join(".gitconfig")).unwrap();
 }
+
+/// `check-config` refuses an audit log or key path that is relative (it would land inside the
+/// bare repository, which may be served as files over dumb HTTP) and an allowlist entry that is
+/// empty or matches the empty string (it would allow every path or value), with file:line:col.
+#[test]
+fn check_config_refuses_relative_paths_and_allow_entries_that_match_everything() {
+    let dir = TempDir::new("srv-check-config-e");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    for (name, text, line, says) in [
+        (
+            "relative-log.yaml",
+            "color: false\naudit_log: audit.jsonl\n",
+            2,
+            "absolute",
+        ),
+        (
+            "relative-key.yaml",
+            "fingerprint_key_file: keys/fingerprint.key\n",
+            1,
+            "absolute",
+        ),
+        (
+            "empty-value.yaml",
+            "allow:\n  values: ['EXAMPLE', '']\n",
+            2,
+            "is empty",
+        ),
+        (
+            "dot-star.yaml",
+            "allow:\n  values:\n    - '.*'\n",
+            3,
+            "matches the empty string",
+        ),
+        (
+            "optional-path.yaml",
+            "allow:\n  paths: ['^vendor/|']\n",
+            2,
+            "matches the empty string",
+        ),
+    ] {
+        let path = dir.write(name, text);
+        let mut cmd = Command::new(SERVER_BIN);
+        cmd.current_dir(&dir.0).arg("check-config").arg(&path);
+        isolate(&mut cmd, &home);
+        let out = cmd.output().unwrap();
+        let output = all_output(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {output}");
+        assert!(
+            output.contains(&format!("{}:{line}:", path.display())),
+            "{name}: {output}"
+        );
+        assert!(output.contains(says), "{name}: {output}");
+    }
+}
+
+/// A bypass reason needs a visible letter or digit: zero-width, control or punctuation-only
+/// reasons are no reason; the first option with a real reason wins.
+#[test]
+fn a_bypass_reason_without_a_visible_letter_or_digit_is_refused() {
+    let pair = Pair::new("srv-invisible-reason", "");
+    let first = pair.seed();
+    let token = github_token(851);
+    pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
+    for reason in [
+        "\u{200b}",
+        "\u{200b}\u{200d}\u{2060}\u{feff}",
+        "\u{7}\u{1b}\u{7f}",
+        " . - ",
+    ] {
+        let option = format!("leakgate.bypass={reason}");
+        let pushed = pair.push(&["-o", &option, "origin", "main"]);
+        assert!(!pushed.ok, "{reason:?} bypassed:\n{}", pushed.text);
+        assert!(
+            remote_line(&pushed.text, "a reason is required"),
+            "{reason:?}: {}",
+            pushed.text
+        );
+        let line = pair.last_audit();
+        assert_eq!(line["decision"], "rejected");
+        assert!(line.get("bypass_reason").is_none(), "{line}");
+        assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+    }
+    let pushed = pair.push(&[
+        "-o",
+        "leakgate.bypass=\u{200b}",
+        "-o",
+        "leakgate.bypass=rotated, SEC-9",
+        "origin",
+        "main",
+    ]);
+    assert!(pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "bypassed");
+    assert_eq!(line["bypass_reason"], "rotated, SEC-9");
+}

@@ -114,7 +114,7 @@ pub struct Policy {
     #[serde(default)]
     pub disable: Vec<String>,
     /// Path and value allowlists.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "allowlists")]
     pub allow: AllowConfig,
     /// What pushed content may suppress.
     #[serde(default)]
@@ -171,24 +171,103 @@ fn positive<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     Ok(n)
 }
 
-/// A path that must not be empty.
-fn path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
-    let p = PathBuf::deserialize(d)?;
-    if p.as_os_str().is_empty() {
-        return Err(serde::de::Error::custom("must not be empty"));
+/// A string scalar checked while it is read, so that an error points at its line and column.
+struct CheckedStr<T> {
+    check: fn(&str) -> Result<T, String>,
+    expecting: &'static str,
+}
+
+impl<T> serde::de::Visitor<'_> for CheckedStr<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.expecting)
     }
-    Ok(p)
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        (self.check)(v).map_err(E::custom)
+    }
+}
+
+/// A path that must not be empty, and must be absolute: the hook runs inside the repository, so
+/// a relative audit log or key would land in it (and a bare repository may be served as files,
+/// over dumb HTTP).
+fn path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+    d.deserialize_str(CheckedStr {
+        check: |p| {
+            if p.is_empty() {
+                return Err("must not be empty".into());
+            }
+            if !Path::new(p).is_absolute() {
+                return Err(format!(
+                    "must be an absolute path, not {p:?}: a relative one would land inside the repository, which may be served as files"
+                ));
+            }
+            Ok(PathBuf::from(p))
+        },
+        expecting: "an absolute path",
+    })
+}
+
+/// The policy's allowlists, as written: every entry is checked where it stands.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyAllow {
+    #[serde(default)]
+    paths: Vec<AllowEntry>,
+    #[serde(default)]
+    values: Vec<AllowEntry>,
+}
+
+/// One allowlist entry: a regex that cannot match the empty string (one that can matches every
+/// path or value, so it would switch the scan off).
+struct AllowEntry(String);
+
+impl<'de> Deserialize<'de> for AllowEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(CheckedStr {
+            check: |pattern| {
+                let problem = if pattern.is_empty() {
+                    "is empty".to_string()
+                } else {
+                    match regex::bytes::Regex::new(pattern) {
+                        Err(e) => format!("is not a regex: {e}"),
+                        Ok(re) if re.is_match(b"") => "matches the empty string".to_string(),
+                        Ok(_) => return Ok(AllowEntry(pattern.to_string())),
+                    }
+                };
+                Err(format!(
+                    "the allow entry {pattern:?} {problem}, so it would allow everything: an entry must match something specific"
+                ))
+            },
+            expecting: "a regex",
+        })
+    }
+}
+
+/// The allowlists, each entry checked ([`AllowEntry`]).
+fn allowlists<'de, D: serde::Deserializer<'de>>(d: D) -> Result<AllowConfig, D::Error> {
+    let allow = PolicyAllow::deserialize(d)?;
+    let strings = |list: Vec<AllowEntry>| list.into_iter().map(|e| e.0).collect();
+    Ok(AllowConfig {
+        paths: strings(allow.paths),
+        values: strings(allow.values),
+    })
 }
 
 /// A push option name: not empty, no `=`, no whitespace.
 fn option_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let name = String::deserialize(d)?;
-    if name.is_empty() || name.contains('=') || name.chars().any(char::is_whitespace) {
-        return Err(serde::de::Error::custom(
-            "must be a push option name: not empty, without `=` or spaces",
-        ));
-    }
-    Ok(name)
+    d.deserialize_str(CheckedStr {
+        check: |name| {
+            if name.is_empty() || name.contains('=') || name.chars().any(char::is_whitespace) {
+                return Err(
+                    "must be a push option name: not empty, without `=` or spaces".to_string(),
+                );
+            }
+            Ok(name.to_string())
+        },
+        expecting: "a push option name",
+    })
 }
 
 fn default_budget() -> u64 {
@@ -314,6 +393,12 @@ mod tests {
             "bypass:\n  push_option: ''\n",
             "bypass:\n  push_option: 'a=b'\n",
             "fingerprint_key_file: ''\n",
+            "audit_log: audit.jsonl\n",
+            "fingerprint_key_file: keys/fingerprint.key\n",
+            "allow:\n  values: ['']\n",
+            "allow:\n  values: ['EXAMPLE', '.*']\n",
+            "allow:\n  paths: ['^vendor/|']\n",
+            "allow:\n  paths: ['(?:docs/)?']\n",
         ] {
             let e = Policy::parse("p.yaml", text).unwrap_err().to_string();
             assert!(
@@ -355,6 +440,21 @@ mod tests {
             Some(dir.join("policy.yaml"))
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn checked_values_point_at_their_own_line_and_column() {
+        for (text, at) in [
+            ("color: false\naudit_log: audit.jsonl\n", "p.yaml:2:12: "),
+            (
+                "allow:\n  paths: ['^a/']\n  values:\n    - x\n    - '.*'\n",
+                "p.yaml:5:7: ",
+            ),
+            ("bypass:\n  push_option: 'a b'\n", "p.yaml:2:16: "),
+        ] {
+            let e = Policy::parse("p.yaml", text).unwrap_err().to_string();
+            assert!(e.starts_with(at), "{text:?}: {e}");
+        }
     }
 
     #[test]

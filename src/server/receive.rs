@@ -121,7 +121,8 @@ impl PushContext {
 
     /// The bypass option's reason: `None` when the option is absent, `Some("")` when it is given
     /// only without a reason. The first option with a reason wins; the reason is trimmed and cut
-    /// at [`MAX_REASON_CHARS`].
+    /// at [`MAX_REASON_CHARS`]. A reason without a visible letter or digit (spaces, zero-width or
+    /// control characters only) is no reason.
     pub fn bypass_reason(&self, option: &str) -> Option<String> {
         self.raw_bypass_reason(option)
             .map(|r| r.chars().take(MAX_REASON_CHARS).collect())
@@ -141,7 +142,7 @@ impl PushContext {
                 None => continue, // another option that starts with the same letters
             };
             given = true;
-            if !reason.is_empty() {
+            if reason.chars().any(char::is_alphanumeric) {
                 return Some(reason.to_string());
             }
         }
@@ -183,10 +184,10 @@ pub fn judge_bypass(
         BypassRequest::Refused(BypassRefusal::Disabled)
     } else if !may_bypass(policy, ctx) {
         BypassRequest::Refused(BypassRefusal::NotAllowedForPusher)
-    } else if reason.is_empty() {
-        BypassRequest::Refused(BypassRefusal::NoReason)
     } else if reason_holds_secret {
         BypassRequest::Refused(BypassRefusal::SecretInReason)
+    } else if !reason.chars().any(char::is_alphanumeric) {
+        BypassRequest::Refused(BypassRefusal::NoReason)
     } else {
         BypassRequest::Granted(reason)
     }
@@ -610,7 +611,7 @@ fn pusher_message(
             sanitize(&ctx.pusher)
         ),
         BypassRequest::Refused(BypassRefusal::NoReason) => format!(
-            "leakgate: bypass refused: a reason is required: git push -o {option}=\"<why this is safe>\"\n"
+            "leakgate: bypass refused: a reason is required (in words: spaces, invisible or control characters are none): git push -o {option}=\"<why this is safe>\"\n"
         ),
         BypassRequest::Refused(BypassRefusal::SecretInReason) => format!(
             "leakgate: bypass refused: the reason holds a secret (listed above as the push option {option}); it has left your machine: revoke and rotate it, and give a reason without it.\n"
