@@ -76,11 +76,20 @@ fn pre_receive(flag: Option<&Path>) -> i32 {
     let mut raw = Vec::new();
     let read = std::io::stdin().read_to_end(&mut raw);
     // Ref names are bytes; ids are hex: a non-UTF-8 name is kept (lossily) rather than refused.
-    let updates = receive::parse_updates(&String::from_utf8_lossy(&raw));
+    let parsed = receive::parse_updates(&String::from_utf8_lossy(&raw));
+    let updates = parsed.clone().unwrap_or_default();
     let early_policy = || match locate(flag, None) {
         PolicySource::File(path) => Policy::read(&path).ok(),
         PolicySource::Defaults => Some(Policy::default()),
     };
+    if let Err(e) = &parsed {
+        return refuse(
+            early_policy().as_ref(),
+            &repository,
+            &updates,
+            &e.to_string(),
+        );
+    }
     if let Err(e) = read {
         return refuse(
             early_policy().as_ref(),
@@ -100,6 +109,16 @@ fn pre_receive(flag: Option<&Path>) -> i32 {
             )
         }
     };
+    // A malformed input line (checked after the repository, whose object format explains a
+    // SHA-256 id better) refuses the push.
+    if let Err(e) = &parsed {
+        return refuse(
+            early_policy().as_ref(),
+            &repository,
+            &updates,
+            &e.to_string(),
+        );
+    }
     // Only the repository's own config file: git's global and system config (and the
     // environment's) are the pusher's in a local push.
     let configured = match flag {

@@ -55,6 +55,12 @@ pub fn parse_id(text: &str) -> Result<Option<ObjectId>, String> {
     if text.bytes().all(|b| b == b'0') {
         return Ok(None);
     }
+    if text.len() == 64 {
+        return Err(
+            "a SHA-256 object id: repositories in the sha256 object format are not read yet"
+                .to_string(),
+        );
+    }
     ObjectId::from_hex(text.as_bytes())
         .map(Some)
         .map_err(|e| format!("`{}` is not an object id: {e}", text.escape_debug()))

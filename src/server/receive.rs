@@ -34,34 +34,17 @@ use crate::server::decision::{
 use crate::server::policy::Policy;
 use crate::server::quarantine;
 
-/// One line of pre-receive input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefUpdate {
-    /// Old id (all zeros: creation).
-    pub old: String,
-    /// New id (all zeros: deletion).
-    pub new: String,
-    /// Full ref name.
-    pub name: String,
+pub use crate::git::ref_update::RefUpdate;
+
+/// Parses git's pre-receive input (the shared model of [`crate::git::ref_update`]); a malformed
+/// line is an error, and the push is refused.
+pub fn parse_updates(input: &str) -> Result<Vec<RefUpdate>, crate::git::ref_update::ParseError> {
+    crate::git::ref_update::parse_pre_receive(input)
 }
 
-/// Parses git's pre-receive input.
-pub fn parse_updates(input: &str) -> Vec<RefUpdate> {
-    input
-        .lines()
-        .filter_map(|line| {
-            let mut parts = line.splitn(3, ' ');
-            Some(RefUpdate {
-                old: parts.next()?.to_string(),
-                new: parts.next()?.to_string(),
-                name: parts.next()?.trim_end().to_string(),
-            })
-        })
-        .collect()
-}
-
-fn is_null(hex: &str) -> bool {
-    hex.bytes().all(|b| b == b'0')
+/// An id as the audit line writes it: hex, or git's all-zero id for "no object".
+fn id_text(id: Option<ObjectId>) -> String {
+    id.map_or_else(|| "0".repeat(40), |id| id.to_string())
 }
 
 /// Longest bypass reason kept (characters); longer ones are cut.
@@ -315,7 +298,7 @@ pub fn receive(
         .iter()
         .filter(|(i, f)| {
             let u = &updates[*i];
-            !is_null(&u.new) && u.new != u.old && !already_found(&outcome, f)
+            u.brings_new_value() && !already_found(&outcome, f)
         })
         .map(|(_, f)| f.clone())
         .collect();
@@ -536,8 +519,8 @@ pub fn base_record(ctx: &PushContext, updates: &[RefUpdate]) -> AuditRecord {
             .iter()
             .map(|u| AuditRef {
                 name: u.name.clone(),
-                old: u.old.clone(),
-                new: u.new.clone(),
+                old: id_text(u.old),
+                new: id_text(u.new),
             })
             .collect(),
         decision: String::new(),
@@ -583,7 +566,7 @@ fn pusher_message(
                         .record
                         .refs
                         .iter()
-                        .filter(|r| !is_null(&r.new))
+                        .filter(|r| matches!(crate::git::ref_update::parse_id(&r.new), Ok(Some(_))))
                         .map(|r| r.new.clone())
                         .collect(),
                     bypass: offer_bypass.then(|| option.clone()),
@@ -806,13 +789,8 @@ fn scan_push_into(
     let mut tips: Vec<ObjectId> = Vec::new();
     let mut values: Vec<PushedValue> = Vec::new();
     let mut refs: Vec<PushedRef> = Vec::new();
-    for update in scope
-        .updates
-        .iter()
-        .filter(|u| !is_null(&u.new) && u.new != u.old)
-    {
-        let id = ObjectId::from_hex(update.new.as_bytes())
-            .map_err(|e| Failure::Error(format!("bad object id {}: {e}", update.new)))?;
+    for update in scope.updates.iter().filter(|u| u.brings_new_value()) {
+        let Some(id) = update.new else { continue };
         let value = peel_pushed(repo, id, &update.name).map_err(error)?;
         tips.extend(value.commit);
         refs.push(PushedRef {
