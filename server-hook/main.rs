@@ -78,18 +78,20 @@ fn pre_receive(flag: Option<&Path>) -> i32 {
     // Ref names are bytes; ids are hex: a non-UTF-8 name is kept (lossily) rather than refused.
     let parsed = receive::parse_updates(&String::from_utf8_lossy(&raw));
     let updates = parsed.clone().unwrap_or_default();
-    let early_policy = || match locate(flag, None) {
-        PolicySource::File(path) => Policy::read(&path).ok(),
-        PolicySource::Defaults => Some(Policy::default()),
+    // Before the repository is open, the policy is still the admin's: the flag written into the
+    // hook, else `leakgate.config` of the repository's own config file (git runs the hook in the
+    // git directory), else the defaults; so a refusal is recorded where every other line goes.
+    let early_policy = || {
+        let git_dir = std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+        let configured = match flag {
+            Some(_) => None,
+            None => repository_policy(&git_dir).ok().flatten(),
+        };
+        match locate(flag, configured) {
+            PolicySource::File(path) => Policy::read(&path).ok(),
+            PolicySource::Defaults => Some(Policy::default()),
+        }
     };
-    if let Err(e) = &parsed {
-        return refuse(
-            early_policy().as_ref(),
-            &repository,
-            &updates,
-            &e.to_string(),
-        );
-    }
     if let Err(e) = read {
         return refuse(
             early_policy().as_ref(),

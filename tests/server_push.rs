@@ -1406,6 +1406,13 @@ fn a_sha256_repository_is_refused_with_an_error_that_names_the_format() {
         "{}",
         pushed.text
     );
+    // A refusal before any decision is recorded too.
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected-before-scan", "{line}");
+    assert!(
+        line["detail"].as_str().unwrap().contains("sha256"),
+        "{line}"
+    );
 }
 
 #[test]
