@@ -106,15 +106,27 @@ pub enum ConfigSource<'a> {
     /// pre-commit: `HEAD`'s config, tightened by the staged one; the staged ignore file.
     Staged(&'a gix::index::File),
     /// Commits leaving for a destination (pre-push, a range): the config the destination already
-    /// has (`base`, else `HEAD`'s), tightened by the one at the pushed `tip`; the tip's ignore file.
+    /// has (`base`), tightened by the one at the pushed `tip`; the tip's ignore file.
     Commits {
-        /// A commit the destination has (the remote's old value of a pushed ref).
-        base: Option<ObjectId>,
+        /// What the destination has.
+        base: Base,
         /// The pushed commit.
         tip: Option<ObjectId>,
     },
     /// `HEAD`'s config and ignore file (history audits, commit messages).
     Head,
+}
+
+/// The config a destination already has, before the pushed commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// The config at a commit the destination has (the remote's old value of a pushed ref, its
+    /// tracking branch, or the parent of the oldest pushed commit).
+    At(ObjectId),
+    /// The pushed history starts from nothing (a root commit): no config yet, only defaults.
+    Nothing,
+    /// Not known yet: the caller works it out from the commits to scan.
+    Unknown,
 }
 
 /// Loads the config for a hook or a git scan: `--config` when given, else what is **committed**,
@@ -150,8 +162,9 @@ pub fn load_for_repo(
             ),
             ConfigSource::Commits { base, tip } => {
                 let committed = match base {
-                    Some(id) => at(id)?,
-                    None => head()?,
+                    Base::At(id) => at(id)?,
+                    Base::Nothing => ("no commit".to_string(), None),
+                    Base::Unknown => head()?,
                 };
                 let proposed = match tip {
                     Some(id) => at(id)?,

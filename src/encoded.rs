@@ -5,8 +5,9 @@
 //! `echo Z2hwXy4uLg== | base64 -d` becomes `echo ghp_... | base64 -d`: the ordinary rules then find
 //! the value, and the scanner maps each finding back to the encoded run's position. Only runs that
 //! decode to printable text are used (random tokens and binary data decode to bytes that are not
-//! text, and are left alone), and the work is bounded: at most [`MAX_RUNS`] runs and
-//! [`MAX_DECODED_BYTES`] decoded bytes per unit, and the caller decodes at most two levels deep.
+//! text, and are left alone). The work is linear in the unit's size: each line is rewritten once
+//! with all its runs replaced, decoded text is shorter than its encoding, and the caller decodes
+//! at most two levels deep. There is no cap that a long file could exhaust.
 
 use crate::added::AddedText;
 
@@ -14,10 +15,6 @@ use crate::added::AddedText;
 pub const MIN_BASE64: usize = 16;
 /// Shortest hex run considered (16 decoded bytes).
 pub const MIN_HEX: usize = 32;
-/// Most runs decoded per unit.
-pub const MAX_RUNS: usize = 4096;
-/// Most decoded bytes per unit.
-pub const MAX_DECODED_BYTES: usize = 1 << 20;
 
 /// How a run was encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,13 +38,10 @@ impl Encoding {
     }
 }
 
-/// One line of a unit with an encoded run replaced by its decoded text.
+/// One encoded run, decoded, inside a rewritten line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodedLine {
-    /// The rewritten line: the original line's text before the run, the decoded bytes, the text
-    /// after the run.
-    pub text: Vec<u8>,
-    /// Where the decoded bytes sit in `text`.
+pub struct DecodedRun {
+    /// Where the decoded bytes sit in the rewritten line.
     pub decoded: (usize, usize),
     /// Where the encoded run sits in the unit's buffer.
     pub run: (usize, usize),
@@ -55,69 +49,188 @@ pub struct DecodedLine {
     pub encoding: Encoding,
 }
 
-/// The decodable runs of `unit` that overlap its added lines, each as a rewritten line.
+/// One line (or block of wrapped lines) of a unit with every decodable run replaced by its
+/// decoded text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedLine {
+    /// The rewritten text: the line with each run replaced by what it decodes to.
+    pub text: Vec<u8>,
+    /// The runs it holds, in order.
+    pub runs: Vec<DecodedRun>,
+}
+
+impl DecodedLine {
+    /// The run whose decoded bytes overlap `start..end` of the rewritten text, if any.
+    pub fn run_at(&self, start: usize, end: usize) -> Option<&DecodedRun> {
+        self.runs
+            .iter()
+            .find(|r| start < r.decoded.1 && r.decoded.0 < end.max(start + 1))
+    }
+}
+
+/// The decodable runs of `unit` that overlap its added lines, as rewritten lines: one per line
+/// that holds any (all its runs replaced at once, so the cost stays linear in the unit's size),
+/// and one per block of base64 wrapped over several lines. Decoded text is at most three
+/// quarters of what it decodes, so no further cap is needed.
 pub fn decoded_lines(unit: &AddedText) -> Vec<DecodedLine> {
     let buf = &unit.buf;
-    let mut out = Vec::new();
-    let mut budget = MAX_DECODED_BYTES;
-    let mut runs = 0usize;
-    let mut push = |run: (usize, usize), encoding: Encoding, decoded: Vec<u8>| {
-        if decoded.len() > budget {
-            return;
-        }
-        budget -= decoded.len();
-        let line_start = memchr::memrchr(b'\n', &buf[..run.0]).map_or(0, |i| i + 1);
-        let line_end = memchr::memchr(b'\n', &buf[run.1..]).map_or(buf.len(), |i| run.1 + i);
-        let mut text = Vec::with_capacity(line_end - line_start + decoded.len());
-        text.extend_from_slice(&buf[line_start..run.0]);
-        let from = text.len();
-        text.extend_from_slice(&decoded);
-        let to = text.len();
-        text.extend_from_slice(&buf[run.1..line_end]);
-        out.push(DecodedLine {
-            text,
-            decoded: (from, to),
-            run,
-            encoding,
-        });
-    };
+    let mut found: Vec<((usize, usize), Encoding, Vec<u8>)> = Vec::new();
     for run in runs_of(buf, MIN_BASE64, is_base64_byte) {
-        if runs >= MAX_RUNS {
-            break;
-        }
-        runs += 1;
-        if !unit.overlaps_added(run.0, run.1) {
-            continue;
-        }
-        if let Some(decoded) = decode_base64(&buf[run.0..run.1]).filter(|d| is_text(d)) {
-            push(run, Encoding::Base64, decoded);
+        if unit.overlaps_added(run.0, run.1) {
+            if let Some((run, decoded)) = base64_text(buf, run) {
+                found.push((run, Encoding::Base64, decoded));
+            }
         }
     }
     for run in runs_of(buf, MIN_HEX, |b| b.is_ascii_hexdigit()) {
-        if runs >= MAX_RUNS {
-            break;
-        }
-        runs += 1;
-        if !unit.overlaps_added(run.0, run.1) {
-            continue;
-        }
-        if let Some(decoded) = decode_hex(&buf[run.0..run.1]).filter(|d| is_text(d)) {
-            push(run, Encoding::Hex, decoded);
+        if unit.overlaps_added(run.0, run.1) {
+            if let Some(decoded) = decode_hex(&buf[run.0..run.1]).filter(|d| is_text(d)) {
+                found.push((run, Encoding::Hex, decoded));
+            }
         }
     }
     for run in percent_runs(buf) {
-        if runs >= MAX_RUNS {
-            break;
-        }
-        runs += 1;
-        if !unit.overlaps_added(run.0, run.1) {
-            continue;
-        }
-        let decoded = decode_percent(&buf[run.0..run.1]);
-        if is_text(&decoded) {
-            push(run, Encoding::Percent, decoded);
+        if unit.overlaps_added(run.0, run.1) {
+            let decoded = decode_percent(&buf[run.0..run.1]);
+            if is_text(&decoded) {
+                found.push((run, Encoding::Percent, decoded));
+            }
         }
     }
+    // Overlapping runs (a base64 run inside a percent-encoded one): the first, longest wins.
+    found.sort_by_key(|(run, _, _)| (run.0, std::cmp::Reverse(run.1)));
+    let mut kept: Vec<((usize, usize), Encoding, Vec<u8>)> = Vec::with_capacity(found.len());
+    for candidate in found {
+        if kept
+            .last()
+            .is_none_or(|(last, _, _)| last.1 <= candidate.0 .0)
+        {
+            kept.push(candidate);
+        }
+    }
+    let mut out: Vec<DecodedLine> = Vec::new();
+    let mut i = 0;
+    while i < kept.len() {
+        let first = kept[i].0;
+        let line_start = memchr::memrchr(b'\n', &buf[..first.0]).map_or(0, |p| p + 1);
+        let line_end = memchr::memchr(b'\n', &buf[first.1..]).map_or(buf.len(), |p| first.1 + p);
+        let mut line = DecodedLine {
+            text: Vec::with_capacity(line_end - line_start),
+            runs: Vec::new(),
+        };
+        let mut at = line_start;
+        while i < kept.len() && kept[i].0 .0 < line_end {
+            let (run, encoding, decoded) = &kept[i];
+            line.text.extend_from_slice(&buf[at..run.0]);
+            let from = line.text.len();
+            line.text.extend_from_slice(decoded);
+            line.runs.push(DecodedRun {
+                decoded: (from, line.text.len()),
+                run: *run,
+                encoding: *encoding,
+            });
+            at = run.1;
+            i += 1;
+        }
+        line.text.extend_from_slice(&buf[at..line_end.max(at)]);
+        out.push(line);
+    }
+    out.extend(wrapped_blocks(unit));
+    out
+}
+
+/// A base64 run that decodes to text: the whole run, or else its tail after the last `=` or `/`
+/// inside it (`cfg=<base64>`, a URL path ending in a base64 segment).
+fn base64_text(buf: &[u8], run: (usize, usize)) -> Option<((usize, usize), Vec<u8>)> {
+    let whole = &buf[run.0..run.1];
+    if let Some(decoded) = decode_base64(whole).filter(|d| is_text(d)) {
+        return Some((run, decoded));
+    }
+    let body_end = whole.iter().rposition(|&b| b != b'=').map_or(0, |p| p + 1);
+    for sep in [b'=', b'/'] {
+        let Some(cut) = whole[..body_end].iter().rposition(|&b| b == sep) else {
+            continue;
+        };
+        let tail = (run.0 + cut + 1, run.1);
+        if tail.1 - tail.0 < MIN_BASE64 {
+            continue;
+        }
+        if let Some(decoded) = decode_base64(&buf[tail.0..tail.1]).filter(|d| is_text(d)) {
+            return Some((tail, decoded));
+        }
+    }
+    None
+}
+
+/// Shortest line of a wrapped base64 block (`base64` wraps at 76, PEM at 64).
+const MIN_WRAPPED_LINE: usize = 40;
+
+/// Blocks of base64 wrapped over consecutive lines (each line only base64 after its indentation,
+/// all but the last at least [`MIN_WRAPPED_LINE`] long and of one length), joined and decoded:
+/// a PEM key or a connection string that `base64` wrapped at 76 columns.
+fn wrapped_blocks(unit: &AddedText) -> Vec<DecodedLine> {
+    let buf = &unit.buf;
+    let mut out = Vec::new();
+    // (content start, content end) of each line of the current block.
+    let mut block: Vec<(usize, usize)> = Vec::new();
+    let mut flush = |block: &mut Vec<(usize, usize)>| {
+        if block.len() >= 2 {
+            let start = block[0].0;
+            let end = block[block.len() - 1].1;
+            let joined: Vec<u8> = block
+                .iter()
+                .flat_map(|&(s, e)| buf[s..e].iter().copied())
+                .collect();
+            if unit.overlaps_added(start, end) {
+                if let Some(decoded) = decode_base64(&joined).filter(|d| is_text(d)) {
+                    out.push(DecodedLine {
+                        runs: vec![DecodedRun {
+                            decoded: (0, decoded.len()),
+                            run: (start, end),
+                            encoding: Encoding::Base64,
+                        }],
+                        text: decoded,
+                    });
+                }
+            }
+        }
+        block.clear();
+    };
+    let mut line_start = 0;
+    while line_start < buf.len() {
+        let line_end =
+            memchr::memchr(b'\n', &buf[line_start..]).map_or(buf.len(), |p| line_start + p);
+        let mut s = line_start;
+        while s < line_end && matches!(buf[s], b' ' | b'\t' | b'"' | b'\'') {
+            s += 1;
+        }
+        let mut e = line_end;
+        while e > s
+            && matches!(
+                buf[e - 1],
+                b' ' | b'\t' | b'\r' | b'"' | b'\'' | b',' | b'\\'
+            )
+        {
+            e -= 1;
+        }
+        let content = &buf[s..e];
+        let is_b64 = !content.is_empty() && content.iter().all(|&b| is_base64_byte(b));
+        // The block is open while its lines keep the first line's length; a shorter line ends it.
+        let open = match (block.first(), block.last()) {
+            (Some(&(fs, fe)), Some(&(ls, le))) => le - ls == fe - fs && content.len() <= fe - fs,
+            _ => false,
+        };
+        if is_b64 && open {
+            block.push((s, e));
+        } else {
+            flush(&mut block);
+            if is_b64 && content.len() >= MIN_WRAPPED_LINE {
+                block.push((s, e));
+            }
+        }
+        line_start = line_end + 1;
+    }
+    flush(&mut block);
     out
 }
 
@@ -262,13 +375,38 @@ fn is_text(decoded: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+mod tests_support {
+    /// Standard base64 with padding, for building test input.
+    pub fn b64(data: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in data.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                out.push(if i <= chunk.len() {
+                    A[((n >> (18 - 6 * i)) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     fn lines(text: &str) -> Vec<(String, Encoding)> {
         decoded_lines(&AddedText::whole("f", text.as_bytes().to_vec()))
             .into_iter()
-            .map(|d| (String::from_utf8(d.text).unwrap(), d.encoding))
+            .map(|d| (String::from_utf8(d.text).unwrap(), d.runs[0].encoding))
             .collect()
     }
 
@@ -330,5 +468,64 @@ mod tests {
         let got = decoded_lines(&unit);
         assert_eq!(got.len(), 1);
         assert!(got[0].text.starts_with(b"new: "));
+    }
+
+    #[test]
+    fn every_run_of_a_line_is_replaced_at_once_and_maps_back() {
+        let line = "a: Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5 b: Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5\n".repeat(3);
+        let got = decoded_lines(&AddedText::whole("f", line.into_bytes()));
+        assert_eq!(got.len(), 3, "one rewritten line per line");
+        let first = &got[0];
+        assert_eq!(
+            String::from_utf8_lossy(&first.text),
+            "a: correct-horse-battery b: correct-horse-battery"
+        );
+        assert_eq!(first.runs.len(), 2);
+        let second = first.run_at(30, 35).unwrap();
+        assert_eq!(second.run, (35, 63));
+    }
+
+    #[test]
+    fn a_run_behind_an_equals_sign_or_a_path_is_found() {
+        assert_eq!(
+            lines("data: cfg=Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5")[0].0,
+            "data: cfg=correct-horse-battery"
+        );
+        assert_eq!(
+            lines("GET /api/v1/Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5 HTTP/1.1")[0].0,
+            "GET /api/v1/correct-horse-battery HTTP/1.1"
+        );
+    }
+
+    #[test]
+    fn no_cap_lets_a_late_run_through() {
+        // Regression: a run cap once let an encoded value after thousands of runs pass.
+        let mut text = "Q8zR2mLx9VtB4nW7Kd3Fh6Jp\n".repeat(6000);
+        text.push_str("data: Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5\n");
+        let got = decoded_lines(&AddedText::whole("f", text.into_bytes()));
+        assert!(got
+            .iter()
+            .any(|d| d.text == b"data: correct-horse-battery".to_vec()));
+    }
+
+    #[test]
+    fn base64_wrapped_over_lines_is_joined() {
+        // base64 of 120 bytes of text, wrapped at 76 columns.
+        let text = "user=admin password=Zq8#mPw2!vLx9 host=db.internal port=5432 sslmode=require application_name=billing-service-v2 x";
+        let encoded = super::tests_support::b64(text.as_bytes());
+        let wrapped: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let yaml = format!("tls.key: |\n  {}\n", wrapped.join("\n  "));
+        let got = decoded_lines(&AddedText::whole("f", yaml.into_bytes()));
+        assert!(
+            got.iter().any(|d| d.text == text.as_bytes()),
+            "{:?}",
+            got.iter()
+                .map(|d| String::from_utf8_lossy(&d.text))
+                .collect::<Vec<_>>()
+        );
     }
 }

@@ -406,32 +406,34 @@ impl Scanner {
         collected: &mut Collected,
     ) -> Result<(), ScanError> {
         for line in crate::encoded::decoded_lines(unit) {
-            let mut inner = AddedText::whole(unit.path.clone(), line.text);
+            let mut inner = AddedText::whole(unit.path.clone(), line.text.clone());
             inner.commit = unit.commit.clone();
             let inner_found = self.scan_spanned(&inner, depth + 1)?;
-            let (line_number, column) = unit.position(line.run.0);
-            let inside = |s: usize, e: usize| s < line.decoded.1 && line.decoded.0 < e;
-            let relocate = |mut f: Finding| {
+            // What lies in a decoded run is reported at the run; the rest of the rewritten line
+            // was scanned as it stands.
+            let relocate = |mut f: Finding, run: &crate::encoded::DecodedRun| {
+                let (line_number, column) = unit.position(run.run.0);
                 f.line = line_number;
                 f.column = column;
-                f.description = format!("{} ({}-encoded)", f.description, line.encoding.as_str());
+                f.description = format!("{} ({}-encoded)", f.description, run.encoding.as_str());
                 f
             };
-            let run = line.run;
             for (s, e, f) in inner_found.findings {
-                if inside(s, e) {
-                    collected.findings.push((run.0, run.1, relocate(f)));
+                if let Some(run) = line.run_at(s, e) {
+                    collected
+                        .findings
+                        .push((run.run.0, run.run.1, relocate(f, run)));
                 }
             }
             for (s, e, mut x) in inner_found.suppressed {
-                if inside(s, e) {
-                    x.finding = relocate(x.finding);
-                    collected.suppressed.push((run.0, run.1, x));
+                if let Some(run) = line.run_at(s, e) {
+                    x.finding = relocate(x.finding, run);
+                    collected.suppressed.push((run.run.0, run.run.1, x));
                 }
             }
             for (s, e) in inner_found.malformed {
-                if inside(s, e) {
-                    collected.malformed.push(run);
+                if let Some(run) = line.run_at(s, e) {
+                    collected.malformed.push(run.run);
                 }
             }
         }

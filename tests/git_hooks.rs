@@ -1793,3 +1793,43 @@ fn a_token_used_as_a_file_name_is_blocked_and_never_printed() {
     );
     assert_no_secret(&out, &[&key]);
 }
+
+#[test]
+fn a_pure_rename_into_a_token_name_is_blocked() {
+    let sb = Sandbox::new("rename-into-token");
+    let repo = sb.repo("repo");
+    repo.write("notes.txt", "nothing here\n");
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let key = aws_key_id(247);
+    repo.git_ok(&["mv", "notes.txt", &format!("{key}.txt")]);
+    let out = repo.commit(&[]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert!(
+        stderr(&out).contains("(in the file name)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_secret(&out, &[&key]);
+}
+
+#[test]
+fn a_push_to_a_fresh_destination_is_scanned_without_the_config_its_own_commits_bring() {
+    let sb = Sandbox::new("fresh-destination");
+    let repo = sb.repo("repo");
+    let remote = sb.bare_remote();
+    repo.write("README", "readme\n");
+    repo.commit_unchecked("init");
+    repo.write(".leakgate.yaml", "disable: [aws-access-key-id]\n");
+    repo.commit_unchecked("turn the rule off");
+    let key = aws_key_id(248);
+    repo.write("k.env", format!("AWS_ACCESS_KEY_ID={key}\n"));
+    repo.commit_unchecked("key");
+    repo.install(&["--hook", "pre-push"]);
+    // By URL: no remote, no tracking branch, nothing known about the destination.
+    let out = repo.git(&["push", remote.to_str().unwrap(), "HEAD:refs/heads/orphan"]);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("k.env:1"), "{err}");
+    assert!(err.contains("disable adds `aws-access-key-id`"), "{err}");
+}

@@ -12,7 +12,7 @@ use leakgate::outcome::ScanOutcome;
 use leakgate::report::human::Situation;
 
 use crate::cli::Common;
-use crate::setup::{self, ConfigSource};
+use crate::setup::{self, Base, ConfigSource};
 
 /// Opens the repository of the current directory as git would inside a hook.
 pub fn repository() -> anyhow::Result<gix::Repository> {
@@ -87,6 +87,26 @@ pub fn commits_outcome(
     if list.is_empty() && extra.is_empty() {
         return Ok((ScanOutcome::default(), situation));
     }
+    // A destination whose state is unknown has what lies before the oldest commit leaving.
+    let config = match config {
+        ConfigSource::Commits {
+            base: Base::Unknown,
+            tip,
+        } => ConfigSource::Commits {
+            base: list.first().map_or(Base::Unknown, |oldest| {
+                match repo
+                    .find_commit(*oldest)
+                    .ok()
+                    .and_then(|c| c.parent_ids().next())
+                {
+                    Some(parent) => Base::At(parent.detach()),
+                    None => Base::Nothing,
+                }
+            }),
+            tip,
+        },
+        other => other,
+    };
     let setup = setup::load_for_repo(common, repo, config)?;
     let scanner = setup.scanner(common)?;
     let mut blobs = ChangeScanner::new(repo, &scanner, setup.config.max_blob_bytes());
@@ -110,10 +130,13 @@ pub fn range_outcome(common: &Common, spec: &str) -> anyhow::Result<(ScanOutcome
     let to_spec = if to.is_empty() { "HEAD" } else { to };
     let to = resolve(&repo, to_spec)?;
     let (hidden, base) = if from.is_empty() || is_null(from) {
-        (commits::ref_tips(&repo, "refs/remotes/")?, None)
+        (commits::ref_tips(&repo, "refs/remotes/")?, Base::Unknown)
     } else {
         let from = resolve(&repo, from)?;
-        (vec![from], commit_of(&repo, from))
+        (
+            vec![from],
+            commit_of(&repo, from).map_or(Base::Unknown, Base::At),
+        )
     };
     // `B` may name a tag, or a blob or tree: what it brings is scanned too.
     let value = commits::peel_pushed(&repo, to, to_spec)?;
@@ -175,7 +198,9 @@ pub fn pre_push_outcome(
         }
     }
     // Without an old value of a pushed ref, what the destination has is its tracking branches.
-    let base = base.or_else(|| hidden.iter().find_map(|id| commit_of(&repo, *id)));
+    let base = base
+        .or_else(|| hidden.iter().find_map(|id| commit_of(&repo, *id)))
+        .map_or(Base::Unknown, Base::At);
     let config = ConfigSource::Commits {
         base,
         tip: tips.first().copied(),

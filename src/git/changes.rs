@@ -38,6 +38,8 @@ pub struct PendingChange {
     pub olds: Vec<ObjectId>,
     /// Commit that introduced it, when scanning history.
     pub commit: Option<ObjectId>,
+    /// An exact rename: the content was there before, only the name is new (and scanned).
+    pub name_only: bool,
 }
 
 /// Scans changes, collecting the outcome; remembers blob pairs already scanned.
@@ -102,6 +104,9 @@ impl<'a> ChangeScanner<'a> {
     /// Scans one change (once per distinct blob pair in this run).
     pub fn scan_change(&mut self, change: &PendingChange) -> Result<(), GitError> {
         self.check_deadline()?;
+        if change.name_only {
+            return Ok(());
+        }
         let commit = change.commit.map(|c| c.to_string());
         if change.mode.is_commit() {
             self.skip(change, SkipReason::Submodule);
@@ -336,7 +341,7 @@ fn redact_all(path: &[u8], secrets: &[Vec<u8>]) -> Vec<u8> {
 pub fn detect_renames(
     repo: &gix::Repository,
     max_blob_bytes: u64,
-    changes: &mut Vec<PendingChange>,
+    changes: &mut [PendingChange],
     deleted: &[Deleted],
     path_allowed: &dyn Fn(&[u8]) -> bool,
 ) -> Result<(), GitError> {
@@ -353,9 +358,15 @@ pub fn detect_renames(
         // Similarity is worth reading only for ordinary files.
         let max_blob_bytes = max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
         let deleted_ids: HashSet<ObjectId> = deleted.iter().map(|d| d.id).collect();
-        changes.retain(|c| !(c.olds.is_empty() && deleted_ids.contains(&c.id)));
+        for c in changes.iter_mut() {
+            if c.olds.is_empty() && deleted_ids.contains(&c.id) {
+                c.name_only = true;
+            }
+        }
         let added: Vec<usize> = (0..changes.len())
-            .filter(|&i| changes[i].olds.is_empty() && changes[i].mode.is_blob())
+            .filter(|&i| {
+                changes[i].olds.is_empty() && !changes[i].name_only && changes[i].mode.is_blob()
+            })
             .collect();
         if added.is_empty() || added.len() * deleted.len() > MAX_RENAME_PAIRS {
             return Ok(());

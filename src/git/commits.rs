@@ -115,6 +115,7 @@ pub fn peel_pushed(
                     mode: gix::objs::tree::EntryKind::Blob.into(),
                     olds: Vec::new(),
                     commit: None,
+                    name_only: false,
                 });
                 return Ok(pushed);
             }
@@ -374,6 +375,7 @@ fn pending(c: crate::git::tree_diff::Change) -> PendingChange {
         mode: c.mode,
         olds: c.old.into_iter().collect(),
         commit: None,
+        name_only: false,
     }
 }
 

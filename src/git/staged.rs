@@ -162,6 +162,7 @@ pub fn staged_changes(
             mode: c.mode,
             olds: c.old.into_iter().collect(),
             commit: None,
+            name_only: false,
         })
         .collect();
     Ok((changes, walker.changes.deleted))
