@@ -217,12 +217,20 @@ print(f"  files scanned:   {nfiles}")
 reasons = collections.Counter(s.get("reason", "?") for s in skipped)
 detail = ", ".join(f"{r} {c}" for r, c in reasons.most_common())
 print(f"  files skipped:   {len(skipped)}" + (f" ({detail})" if detail else ""))
-print(f"  findings:        {len(findings)}")
+warnings = report.get("warnings", [])
+low_per_100mb = len(warnings) / (nbytes / 100e6) if nbytes else 0.0
+by_confidence = collections.Counter(f.get("confidence", "?") for f in findings)
+conf = ", ".join(f"{c} {n}" for c, n in sorted(by_confidence.items()))
+print(f"  findings:        {len(findings)}" + (f" ({conf})" if conf else "") + " (blocking)")
 print(f"  per 100 MB:      {per_100mb:.2f}")
+print(f"  warnings:        {len(warnings)} below block_at (low confidence), {low_per_100mb:.2f} per 100 MB")
 if reasons.get("unreadable"):
     print(f"  WARNING: {reasons['unreadable']} unreadable files: the scan is incomplete")
 
 by_rule = collections.Counter(f["rule"] for f in findings)
+if warnings:
+    low = collections.Counter(f["rule"] for f in warnings)
+    print("  warnings by rule: " + ", ".join(f"{r} {c}" for r, c in low.most_common(top)))
 if not by_rule:
     sys.exit(0)
 print()
