@@ -1832,4 +1832,46 @@ fn a_push_to_a_fresh_destination_is_scanned_without_the_config_its_own_commits_b
     let err = stderr(&out);
     assert!(err.contains("k.env:1"), "{err}");
     assert!(err.contains("disable adds `aws-access-key-id`"), "{err}");
+
+/// A pre-push hook wired without git's stdin (a hook manager that does not pass it on, here a
+/// script that closes it): the push is still scanned, never passed as "scanned nothing".
+#[test]
+fn pre_push_without_ref_lines_still_blocks_the_pushed_secret() {
+    let sb = Sandbox::new("pre-push-nostdin");
+    let remote = sb.bare_remote();
+    let repo = sb.repo("repo");
+    repo.seed_with_origin(&remote);
+    repo.git_ok(&["fetch", "-q", "origin"]);
+    let bin = leakgate_bin();
+    write_executable(
+        &repo.dir.join(".git/hooks/pre-push"),
+        &format!(
+            "#!/bin/sh\nexec {} hook pre-push \"$@\" <&-\n",
+            bin.display()
+        ),
+    );
+    let token = github_token(195);
+    repo.write("deploy.env", format!("TOKEN={token}\n"));
+    repo.commit_unchecked("add deploy config");
+    let out = repo.git(&["push", "origin", "main"]);
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("no ref lines"), "{err}");
+    assert!(err.contains("push blocked: 1 secret in 1 commit"), "{err}");
+    assert!(!err.contains(&token), "secret printed:\n{err}");
+
+    // Where what is pushed cannot be told (a detached HEAD), the hook fails closed, exit 2.
+    let detached = repo.head();
+    repo.git_ok(&["checkout", "-q", &detached]);
+    let out = repo.git(&["push", "origin", "HEAD:refs/heads/other"]);
+    let err = stderr(&out).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("cannot tell what is pushed"), "{err}");
+    assert!(err.contains("use_stdin: true"), "{err}");
+    let out = sb
+        .command(&bin, &repo.dir)
+        .args(["hook", "pre-push", "origin", remote.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
 }
