@@ -140,3 +140,36 @@ pub fn aws_key_id(seed: u64) -> String {
         .collect();
     format!("{}{}", "AKIA", body)
 }
+
+/// Parses `bytes` as a SARIF log and validates it against the SARIF 2.1.0 schema vendored from
+/// `@microsoft/jest-sarif` (`tests/sarif-2.1.0-rtm.5.json`), formats (`uri`, `uri-reference`)
+/// included; panics with every violation. Returns the parsed log.
+pub fn assert_valid_sarif(bytes: &[u8]) -> serde_json::Value {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif-2.1.0-rtm.5.json");
+        let schema: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap()
+    });
+    let log: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!(
+            "SARIF output is not JSON: {e}\n{}",
+            String::from_utf8_lossy(bytes)
+        )
+    });
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF log violates the SARIF 2.1.0 schema:\n{}\n{}",
+        errors.join("\n"),
+        String::from_utf8_lossy(bytes)
+    );
+    log
+}
