@@ -128,7 +128,7 @@ pub fn render(outcome: &ScanOutcome, options: &HumanOptions) -> String {
             );
             for f in findings {
                 if !compact {
-                    finding(&mut out, f, &p);
+                    finding(&mut out, f, &p, options.width);
                 } else if listed < COMPACT_LINES {
                     finding_line(&mut out, f, &p);
                 }
@@ -305,7 +305,7 @@ fn finding_line(out: &mut String, f: &Finding, p: &Palette) {
     );
 }
 
-fn finding(out: &mut String, f: &Finding, p: &Palette) {
+fn finding(out: &mut String, f: &Finding, p: &Palette, width: usize) {
     let commit = match &f.commit {
         Some(c) => format!("  commit {}", p.yellow(short(c))),
         None => String::new(),
@@ -325,13 +325,14 @@ fn finding(out: &mut String, f: &Finding, p: &Palette) {
         Severity::Critical | Severity::High => p.red(f.severity.as_str()),
         _ => p.yellow(f.severity.as_str()),
     };
-    let _ = writeln!(
-        out,
-        "    {} — {} ({})",
+    let rule = format!(
+        "{} — {} ({})",
         sanitize(&f.rule),
         sanitize(&f.description),
-        severity
+        f.severity.as_str()
     );
+    let rule = wrap::hanging("    ", "      ", &rule, width);
+    out.push_str(&rule.replacen(&format!("({})\n", f.severity.as_str()), &format!("({severity})\n"), 1));
     let _ = writeln!(out, "    value        {}", sanitize(&f.secret.redacted()));
     let _ = writeln!(out, "    fingerprint  {}\n", sanitize(f.fingerprint()));
 }
@@ -439,8 +440,7 @@ fn take_it_out(out: &mut String, outcome: &ScanOutcome, situation: &Situation) {
             let _ = writeln!(out, "       move the value to an environment variable or a secret store and read it from there.");
         }
         Situation::Staged => {
-            let _ = writeln!(out, "       remove the value from the file, move it to an environment variable or a secret store,");
-            let _ = writeln!(out, "       then stage the file again ({}); or unstage it: {}", nb("git add <file>"), nb("git restore --staged <file>"));
+            let _ = writeln!(out, "       remove the value from the file, move it to an environment variable or a secret store, then stage the file again ({}); or unstage it: {}", nb("git add <file>"), nb("git restore --staged <file>"));
         }
         Situation::CommitMessage => {
             let _ = writeln!(out, "       edit the commit message so it no longer carries the value; the message was saved in .git/COMMIT_EDITMSG.");

@@ -1,5 +1,6 @@
-//! Wrapping text to a width (the terminal's, 80 in pipes): at spaces, with a hanging indent, never
-//! inside a word (a URL or a command stays whole on its own line when it is longer than the width).
+//! Wrapping text to a width (the terminal's, 80 in pipes): at spaces, with a hanging indent. A word
+//! longer than a whole line (a long URL) is broken after a `/`, `-`, `_`, `?`, `&` or `=` (or, when
+//! there is none, at the width), so that no line is wider than the width.
 
 /// Width used when the output is not a terminal.
 pub const DEFAULT_WIDTH: usize = 80;
@@ -19,7 +20,12 @@ pub fn hanging(first: &str, rest: &str, text: &str, width: usize) -> String {
     let mut line = String::from(first);
     let mut len = first.chars().count();
     let mut empty = true;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
+    let room = width.saturating_sub(rest.chars().count()).max(MIN_WIDTH / 2);
+    let words = text
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| split_long(w, room));
+    for word in words {
         let n = word.chars().count();
         // (NO_BREAK is one character, like the space it stands for.)
         if !empty && len + 1 + n > width {
@@ -40,6 +46,26 @@ pub fn hanging(first: &str, rest: &str, text: &str, width: usize) -> String {
     out.push_str(line.trim_end());
     out.push('\n');
     out.replace(NO_BREAK, " ")
+}
+
+/// `word` in pieces of at most `room` characters, broken after URL punctuation where possible.
+fn split_long(word: &str, room: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = word;
+    while rest.chars().count() > room {
+        let cut = rest
+            .char_indices()
+            .take(room)
+            .filter(|(_, c)| matches!(c, '/' | '-' | '_' | '?' | '&' | '='))
+            .map(|(i, c)| i + c.len_utf8())
+            .filter(|i| *i > 1)
+            .last()
+            .unwrap_or_else(|| rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i));
+        pieces.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    pieces.push(rest);
+    pieces
 }
 
 /// Wraps every line of `text` to `width`, continuing each with its own leading indentation.
@@ -77,10 +103,15 @@ mod tests {
     }
 
     #[test]
-    fn keeps_a_long_word_whole() {
-        let url = format!("https://example.invalid/{}", "a".repeat(80));
-        let out = hanging("  docs ", "       ", &format!("see {url} now"), 50);
-        assert!(out.lines().any(|l| l.trim() == url));
+    fn breaks_an_overlong_url_after_its_slashes() {
+        let url = "https://docs.example.invalid/en/authentication/keeping-your-account-secure/token-expiration";
+        let out = hanging("  docs    ", "          ", &format!("see {url} now"), 50);
+        for line in out.lines() {
+            assert!(line.chars().count() <= 50, "{line:?}");
+        }
+        let joined: String = out.lines().map(str::trim).collect::<Vec<_>>().join("");
+        assert!(joined.contains(url), "{out}");
+        assert!(out.lines().nth(1).unwrap().trim().ends_with('/'), "{out}");
     }
 
     #[test]
