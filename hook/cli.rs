@@ -82,6 +82,16 @@ pub enum Command {
     Install(InstallArgs),
     /// Remove leakgate's hooks and restore what was there before.
     Uninstall(UninstallArgs),
+    /// Write a commented .leakgate.yaml with every setting at its default (never overwrites).
+    Init,
+    /// Print a shell completion script (e.g. `leakgate completions bash > ~/.local/share/bash-completion/completions/leakgate`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `leakgate man > ~/.local/share/man/man1/leakgate.1`.
+    Man,
 }
 
 /// `leakgate hook ...`.

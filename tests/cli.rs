@@ -435,3 +435,48 @@ fn findings_below_block_at_are_warnings_that_exit_0_and_block_at_low_blocks_them
     let out = scan("block_at: high\n");
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
+
+#[test]
+fn init_writes_every_default_and_refuses_to_overwrite() {
+    let dir = TempDir::new("init");
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let out = leakgate(&dir.0).arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let text = std::fs::read_to_string(dir.join(".leakgate.yaml")).unwrap();
+    for line in ["block_at: medium", "on_unscanned: reject", "max_blob_bytes: 100000000", "disable: []", "rules: []"] {
+        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+    }
+    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 10, "{text}");
+    // The written file is a valid config: a scan with it runs.
+    dir.write("a.txt", "nothing here\n");
+    let out = leakgate(&dir.0).args(["scan", "a.txt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+
+    std::fs::write(dir.join(".leakgate.yaml"), "block_at: high\n").unwrap();
+    let out = leakgate(&dir.0).arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(all_output(&out).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(dir.join(".leakgate.yaml")).unwrap(), "block_at: high\n");
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definitions() {
+    let dir = TempDir::new("generated");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = leakgate(&dir.0).args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", all_output(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        for word in ["leakgate", "install", "--staged", "completions"] {
+            assert!(text.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = leakgate(&dir.0).args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    let out = leakgate(&dir.0).arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.starts_with(".ie") || page.contains(".TH leakgate"), "{page}");
+    for word in ["scan", "install", "completions"] {
+        assert!(page.contains(word), "man page lacks {word}");
+    }
+}

@@ -1834,6 +1834,7 @@ fn a_push_to_a_fresh_destination_is_scanned_without_the_config_its_own_commits_b
     let err = stderr(&out);
     assert!(err.contains("k.env:1"), "{err}");
     assert!(err.contains("disable adds `aws-access-key-id`"), "{err}");
+}
 
 /// A pre-push hook wired without git's stdin (a hook manager that does not pass it on, here a
 /// script that closes it): the push is still scanned, never passed as "scanned nothing".
