@@ -384,6 +384,38 @@ mod tests {
     }
 
     #[test]
+    fn hook_managers_are_recognised_by_how_they_install() {
+        let base = std::env::temp_dir().join(format!("leakgate-managers-{}", std::process::id()));
+        let hooks = base.join(".git/hooks");
+        fs::create_dir_all(&hooks).unwrap();
+        let all = ["pre-commit", "commit-msg", "pre-push"];
+        assert_eq!(detect_manager(Some(&base), &hooks, &all), None);
+        // husky 4: generated scripts in .git/hooks.
+        fs::write(hooks.join("pre-commit"), "#!/bin/sh\n# husky\n. \"$(dirname \"$0\")/husky.sh\"\n").unwrap();
+        assert_eq!(detect_manager(Some(&base), &hooks, &all), Some(HookManager::Husky4));
+        fs::remove_file(hooks.join("pre-commit")).unwrap();
+        // lefthook: its config file, before `lefthook install`.
+        fs::write(base.join("lefthook.yml"), "pre-commit: {}\n").unwrap();
+        assert_eq!(detect_manager(Some(&base), &hooks, &all), Some(HookManager::Lefthook));
+        fs::remove_file(base.join("lefthook.yml")).unwrap();
+        // husky 9: core.hooksPath inside .husky/, or its dispatcher beside the stubs.
+        let husky = base.join(".husky/_");
+        fs::create_dir_all(&husky).unwrap();
+        assert_eq!(detect_manager(Some(&base), &husky, &all), Some(HookManager::Husky));
+        let elsewhere = base.join("hooks");
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::write(elsewhere.join("h"), "n=$(basename \"$0\")\necho \"husky - $n script failed\"\n").unwrap();
+        assert_eq!(detect_manager(Some(&base), &elsewhere, &all), Some(HookManager::Husky));
+        assert!(!HookManager::Husky.can_chain());
+        for manager in [HookManager::Husky, HookManager::Husky4, HookManager::Lefthook, HookManager::PreCommit] {
+            let snippet = manager.snippet(&all);
+            assert!(snippet.contains("leakgate"), "{snippet}");
+        }
+        assert!(HookManager::Lefthook.snippet(&all).contains("use_stdin: true"));
+        let _ = fs::remove_dir_all(&base);
+    }
+
+    #[test]
     fn server_hook_never_suggests_a_client_side_bypass() {
         let s = hook_script("pre-receive", "/usr/bin/leakgate-server", "pre-receive", false);
         assert!(!s.contains("--no-verify"), "{s}");

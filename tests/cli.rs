@@ -466,7 +466,7 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
         let out = leakgate(&dir.0).args(["completions", shell]).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{shell}: {}", all_output(&out));
         let text = String::from_utf8_lossy(&out.stdout);
-        for word in ["leakgate", "install", "--staged", "completions"] {
+        for word in ["leakgate", "install", "staged", "completions"] {
             assert!(text.contains(word), "{shell} completion lacks {word}");
         }
     }
@@ -479,4 +479,33 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
     for word in ["scan", "install", "completions"] {
         assert!(page.contains(word), "man page lacks {word}");
     }
+}
+
+#[test]
+fn many_findings_are_listed_compactly_with_every_fingerprint_and_in_full_with_verbose() {
+    let dir = TempDir::new("compact");
+    let tokens: Vec<String> = (0..7).map(|i| github_token(700 + i)).collect();
+    let text: String = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("TOKEN_{i}={t}\n"))
+        .collect();
+    dir.write("many.env", text);
+    let out = leakgate(&dir.0).args(["scan", "many.env"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(report.contains("--verbose lists each finding in full"), "{report}");
+    assert!(!report.contains("    fingerprint  "), "{report}");
+    for (i, token) in tokens.iter().enumerate() {
+        assert!(report.contains(&format!("many.env:{}:", i + 1)), "{report}");
+        let fp = leakgate::fingerprint::fingerprint("github-personal-access-token", token.as_bytes());
+        assert!(report.contains(&fp), "ignore hint lacks {fp}:\n{report}");
+        assert!(!report.contains(token.as_str()), "secret printed:\n{report}");
+    }
+    for line in report.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+    let out = leakgate(&dir.0).args(["scan", "many.env", "--verbose"]).output().unwrap();
+    let verbose = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(verbose.matches("    fingerprint  ").count(), 7, "{verbose}");
 }

@@ -1961,6 +1961,11 @@ fn sarif_locations_are_valid_relative_percent_encoded_uris() {
     let log = common::assert_valid_sarif(&out.stdout);
     let result = &log["runs"][0]["results"][0];
     assert!(result["locations"][0].get("physicalLocation").is_none(), "{result}");
+    // The validation has teeth: what older releases wrote is refused.
+    let mut old = log.clone();
+    old["runs"][0]["results"][0]["locations"][0] = serde_json::json!({"physicalLocation": {
+        "artifactLocation": {"uri": "(commit message)"}, "region": {"startLine": 1}}});
+    assert!(!common::sarif_violations(&old).is_empty());
     assert_eq!(
         result["locations"][0]["logicalLocations"][0]["name"],
         "(commit message)"
