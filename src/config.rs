@@ -445,7 +445,15 @@ mod tests {
         assert_eq!(parsed.max_blob_bytes(), DEFAULT_MAX_BLOB_BYTES);
         parsed.max_blob_bytes = None;
         assert_eq!(parsed, RepoConfig::default());
-        for key in ["rules:", "remediation:", "disable:", "allow:", "max_blob_bytes:", "on_unscanned: reject", "block_at: medium"] {
+        for key in [
+            "rules:",
+            "remediation:",
+            "disable:",
+            "allow:",
+            "max_blob_bytes:",
+            "on_unscanned: reject",
+            "block_at: medium",
+        ] {
             assert!(CONFIG_TEMPLATE.contains(key), "{key}");
         }
     }

@@ -136,7 +136,9 @@ impl HookManager {
                         "pre-push" => "leakgate hook pre-push \"$@\"",
                         _ => "leakgate hook pre-commit",
                     };
-                    s.push_str(&format!("    # .husky/{hook}  (add this line)\n    {line}\n"));
+                    s.push_str(&format!(
+                        "    # .husky/{hook}  (add this line)\n    {line}\n"
+                    ));
                 }
             }
             HookManager::Husky4 => {
@@ -168,7 +170,9 @@ impl HookManager {
                         "    {hook}:\n      commands:\n        leakgate:\n          run: {run}\n"
                     ));
                     if stdin {
-                        s.push_str("          use_stdin: true   # git's ref lines: what is pushed\n");
+                        s.push_str(
+                            "          use_stdin: true   # git's ref lines: what is pushed\n",
+                        );
                     }
                 }
                 s.push_str("    then run: lefthook install\n");
@@ -177,9 +181,13 @@ impl HookManager {
                 s.push_str("    # .pre-commit-config.yaml\n");
                 s.push_str(concat!("    - repo: ", env!("CARGO_PKG_REPOSITORY"), "\n"));
                 s.push_str("      rev: <tag or commit>\n      hooks:\n");
-                s.push_str("        - id: leakgate-system             # or leakgate (built with cargo)\n");
+                s.push_str(
+                    "        - id: leakgate-system             # or leakgate (built with cargo)\n",
+                );
                 if hooks.contains(&"commit-msg") {
-                    s.push_str("        - id: leakgate-commit-msg-system  # or leakgate-commit-msg\n");
+                    s.push_str(
+                        "        - id: leakgate-commit-msg-system  # or leakgate-commit-msg\n",
+                    );
                 }
                 s.push_str(
                     "    then run: pre-commit install --hook-type pre-commit --hook-type commit-msg --hook-type pre-push\n",
@@ -200,9 +208,7 @@ pub fn detect_manager(
     hooks_dir: &Path,
     hooks: &[&str],
 ) -> Option<HookManager> {
-    let in_husky_dir = hooks_dir
-        .components()
-        .any(|c| c.as_os_str() == ".husky");
+    let in_husky_dir = hooks_dir.components().any(|c| c.as_os_str() == ".husky");
     let dispatcher = ["h", "husky.sh"].iter().any(|name| {
         fs::read(hooks_dir.join(name))
             .map(|c| memchr::memmem::find(&c, b"husky").is_some())
@@ -220,8 +226,11 @@ pub fn detect_manager(
             None => {}
         }
     }
-    let lefthook_config = work_tree
-        .is_some_and(|root| LEFTHOOK_CONFIGS.iter().any(|name| root.join(name).is_file()));
+    let lefthook_config = work_tree.is_some_and(|root| {
+        LEFTHOOK_CONFIGS
+            .iter()
+            .any(|name| root.join(name).is_file())
+    });
     lefthook_config.then_some(HookManager::Lefthook)
 }
 
@@ -391,33 +400,65 @@ mod tests {
         let all = ["pre-commit", "commit-msg", "pre-push"];
         assert_eq!(detect_manager(Some(&base), &hooks, &all), None);
         // husky 4: generated scripts in .git/hooks.
-        fs::write(hooks.join("pre-commit"), "#!/bin/sh\n# husky\n. \"$(dirname \"$0\")/husky.sh\"\n").unwrap();
-        assert_eq!(detect_manager(Some(&base), &hooks, &all), Some(HookManager::Husky4));
+        fs::write(
+            hooks.join("pre-commit"),
+            "#!/bin/sh\n# husky\n. \"$(dirname \"$0\")/husky.sh\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            detect_manager(Some(&base), &hooks, &all),
+            Some(HookManager::Husky4)
+        );
         fs::remove_file(hooks.join("pre-commit")).unwrap();
         // lefthook: its config file, before `lefthook install`.
         fs::write(base.join("lefthook.yml"), "pre-commit: {}\n").unwrap();
-        assert_eq!(detect_manager(Some(&base), &hooks, &all), Some(HookManager::Lefthook));
+        assert_eq!(
+            detect_manager(Some(&base), &hooks, &all),
+            Some(HookManager::Lefthook)
+        );
         fs::remove_file(base.join("lefthook.yml")).unwrap();
         // husky 9: core.hooksPath inside .husky/, or its dispatcher beside the stubs.
         let husky = base.join(".husky/_");
         fs::create_dir_all(&husky).unwrap();
-        assert_eq!(detect_manager(Some(&base), &husky, &all), Some(HookManager::Husky));
+        assert_eq!(
+            detect_manager(Some(&base), &husky, &all),
+            Some(HookManager::Husky)
+        );
         let elsewhere = base.join("hooks");
         fs::create_dir_all(&elsewhere).unwrap();
-        fs::write(elsewhere.join("h"), "n=$(basename \"$0\")\necho \"husky - $n script failed\"\n").unwrap();
-        assert_eq!(detect_manager(Some(&base), &elsewhere, &all), Some(HookManager::Husky));
+        fs::write(
+            elsewhere.join("h"),
+            "n=$(basename \"$0\")\necho \"husky - $n script failed\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            detect_manager(Some(&base), &elsewhere, &all),
+            Some(HookManager::Husky)
+        );
         assert!(!HookManager::Husky.can_chain());
-        for manager in [HookManager::Husky, HookManager::Husky4, HookManager::Lefthook, HookManager::PreCommit] {
+        for manager in [
+            HookManager::Husky,
+            HookManager::Husky4,
+            HookManager::Lefthook,
+            HookManager::PreCommit,
+        ] {
             let snippet = manager.snippet(&all);
             assert!(snippet.contains("leakgate"), "{snippet}");
         }
-        assert!(HookManager::Lefthook.snippet(&all).contains("use_stdin: true"));
+        assert!(HookManager::Lefthook
+            .snippet(&all)
+            .contains("use_stdin: true"));
         let _ = fs::remove_dir_all(&base);
     }
 
     #[test]
     fn server_hook_never_suggests_a_client_side_bypass() {
-        let s = hook_script("pre-receive", "/usr/bin/leakgate-server", "pre-receive", false);
+        let s = hook_script(
+            "pre-receive",
+            "/usr/bin/leakgate-server",
+            "pre-receive",
+            false,
+        );
         assert!(!s.contains("--no-verify"), "{s}");
         assert!(s.contains("server admin"), "{s}");
     }

@@ -1867,7 +1867,10 @@ fn pre_push_without_ref_lines_still_blocks_the_pushed_secret() {
     let detached = repo.head();
     repo.git_ok(&["checkout", "-q", &detached]);
     let out = repo.git(&["push", "origin", "HEAD:refs/heads/other"]);
-    let err = stderr(&out).split_whitespace().collect::<Vec<_>>().join(" ");
+    let err = stderr(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert_ne!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("cannot tell what is pushed"), "{err}");
     assert!(err.contains("use_stdin: true"), "{err}");
@@ -1886,7 +1889,12 @@ fn pre_push_without_ref_lines_still_blocks_the_pushed_secret() {
 fn sarif_locations_are_valid_relative_percent_encoded_uris() {
     let sb = Sandbox::new("sarif-uri");
     let repo = sb.repo("repo");
-    let names = ["dir with space/a.env", "hash#tag.env", "100%.env", "new\nline.env"];
+    let names = [
+        "dir with space/a.env",
+        "hash#tag.env",
+        "100%.env",
+        "new\nline.env",
+    ];
     for (i, name) in names.iter().enumerate() {
         repo.write(name, format!("T={}\n", github_token(260 + i as u64)));
     }
@@ -1923,7 +1931,10 @@ fn sarif_locations_are_valid_relative_percent_encoded_uris() {
     for (dir, args) in [
         (&repo.dir, vec!["scan", "--staged", "--format", "sarif"]),
         (&repo.dir, vec!["scan", ".", "--format", "sarif"]),
-        (&repo.dir, vec!["scan", absolute.to_str().unwrap(), "--format", "sarif"]),
+        (
+            &repo.dir,
+            vec!["scan", absolute.to_str().unwrap(), "--format", "sarif"],
+        ),
         (&subdir, vec!["scan", "..", "--format", "sarif"]),
     ] {
         let out = sb.leakgate(dir, &args);
@@ -1933,7 +1944,10 @@ fn sarif_locations_are_valid_relative_percent_encoded_uris() {
         let base = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
             .as_str()
             .unwrap();
-        assert!(base.starts_with("file:///") && base.ends_with("/repo/"), "{base}");
+        assert!(
+            base.starts_with("file:///") && base.ends_with("/repo/"),
+            "{base}"
+        );
     }
     // A file outside the repository: relative to the FILESYSTEM base.
     let outside = sb.tmp.join("outside.env");
@@ -1955,12 +1969,21 @@ fn sarif_locations_are_valid_relative_percent_encoded_uris() {
     let token = github_token(271);
     repo.write("notes.txt", "notes\n");
     repo.git_ok(&["add", "notes.txt"]);
-    repo.git_ok(&["commit", "-q", "--no-verify", "-m", &format!("deploy {token}")]);
+    repo.git_ok(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        &format!("deploy {token}"),
+    ]);
     let out = repo.leakgate(&["scan", "--range", "HEAD~1..HEAD", "--format", "sarif"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let log = common::assert_valid_sarif(&out.stdout);
     let result = &log["runs"][0]["results"][0];
-    assert!(result["locations"][0].get("physicalLocation").is_none(), "{result}");
+    assert!(
+        result["locations"][0].get("physicalLocation").is_none(),
+        "{result}"
+    );
     // The validation has teeth: what older releases wrote is refused.
     let mut old = log.clone();
     old["runs"][0]["results"][0]["locations"][0] = serde_json::json!({"physicalLocation": {
@@ -1972,7 +1995,13 @@ fn sarif_locations_are_valid_relative_percent_encoded_uris() {
     );
     let message = sb.tmp.join("MSG");
     std::fs::write(&message, format!("release {token}\n")).unwrap();
-    let out = repo.leakgate(&["scan", "--commit-msg", message.to_str().unwrap(), "--format", "sarif"]);
+    let out = repo.leakgate(&[
+        "scan",
+        "--commit-msg",
+        message.to_str().unwrap(),
+        "--format",
+        "sarif",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     common::assert_valid_sarif(&out.stdout);
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&token));

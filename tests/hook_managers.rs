@@ -49,7 +49,9 @@ fn node_modules() -> Option<&'static Path> {
                 None
             }
             Err(e) => {
-                eprintln!("SKIPPED: npm is not available ({e}); install Node.js to run these tests");
+                eprintln!(
+                    "SKIPPED: npm is not available ({e}); install Node.js to run these tests"
+                );
                 None
             }
         }
@@ -139,9 +141,19 @@ impl Project {
         let remote = self.tmp.join("remote.git");
         self.ok(
             "git",
-            &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()],
+            &[
+                "init",
+                "-q",
+                "--bare",
+                "-b",
+                "main",
+                remote.to_str().unwrap(),
+            ],
         );
-        self.ok("git", &["remote", "add", "origin", remote.to_str().unwrap()]);
+        self.ok(
+            "git",
+            &["remote", "add", "origin", remote.to_str().unwrap()],
+        );
         remote
     }
 
@@ -192,12 +204,18 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
     assert!(text.contains("belong to husky"), "{text}");
     assert!(text.contains("leakgate hook pre-commit"), "{text}");
     // Nothing was renamed or rewritten: husky's stubs are untouched.
-    assert_eq!(std::fs::read(p.dir.join(".husky/_/pre-commit")).unwrap(), stub);
+    assert_eq!(
+        std::fs::read(p.dir.join(".husky/_/pre-commit")).unwrap(),
+        stub
+    );
     let entries: Vec<String> = std::fs::read_dir(p.dir.join(".husky/_"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(!entries.iter().any(|n| n.contains("leakgate")), "{entries:?}");
+    assert!(
+        !entries.iter().any(|n| n.contains("leakgate")),
+        "{entries:?}"
+    );
     // --force cannot help under husky 5+.
     let out = p.run(leakgate_bin().to_str().unwrap(), &["install", "--force"]);
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
@@ -214,7 +232,10 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
     p.ok("git", &["add", "."]);
     let out = p.run("git", &["commit", "-q", "-m", "clean start"]);
     assert!(out.status.success(), "{}", all_output(&out));
-    assert!(p.dir.join("user-hook.log").exists(), "the user's husky hook did not run");
+    assert!(
+        p.dir.join("user-hook.log").exists(),
+        "the user's husky hook did not run"
+    );
     let clean = p.head().unwrap();
 
     // A staged secret is blocked, and the user's hook still runs.
@@ -285,7 +306,10 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
     p.ok("git", &["add", "."]);
     let out = p.run("git", &["commit", "-q", "-m", "clean start"]);
     assert!(out.status.success(), "{}", all_output(&out));
-    assert!(p.dir.join("user-hook.log").exists(), "the user's lefthook command did not run");
+    assert!(
+        p.dir.join("user-hook.log").exists(),
+        "the user's lefthook command did not run"
+    );
     let clean = p.head().unwrap();
 
     let token = github_token(911);
@@ -318,8 +342,14 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
     let out = p.run("git", &["push", "origin", "main"]);
     let text = all_output(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("push blocked: 1 secret in 1 commit"), "{text}");
-    assert!(!text.contains("no ref lines"), "use_stdin gave no ref lines:\n{text}");
+    assert!(
+        text.contains("push blocked: 1 secret in 1 commit"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("no ref lines"),
+        "use_stdin gave no ref lines:\n{text}"
+    );
     assert_eq!(p.remote_main(&remote), pushed);
 }
 
@@ -351,7 +381,10 @@ fn lefthook_pre_push_without_use_stdin_still_blocks_the_pushed_secret() {
     let out = p.run("git", &["push", "origin", "main"]);
     let text = all_output(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("push blocked: 1 secret in 1 commit"), "{text}");
+    assert!(
+        text.contains("push blocked: 1 secret in 1 commit"),
+        "{text}"
+    );
     assert!(!text.contains(&token), "secret printed:\n{text}");
     assert_eq!(p.remote_main(&remote), pushed);
 

@@ -282,7 +282,11 @@ fn framework_pre_push_scans_the_pushed_commits() {
 fn framework_commit_msg_system_hook_blocks_and_names_its_own_skip_id() {
     let fw = Framework::new("framework-msg-system");
     let dir = fw.project_with("\x20     - id: leakgate-commit-msg-system\n");
-    fw.ok(&dir, "pre-commit", &["install", "--hook-type", "commit-msg"]);
+    fw.ok(
+        &dir,
+        "pre-commit",
+        &["install", "--hook-type", "commit-msg"],
+    );
     let token = github_token(331);
     std::fs::write(dir.join("README"), "readme\n").unwrap();
     fw.git_ok(&dir, &["add", "README"]);
@@ -290,7 +294,10 @@ fn framework_commit_msg_system_hook_blocks_and_names_its_own_skip_id() {
     let text = stderr_and_stdout(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert_eq!(head(&fw, &dir), None);
-    assert!(text.contains("commit blocked: 1 secret in the commit message"), "{text}");
+    assert!(
+        text.contains("commit blocked: 1 secret in the commit message"),
+        "{text}"
+    );
     assert!(text.contains("SKIP=leakgate-commit-msg-system"), "{text}");
     assert!(!text.contains(&token), "secret printed:\n{text}");
     let out = fw
@@ -309,7 +316,11 @@ fn framework_commit_msg_system_hook_blocks_and_names_its_own_skip_id() {
 fn framework_after_a_global_install_refuses_and_the_readme_way_out_runs_both() {
     let fw = Framework::new("framework-global");
     let dir = fw.project_with("\x20     - id: leakgate-system\n");
-    let out = fw.run(&dir, leakgate_bin().to_str().unwrap(), &["install", "--global"]);
+    let out = fw.run(
+        &dir,
+        leakgate_bin().to_str().unwrap(),
+        &["install", "--global"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let out = fw.run(&dir, "pre-commit", &["install"]);
     let text = stderr_and_stdout(&out);

@@ -75,7 +75,10 @@ fn blocked_commit_with_four_findings_reads_well_in_80_columns() {
         );
     }
     for seed in [501, 502] {
-        assert!(!text.contains(&github_token(seed)), "secret printed:\n{text}");
+        assert!(
+            !text.contains(&github_token(seed)),
+            "secret printed:\n{text}"
+        );
     }
     assert!(text.contains("leakgate ignore"), "{text}");
 

@@ -2233,7 +2233,12 @@ fn server_uninstall_restores_the_chained_hook() {
         format!("audit_log: '{}'\n", dir.join("audit.jsonl").display()),
     )
     .unwrap();
-    let out = run(&["install", server.to_str().unwrap(), "--config", policy.to_str().unwrap()]);
+    let out = run(&[
+        "install",
+        server.to_str().unwrap(),
+        "--config",
+        policy.to_str().unwrap(),
+    ]);
     check(out, "install");
     assert!(server.join("hooks/pre-receive.leakgate-chained").exists());
 
@@ -2245,7 +2250,12 @@ fn server_uninstall_restores_the_chained_hook() {
     assert!(!server.join("hooks/pre-receive.leakgate-chained").exists());
     let out = {
         let mut cmd = Command::new("git");
-        cmd.args(["--git-dir", server.to_str().unwrap(), "config", "leakgate.config"]);
+        cmd.args([
+            "--git-dir",
+            server.to_str().unwrap(),
+            "config",
+            "leakgate.config",
+        ]);
         isolate(&mut cmd, &home);
         cmd.output().unwrap()
     };
@@ -2266,7 +2276,10 @@ fn missing_server_binary_never_suggests_no_verify() {
     let hook = pair.server.join("hooks/pre-receive");
     let script = std::fs::read_to_string(&hook).unwrap();
     let script = script.replace(SERVER_BIN, "/nonexistent/leakgate-server");
-    let script = script.replace("command -v 'leakgate-server'", "command -v 'leakgate-server-gone'");
+    let script = script.replace(
+        "command -v 'leakgate-server'",
+        "command -v 'leakgate-server-gone'",
+    );
     std::fs::write(&hook, script).unwrap();
     let client = pair.client.clone();
     pair.commit_in(&client, &[("README", "readme\n")], "init");

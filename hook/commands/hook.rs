@@ -14,9 +14,10 @@ fn framework_skip(command: &HookCommand) -> Option<String> {
         HookCommand::PreCommit { hook_id } | HookCommand::PrePush { hook_id, .. } => {
             (hook_id, ["leakgate", "leakgate-system"])
         }
-        HookCommand::CommitMsg { hook_id, .. } => {
-            (hook_id, ["leakgate-commit-msg", "leakgate-commit-msg-system"])
-        }
+        HookCommand::CommitMsg { hook_id, .. } => (
+            hook_id,
+            ["leakgate-commit-msg", "leakgate-commit-msg-system"],
+        ),
     };
     if let Some(id) = hook_id.as_deref().filter(|id| !id.is_empty()) {
         return Some(format!(

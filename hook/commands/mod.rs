@@ -1,7 +1,7 @@
 //! One module per command; each returns the process exit code.
 
-mod hook;
 mod generate;
+mod hook;
 mod ignore;
 mod install;
 mod rules;

@@ -124,7 +124,10 @@ pub fn render(outcome: &ScanOutcome, options: &HumanOptions) -> String {
                 out,
                 "{} {}",
                 p.cyan(&sanitize(provider)),
-                p.dim(&format!("({})", plural(findings.len(), "secret", "secrets")))
+                p.dim(&format!(
+                    "({})",
+                    plural(findings.len(), "secret", "secrets")
+                ))
             );
             for f in findings {
                 if !compact {
@@ -332,7 +335,11 @@ fn finding(out: &mut String, f: &Finding, p: &Palette, width: usize) {
         f.severity.as_str()
     );
     let rule = wrap::hanging("    ", "      ", &rule, width);
-    out.push_str(&rule.replacen(&format!("({})\n", f.severity.as_str()), &format!("({severity})\n"), 1));
+    out.push_str(&rule.replacen(
+        &format!("({})\n", f.severity.as_str()),
+        &format!("({severity})\n"),
+        1,
+    ));
     let _ = writeln!(out, "    value        {}", sanitize(&f.secret.redacted()));
     let _ = writeln!(out, "    fingerprint  {}\n", sanitize(f.fingerprint()));
 }
@@ -358,12 +365,30 @@ fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p
             out,
             "     {} {}",
             p.cyan(&sanitize(name)),
-            p.dim(&format!("({})", plural(findings.len(), "secret", "secrets")))
+            p.dim(&format!(
+                "({})",
+                plural(findings.len(), "secret", "secrets")
+            ))
         );
-        para(out, "       revoke  ", "               ", &sanitize(r.revoke.trim()));
-        para(out, "       rotate  ", "               ", &sanitize(r.rotate.trim()));
+        para(
+            out,
+            "       revoke  ",
+            "               ",
+            &sanitize(r.revoke.trim()),
+        );
+        para(
+            out,
+            "       rotate  ",
+            "               ",
+            &sanitize(r.rotate.trim()),
+        );
         if !r.docs.trim().is_empty() {
-            para(out, "       docs    ", "               ", &sanitize(r.docs.trim()));
+            para(
+                out,
+                "       docs    ",
+                "               ",
+                &sanitize(r.docs.trim()),
+            );
         }
     }
     let mut fingerprints: Vec<String> = outcome

@@ -20,7 +20,9 @@ pub fn hanging(first: &str, rest: &str, text: &str, width: usize) -> String {
     let mut line = String::from(first);
     let mut len = first.chars().count();
     let mut empty = true;
-    let room = width.saturating_sub(rest.chars().count()).max(MIN_WIDTH / 2);
+    let room = width
+        .saturating_sub(rest.chars().count())
+        .max(MIN_WIDTH / 2);
     let words = text
         .split(' ')
         .filter(|w| !w.is_empty())
@@ -97,7 +99,10 @@ mod tests {
         assert!(out.starts_with("  revoke  one two"));
         assert!(out.lines().nth(1).unwrap().starts_with("          "));
         assert_eq!(
-            out.split_whitespace().filter(|w| *w != "revoke").collect::<Vec<_>>().join(" "),
+            out.split_whitespace()
+                .filter(|w| *w != "revoke")
+                .collect::<Vec<_>>()
+                .join(" "),
             text
         );
     }
@@ -116,7 +121,10 @@ mod tests {
 
     #[test]
     fn wrap_keeps_each_lines_indent_and_blank_lines() {
-        let out = wrap("a\n\n    b c d e f g h i j k l m n o p q r s t u v w x y z", 40);
+        let out = wrap(
+            "a\n\n    b c d e f g h i j k l m n o p q r s t u v w x y z",
+            40,
+        );
         assert!(out.starts_with("a\n\n    b c"));
         assert!(out.lines().skip(3).all(|l| l.starts_with("    ")));
     }
