@@ -297,7 +297,11 @@ pub fn unwired_push_outcome(
         )));
     }
     let hidden = commits::ref_tips(&repo, &format!("refs/remotes/{name}/"))?;
-    let base = hidden.iter().find_map(|id| commit_of(&repo, *id));
+    // What the destination has: its tracking branches; else worked out from the commits.
+    let base = hidden
+        .iter()
+        .find_map(|id| commit_of(&repo, *id))
+        .map_or(Base::Unknown, Base::At);
     let source = ConfigSource::Commits {
         base,
         tip: Some(tip),
