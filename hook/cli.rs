@@ -37,6 +37,9 @@ pub struct Common {
     /// Print nothing when nothing is found; omit the list of skipped entries.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// List every finding in full (past a handful, reports list them one per line).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 /// `--color`.
@@ -79,6 +82,16 @@ pub enum Command {
     Install(InstallArgs),
     /// Remove leakgate's hooks and restore what was there before.
     Uninstall(UninstallArgs),
+    /// Write a commented .leakgate.yaml with every setting at its default (never overwrites).
+    Init,
+    /// Print a shell completion script (e.g. `leakgate completions bash > ~/.local/share/bash-completion/completions/leakgate`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `leakgate man > ~/.local/share/man/man1/leakgate.1`.
+    Man,
 }
 
 /// `leakgate hook ...`.
@@ -86,18 +99,29 @@ pub enum Command {
 pub enum HookCommand {
     /// Scan the staged changes (the index against HEAD). Under the pre-commit framework's
     /// pre-push stage (PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF set) scan that range instead.
-    PreCommit,
+    PreCommit {
+        /// The pre-commit framework's id of the hook running this (for the `SKIP=` hint).
+        #[arg(long, value_name = "ID")]
+        hook_id: Option<String>,
+    },
     /// Scan the commit message in FILE.
     CommitMsg {
         /// The message file git passes to the hook.
         file: PathBuf,
+        /// The pre-commit framework's id of the hook running this (for the `SKIP=` hint).
+        #[arg(long, value_name = "ID")]
+        hook_id: Option<String>,
     },
-    /// Scan the commits being pushed that the remote does not have yet (git's stdin protocol).
+    /// Scan the commits being pushed that the remote does not have yet (git's stdin protocol;
+    /// without ref lines, the current branch's commits on no remote-tracking branch of REMOTE).
     PrePush {
         /// Remote name.
         remote: Option<String>,
         /// Remote URL.
         url: Option<String>,
+        /// The pre-commit framework's id of the hook running this (for the `SKIP=` hint).
+        #[arg(long, value_name = "ID")]
+        hook_id: Option<String>,
     },
 }
 

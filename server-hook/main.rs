@@ -8,7 +8,9 @@ use std::process::Command;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
-use leakgate::install::{hook_script, install_script, shell_quote, Installed};
+use leakgate::install::{
+    hook_script, install_script, shell_quote, uninstall_script, Installed, Uninstalled,
+};
 use leakgate::report::sanitize::sanitize;
 use leakgate::server::decision::Decision;
 use leakgate::server::policy::{locate, repository_policy, Policy, PolicySource, POLICY_GIT_KEY};
@@ -38,6 +40,13 @@ enum ServerCommand {
         #[arg(required = true)]
         repos: Vec<PathBuf>,
     },
+    /// Remove the hook from bare repositories: a chained pre-receive hook is put back, and the
+    /// `leakgate.config` setting is removed.
+    Uninstall {
+        /// Bare repositories.
+        #[arg(required = true)]
+        repos: Vec<PathBuf>,
+    },
     /// Validate a policy file: YAML, rules, regexes.
     CheckConfig {
         /// The policy file.
@@ -63,6 +72,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         None | Some(ServerCommand::PreReceive) => Ok(pre_receive(cli.config.as_deref())),
         Some(ServerCommand::Install { repos }) => install(repos, cli.config.as_deref()),
+        Some(ServerCommand::Uninstall { repos }) => uninstall(repos),
         Some(ServerCommand::CheckConfig { file }) => check_config(file),
     }
 }
@@ -236,6 +246,44 @@ fn git_config(repo: &Path, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The directory git runs `repo`'s hooks from.
+fn hooks_dir(repo: &gix::Repository) -> PathBuf {
+    repo.config_snapshot()
+        .string("core.hooksPath")
+        .map(|v| {
+            let p = PathBuf::from(v.to_string());
+            if p.is_absolute() {
+                p
+            } else {
+                repo.git_dir().join(p)
+            }
+        })
+        .unwrap_or_else(|| repo.common_dir().join("hooks"))
+}
+
+/// Removes leakgate's pre-receive hook, putting a chained hook back; removes `leakgate.config`.
+/// `receive.advertisePushOptions` is left as it is (other hooks may use push options).
+fn uninstall(repos: &[PathBuf]) -> anyhow::Result<i32> {
+    for repo_path in repos {
+        let repo = gix::open(repo_path)
+            .with_context(|| format!("{} is not a git repository", repo_path.display()))?;
+        let hooks = hooks_dir(&repo);
+        let git_dir = repo.git_dir().to_path_buf();
+        let note = match uninstall_script(&hooks, "pre-receive")? {
+            Uninstalled::NotInstalled => "no pre-receive hook: nothing to remove",
+            Uninstalled::Removed => "pre-receive removed",
+            Uninstalled::Restored => "pre-receive removed; the chained hook is back in its place",
+            Uninstalled::Foreign => "the pre-receive hook there is not leakgate's: left alone",
+        };
+        let configured = repo.config_snapshot().string(POLICY_GIT_KEY).is_some();
+        if configured {
+            git_config(&git_dir, &["--unset-all", POLICY_GIT_KEY])?;
+        }
+        eprintln!("leakgate-server: {}: {note}", git_dir.display());
+    }
+    Ok(0)
+}
+
 fn install(repos: &[PathBuf], config: Option<&Path>) -> anyhow::Result<i32> {
     let binary = std::env::current_exe()
         .context("cannot tell where leakgate-server is")?
@@ -255,18 +303,7 @@ fn install(repos: &[PathBuf], config: Option<&Path>) -> anyhow::Result<i32> {
     for repo_path in repos {
         let repo = gix::open(repo_path)
             .with_context(|| format!("{} is not a git repository", repo_path.display()))?;
-        let hooks = repo
-            .config_snapshot()
-            .string("core.hooksPath")
-            .map(|v| {
-                let p = PathBuf::from(v.to_string());
-                if p.is_absolute() {
-                    p
-                } else {
-                    repo.git_dir().join(p)
-                }
-            })
-            .unwrap_or_else(|| repo.common_dir().join("hooks"));
+        let hooks = hooks_dir(&repo);
         // The policy is written into the hook itself: nothing the pusher controls can change it.
         let command = match &policy {
             Some((_, path)) => format!(

@@ -67,6 +67,9 @@ pub struct AllowConfig {
     pub values: Vec<String>,
 }
 
+/// The commented `.leakgate.yaml` that `leakgate init` writes: every setting at its default.
+pub const CONFIG_TEMPLATE: &str = include_str!("config_template.yaml");
+
 /// `.leakgate.yaml`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -434,5 +437,24 @@ mod tests {
         let (fewer, unknown) = assemble_rules(&disabling, "c", &RuleSetOptions::default()).unwrap();
         assert_eq!(fewer.len(), all.len() - 2);
         assert_eq!(unknown, vec!["no-such-rule".to_string()]);
+    }
+
+    #[test]
+    fn init_template_holds_every_setting_at_its_default() {
+        let mut parsed = RepoConfig::parse("template", CONFIG_TEMPLATE).unwrap();
+        assert_eq!(parsed.max_blob_bytes(), DEFAULT_MAX_BLOB_BYTES);
+        parsed.max_blob_bytes = None;
+        assert_eq!(parsed, RepoConfig::default());
+        for key in [
+            "rules:",
+            "remediation:",
+            "disable:",
+            "allow:",
+            "max_blob_bytes:",
+            "on_unscanned: reject",
+            "block_at: medium",
+        ] {
+            assert!(CONFIG_TEMPLATE.contains(key), "{key}");
+        }
     }
 }

@@ -435,3 +435,111 @@ fn findings_below_block_at_are_warnings_that_exit_0_and_block_at_low_blocks_them
     let out = scan("block_at: high\n");
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
+
+#[test]
+fn init_writes_every_default_and_refuses_to_overwrite() {
+    let dir = TempDir::new("init");
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let out = leakgate(&dir.0).arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let text = std::fs::read_to_string(dir.join(".leakgate.yaml")).unwrap();
+    for line in [
+        "block_at: medium",
+        "on_unscanned: reject",
+        "max_blob_bytes: 100000000",
+        "disable: []",
+        "rules: []",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+    }
+    assert!(
+        text.lines().filter(|l| l.starts_with('#')).count() > 10,
+        "{text}"
+    );
+    // The written file is a valid config: a scan with it runs.
+    dir.write("a.txt", "nothing here\n");
+    let out = leakgate(&dir.0).args(["scan", "a.txt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+
+    std::fs::write(dir.join(".leakgate.yaml"), "block_at: high\n").unwrap();
+    let out = leakgate(&dir.0).arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(all_output(&out).contains("already exists"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".leakgate.yaml")).unwrap(),
+        "block_at: high\n"
+    );
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definitions() {
+    let dir = TempDir::new("generated");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = leakgate(&dir.0)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", all_output(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        for word in ["leakgate", "install", "staged", "completions"] {
+            assert!(text.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = leakgate(&dir.0)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    let out = leakgate(&dir.0).arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH leakgate"),
+        "{page}"
+    );
+    for word in ["scan", "install", "completions"] {
+        assert!(page.contains(word), "man page lacks {word}");
+    }
+}
+
+#[test]
+fn many_findings_are_listed_compactly_with_every_fingerprint_and_in_full_with_verbose() {
+    let dir = TempDir::new("compact");
+    let tokens: Vec<String> = (0..7).map(|i| github_token(700 + i)).collect();
+    let text: String = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("TOKEN_{i}={t}\n"))
+        .collect();
+    dir.write("many.env", text);
+    let out = leakgate(&dir.0)
+        .args(["scan", "many.env"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        report.contains("--verbose lists each finding in full"),
+        "{report}"
+    );
+    assert!(!report.contains("    fingerprint  "), "{report}");
+    for (i, token) in tokens.iter().enumerate() {
+        assert!(report.contains(&format!("many.env:{}:", i + 1)), "{report}");
+        let fp =
+            leakgate::fingerprint::fingerprint("github-personal-access-token", token.as_bytes());
+        assert!(report.contains(&fp), "ignore hint lacks {fp}:\n{report}");
+        assert!(
+            !report.contains(token.as_str()),
+            "secret printed:\n{report}"
+        );
+    }
+    for line in report.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+    let out = leakgate(&dir.0)
+        .args(["scan", "many.env", "--verbose"])
+        .output()
+        .unwrap();
+    let verbose = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(verbose.matches("    fingerprint  ").count(), 7, "{verbose}");
+}

@@ -1248,8 +1248,7 @@ fn sarif_has_one_result_per_finding_with_remediation_help_and_no_secret() {
         let out = repo.leakgate(&sarif_args);
         assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
         assert_no_secret(&out, &[&t1, &t2, &key]);
-        let sarif: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("invalid SARIF JSON: {e}\n{}", all_output(&out)));
+        let sarif: Value = common::assert_valid_sarif(&out.stdout);
         assert_eq!(sarif["version"], "2.1.0");
         let run = &sarif["runs"][0];
         assert_eq!(run["tool"]["driver"]["name"], "leakgate");
@@ -1349,6 +1348,9 @@ fn reports_escape_file_names_and_never_print_a_secret() {
             args.extend_from_slice(&["--format", format]);
             let out = repo.leakgate(&args);
             check(&format!("{args:?}"), &out, 1, format == "human");
+            if format == "sarif" {
+                common::assert_valid_sarif(&out.stdout);
+            }
         }
     }
     let out = repo.leakgate(&["--color", "always", "scan", "--staged"]);
@@ -1532,7 +1534,7 @@ fn a_printed_fingerprint_cannot_be_confirmed_by_hashing_a_guess_and_old_ignore_e
         all_output(&human)
     );
     let sarif = repo.leakgate(&["scan", "--staged", "--format", "sarif"]);
-    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let sarif: Value = common::assert_valid_sarif(&sarif.stdout);
     assert_eq!(
         sarif["runs"][0]["results"][0]["partialFingerprints"]["leakgate/v2"],
         Value::String(printed.clone())
@@ -1832,4 +1834,175 @@ fn a_push_to_a_fresh_destination_is_scanned_without_the_config_its_own_commits_b
     let err = stderr(&out);
     assert!(err.contains("k.env:1"), "{err}");
     assert!(err.contains("disable adds `aws-access-key-id`"), "{err}");
+}
+
+/// A pre-push hook wired without git's stdin (a hook manager that does not pass it on, here a
+/// script that closes it): the push is still scanned, never passed as "scanned nothing".
+#[test]
+fn pre_push_without_ref_lines_still_blocks_the_pushed_secret() {
+    let sb = Sandbox::new("pre-push-nostdin");
+    let remote = sb.bare_remote();
+    let repo = sb.repo("repo");
+    repo.seed_with_origin(&remote);
+    repo.git_ok(&["fetch", "-q", "origin"]);
+    let bin = leakgate_bin();
+    write_executable(
+        &repo.dir.join(".git/hooks/pre-push"),
+        &format!(
+            "#!/bin/sh\nexec {} hook pre-push \"$@\" <&-\n",
+            bin.display()
+        ),
+    );
+    let token = github_token(195);
+    repo.write("deploy.env", format!("TOKEN={token}\n"));
+    repo.commit_unchecked("add deploy config");
+    let out = repo.git(&["push", "origin", "main"]);
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("no ref lines"), "{err}");
+    assert!(err.contains("push blocked: 1 secret in 1 commit"), "{err}");
+    assert!(!err.contains(&token), "secret printed:\n{err}");
+
+    // Where what is pushed cannot be told (a detached HEAD), the hook fails closed, exit 2.
+    let detached = repo.head();
+    repo.git_ok(&["checkout", "-q", &detached]);
+    let out = repo.git(&["push", "origin", "HEAD:refs/heads/other"]);
+    let err = stderr(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("cannot tell what is pushed"), "{err}");
+    assert!(err.contains("use_stdin: true"), "{err}");
+    let out = sb
+        .command(&bin, &repo.dir)
+        .args(["hook", "pre-push", "origin", remote.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+}
+
+/// SARIF locations are URIs GitHub code scanning and the SARIF schema accept: relative to the
+/// repository root, percent-encoded (spaces, `#`, `%`, newlines), never `(commit message)`; an
+/// absolute path scanned is written relative to an `originalUriBaseIds` base.
+#[test]
+fn sarif_locations_are_valid_relative_percent_encoded_uris() {
+    let sb = Sandbox::new("sarif-uri");
+    let repo = sb.repo("repo");
+    let names = [
+        "dir with space/a.env",
+        "hash#tag.env",
+        "100%.env",
+        "new\nline.env",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        repo.write(name, format!("T={}\n", github_token(260 + i as u64)));
+    }
+    repo.git_ok(&["add", "."]);
+    let expected = [
+        "dir%20with%20space/a.env",
+        "hash%23tag.env",
+        "100%25.env",
+        "new%0Aline.env",
+    ];
+    let uris = |log: &Value| -> Vec<(String, String)> {
+        let mut uris: Vec<(String, String)> = log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let a = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+                (
+                    a["uri"].as_str().unwrap().to_string(),
+                    a["uriBaseId"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        uris.sort();
+        uris
+    };
+    let mut want: Vec<(String, String)> = expected
+        .iter()
+        .map(|u| (u.to_string(), "%SRCROOT%".to_string()))
+        .collect();
+    want.sort();
+    let absolute = repo.dir.canonicalize().unwrap();
+    let subdir = repo.dir.join("dir with space");
+    for (dir, args) in [
+        (&repo.dir, vec!["scan", "--staged", "--format", "sarif"]),
+        (&repo.dir, vec!["scan", ".", "--format", "sarif"]),
+        (
+            &repo.dir,
+            vec!["scan", absolute.to_str().unwrap(), "--format", "sarif"],
+        ),
+        (&subdir, vec!["scan", "..", "--format", "sarif"]),
+    ] {
+        let out = sb.leakgate(dir, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", all_output(&out));
+        let log = common::assert_valid_sarif(&out.stdout);
+        assert_eq!(uris(&log), want, "{args:?}");
+        let base = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            base.starts_with("file:///") && base.ends_with("/repo/"),
+            "{base}"
+        );
+    }
+    // A file outside the repository: relative to the FILESYSTEM base.
+    let outside = sb.tmp.join("outside.env");
+    std::fs::write(&outside, format!("T={}\n", github_token(270))).unwrap();
+    let out = sb.leakgate(
+        &repo.dir,
+        &["scan", outside.to_str().unwrap(), "--format", "sarif"],
+    );
+    let log = common::assert_valid_sarif(&out.stdout);
+    let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "FILESYSTEM");
+    assert!(!location["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with('/'));
+
+    // Findings in a commit message and in a commit header: logical locations.
+    repo.git_ok(&["commit", "-q", "--no-verify", "-m", "files"]);
+    let token = github_token(271);
+    repo.write("notes.txt", "notes\n");
+    repo.git_ok(&["add", "notes.txt"]);
+    repo.git_ok(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        &format!("deploy {token}"),
+    ]);
+    let out = repo.leakgate(&["scan", "--range", "HEAD~1..HEAD", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let log = common::assert_valid_sarif(&out.stdout);
+    let result = &log["runs"][0]["results"][0];
+    assert!(
+        result["locations"][0].get("physicalLocation").is_none(),
+        "{result}"
+    );
+    // The validation has teeth: what older releases wrote is refused.
+    let mut old = log.clone();
+    old["runs"][0]["results"][0]["locations"][0] = serde_json::json!({"physicalLocation": {
+        "artifactLocation": {"uri": "(commit message)"}, "region": {"startLine": 1}}});
+    assert!(!common::sarif_violations(&old).is_empty());
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][0]["name"],
+        "(commit message)"
+    );
+    let message = sb.tmp.join("MSG");
+    std::fs::write(&message, format!("release {token}\n")).unwrap();
+    let out = repo.leakgate(&[
+        "scan",
+        "--commit-msg",
+        message.to_str().unwrap(),
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    common::assert_valid_sarif(&out.stdout);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&token));
 }

@@ -105,6 +105,19 @@ impl Framework {
     /// A repository using the hooks through the framework, with the framework's git hooks
     /// installed (pre-commit, commit-msg, pre-push).
     fn project(&self) -> PathBuf {
+        let dir = self.project_with(
+            "\x20     - id: leakgate-system\n\
+             \x20     - id: leakgate-commit-msg\n\
+             \x20       language: system\n",
+        );
+        let out = self.ok(&dir, "pre-commit", &["install"]);
+        assert!(out.contains("pre-commit installed"), "{out}");
+        dir
+    }
+
+    /// A repository whose `.pre-commit-config.yaml` lists `hooks` (YAML list items) from the
+    /// hook repository; the framework's git hooks are not installed yet.
+    fn project_with(&self, hooks: &str) -> PathBuf {
         let (hook_repo, rev) = self.hook_repo();
         let dir = self.tmp.join("project");
         std::fs::create_dir_all(&dir).unwrap();
@@ -114,15 +127,10 @@ impl Framework {
              repos:\n\
              \x20 - repo: {}\n\
              \x20   rev: {rev}\n\
-             \x20   hooks:\n\
-             \x20     - id: leakgate-system\n\
-             \x20     - id: leakgate-commit-msg\n\
-             \x20       language: system\n",
+             \x20   hooks:\n{hooks}",
             hook_repo.display()
         );
         std::fs::write(dir.join(".pre-commit-config.yaml"), config).unwrap();
-        let out = self.ok(&dir, "pre-commit", &["install"]);
-        assert!(out.contains("pre-commit installed"), "{out}");
         self.git_ok(&dir, &["add", ".pre-commit-config.yaml"]);
         dir
     }
@@ -164,6 +172,9 @@ fn framework_blocks_a_staged_secret_and_passes_a_clean_commit() {
     assert!(text.contains("deploy.env:1:7"), "{text}");
     assert!(text.contains(&fp(&token)), "{text}");
     assert!(!text.contains(&token), "secret printed:\n{text}");
+    // The hint names the id that is running: only `SKIP=leakgate-system` skips this hook.
+    assert!(text.contains("SKIP=leakgate-system"), "{text}");
+    assert!(!text.contains("SKIP=leakgate "), "{text}");
 
     // SKIP=leakgate-system is the framework's bypass.
     let out = fw
@@ -265,4 +276,79 @@ fn framework_pre_push_scans_the_pushed_commits() {
     assert!(text.contains(&format!("commit {}", &bad[..12])), "{text}");
     assert!(text.contains("git commit --amend"), "{text}");
     assert!(!text.contains(&later), "secret printed:\n{text}");
+}
+
+#[test]
+fn framework_commit_msg_system_hook_blocks_and_names_its_own_skip_id() {
+    let fw = Framework::new("framework-msg-system");
+    let dir = fw.project_with("\x20     - id: leakgate-commit-msg-system\n");
+    fw.ok(
+        &dir,
+        "pre-commit",
+        &["install", "--hook-type", "commit-msg"],
+    );
+    let token = github_token(331);
+    std::fs::write(dir.join("README"), "readme\n").unwrap();
+    fw.git_ok(&dir, &["add", "README"]);
+    let out = fw.git(&dir, &["commit", "-m", &format!("release with {token}")]);
+    let text = stderr_and_stdout(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert_eq!(head(&fw, &dir), None);
+    assert!(
+        text.contains("commit blocked: 1 secret in the commit message"),
+        "{text}"
+    );
+    assert!(text.contains("SKIP=leakgate-commit-msg-system"), "{text}");
+    assert!(!text.contains(&token), "secret printed:\n{text}");
+    let out = fw
+        .command("git", &dir)
+        .args(["commit", "-m", &format!("release with {token}")])
+        .env("SKIP", "leakgate-commit-msg-system")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}
+
+/// After `leakgate install --global`, `pre-commit install` refuses (core.hooksPath is set); the
+/// README's way out installs the framework's hooks into the repository's own hooks directory,
+/// which leakgate's global hooks run first.
+#[test]
+fn framework_after_a_global_install_refuses_and_the_readme_way_out_runs_both() {
+    let fw = Framework::new("framework-global");
+    let dir = fw.project_with("\x20     - id: leakgate-system\n");
+    let out = fw.run(
+        &dir,
+        leakgate_bin().to_str().unwrap(),
+        &["install", "--global"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let out = fw.run(&dir, "pre-commit", &["install"]);
+    let text = stderr_and_stdout(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("core.hooksPath"), "{text}");
+
+    let out = fw
+        .command("pre-commit", &dir)
+        .arg("install")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    std::fs::write(dir.join("README"), "readme\n").unwrap();
+    fw.git_ok(&dir, &["add", "README"]);
+    let out = fw.git(&dir, &["commit", "-m", "clean"]);
+    let text = stderr_and_stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // The framework's hook ran (chained by the global hook), and so did leakgate's own.
+    assert!(text.contains("leakgate (secrets in the change)"), "{text}");
+    let clean = head(&fw, &dir).unwrap();
+
+    let token = github_token(341);
+    std::fs::write(dir.join("deploy.env"), format!("TOKEN={token}\n")).unwrap();
+    fw.git_ok(&dir, &["add", "deploy.env"]);
+    let out = fw.git(&dir, &["commit", "-m", "deploy"]);
+    let text = stderr_and_stdout(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("commit blocked"), "{text}");
+    assert_eq!(head(&fw, &dir).as_deref(), Some(clean.as_str()));
 }

@@ -2202,3 +2202,94 @@ fn a_bypass_reason_without_a_visible_letter_or_digit_is_refused() {
     assert_eq!(line["decision"], "bypassed");
     assert_eq!(line["bypass_reason"], "rotated, SEC-9");
 }
+
+/// `leakgate-server uninstall` puts a chained pre-receive hook back, byte for byte, removes the
+/// policy setting, and leaves a repository without leakgate alone.
+#[test]
+fn server_uninstall_restores_the_chained_hook() {
+    let dir = TempDir::new("srv-uninstall");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(SERVER_BIN);
+        cmd.current_dir(&dir.0).args(args);
+        isolate(&mut cmd, &home);
+        cmd.output().unwrap()
+    };
+    let git = |args: &[&str]| {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(&dir.0).args(args);
+        isolate(&mut cmd, &home);
+        check(cmd.output().unwrap(), "git")
+    };
+    git(&["init", "-q", "--bare", "-b", "main", "server.git"]);
+    let server = dir.join("server.git");
+    let hook = server.join("hooks/pre-receive");
+    let original = "#!/bin/sh\necho the admin's own hook\n";
+    std::fs::write(&hook, original).unwrap();
+    let policy = dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        format!("audit_log: '{}'\n", dir.join("audit.jsonl").display()),
+    )
+    .unwrap();
+    let out = run(&[
+        "install",
+        server.to_str().unwrap(),
+        "--config",
+        policy.to_str().unwrap(),
+    ]);
+    check(out, "install");
+    assert!(server.join("hooks/pre-receive.leakgate-chained").exists());
+
+    let out = run(&["uninstall", server.to_str().unwrap()]);
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("chained hook is back"), "{text}");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), original);
+    assert!(!server.join("hooks/pre-receive.leakgate-chained").exists());
+    let out = {
+        let mut cmd = Command::new("git");
+        cmd.args([
+            "--git-dir",
+            server.to_str().unwrap(),
+            "config",
+            "leakgate.config",
+        ]);
+        isolate(&mut cmd, &home);
+        cmd.output().unwrap()
+    };
+    assert_eq!(out.status.code(), Some(1), "leakgate.config still set");
+
+    // Again: the hook is the admin's own now, and stays.
+    let out = run(&["uninstall", server.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert!(all_output(&out).contains("not leakgate's"));
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), original);
+}
+
+/// When `leakgate-server` is gone, the pusher is told to ask the admin, never to use a client
+/// option (`--no-verify` cannot skip a server hook).
+#[test]
+fn missing_server_binary_never_suggests_no_verify() {
+    let pair = Pair::new("srv-missing-bin", "");
+    let hook = pair.server.join("hooks/pre-receive");
+    let script = std::fs::read_to_string(&hook).unwrap();
+    let script = script.replace(SERVER_BIN, "/nonexistent/leakgate-server");
+    let script = script.replace(
+        "command -v 'leakgate-server'",
+        "command -v 'leakgate-server-gone'",
+    );
+    std::fs::write(&hook, script).unwrap();
+    let client = pair.client.clone();
+    pair.commit_in(&client, &[("README", "readme\n")], "init");
+    let out = pair
+        .cmd(&client, "git")
+        .args(["push", "origin", "main"])
+        .output()
+        .unwrap();
+    let text = all_output(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("server admin"), "{text}");
+    assert!(!text.contains("--no-verify"), "{text}");
+}

@@ -3,14 +3,50 @@
 
 use leakgate::report::human::Situation;
 
-use crate::cli::{Common, FormatArg, HookCommand};
+use crate::cli::{Common, HookCommand};
 use crate::commands::{scan, sources};
 use crate::output;
 
+/// How to skip this hook once under the pre-commit framework (`SKIP=<id>`), when it runs there:
+/// the id the manifest's entry names, else both ids a configuration may use.
+fn framework_skip(command: &HookCommand) -> Option<String> {
+    let (hook_id, ids) = match command {
+        HookCommand::PreCommit { hook_id } | HookCommand::PrePush { hook_id, .. } => {
+            (hook_id, ["leakgate", "leakgate-system"])
+        }
+        HookCommand::CommitMsg { hook_id, .. } => (
+            hook_id,
+            ["leakgate-commit-msg", "leakgate-commit-msg-system"],
+        ),
+    };
+    if let Some(id) = hook_id.as_deref().filter(|id| !id.is_empty()) {
+        return Some(format!(
+            "SKIP={} (the pre-commit framework)",
+            leakgate::report::sanitize::sanitize(id)
+        ));
+    }
+    let under_framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1");
+    under_framework.then(|| {
+        format!(
+            "SKIP={} or SKIP={} (the id in .pre-commit-config.yaml)",
+            ids[0], ids[1]
+        )
+    })
+}
+
+/// `git ... --no-verify`, and the framework's `SKIP=` when it applies.
+fn with_skip(no_verify: &str, skip: &Option<String>) -> String {
+    match skip {
+        Some(skip) => format!("{no_verify}, or {skip}"),
+        None => no_verify.to_string(),
+    }
+}
+
 /// Runs a hook entry point.
 pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
+    let skip = framework_skip(command);
     let (result, bypass) = match command {
-        HookCommand::PreCommit => (
+        HookCommand::PreCommit { .. } => (
             // The staged changes always; a range only when the pre-commit framework hands one
             // over (`pre-commit run --from-ref --to-ref`). Leftover PRE_COMMIT_* variables in the
             // environment must not replace the staged changes.
@@ -21,13 +57,13 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
                 }),
                 None => Ok((staged, Situation::Staged)),
             }),
-            "git commit --no-verify (SKIP=leakgate under the pre-commit framework)",
+            with_skip("git commit --no-verify", &skip),
         ),
-        HookCommand::CommitMsg { file } => (
+        HookCommand::CommitMsg { file, .. } => (
             sources::message_outcome(common, file).map(|o| (o, Situation::CommitMessage)),
-            "git commit --no-verify (SKIP=leakgate-commit-msg under the pre-commit framework)",
+            with_skip("git commit --no-verify", &skip),
         ),
-        HookCommand::PrePush { remote, url } => (
+        HookCommand::PrePush { remote, url, .. } => (
             // git's ref lines on stdin decide; the framework's range is used when it runs the
             // hook itself (its stdin then carries no ref lines), and added to them otherwise.
             sources::read_pre_push_input().and_then(|input| {
@@ -41,15 +77,22 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
                         o.merge(sources::range_outcome(common, &range)?.0);
                         Ok((o, situation))
                     }),
+                    None if input.trim().is_empty() => {
+                        sources::unwired_push_outcome(common, remote.as_deref(), url.as_deref())
+                            .and_then(|(o, situation, note)| {
+                                output::stderr(&output::wrap(&note, output::width()))?;
+                                Ok((o, situation))
+                            })
+                    }
                     None => pushed(),
                 }
             }),
-            "git push --no-verify",
+            with_skip("git push --no-verify", &skip),
         ),
     };
     match result {
         Ok((outcome, situation)) => {
-            scan::emit(common, FormatArg::Human, &outcome, situation, true)?;
+            scan::emit_hook(common, &outcome, situation, skip.as_deref())?;
             if outcome.has_errors() && outcome.findings.is_empty() {
                 output::stderr(&format!(
                     "leakgate: stopped because part of the change could not be scanned (see above).\n\
@@ -64,6 +107,18 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
                 ))?;
             }
             Ok(outcome.exit_code())
+        }
+        Err(error) if error.downcast_ref::<sources::UnwiredPush>().is_some() => {
+            let text = format!(
+                "leakgate: pre-push got no ref lines from git on stdin, and cannot tell what is \
+                 pushed: {}. The push stops here, because an unscanned push could carry a secret. \
+                 Pass git's arguments and stdin to the hook: `leakgate hook pre-push \"$@\"` \
+                 (husky: in .husky/pre-push; lefthook: `run: leakgate hook pre-push {{1}} {{2}}` \
+                 with `use_stdin: true`). Bypass once: git push --no-verify\n",
+                error
+            );
+            output::stderr(&output::wrap(&text, output::width()))?;
+            Ok(2)
         }
         Err(error) => {
             output::stderr(&format!(

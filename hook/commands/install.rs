@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context as _};
-use leakgate::install::{hook_script, install_script, uninstall_script, Installed, Uninstalled};
+use leakgate::install::{
+    detect_manager, hook_script, install_script, uninstall_script, HookManager, Installed,
+    Uninstalled,
+};
 
 use crate::cli::{InstallArgs, UninstallArgs};
 use crate::commands::sources;
@@ -88,6 +91,37 @@ fn checked_hooks(hooks: &[String]) -> anyhow::Result<Vec<&str>> {
         .collect()
 }
 
+/// The message that refuses to install where another hook manager owns the hooks: the exact
+/// snippet to add to that manager's configuration instead.
+fn refusal(manager: HookManager, dir: &Path, hooks: &[&str], forced: bool) -> String {
+    let why = match manager {
+        HookManager::Husky => format!(
+            "the hooks in {} belong to husky (core.hooksPath): its stubs run your scripts in \
+             .husky/ by their own file name, and `npm install` rewrites them, so a hook installed \
+             there would stop your husky hooks and then silently disappear.",
+            dir.display()
+        ),
+        _ => format!(
+            "the hooks in {} belong to {}: its next install would overwrite leakgate's hooks.",
+            dir.display(),
+            manager.name()
+        ),
+    };
+    let force = if manager.can_chain() && !forced {
+        "(`leakgate install --force` chains its hooks instead, until it reinstalls them.)\n"
+    } else if !manager.can_chain() {
+        "(--force cannot help here.)\n"
+    } else {
+        ""
+    };
+    format!(
+        "leakgate: not installed: {why}\n\
+         Run leakgate from {} instead; add:\n\n{}\n{force}",
+        manager.name(),
+        manager.snippet(hooks)
+    )
+}
+
 /// Installs the hooks.
 pub fn install(args: &InstallArgs) -> anyhow::Result<i32> {
     let hooks = checked_hooks(&args.hooks)?;
@@ -117,7 +151,15 @@ pub fn install(args: &InstallArgs) -> anyhow::Result<i32> {
         }
         dir
     } else {
-        repository_hooks_dir()?
+        let dir = repository_hooks_dir()?;
+        let repo = sources::repository()?;
+        if let Some(manager) = detect_manager(repo.workdir(), &dir, &hooks) {
+            if !args.force || !manager.can_chain() {
+                output::stderr(&refusal(manager, &dir, &hooks, args.force))?;
+                return Ok(2);
+            }
+        }
+        dir
     };
     for hook in &hooks {
         let script = hook_script(hook, &binary, &format!("hook {hook}"), args.global);

@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 
+mod generate;
 mod hook;
 mod ignore;
 mod install;
@@ -18,5 +19,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Hook(cmd) => hook::run(&cli.common, cmd),
         Command::Install(args) => install::install(args),
         Command::Uninstall(args) => install::uninstall(args),
+        Command::Init => generate::init(),
+        Command::Completions { shell } => generate::completions(*shell),
+        Command::Man => generate::man(),
     }
 }

@@ -34,6 +34,17 @@ pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<i32> {
     Ok(outcome.exit_code())
 }
 
+/// Prints a hook's human report on stderr; `skip` is the pre-commit framework's bypass when the
+/// hook runs under it.
+pub fn emit_hook(
+    common: &Common,
+    outcome: &ScanOutcome,
+    situation: Situation,
+    skip: Option<&str>,
+) -> anyhow::Result<()> {
+    emit_with(common, FormatArg::Human, outcome, situation, true, skip)
+}
+
 /// Prints an outcome in the chosen format. Human output goes to stdout for `scan` and to stderr
 /// for hooks (`to_stderr`); machine formats always go to stdout.
 pub fn emit(
@@ -43,9 +54,32 @@ pub fn emit(
     situation: Situation,
     to_stderr: bool,
 ) -> anyhow::Result<()> {
+    emit_with(common, format, outcome, situation, to_stderr, None)
+}
+
+fn emit_with(
+    common: &Common,
+    format: FormatArg,
+    outcome: &ScanOutcome,
+    situation: Situation,
+    to_stderr: bool,
+    skip: Option<&str>,
+) -> anyhow::Result<()> {
     match format {
         FormatArg::Json => output::stdout(&leakgate::report::json::render(outcome))?,
-        FormatArg::Sarif => output::stdout(&leakgate::report::sarif::render(outcome))?,
+        FormatArg::Sarif => {
+            let root = setup::work_tree_root();
+            let root = std::fs::canonicalize(&root).unwrap_or(root);
+            let files_from = matches!(situation, Situation::Files)
+                .then(|| std::env::current_dir().ok())
+                .flatten()
+                .map(|cwd| std::fs::canonicalize(&cwd).unwrap_or(cwd));
+            let options = leakgate::report::sarif::SarifOptions {
+                root: Some(root),
+                files_from,
+            };
+            output::stdout(&leakgate::report::sarif::render_with(outcome, &options))?
+        }
         FormatArg::Human => {
             if common.quiet
                 && outcome.findings.is_empty()
@@ -66,6 +100,9 @@ pub fn emit(
                     color,
                     situation,
                     quiet: common.quiet,
+                    framework_skip: skip.map(str::to_string),
+                    width: output::width(),
+                    verbose: common.verbose,
                 },
             );
             if to_stderr {

@@ -208,13 +208,114 @@ pub fn pre_push_outcome(
     commits_outcome(common, &repo, &tips, &hidden, &values, config)
 }
 
-/// What git writes to a pre-push hook's stdin.
+/// What git writes to a pre-push hook's stdin. A terminal is no input (the hook was run by hand,
+/// or by a hook manager that does not pass git's stdin on); husky 4 hands the lines over in
+/// `HUSKY_GIT_STDIN` instead.
 pub fn read_pre_push_input() -> anyhow::Result<String> {
     let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .context("cannot read the pre-push input from git")?;
+    let stdin = std::io::stdin();
+    if !std::io::IsTerminal::is_terminal(&stdin) {
+        match stdin.lock().read_to_string(&mut input) {
+            Ok(_) => {}
+            // A closed stdin (`<&-`) carries no ref lines, like an empty one.
+            Err(e) if e.raw_os_error() == Some(libc::EBADF) => input.clear(),
+            Err(e) => return Err(e).context("cannot read the pre-push input from git"),
+        }
+    }
+    if input.trim().is_empty() {
+        if let Ok(husky) = std::env::var("HUSKY_GIT_STDIN") {
+            input = husky;
+        }
+    }
     Ok(input)
+}
+
+/// Why a pre-push hook without git's ref lines cannot tell what is pushed; the hook fails closed
+/// and explains how to wire it.
+#[derive(Debug)]
+pub struct UnwiredPush(pub String);
+
+impl std::fmt::Display for UnwiredPush {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnwiredPush {}
+
+/// pre-push without git's ref lines on stdin (a hook manager that does not pass them on): what
+/// `git push` sends is worked out instead — the current branch's commits that are on no
+/// remote-tracking branch of the remote pushed to (so against its upstream there, when it has
+/// one). Fails with [`UnwiredPush`] when that cannot be told: a detached or unborn `HEAD`, no
+/// named remote, or a remote whose tracking branches mirror another URL. Returns a note saying
+/// what was scanned.
+pub fn unwired_push_outcome(
+    common: &Common,
+    remote: Option<&str>,
+    url: Option<&str>,
+) -> anyhow::Result<(ScanOutcome, Situation, String)> {
+    use leakgate::report::sanitize::sanitize;
+    let unwired = |why: String| anyhow::Error::new(UnwiredPush(why));
+    let repo = repository()?;
+    let head = repo.head().context("cannot read HEAD")?;
+    let Some(branch) = head.referent_name().map(|n| n.shorten().to_string()) else {
+        return Err(unwired("HEAD is detached".into()));
+    };
+    let Some(tip) = head.id().map(|id| id.detach()) else {
+        return Err(unwired(format!(
+            "branch `{}` has no commit yet",
+            sanitize(&branch)
+        )));
+    };
+    let config = repo.config_snapshot();
+    let upstream_remote = config
+        .string(format!("branch.{branch}.remote").as_str())
+        .map(|v| v.to_string());
+    let given = remote.filter(|r| !r.is_empty());
+    let name = match given {
+        Some(r) if repo.find_remote(r).is_ok() && !r.contains(['/', ':', '\\']) => r.to_string(),
+        Some(r) => {
+            return Err(unwired(format!(
+                "the push goes to `{}`, which is not a named remote of this repository",
+                sanitize(r)
+            )))
+        }
+        None => match upstream_remote.filter(|r| repo.find_remote(r.as_str()).is_ok()) {
+            Some(r) => r,
+            None => {
+                return Err(unwired(format!(
+                    "no remote was named, and branch `{}` has no upstream",
+                    sanitize(&branch)
+                )))
+            }
+        },
+    };
+    if url.is_some() && !tracks_destination(&repo, &name, url) {
+        return Err(unwired(format!(
+            "the remote-tracking branches of `{}` mirror its fetch URL, not the URL pushed to",
+            sanitize(&name)
+        )));
+    }
+    let hidden = commits::ref_tips(&repo, &format!("refs/remotes/{name}/"))?;
+    // What the destination has: its tracking branches; else worked out from the commits.
+    let base = hidden
+        .iter()
+        .find_map(|id| commit_of(&repo, *id))
+        .map_or(Base::Unknown, Base::At);
+    let source = ConfigSource::Commits {
+        base,
+        tip: Some(tip),
+    };
+    let (outcome, situation) = commits_outcome(common, &repo, &[tip], &hidden, &[], source)?;
+    let note = format!(
+        "leakgate: pre-push got no ref lines from git on stdin; scanned what `git push` sends from \
+         branch `{}`: its commits on no remote-tracking branch of `{}`. To scan exactly what is \
+         pushed (other branches, tags), pass git's stdin to `leakgate hook pre-push` (lefthook: \
+         `use_stdin: true`).\n",
+        sanitize(&branch),
+        sanitize(&name)
+    );
+    Ok((outcome, situation, note))
 }
 
 /// The commit message file, without comment lines and without what follows git's scissors line

@@ -8,6 +8,7 @@ use owo_colors::{OwoColorize, Style};
 use crate::finding::Finding;
 use crate::outcome::{human_bytes, ScanOutcome};
 use crate::report::sanitize::{sanitize, sanitize_bytes};
+use crate::report::wrap;
 use crate::rules::Severity;
 use crate::scanner::SuppressionKind;
 
@@ -44,7 +45,33 @@ pub struct HumanOptions {
     pub situation: Situation,
     /// Omit the listing of skipped entries (the summary line still counts them).
     pub quiet: bool,
+    /// The pre-commit framework's bypass (`SKIP=<id> ...`) when the hook runs under it; never
+    /// given on the server.
+    pub framework_skip: Option<String>,
+    /// Width to wrap to (the terminal's; [`wrap::DEFAULT_WIDTH`] in pipes).
+    pub width: usize,
+    /// List every finding in full, however many there are.
+    pub verbose: bool,
 }
+
+impl HumanOptions {
+    /// Options for `situation` without colour, wrapped to [`wrap::DEFAULT_WIDTH`].
+    pub fn plain(situation: Situation) -> HumanOptions {
+        HumanOptions {
+            color: false,
+            situation,
+            quiet: false,
+            framework_skip: None,
+            width: wrap::DEFAULT_WIDTH,
+            verbose: false,
+        }
+    }
+}
+
+/// Past this many findings, a report lists them one line each (`--verbose`: in full).
+pub const COMPACT_AFTER: usize = 5;
+/// At most this many one-line findings in the compact form; the rest are counted.
+pub const COMPACT_LINES: usize = 20;
 
 struct Palette {
     on: bool,
@@ -90,12 +117,39 @@ pub fn render(outcome: &ScanOutcome, options: &HumanOptions) -> String {
     crate::finding::prepare_fingerprints(&outcome.findings);
     if !outcome.findings.is_empty() {
         headline(&mut out, outcome, options, &p);
-        for f in &outcome.findings {
-            finding(&mut out, f, &p);
+        let compact = !options.verbose && outcome.findings.len() > COMPACT_AFTER;
+        let mut listed = 0;
+        for (provider, findings) in by_provider(&outcome.findings) {
+            let _ = writeln!(
+                out,
+                "{} {}",
+                p.cyan(&sanitize(provider)),
+                p.dim(&format!(
+                    "({})",
+                    plural(findings.len(), "secret", "secrets")
+                ))
+            );
+            for f in findings {
+                if !compact {
+                    finding(&mut out, f, &p, options.width);
+                } else if listed < COMPACT_LINES {
+                    finding_line(&mut out, f, &p);
+                }
+                listed += 1;
+            }
+        }
+        if compact {
+            let more = outcome.findings.len().saturating_sub(COMPACT_LINES);
+            let text = if more > 0 {
+                format!("... and {more} more. --verbose lists every finding in full.")
+            } else {
+                "--verbose lists each finding in full.".to_string()
+            };
+            out.push_str(&p.dim(&wrap::hanging("  ", "  ", &text, options.width)));
         }
         what_to_do(&mut out, outcome, options, &p);
     }
-    warnings(&mut out, outcome, &p);
+    warnings(&mut out, outcome, &p, options.width);
     if !options.quiet && !outcome.skipped.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Not scanned:"));
         for s in &outcome.skipped {
@@ -118,7 +172,7 @@ pub fn render(outcome: &ScanOutcome, options: &HumanOptions) -> String {
 }
 
 /// Lists the findings below `block_at`: not blocking, never hidden.
-fn warnings(out: &mut String, outcome: &ScanOutcome, p: &Palette) {
+fn warnings(out: &mut String, outcome: &ScanOutcome, p: &Palette, width: usize) {
     if outcome.warnings.is_empty() {
         return;
     }
@@ -154,11 +208,12 @@ fn warnings(out: &mut String, outcome: &ScanOutcome, p: &Palette) {
             sanitize(&f.secret.redacted())
         );
     }
-    let _ = writeln!(
-        out,
-        "  {}",
-        p.dim("A real secret here must be taken out and rotated like any other. `block_at: low` in .leakgate.yaml makes these block.")
-    );
+    out.push_str(&p.dim(&wrap::hanging(
+        "  ",
+        "  ",
+        "A real secret here must be taken out and rotated like any other. `block_at: low` in .leakgate.yaml makes these block.",
+        width,
+    )));
 }
 
 /// Names the replacement of each version-1 `.leakgateignore` entry that silenced a secret.
@@ -220,7 +275,40 @@ fn headline(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p: 
     let _ = writeln!(out, "{}\n", p.red(&text));
 }
 
-fn finding(out: &mut String, f: &Finding, p: &Palette) {
+/// The findings grouped by provider, providers in the order of their first finding.
+fn by_provider(findings: &[Finding]) -> Vec<(&str, Vec<&Finding>)> {
+    let mut groups: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        match groups.iter_mut().find(|(name, _)| *name == f.provider.name) {
+            Some((_, list)) => list.push(f),
+            None => groups.push((&f.provider.name, vec![f])),
+        }
+    }
+    groups
+}
+
+/// One finding on one line (the compact form): where, which rule, the redacted value.
+fn finding_line(out: &mut String, f: &Finding, p: &Palette) {
+    let commit = match &f.commit {
+        Some(c) => format!("  commit {}", p.yellow(short(c))),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "  {}  {}  {}{}",
+        p.bold(&format!(
+            "{}:{}:{}",
+            sanitize_bytes(&f.path),
+            f.line,
+            f.column
+        )),
+        sanitize(&f.rule),
+        sanitize(&f.secret.redacted()),
+        commit
+    );
+}
+
+fn finding(out: &mut String, f: &Finding, p: &Palette, width: usize) {
     let commit = match &f.commit {
         Some(c) => format!("  commit {}", p.yellow(short(c))),
         None => String::new(),
@@ -240,43 +328,67 @@ fn finding(out: &mut String, f: &Finding, p: &Palette) {
         Severity::Critical | Severity::High => p.red(f.severity.as_str()),
         _ => p.yellow(f.severity.as_str()),
     };
-    let _ = writeln!(
-        out,
-        "    {} · {} — {} ({})",
-        p.cyan(&sanitize(&f.provider.name)),
+    let rule = format!(
+        "{} — {} ({})",
         sanitize(&f.rule),
         sanitize(&f.description),
-        severity
+        f.severity.as_str()
     );
+    let rule = wrap::hanging("    ", "      ", &rule, width);
+    out.push_str(&rule.replacen(
+        &format!("({})\n", f.severity.as_str()),
+        &format!("({severity})\n"),
+        1,
+    ));
     let _ = writeln!(out, "    value        {}", sanitize(&f.secret.redacted()));
     let _ = writeln!(out, "    fingerprint  {}\n", sanitize(f.fingerprint()));
 }
 
 fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p: &Palette) {
+    let width = options.width;
+    let para = |out: &mut String, first: &str, rest: &str, text: &str| {
+        out.push_str(&wrap::hanging(first, rest, text, width));
+    };
     let _ = writeln!(out, "{}", p.bold("What to do now"));
     let _ = writeln!(out, "  1. Take it out of the code:");
-    take_it_out(out, outcome, &options.situation);
-    let _ = writeln!(
-        out,
-        "  2. {}",
-        match options.situation {
-            Situation::Pushed { .. } => "It has left your machine: treat it as compromised. Revoke it at the provider and rotate:",
-            _ => "If it ever left this machine (pushed, pasted, shared), treat it as compromised: revoke it at the provider and rotate:",
-        }
-    );
-    let mut providers = BTreeMap::new();
-    for f in &outcome.findings {
-        providers
-            .entry(f.provider.name.clone())
-            .or_insert_with(|| f.provider.clone());
-    }
-    for (name, provider) in providers {
-        let r = &provider.remediation;
-        let _ = writeln!(out, "     {}", p.cyan(&sanitize(&name)));
-        let _ = writeln!(out, "       revoke  {}", sanitize(r.revoke.trim()));
-        let _ = writeln!(out, "       rotate  {}", sanitize(r.rotate.trim()));
+    let mut steps = String::new();
+    take_it_out(&mut steps, outcome, &options.situation);
+    out.push_str(&wrap::wrap(&steps, width));
+    let step2 = match options.situation {
+        Situation::Pushed { .. } => "It has left your machine: treat it as compromised. Revoke it at the provider and rotate:",
+        _ => "If it ever left this machine (pushed, pasted, shared), treat it as compromised: revoke it at the provider and rotate:",
+    };
+    para(out, "  2. ", "     ", step2);
+    for (name, findings) in by_provider(&outcome.findings) {
+        let r = &findings[0].provider.remediation;
+        let _ = writeln!(
+            out,
+            "     {} {}",
+            p.cyan(&sanitize(name)),
+            p.dim(&format!(
+                "({})",
+                plural(findings.len(), "secret", "secrets")
+            ))
+        );
+        para(
+            out,
+            "       revoke  ",
+            "               ",
+            &sanitize(r.revoke.trim()),
+        );
+        para(
+            out,
+            "       rotate  ",
+            "               ",
+            &sanitize(r.rotate.trim()),
+        );
         if !r.docs.trim().is_empty() {
-            let _ = writeln!(out, "       docs    {}", sanitize(r.docs.trim()));
+            para(
+                out,
+                "       docs    ",
+                "               ",
+                &sanitize(r.docs.trim()),
+            );
         }
     }
     let mut fingerprints: Vec<String> = outcome
@@ -286,41 +398,65 @@ fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p
         .collect();
     fingerprints.sort();
     fingerprints.dedup();
-    let _ = writeln!(out, "  3. Not a secret? Mark the line with a `leakgate:allow` comment, or record the fingerprint, and stage the file:");
-    for fp in fingerprints {
-        let _ = writeln!(
-            out,
-            "       leakgate ignore {fp} --reason \"why this is not a secret\""
-        );
+    let record = if fingerprints.len() == 1 {
+        "record its fingerprint"
+    } else {
+        "record the fingerprints"
+    };
+    para(
+        out,
+        "  3. ",
+        "     ",
+        &format!("Not a secret? Mark the line with a `leakgate:allow` comment, or {record}, and stage the file:"),
+    );
+    let _ = writeln!(out, "       leakgate ignore \\");
+    for fp in &fingerprints {
+        let _ = writeln!(out, "         {fp} \\");
     }
+    let _ = writeln!(out, "         --reason \"why this is not a secret\"");
     let _ = writeln!(out, "       git add .leakgateignore");
+    let skip = options
+        .framework_skip
+        .as_deref()
+        .map(|s| format!(", or {s}"))
+        .unwrap_or_default();
     match &options.situation {
         Situation::Staged | Situation::CommitMessage => {
-            let _ = writeln!(
-                out,
-                "  {}",
-                p.dim("Bypass (recorded nowhere, use with care): git commit --no-verify, or SKIP=leakgate under the pre-commit framework.")
-            );
+            out.push_str(&p.dim(&wrap::hanging(
+                "  ",
+                "  ",
+                &format!("Bypass (recorded nowhere, use with care): git commit --no-verify{skip}."),
+                width,
+            )));
         }
         Situation::LocalCommits { .. } => {
-            let _ = writeln!(
-                out,
-                "  {}",
-                p.dim("Bypass (use with care): git push --no-verify; the server hook may still reject the push.")
-            );
+            out.push_str(&p.dim(&wrap::hanging(
+                "  ",
+                "  ",
+                &format!("Bypass (use with care): git push --no-verify{skip}; the server hook may still reject the push."),
+                width,
+            )));
         }
+        // On the server only the push option exists, and only for pushers the policy allows.
         Situation::Pushed {
             bypass: Some(option),
             ..
         } => {
-            let _ = writeln!(
+            para(
                 out,
-                "  If this is deliberate: git push -o {option}=\"<reason>\" (the reason is required and recorded)."
+                "  ",
+                "  ",
+                &format!("If this is deliberate: git push -o {option}=\"<reason>\" (the reason is required and recorded)."),
             );
         }
         Situation::Files | Situation::Pushed { bypass: None, .. } => {}
     }
     out.push('\n');
+}
+
+/// A command that wrapping must not split (its spaces are non-breaking until wrapped).
+fn nb(command: &str) -> String {
+    command.replace(' ', wrap::NO_BREAK)
 }
 
 fn take_it_out(out: &mut String, outcome: &ScanOutcome, situation: &Situation) {
@@ -329,8 +465,7 @@ fn take_it_out(out: &mut String, outcome: &ScanOutcome, situation: &Situation) {
             let _ = writeln!(out, "       move the value to an environment variable or a secret store and read it from there.");
         }
         Situation::Staged => {
-            let _ = writeln!(out, "       remove the value from the file, move it to an environment variable or a secret store,");
-            let _ = writeln!(out, "       then stage the file again (git add <file>); or unstage it: git restore --staged <file>");
+            let _ = writeln!(out, "       remove the value from the file, move it to an environment variable or a secret store, then stage the file again ({}); or unstage it: {}", nb("git add <file>"), nb("git restore --staged <file>"));
         }
         Situation::CommitMessage => {
             let _ = writeln!(out, "       edit the commit message so it no longer carries the value; the message was saved in .git/COMMIT_EDITMSG.");
@@ -345,15 +480,18 @@ fn take_it_out(out: &mut String, outcome: &ScanOutcome, situation: &Situation) {
                 if tips.contains(c) {
                     let _ = writeln!(
                         out,
-                        "       commit {} is the tip: fix the file, git add it, then git commit --amend",
-                        short(c)
+                        "       commit {} is the tip: fix the file, git add it, then {}",
+                        short(c),
+                        nb("git commit --amend")
                     );
                 } else {
                     let _ = writeln!(
                         out,
-                        "       commit {} is older: git rebase -i {}^ , mark it `edit`, fix the file, git commit --amend, git rebase --continue",
+                        "       commit {} is older: {} , mark it `edit`, fix the file, {}, {}",
                         short(c),
-                        short(c)
+                        nb(&format!("git rebase -i {}^", short(c))),
+                        nb("git commit --amend"),
+                        nb("git rebase --continue")
                     );
                 }
             }

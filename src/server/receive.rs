@@ -572,6 +572,10 @@ fn pusher_message(
                     bypass: offer_bypass.then(|| option.clone()),
                 },
                 quiet: false,
+                framework_skip: None,
+                // git prefixes each line with "remote: ".
+                width: crate::report::wrap::DEFAULT_WIDTH - "remote: ".len(),
+                verbose: false,
             },
         )
     };

@@ -1,0 +1,395 @@
+//! The real husky and lefthook (npm packages) in a test project: `leakgate install` refuses to
+//! install under them and prints the lines to add; those very lines, added to the manager's own
+//! configuration, block a secret at commit, in the message and at push. Also pre-push wired
+//! without git's stdin (lefthook without `use_stdin`): the push is still scanned.
+//!
+//! Requires `npm` and network access to the npm registry (`.ci/run` checks `npm`); without them
+//! every test here prints why it is skipped and passes.
+
+mod common;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use common::{all_output, github_token, isolate, leakgate_bin, TempDir};
+
+/// `node_modules` with husky and lefthook, installed once per test run (shared by the tests).
+fn node_modules() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("npm-hook-managers");
+        if dir.join("node_modules/.bin/lefthook").exists()
+            && dir.join("node_modules/.bin/husky").exists()
+        {
+            return Some(dir.join("node_modules"));
+        }
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("package.json"), "{\"private\": true}\n");
+        let out = Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                "husky@9",
+                "lefthook",
+            ])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Some(dir.join("node_modules")),
+            Ok(out) => {
+                eprintln!(
+                    "SKIPPED: `npm install husky lefthook` failed (no network?):\n{}",
+                    all_output(&out)
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!(
+                    "SKIPPED: npm is not available ({e}); install Node.js to run these tests"
+                );
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+/// A project (git repository with the npm packages linked in) and its sandbox environment.
+struct Project {
+    tmp: TempDir,
+    dir: PathBuf,
+    home: PathBuf,
+    path: OsString,
+}
+
+impl Project {
+    /// `None` (after printing why) when npm or the network is missing.
+    fn new(name: &str) -> Option<Project> {
+        let modules = node_modules()?;
+        let tmp = TempDir::new(name);
+        let home = tmp.join("home");
+        let dir = tmp.join("project");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(modules, dir.join("node_modules")).unwrap();
+        std::fs::write(dir.join(".gitignore"), "node_modules\n").unwrap();
+        let mut dirs = vec![
+            leakgate_bin().parent().unwrap().to_path_buf(),
+            modules.join(".bin"),
+        ];
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let path = std::env::join_paths(dirs).unwrap();
+        let project = Project {
+            tmp,
+            dir,
+            home,
+            path,
+        };
+        project.ok("git", &["init", "-q", "-b", "main"]);
+        Some(project)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(&self.dir);
+        isolate(&mut cmd, &self.home);
+        cmd.env("GIT_CEILING_DIRECTORIES", &self.tmp.0)
+            .env("PATH", &self.path)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env_remove("HUSKY")
+            .env_remove("LEFTHOOK")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.command(program).args(args).output().unwrap()
+    }
+
+    fn ok(&self, program: &str, args: &[&str]) -> String {
+        let out = self.run(program, args);
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed:\n{}",
+            all_output(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn head(&self) -> Option<String> {
+        let out = self.run("git", &["rev-parse", "-q", "--verify", "HEAD"]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// A bare remote `origin`; returns a closure-free way to read its `main`.
+    fn add_remote(&self) -> PathBuf {
+        let remote = self.tmp.join("remote.git");
+        self.ok(
+            "git",
+            &[
+                "init",
+                "-q",
+                "--bare",
+                "-b",
+                "main",
+                remote.to_str().unwrap(),
+            ],
+        );
+        self.ok(
+            "git",
+            &["remote", "add", "origin", remote.to_str().unwrap()],
+        );
+        remote
+    }
+
+    fn remote_main(&self, remote: &Path) -> String {
+        let out = Command::new("git")
+            .args(["--git-dir", remote.to_str().unwrap()])
+            .args(["rev-parse", "-q", "--verify", "refs/heads/main"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// The lines of `text` after the line `start` (exclusive) while they are indented by four
+/// spaces, dedented: a snippet as leakgate's refusal prints it.
+fn snippet_after(text: &str, start: &str) -> String {
+    let mut lines = text.lines().skip_while(|l| l.trim() != start);
+    assert!(lines.next().is_some(), "no `{start}` in:\n{text}");
+    let mut out = String::new();
+    for line in lines {
+        let Some(body) = line.strip_prefix("    ") else {
+            break;
+        };
+        if body.starts_with("# ") || body.starts_with("then run") {
+            break;
+        }
+        out.push_str(body);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
+    let Some(p) = Project::new("husky9") else {
+        return;
+    };
+    p.write("README", "readme\n");
+    p.ok("husky", &[]);
+    assert_eq!(p.ok("git", &["config", "core.hooksPath"]), ".husky/_");
+    // The user's own husky hook, which must keep running.
+    p.write(".husky/pre-commit", "echo user-hook >> user-hook.log\n");
+    let stub = std::fs::read(p.dir.join(".husky/_/pre-commit")).unwrap();
+
+    let out = p.run(leakgate_bin().to_str().unwrap(), &["install"]);
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("belong to husky"), "{text}");
+    assert!(text.contains("leakgate hook pre-commit"), "{text}");
+    // Nothing was renamed or rewritten: husky's stubs are untouched.
+    assert_eq!(
+        std::fs::read(p.dir.join(".husky/_/pre-commit")).unwrap(),
+        stub
+    );
+    let entries: Vec<String> = std::fs::read_dir(p.dir.join(".husky/_"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !entries.iter().any(|n| n.contains("leakgate")),
+        "{entries:?}"
+    );
+    // --force cannot help under husky 5+.
+    let out = p.run(leakgate_bin().to_str().unwrap(), &["install", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+
+    // Add exactly the printed lines to the husky scripts.
+    for hook in ["pre-commit", "commit-msg", "pre-push"] {
+        let lines = snippet_after(&text, &format!("# .husky/{hook}  (add this line)"));
+        assert!(lines.contains("leakgate hook"), "{hook}: {lines:?}");
+        let path = p.dir.join(".husky").join(hook);
+        let mut script = std::fs::read_to_string(&path).unwrap_or_default();
+        script.push_str(&lines);
+        std::fs::write(path, script).unwrap();
+    }
+    p.ok("git", &["add", "."]);
+    let out = p.run("git", &["commit", "-q", "-m", "clean start"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(
+        p.dir.join("user-hook.log").exists(),
+        "the user's husky hook did not run"
+    );
+    let clean = p.head().unwrap();
+
+    // A staged secret is blocked, and the user's hook still runs.
+    let token = github_token(901);
+    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.ok("git", &["add", "deploy.env"]);
+    let out = p.run("git", &["commit", "-m", "deploy"]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("commit blocked"), "{text}");
+    assert!(!text.contains(&token), "secret printed:\n{text}");
+    assert_eq!(p.head().as_deref(), Some(clean.as_str()));
+
+    // A token in the message is blocked by the commit-msg line.
+    p.ok("git", &["rm", "-q", "--cached", "deploy.env"]);
+    std::fs::remove_file(p.dir.join("deploy.env")).unwrap();
+    p.write("notes.txt", "notes\n");
+    p.ok("git", &["add", "notes.txt"]);
+    let out = p.run("git", &["commit", "-m", &format!("release {token}")]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("in the commit message"), "{text}");
+
+    // A secret committed with --no-verify is blocked at push by the pre-push line.
+    let remote = p.add_remote();
+    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.ok("git", &["add", "deploy.env"]);
+    p.ok("git", &["commit", "-q", "--no-verify", "-m", "unverified"]);
+    let out = p.run("git", &["push", "origin", "main"]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("push blocked"), "{text}");
+    assert_eq!(p.remote_main(&remote), "");
+}
+
+#[test]
+fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
+    let Some(p) = Project::new("lefthook") else {
+        return;
+    };
+    p.write(
+        "lefthook.yml",
+        "pre-commit:\n  commands:\n    hello:\n      run: echo user-hook >> user-hook.log\n",
+    );
+    let out = p.run(leakgate_bin().to_str().unwrap(), &["install"]);
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("belong to lefthook"), "{text}");
+    assert!(text.contains("use_stdin: true"), "{text}");
+    let block = snippet_after(&text, "# lefthook.yml");
+    assert!(block.contains("pre-push:"), "{block}");
+
+    // lefthook's stubs installed: still refused, by the stubs.
+    p.ok("lefthook", &["install"]);
+    let out = p.run(leakgate_bin().to_str().unwrap(), &["install"]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+
+    // The printed block, verbatim, with the user's own command beside leakgate's.
+    let merged = block.replacen(
+        "pre-commit:\n  commands:\n",
+        "pre-commit:\n  commands:\n    hello:\n      run: echo user-hook >> user-hook.log\n",
+        1,
+    );
+    assert_ne!(merged, block, "{block}");
+    p.write("lefthook.yml", &merged);
+    p.ok("lefthook", &["install"]);
+    p.write("README", "readme\n");
+    p.ok("git", &["add", "."]);
+    let out = p.run("git", &["commit", "-q", "-m", "clean start"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(
+        p.dir.join("user-hook.log").exists(),
+        "the user's lefthook command did not run"
+    );
+    let clean = p.head().unwrap();
+
+    let token = github_token(911);
+    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.ok("git", &["add", "deploy.env"]);
+    let out = p.run("git", &["commit", "-m", "deploy"]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("commit blocked"), "{text}");
+    assert!(!text.contains(&token), "secret printed:\n{text}");
+    assert_eq!(p.head().as_deref(), Some(clean.as_str()));
+
+    p.ok("git", &["rm", "-q", "--cached", "deploy.env"]);
+    std::fs::remove_file(p.dir.join("deploy.env")).unwrap();
+    p.write("notes.txt", "notes\n");
+    p.ok("git", &["add", "notes.txt"]);
+    let out = p.run("git", &["commit", "-m", &format!("release {token}")]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("in the commit message"), "{text}");
+
+    let remote = p.add_remote();
+    p.ok("git", &["commit", "-q", "-m", "notes"]);
+    let out = p.run("git", &["push", "origin", "main"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.ok("git", &["add", "deploy.env"]);
+    p.ok("git", &["commit", "-q", "--no-verify", "-m", "unverified"]);
+    let pushed = p.remote_main(&remote);
+    let out = p.run("git", &["push", "origin", "main"]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("push blocked: 1 secret in 1 commit"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("no ref lines"),
+        "use_stdin gave no ref lines:\n{text}"
+    );
+    assert_eq!(p.remote_main(&remote), pushed);
+}
+
+#[test]
+fn lefthook_pre_push_without_use_stdin_still_blocks_the_pushed_secret() {
+    let Some(p) = Project::new("lefthook-nostdin") else {
+        return;
+    };
+    // The wiring people write first: no `use_stdin`, so leakgate gets no ref lines.
+    p.write(
+        "lefthook.yml",
+        "pre-push:\n  commands:\n    leakgate:\n      run: leakgate hook pre-push {1} {2}\n",
+    );
+    p.ok("lefthook", &["install"]);
+    let remote = p.add_remote();
+    p.write("README", "readme\n");
+    p.ok("git", &["add", "."]);
+    p.ok("git", &["commit", "-q", "-m", "clean start"]);
+    let out = p.run("git", &["push", "-u", "origin", "main"]);
+    let text = all_output(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("no ref lines"), "{text}");
+    let pushed = p.remote_main(&remote);
+
+    let token = github_token(921);
+    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.ok("git", &["add", "deploy.env"]);
+    p.ok("git", &["commit", "-q", "-m", "add deploy config"]);
+    let out = p.run("git", &["push", "origin", "main"]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("push blocked: 1 secret in 1 commit"),
+        "{text}"
+    );
+    assert!(!text.contains(&token), "secret printed:\n{text}");
+    assert_eq!(p.remote_main(&remote), pushed);
+
+    // A new branch without an upstream: its commits on no branch of origin are scanned.
+    p.ok("git", &["checkout", "-q", "-b", "feature"]);
+    let out = p.run("git", &["push", "origin", "feature"]);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+}
