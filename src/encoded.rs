@@ -302,7 +302,7 @@ mod runs_of_tests {
             let buf: Vec<u8> = (0..len)
                 .map(|i| {
                     let x = state.rotate_left((i % 64) as u32) ^ (i as u64 * 0x51);
-                    if x % 7 == 0 {
+                    if x.is_multiple_of(7) {
                         b' '
                     } else {
                         b'a'
