@@ -146,3 +146,38 @@ pub fn render(report: &AuditReport, previous: Option<&Baseline>) -> String {
     }
     out
 }
+
+/// Leaves out of `outcome` the findings and warnings whose fingerprint `baseline` holds; returns
+/// how many were left out.
+pub fn apply_to_outcome(outcome: &mut crate::outcome::ScanOutcome, baseline: &Baseline) -> usize {
+    if baseline.is_empty() {
+        return 0;
+    }
+    crate::finding::prepare_fingerprints(outcome.findings.iter().chain(&outcome.warnings));
+    let before = outcome.findings.len() + outcome.warnings.len();
+    outcome
+        .findings
+        .retain(|f| !baseline.contains(f.fingerprint()));
+    outcome
+        .warnings
+        .retain(|f| !baseline.contains(f.fingerprint()));
+    before - outcome.findings.len() - outcome.warnings.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lines_comments_and_json() {
+        let fp = format!("aws-access-key-id:{}", "0123456789abcdef0123");
+        let text = format!("# header\n\n{fp}  # AWS AK…KW first in x\n");
+        let b = Baseline::parse("b", &text).expect("parses");
+        assert!(b.contains(&fp) && b.len() == 1);
+        let json = format!("{{\"version\":1,\"secrets\":[{{\"fingerprint\":\"{fp}\"}}]}}");
+        assert!(Baseline::parse("b.json", &json)
+            .expect("json")
+            .contains(&fp));
+        assert!(Baseline::parse("b", "not-a-fingerprint\n").is_err());
+    }
+}
