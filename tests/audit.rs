@@ -573,8 +573,43 @@ fn the_json_report_matches_its_schema() {
 
 fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let name = r.strip_prefix("#/$defs/").expect("local $ref");
-        return validate(root, &root["$defs"][name], value, at, errors);
+        let target = match (r.strip_prefix("#/$defs/"), r.strip_prefix("#/definitions/")) {
+            (Some(name), _) => &root["$defs"][name],
+            (_, Some(name)) => &root["definitions"][name],
+            _ => panic!("only local $refs: {r}"),
+        };
+        return validate(root, target, value, at, errors);
+    }
+    for (key, exactly_one) in [("anyOf", false), ("oneOf", true)] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            let passing = options
+                .iter()
+                .filter(|o| {
+                    let mut e = Vec::new();
+                    validate(root, o, value, at, &mut e);
+                    e.is_empty()
+                })
+                .count();
+            if passing == 0 || (exactly_one && passing > 1) {
+                errors.push(format!("{at}: {passing} of the {key} schemas match"));
+            }
+        }
+    }
+    if let (Some(min), Some(arr)) = (
+        schema.get("minItems").and_then(Value::as_u64),
+        value.as_array(),
+    ) {
+        if (arr.len() as u64) < min {
+            errors.push(format!("{at}: fewer than {min} items"));
+        }
+    }
+    if let (Some(p), Some(text)) = (
+        schema.get("pattern").and_then(Value::as_str),
+        value.as_str(),
+    ) {
+        if !regex::Regex::new(p).unwrap().is_match(text) {
+            errors.push(format!("{at}: does not match {p}"));
+        }
     }
     if let Some(t) = schema.get("type") {
         let types: Vec<&str> = match t {
@@ -646,6 +681,34 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
             validate(root, items, v, &format!("{at}[{i}]"), errors);
         }
     }
+}
+
+/// The SARIF log against the SARIF 2.1.0 schema (`sarif-2.1.0-rtm.5.json`, from the npm package
+/// `@microsoft/jest-sarif`, in tests/fixtures), with the validator above (plus anyOf, oneOf,
+/// minItems, pattern and `#/definitions/` refs; `format` and `uniqueItems` are not checked).
+#[test]
+fn the_sarif_log_matches_the_sarif_schema() {
+    let t = TempDir::new("audit-sarif");
+    let (repo, _, _) = history(&t);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sarif-2.1.0-rtm.5.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let out = audit(&repo.dir, &["--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 2);
+    let mut errors = Vec::new();
+    validate(&schema, &schema, &log, "$", &mut errors);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    let mut errors = Vec::new();
+    validate(&schema, &schema, &broken, "$", &mut errors);
+    assert!(!errors.is_empty(), "the validator catches a bad level");
 }
 
 /// The HTML page in a real browser: headless Chromium loads it, runs its script, and the DOM it
