@@ -16,6 +16,9 @@ use crate::cli::{AuditArgs, AuditFormatArg, Common};
 use crate::output;
 use crate::setup::{self, ConfigSource};
 
+/// One repository's audit and its `block_at`, or why it failed.
+type RepoResult = anyhow::Result<(RepoAudit, Confidence)>;
+
 /// Runs an audit and writes its report.
 pub fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     let format = format_of(args)?;
@@ -43,8 +46,7 @@ pub fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     let progress = Progress::default();
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
     let names = display_names(&targets);
-    let results: Mutex<Vec<(usize, anyhow::Result<(RepoAudit, Confidence)>)>> =
-        Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, RepoResult)>> = Mutex::new(Vec::new());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let concurrent = targets.len().clamp(1, threads);
     let per_repo = (threads / concurrent).max(1);
@@ -102,12 +104,10 @@ pub fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     if let Some(baseline) = &baseline {
         report.apply_baseline(baseline);
     }
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let text = match format {
         AuditFormatArg::Human => {
             let color = args.output.is_none()
                 && setup::color_choice(common.color).enabled_for(&std::io::stdout());
-            let _ = to_terminal;
             render::human(&report, color)
         }
         AuditFormatArg::Json => render::json(&report),

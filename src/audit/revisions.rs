@@ -156,7 +156,7 @@ pub fn commits(repo: &gix::Repository, revs: &Revisions) -> Result<Vec<ObjectId>
         for id in list {
             let time = repo
                 .find_commit(id)
-                .and_then(|c| c.time().map_err(Into::into))
+                .and_then(|c| c.time())
                 .map_err(|e| error(&id.to_string(), e.to_string()))?
                 .seconds;
             let after = revs.since.is_none_or(|s| time >= s);

@@ -42,6 +42,9 @@ pub struct PendingChange {
     pub name_only: bool,
 }
 
+/// A blob pair: the sorted old versions and the new one.
+type PairKey = (Vec<ObjectId>, ObjectId);
+
 /// Scans changes, collecting the outcome; remembers blob pairs already scanned.
 pub struct ChangeScanner<'a> {
     /// The repository.
@@ -58,7 +61,7 @@ pub struct ChangeScanner<'a> {
     commits_done: usize,
     /// With [`ChangeScanner::replay_repeats`]: the findings of each blob pair scanned, so that a
     /// pair met again (a cherry-pick, the same change on two branches) reports them again.
-    replay: Option<HashMap<(Vec<ObjectId>, ObjectId), Vec<crate::finding::Finding>>>,
+    replay: Option<HashMap<PairKey, Vec<crate::finding::Finding>>>,
 }
 
 impl<'a> ChangeScanner<'a> {
