@@ -85,7 +85,7 @@ fn chart(report: &AuditReport) -> String {
     let bar = 14usize;
     let gap = 4usize;
     let height = 160usize;
-    let width = 40 + months.len() * (bar + gap);
+    let width = (60 + months.len() * (bar + gap)).max(160);
     let label_every = (months.len() / 12).max(1);
     let mut svg = format!(
         "<svg id=\"per-month\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Secrets first added per month\" width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\">",
