@@ -523,7 +523,11 @@ fn a_clean_history_exits_0_and_scan_all_history_still_works() {
     let out = audit(&repo.dir, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("No secrets found"));
-    assert!(out.stderr.is_empty(), "no progress bar in a pipe: {}", all_output(&out));
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar in a pipe: {}",
+        all_output(&out)
+    );
     let out = audit(&repo.dir, &["-q"]);
     assert!(
         out.stdout.is_empty() && out.stderr.is_empty(),
