@@ -70,6 +70,9 @@ pub enum FormatArg {
 pub enum Command {
     /// Scan files and directories (recursively, skipping .git/).
     Scan(ScanArgs),
+    /// Audit a repository's whole history (or the given revisions): every secret once, with
+    /// every place it was added, who added it and when, and whether a branch still holds it.
+    Audit(AuditArgs),
     /// Work with rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -171,6 +174,74 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     pub format: FormatArg,
+    /// Report only secrets whose fingerprint is not in FILE (written by `audit --write-baseline`;
+    /// the lines of a `.leakgateignore`, or an audit's JSON report, work too).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `leakgate audit` output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AuditFormatArg {
+    /// Readable report (summary first).
+    Human,
+    /// JSON (docs/audit-report.schema.json).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// CSV, one row per secret.
+    Csv,
+    /// Markdown.
+    Markdown,
+    /// A self-contained HTML page.
+    Html,
+}
+
+/// `leakgate audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The repository (a work tree, a bare repository or a mirror; default: the current one),
+    /// then revisions: `main`, `A..B`, `^A` (default: every ref). A first argument that is not a
+    /// directory is a revision.
+    #[arg(value_name = "REPO | REV")]
+    pub positional: Vec<String>,
+    /// Every ref and HEAD (the default when no revision is given).
+    #[arg(long)]
+    pub all: bool,
+    /// The local branches (refs/heads/).
+    #[arg(long)]
+    pub branches: bool,
+    /// The tags (refs/tags/).
+    #[arg(long)]
+    pub tags: bool,
+    /// The remote-tracking branches (refs/remotes/).
+    #[arg(long)]
+    pub remotes: bool,
+    /// Only commits committed at or after DATE (git's formats: 2024-01-31, "2 weeks ago", ...).
+    #[arg(long, visible_alias = "after", value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only commits committed at or before DATE.
+    #[arg(long, visible_alias = "before", value_name = "DATE")]
+    pub until: Option<String>,
+    /// Output format (default: from the extension of -o, else human).
+    #[arg(long, value_enum)]
+    pub format: Option<AuditFormatArg>,
+    /// Write the report to FILE (.json, .sarif, .csv, .md, .html, .txt pick the format).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report only secrets whose fingerprint is not in FILE.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the fingerprints of every secret found (and of --baseline's) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Audit many repositories: FILE lists their paths (one a line, `#` comments), or DIR holds
+    /// them (every repository under it); one combined report.
+    #[arg(long, value_name = "FILE|DIR", conflicts_with = "positional")]
+    pub repos: Option<PathBuf>,
+    /// Worker threads (default: every core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `leakgate rules ...`.

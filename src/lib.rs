@@ -12,6 +12,7 @@
 
 pub mod added;
 pub mod allocator;
+pub mod audit;
 pub mod builtin;
 pub mod checksum;
 pub mod config;

@@ -90,6 +90,13 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
             with_skip("git push --no-verify", &skip),
         ),
     };
+    // The repository's baseline (`git config leakgate.baseline FILE`): known secrets not reported.
+    let result = result.and_then(|(mut outcome, situation)| {
+        if let Some(baseline) = sources::hook_baseline()? {
+            leakgate::audit::baseline::apply_to_outcome(&mut outcome, &baseline);
+        }
+        Ok((outcome, situation))
+    });
     match result {
         Ok((outcome, situation)) => {
             scan::emit_hook(common, &outcome, situation, skip.as_deref())?;

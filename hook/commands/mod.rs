@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 
+mod audit;
 mod generate;
 mod hook;
 mod ignore;
@@ -14,6 +15,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Scan(args) => scan::run(&cli.common, args),
+        Command::Audit(args) => audit::run(&cli.common, args),
         Command::Rules(cmd) => rules::run(&cli.common, cmd),
         Command::Ignore(args) => ignore::run(args),
         Command::Hook(cmd) => hook::run(&cli.common, cmd),

@@ -30,6 +30,17 @@ pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<i32> {
         outcome.apply_block_at(setup.config.block_at);
         (outcome, Situation::Files)
     };
+    let mut outcome = outcome;
+    if let Some(path) = &args.baseline {
+        let baseline = leakgate::audit::baseline::Baseline::read(path)?;
+        let left_out = leakgate::audit::baseline::apply_to_outcome(&mut outcome, &baseline);
+        if left_out > 0 && !common.quiet {
+            output::stderr(&format!(
+                "leakgate: {left_out} finding(s) in the baseline {} not reported\n",
+                path.display()
+            ))?;
+        }
+    }
     emit(common, args.format, &outcome, situation, false)?;
     Ok(outcome.exit_code())
 }

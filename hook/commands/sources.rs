@@ -382,3 +382,23 @@ pub fn framework_range() -> Option<String> {
     var("PRE_COMMIT_REMOTE_BRANCH")?;
     Some(format!("..{local}"))
 }
+
+/// The baseline the repository's git config names (`leakgate.baseline`, a path relative to the
+/// work tree, or to the git directory in a bare repository), read; an unreadable one is an error.
+pub fn hook_baseline() -> anyhow::Result<Option<leakgate::audit::baseline::Baseline>> {
+    let Ok(repo) = repository() else {
+        return Ok(None);
+    };
+    let config = repo.config_snapshot();
+    let Some(value) = config.string("leakgate.baseline") else {
+        return Ok(None);
+    };
+    let value = std::path::PathBuf::from(value.to_string());
+    let base = repo
+        .workdir()
+        .unwrap_or_else(|| repo.git_dir())
+        .to_path_buf();
+    Ok(Some(leakgate::audit::baseline::Baseline::read(
+        &base.join(value),
+    )?))
+}

@@ -42,6 +42,9 @@ pub struct PendingChange {
     pub name_only: bool,
 }
 
+/// A blob pair: the sorted old versions and the new one.
+type PairKey = (Vec<ObjectId>, ObjectId);
+
 /// Scans changes, collecting the outcome; remembers blob pairs already scanned.
 pub struct ChangeScanner<'a> {
     /// The repository.
@@ -56,6 +59,9 @@ pub struct ChangeScanner<'a> {
     pub outcome: ScanOutcome,
     seen: HashSet<(Vec<ObjectId>, ObjectId)>,
     commits_done: usize,
+    /// With [`ChangeScanner::replay_repeats`]: the findings of each blob pair scanned, so that a
+    /// pair met again (a cherry-pick, the same change on two branches) reports them again.
+    replay: Option<HashMap<PairKey, Vec<crate::finding::Finding>>>,
 }
 
 impl<'a> ChangeScanner<'a> {
@@ -69,6 +75,28 @@ impl<'a> ChangeScanner<'a> {
             outcome: ScanOutcome::default(),
             seen: HashSet::new(),
             commits_done: 0,
+            replay: None,
+        }
+    }
+
+    /// Reports the findings of a blob pair again (with the new commit and path) each time the
+    /// pair is met again, instead of once per run: an audit lists every place a secret was added,
+    /// while the pair is still read and scanned once.
+    pub fn replay_repeats(&mut self) {
+        self.replay.get_or_insert_with(HashMap::new);
+    }
+
+    /// Distinct blob pairs remembered so far.
+    pub fn seen_len(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Forgets the blob pairs scanned so far (they are scanned again when met): keeps memory
+    /// bounded on very long histories.
+    pub fn forget_seen(&mut self) {
+        self.seen = HashSet::new();
+        if let Some(replay) = &mut self.replay {
+            *replay = HashMap::new();
         }
     }
 
@@ -118,9 +146,32 @@ impl<'a> ChangeScanner<'a> {
         }
         let mut key_olds = change.olds.clone();
         key_olds.sort();
-        if !self.seen.insert((key_olds, change.id)) {
+        let key = (key_olds, change.id);
+        if self.seen.contains(&key) {
+            if let Some(found) = self.replay.as_ref().and_then(|r| r.get(&key)) {
+                for f in found {
+                    let mut f = f.clone();
+                    f.commit = commit.clone();
+                    f.path = change.path.clone();
+                    self.outcome.findings.push(f);
+                }
+            }
             return Ok(());
         }
+        let before = self.outcome.findings.len();
+        let result = self.scan_new_change(change);
+        if let Some(replay) = &mut self.replay {
+            if self.outcome.findings.len() > before {
+                replay.insert(key.clone(), self.outcome.findings[before..].to_vec());
+            }
+        }
+        self.seen.insert(key);
+        result
+    }
+
+    /// Scans a change whose blob pair was not met before.
+    fn scan_new_change(&mut self, change: &PendingChange) -> Result<(), GitError> {
+        let commit = change.commit.map(|c| c.to_string());
         let at = |e: GitError| e.at(commit.as_deref(), Some(&change.path));
         let cap = self.max_blob_bytes;
         match open_blob(self.repo, change.id, cap).map_err(at)? {

@@ -1,0 +1,575 @@
+//! Audit mode: every secret in a repository's history (or the given revisions), deduplicated per
+//! secret, with every place it was added, who added it and when, and whether it is still at the
+//! tip of a branch.
+//!
+//! The history is read on all cores: the commit list is split into small chunks that worker
+//! threads take in turn, each with its own repository handle and [`ChangeScanner`] (so each
+//! distinct blob pair is diffed once per worker, and findings of a pair met again are replayed
+//! for the new commit). Findings are folded per secret (rule + value, held in memory only) as they
+//! come, so memory grows with the number of secrets, not of commits; the value is dropped once
+//! the presence at each tip is known and the fingerprint computed. The result does not depend on
+//! how the work was split: occurrences are sorted, and every pick is made on sorted data.
+
+pub mod baseline;
+pub mod html;
+pub mod render;
+pub mod revisions;
+pub mod tips;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use gix::hash::ObjectId;
+
+use crate::finding::Finding;
+use crate::git::changes::ChangeScanner;
+use crate::git::commits::scan_commit;
+use crate::git::GitError;
+use crate::outcome::Skipped;
+use crate::rules::{Confidence, Provider, Severity};
+use crate::scanner::Scanner;
+
+pub use revisions::Revisions;
+
+/// Commits handed to a worker at a time.
+pub const CHUNK_COMMITS: usize = 16;
+/// Distinct blob pairs a worker remembers before it forgets them (memory bound: the pairs are
+/// then scanned again when met, which changes nothing in the result).
+pub const MAX_SEEN_PAIRS: usize = 1_000_000;
+
+/// Counters a progress display reads while an audit runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Commits to scan (all repositories).
+    pub commits_total: AtomicU64,
+    /// Commits scanned.
+    pub commits_done: AtomicU64,
+    /// Bytes of added text scanned.
+    pub bytes_done: AtomicU64,
+}
+
+/// One commit as a report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CommitInfo {
+    /// Full id.
+    pub id: String,
+    /// Author name (untrusted text: escape before printing).
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Author date, seconds since the epoch.
+    pub time: i64,
+    /// Author date, ISO 8601 with the author's offset.
+    pub date: String,
+}
+
+/// One place a secret was added.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Occurrence {
+    /// The repository (its name in a multi-repository audit).
+    pub repository: String,
+    /// The commit that added it, with author and date.
+    pub commit: CommitInfo,
+    /// Path (lossy UTF-8; `(commit message)` and the like for non-file text).
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based byte column.
+    pub column: usize,
+}
+
+/// A branch tip where a secret still is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct TipRef {
+    /// The repository.
+    pub repository: String,
+    /// The ref name (`refs/heads/main`).
+    pub branch: String,
+}
+
+/// One secret: every occurrence, first and last seen, where it still is.
+#[derive(Debug, Clone)]
+pub struct AuditSecret {
+    /// Rule id.
+    pub rule: String,
+    /// Rule description.
+    pub description: String,
+    /// Provider (name, revoke-and-rotate steps).
+    pub provider: Arc<Provider>,
+    /// Severity of the rule.
+    pub severity: Severity,
+    /// Confidence of the rule.
+    pub confidence: Confidence,
+    /// The redacted value (never the value).
+    pub redacted: String,
+    /// `<rule-id>:<hex>` ([`crate::fingerprint::fingerprint`]).
+    pub fingerprint: String,
+    /// Every place it was added, oldest first (author date, then history order).
+    pub occurrences: Vec<Occurrence>,
+    /// Branch tips whose tree still holds the value.
+    pub present_at: Vec<TipRef>,
+}
+
+impl AuditSecret {
+    /// The oldest occurrence.
+    pub fn first_seen(&self) -> &Occurrence {
+        &self.occurrences[0]
+    }
+
+    /// The newest occurrence.
+    pub fn last_seen(&self) -> &Occurrence {
+        &self.occurrences[self.occurrences.len() - 1]
+    }
+}
+
+/// What was audited in one repository.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RepoSummary {
+    /// Its name in the report.
+    pub name: String,
+    /// Its path.
+    pub path: String,
+    /// The revision arguments.
+    pub revisions: String,
+    /// Commits scanned.
+    pub commits: u64,
+    /// Units scanned (blob pairs, messages).
+    pub blobs: u64,
+    /// Bytes of added text scanned.
+    pub bytes: u64,
+    /// Branch tips checked for presence.
+    pub branches: usize,
+}
+
+/// A whole audit: what was read, and every secret found.
+#[derive(Debug, Clone, Default)]
+pub struct AuditReport {
+    /// The repositories audited.
+    pub repositories: Vec<RepoSummary>,
+    /// The secrets, oldest first seen first.
+    pub secrets: Vec<AuditSecret>,
+    /// What could not be scanned (one entry per path and reason).
+    pub skipped: Vec<(String, Skipped)>,
+    /// Secrets left out because the baseline lists them.
+    pub baselined: usize,
+    /// Secrets that suppressions (allow markers, ignore file, allowed values) silenced: counted.
+    pub suppressed: usize,
+}
+
+impl AuditReport {
+    /// Whether something could not be read (the audit is incomplete: exit 2 when nothing found).
+    pub fn has_errors(&self) -> bool {
+        self.skipped.iter().any(|(_, s)| s.reason.is_error())
+    }
+
+    /// 1 when a secret at or above `block_at` is reported, 2 when the audit is incomplete, else 0.
+    pub fn exit_code(&self, block_at: Confidence) -> i32 {
+        if self.secrets.iter().any(|s| s.confidence >= block_at) {
+            1
+        } else if self.has_errors() {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// Leaves out the secrets whose fingerprint `baseline` holds (counted in `baselined`).
+    pub fn apply_baseline(&mut self, baseline: &baseline::Baseline) {
+        let before = self.secrets.len();
+        self.secrets.retain(|s| !baseline.contains(&s.fingerprint));
+        self.baselined += before - self.secrets.len();
+    }
+}
+
+/// Occurrence before metadata is attached: indices into the commit list.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RawOccurrence {
+    commit: u32,
+    path: Vec<u8>,
+    line: usize,
+    column: usize,
+}
+
+/// A secret while the audit runs (holds the value).
+struct Accumulator {
+    finding: Finding,
+    first_index: u32,
+    occurrences: Vec<RawOccurrence>,
+}
+
+type SecretKey = (String, Vec<u8>);
+
+/// What one worker found.
+#[derive(Default)]
+struct WorkerResult {
+    secrets: HashMap<SecretKey, Accumulator>,
+    skipped: Vec<Skipped>,
+    suppressed: usize,
+    blobs: u64,
+    bytes: u64,
+}
+
+/// One repository's audit before fingerprints: secrets still keyed by value.
+pub struct RepoAudit {
+    summary: RepoSummary,
+    secrets: Vec<(SecretKey, PendingSecret)>,
+    skipped: Vec<Skipped>,
+    suppressed: usize,
+}
+
+struct PendingSecret {
+    finding: Finding,
+    occurrences: Vec<Occurrence>,
+    present_at: Vec<TipRef>,
+}
+
+impl RepoAudit {
+    /// What was audited.
+    pub fn summary(&self) -> &RepoSummary {
+        &self.summary
+    }
+}
+
+/// What an audit of one repository needs.
+pub struct AuditOptions<'a> {
+    /// The repository's name in the report.
+    pub name: String,
+    /// The compiled rules.
+    pub scanner: &'a Scanner,
+    /// Size cap per blob.
+    pub max_blob_bytes: u64,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Counters for a progress display.
+    pub progress: &'a Progress,
+}
+
+fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, GitError> {
+    let err = |e: &dyn std::fmt::Display| GitError::Object {
+        what: format!("commit {id}"),
+        commit: Some(id.to_string()),
+        path: None,
+        message: e.to_string(),
+    };
+    let commit = repo.find_commit(id).map_err(|e| err(&e))?;
+    let author = commit.author().map_err(|e| err(&e))?;
+    let time = author.time().map_err(|e| err(&e))?;
+    Ok(CommitInfo {
+        id: id.to_string(),
+        author: author.name.to_string(),
+        email: author.email.to_string(),
+        time: time.seconds,
+        date: time.format_or_unix(gix::date::time::format::ISO8601_STRICT),
+    })
+}
+
+/// Scans `commits` of `repo` on `options.threads` workers.
+fn scan_history(
+    repo: &gix::Repository,
+    commits: &[ObjectId],
+    options: &AuditOptions<'_>,
+) -> Result<WorkerResult, GitError> {
+    // Each worker opens its own handle (gix handles are per thread).
+    let git_dir = repo.git_dir().to_path_buf();
+    let open_error = |e: &dyn std::fmt::Display| GitError::Open {
+        path: git_dir.display().to_string(),
+        message: e.to_string(),
+    };
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let first_error: Mutex<Option<(usize, GitError)>> = Mutex::new(None);
+    let threads = options
+        .threads
+        .clamp(1, commits.len().div_ceil(CHUNK_COMMITS).max(1));
+    let results: Vec<WorkerResult> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let git_dir = &git_dir;
+                let open_error = &open_error;
+                let next = &next;
+                let failed = &failed;
+                let first_error = &first_error;
+                scope.spawn(move || {
+                    let mut result = WorkerResult::default();
+                    let mut local = match gix::open(git_dir) {
+                        Ok(local) => local,
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            if let Ok(mut slot) = first_error.lock() {
+                                slot.get_or_insert((0, open_error(&e)));
+                            }
+                            return result;
+                        }
+                    };
+                    crate::git::configure_caches(&mut local);
+                    let mut blobs =
+                        ChangeScanner::new(&local, options.scanner, options.max_blob_bytes);
+                    blobs.replay_repeats();
+                    while !failed.load(Ordering::Relaxed) {
+                        let start = next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
+                        if start >= commits.len() {
+                            break;
+                        }
+                        let end = (start + CHUNK_COMMITS).min(commits.len());
+                        for (index, &id) in commits.iter().enumerate().take(end).skip(start) {
+                            if let Err(e) = scan_one(&mut blobs, id, index, &mut result, options) {
+                                failed.store(true, Ordering::Relaxed);
+                                if let Ok(mut slot) = first_error.lock() {
+                                    // The earliest commit's error, whatever the interleaving.
+                                    if slot.as_ref().is_none_or(|(i, _)| index < *i) {
+                                        *slot = Some((index, e));
+                                    }
+                                }
+                                break;
+                            }
+                        }
+                        if blobs.seen_len() > MAX_SEEN_PAIRS {
+                            blobs.forget_seen();
+                        }
+                    }
+                    result.blobs = blobs.outcome.blobs;
+                    result.bytes = blobs.outcome.bytes;
+                    result
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    if let Some((_, e)) = first_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let mut merged = WorkerResult::default();
+    for r in results {
+        merged.blobs += r.blobs;
+        merged.bytes += r.bytes;
+        merged.suppressed += r.suppressed;
+        merged.skipped.extend(r.skipped);
+        for (key, acc) in r.secrets {
+            match merged.secrets.get_mut(&key) {
+                Some(existing) => {
+                    if acc.first_index < existing.first_index {
+                        existing.finding = acc.finding;
+                        existing.first_index = acc.first_index;
+                    }
+                    existing.occurrences.extend(acc.occurrences);
+                }
+                None => {
+                    merged.secrets.insert(key, acc);
+                }
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// Scans one commit and folds what it found into `result`.
+fn scan_one(
+    blobs: &mut ChangeScanner<'_>,
+    id: ObjectId,
+    index: usize,
+    result: &mut WorkerResult,
+    options: &AuditOptions<'_>,
+) -> Result<(), GitError> {
+    let bytes_before = blobs.outcome.bytes;
+    scan_commit(blobs, id, true)?;
+    let index = u32::try_from(index).unwrap_or(u32::MAX);
+    for f in blobs.outcome.findings.drain(..) {
+        let occurrence = RawOccurrence {
+            commit: index,
+            path: f.path.clone(),
+            line: f.line,
+            column: f.column,
+        };
+        let key = (f.rule.clone(), f.secret.expose().to_vec());
+        match result.secrets.get_mut(&key) {
+            Some(acc) => {
+                if index < acc.first_index {
+                    acc.first_index = index;
+                    acc.finding = f;
+                }
+                acc.occurrences.push(occurrence);
+            }
+            None => {
+                result.secrets.insert(
+                    key,
+                    Accumulator {
+                        finding: f,
+                        first_index: index,
+                        occurrences: vec![occurrence],
+                    },
+                );
+            }
+        }
+    }
+    result.suppressed += blobs.outcome.suppressed.len();
+    blobs.outcome.suppressed.clear();
+    result.skipped.append(&mut blobs.outcome.skipped);
+    options
+        .progress
+        .commits_done
+        .fetch_add(1, Ordering::Relaxed);
+    options
+        .progress
+        .bytes_done
+        .fetch_add(blobs.outcome.bytes - bytes_before, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Audits one repository: the commits `revs` selects, every secret with its occurrences and the
+/// branch tips that still hold it. Secret values stay in memory; [`finish`] drops them.
+pub fn audit_repository(
+    repo: &gix::Repository,
+    revs: &Revisions,
+    options: &AuditOptions<'_>,
+) -> Result<RepoAudit, GitError> {
+    let commits = revisions::commits(repo, revs)?;
+    options
+        .progress
+        .commits_total
+        .fetch_add(commits.len() as u64, Ordering::Relaxed);
+    let found = scan_history(repo, &commits, options)?;
+    // Commit metadata for the commits that hold an occurrence.
+    let mut wanted: BTreeSet<u32> = BTreeSet::new();
+    for acc in found.secrets.values() {
+        wanted.extend(acc.occurrences.iter().map(|o| o.commit));
+    }
+    let mut infos: HashMap<u32, CommitInfo> = HashMap::new();
+    for index in wanted {
+        let id = commits[index as usize];
+        infos.insert(index, commit_info(repo, id)?);
+    }
+    let branches = tips::branch_tips(repo)?;
+    let mut keyed: Vec<(SecretKey, Accumulator)> = found.secrets.into_iter().collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let values: Vec<&[u8]> = keyed.iter().map(|(k, _)| k.1.as_slice()).collect();
+    let present = tips::presence(repo, &branches, &values, options.max_blob_bytes)?;
+    let mut secrets = Vec::with_capacity(keyed.len());
+    for (i, (key, mut acc)) in keyed.into_iter().enumerate() {
+        acc.occurrences.sort_by(|a, b| {
+            let ta = infos.get(&a.commit).map_or(0, |c| c.time);
+            let tb = infos.get(&b.commit).map_or(0, |c| c.time);
+            (ta, a).cmp(&(tb, b))
+        });
+        acc.occurrences.dedup();
+        let occurrences = acc
+            .occurrences
+            .into_iter()
+            .filter_map(|o| {
+                Some(Occurrence {
+                    repository: options.name.clone(),
+                    commit: infos.get(&o.commit)?.clone(),
+                    path: String::from_utf8_lossy(&o.path).into_owned(),
+                    line: o.line,
+                    column: o.column,
+                })
+            })
+            .collect();
+        let present_at = present[i]
+            .iter()
+            .map(|b| TipRef {
+                repository: options.name.clone(),
+                branch: b.clone(),
+            })
+            .collect();
+        secrets.push((
+            key,
+            PendingSecret {
+                finding: acc.finding,
+                occurrences,
+                present_at,
+            },
+        ));
+    }
+    let mut skipped = found.skipped;
+    skipped.sort_by(|a, b| {
+        (&a.path, a.reason.code(), &a.commit).cmp(&(&b.path, b.reason.code(), &b.commit))
+    });
+    skipped.dedup_by(|a, b| a.path == b.path && a.reason == b.reason);
+    Ok(RepoAudit {
+        summary: RepoSummary {
+            name: options.name.clone(),
+            path: repo
+                .git_dir()
+                .canonicalize()
+                .unwrap_or_else(|_| repo.git_dir().to_path_buf())
+                .display()
+                .to_string(),
+            revisions: revs.described.clone(),
+            commits: commits.len() as u64,
+            blobs: found.blobs,
+            bytes: found.bytes,
+            branches: branches.len(),
+        },
+        secrets,
+        skipped,
+        suppressed: found.suppressed,
+    })
+}
+
+/// Combines repository audits into one report: a secret found in several repositories is one
+/// secret; fingerprints are computed (on all cores) and the values dropped.
+pub fn finish(audits: Vec<RepoAudit>) -> AuditReport {
+    let mut report = AuditReport::default();
+    let mut by_key: BTreeMap<SecretKey, PendingSecret> = BTreeMap::new();
+    for audit in audits {
+        report.repositories.push(audit.summary.clone());
+        report.suppressed += audit.suppressed;
+        report.skipped.extend(
+            audit
+                .skipped
+                .into_iter()
+                .map(|s| (audit.summary.name.clone(), s)),
+        );
+        for (key, secret) in audit.secrets {
+            match by_key.get_mut(&key) {
+                Some(existing) => {
+                    existing.occurrences.extend(secret.occurrences);
+                    existing.present_at.extend(secret.present_at);
+                }
+                None => {
+                    by_key.insert(key, secret);
+                }
+            }
+        }
+    }
+    let pending: Vec<PendingSecret> = by_key.into_values().collect();
+    crate::finding::prepare_fingerprints(pending.iter().map(|p| &p.finding));
+    for mut p in pending {
+        p.occurrences.sort_by(|a, b| {
+            (a.commit.time, &a.repository, &a.commit.id, &a.path, a.line).cmp(&(
+                b.commit.time,
+                &b.repository,
+                &b.commit.id,
+                &b.path,
+                b.line,
+            ))
+        });
+        if p.occurrences.is_empty() {
+            continue;
+        }
+        p.present_at.sort();
+        p.present_at.dedup();
+        let f = &p.finding;
+        report.secrets.push(AuditSecret {
+            rule: f.rule.clone(),
+            description: f.description.clone(),
+            provider: f.provider.clone(),
+            severity: f.severity,
+            confidence: f.confidence,
+            redacted: f.secret.redacted(),
+            fingerprint: f.fingerprint().to_string(),
+            occurrences: p.occurrences,
+            present_at: p.present_at,
+        });
+    }
+    report.secrets.sort_by(|a, b| {
+        let ka = (a.first_seen().commit.time, &a.fingerprint);
+        let kb = (b.first_seen().commit.time, &b.fingerprint);
+        ka.cmp(&kb)
+    });
+    report
+}
