@@ -57,20 +57,25 @@ impl Sandbox {
         repo
     }
 
-    /// `git config --global --get KEY`, when set.
     /// A bare repository `remote.git` (branch `main`) to push to.
     fn bare_remote(&self) -> PathBuf {
-        let remote = self.tmp.join("remote.git");
+        self.bare_repo("remote.git")
+    }
+
+    /// A bare repository `name` (branch `main`) in the sandbox.
+    fn bare_repo(&self, name: &str) -> PathBuf {
+        let path = self.tmp.join(name);
         let out = self
             .command("git", &self.tmp.0)
             .args(["init", "-q", "--bare", "-b", "main"])
-            .arg(&remote)
+            .arg(&path)
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", all_output(&out));
-        remote
+        path
     }
 
+    /// `git config --global --get KEY`, when set.
     fn global_config(&self, key: &str) -> Option<String> {
         let out = self
             .command("git", &self.home)
@@ -1409,14 +1414,7 @@ fn pre_push_hides_only_what_the_destination_has() {
     let sb = Sandbox::new("two-remotes");
     let repo = sb.repo("repo");
     let public = sb.bare_remote();
-    let internal = sb.tmp.join("internal.git");
-    let out = sb
-        .command("git", &sb.tmp.0)
-        .args(["init", "-q", "--bare", "-b", "main"])
-        .arg(&internal)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", all_output(&out));
+    let internal = sb.bare_repo("internal.git");
     repo.write("README", "readme\n");
     repo.commit_unchecked("init");
     repo.git_ok(&["remote", "add", "internal", internal.to_str().unwrap()]);
@@ -1669,14 +1667,7 @@ fn pre_push_scans_what_a_push_url_elsewhere_has_not_seen() {
     let sb = Sandbox::new("pushurl");
     let repo = sb.repo("repo");
     let public = sb.bare_remote();
-    let internal = sb.tmp.join("internal.git");
-    let out = sb
-        .command("git", &sb.tmp.0)
-        .args(["init", "-q", "--bare", "-b", "main"])
-        .arg(&internal)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", all_output(&out));
+    let internal = sb.bare_repo("internal.git");
     repo.write("README", "readme\n");
     repo.commit_unchecked("init");
     repo.git_ok(&["remote", "add", "origin", internal.to_str().unwrap()]);
