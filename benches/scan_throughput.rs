@@ -135,7 +135,11 @@ fn corpus(total_mb: usize, words: &[&str]) -> (Vec<AddedText>, usize, usize) {
     for (i, p) in planted.iter().enumerate() {
         let n = units.len();
         let unit = &mut units[(i * 997) % n];
-        unit.buf.extend_from_slice(p.as_bytes());
+        // Rebuilt, so the planted line counts as added (a line appended to the buffer alone
+        // would sit outside the unit's added range, and nothing would be found).
+        let mut buf = std::mem::take(&mut unit.buf);
+        buf.extend_from_slice(p.as_bytes());
+        *unit = AddedText::whole(std::mem::take(&mut unit.path), buf);
     }
     total = units.iter().map(|u| u.buf.len()).sum();
 
