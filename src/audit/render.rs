@@ -291,25 +291,20 @@ pub fn human(report: &AuditReport, color: bool) -> String {
         );
         let _ = writeln!(out, "   Value:        {}", sanitize(&secret.redacted));
         let _ = writeln!(out, "   Fingerprint:  {}", secret.fingerprint);
-        let _ = writeln!(
-            out,
-            "   First added:  {} by {} in {} at {}:{}",
-            day(&first.commit.date),
-            who(&first.commit),
-            short(&first.commit.id),
-            sanitize(&first.path),
-            first.line
-        );
-        if secret.occurrences.len() > 1 {
+        let added = |out: &mut String, label: &str, o: &Occurrence| {
             let _ = writeln!(
                 out,
-                "   Last added:   {} by {} in {} at {}:{}",
-                day(&last.commit.date),
-                who(&last.commit),
-                short(&last.commit.id),
-                sanitize(&last.path),
-                last.line
+                "   {label:<14}{} by {} in {} at {}:{}",
+                day(&o.commit.date),
+                who(&o.commit),
+                short(&o.commit.id),
+                sanitize(&o.path),
+                o.line
             );
+        };
+        added(&mut out, "First added:", first);
+        if secret.occurrences.len() > 1 {
+            added(&mut out, "Last added:", last);
         }
         let multi = report.repositories.len() > 1;
         let _ = writeln!(
