@@ -86,19 +86,21 @@ tools=("git log -p --all (floor)|git -C \"\$1\" log -p --all --no-color >/dev/nu
        "leakgate audit|\"$leakgate_bin\" audit \"\$1\" -q --format json >/dev/null")
 peer_names=()
 if command -v gitleaks >/dev/null 2>&1; then
-  tools+=("gitleaks|gitleaks git --no-banner --log-level error --report-path /dev/null \"\$1\" >/dev/null 2>&1 || gitleaks detect --no-banner --log-level error --report-path /dev/null --source \"\$1\" >/dev/null 2>&1")
+  # Reports go to a scratch file: gitleaks replaces its report path, so never /dev/null.
+  tools+=("gitleaks|gitleaks git --no-banner --log-level error --exit-code 1 --report-format json --report-path \"$work/gitleaks.json\" \"\$1\" >/dev/null 2>&1")
   peer_names+=(gitleaks)
 else
   echo "skipped: gitleaks (not on PATH)"
 fi
 if command -v betterleaks >/dev/null 2>&1; then
-  tools+=("betterleaks|betterleaks git --no-banner --log-level error --report-path /dev/null \"\$1\" >/dev/null 2>&1")
+  tools+=("betterleaks|betterleaks git --no-banner --log-level error --exit-code 1 -o \"$work/betterleaks.json\" \"\$1\" >/dev/null 2>&1")
   peer_names+=(betterleaks)
 else
   echo "skipped: betterleaks (not on PATH)"
 fi
 if command -v kingfisher >/dev/null 2>&1; then
-  tools+=("kingfisher|kingfisher scan \"\$1\" --git-history full --no-update-check --format json >/dev/null 2>&1")
+  # kingfisher exits 200 when it finds secrets: counted as 1 (found) here.
+  tools+=("kingfisher|kingfisher scan \"\$1\" --git-history full --no-update-check --format json >/dev/null 2>&1; c=\$?; [ \$c = 200 ] && c=1; exit \$c")
   peer_names+=(kingfisher)
 else
   echo "skipped: kingfisher (not on PATH)"
@@ -122,7 +124,7 @@ bench() {
   local label=$1 target=$2 commits=$3
   echo
   echo "== $label: $target ($commits commits; $runs runs each, median wall)"
-  declare -A walls=() cpus=() rsss=()
+  declare -A walls=() cpus=() rsss=() failed=()
   local r i name cmd line
   for ((r = 0; r < runs; r++)); do
     for i in "${!tools[@]}"; do
@@ -131,7 +133,8 @@ bench() {
       line=$(timed "$cmd" "$target")
       read -r wall cpu rss code <<<"$line"
       if [ "$code" != 0 ] && [ "$code" != 1 ]; then
-        echo "  $name failed (exit $code)" >&2
+        echo "  $name failed (exit $code): left out of the table" >&2
+        failed[$name]=1
       fi
       walls[$name]+="$wall "
       cpus[$name]+="$wall:$cpu:$rss "
@@ -145,6 +148,7 @@ bench() {
   done
   floor=${median["git log -p --all (floor)"]}
   for name in "${peer_names[@]}"; do
+    [ -n "${failed[$name]:-}" ] && continue
     if [ -z "$fastest_peer" ] || awk -v a="${median[$name]}" -v b="$fastest_peer" 'BEGIN {exit !(a < b)}'; then
       fastest_peer=${median[$name]}
       fastest_name=$name
@@ -155,6 +159,7 @@ bench() {
   printf "  %-26s %9s %9s %11s %8s %8s %s\n" tool "wall s" "cpu s" "peak RSS" "x floor" "cpu x fl" "${fastest_name:+x $fastest_name}"
   for i in "${!tools[@]}"; do
     name=${tools[$i]%%|*}
+    [ -n "${failed[$name]:-}" ] && continue
     local m=${median[$name]} entry cpu rss
     entry=$(tr ' ' '\n' <<<"${cpus[$name]}" | awk -F: -v m="$m" '$1 == m {print; exit}')
     cpu=$(cut -d: -f2 <<<"$entry")

@@ -73,6 +73,9 @@ pub enum Command {
     /// Audit a repository's whole history (or the given revisions): every secret once, with
     /// every place it was added, who added it and when, and whether a branch still holds it.
     Audit(AuditArgs),
+    /// Work with audit reports (merge the JSON of many audit jobs into one report).
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Work with rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -242,6 +245,45 @@ pub struct AuditArgs {
     /// Worker threads (default: every core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// `leakgate report ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge JSON audit reports (`leakgate audit -o part.json` run on many machines or jobs) into
+    /// one report: a secret found by several jobs is one secret with every occurrence.
+    Merge(MergeArgs),
+}
+
+/// A confidence level on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ConfidenceArg {
+    /// Every secret.
+    Low,
+    /// Medium and high (the default `block_at`).
+    Medium,
+    /// High only.
+    High,
+}
+
+/// `leakgate report merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON audit reports (written by `leakgate audit --format json` or `-o FILE.json`).
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+    /// Output format (default: from the extension of -o, else human).
+    #[arg(long, value_enum)]
+    pub format: Option<AuditFormatArg>,
+    /// Write the merged report to FILE (.json, .sarif, .csv, .md, .html, .txt pick the format).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report only secrets whose fingerprint is not in FILE.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit 1 when a reported secret has this confidence or higher.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
+    pub block_at: ConfidenceArg,
 }
 
 /// `leakgate rules ...`.

@@ -391,9 +391,9 @@ fn a_bare_mirror_is_audited_like_its_origin() {
     assert_eq!(secrets(&doc).len(), 2);
 }
 
-#[test]
-fn many_repositories_make_one_report() {
-    let t = TempDir::new("audit-repos");
+/// Three bare repositories under `repos/`: alpha and beta share one AWS key, gamma holds a
+/// GitHub token.
+fn three_bare_repositories(t: &TempDir) -> PathBuf {
     let shared = aws_key_id(31);
     let root = t.join("repos");
     for (i, name) in ["alpha", "beta", "gamma"].iter().enumerate() {
@@ -414,6 +414,13 @@ fn many_repositories_make_one_report() {
             .unwrap();
         assert!(out.status.success(), "{}", all_output(&out));
     }
+    root
+}
+
+#[test]
+fn many_repositories_make_one_report() {
+    let t = TempDir::new("audit-repos");
+    let root = three_bare_repositories(&t);
     let (code, doc) = audit_json(&t.0, &["--repos", root.to_str().unwrap()]);
     assert_eq!(code, 1);
     let names: Vec<&str> = doc["repositories"]
@@ -449,6 +456,91 @@ fn many_repositories_make_one_report() {
     let out = audit(&t.0, &["--repos", "bad.txt", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+#[test]
+fn reports_of_separate_jobs_merge_into_the_report_of_one_audit() {
+    let t = TempDir::new("audit-merge");
+    let root = three_bare_repositories(&t);
+    let (_, combined) = audit_json(&t.0, &["--repos", root.to_str().unwrap()]);
+    // Three jobs, as a CI matrix would run them: one per repository, JSON each.
+    let mut parts = Vec::new();
+    for name in ["gamma", "alpha", "beta"] {
+        let part = t.join(format!("{name}.json"));
+        let out = audit(
+            &t.0,
+            &[
+                root.join(format!("{name}.git")).to_str().unwrap(),
+                "-o",
+                part.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+        parts.push(part.to_str().unwrap().to_string());
+    }
+    let merge = |extra: &[&str]| {
+        leakgate(&t.0)
+            .args(["report", "merge"])
+            .args(&parts)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = merge(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(merged["secrets"], combined["secrets"], "{merged:#}");
+    assert_eq!(merged["summary"], combined["summary"]);
+    let mut names: Vec<&str> = merged["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+    // Any format by extension; the merged report is itself mergeable (nothing counted twice).
+    let html = t.join("all.html");
+    let out = merge(&["-o", html.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("<table"));
+    let all = t.join("all.json");
+    std::fs::write(&all, serde_json::to_vec(&merged).unwrap()).unwrap();
+    let out = leakgate(&t.0)
+        .args(["report", "merge", "--format", "json"])
+        .arg(&all)
+        .arg(&parts[0])
+        .output()
+        .unwrap();
+    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["secrets"], combined["secrets"]);
+    // A baseline of everything: exit 0. A malformed part: exit 2, naming file, line and column.
+    let baseline = t.join("baseline.txt");
+    let out = leakgate(&t.0)
+        .args([
+            "audit",
+            "--repos",
+            root.to_str().unwrap(),
+            "--write-baseline",
+        ])
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let out = merge(&["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    std::fs::write(t.join("broken.json"), "{\n  \"version\": 1,\n  oops\n").unwrap();
+    let out = leakgate(&t.0)
+        .args(["report", "merge", "broken.json"])
+        .arg(&parts[0])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("broken.json:3:"),
+        "{}",
+        all_output(&out)
+    );
 }
 
 #[test]

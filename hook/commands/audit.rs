@@ -21,7 +21,7 @@ type RepoResult = anyhow::Result<(RepoAudit, Confidence)>;
 
 /// Runs an audit and writes its report.
 pub fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
-    let format = format_of(args)?;
+    let format = format_of(args.format, args.output.as_deref())?;
     let baseline = match &args.baseline {
         Some(path) => Some(Baseline::read(path)?),
         None => None,
@@ -104,28 +104,7 @@ pub fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     if let Some(baseline) = &baseline {
         report.apply_baseline(baseline);
     }
-    let text = match format {
-        AuditFormatArg::Human => {
-            let color = args.output.is_none()
-                && setup::color_choice(common.color).enabled_for(&std::io::stdout());
-            render::human(&report, color)
-        }
-        AuditFormatArg::Json => render::json(&report),
-        AuditFormatArg::Sarif => render::sarif(&report),
-        AuditFormatArg::Csv => render::csv(&report),
-        AuditFormatArg::Markdown => render::markdown(&report),
-        AuditFormatArg::Html => render::html(&report),
-    };
-    match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write the report {}", path.display()))?,
-        None => {
-            let quiet_clean = common.quiet && report.secrets.is_empty() && !report.has_errors();
-            if !(quiet_clean && format == AuditFormatArg::Human) {
-                output::stdout(&text)?;
-            }
-        }
-    }
+    write_report(common, &report, format, args.output.as_deref())?;
     for e in &errors {
         output::stderr(&format!("leakgate: {e}\n"))?;
     }
@@ -137,12 +116,47 @@ pub fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     })
 }
 
+/// Renders `report` in `format` to `output`, or to stdout (nothing for a clean `-q` human report).
+pub(crate) fn write_report(
+    common: &Common,
+    report: &audit::AuditReport,
+    format: AuditFormatArg,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let text = match format {
+        AuditFormatArg::Human => {
+            let color = output.is_none()
+                && setup::color_choice(common.color).enabled_for(&std::io::stdout());
+            render::human(report, color)
+        }
+        AuditFormatArg::Json => render::json(report),
+        AuditFormatArg::Sarif => render::sarif(report),
+        AuditFormatArg::Csv => render::csv(report),
+        AuditFormatArg::Markdown => render::markdown(report),
+        AuditFormatArg::Html => render::html(report),
+    };
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write the report {}", path.display()))?,
+        None => {
+            let quiet_clean = common.quiet && report.secrets.is_empty() && !report.has_errors();
+            if !(quiet_clean && format == AuditFormatArg::Human) {
+                output::stdout(&text)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The format: `--format`, else from the extension of `-o`, else human.
-fn format_of(args: &AuditArgs) -> anyhow::Result<AuditFormatArg> {
-    if let Some(f) = args.format {
+pub(crate) fn format_of(
+    format: Option<AuditFormatArg>,
+    output: Option<&Path>,
+) -> anyhow::Result<AuditFormatArg> {
+    if let Some(f) = format {
         return Ok(f);
     }
-    let Some(path) = &args.output else {
+    let Some(path) = output else {
         return Ok(AuditFormatArg::Human);
     };
     let ext = path

@@ -5,6 +5,7 @@ mod generate;
 mod hook;
 mod ignore;
 mod install;
+mod report;
 mod rules;
 mod scan;
 mod sources;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Scan(args) => scan::run(&cli.common, args),
         Command::Audit(args) => audit::run(&cli.common, args),
+        Command::Report(cmd) => report::run(&cli.common, cmd),
         Command::Rules(cmd) => rules::run(&cli.common, cmd),
         Command::Ignore(args) => ignore::run(args),
         Command::Hook(cmd) => hook::run(&cli.common, cmd),

@@ -12,6 +12,7 @@
 
 pub mod baseline;
 pub mod html;
+pub mod merge;
 pub mod render;
 pub mod revisions;
 pub mod tips;
@@ -50,7 +51,7 @@ pub struct Progress {
 }
 
 /// One commit as a report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommitInfo {
     /// Full id.
     pub id: String,
@@ -65,7 +66,7 @@ pub struct CommitInfo {
 }
 
 /// One place a secret was added.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Occurrence {
     /// The repository (its name in a multi-repository audit).
     pub repository: String,
@@ -80,7 +81,7 @@ pub struct Occurrence {
 }
 
 /// A branch tip where a secret still is.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct TipRef {
     /// The repository.
     pub repository: String,
@@ -124,7 +125,7 @@ impl AuditSecret {
 }
 
 /// What was audited in one repository.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RepoSummary {
     /// Its name in the report.
     pub name: String,
@@ -142,6 +143,39 @@ pub struct RepoSummary {
     pub branches: usize,
 }
 
+/// Something an audit could not scan whole, as a report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct AuditSkip {
+    /// The repository.
+    pub repository: String,
+    /// Its path (lossy UTF-8; untrusted: escape before printing).
+    pub path: String,
+    /// Machine-readable reason ([`crate::outcome::SkipReason::code`]).
+    pub reason: String,
+    /// Human description of the reason.
+    pub detail: String,
+    /// The commit it was in.
+    pub commit: Option<String>,
+}
+
+impl AuditSkip {
+    /// Builds the report entry for what `repository`'s audit skipped.
+    pub fn new(repository: &str, skipped: &Skipped) -> AuditSkip {
+        AuditSkip {
+            repository: repository.to_string(),
+            path: String::from_utf8_lossy(&skipped.path).into_owned(),
+            reason: skipped.reason.code().to_string(),
+            detail: skipped.reason.describe(),
+            commit: skipped.commit.clone(),
+        }
+    }
+
+    /// Whether the audit is incomplete because of it (an object could not be read).
+    pub fn is_error(&self) -> bool {
+        self.reason == crate::outcome::SkipReason::Unreadable(String::new()).code()
+    }
+}
+
 /// A whole audit: what was read, and every secret found.
 #[derive(Debug, Clone, Default)]
 pub struct AuditReport {
@@ -150,7 +184,7 @@ pub struct AuditReport {
     /// The secrets, oldest first seen first.
     pub secrets: Vec<AuditSecret>,
     /// What could not be scanned (one entry per path and reason).
-    pub skipped: Vec<(String, Skipped)>,
+    pub skipped: Vec<AuditSkip>,
     /// Secrets left out because the baseline lists them.
     pub baselined: usize,
     /// Secrets that suppressions (allow markers, ignore file, allowed values) silenced: counted.
@@ -160,7 +194,7 @@ pub struct AuditReport {
 impl AuditReport {
     /// Whether something could not be read (the audit is incomplete: exit 2 when nothing found).
     pub fn has_errors(&self) -> bool {
-        self.skipped.iter().any(|(_, s)| s.reason.is_error())
+        self.skipped.iter().any(AuditSkip::is_error)
     }
 
     /// 1 when a secret at or above `block_at` is reported, 2 when the audit is incomplete, else 0.
@@ -521,8 +555,8 @@ pub fn finish(audits: Vec<RepoAudit>) -> AuditReport {
         report.skipped.extend(
             audit
                 .skipped
-                .into_iter()
-                .map(|s| (audit.summary.name.clone(), s)),
+                .iter()
+                .map(|s| AuditSkip::new(&audit.summary.name, s)),
         );
         for (key, secret) in audit.secrets {
             match by_key.get_mut(&key) {
@@ -539,15 +573,7 @@ pub fn finish(audits: Vec<RepoAudit>) -> AuditReport {
     let pending: Vec<PendingSecret> = by_key.into_values().collect();
     crate::finding::prepare_fingerprints(pending.iter().map(|p| &p.finding));
     for mut p in pending {
-        p.occurrences.sort_by(|a, b| {
-            (a.commit.time, &a.repository, &a.commit.id, &a.path, a.line).cmp(&(
-                b.commit.time,
-                &b.repository,
-                &b.commit.id,
-                &b.path,
-                b.line,
-            ))
-        });
+        sort_occurrences(&mut p.occurrences);
         if p.occurrences.is_empty() {
             continue;
         }
@@ -566,10 +592,42 @@ pub fn finish(audits: Vec<RepoAudit>) -> AuditReport {
             present_at: p.present_at,
         });
     }
-    report.secrets.sort_by(|a, b| {
+    sort_secrets(&mut report.secrets);
+    report
+}
+
+/// Orders a secret's occurrences oldest first (author date, then repository, commit, path, line,
+/// column) and drops repeats.
+pub(crate) fn sort_occurrences(occurrences: &mut Vec<Occurrence>) {
+    occurrences.sort_by(|a, b| {
+        (
+            a.commit.time,
+            &a.repository,
+            &a.commit.id,
+            &a.path,
+            a.line,
+            a.column,
+        )
+            .cmp(&(
+                b.commit.time,
+                &b.repository,
+                &b.commit.id,
+                &b.path,
+                b.line,
+                b.column,
+            ))
+    });
+    occurrences.dedup_by(|a, b| {
+        (&a.repository, &a.commit.id, &a.path, a.line, a.column)
+            == (&b.repository, &b.commit.id, &b.path, b.line, b.column)
+    });
+}
+
+/// Orders secrets by when they were first seen, then by fingerprint.
+pub(crate) fn sort_secrets(secrets: &mut [AuditSecret]) {
+    secrets.sort_by(|a, b| {
         let ka = (a.first_seen().commit.time, &a.fingerprint);
         let kb = (b.first_seen().commit.time, &b.fingerprint);
         ka.cmp(&kb)
     });
-    report
 }

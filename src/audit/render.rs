@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::audit::{AuditReport, AuditSecret, Occurrence, RepoSummary, TipRef};
+use crate::audit::{AuditReport, AuditSecret, AuditSkip, Occurrence, RepoSummary, TipRef};
 
 /// Version of the audit JSON document (`docs/audit-report.schema.json`).
 pub const JSON_VERSION: u32 = 1;
@@ -17,7 +17,7 @@ struct JsonAudit<'a> {
     repositories: &'a [RepoSummary],
     summary: JsonSummary,
     secrets: Vec<JsonSecret<'a>>,
-    skipped: Vec<JsonSkipped>,
+    skipped: &'a [AuditSkip],
 }
 
 #[derive(Serialize)]
@@ -60,15 +60,6 @@ struct JsonRemediation<'a> {
     revoke: &'a str,
     rotate: &'a str,
     docs: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonSkipped {
-    repository: String,
-    path: String,
-    reason: &'static str,
-    detail: String,
-    commit: Option<String>,
 }
 
 /// Secrets per provider, per confidence, still present, oldest and newest first seen.
@@ -134,17 +125,7 @@ pub fn json(report: &AuditReport) -> String {
         repositories: &report.repositories,
         summary: summary(report),
         secrets: report.secrets.iter().map(json_secret).collect(),
-        skipped: report
-            .skipped
-            .iter()
-            .map(|(repo, s)| JsonSkipped {
-                repository: repo.clone(),
-                path: String::from_utf8_lossy(&s.path).into_owned(),
-                reason: s.reason.code(),
-                detail: s.reason.describe(),
-                commit: s.commit.clone(),
-            })
-            .collect(),
+        skipped: &report.skipped,
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {
         format!(
@@ -385,19 +366,19 @@ pub fn human(report: &AuditReport, color: bool) -> String {
             bold("Not scanned whole:"),
             plural(report.skipped.len(), "entry", "entries")
         );
-        for (repo, s) in report.skipped.iter().take(20) {
+        for s in report.skipped.iter().take(20) {
             let at = s.commit.as_deref().map(short).unwrap_or("");
             let _ = writeln!(
                 out,
                 "  {}{} {}: {}",
                 if report.repositories.len() > 1 {
-                    format!("{}: ", sanitize(repo))
+                    format!("{}: ", sanitize(&s.repository))
                 } else {
                     String::new()
                 },
-                crate::report::sanitize::sanitize_bytes(&s.path),
+                sanitize(&s.path),
                 at,
-                sanitize(&s.reason.describe())
+                sanitize(&s.detail)
             );
         }
         if report.skipped.len() > 20 {
@@ -513,10 +494,10 @@ pub fn sarif(report: &AuditReport) -> String {
     let notifications: Vec<Value> = report
         .skipped
         .iter()
-        .map(|(repo, s)| {
+        .map(|s| {
             json!({
-                "level": if s.reason.is_error() { "error" } else { "note" },
-                "message": {"text": format!("{repo}: not scanned whole: {}: {}", String::from_utf8_lossy(&s.path), s.reason.describe())},
+                "level": if s.is_error() { "error" } else { "note" },
+                "message": {"text": format!("{}: not scanned whole: {}: {}", s.repository, s.path, s.detail)},
             })
         })
         .collect();
