@@ -282,8 +282,31 @@ fn check_secret(name: &str, index: usize, s: &Secret) -> Result<(), MergeError> 
             s.fingerprint, s.rule
         )));
     }
+    if s.rule.is_empty()
+        || !s
+            .rule
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(fail(format!("not a rule id: {:?}", s.rule)));
+    }
     if s.occurrences.is_empty() {
         return Err(fail("no occurrence".to_string()));
+    }
+    // Fields that reports print as they stand must be what audits write: hex ids, ISO dates.
+    for o in &s.occurrences {
+        let id = &o.commit.id;
+        if !(id.len() == 40 || id.len() == 64) || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(fail(format!("not a commit id: {id:?}")));
+        }
+        let date = &o.commit.date;
+        if date.is_empty()
+            || !date
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b':' | b'+' | b'T' | b'Z' | b'.'))
+        {
+            return Err(fail(format!("not an ISO 8601 date: {date:?}")));
+        }
     }
     Ok(())
 }
@@ -301,7 +324,7 @@ mod tests {
                 author: "A".into(),
                 email: "a@example.invalid".into(),
                 time,
-                date: format!("{time}"),
+                date: format!("2020-01-01T00:00:{:02}Z", time % 60),
             },
             path: path.to_string(),
             line: 1,
@@ -423,6 +446,13 @@ mod tests {
         let bad_fp = report("one", "/p", &[(A, 1)]).replace(A, "zz");
         let err = merge(&[("fp.json".into(), bad_fp)]).unwrap_err();
         assert!(matches!(err, MergeError::Secret { index: 1, .. }), "{err}");
+        // Text a terminal would obey, where reports print a field as it stands: refused.
+        let escape = report("one", "/p", &[(A, 1)]).replace("2020-01-01", "\\u001b[2J");
+        let err = merge(&[("esc.json".into(), escape)]).unwrap_err();
+        assert!(err.to_string().contains("not an ISO 8601 date"), "{err}");
+        let id = report("one", "/p", &[(A, 1)]).replace(&format!("{:040}", 1), "\\u001b]0;x");
+        let err = merge(&[("id.json".into(), id)]).unwrap_err();
+        assert!(err.to_string().contains("not a commit id"), "{err}");
         assert!(matches!(merge(&[]), Err(MergeError::Empty)));
     }
 }
