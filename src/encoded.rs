@@ -83,7 +83,7 @@ pub fn decoded_lines(unit: &AddedText) -> Vec<DecodedLine> {
             }
         }
     }
-    for run in runs_of(buf, MIN_HEX, |b| b.is_ascii_hexdigit()) {
+    for run in hex_runs(buf, &base64_runs) {
         if unit.overlaps_added(run.0, run.1) {
             if let Some(decoded) = decode_hex(&buf[run.0..run.1]).filter(|d| is_text(d)) {
                 found.push((run, Encoding::Hex, decoded));
@@ -238,6 +238,21 @@ fn wrapped_blocks(unit: &AddedText, runs: &[(usize, usize)]) -> Vec<DecodedLine>
 /// Probes a grid of points `min / 2` apart: a run at least `min` long holds two consecutive grid
 /// points and every byte between them, so text whose words are shorter costs about two probes
 /// per `min / 2` bytes instead of a look at every byte.
+/// The maximal hex runs of at least [`MIN_HEX`] bytes, found inside the base64 runs (hex digits
+/// are base64 bytes, so every hex run lies in one): a second pass over the base64 runs only, not
+/// over the whole buffer.
+fn hex_runs(buf: &[u8], base64_runs: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for &(start, end) in base64_runs.iter().filter(|(s, e)| e - s >= MIN_HEX) {
+        out.extend(
+            runs_of(&buf[start..end], MIN_HEX, |b| b.is_ascii_hexdigit())
+                .into_iter()
+                .map(|(s, e)| (start + s, start + e)),
+        );
+    }
+    out
+}
+
 fn runs_of(buf: &[u8], min: usize, class: impl Fn(u8) -> bool) -> Vec<(usize, usize)> {
     let step = (min / 2).max(1);
     let mut runs = Vec::new();
@@ -269,7 +284,7 @@ fn runs_of(buf: &[u8], min: usize, class: impl Fn(u8) -> bool) -> Vec<(usize, us
 
 #[cfg(test)]
 mod runs_of_tests {
-    use super::runs_of;
+    use super::{hex_runs, is_base64_byte, runs_of, MIN_BASE64, MIN_HEX};
 
     /// Every maximal run of at least `min` class bytes, the slow way.
     fn naive(buf: &[u8], min: usize, class: impl Fn(u8) -> bool) -> Vec<(usize, usize)> {
@@ -294,6 +309,7 @@ mod runs_of_tests {
     #[test]
     fn the_grid_finds_exactly_what_a_byte_by_byte_walk_finds() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut hex_found = 0;
         for round in 0..2000 {
             state ^= state << 13;
             state ^= state >> 7;
@@ -309,6 +325,25 @@ mod runs_of_tests {
                     }
                 })
                 .collect();
+            // Hex runs found inside the base64 runs are every hex run of the buffer.
+            let mixed: Vec<u8> = buf
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| match (b, (state >> (i % 60)) % 40) {
+                    (b' ', n) if n < 20 => b' ',
+                    (_, 0) => b'g',
+                    (_, 1) => b'+',
+                    (_, 2) => b'=',
+                    (_, n) => b"0a9F3e"[n as usize % 6],
+                })
+                .collect();
+            let mut long = mixed.clone();
+            long.extend_from_slice(&mixed);
+            long.extend_from_slice(&mixed);
+            let base64 = runs_of(&long, MIN_BASE64, is_base64_byte);
+            let expected = naive(&long, MIN_HEX, |b| b.is_ascii_hexdigit());
+            hex_found += expected.len();
+            assert_eq!(hex_runs(&long, &base64), expected, "round {round}");
             for min in [2usize, 3, 16, 17, 32] {
                 let class = |b: u8| b == b'a';
                 assert_eq!(
@@ -318,6 +353,7 @@ mod runs_of_tests {
                 );
             }
         }
+        assert!(hex_found > 100, "the input holds hex runs: {hex_found}");
     }
 }
 
