@@ -136,7 +136,7 @@ pub(crate) fn write_report(
         AuditFormatArg::Html => render::html(report),
     };
     match output {
-        Some(path) => std::fs::write(path, text)
+        Some(path) => write_whole(path, text.as_bytes())
             .with_context(|| format!("cannot write the report {}", path.display()))?,
         None => {
             let quiet_clean = common.quiet && report.secrets.is_empty() && !report.has_errors();
@@ -146,6 +146,23 @@ pub(crate) fn write_report(
         }
     }
     Ok(())
+}
+
+/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, renamed over it.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map_or_else(
+        || std::ffi::OsString::from("report"),
+        std::ffi::OsStr::to_os_string,
+    );
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(&name);
+    temporary_name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(temporary_name);
+    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
 }
 
 /// The format: `--format`, else from the extension of `-o`, else human.

@@ -52,7 +52,11 @@ pub fn year_month(seconds: i64) -> (i64, u32) {
     (year, u32::try_from(month).unwrap_or(1))
 }
 
-/// Secrets first added per month, every month from the first to the last (empty months count 0).
+/// Most bars in the chart of secrets introduced per month (100 years).
+pub const CHART_MONTHS: i64 = 1200;
+
+/// Secrets first seen per month, every month from the oldest to the newest (at most
+/// [`CHART_MONTHS`]; older ones counted in the first).
 pub fn per_month(report: &AuditReport) -> Vec<((i64, u32), usize)> {
     let mut counts: BTreeMap<(i64, u32), usize> = BTreeMap::new();
     for s in &report.secrets {
@@ -63,6 +67,16 @@ pub fn per_month(report: &AuditReport) -> Vec<((i64, u32), usize)> {
     let (Some(&first), Some(&last)) = (counts.keys().next(), counts.keys().next_back()) else {
         return Vec::new();
     };
+    // At most CHART_MONTHS bars (a commit dated centuries off would otherwise make millions):
+    // what is older than the first bar is counted in it.
+    let month_index = |(y, m): (i64, u32)| y.saturating_mul(12).saturating_add(i64::from(m) - 1);
+    let start_index = month_index(first).max(month_index(last).saturating_sub(CHART_MONTHS - 1));
+    let first = (
+        start_index.div_euclid(12),
+        (start_index.rem_euclid(12) + 1) as u32,
+    );
+    let older: usize = counts.range(..first).map(|(_, n)| n).sum();
+    *counts.entry(first).or_insert(0) += older;
     let mut out = Vec::new();
     let (mut y, mut m) = first;
     while (y, m) <= last {

@@ -55,6 +55,14 @@ pub enum MergeError {
         /// What is wrong.
         message: String,
     },
+    /// A skipped entry that cannot be right.
+    #[error("{source_name}: skipped entry: {message}")]
+    Skipped {
+        /// The input's name.
+        source_name: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Nothing to merge.
     #[error("no report to merge")]
     Empty,
@@ -116,7 +124,12 @@ fn read(name: &str, text: &str) -> Result<Document, MergeError> {
         source_name: name.to_string(),
         line: e.line(),
         column: e.column(),
-        message: e.to_string(),
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     };
     let header: Header = serde_json::from_str(text).map_err(malformed)?;
     let version_ok = header.version.as_ref().and_then(serde_json::Value::as_u64)
@@ -139,6 +152,7 @@ fn read(name: &str, text: &str) -> Result<Document, MergeError> {
 #[derive(Default)]
 struct Fold {
     repositories: Vec<RepoSummary>,
+    names: std::collections::HashSet<String>,
     secrets: BTreeMap<String, AuditSecret>,
     skipped: BTreeSet<AuditSkip>,
     baselined: usize,
@@ -165,38 +179,68 @@ impl Fold {
                 .for_each(|t| rename(&mut t.repository));
         }
         for mut skip in doc.skipped {
+            if let Some(commit) = &skip.commit {
+                if !is_object_id(commit) {
+                    return Err(MergeError::Skipped {
+                        source_name: name.to_string(),
+                        message: format!("its commit is not a commit id: {commit:?}"),
+                    });
+                }
+            }
             rename(&mut skip.repository);
             self.skipped.insert(skip);
         }
-        self.baselined += doc.summary.baselined;
-        self.suppressed += doc.summary.suppressed;
+        self.baselined = self.baselined.saturating_add(doc.summary.baselined);
+        self.suppressed = self.suppressed.saturating_add(doc.summary.suppressed);
         for s in doc.secrets {
             self.add_secret(s);
         }
         Ok(())
     }
 
-    /// Adds the repositories not already present; returns the renames of name clashes.
+    /// Adds the repositories not already present; returns how this document's names map to the
+    /// report's. A repository is the one already present when everything but its name is equal
+    /// (a merged report merged again); the same name for another repository is renamed to its
+    /// path (and a number, if need be).
     fn add_repositories(&mut self, repositories: &[RepoSummary]) -> BTreeMap<String, String> {
         let mut renames = BTreeMap::new();
         for repo in repositories {
             let same = |r: &RepoSummary| {
-                r.name == repo.name && r.path == repo.path && r.revisions == repo.revisions
+                (
+                    &r.path,
+                    &r.revisions,
+                    r.commits,
+                    r.blobs,
+                    r.bytes,
+                    r.branches,
+                ) == (
+                    &repo.path,
+                    &repo.revisions,
+                    repo.commits,
+                    repo.blobs,
+                    repo.bytes,
+                    repo.branches,
+                )
             };
-            if self.repositories.iter().any(same) {
+            if let Some(existing) = self.repositories.iter().find(|r| same(r)) {
+                if existing.name != repo.name {
+                    renames.insert(repo.name.clone(), existing.name.clone());
+                }
                 continue;
             }
-            let taken = |n: &str| self.repositories.iter().any(|r| r.name == n);
             let mut new_name = repo.name.clone();
-            if taken(&new_name) {
+            if self.names.contains(&new_name) {
                 new_name = format!("{} ({})", repo.name, repo.path);
                 let mut n = 2;
-                while taken(&new_name) {
+                while self.names.contains(&new_name) {
                     new_name = format!("{} ({}) #{n}", repo.name, repo.path);
                     n += 1;
                 }
+            }
+            if new_name != repo.name {
                 renames.insert(repo.name.clone(), new_name.clone());
             }
+            self.names.insert(new_name.clone());
             let mut summary = repo.clone();
             summary.name = new_name;
             self.repositories.push(summary);
@@ -204,8 +248,12 @@ impl Fold {
         renames
     }
 
-    fn add_secret(&mut self, s: Secret) {
+    fn add_secret(&mut self, mut s: Secret) {
+        s.fingerprint.make_ascii_lowercase();
         if let Some(existing) = self.secrets.get_mut(&s.fingerprint) {
+            // The same value is as strong as its strongest report, whatever the input order.
+            existing.confidence = existing.confidence.max(s.confidence);
+            existing.severity = existing.severity.max(s.severity);
             existing.occurrences.extend(s.occurrences);
             existing.present_at.extend(s.present_at);
             return;
@@ -265,6 +313,16 @@ impl Fold {
     }
 }
 
+/// Commit times a report may carry: years 0 to 9999.
+const MIN_TIME: i64 = -62_167_219_200;
+/// See [`MIN_TIME`].
+const MAX_TIME: i64 = 253_402_300_799;
+
+/// A full SHA-1 or SHA-256 object id in hex.
+fn is_object_id(id: &str) -> bool {
+    (id.len() == 40 || id.len() == 64) && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// A secret must name its rule in a current fingerprint and have at least one occurrence.
 fn check_secret(name: &str, index: usize, s: &Secret) -> Result<(), MergeError> {
     let fail = |message: String| MergeError::Secret {
@@ -293,11 +351,25 @@ fn check_secret(name: &str, index: usize, s: &Secret) -> Result<(), MergeError> 
     if s.occurrences.is_empty() {
         return Err(fail("no occurrence".to_string()));
     }
-    // Fields that reports print as they stand must be what audits write: hex ids, ISO dates.
+    // Only the redacted form may travel: at most 4 characters each side of one `…`.
+    let (head, tail) = s.secret.split_once('…').unwrap_or((&s.secret, "…"));
+    if head.chars().count() > 4 || tail.chars().count() > 4 || tail.contains('…') {
+        return Err(fail(
+            "`secret` is not a redacted value (a report never holds more than 4 characters each side of `…`)".to_string(),
+        ));
+    }
+    // Fields that reports print as they stand must be what audits write: hex ids, ISO dates,
+    // times within git's years.
     for o in &s.occurrences {
         let id = &o.commit.id;
-        if !(id.len() == 40 || id.len() == 64) || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !is_object_id(id) {
             return Err(fail(format!("not a commit id: {id:?}")));
+        }
+        if !(MIN_TIME..=MAX_TIME).contains(&o.commit.time) {
+            return Err(fail(format!(
+                "a commit time out of range: {}",
+                o.commit.time
+            )));
         }
         let date = &o.commit.date;
         if date.is_empty()
@@ -428,6 +500,76 @@ mod tests {
             .unwrap();
         assert_eq!(b.occurrences[0].repository, "repo (/srv/b/repo.git)");
         assert_eq!(b.present_at[0].repository, "repo (/srv/b/repo.git)");
+    }
+
+    #[test]
+    fn the_strongest_confidence_wins_in_any_order() {
+        let low = report("one", "/srv/one.git", &[(A, 100)]).replace("\"high\"", "\"low\"");
+        let high = report("two", "/srv/two.git", &[(A, 50)]);
+        for inputs in [
+            [
+                ("l".to_string(), low.clone()),
+                ("h".to_string(), high.clone()),
+            ],
+            [
+                ("h".to_string(), high.clone()),
+                ("l".to_string(), low.clone()),
+            ],
+        ] {
+            let merged = merge(&inputs).unwrap();
+            assert_eq!(merged.secrets[0].confidence, Confidence::High);
+            assert_eq!(merged.secrets[0].severity, Severity::High);
+        }
+    }
+
+    #[test]
+    fn a_merged_report_merged_again_with_a_part_counts_nothing_twice() {
+        let a = report("app", "/srv/a/app.git", &[(A, 100)]);
+        let b = report("app", "/srv/b/app.git", &[(A, 50)]);
+        let once = merge(&[("a".into(), a.clone()), ("b".into(), b.clone())]).unwrap();
+        let again = merge(&[
+            ("m".into(), crate::audit::render::json(&once)),
+            ("b".into(), b),
+        ])
+        .unwrap();
+        assert_eq!(again.repositories.len(), 2);
+        assert_eq!(again.secrets[0].occurrences.len(), 2);
+        assert_eq!(
+            crate::audit::render::csv(&once),
+            crate::audit::render::csv(&again)
+        );
+    }
+
+    #[test]
+    fn another_repository_at_the_same_path_is_kept_apart() {
+        let first = report("app", "/ci/app", &[(A, 100)]);
+        let second =
+            report("app", "/ci/app", &[(B, 100)]).replace("\"commits\": 10", "\"commits\": 11");
+        let merged = merge(&[("1".into(), first), ("2".into(), second)]).unwrap();
+        assert_eq!(merged.repositories.len(), 2);
+        assert_eq!(merged.repositories[1].commits, 11);
+    }
+
+    #[test]
+    fn values_times_and_ids_that_audits_never_write_are_refused() {
+        let full = report("one", "/p", &[(A, 1)]).replace("exam…", "AKIAFULLVALUE0000000");
+        let err = merge(&[("full.json".into(), full)]).unwrap_err();
+        assert!(err.to_string().contains("not a redacted value"), "{err}");
+        let far =
+            report("one", "/p", &[(A, 1)]).replace("\"time\": 1,", "\"time\": -9000000000000000,");
+        let err = merge(&[("far.json".into(), far)]).unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
+        let upper = report("one", "/p", &[(A, 1)]).replace(A, &A.to_uppercase());
+        let merged = merge(&[
+            ("u".into(), upper),
+            ("l".into(), report("two", "/q", &[(A, 2)])),
+        ])
+        .unwrap();
+        assert_eq!(
+            merged.secrets.len(),
+            1,
+            "one fingerprint, whatever its case"
+        );
     }
 
     #[test]

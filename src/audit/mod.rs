@@ -385,10 +385,12 @@ fn scan_history(
         for (key, acc) in r.secrets {
             match merged.secrets.get_mut(&key) {
                 Some(existing) => {
+                    let confidence = existing.finding.confidence.max(acc.finding.confidence);
                     if acc.first_index < existing.first_index {
                         existing.finding = acc.finding;
                         existing.first_index = acc.first_index;
                     }
+                    existing.finding.confidence = confidence;
                     existing.occurrences.extend(acc.occurrences);
                 }
                 None => {
@@ -421,10 +423,12 @@ fn scan_one(
         let key = (f.rule.clone(), f.secret.expose().to_vec());
         match result.secrets.get_mut(&key) {
             Some(acc) => {
+                let confidence = acc.finding.confidence.max(f.confidence);
                 if index < acc.first_index {
                     acc.first_index = index;
                     acc.finding = f;
                 }
+                acc.finding.confidence = confidence;
                 acc.occurrences.push(occurrence);
             }
             None => {
@@ -561,6 +565,10 @@ pub fn finish(audits: Vec<RepoAudit>) -> AuditReport {
         for (key, secret) in audit.secrets {
             match by_key.get_mut(&key) {
                 Some(existing) => {
+                    // A value demoted on one line (`demote_when`) and not on another is as strong
+                    // as its strongest occurrence, whatever the order repositories come in.
+                    existing.finding.confidence =
+                        existing.finding.confidence.max(secret.finding.confidence);
                     existing.occurrences.extend(secret.occurrences);
                     existing.present_at.extend(secret.present_at);
                 }
