@@ -8,15 +8,19 @@ mod setup;
 
 use clap::Parser;
 
-fn main() {
+use std::process::ExitCode;
+
+use leakgate::exit::Exit;
+
+fn main() -> ExitCode {
     leakgate::allocator::tune_for_short_lived_process();
     let cli = cli::Cli::parse();
-    let code = match commands::run(cli) {
-        Ok(code) => code,
+    match commands::run(cli) {
+        Ok(exit) => exit.into(),
         Err(error) => {
+            // The one place an error is shown: its whole chain of causes.
             eprintln!("leakgate: {}", output::error_chain(&error));
-            2
+            Exit::Error.into()
         }
-    };
-    std::process::exit(code);
+    }
 }

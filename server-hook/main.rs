@@ -4,10 +4,11 @@
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
+use leakgate::exit::Exit;
 use leakgate::install::{
     hook_script, install_script, shell_quote, uninstall_script, Installed, Uninstalled,
 };
@@ -54,21 +55,21 @@ enum ServerCommand {
     },
 }
 
-fn main() {
+fn main() -> ExitCode {
     leakgate::allocator::tune_for_short_lived_process();
     let cli = Cli::parse();
-    let code = match run(&cli) {
-        Ok(code) => code,
+    match run(&cli) {
+        Ok(exit) => exit.into(),
         Err(error) => {
-            let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+            // The one place an error is shown: its whole chain of causes.
+            let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
             eprintln!("leakgate-server: {}", sanitize(&chain.join(": ")));
-            2
+            Exit::Error.into()
         }
-    };
-    std::process::exit(code);
+    }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<i32> {
+fn run(cli: &Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         None | Some(ServerCommand::PreReceive) => Ok(pre_receive(cli.config.as_deref())),
         Some(ServerCommand::Install { repos }) => install(repos, cli.config.as_deref()),
@@ -79,7 +80,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
 
 /// The hook. Any failure before a decision rejects the push (fail closed) with a message, and
 /// every outcome, refusals included, gets an audit line.
-fn pre_receive(flag: Option<&Path>) -> i32 {
+fn pre_receive(flag: Option<&Path>) -> Exit {
     let repository = std::env::current_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
@@ -183,7 +184,7 @@ fn pre_receive(flag: Option<&Path>) -> i32 {
     }
     let (decision, message) = receive::conclude(&result, &policy, &ctx, written.is_ok());
     eprint!("{message}");
-    decision.exit_status() as i32
+    decision.exit_status()
 }
 
 /// Refuses a push before a scan: tells the pusher, records a `rejected-before-scan` line in the
@@ -193,7 +194,7 @@ fn refuse(
     repository: &str,
     updates: &[receive::RefUpdate],
     why: &str,
-) -> i32 {
+) -> Exit {
     let default = Policy::default();
     let policy = policy.unwrap_or(&default);
     // A ref name can hold a secret: never stored or printed in full, even now.
@@ -217,7 +218,7 @@ fn refuse(
             policy.audit_log.display()
         ));
     }
-    Decision::RejectedBeforeScan.exit_status() as i32
+    Decision::RejectedBeforeScan.exit_status()
 }
 
 /// Tells the server's admin (syslog, when there is one), not the pusher.
@@ -263,7 +264,7 @@ fn hooks_dir(repo: &gix::Repository) -> PathBuf {
 
 /// Removes leakgate's pre-receive hook, putting a chained hook back; removes `leakgate.config`.
 /// `receive.advertisePushOptions` is left as it is (other hooks may use push options).
-fn uninstall(repos: &[PathBuf]) -> anyhow::Result<i32> {
+fn uninstall(repos: &[PathBuf]) -> anyhow::Result<Exit> {
     for repo_path in repos {
         let repo = gix::open(repo_path)
             .with_context(|| format!("{} is not a git repository", repo_path.display()))?;
@@ -281,10 +282,10 @@ fn uninstall(repos: &[PathBuf]) -> anyhow::Result<i32> {
         }
         eprintln!("leakgate-server: {}: {note}", git_dir.display());
     }
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
-fn install(repos: &[PathBuf], config: Option<&Path>) -> anyhow::Result<i32> {
+fn install(repos: &[PathBuf], config: Option<&Path>) -> anyhow::Result<Exit> {
     let binary = std::env::current_exe()
         .context("cannot tell where leakgate-server is")?
         .display()
@@ -331,10 +332,10 @@ fn install(repos: &[PathBuf], config: Option<&Path>) -> anyhow::Result<i32> {
             git_dir.display()
         );
     }
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
-fn check_config(file: &Path) -> anyhow::Result<i32> {
+fn check_config(file: &Path) -> anyhow::Result<Exit> {
     let policy = Policy::read(file)?;
     let config = policy.as_scan_config();
     let name = file.display().to_string();
@@ -358,5 +359,5 @@ fn check_config(file: &Path) -> anyhow::Result<i32> {
         );
     }
     println!("{name}: ok ({count} rules active)");
-    Ok(0)
+    Ok(Exit::Clean)
 }

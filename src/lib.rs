@@ -18,6 +18,7 @@ pub mod checksum;
 pub mod config;
 pub mod decode;
 pub mod encoded;
+pub mod exit;
 pub mod files;
 pub mod filters;
 pub mod finding;

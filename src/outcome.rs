@@ -1,5 +1,6 @@
 //! The result of a scan: findings, what was skipped and why, and how much was read.
 
+use crate::exit::Exit;
 use crate::finding::Finding;
 use crate::rules::Confidence;
 
@@ -144,13 +145,13 @@ impl ScanOutcome {
 
     /// The exit code of the contract: 1 when secrets were found, 2 when the scan was incomplete
     /// (see [`ScanOutcome::is_incomplete`]), else 0.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> Exit {
         if !self.findings.is_empty() {
-            1
+            Exit::Found
         } else if self.is_incomplete() {
-            2
+            Exit::Error
         } else {
-            0
+            Exit::Clean
         }
     }
 

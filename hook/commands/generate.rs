@@ -1,6 +1,7 @@
 //! `leakgate init`, `leakgate completions SHELL`, `leakgate man`: files generated for the user,
 //! the last two from the clap definitions themselves.
 
+use leakgate::exit::Exit;
 use anyhow::Context as _;
 use clap::CommandFactory as _;
 use leakgate::config::{CONFIG_FILE, CONFIG_TEMPLATE};
@@ -10,7 +11,7 @@ use crate::{output, setup};
 
 /// Writes the commented default `.leakgate.yaml` at the work-tree root; refuses (exit 2) when
 /// one is already there.
-pub fn init() -> anyhow::Result<i32> {
+pub fn init() -> anyhow::Result<Exit> {
     let path = setup::work_tree_root().join(CONFIG_FILE);
     let file = std::fs::OpenOptions::new()
         .write(true)
@@ -25,33 +26,33 @@ pub fn init() -> anyhow::Result<i32> {
                 "leakgate: wrote {} (every setting at its default); commit it to apply it\n",
                 path.display()
             ))?;
-            Ok(0)
+            Ok(Exit::Clean)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             output::stderr(&format!(
                 "leakgate: {} already exists; not overwritten (move it away to write a fresh one)\n",
                 path.display()
             ))?;
-            Ok(2)
+            Ok(Exit::Error)
         }
         Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
     }
 }
 
 /// Prints the completion script for `shell`.
-pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<i32> {
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "leakgate", &mut script);
     output::stdout(&String::from_utf8_lossy(&script))?;
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
 /// Prints the man page (roff).
-pub fn man() -> anyhow::Result<i32> {
+pub fn man() -> anyhow::Result<Exit> {
     let mut page = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut page)
         .context("cannot render the man page")?;
     output::stdout(&String::from_utf8_lossy(&page))?;
-    Ok(0)
+    Ok(Exit::Clean)
 }

@@ -1,6 +1,7 @@
 //! `leakgate hook ...`: what installed hooks call. Reports go to stderr. A hook that cannot scan
 //! fails closed (exit 2) and says how to proceed.
 
+use leakgate::exit::Exit;
 use leakgate::report::human::Situation;
 
 use crate::cli::{Common, HookCommand};
@@ -43,7 +44,7 @@ fn with_skip(no_verify: &str, skip: &Option<String>) -> String {
 }
 
 /// Runs a hook entry point.
-pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
+pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<Exit> {
     let skip = framework_skip(command);
     let (result, bypass) = match command {
         HookCommand::PreCommit { .. } => (
@@ -125,7 +126,7 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
                 error
             );
             output::stderr(&output::wrap(&text, output::width()))?;
-            Ok(2)
+            Ok(Exit::Error)
         }
         Err(error) => {
             output::stderr(&format!(
@@ -134,7 +135,7 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<i32> {
                  Fix the problem above and try again; if you must proceed without a scan: {bypass}\n",
                 output::error_chain(&error)
             ))?;
-            Ok(2)
+            Ok(Exit::Error)
         }
     }
 }

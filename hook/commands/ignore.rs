@@ -1,5 +1,6 @@
 //! `leakgate ignore FINGERPRINT... [--reason TEXT]`: appends to `.leakgateignore`.
 
+use leakgate::exit::Exit;
 use std::io::Write as _;
 
 use anyhow::Context as _;
@@ -11,7 +12,7 @@ use crate::cli::IgnoreArgs;
 use crate::{output, setup};
 
 /// Appends the fingerprints not already present, each with the reason.
-pub fn run(args: &IgnoreArgs) -> anyhow::Result<i32> {
+pub fn run(args: &IgnoreArgs) -> anyhow::Result<Exit> {
     let path = setup::work_tree_root().join(IGNORE_FILE);
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -66,5 +67,5 @@ pub fn run(args: &IgnoreArgs) -> anyhow::Result<i32> {
         path.display(),
         args.fingerprints.len() - added
     ))?;
-    Ok(0)
+    Ok(Exit::Clean)
 }

@@ -1,6 +1,7 @@
 //! `leakgate install` / `leakgate uninstall`: hooks in the directory git really uses (honouring
 //! `core.hooksPath`, linked worktrees and submodules), or for every repository with `--global`.
 
+use leakgate::exit::Exit;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -123,7 +124,7 @@ fn refusal(manager: HookManager, dir: &Path, hooks: &[&str], forced: bool) -> St
 }
 
 /// Installs the hooks.
-pub fn install(args: &InstallArgs) -> anyhow::Result<i32> {
+pub fn install(args: &InstallArgs) -> anyhow::Result<Exit> {
     let hooks = checked_hooks(&args.hooks)?;
     let binary = std::env::current_exe()
         .context("cannot tell where the leakgate binary is")?
@@ -156,7 +157,7 @@ pub fn install(args: &InstallArgs) -> anyhow::Result<i32> {
         if let Some(manager) = detect_manager(repo.workdir(), &dir, &hooks) {
             if !args.force || !manager.can_chain() {
                 output::stderr(&refusal(manager, &dir, &hooks, args.force))?;
-                return Ok(2);
+                return Ok(Exit::Error);
             }
         }
         dir
@@ -180,11 +181,11 @@ pub fn install(args: &InstallArgs) -> anyhow::Result<i32> {
             dir.display()
         ))?;
     }
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
 /// Removes the hooks and restores what was there.
-pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<i32> {
+pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
     let dir = if args.global {
         global_hooks_dir()?
     } else {
@@ -218,5 +219,5 @@ pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(0)
+    Ok(Exit::Clean)
 }

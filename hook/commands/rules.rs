@@ -1,5 +1,6 @@
 //! `leakgate rules list` and `leakgate rules check [FILE...]`.
 
+use leakgate::exit::Exit;
 use std::collections::HashSet;
 
 use leakgate::rules::{self, Rule};
@@ -10,14 +11,14 @@ use crate::cli::{Common, RulesCommand};
 use crate::{output, setup};
 
 /// Runs a `rules` subcommand.
-pub fn run(common: &Common, command: &RulesCommand) -> anyhow::Result<i32> {
+pub fn run(common: &Common, command: &RulesCommand) -> anyhow::Result<Exit> {
     match command {
         RulesCommand::List => list(common),
         RulesCommand::Check { files } => check(common, files),
     }
 }
 
-fn list(common: &Common) -> anyhow::Result<i32> {
+fn list(common: &Common) -> anyhow::Result<Exit> {
     let root = setup::work_tree_root();
     let setup = setup::load_from_disk(common, &root)?;
     let scanner = setup.scanner(common)?;
@@ -32,10 +33,10 @@ fn list(common: &Common) -> anyhow::Result<i32> {
         ));
     }
     output::stdout(&text)?;
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
-fn check(common: &Common, files: &[std::path::PathBuf]) -> anyhow::Result<i32> {
+fn check(common: &Common, files: &[std::path::PathBuf]) -> anyhow::Result<Exit> {
     let (to_check, all): (Vec<Rule>, Vec<Rule>) = if files.is_empty() {
         let builtin = if common.no_builtin {
             Vec::new()
@@ -79,9 +80,9 @@ fn check(common: &Common, files: &[std::path::PathBuf]) -> anyhow::Result<i32> {
     ));
     if failures.is_empty() {
         output::stdout(&text)?;
-        Ok(0)
+        Ok(Exit::Clean)
     } else {
         output::stderr(&text)?;
-        Ok(1)
+        Ok(Exit::Found)
     }
 }

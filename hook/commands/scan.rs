@@ -1,5 +1,6 @@
 //! `leakgate scan`: files, the staged changes, a range of commits, all history, or a message.
 
+use leakgate::exit::Exit;
 use leakgate::outcome::ScanOutcome;
 use leakgate::report::human::{self, HumanOptions, Situation};
 
@@ -8,7 +9,7 @@ use crate::commands::sources;
 use crate::{output, setup};
 
 /// Scans the chosen source and reports.
-pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<i32> {
+pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<Exit> {
     let (outcome, situation) = if args.staged {
         (sources::staged_outcome(common)?, Situation::Staged)
     } else if let Some(range) = &args.range {

@@ -7,6 +7,7 @@
 //! secret) while the fingerprint key cannot be used is rejected, bypass or not. When the audit
 //! line cannot be written, `on_audit_failure` decides whether an accepting decision stands.
 
+use crate::exit::Exit;
 use crate::server::policy::OnFailure;
 
 /// How the scan ended.
@@ -118,17 +119,6 @@ pub enum Decision {
     RejectedOnKeyFailure,
 }
 
-/// The hook's exit status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// 0: the push is accepted.
-    Accept = 0,
-    /// 1: secrets were found.
-    Secrets = 1,
-    /// 2: the push could not be scanned as the policy requires.
-    Incomplete = 2,
-}
-
 impl Decision {
     /// The audit log's name for it.
     pub fn as_str(self) -> &'static str {
@@ -163,11 +153,11 @@ impl Decision {
     }
 
     /// The exit status of the contract.
-    pub fn exit_status(self) -> ExitStatus {
+    pub fn exit_status(self) -> Exit {
         match self {
-            d if d.accepts() => ExitStatus::Accept,
-            Decision::Rejected => ExitStatus::Secrets,
-            _ => ExitStatus::Incomplete,
+            d if d.accepts() => Exit::Clean,
+            Decision::Rejected => Exit::Found,
+            _ => Exit::Error,
         }
     }
 }
@@ -339,16 +329,16 @@ mod tests {
 
     #[test]
     fn exit_statuses() {
-        assert_eq!(Decision::Rejected.exit_status(), ExitStatus::Secrets);
-        assert_eq!(Decision::Bypassed.exit_status(), ExitStatus::Accept);
+        assert_eq!(Decision::Rejected.exit_status(), Exit::Found);
+        assert_eq!(Decision::Bypassed.exit_status(), Exit::Clean);
         assert_eq!(
             Decision::RejectedOnTimeout.exit_status(),
-            ExitStatus::Incomplete
+            Exit::Error
         );
-        assert_eq!(Decision::RejectedBeforeScan.exit_status() as i32, 2);
+        assert_eq!(Decision::RejectedBeforeScan.exit_status().code(), 2);
         assert_eq!(
             Decision::RejectedOnKeyFailure.exit_status(),
-            ExitStatus::Incomplete
+            Exit::Error
         );
     }
 }
