@@ -8,7 +8,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
-use leakgate::exit::Exit;
+use leakgate::exit::{chain, Exit};
 use leakgate::install::{
     hook_script, install_script, shell_quote, uninstall_script, Installed, Uninstalled,
 };
@@ -89,100 +89,126 @@ fn pre_receive(flag: Option<&Path>) -> Exit {
     // Ref names are bytes; ids are hex: a non-UTF-8 name is kept (lossily) rather than refused.
     let parsed = receive::parse_updates(&String::from_utf8_lossy(&raw));
     let updates = parsed.clone().unwrap_or_default();
-    // Before the repository is open, the policy is still the admin's: the flag written into the
-    // hook, else `leakgate.config` of the repository's own config file (git runs the hook in the
-    // git directory), else the defaults; so a refusal is recorded where every other line goes.
-    let early_policy = || {
-        let git_dir = std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
-        let configured = match flag {
-            Some(_) => None,
-            None => repository_policy(&git_dir).ok().flatten(),
-        };
-        match locate(flag, configured) {
-            PolicySource::File(path) => Policy::read(&path).ok(),
-            PolicySource::Defaults => Some(Policy::default()),
+    match prepare(flag, read, &parsed) {
+        Ok((mut repo, policy)) => scan_and_decide(&mut repo, &policy, &updates, repository),
+        Err(refusal) => {
+            let policy = if refusal.early_policy {
+                early_policy(flag)
+            } else {
+                None
+            };
+            refuse(policy.as_ref(), &repository, &updates, &refusal.why)
         }
-    };
-    if let Err(e) = read {
-        return refuse(
-            early_policy().as_ref(),
-            &repository,
-            &updates,
-            &format!("cannot read the pushed ref updates: {e}"),
-        );
     }
-    let mut repo = match leakgate::git::open_repository(Path::new(".")) {
-        Ok(repo) => repo,
-        Err(e) => {
-            return refuse(
-                early_policy().as_ref(),
-                &repository,
-                &updates,
-                &e.to_string(),
-            )
+}
+
+/// A push refused before its scan.
+struct Refusal {
+    /// Why, for the pusher.
+    why: String,
+    /// Whether the policy found without the repository ([`early_policy`]) records it; when not
+    /// (that policy is the one that failed to load), the defaults' audit log does.
+    early_policy: bool,
+}
+
+impl Refusal {
+    /// A refusal recorded in the audit log of [`early_policy`].
+    fn early(why: String) -> Refusal {
+        Refusal {
+            why,
+            early_policy: true,
         }
-    };
-    // A malformed input line (checked after the repository, whose object format explains a
-    // SHA-256 id better) refuses the push.
-    if let Err(e) = &parsed {
-        return refuse(
-            early_policy().as_ref(),
-            &repository,
-            &updates,
-            &e.to_string(),
-        );
     }
-    // Only the repository's own config file: git's global and system config (and the
-    // environment's) are the pusher's in a local push.
+}
+
+/// Before the repository is open, the policy is still the admin's: the flag written into the
+/// hook, else `leakgate.config` of the repository's own config file (git runs the hook in the git
+/// directory), else the defaults; so a refusal is recorded where every other line goes.
+fn early_policy(flag: Option<&Path>) -> Option<Policy> {
+    let git_dir = std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
     let configured = match flag {
         Some(_) => None,
-        None => match repository_policy(repo.common_dir()) {
-            Ok(path) => path,
-            Err(e) => {
-                server_log(&e.to_string());
-                return refuse(
-                    early_policy().as_ref(),
-                    &repository,
-                    &updates,
-                    "the repository's config cannot be read",
-                );
-            }
-        },
+        None => repository_policy(&git_dir).ok().flatten(),
     };
-    let policy = match locate(flag, configured) {
-        PolicySource::Defaults => Policy::default(),
-        PolicySource::File(path) => match Policy::read(&path) {
-            Ok(policy) => policy,
-            Err(e) => {
-                server_log(&format!(
-                    "the policy {} cannot be loaded: {e}",
+    match locate(flag, configured) {
+        PolicySource::File(path) => Policy::read(&path).ok(),
+        PolicySource::Defaults => Some(Policy::default()),
+    }
+}
+
+/// The steps before a scan: the input was read, the repository opens, the input parses (checked
+/// after the repository, whose object format explains a SHA-256 id better), the policy loads.
+fn prepare(
+    flag: Option<&Path>,
+    read: std::io::Result<usize>,
+    parsed: &Result<Vec<receive::RefUpdate>, leakgate::git::ref_update::ParseError>,
+) -> Result<(gix::Repository, Policy), Refusal> {
+    if let Err(e) = read {
+        return Err(Refusal::early(format!(
+            "cannot read the pushed ref updates: {}",
+            chain(&e)
+        )));
+    }
+    let repo =
+        leakgate::git::open_repository(Path::new(".")).map_err(|e| Refusal::early(chain(&e)))?;
+    if let Err(e) = parsed {
+        return Err(Refusal::early(chain(e)));
+    }
+    let policy = load_policy(flag, &repo)?;
+    Ok((repo, policy))
+}
+
+/// The policy: the flag written into the hook, else the one the repository's own config file
+/// names (git's global and system config, and the environment's, are the pusher's in a local
+/// push), else the defaults.
+fn load_policy(flag: Option<&Path>, repo: &gix::Repository) -> Result<Policy, Refusal> {
+    let configured = match flag {
+        Some(_) => None,
+        None => repository_policy(repo.common_dir()).map_err(|e| {
+            server_log(&chain(&e));
+            Refusal::early("the repository's config cannot be read".to_string())
+        })?,
+    };
+    match locate(flag, configured) {
+        PolicySource::Defaults => Ok(Policy::default()),
+        PolicySource::File(path) => Policy::read(&path).map_err(|e| {
+            let e = chain(&e);
+            server_log(&format!(
+                "the policy {} cannot be loaded: {e}",
+                path.display()
+            ));
+            Refusal {
+                why: format!(
+                    "the server policy cannot be loaded: {e}\nleakgate: ask the server admin to run `leakgate-server check-config {}`",
                     path.display()
-                ));
-                return refuse(
-                    None,
-                    &repository,
-                    &updates,
-                    &format!(
-                        "the server policy cannot be loaded: {e}\nleakgate: ask the server admin to run `leakgate-server check-config {}`",
-                        path.display()
-                    ),
-                );
+                ),
+                early_policy: false,
             }
-        },
-    };
+        }),
+    }
+}
+
+/// Scans the push, writes its audit line, tells the pusher the decision.
+fn scan_and_decide(
+    repo: &mut gix::Repository,
+    policy: &Policy,
+    updates: &[receive::RefUpdate],
+    repository: String,
+) -> Exit {
     let ctx = receive::PushContext::from_env(repository, policy.pusher_variable.as_deref());
-    let result = receive::receive(&mut repo, &policy, &updates, &ctx);
+    let result = receive::receive(repo, policy, updates, &ctx);
     if let Some(e) = &result.key_error {
         server_log(e);
     }
     let written = audit::append(&policy.audit_log, &result.record);
     if let Err(e) = &written {
         server_log(&format!(
-            "the audit log {} could not be written: {e}",
-            policy.audit_log.display()
+            "the audit log {} could not be written: {}",
+            policy.audit_log.display(),
+            chain(e)
         ));
     }
-    let (decision, message) = receive::conclude(&result, &policy, &ctx, written.is_ok());
+    let (decision, message) = receive::conclude(&result, policy, &ctx, written.is_ok());
     eprint!("{message}");
     decision.exit_status()
 }
@@ -214,8 +240,9 @@ fn refuse(
     record.detail = Some(why);
     if let Err(e) = audit::append(&policy.audit_log, &record) {
         server_log(&format!(
-            "the audit log {} could not be written: {e}",
-            policy.audit_log.display()
+            "the audit log {} could not be written: {}",
+            policy.audit_log.display(),
+            chain(&e)
         ));
     }
     Decision::RejectedBeforeScan.exit_status()

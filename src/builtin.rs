@@ -19,29 +19,14 @@ pub fn files() -> &'static [(&'static str, &'static str)] {
 /// The embedded pack as the scanner needs it (no examples): fast to load.
 pub fn rules() -> Result<Vec<Rule>, RuleError> {
     let pack: Vec<(String, RuleFile)> =
-        serde_json::from_str(PACK_JSON).map_err(|e| RuleError::Yaml {
-            at: crate::rules::SourceLocation {
-                file: "builtin pack".into(),
-                line: Some(e.line()),
-                column: Some(e.column()),
-            },
-            message: e.to_string(),
-        })?;
+        serde_json::from_str(PACK_JSON).map_err(|source| RuleError::BuiltinPack { source })?;
     let mut rules = Vec::new();
     for (name, file) in pack {
         let origin = format!("builtin:{name}");
         rules.extend(validate_file(&origin, file, None, true)?);
     }
     if rules.is_empty() {
-        return Err(RuleError::Yaml {
-            at: crate::rules::SourceLocation {
-                file: "builtin pack".into(),
-                line: None,
-                column: None,
-            },
-            message: "the embedded pattern pack is empty: the binary was built without patterns/"
-                .into(),
-        });
+        return Err(RuleError::EmptyPack);
     }
     check_unique_ids(&rules)?;
     Ok(rules)

@@ -33,14 +33,43 @@ pub enum ConfigError {
     #[error(transparent)]
     Rules(#[from] RuleError),
     /// The file could not be read.
-    #[error("{file}: cannot read: {message}")]
+    #[error("{file}: cannot read")]
     Io {
         /// The file.
         file: String,
         /// What went wrong.
-        message: String,
+        #[source]
+        source: std::io::Error,
     },
-    /// A value is wrong (bad allow regex, malformed ignore line).
+    /// The path names a directory where a config file was expected.
+    #[error("{file}: cannot read: is a directory, not a config file")]
+    IsDirectory {
+        /// The path.
+        file: String,
+    },
+    /// A git config file (the repository's own, naming the server policy) could not be read.
+    #[error("{file}: cannot read")]
+    GitConfig {
+        /// The git config file.
+        file: String,
+        /// What gix said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An allowlist regex does not compile.
+    #[error("{file}: allow.{list}: bad regex {pattern:?}")]
+    BadRegex {
+        /// The config file.
+        file: String,
+        /// `paths` or `values`.
+        list: &'static str,
+        /// The regex as written.
+        pattern: String,
+        /// What the regex compiler said.
+        #[source]
+        source: Box<regex::Error>,
+    },
+    /// A value is wrong (a malformed ignore line).
     #[error("{file}{}: {message}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
         /// The file.
@@ -110,14 +139,11 @@ impl RepoConfig {
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
         let name = path.display().to_string();
         if path.is_dir() {
-            return Err(ConfigError::Io {
-                file: name,
-                message: "is a directory, not a config file".into(),
-            });
+            return Err(ConfigError::IsDirectory { file: name });
         }
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
             file: name.clone(),
-            message: e.to_string(),
+            source,
         })?;
         Self::parse(&name, &text)
     }
@@ -311,10 +337,11 @@ pub fn path_allowlist(
         .paths
         .iter()
         .map(|p| {
-            regex::bytes::Regex::new(p).map_err(|e| ConfigError::Invalid {
+            regex::bytes::Regex::new(p).map_err(|source| ConfigError::BadRegex {
                 file: config_name.to_string(),
-                line: None,
-                message: format!("allow.paths: bad regex {p:?}: {e}"),
+                list: "paths",
+                pattern: p.clone(),
+                source: Box::new(source),
             })
         })
         .collect()
@@ -326,16 +353,17 @@ pub fn suppressions(
     config_name: &str,
     fingerprints: IgnoreSet,
 ) -> Result<Suppressions, ConfigError> {
-    let compile = |list: &[String], what: &str| -> Result<Vec<regex::bytes::Regex>, ConfigError> {
+    let compile = |list: &[String], what: &'static str| {
         list.iter()
             .map(|p| {
-                regex::bytes::Regex::new(p).map_err(|e| ConfigError::Invalid {
+                regex::bytes::Regex::new(p).map_err(|source| ConfigError::BadRegex {
                     file: config_name.to_string(),
-                    line: None,
-                    message: format!("allow.{what}: bad regex {p:?}: {e}"),
+                    list: what,
+                    pattern: p.clone(),
+                    source: Box::new(source),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<regex::bytes::Regex>, ConfigError>>()
     };
     Ok(Suppressions {
         values: compile(&config.allow.values, "values")?,
@@ -364,9 +392,8 @@ mod tests {
 
     #[test]
     fn config_rejects_unknown_fields_with_location() {
-        let e = RepoConfig::parse(".leakgate.yaml", "disable: [a]\nallowlist: {}\n")
-            .unwrap_err()
-            .to_string();
+        let e = RepoConfig::parse(".leakgate.yaml", "disable: [a]\nallowlist: {}\n").unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(
             e.starts_with(".leakgate.yaml:2:1: unknown field `allowlist`"),
             "{e}"
@@ -390,9 +417,8 @@ mod tests {
         )));
         assert!(set.contains(&IgnoreEntry::Current("r:0123456789abcdef0123".into())));
         assert_eq!(set.len(), 2);
-        let e = parse_ignore_file("i", "\nnot-a-fingerprint\n")
-            .unwrap_err()
-            .to_string();
+        let e = parse_ignore_file("i", "\nnot-a-fingerprint\n").unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(e.starts_with("i:2: "), "{e}");
     }
 

@@ -15,12 +15,13 @@ pub const CHAINED_SUFFIX: &str = ".leakgate-chained";
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     /// A file operation failed.
-    #[error("{path}: {message}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: String,
         /// What failed.
-        message: String,
+        #[source]
+        source: std::io::Error,
     },
     /// Another hook manager owns the hook and `--force` was not given.
     #[error("{path} is managed by {manager}; use its own integration (see README), or --force to chain it")]
@@ -32,10 +33,10 @@ pub enum InstallError {
     },
 }
 
-fn io_error(path: &Path, e: std::io::Error) -> InstallError {
+fn io_error(path: &Path, source: std::io::Error) -> InstallError {
     InstallError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     }
 }
 

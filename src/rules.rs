@@ -68,11 +68,12 @@ impl fmt::Display for SourceLocation {
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read")]
     Io {
         /// The file.
         file: String,
         /// The cause.
+        #[source]
         source: std::io::Error,
     },
     /// The YAML did not parse or did not fit the schema.
@@ -80,18 +81,91 @@ pub enum RuleError {
     Yaml {
         /// file:line:column.
         at: SourceLocation,
-        /// What the parser said.
+        /// What the parser said (without its own "at line X column Y", which `at` holds).
         message: String,
     },
+    /// A rule file names no provider.
+    #[error("{at}: `provider` must not be empty")]
+    EmptyProvider {
+        /// The file.
+        at: SourceLocation,
+    },
+    /// The pack precompiled into the binary by `build.rs` does not parse (a build fault).
+    #[error("builtin pack: the precompiled pack does not parse")]
+    BuiltinPack {
+        /// What the JSON parser said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The binary was built without `patterns/`.
+    #[error(
+        "builtin pack: the embedded pattern pack is empty: the binary was built without patterns/"
+    )]
+    EmptyPack,
     /// The YAML parsed but a rule is wrong.
-    #[error("{at}: rule `{rule}`: {message}")]
+    #[error("{at}: rule `{rule}`")]
     Invalid {
         /// file:line of the rule when found.
         at: SourceLocation,
         /// The rule id.
         rule: String,
         /// What is wrong.
-        message: String,
+        #[source]
+        problem: RuleProblem,
+    },
+}
+
+/// What is wrong with one rule (the cause of [`RuleError::Invalid`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RuleProblem {
+    /// The id is empty or not `[a-z0-9-]`.
+    #[error("id must be non-empty lowercase [a-z0-9-]")]
+    BadId,
+    /// The description is empty.
+    #[error("description must not be empty")]
+    EmptyDescription,
+    /// The rule has no keyword.
+    #[error("at least one keyword is required (the prefilter selects rules by keyword)")]
+    NoKeywords,
+    /// A keyword is shorter than 3 bytes.
+    #[error("keyword {0:?} is shorter than 3 bytes")]
+    ShortKeyword(String),
+    /// A keyword is not ASCII.
+    #[error("keyword {0:?} is not ASCII")]
+    NonAsciiKeyword(String),
+    /// The regex does not parse.
+    #[error("bad regex")]
+    BadRegex(#[source] Box<regex_syntax::Error>),
+    /// `secret_group` is a number past the regex's groups.
+    #[error("secret_group {index} but the regex has {count} groups")]
+    GroupOutOfRange {
+        /// The group asked for.
+        index: usize,
+        /// The regex's explicit groups.
+        count: usize,
+    },
+    /// `secret_group` names no group of the regex.
+    #[error("secret_group {0:?} is not a group of the regex")]
+    UnknownGroup(String),
+    /// `min_entropy` is outside 0..=8 bits per byte.
+    #[error("min_entropy {0} is outside 0..=8")]
+    EntropyOutOfRange(f64),
+    /// An `allow` or `demote_when` regex does not parse.
+    #[error("bad {list} regex {pattern:?}")]
+    BadListRegex {
+        /// `allow` or `demote_when`.
+        list: &'static str,
+        /// The regex as written.
+        pattern: String,
+        /// What the parser said.
+        #[source]
+        source: Box<regex_syntax::Error>,
+    },
+    /// Another rule has the same id.
+    #[error("duplicate rule id (also defined in {first})")]
+    DuplicateId {
+        /// Where the first rule with this id comes from.
+        first: String,
     },
 }
 
@@ -152,23 +226,22 @@ pub fn validate_file(
     text: Option<&str>,
     builtin: bool,
 ) -> Result<Vec<Rule>, RuleError> {
-    let invalid = |id: &str, message: String| RuleError::Invalid {
+    let invalid = |id: &str, problem: RuleProblem| RuleError::Invalid {
         at: SourceLocation {
             file: origin.to_string(),
             line: text.and_then(|t| find_rule_line(t, id)),
             column: None,
         },
         rule: id.to_string(),
-        message,
+        problem,
     };
     if file.provider.trim().is_empty() {
-        return Err(RuleError::Yaml {
+        return Err(RuleError::EmptyProvider {
             at: SourceLocation {
                 file: origin.to_string(),
                 line: None,
                 column: None,
             },
-            message: "`provider` must not be empty".into(),
         });
     }
     let provider = Arc::new(Provider {
@@ -190,29 +263,27 @@ pub fn validate_file(
 
 /// Checks one rule's fields; returns what is wrong. The regexes of the embedded pack are proven by
 /// the test suite, so `parse_regexes` is off for them (saves start-up time in hooks).
-fn check_rule(raw: &RawRule, parse_regexes: bool) -> Result<(), String> {
+fn check_rule(raw: &RawRule, parse_regexes: bool) -> Result<(), RuleProblem> {
     if raw.id.is_empty()
         || !raw
             .id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        return Err("id must be non-empty lowercase [a-z0-9-]".into());
+        return Err(RuleProblem::BadId);
     }
     if raw.description.trim().is_empty() {
-        return Err("description must not be empty".into());
+        return Err(RuleProblem::EmptyDescription);
     }
     if raw.keywords.is_empty() {
-        return Err(
-            "at least one keyword is required (the prefilter selects rules by keyword)".into(),
-        );
+        return Err(RuleProblem::NoKeywords);
     }
     for k in &raw.keywords {
         if k.len() < 3 {
-            return Err(format!("keyword {k:?} is shorter than 3 bytes"));
+            return Err(RuleProblem::ShortKeyword(k.clone()));
         }
         if !k.is_ascii() {
-            return Err(format!("keyword {k:?} is not ASCII"));
+            return Err(RuleProblem::NonAsciiKeyword(k.clone()));
         }
     }
     if !parse_regexes {
@@ -222,20 +293,20 @@ fn check_rule(raw: &RawRule, parse_regexes: bool) -> Result<(), String> {
         .utf8(false)
         .build()
         .parse(&raw.regex)
-        .map_err(|e| format!("bad regex: {e}"))?;
+        .map_err(|e| RuleProblem::BadRegex(Box::new(e)))?;
     let count = hir.properties().explicit_captures_len();
     match &raw.secret_group {
         Some(GroupRef::Index(i)) if *i > count => {
-            return Err(format!("secret_group {i} but the regex has {count} groups"))
+            return Err(RuleProblem::GroupOutOfRange { index: *i, count })
         }
         Some(GroupRef::Name(n)) if !group_names(&raw.regex).any(|g| g == n) => {
-            return Err(format!("secret_group {n:?} is not a group of the regex"))
+            return Err(RuleProblem::UnknownGroup(n.clone()))
         }
         _ => {}
     }
     if let Some(e) = raw.min_entropy {
         if !(0.0..=8.0).contains(&e) {
-            return Err(format!("min_entropy {e} is outside 0..=8"));
+            return Err(RuleProblem::EntropyOutOfRange(e));
         }
     }
     for (what, list) in [("allow", &raw.allow), ("demote_when", &raw.demote_when)] {
@@ -244,7 +315,11 @@ fn check_rule(raw: &RawRule, parse_regexes: bool) -> Result<(), String> {
                 .utf8(false)
                 .build()
                 .parse(a)
-                .map_err(|e| format!("bad {what} regex {a:?}: {e}"))?;
+                .map_err(|e| RuleProblem::BadListRegex {
+                    list: what,
+                    pattern: a.clone(),
+                    source: Box::new(e),
+                })?;
         }
     }
     Ok(())
@@ -271,7 +346,9 @@ pub fn check_unique_ids(rules: &[Rule]) -> Result<(), RuleError> {
                     column: None,
                 },
                 rule: rule.id().to_string(),
-                message: format!("duplicate rule id (also defined in {first})"),
+                problem: RuleProblem::DuplicateId {
+                    first: first.to_string(),
+                },
             });
         }
     }
@@ -332,7 +409,8 @@ mod tests {
     #[test]
     fn bad_yaml_names_file_line_and_column() {
         let text = "provider: Acme\nremediation:\n  revoke: r\n   rotate: [\n";
-        let e = parse_rule_file("acme.yaml", text).unwrap_err().to_string();
+        let e = parse_rule_file("acme.yaml", text).unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(e.starts_with("acme.yaml:4:"), "{e}");
     }
 
@@ -342,7 +420,8 @@ mod tests {
             "    keywords: [acme_]\n",
             "    keywords: [acme_]\n    keyword: x\n",
         );
-        let e = parse_rule_file("acme.yaml", &text).unwrap_err().to_string();
+        let e = parse_rule_file("acme.yaml", &text).unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(e.contains("unknown field `keyword`"), "{e}");
         assert!(
             e.starts_with("acme.yaml:7:") || e.starts_with("acme.yaml:11:"),
@@ -354,9 +433,8 @@ mod tests {
     fn bad_regex_names_rule_and_line() {
         let text = GOOD.replace("(acme_[a-z]{8})", "(acme_[a-z");
         let f = parse_rule_file("acme.yaml", &text).unwrap();
-        let e = validate_file("acme.yaml", f, Some(&text), false)
-            .unwrap_err()
-            .to_string();
+        let e = validate_file("acme.yaml", f, Some(&text), false).unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(
             e.starts_with("acme.yaml:7: rule `acme-key`: bad regex"),
             "{e}"
@@ -367,9 +445,8 @@ mod tests {
     fn missing_keyword_is_rejected() {
         let text = GOOD.replace("    keywords: [acme_]\n", "");
         let f = parse_rule_file("acme.yaml", &text).unwrap();
-        let e = validate_file("acme.yaml", f, Some(&text), false)
-            .unwrap_err()
-            .to_string();
+        let e = validate_file("acme.yaml", f, Some(&text), false).unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(e.contains("rule `acme-key`: at least one keyword"), "{e}");
     }
 
@@ -380,9 +457,8 @@ mod tests {
             "    keywords: [acme_]\n    secret_group: 3\n",
         );
         let f = parse_rule_file("acme.yaml", &text).unwrap();
-        let e = validate_file("acme.yaml", f, Some(&text), false)
-            .unwrap_err()
-            .to_string();
+        let e = validate_file("acme.yaml", f, Some(&text), false).unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(e.contains("secret_group 3"), "{e}");
     }
 
@@ -392,7 +468,8 @@ mod tests {
         let f2 = parse_rule_file("b.yaml", GOOD).unwrap();
         let mut rules = validate_file("a.yaml", f1, None, false).unwrap();
         rules.extend(validate_file("b.yaml", f2, None, false).unwrap());
-        let e = check_unique_ids(&rules).unwrap_err().to_string();
+        let e = check_unique_ids(&rules).unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(
             e.contains("b.yaml: rule `acme-key`: duplicate rule id (also defined in a.yaml)"),
             "{e}"

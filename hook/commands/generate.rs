@@ -1,10 +1,10 @@
 //! `leakgate init`, `leakgate completions SHELL`, `leakgate man`: files generated for the user,
 //! the last two from the clap definitions themselves.
 
-use leakgate::exit::Exit;
 use anyhow::Context as _;
 use clap::CommandFactory as _;
 use leakgate::config::{CONFIG_FILE, CONFIG_TEMPLATE};
+use leakgate::exit::Exit;
 
 use crate::cli::Cli;
 use crate::{output, setup};

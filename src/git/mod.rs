@@ -20,8 +20,17 @@ pub enum GitError {
     Open {
         /// Where we looked.
         path: String,
-        /// What gix said.
+        /// What went wrong.
         message: String,
+    },
+    /// No repository was found around a directory, or it could not be opened.
+    #[error("cannot open the git repository at {path}")]
+    Discover {
+        /// Where we looked.
+        path: String,
+        /// What gix said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The repository uses an object format leakgate cannot read.
     #[error("cannot read the git repository at {path}: it uses the {format} object format (extensions.objectFormat), which leakgate does not read yet; nothing was scanned")]
@@ -149,9 +158,9 @@ fn unsupported_object_format(dir: &Path) -> Option<GitError> {
 /// repository owned by another user, as git would.
 pub fn open_repository(dir: &Path) -> Result<gix::Repository, GitError> {
     let repo = gix::discover_with_environment_overrides(dir).map_err(|e| {
-        unsupported_object_format(dir).unwrap_or_else(|| GitError::Open {
+        unsupported_object_format(dir).unwrap_or_else(|| GitError::Discover {
             path: dir.display().to_string(),
-            message: e.to_string(),
+            source: Box::new(e),
         })
     })?;
     if repo.git_dir_trust() != gix::sec::Trust::Full {

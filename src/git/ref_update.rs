@@ -31,39 +31,69 @@ impl RefUpdate {
 }
 
 /// A malformed hook input line: hooks fail closed on it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed {hook} input line {line}: {message}")]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("malformed {hook} input line {line}")]
 pub struct ParseError {
     /// `pre-receive` or `pre-push`.
     pub hook: &'static str,
     /// 1-based line number.
     pub line: usize,
     /// What is wrong.
-    pub message: String,
+    #[source]
+    pub problem: LineProblem,
+}
+
+/// What is wrong with one hook input line.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LineProblem {
+    /// Not `<old> <new> <ref>`.
+    #[error("expected `<old> <new> <ref>`")]
+    PreReceiveFields,
+    /// Not `<local ref> <local id> <remote ref> <remote id>`.
+    #[error("expected `<local ref> <local id> <remote ref> <remote id>`")]
+    PrePushFields,
+    /// A field that should be an id holds something other than hexadecimal digits.
+    #[error("`{}` is not an object id", .0.escape_debug())]
+    NotHex(String),
+    /// A hexadecimal id of the wrong length (an abbreviated one).
+    #[error("`{}` is not a full object id", .0.escape_debug())]
+    NotFull(String),
+    /// A SHA-256 id.
+    #[error("a SHA-256 object id: repositories in the sha256 object format are not read yet")]
+    Sha256,
+    /// gix refused the id.
+    #[error("`{}` is not an object id", .text.escape_debug())]
+    Decode {
+        /// The field.
+        text: String,
+        /// What gix said.
+        #[source]
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// An object id as git writes it to hooks: `None` for the all-zero id ("no object"), an error for
 /// anything that is not a full hexadecimal id (an empty field included).
-pub fn parse_id(text: &str) -> Result<Option<ObjectId>, String> {
+pub fn parse_id(text: &str) -> Result<Option<ObjectId>, LineProblem> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("`{}` is not an object id", text.escape_debug()));
+        return Err(LineProblem::NotHex(text.to_string()));
     }
     let full_length = matches!(text.len(), 40 | 64);
     if !full_length {
-        return Err(format!("`{}` is not a full object id", text.escape_debug()));
+        return Err(LineProblem::NotFull(text.to_string()));
     }
     if text.bytes().all(|b| b == b'0') {
         return Ok(None);
     }
     if text.len() == 64 {
-        return Err(
-            "a SHA-256 object id: repositories in the sha256 object format are not read yet"
-                .to_string(),
-        );
+        return Err(LineProblem::Sha256);
     }
     ObjectId::from_hex(text.as_bytes())
         .map(Some)
-        .map_err(|e| format!("`{}` is not an object id: {e}", text.escape_debug()))
+        .map_err(|e| LineProblem::Decode {
+            text: text.to_string(),
+            source: std::sync::Arc::new(e),
+        })
 }
 
 /// Parses `pre-receive` input: `<old> <new> <ref>` per line (the ref name may hold any byte but
@@ -72,7 +102,7 @@ pub fn parse_pre_receive(input: &str) -> Result<Vec<RefUpdate>, ParseError> {
     parse_lines(input, "pre-receive", |line| {
         let mut parts = line.splitn(3, ' ');
         let (Some(old), Some(new), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err("expected `<old> <new> <ref>`".to_string());
+            return Err(LineProblem::PreReceiveFields);
         };
         Ok(RefUpdate {
             name: name.trim_end_matches('\r').to_string(),
@@ -89,7 +119,7 @@ pub fn parse_pre_push(input: &str) -> Result<Vec<RefUpdate>, ParseError> {
     parse_lines(input, "pre-push", |line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [local_ref, local_id, remote_ref, remote_id] = fields.as_slice() else {
-            return Err("expected `<local ref> <local id> <remote ref> <remote id>`".to_string());
+            return Err(LineProblem::PrePushFields);
         };
         Ok(RefUpdate {
             name: (*remote_ref).to_string(),
@@ -103,17 +133,17 @@ pub fn parse_pre_push(input: &str) -> Result<Vec<RefUpdate>, ParseError> {
 fn parse_lines(
     input: &str,
     hook: &'static str,
-    parse: impl Fn(&str) -> Result<RefUpdate, String>,
+    parse: impl Fn(&str) -> Result<RefUpdate, LineProblem>,
 ) -> Result<Vec<RefUpdate>, ParseError> {
     input
         .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| {
-            parse(line).map_err(|message| ParseError {
+            parse(line).map_err(|problem| ParseError {
                 hook,
                 line: i + 1,
-                message,
+                problem,
             })
         })
         .collect()
@@ -128,7 +158,7 @@ mod tests {
 
     #[test]
     fn both_hooks_agree_on_what_no_object_is() {
-        assert_eq!(parse_id(Z), Ok(None));
+        assert_eq!(parse_id(Z).unwrap(), None);
         assert!(parse_id(A).unwrap().is_some());
         assert!(parse_id("").is_err());
         assert!(parse_id("xyz").is_err());

@@ -59,7 +59,7 @@ pub enum KeyError {
         path: String,
     },
     /// It cannot be read or created.
-    #[error("the fingerprint key {path} cannot be read or created: {source}")]
+    #[error("the fingerprint key {path} cannot be read or created")]
     Io {
         /// The key file.
         path: String,

@@ -331,14 +331,8 @@ mod tests {
     fn exit_statuses() {
         assert_eq!(Decision::Rejected.exit_status(), Exit::Found);
         assert_eq!(Decision::Bypassed.exit_status(), Exit::Clean);
-        assert_eq!(
-            Decision::RejectedOnTimeout.exit_status(),
-            Exit::Error
-        );
+        assert_eq!(Decision::RejectedOnTimeout.exit_status(), Exit::Error);
         assert_eq!(Decision::RejectedBeforeScan.exit_status().code(), 2);
-        assert_eq!(
-            Decision::RejectedOnKeyFailure.exit_status(),
-            Exit::Error
-        );
+        assert_eq!(Decision::RejectedOnKeyFailure.exit_status(), Exit::Error);
     }
 }

@@ -22,15 +22,16 @@ pub const POLICY_GIT_KEY: &str = "leakgate.config";
 /// name a path under the pusher's `HOME`. A relative value is taken from `git_dir`.
 pub fn repository_policy(git_dir: &Path) -> Result<Option<PathBuf>, ConfigError> {
     let file = git_dir.join("config");
-    let error = |message: String| ConfigError::Io {
-        file: file.display().to_string(),
-        message,
-    };
     let config =
         match gix::config::File::from_path_no_includes(file.clone(), gix::config::Source::Local) {
             Ok(config) => config,
             Err(_) if !file.exists() => return Ok(None),
-            Err(e) => return Err(error(e.to_string())),
+            Err(source) => {
+                return Err(ConfigError::GitConfig {
+                    file: file.display().to_string(),
+                    source: Box::new(source),
+                })
+            }
         };
     Ok(config.string(POLICY_GIT_KEY).map(|value| {
         let path = PathBuf::from(value.to_string());
@@ -320,9 +321,9 @@ impl Policy {
     /// Reads a policy file.
     pub fn read(path: &Path) -> Result<Policy, ConfigError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
             file: name.clone(),
-            message: e.to_string(),
+            source,
         })?;
         Self::parse(&name, &text)
     }
@@ -400,7 +401,8 @@ mod tests {
             "allow:\n  paths: ['^vendor/|']\n",
             "allow:\n  paths: ['(?:docs/)?']\n",
         ] {
-            let e = Policy::parse("p.yaml", text).unwrap_err().to_string();
+            let e = Policy::parse("p.yaml", text).unwrap_err();
+            let e = crate::exit::chain(&e);
             assert!(
                 e.starts_with("p.yaml:") && e.contains("must"),
                 "{text:?}: {e}"
@@ -452,7 +454,8 @@ mod tests {
             ),
             ("bypass:\n  push_option: 'a b'\n", "p.yaml:2:16: "),
         ] {
-            let e = Policy::parse("p.yaml", text).unwrap_err().to_string();
+            let e = Policy::parse("p.yaml", text).unwrap_err();
+            let e = crate::exit::chain(&e);
             assert!(e.starts_with(at), "{text:?}: {e}");
         }
     }
@@ -463,8 +466,8 @@ mod tests {
             "server.yaml",
             "time_budget_ms: 10\nbypass:\n  enable: false\n",
         )
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+        let e = crate::exit::chain(&e);
         assert!(
             e.starts_with("server.yaml:3:3: ") && e.contains("unknown field `enable`"),
             "{e}"

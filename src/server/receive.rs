@@ -12,6 +12,7 @@ use gix::hash::ObjectId;
 
 use crate::added::AddedText;
 use crate::config::{assemble_rules, parse_ignore_file, suppressions, RuleSetOptions, IGNORE_FILE};
+use crate::exit::chain;
 use crate::finding::{Finding, Redactor};
 use crate::fingerprint::IgnoreSet;
 use crate::git::changes::ChangeScanner;
@@ -246,8 +247,10 @@ pub struct NotHonoured {
 
 /// Why the scan did not finish.
 enum Failure {
-    Timeout(String),
-    Error(String),
+    /// The time budget ran out.
+    Timeout(GitError),
+    /// Something could not be read or built.
+    Error(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Scans the push and decides (see [`crate::server::decision`]); the caller writes the audit
@@ -323,8 +326,8 @@ pub fn receive(
     redact_paths(&redactor, &mut outcome, &mut not_honoured);
     let (stop, stopped) = match failure {
         None => (Stop::Complete, None),
-        Some(Failure::Timeout(d)) => (Stop::Timeout, Some(redactor.text(&d))),
-        Some(Failure::Error(d)) => (Stop::Error, Some(redactor.text(&d))),
+        Some(Failure::Timeout(e)) => (Stop::Timeout, Some(redactor.text(&chain(&e)))),
+        Some(Failure::Error(e)) => (Stop::Error, Some(redactor.text(&chain(&*e)))),
     };
     let allowed_paths = outcome
         .skipped
@@ -408,7 +411,7 @@ pub fn receive(
             detail: redactor.text(&s.reason.describe()),
         })
         .collect();
-    let key_error = key.as_ref().err().map(|e| e.to_string());
+    let key_error = key.as_ref().err().map(|e| chain(e));
     if let Some(note) = &key_error {
         record.detail = Some(match record.detail.take() {
             Some(d) => format!("{d}; {note}"),
@@ -783,8 +786,8 @@ fn scan_push_into(
 ) -> Result<(), Failure> {
     let policy = scope.policy;
     let error = |e: GitError| match e {
-        GitError::Timeout { .. } => Failure::Timeout(e.to_string()),
-        other => Failure::Error(other.to_string()),
+        GitError::Timeout { .. } => Failure::Timeout(e),
+        other => Failure::Error(other.into()),
     };
     let _view = quarantine::attach(repo).map_err(error)?;
     let repo = &*repo;
@@ -820,12 +823,12 @@ fn scan_push_into(
         fingerprints.extend(r.ignore.clone());
     }
     let config = policy.as_scan_config();
-    let config_error = |e: crate::config::ConfigError| Failure::Error(e.to_string());
+    let config_error = |e: crate::config::ConfigError| Failure::Error(e.into());
     let (rules, _) = assemble_rules(&config, "server policy", &RuleSetOptions::default())
         .map_err(config_error)?;
     let mut allowed = suppressions(&config, "server policy", fingerprints).map_err(config_error)?;
     allowed.ignore_markers = !policy.repository_files.allow_markers;
-    let scanner = Scanner::new(rules, allowed).map_err(|e| Failure::Error(e.to_string()))?;
+    let scanner = Scanner::new(rules, allowed).map_err(|e| Failure::Error(e.into()))?;
     let mut commits = new_commits(repo, &tips, &hidden).map_err(error)?;
     // Newest first: a budget that runs out is spent on the commits the pusher wrote last.
     commits.reverse();
