@@ -10,7 +10,7 @@ use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
 use leakgate::exit::{chain, Exit};
 use leakgate::install::{
-    hook_script, install_script, shell_quote, uninstall_script, Installed, Uninstalled,
+    hook_script, hooks_dir, install_script, shell_quote, uninstall_script, Installed, Uninstalled,
 };
 use leakgate::report::sanitize::sanitize;
 use leakgate::server::decision::Decision;
@@ -272,21 +272,6 @@ fn git_config(repo: &Path, args: &[&str]) -> anyhow::Result<()> {
         bail!("git config {} failed in {}", args.join(" "), repo.display());
     }
     Ok(())
-}
-
-/// The directory git runs `repo`'s hooks from.
-fn hooks_dir(repo: &gix::Repository) -> PathBuf {
-    repo.config_snapshot()
-        .string("core.hooksPath")
-        .map(|v| {
-            let p = PathBuf::from(v.to_string());
-            if p.is_absolute() {
-                p
-            } else {
-                repo.git_dir().join(p)
-            }
-        })
-        .unwrap_or_else(|| repo.common_dir().join("hooks"))
 }
 
 /// Removes leakgate's pre-receive hook, putting a chained hook back; removes `leakgate.config`.

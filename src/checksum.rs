@@ -70,11 +70,7 @@ fn crc32_hex_le_suffix8(secret: &[u8]) -> bool {
         return false;
     };
     let (body, check) = (&secret[..i], &secret[i + 1..]);
-    let expected: String = crc32fast::hash(body)
-        .to_le_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let expected: String = crate::hex::encode_lower(&crc32fast::hash(body).to_le_bytes());
     check.eq_ignore_ascii_case(expected.as_bytes())
 }
 
@@ -314,11 +310,7 @@ mod tests {
     #[test]
     fn crc32_hex_variants() {
         let body = b"glsa_Zq3vN8kLwR2tYb6HcXa9PmJd4sFgE1ab";
-        let le: String = crc32fast::hash(body)
-            .to_le_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let le: String = crate::hex::encode_lower(&crc32fast::hash(body).to_le_bytes());
         let token = format!("{}_{le}", String::from_utf8_lossy(body));
         assert!(Checksum::Crc32HexLeSuffix8.verify(token.as_bytes()));
         let at = format!(

@@ -49,7 +49,10 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return hit;
     }
-    let computed = format!("{rule_id}:{}", hex(&slow_hash(rule_id, secret)));
+    let computed = format!(
+        "{rule_id}:{}",
+        crate::hex::encode_lower(&slow_hash(rule_id, secret))
+    );
     if let Ok(mut c) = cache.lock() {
         c.insert(key, computed.clone());
     }
@@ -60,7 +63,10 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 /// `.leakgateignore` entries; never printed.
 pub fn legacy_fingerprint(rule_id: &str, secret: &[u8]) -> String {
     let digest = Sha256::digest(secret);
-    format!("{rule_id}:{}", hex(&digest[..LEGACY_HEX_LEN / 2]))
+    format!(
+        "{rule_id}:{}",
+        crate::hex::encode_lower(&digest[..LEGACY_HEX_LEN / 2])
+    )
 }
 
 /// Argon2id of the secret; the salt is `leakgate fingerprint v2`, a NUL and the rule id.
@@ -82,10 +88,6 @@ fn slow_hash(rule_id: &str, secret: &[u8]) -> [u8; HEX_LEN / 2] {
         unreachable!("Argon2id refused bounded input");
     }
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One entry of an ignore file.
@@ -199,7 +201,7 @@ mod tests {
     fn is_not_a_bare_hash_of_the_value() {
         // The attack of the issue: the bare SHA-256 prefix of the value must not appear.
         let fp = fingerprint("amqp-connection-string", b"pa55word");
-        let bare = hex(&Sha256::digest(b"pa55word"));
+        let bare = crate::hex::encode_lower(&Sha256::digest(b"pa55word"));
         assert!(!bare.contains(&fp[fp.len() - HEX_LEN..]));
         assert!(!fp.contains(&bare[..LEGACY_HEX_LEN]));
     }

@@ -6,6 +6,35 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+/// The directory git runs `repo`'s hooks from (what `git rev-parse --git-path hooks` names):
+/// `core.hooksPath` when set (a leading `~/` is the home directory; a relative path is taken from
+/// where hooks run: the root of the working tree, or the git directory of a bare repository),
+/// else `hooks` in the common git directory (shared by linked worktrees). An empty
+/// `core.hooksPath` counts as unset.
+pub fn hooks_dir(repo: &gix::Repository) -> PathBuf {
+    let configured = repo
+        .config_snapshot()
+        .string("core.hooksPath")
+        .map(|v| v.to_string())
+        .filter(|v| !v.is_empty());
+    let Some(value) = configured else {
+        return repo.common_dir().join("hooks");
+    };
+    let path = expand_home(&value);
+    if path.is_absolute() {
+        return path;
+    }
+    repo.workdir().unwrap_or_else(|| repo.git_dir()).join(path)
+}
+
+/// `~/rest` as a path under `HOME` (git's own expansion of path-valued settings).
+pub fn expand_home(value: &str) -> PathBuf {
+    match (value.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(value),
+    }
+}
+
 /// A line every script leakgate writes carries, so it can recognise its own hooks.
 pub const MARKER: &str = "# leakgate-managed-hook";
 /// Suffix of a foreign hook kept beside leakgate's.

@@ -25,6 +25,7 @@ pub mod finding;
 pub mod fingerprint;
 pub mod git;
 pub(crate) mod gram_filter;
+pub mod hex;
 pub mod install;
 pub mod keywords;
 pub mod outcome;

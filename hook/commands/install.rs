@@ -7,8 +7,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context as _};
 use leakgate::install::{
-    detect_manager, hook_script, install_script, uninstall_script, HookManager, Installed,
-    Uninstalled,
+    detect_manager, expand_home, hook_script, hooks_dir, install_script, uninstall_script,
+    HookManager, Installed, Uninstalled,
 };
 
 use crate::cli::{InstallArgs, UninstallArgs};
@@ -22,30 +22,7 @@ const PREVIOUS_HOOKS_PATH: &str = ".leakgate-previous-hooksPath";
 
 /// The hooks directory git uses for the repository around the current directory.
 fn repository_hooks_dir() -> anyhow::Result<PathBuf> {
-    let repo = sources::repository()?;
-    let configured = repo
-        .config_snapshot()
-        .string("core.hooksPath")
-        .map(|v| v.to_string());
-    if let Some(value) = configured.filter(|v| !v.is_empty()) {
-        let path = expand_home(&value);
-        if path.is_absolute() {
-            return Ok(path);
-        }
-        let base = repo
-            .workdir()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| repo.git_dir().to_path_buf());
-        return Ok(base.join(path));
-    }
-    Ok(repo.common_dir().join("hooks"))
-}
-
-fn expand_home(value: &str) -> PathBuf {
-    match (value.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(value),
-    }
+    Ok(hooks_dir(&sources::repository()?))
 }
 
 /// Where `--global` puts its hooks.

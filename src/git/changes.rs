@@ -8,7 +8,7 @@ use gix::hash::ObjectId;
 use gix::objs::tree::EntryMode;
 
 use crate::added::AddedText;
-use crate::git::diff::{added_text, lines};
+use crate::git::diff::{added_text, lines, without_line_ending};
 use std::borrow::Cow;
 use std::io::Read as _;
 
@@ -428,7 +428,7 @@ pub fn detect_renames(
                 Ok(Some(data)) => data,
                 _ => continue,
             };
-            let new_lines: Vec<&[u8]> = lines(&new).into_iter().map(trim_line).collect();
+            let new_lines: Vec<&[u8]> = lines(&new).into_iter().map(without_line_ending).collect();
             if new_lines.is_empty() {
                 continue;
             }
@@ -441,7 +441,7 @@ pub fn detect_renames(
                         .map(|data| {
                             lines(&data)
                                 .into_iter()
-                                .map(|l| trim_line(l).to_vec())
+                                .map(|l| without_line_ending(l).to_vec())
                                 .collect()
                         })
                 });
@@ -458,9 +458,4 @@ pub fn detect_renames(
         }
         Ok(())
     }
-}
-
-fn trim_line(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
 }

@@ -66,9 +66,12 @@ fn edits_relative_to(old: &[u8], new: &[u8], new_lines: &[&[u8]]) -> (Vec<bool>,
     let mut added = vec![false; new_lines.len()];
     let middle_added = &mut added[prefix..new_lines.len() - suffix];
     if old_middle_lines.len() > DIFF_LINE_LIMIT || new_middle_lines.len() > DIFF_LINE_LIMIT {
-        let present: HashSet<&[u8]> = old_middle_lines.iter().map(|l| trim_eol(l)).collect();
+        let present: HashSet<&[u8]> = old_middle_lines
+            .iter()
+            .map(|l| without_line_ending(l))
+            .collect();
         for (a, l) in middle_added.iter_mut().zip(new_middle_lines) {
-            *a = !present.contains(trim_eol(l));
+            *a = !present.contains(without_line_ending(l));
         }
         return (added, Vec::new());
     }
@@ -86,7 +89,8 @@ fn edits_relative_to(old: &[u8], new: &[u8], new_lines: &[&[u8]]) -> (Vec<bool>,
     (added, deletions)
 }
 
-fn trim_eol(line: &[u8]) -> &[u8] {
+/// `line` without its line ending (`\n` or `\r\n`).
+pub(crate) fn without_line_ending(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
 }

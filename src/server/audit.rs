@@ -31,7 +31,7 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 /// `<rule-id>:<16 hex>` from HMAC-SHA256(key, secret).
 pub fn keyed_fingerprint(key: &[u8], rule: &str, secret: &[u8]) -> String {
     let mac = hmac_sha256(key, secret);
-    let hex: String = mac[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::encode_lower(&mac[..8]);
     format!("{rule}:{hex}")
 }
 
@@ -138,7 +138,7 @@ fn create_key(path: &Path) -> std::io::Result<()> {
     let mut random = [0u8; 32];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))?;
-    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::encode_lower(&random);
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -322,7 +322,7 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231_test_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::hex::encode_lower(&mac);
         assert_eq!(
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
