@@ -164,11 +164,6 @@ impl Finding {
         self.fingerprint
             .get_or_init(|| crate::fingerprint::fingerprint(&self.rule, self.secret.expose()))
     }
-
-    /// The path as text (lossy; escape before printing to a terminal).
-    pub fn path_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.path).into_owned()
-    }
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //!
 //! The pipeline: a **source** of changes (files on disk, the git index against `HEAD`, a set of
 //! commits, a commit message) produces [`added::AddedText`] units — the added lines of one blob with
-//! their line numbers. The [`scanner::Scanner`] runs one Aho-Corasick keyword prefilter over each
-//! unit, runs only the candidate rules' regexes (compiled lazily) on the lines that hold their
-//! keywords, extracts the secret group and filters it (entropy, checksum, placeholders, allow
-//! regexes and markers, ignored fingerprints). The [`finding::Finding`]s, with what was skipped,
+//! their line numbers. The [`scanner::Scanner`] finds the rule keywords in each unit with a
+//! two-stage prefilter ([`keywords`]: a gram filter over byte pairs names the positions where a
+//! keyword may start, one Aho-Corasick automaton confirms them), runs only the matching rules'
+//! regexes (compiled lazily) on the lines that hold their keywords, scans decoded encoded runs
+//! the same way ([`encoded`]), extracts the secret group and filters it (entropy, checksum,
+//! placeholders, allow regexes and markers, ignored fingerprints). The [`finding::Finding`]s, with what was skipped,
 //! form a [`outcome::ScanOutcome`] that the [`report`] module renders as a human report (with the
 //! provider's revoke-and-rotate remediation), JSON or SARIF. Rules come from the embedded pack
 //! ([`builtin`], `patterns/*.yaml`) and the repository config ([`config`]).

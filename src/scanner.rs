@@ -1,9 +1,14 @@
 //! The compiled rule set: keyword prefilter → regex → secret group → filters → findings.
 //!
-//! One Aho-Corasick automaton (ASCII case-insensitive) over every rule's keywords finds the
-//! candidate rules of an [`AddedText`]. Each candidate rule's regex runs only on the lines that hold
-//! one of its keywords (multiline rules: from that line to the end of the hunk, at most
-//! [`MULTILINE_WINDOW`] bytes), and is compiled once, on its first candidate hit.
+//! The keyword prefilter ([`crate::keywords`]) finds every ASCII case-insensitive occurrence of
+//! every rule's keywords in an [`AddedText`], in two stages: a gram filter over byte pairs
+//! (`gram_filter`, in the style of Hyperscan's FDR) names the few positions where a keyword may
+//! start, and one Aho-Corasick automaton over the lowercased keywords confirms each of them,
+//! anchored. Each hit turns into a window for the rules of its keyword: the line that holds it
+//! (multiline rules: from that line to the end of the hunk, at most [`MULTILINE_WINDOW`] bytes).
+//! Only those rules' regexes run, only on their windows, each compiled once, on its first
+//! window. Base64, hex and percent-encoded runs on added lines are decoded in place
+//! ([`crate::encoded`]) and scanned again the same way, up to [`MAX_DECODE_DEPTH`] levels deep.
 
 use std::sync::{Arc, OnceLock};
 

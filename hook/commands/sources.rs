@@ -111,7 +111,7 @@ pub fn commits_outcome(
     let scanner = setup.scanner(common)?;
     let mut blobs = ChangeScanner::new(repo, &scanner, setup.config.max_blob_bytes());
     commits::scan_pushed_values(&mut blobs, extra)?;
-    commits::scan_commits(&mut blobs, &list, true)?;
+    commits::scan_commits(&mut blobs, &list)?;
     blobs.outcome.on_unscanned = setup.config.on_unscanned;
     blobs.outcome.apply_block_at(setup.config.block_at);
     Ok((blobs.outcome, situation))

@@ -411,7 +411,7 @@ fn scan_one(
     options: &AuditOptions<'_>,
 ) -> Result<(), GitError> {
     let bytes_before = blobs.outcome.bytes;
-    scan_commit(blobs, id, true)?;
+    scan_commit(blobs, id)?;
     let index = u32::try_from(index).unwrap_or(u32::MAX);
     for f in blobs.outcome.findings.drain(..) {
         let occurrence = RawOccurrence {

@@ -251,15 +251,11 @@ pub fn new_commits(
     Ok(commits)
 }
 
-/// Scans commits (and, when `messages`, their messages) into `blobs.outcome`.
-pub fn scan_commits(
-    blobs: &mut ChangeScanner<'_>,
-    commits: &[ObjectId],
-    messages: bool,
-) -> Result<(), GitError> {
+/// Scans commits (and their messages) into `blobs.outcome`.
+pub fn scan_commits(blobs: &mut ChangeScanner<'_>, commits: &[ObjectId]) -> Result<(), GitError> {
     for &id in commits {
         blobs.check_deadline()?;
-        scan_commit(blobs, id, messages)?;
+        scan_commit(blobs, id)?;
         blobs.count_commit();
     }
     Ok(())
@@ -274,12 +270,8 @@ fn object_error(what: String, commit: ObjectId, e: impl std::fmt::Display) -> Gi
     }
 }
 
-/// Scans one commit against its parents.
-pub fn scan_commit(
-    blobs: &mut ChangeScanner<'_>,
-    id: ObjectId,
-    messages: bool,
-) -> Result<(), GitError> {
+/// Scans one commit against its parents, and its message and identities.
+pub fn scan_commit(blobs: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), GitError> {
     let repo = blobs.repo;
     let commit = repo
         .find_commit(id)
@@ -289,15 +281,13 @@ pub fn scan_commit(
         .map_err(|e| object_error(format!("the tree of commit {id}"), id, e))?
         .detach();
     let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
-    if messages {
-        let (header, message) = split_header(&commit.data);
-        let mut unit = AddedText::whole(COMMIT_MESSAGE_PATH, message.to_vec());
-        unit.commit = Some(id.to_string());
-        blobs.scan_unit(&unit)?;
-        let mut unit = AddedText::whole(COMMIT_HEADER_PATH, identity_lines(header, &[]));
-        unit.commit = Some(id.to_string());
-        blobs.scan_unit(&unit)?;
-    }
+    let (header, message) = split_header(&commit.data);
+    let mut unit = AddedText::whole(COMMIT_MESSAGE_PATH, message.to_vec());
+    unit.commit = Some(id.to_string());
+    blobs.scan_unit(&unit)?;
+    let mut unit = AddedText::whole(COMMIT_HEADER_PATH, identity_lines(header, &[]));
+    unit.commit = Some(id.to_string());
+    blobs.scan_unit(&unit)?;
     let mut parent_trees = Vec::with_capacity(parents.len());
     for p in &parents {
         let parent = repo

@@ -8,18 +8,6 @@ pub mod wrap;
 
 use std::io::IsTerminal;
 
-/// `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
-    /// Readable report.
-    #[default]
-    Human,
-    /// The JSON contract.
-    Json,
-    /// SARIF 2.1.0.
-    Sarif,
-}
-
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ColorChoice {

@@ -835,8 +835,8 @@ fn scan_push_into(
     progress.1 = commits.len();
     let mut blobs = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
     blobs.deadline = Some((scope.deadline, policy.time_budget_ms));
-    let result = scan_pushed_values(&mut blobs, &values)
-        .and_then(|()| scan_commits(&mut blobs, &commits, true));
+    let result =
+        scan_pushed_values(&mut blobs, &values).and_then(|()| scan_commits(&mut blobs, &commits));
     progress.0 = blobs.commits_done();
     *outcome = blobs.outcome;
     *not_honoured = settle_pushed_suppressions(repo, &refs, &hidden, scope.honour_pushed, outcome);
