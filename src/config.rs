@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::builtin;
@@ -126,26 +127,40 @@ pub struct RepoConfig {
     pub block_at: Confidence,
 }
 
+/// Parses a YAML settings document (`.leakgate.yaml`, the server policy); an empty one takes
+/// every default. `name` is used in errors (file:line:column).
+pub(crate) fn parse_settings<T: DeserializeOwned + Default>(
+    name: &str,
+    text: &str,
+) -> Result<T, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(T::default());
+    }
+    yaml_serde::from_str(text).map_err(|e| ConfigError::Rules(yaml_error(name, &e)))
+}
+
+/// Reads and parses a YAML settings file ([`parse_settings`]).
+pub(crate) fn read_settings<T: DeserializeOwned + Default>(path: &Path) -> Result<T, ConfigError> {
+    let name = path.display().to_string();
+    if path.is_dir() {
+        return Err(ConfigError::IsDirectory { file: name });
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        file: name.clone(),
+        source,
+    })?;
+    parse_settings(&name, &text)
+}
+
 impl RepoConfig {
     /// Parses a config's text; `name` is used in errors (file:line:column).
     pub fn parse(name: &str, text: &str) -> Result<Self, ConfigError> {
-        if text.trim().is_empty() {
-            return Ok(RepoConfig::default());
-        }
-        yaml_serde::from_str(text).map_err(|e| ConfigError::Rules(yaml_error(name, &e)))
+        parse_settings(name, text)
     }
 
     /// Reads and parses a config file.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let name = path.display().to_string();
-        if path.is_dir() {
-            return Err(ConfigError::IsDirectory { file: name });
-        }
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            file: name.clone(),
-            source,
-        })?;
-        Self::parse(&name, &text)
+        read_settings(path)
     }
 
     /// The effective blob size cap.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::config::{AllowConfig, ConfigError, RepoConfig};
 use crate::outcome::OnUnscanned;
 use crate::rules::Confidence;
-use crate::rules::{yaml_error, RawRule, Remediation};
+use crate::rules::{RawRule, Remediation};
 
 /// Default location of the policy file.
 pub const DEFAULT_POLICY_PATH: &str = "/etc/leakgate/server.yaml";
@@ -45,13 +45,11 @@ pub fn repository_policy(git_dir: &Path) -> Result<Option<PathBuf>, ConfigError>
 
 /// What pushed content may suppress.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RepositoryFiles {
     /// Honour `leakgate:allow` (and other tools') markers on pushed lines.
-    #[serde(default = "yes")]
     pub allow_markers: bool,
     /// Honour fingerprints in the pushed `.leakgateignore`.
-    #[serde(default = "yes")]
     pub ignore_file: bool,
 }
 
@@ -64,38 +62,28 @@ impl Default for RepositoryFiles {
     }
 }
 
-fn yes() -> bool {
-    true
-}
-
 /// What to do when the budget runs out, the scan fails, content is unscanned or the audit line
 /// cannot be written: `reject` (the default: fail closed) or `accept` (recorded).
 pub use crate::outcome::OnUnscanned as OnFailure;
 
 /// The bypass push option.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Bypass {
     /// Whether a bypass is possible at all.
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// The push option's name (`git push -o <name>="<reason>"`).
-    #[serde(default = "default_push_option", deserialize_with = "option_name")]
+    #[serde(deserialize_with = "option_name")]
     pub push_option: String,
     /// Who may bypass; empty means anyone.
-    #[serde(default)]
     pub users: Vec<String>,
-}
-
-fn default_push_option() -> String {
-    "leakgate.bypass".into()
 }
 
 impl Default for Bypass {
     fn default() -> Self {
         Bypass {
             enabled: true,
-            push_option: default_push_option(),
+            push_option: "leakgate.bypass".into(),
             users: Vec::new(),
         }
     }
@@ -103,63 +91,51 @@ impl Default for Bypass {
 
 /// The policy file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Policy {
     /// Extra rules (the rule schema of `patterns/`).
-    #[serde(default)]
     pub rules: Vec<RawRule>,
     /// Remediation shown for the extra rules.
-    #[serde(default)]
     pub remediation: Option<Remediation>,
     /// Builtin rule ids to turn off.
-    #[serde(default)]
     pub disable: Vec<String>,
     /// Path and value allowlists.
-    #[serde(default, deserialize_with = "allowlists")]
+    #[serde(deserialize_with = "allowlists")]
     pub allow: AllowConfig,
     /// What pushed content may suppress.
-    #[serde(default)]
     pub repository_files: RepositoryFiles,
     /// The whole hook's budget.
-    #[serde(default = "default_budget", deserialize_with = "positive")]
+    #[serde(deserialize_with = "positive")]
     pub time_budget_ms: u64,
     /// When the budget runs out.
-    #[serde(default)]
     pub on_timeout: OnFailure,
     /// When the scan fails (missing or corrupt objects, unreadable repository).
-    #[serde(default)]
     pub on_error: OnFailure,
     /// Cap on one blob's size (a guard: bigger blobs are scanned up to the cap where they can
     /// be streamed, and follow `on_unscanned`).
-    #[serde(default = "default_max_blob", deserialize_with = "positive")]
+    #[serde(deserialize_with = "positive")]
     pub max_blob_bytes: u64,
     /// When content could not be scanned whole (a blob over the cap).
-    #[serde(default)]
     pub on_unscanned: OnUnscanned,
     /// The lowest confidence that rejects (default `medium`); findings below it are warnings,
     /// shown to the pusher and recorded.
-    #[serde(default)]
     pub block_at: Confidence,
     /// The bypass push option.
-    #[serde(default)]
     pub bypass: Bypass,
     /// The JSON Lines audit log.
-    #[serde(default = "default_audit_log", deserialize_with = "path")]
+    #[serde(deserialize_with = "path")]
     pub audit_log: PathBuf,
     /// When the audit line cannot be written.
-    #[serde(default)]
     pub on_audit_failure: OnFailure,
     /// The HMAC key for audit fingerprints (created on first use when absent).
-    #[serde(default = "default_key_file", deserialize_with = "path")]
+    #[serde(deserialize_with = "path")]
     pub fingerprint_key_file: PathBuf,
     /// The environment variable the hosting software sets to the authenticated pusher
     /// (`GL_USERNAME` on GitLab, `GITEA_PUSHER_NAME` on Gitea/Forgejo, `GITHUB_USER_LOGIN` on
     /// GitHub Enterprise, `REMOTE_USER` behind `git http-backend`). Only this variable names the
     /// pusher for `bypass.users`; unset, the pusher is the OS user the hook runs as.
-    #[serde(default)]
     pub pusher_variable: Option<String>,
     /// Colour in the pusher's `remote:` lines.
-    #[serde(default)]
     pub color: bool,
 }
 
@@ -271,61 +247,42 @@ fn option_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Erro
     })
 }
 
-fn default_budget() -> u64 {
-    4000
-}
-fn default_max_blob() -> u64 {
-    crate::config::DEFAULT_MAX_BLOB_BYTES
-}
-fn default_audit_log() -> PathBuf {
-    PathBuf::from("/var/log/leakgate/audit.jsonl")
-}
-fn default_key_file() -> PathBuf {
-    PathBuf::from("/etc/leakgate/fingerprint.key")
-}
-
+/// Every default in one place; an empty or partial policy file takes the missing ones from here
+/// (`#[serde(default)]` on the struct). Fail closed: every `on_*` rejects.
 impl Default for Policy {
     fn default() -> Self {
-        // An empty document takes every default.
-        yaml_serde::from_str("{}").unwrap_or_else(|_| Policy {
+        Policy {
             rules: Vec::new(),
             remediation: None,
             disable: Vec::new(),
             allow: AllowConfig::default(),
             repository_files: RepositoryFiles::default(),
-            time_budget_ms: default_budget(),
+            // GitHub Enterprise gives all pre-receive hooks 5 s together.
+            time_budget_ms: 4000,
             on_timeout: OnFailure::Reject,
             on_error: OnFailure::Reject,
-            max_blob_bytes: default_max_blob(),
+            max_blob_bytes: crate::config::DEFAULT_MAX_BLOB_BYTES,
             on_unscanned: OnUnscanned::Reject,
             block_at: Confidence::default(),
             on_audit_failure: OnFailure::Reject,
             pusher_variable: None,
             bypass: Bypass::default(),
-            audit_log: default_audit_log(),
-            fingerprint_key_file: default_key_file(),
+            audit_log: PathBuf::from("/var/log/leakgate/audit.jsonl"),
+            fingerprint_key_file: PathBuf::from("/etc/leakgate/fingerprint.key"),
             color: false,
-        })
+        }
     }
 }
 
 impl Policy {
     /// Parses a policy; errors carry file:line:column.
     pub fn parse(name: &str, text: &str) -> Result<Policy, ConfigError> {
-        if text.trim().is_empty() {
-            return Ok(Policy::default());
-        }
-        yaml_serde::from_str(text).map_err(|e| ConfigError::Rules(yaml_error(name, &e)))
+        crate::config::parse_settings(name, text)
     }
 
     /// Reads a policy file.
     pub fn read(path: &Path) -> Result<Policy, ConfigError> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            file: name.clone(),
-            source,
-        })?;
-        Self::parse(&name, &text)
+        crate::config::read_settings(path)
     }
 
     /// The part of the policy that configures the scanner, in the repository-config shape.
@@ -373,6 +330,15 @@ pub fn locate(flag: Option<&Path>, repo_config_value: Option<PathBuf>) -> Policy
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_policy_file_takes_every_default() {
+        assert_eq!(Policy::parse("p.yaml", "{}").unwrap(), Policy::default());
+        assert_eq!(Policy::parse("p.yaml", "\n").unwrap(), Policy::default());
+        let partial = Policy::parse("p.yaml", "bypass: {users: [ana]}\n").unwrap();
+        assert_eq!(partial.bypass.push_option, "leakgate.bypass");
+        assert!(partial.bypass.enabled && partial.repository_files.allow_markers);
+    }
 
     #[test]
     fn defaults_are_fail_closed() {
