@@ -2,6 +2,7 @@
 //! fails closed (exit 2) and says how to proceed.
 
 use leakgate::exit::Exit;
+use leakgate::outcome::ScanOutcome;
 use leakgate::report::human::Situation;
 
 use crate::cli::{Common, HookCommand};
@@ -43,21 +44,17 @@ fn with_skip(no_verify: &str, skip: &Option<String>) -> String {
     }
 }
 
-/// Runs a hook entry point.
+/// What one hook scanned, and the situation its report is written for.
+type HookScan = anyhow::Result<(ScanOutcome, Situation)>;
+
+/// Runs a hook entry point: scans what the hook is about, leaves out the repository's baseline,
+/// reports (a hook that could not scan says how to proceed), and maps the outcome to the exit
+/// code.
 pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<Exit> {
     let skip = framework_skip(command);
     let (result, bypass) = match command {
         HookCommand::PreCommit { .. } => (
-            // The staged changes always; a range only when the pre-commit framework hands one
-            // over (`pre-commit run --from-ref --to-ref`). Leftover PRE_COMMIT_* variables in the
-            // environment must not replace the staged changes.
-            sources::staged_outcome(common).and_then(|staged| match sources::framework_range() {
-                Some(range) => sources::range_outcome(common, &range).map(|(mut o, situation)| {
-                    o.merge(staged);
-                    (o, situation)
-                }),
-                None => Ok((staged, Situation::Staged)),
-            }),
+            pre_commit_outcome(common),
             with_skip("git commit --no-verify", &skip),
         ),
         HookCommand::CommitMsg { file, .. } => (
@@ -65,42 +62,67 @@ pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<Exit> {
             with_skip("git commit --no-verify", &skip),
         ),
         HookCommand::PrePush { remote, url, .. } => (
-            // git's ref lines on stdin decide; the framework's range is used when it runs the
-            // hook itself (its stdin then carries no ref lines), and added to them otherwise.
-            sources::read_pre_push_input().and_then(|input| {
-                let pushed =
-                    || sources::pre_push_outcome(common, remote.as_deref(), url.as_deref(), &input);
-                match sources::framework_range() {
-                    Some(range) if input.trim().is_empty() => {
-                        sources::range_outcome(common, &range)
-                    }
-                    Some(range) => pushed().and_then(|(mut o, situation)| {
-                        o.merge(sources::range_outcome(common, &range)?.0);
-                        Ok((o, situation))
-                    }),
-                    None if input.trim().is_empty() => {
-                        sources::unwired_push_outcome(common, remote.as_deref(), url.as_deref())
-                            .and_then(|(o, situation, note)| {
-                                output::stderr(&output::wrap(&note, output::width()))?;
-                                Ok((o, situation))
-                            })
-                    }
-                    None => pushed(),
-                }
-            }),
+            pre_push_outcome(common, remote.as_deref(), url.as_deref()),
             with_skip("git push --no-verify", &skip),
         ),
     };
-    // The repository's baseline (`git config leakgate.baseline FILE`): known secrets not reported.
-    let result = result.and_then(|(mut outcome, situation)| {
-        if let Some(baseline) = sources::hook_baseline()? {
-            leakgate::audit::baseline::apply_to_outcome(&mut outcome, &baseline);
-        }
-        Ok((outcome, situation))
-    });
+    report(common, without_baseline(result), skip.as_deref(), &bypass)
+}
+
+/// The staged changes always; a range only when the pre-commit framework hands one over
+/// (`pre-commit run --from-ref --to-ref`). Leftover `PRE_COMMIT_*` variables in the environment
+/// must not replace the staged changes.
+fn pre_commit_outcome(common: &Common) -> HookScan {
+    let staged = sources::staged_outcome(common)?;
+    match sources::framework_range() {
+        Some(range) => sources::range_outcome(common, &range).map(|(mut o, situation)| {
+            o.merge(staged);
+            (o, situation)
+        }),
+        None => Ok((staged, Situation::Staged)),
+    }
+}
+
+/// git's ref lines on stdin decide; the framework's range is used when it runs the hook itself
+/// (its stdin then carries no ref lines), and added to them otherwise.
+fn pre_push_outcome(common: &Common, remote: Option<&str>, url: Option<&str>) -> HookScan {
+    let input = sources::read_pre_push_input()?;
+    let pushed = || sources::pre_push_outcome(common, remote, url, &input);
+    match sources::framework_range() {
+        Some(range) if input.trim().is_empty() => sources::range_outcome(common, &range),
+        Some(range) => pushed().and_then(|(mut o, situation)| {
+            o.merge(sources::range_outcome(common, &range)?.0);
+            Ok((o, situation))
+        }),
+        None if input.trim().is_empty() => sources::unwired_push_outcome(common, remote, url)
+            .and_then(|(o, situation, note)| {
+                output::stderr(&output::wrap(&note, output::width()))?;
+                Ok((o, situation))
+            }),
+        None => pushed(),
+    }
+}
+
+/// Leaves out what the repository's baseline (`git config leakgate.baseline FILE`) holds: known
+/// secrets are not reported.
+fn without_baseline(result: HookScan) -> HookScan {
+    let (mut outcome, situation) = result?;
+    if let Some(baseline) = sources::hook_baseline()? {
+        leakgate::audit::baseline::apply_to_outcome(&mut outcome, &baseline);
+    }
+    Ok((outcome, situation))
+}
+
+/// Reports the scan to stderr, or why there is none and how to proceed; the exit code.
+fn report(
+    common: &Common,
+    result: HookScan,
+    skip: Option<&str>,
+    bypass: &str,
+) -> anyhow::Result<Exit> {
     match result {
         Ok((outcome, situation)) => {
-            scan::emit_hook(common, &outcome, situation, skip.as_deref())?;
+            scan::emit_hook(common, &outcome, situation, skip)?;
             if outcome.has_errors() && outcome.findings.is_empty() {
                 output::stderr(&format!(
                     "leakgate: stopped because part of the change could not be scanned (see above).\n\

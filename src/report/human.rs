@@ -344,21 +344,41 @@ fn finding(out: &mut String, f: &Finding, p: &Palette, width: usize) {
     let _ = writeln!(out, "    fingerprint  {}\n", sanitize(f.fingerprint()));
 }
 
+/// The "What to do now" section, in the order of the remediation contract: 1. take it out,
+/// 2. revoke and rotate it at the provider, 3. if it is not a secret, mark or ignore it; then how
+/// to bypass, where that is possible.
 fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p: &Palette) {
     let width = options.width;
-    let para = |out: &mut String, first: &str, rest: &str, text: &str| {
-        out.push_str(&wrap::hanging(first, rest, text, width));
-    };
     let _ = writeln!(out, "{}", p.bold("What to do now"));
     let _ = writeln!(out, "  1. Take it out of the code:");
     let mut steps = String::new();
     take_it_out(&mut steps, outcome, &options.situation);
     out.push_str(&wrap::wrap(&steps, width));
-    let step2 = match options.situation {
+    revoke_and_rotate(out, outcome, &options.situation, width, p);
+    not_a_secret(out, outcome, width);
+    bypass(out, options, p);
+    out.push('\n');
+}
+
+/// Writes `text` wrapped to `width`, its first line after `first`, the others after `rest`.
+fn para(out: &mut String, first: &str, rest: &str, text: &str, width: usize) {
+    out.push_str(&wrap::hanging(first, rest, text, width));
+}
+
+/// Step 2: treat it as compromised; each provider's revoke, rotate and docs.
+fn revoke_and_rotate(
+    out: &mut String,
+    outcome: &ScanOutcome,
+    situation: &Situation,
+    width: usize,
+    p: &Palette,
+) {
+    let step2 = match situation {
         Situation::Pushed { .. } => "It has left your machine: treat it as compromised. Revoke it at the provider and rotate:",
         _ => "If it ever left this machine (pushed, pasted, shared), treat it as compromised: revoke it at the provider and rotate:",
     };
-    para(out, "  2. ", "     ", step2);
+    para(out, "  2. ", "     ", step2, width);
+    let indent = "               ";
     for (name, findings) in by_provider(&outcome.findings) {
         let r = &findings[0].provider.remediation;
         let _ = writeln!(
@@ -373,24 +393,32 @@ fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p
         para(
             out,
             "       revoke  ",
-            "               ",
+            indent,
             &sanitize(r.revoke.trim()),
+            width,
         );
         para(
             out,
             "       rotate  ",
-            "               ",
+            indent,
             &sanitize(r.rotate.trim()),
+            width,
         );
         if !r.docs.trim().is_empty() {
             para(
                 out,
                 "       docs    ",
-                "               ",
+                indent,
                 &sanitize(r.docs.trim()),
+                width,
             );
         }
     }
+}
+
+/// Step 3: not a secret? The allow marker, or the `leakgate ignore` command for its
+/// fingerprints.
+fn not_a_secret(out: &mut String, outcome: &ScanOutcome, width: usize) {
     let mut fingerprints: Vec<String> = outcome
         .findings
         .iter()
@@ -408,6 +436,7 @@ fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p
         "  3. ",
         "     ",
         &format!("Not a secret? Mark the line with a `leakgate:allow` comment, or {record}, and stage the file:"),
+        width,
     );
     let _ = writeln!(out, "       leakgate ignore \\");
     for fp in &fingerprints {
@@ -415,6 +444,12 @@ fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p
     }
     let _ = writeln!(out, "         --reason \"why this is not a secret\"");
     let _ = writeln!(out, "       git add .leakgateignore");
+}
+
+/// How to bypass in this situation, where that is possible (never on the server without the
+/// policy's push option).
+fn bypass(out: &mut String, options: &HumanOptions, p: &Palette) {
+    let width = options.width;
     let skip = options
         .framework_skip
         .as_deref()
@@ -447,11 +482,11 @@ fn what_to_do(out: &mut String, outcome: &ScanOutcome, options: &HumanOptions, p
                 "  ",
                 "  ",
                 &format!("If this is deliberate: git push -o {option}=\"<reason>\" (the reason is required and recorded)."),
+                width,
             );
         }
         Situation::Files | Situation::Pushed { bypass: None, .. } => {}
     }
-    out.push('\n');
 }
 
 /// A command that wrapping must not split (its spaces are non-breaking until wrapped).

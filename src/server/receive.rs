@@ -255,6 +255,10 @@ enum Failure {
 
 /// Scans the push and decides (see [`crate::server::decision`]); the caller writes the audit
 /// line, then calls [`conclude`].
+///
+/// The steps: scan what the pusher wrote besides content (ref names, the bypass reason), scan the
+/// pushed content, count the pusher's text's findings, redact every secret out of paths and
+/// messages, gather the facts and decide, fill the audit record.
 pub fn receive(
     repo: &mut gix::Repository,
     policy: &Policy,
@@ -271,56 +275,17 @@ pub fn receive(
         deadline,
         honour_pushed: may_bypass(policy, ctx),
     };
-    // Ref names and the bypass reason are text the pusher wrote: scanned as units of their own.
-    let texts = text_scanner(policy);
-    let raw_reason = ctx.raw_bypass_reason(&policy.bypass.push_option);
-    let reason_found = match (&texts, &raw_reason) {
-        (Some(scanner), Some(reason)) => scan_text(
-            scanner,
-            &format!("(push option {})", policy.bypass.push_option),
-            reason,
-        ),
-        _ => Vec::new(),
-    };
-    let names_found: Vec<(usize, Finding)> = match &texts {
-        Some(scanner) => updates
-            .iter()
-            .enumerate()
-            .flat_map(|(i, u)| {
-                scan_text(scanner, REF_NAME_PATH, &u.name)
-                    .into_iter()
-                    .map(move |f| (i, f))
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+    let texts = PusherTexts::scan(policy, ctx, updates);
     let (mut outcome, failure) = scan_push(repo, &scope, &mut commits, &mut not_honoured);
-    // A secret in the name of a pushed ref counts even when the scan stopped before that ref (a
-    // deleted ref's name is only redacted); one in the bypass reason counts as well.
-    let mut late: Vec<Finding> = names_found
-        .iter()
-        .filter(|(i, f)| {
-            let u = &updates[*i];
-            u.brings_new_value() && !already_found(&outcome, f)
-        })
-        .map(|(_, f)| f.clone())
-        .collect();
-    late.extend(reason_found.iter().cloned());
-    for f in late {
-        if f.confidence >= policy.block_at {
-            outcome.findings.push(f);
-        } else {
-            outcome.warnings.push(f);
-        }
-    }
+    texts.count_in(&mut outcome, updates, policy.block_at);
     let redactor = Redactor::new(
         outcome
             .findings
             .iter()
             .chain(&outcome.warnings)
             .chain(outcome.suppressed.iter().map(|s| &s.finding))
-            .chain(names_found.iter().map(|(_, f)| f))
-            .chain(&reason_found)
+            .chain(texts.names_found.iter().map(|(_, f)| f))
+            .chain(&texts.reason_found)
             .map(|f| f.secret.expose()),
     );
     redact_paths(&redactor, &mut outcome, &mut not_honoured);
@@ -329,34 +294,8 @@ pub fn receive(
         Some(Failure::Timeout(e)) => (Stop::Timeout, Some(redactor.text(&chain(&e)))),
         Some(Failure::Error(e)) => (Stop::Error, Some(redactor.text(&chain(&*e)))),
     };
-    let allowed_paths = outcome
-        .skipped
-        .iter()
-        .filter(|s| s.reason == SkipReason::AllowedPath)
-        .count();
-    let reason = raw_reason.map(|r| {
-        redactor
-            .text(&r)
-            .chars()
-            .take(MAX_REASON_CHARS)
-            .collect::<String>()
-    });
-    let reason_holds_secret = reason_found.iter().any(|f| f.confidence >= policy.block_at);
     let key = audit::load_or_create_key(&policy.fingerprint_key_file);
-    let facts = Facts {
-        findings: outcome.findings.len(),
-        stop,
-        unreadable: outcome.has_errors(),
-        unscanned: outcome.has_unscanned(),
-        suppressed: outcome.suppressed.len() + allowed_paths,
-        bypass: judge_bypass(policy, ctx, reason, reason_holds_secret),
-        fingerprints: outcome.findings.len() + outcome.warnings.len() + outcome.suppressed.len(),
-        key: if key.is_ok() {
-            Key::Usable
-        } else {
-            Key::Unusable
-        },
-    };
+    let facts = push_facts(policy, ctx, &outcome, &texts, &redactor, stop, key.is_ok());
     let decision = decide(&facts, &rules_of(policy));
     let mut record = base_record(ctx, &redact_updates(&redactor, updates));
     record.decision = decision.as_str().to_string();
@@ -371,17 +310,158 @@ pub fn receive(
             record.bypass_reason = Some(sanitize(reason));
         }
     }
-    let fingerprint = |f: &Finding| {
-        key.as_ref()
-            .ok()
-            .map(|k| keyed_fingerprint(k, &f.rule, f.secret.expose()))
-    };
+    record_findings(
+        &mut record,
+        &outcome,
+        &not_honoured,
+        &redactor,
+        key.as_deref().ok(),
+    );
+    let key_error = key.as_ref().err().map(|e| chain(e));
+    if let Some(note) = &key_error {
+        record.detail = Some(match record.detail.take() {
+            Some(d) => format!("{d}; {note}"),
+            None => note.clone(),
+        });
+    }
+    ReceiveResult {
+        decision,
+        record,
+        outcome,
+        facts,
+        stopped,
+        commits,
+        not_honoured,
+        key_error,
+    }
+}
+
+/// What the pusher wrote besides content, and what the policy's rules find in it: ref names and
+/// the bypass reason are scanned as units of their own.
+struct PusherTexts {
+    /// The bypass reason as given, when one was.
+    raw_reason: Option<String>,
+    /// Findings in the bypass reason.
+    reason_found: Vec<Finding>,
+    /// Findings in ref names, with the index of their update.
+    names_found: Vec<(usize, Finding)>,
+}
+
+impl PusherTexts {
+    /// Scans the ref names of `updates` and the bypass reason.
+    fn scan(policy: &Policy, ctx: &PushContext, updates: &[RefUpdate]) -> PusherTexts {
+        let texts = text_scanner(policy);
+        let raw_reason = ctx.raw_bypass_reason(&policy.bypass.push_option);
+        let reason_found = match (&texts, &raw_reason) {
+            (Some(scanner), Some(reason)) => scan_text(
+                scanner,
+                &format!("(push option {})", policy.bypass.push_option),
+                reason,
+            ),
+            _ => Vec::new(),
+        };
+        let names_found: Vec<(usize, Finding)> = match &texts {
+            Some(scanner) => updates
+                .iter()
+                .enumerate()
+                .flat_map(|(i, u)| {
+                    scan_text(scanner, REF_NAME_PATH, &u.name)
+                        .into_iter()
+                        .map(move |f| (i, f))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        PusherTexts {
+            raw_reason,
+            reason_found,
+            names_found,
+        }
+    }
+
+    /// Adds the findings to `outcome`: a secret in the name of a pushed ref counts even when the
+    /// scan stopped before that ref (a deleted ref's name is only redacted); one in the bypass
+    /// reason counts as well. Below `block_at` they are warnings.
+    fn count_in(
+        &self,
+        outcome: &mut ScanOutcome,
+        updates: &[RefUpdate],
+        block_at: crate::rules::Confidence,
+    ) {
+        let mut late: Vec<Finding> = self
+            .names_found
+            .iter()
+            .filter(|(i, f)| updates[*i].brings_new_value() && !already_found(outcome, f))
+            .map(|(_, f)| f.clone())
+            .collect();
+        late.extend(self.reason_found.iter().cloned());
+        for f in late {
+            if f.confidence >= block_at {
+                outcome.findings.push(f);
+            } else {
+                outcome.warnings.push(f);
+            }
+        }
+    }
+}
+
+/// The facts of the push that [`decide`] judges.
+fn push_facts(
+    policy: &Policy,
+    ctx: &PushContext,
+    outcome: &ScanOutcome,
+    texts: &PusherTexts,
+    redactor: &Redactor,
+    stop: Stop,
+    key_usable: bool,
+) -> Facts {
+    let allowed_paths = outcome
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::AllowedPath)
+        .count();
+    let reason = texts.raw_reason.as_ref().map(|r| {
+        redactor
+            .text(r)
+            .chars()
+            .take(MAX_REASON_CHARS)
+            .collect::<String>()
+    });
+    let reason_holds_secret = texts
+        .reason_found
+        .iter()
+        .any(|f| f.confidence >= policy.block_at);
+    Facts {
+        findings: outcome.findings.len(),
+        stop,
+        unreadable: outcome.has_errors(),
+        unscanned: outcome.has_unscanned(),
+        suppressed: outcome.suppressed.len() + allowed_paths,
+        bypass: judge_bypass(policy, ctx, reason, reason_holds_secret),
+        fingerprints: outcome.findings.len() + outcome.warnings.len() + outcome.suppressed.len(),
+        key: if key_usable {
+            Key::Usable
+        } else {
+            Key::Unusable
+        },
+    }
+}
+
+/// Fills the findings, warnings, suppressions and skips of the audit record; fingerprints are
+/// keyed with `key` (none without a usable key).
+fn record_findings(
+    record: &mut AuditRecord,
+    outcome: &ScanOutcome,
+    not_honoured: &[NotHonoured],
+    redactor: &Redactor,
+    key: Option<&[u8]>,
+) {
     let audit_finding = |f: &Finding| AuditFinding {
         commit: f.commit.clone(),
         path: String::from_utf8_lossy(&f.path).into_owned(),
         line: f.line,
         rule: f.rule.clone(),
-        fingerprint: fingerprint(f),
+        fingerprint: key.map(|k| keyed_fingerprint(k, &f.rule, f.secret.expose())),
     };
     record.findings = outcome.findings.iter().map(audit_finding).collect();
     record.warnings = outcome.warnings.iter().map(audit_finding).collect();
@@ -411,23 +491,6 @@ pub fn receive(
             detail: redactor.text(&s.reason.describe()),
         })
         .collect();
-    let key_error = key.as_ref().err().map(|e| chain(e));
-    if let Some(note) = &key_error {
-        record.detail = Some(match record.detail.take() {
-            Some(d) => format!("{d}; {note}"),
-            None => note.clone(),
-        });
-    }
-    ReceiveResult {
-        decision,
-        record,
-        outcome,
-        facts,
-        stopped,
-        commits,
-        not_honoured,
-        key_error,
-    }
 }
 
 /// The path shown for a secret in a pushed ref name (as the scan of pushed values shows it).
@@ -549,65 +612,20 @@ pub fn conclude(
     (decision, pusher_message(decision, result, policy, ctx))
 }
 
-/// What the pusher sees for `decision`.
+/// What the pusher sees for `decision`: the report of what was found, why the scan stopped early
+/// and why a bypass was refused (when so), the decision's own words, and notes on pushed
+/// suppressions that were not honoured.
 fn pusher_message(
     decision: Decision,
     result: &ReceiveResult,
     policy: &Policy,
     ctx: &PushContext,
 ) -> String {
-    let outcome = &result.outcome;
     let offer_bypass = may_bypass(policy, ctx);
     let option = &policy.bypass.push_option;
-    let report = || {
-        human::render(
-            outcome,
-            &HumanOptions {
-                color: policy.color,
-                situation: Situation::Pushed {
-                    tips: result
-                        .record
-                        .refs
-                        .iter()
-                        .filter(|r| matches!(crate::git::ref_update::parse_id(&r.new), Ok(Some(_))))
-                        .map(|r| r.new.clone())
-                        .collect(),
-                    bypass: offer_bypass.then(|| option.clone()),
-                },
-                quiet: false,
-                framework_skip: None,
-                // git prefixes each line with "remote: ".
-                width: crate::report::wrap::DEFAULT_WIDTH - "remote: ".len(),
-                verbose: false,
-            },
-        )
-    };
-    let left = || {
-        let (done, total) = result.commits;
-        match &result.stopped {
-            Some(d) => format!(
-                "leakgate: the scan stopped early after {done} of {total} commits: {}\n",
-                sanitize(d)
-            ),
-            None => String::new(),
-        }
-    };
-    let refusal = match &result.facts.bypass {
-        BypassRequest::Refused(BypassRefusal::Disabled) => {
-            "leakgate: bypass refused: the server policy does not allow bypassing.\n".to_string()
-        }
-        BypassRequest::Refused(BypassRefusal::NotAllowedForPusher) => format!(
-            "leakgate: bypass refused: {} may not bypass this check.\n",
-            sanitize(&ctx.pusher)
-        ),
-        BypassRequest::Refused(BypassRefusal::NoReason) => format!(
-            "leakgate: bypass refused: a reason is required (in words: spaces, invisible or control characters are none): git push -o {option}=\"<why this is safe>\"\n"
-        ),
-        BypassRequest::Refused(BypassRefusal::SecretInReason) => format!(
-            "leakgate: bypass refused: the reason holds a secret (listed above as the push option {option}); it has left your machine: revoke and rotate it, and give a reason without it.\n"
-        ),
-        _ => String::new(),
-    };
+    let report = || pushed_report(result, policy, offer_bypass);
+    let left = || stopped_early(result);
+    let refusal = bypass_refusal(&result.facts.bypass, ctx, option);
     let bypass_hint = if offer_bypass {
         format!(
             " If you are sure it holds no secret: git push -o {option}=\"<reason>\" (recorded)."
@@ -658,6 +676,63 @@ fn pusher_message(
     match decision {
         Decision::RejectedOnAuditFailure | Decision::RejectedBeforeScan => message,
         _ => message + &notes,
+    }
+}
+
+/// The human report of the push's findings, as the pusher sees it through `remote:` lines.
+fn pushed_report(result: &ReceiveResult, policy: &Policy, offer_bypass: bool) -> String {
+    human::render(
+        &result.outcome,
+        &HumanOptions {
+            color: policy.color,
+            situation: Situation::Pushed {
+                tips: result
+                    .record
+                    .refs
+                    .iter()
+                    .filter(|r| matches!(crate::git::ref_update::parse_id(&r.new), Ok(Some(_))))
+                    .map(|r| r.new.clone())
+                    .collect(),
+                bypass: offer_bypass.then(|| policy.bypass.push_option.clone()),
+            },
+            quiet: false,
+            framework_skip: None,
+            // git prefixes each line with "remote: ".
+            width: crate::report::wrap::DEFAULT_WIDTH - "remote: ".len(),
+            verbose: false,
+        },
+    )
+}
+
+/// How far the scan got when it stopped early, and why; empty when it finished.
+fn stopped_early(result: &ReceiveResult) -> String {
+    let (done, total) = result.commits;
+    match &result.stopped {
+        Some(d) => format!(
+            "leakgate: the scan stopped early after {done} of {total} commits: {}\n",
+            sanitize(d)
+        ),
+        None => String::new(),
+    }
+}
+
+/// Why a bypass was refused; empty when none was asked for or it was granted.
+fn bypass_refusal(bypass: &BypassRequest, ctx: &PushContext, option: &str) -> String {
+    match bypass {
+        BypassRequest::Refused(BypassRefusal::Disabled) => {
+            "leakgate: bypass refused: the server policy does not allow bypassing.\n".to_string()
+        }
+        BypassRequest::Refused(BypassRefusal::NotAllowedForPusher) => format!(
+            "leakgate: bypass refused: {} may not bypass this check.\n",
+            sanitize(&ctx.pusher)
+        ),
+        BypassRequest::Refused(BypassRefusal::NoReason) => format!(
+            "leakgate: bypass refused: a reason is required (in words: spaces, invisible or control characters are none): git push -o {option}=\"<why this is safe>\"\n"
+        ),
+        BypassRequest::Refused(BypassRefusal::SecretInReason) => format!(
+            "leakgate: bypass refused: the reason holds a secret (listed above as the push option {option}); it has left your machine: revoke and rotate it, and give a reason without it.\n"
+        ),
+        _ => String::new(),
     }
 }
 
