@@ -230,7 +230,7 @@ fn main() {
     let (v1_full, _) = best_of(5, || {
         units
             .iter()
-            .map(|u| v1.scan(u).map(|f| f.len()).unwrap_or(0))
+            .map(|u| v1.scan(u).map_or(0, |f| f.len()))
             .sum()
     });
     println!(
@@ -250,7 +250,7 @@ fn main() {
     let (undecoded_full, _) = best_of(5, || {
         units
             .iter()
-            .map(|u| undecoded.scan(u).map(|f| f.len()).unwrap_or(0))
+            .map(|u| undecoded.scan(u).map_or(0, |f| f.len()))
             .sum()
     });
     println!(
@@ -262,7 +262,7 @@ fn main() {
         let (base_full, _) = best_of(5, || {
             units
                 .iter()
-                .map(|u| base.scan(u).map(|f| f.len()).unwrap_or(0))
+                .map(|u| base.scan(u).map_or(0, |f| f.len()))
                 .sum()
         });
         println!(
@@ -324,7 +324,7 @@ fn measure(
     let (full, findings) = best_of(5, || {
         units
             .iter()
-            .map(|u| scanner.scan(u).map(|f| f.len()).unwrap_or(0))
+            .map(|u| scanner.scan(u).map_or(0, |f| f.len()))
             .sum()
     });
     println!(

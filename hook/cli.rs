@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes: 0 nothing found, 1 secrets found (commit or push blocked), 2 error.
 #[derive(Debug, Parser)]
 #[command(name = "leakgate", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Options every command takes.
     #[command(flatten)]
     pub common: Common,
@@ -20,11 +20,11 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct Common {
+pub(crate) struct Common {
     /// Config file to use instead of the repository's .leakgate.yaml.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// When to colour the human report (NO_COLOR is honoured in auto).
+    /// When to colour the human report (`NO_COLOR` is honoured in auto).
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
     /// Run only the config's own rules (and --rules), without the embedded pack.
@@ -44,7 +44,7 @@ pub struct Common {
 
 /// `--color`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ColorArg {
+pub(crate) enum ColorArg {
     /// Colour when writing to a terminal.
     Auto,
     /// Always colour.
@@ -55,7 +55,7 @@ pub enum ColorArg {
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     /// Readable report.
     #[default]
     Human,
@@ -67,7 +67,7 @@ pub enum FormatArg {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Scan files and directories (recursively, skipping .git/).
     Scan(ScanArgs),
     /// Audit a repository's whole history (or the given revisions): every secret once, with
@@ -102,9 +102,9 @@ pub enum Command {
 
 /// `leakgate hook ...`.
 #[derive(Debug, Subcommand)]
-pub enum HookCommand {
+pub(crate) enum HookCommand {
     /// Scan the staged changes (the index against HEAD). Under the pre-commit framework's
-    /// pre-push stage (PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF set) scan that range instead.
+    /// pre-push stage (`PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF` set) scan that range instead.
     PreCommit {
         /// The pre-commit framework's id of the hook running this (for the `SKIP=` hint).
         #[arg(long, value_name = "ID")]
@@ -133,7 +133,7 @@ pub enum HookCommand {
 
 /// `leakgate install`.
 #[derive(Debug, Args)]
-pub struct InstallArgs {
+pub(crate) struct InstallArgs {
     /// Hooks to install (comma-separated): pre-commit, commit-msg, pre-push.
     #[arg(long = "hook", value_delimiter = ',', default_values_t = [String::from("pre-commit"), String::from("commit-msg"), String::from("pre-push")])]
     pub hooks: Vec<String>,
@@ -148,7 +148,7 @@ pub struct InstallArgs {
 
 /// `leakgate uninstall`.
 #[derive(Debug, Args)]
-pub struct UninstallArgs {
+pub(crate) struct UninstallArgs {
     /// Remove the global installation.
     #[arg(long)]
     pub global: bool,
@@ -157,7 +157,7 @@ pub struct UninstallArgs {
 /// `leakgate scan`: exactly one source.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["paths", "staged", "range", "all_history", "commit_msg"])))]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// Files and directories to scan.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -185,7 +185,7 @@ pub struct ScanArgs {
 
 /// `leakgate audit` output formats.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum AuditFormatArg {
+pub(crate) enum AuditFormatArg {
     /// Readable report (summary first).
     Human,
     /// JSON (docs/audit-report.schema.json).
@@ -202,7 +202,7 @@ pub enum AuditFormatArg {
 
 /// `leakgate audit`.
 #[derive(Debug, Args)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     /// The repository (a work tree, a bare repository or a mirror; default: the current one),
     /// then revisions: `main`, `A..B`, `^A` (default: every ref). A first argument that is not a
     /// directory is a revision.
@@ -249,7 +249,7 @@ pub struct AuditArgs {
 
 /// `leakgate report ...`.
 #[derive(Debug, Subcommand)]
-pub enum ReportCommand {
+pub(crate) enum ReportCommand {
     /// Merge JSON audit reports (`leakgate audit -o part.json` run on many machines or jobs) into
     /// one report: a secret found by several jobs is one secret with every occurrence.
     Merge(MergeArgs),
@@ -257,7 +257,7 @@ pub enum ReportCommand {
 
 /// A confidence level on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ConfidenceArg {
+pub(crate) enum ConfidenceArg {
     /// Every secret.
     Low,
     /// Medium and high (the default `block_at`).
@@ -268,7 +268,7 @@ pub enum ConfidenceArg {
 
 /// `leakgate report merge`.
 #[derive(Debug, Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// The JSON audit reports (written by `leakgate audit --format json` or `-o FILE.json`).
     #[arg(required = true, value_name = "REPORT.json")]
     pub reports: Vec<PathBuf>,
@@ -288,7 +288,7 @@ pub struct MergeArgs {
 
 /// `leakgate rules ...`.
 #[derive(Debug, Subcommand)]
-pub enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// List the active rules, one per line, id first.
     List,
     /// Validate rule files and run their examples through the full scanner (the embedded pack when
@@ -301,7 +301,7 @@ pub enum RulesCommand {
 
 /// `leakgate ignore`.
 #[derive(Debug, Args)]
-pub struct IgnoreArgs {
+pub(crate) struct IgnoreArgs {
     /// Fingerprints (`<rule-id>:<20 hex>`) as printed in a report.
     #[arg(required = true, value_name = "FINGERPRINT")]
     pub fingerprints: Vec<String>,

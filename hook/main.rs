@@ -15,7 +15,7 @@ use leakgate::exit::Exit;
 fn main() -> ExitCode {
     leakgate::allocator::tune_for_short_lived_process();
     let cli = cli::Cli::parse();
-    match commands::run(cli) {
+    match commands::run(&cli) {
         Ok(exit) => exit.into(),
         Err(error) => {
             // The one place an error is shown: its whole chain of causes.

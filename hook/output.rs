@@ -3,12 +3,12 @@
 use std::io::Write;
 
 /// Writes `text` to stdout; a broken pipe (`leakgate ... | head`) is ignored.
-pub fn stdout(text: &str) -> std::io::Result<()> {
+pub(crate) fn stdout(text: &str) -> std::io::Result<()> {
     ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))
 }
 
 /// Writes `text` to stderr; a broken pipe is ignored.
-pub fn stderr(text: &str) -> std::io::Result<()> {
+pub(crate) fn stderr(text: &str) -> std::io::Result<()> {
     ignore_broken_pipe(std::io::stderr().lock().write_all(text.as_bytes()))
 }
 
@@ -20,13 +20,16 @@ fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
 }
 
 /// `outer: inner: innermost`, sanitized for the terminal.
-pub fn error_chain(error: &anyhow::Error) -> String {
-    let parts: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+pub(crate) fn error_chain(error: &anyhow::Error) -> String {
+    let parts: Vec<String> = error
+        .chain()
+        .map(std::string::ToString::to_string)
+        .collect();
     leakgate::report::sanitize::sanitize(&parts.join(": "))
 }
 
 /// The width to wrap messages to: the terminal's (stderr, else stdout), else `COLUMNS`, else 80.
-pub fn width() -> usize {
+pub(crate) fn width() -> usize {
     let columns = terminal_columns(2)
         .or_else(|| terminal_columns(1))
         .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
@@ -50,6 +53,6 @@ fn terminal_columns(fd: i32) -> Option<usize> {
 }
 
 /// Wraps every line of `text` to `width`, keeping each line's indentation.
-pub fn wrap(text: &str, width: usize) -> String {
+pub(crate) fn wrap(text: &str, width: usize) -> String {
     leakgate::report::wrap::wrap(text, width)
 }

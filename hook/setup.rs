@@ -14,7 +14,7 @@ use leakgate::scanner::Scanner;
 use crate::cli::{ColorArg, Common};
 
 /// A loaded configuration.
-pub struct Setup {
+pub(crate) struct Setup {
     /// The config (default when there is none).
     pub config: RepoConfig,
     /// Its name for messages.
@@ -25,7 +25,7 @@ pub struct Setup {
 
 impl Setup {
     /// Builds the scanner; warns about `disable` ids that match no rule.
-    pub fn scanner(&self, common: &Common) -> anyhow::Result<Arc<Scanner>> {
+    pub(crate) fn scanner(&self, common: &Common) -> anyhow::Result<Arc<Scanner>> {
         let options = RuleSetOptions {
             no_builtin: common.no_builtin,
             extra_rules: leakgate::rules::load_rule_paths(&common.rule_paths)?,
@@ -49,7 +49,7 @@ impl Setup {
 
 /// The work-tree root above the current directory (the nearest directory holding `.git`), or the
 /// current directory.
-pub fn work_tree_root() -> PathBuf {
+pub(crate) fn work_tree_root() -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     cwd.ancestors()
         .find(|dir| dir.join(".git").exists())
@@ -79,7 +79,7 @@ fn disk_ignore(root: &Path) -> anyhow::Result<IgnoreSet> {
 }
 
 /// Loads `--config` or `<root>/.leakgate.yaml`, and `<root>/.leakgateignore`, from disk.
-pub fn load_from_disk(common: &Common, root: &Path) -> anyhow::Result<Setup> {
+pub(crate) fn load_from_disk(common: &Common, root: &Path) -> anyhow::Result<Setup> {
     let (config, config_name) = match &common.config {
         Some(path) => (RepoConfig::read(path)?, path.display().to_string()),
         None => (disk_config(root)?, CONFIG_FILE.to_string()),
@@ -92,7 +92,7 @@ pub fn load_from_disk(common: &Common, root: &Path) -> anyhow::Result<Setup> {
 }
 
 /// The colour choice of `--color`.
-pub fn color_choice(arg: ColorArg) -> ColorChoice {
+pub(crate) fn color_choice(arg: ColorArg) -> ColorChoice {
     match arg {
         ColorArg::Auto => ColorChoice::Auto,
         ColorArg::Always => ColorChoice::Always,
@@ -102,7 +102,7 @@ pub fn color_choice(arg: ColorArg) -> ColorChoice {
 
 /// Which versions of the repository's own `.leakgate.yaml` and `.leakgateignore` configure a scan.
 #[derive(Clone, Copy)]
-pub enum ConfigSource<'a> {
+pub(crate) enum ConfigSource<'a> {
     /// pre-commit: `HEAD`'s config, tightened by the staged one; the staged ignore file.
     Staged(&'a gix::index::File),
     /// Commits leaving for a destination (pre-push, a range): the config the destination already
@@ -119,7 +119,7 @@ pub enum ConfigSource<'a> {
 
 /// The config a destination already has, before the pushed commits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Base {
+pub(crate) enum Base {
     /// The config at a commit the destination has (the remote's old value of a pushed ref, its
     /// tracking branch, or the parent of the oldest pushed commit).
     At(ObjectId),
@@ -136,7 +136,7 @@ pub enum Base {
 /// pre-push) is merged with the committed one by [`config::strictest`]: the change that widens
 /// `allow`, `disable`, `block_at` or the caps, or removes a rule, is scanned as if the widening
 /// were not there yet, and each held-back widening is printed.
-pub fn load_for_repo(
+pub(crate) fn load_for_repo(
     common: &Common,
     repo: &gix::Repository,
     source: ConfigSource<'_>,

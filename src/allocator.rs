@@ -33,7 +33,7 @@ mod glibc {
         fn mallopt(param: c_int, value: c_int) -> c_int;
     }
 
-    pub fn tune() {
+    pub(super) fn tune() {
         // SAFETY: `mallopt` only changes malloc's tunables; it takes two integers, holds no
         // pointers, and is called before any other thread exists. A refused setting (return 0)
         // leaves glibc's defaults, which are correct, only slower.

@@ -4,6 +4,7 @@
 
 use crate::rules::{check_unique_ids, parse_rule_file, validate_file, Rule, RuleError, RuleFile};
 
+#[allow(unreachable_pub)] // the generated file declares `pub static FILES`
 mod files {
     include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 }

@@ -204,14 +204,14 @@ fn marvin_state(data: &[u8], seed: u64) -> (u32, u32) {
     mix(lo, hi)
 }
 
-/// Marvin (SymCrypt's keyed hash, the one behind .NET's string hashing), 64-bit result: the high
+/// Marvin (`SymCrypt`'s keyed hash, the one behind .NET's string hashing), 64-bit result: the high
 /// half of the state, then the low half.
 pub fn marvin64(data: &[u8], seed: u64) -> u64 {
     let (lo, hi) = marvin_state(data, seed);
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
-/// Marvin32: the two halves of [`marvin64`] XORed together.
+/// Marvin32: the two halves of [`marvin64`] combined by XOR.
 pub fn marvin32(data: &[u8], seed: u64) -> u32 {
     let (lo, hi) = marvin_state(data, seed);
     lo ^ hi
@@ -363,7 +363,7 @@ mod tests {
     fn identifiable_key(
         len: usize,
         signature: &str,
-        seed: &[u8; 8],
+        seed: [u8; 8],
         url_safe: bool,
         random: &mut impl FnMut() -> u8,
     ) -> String {
@@ -375,7 +375,7 @@ mod tests {
         text.extend_from_slice(b"AAAAAA");
         let mut bytes = decode_base64_canonical(&text).unwrap();
         assert_eq!(bytes.len(), len);
-        let check = marvin32(&bytes[..len - 4], u64::from_be_bytes(*seed));
+        let check = marvin32(&bytes[..len - 4], u64::from_be_bytes(seed));
         bytes[len - 4..].copy_from_slice(&check.to_le_bytes());
         let key = encode_base64(&bytes, url_safe);
         let sig_at = chars - 10;
@@ -431,7 +431,7 @@ mod tests {
         ];
         for (len, signature, seed, url_safe) in kinds {
             for _ in 0..8 {
-                let key = identifiable_key(len, signature, seed, url_safe, &mut random);
+                let key = identifiable_key(len, signature, *seed, url_safe, &mut random);
                 assert!(Checksum::AzureIdentifiable.verify(key.as_bytes()), "{key}");
                 let unpadded = key.trim_end_matches('=');
                 assert!(Checksum::AzureIdentifiable.verify(unpadded.as_bytes()));
@@ -470,7 +470,7 @@ mod tests {
         assert!(!Checksum::AzureIdentifiable.verify("A".repeat(45).as_bytes()));
         // Non-canonical final character (unused low bits set).
         let mut random = xorshift(7);
-        let key = identifiable_key(32, "+ASb", b"Send0000", false, &mut random);
+        let key = identifiable_key(32, "+ASb", *b"Send0000", false, &mut random);
         let last = key.len() - 2;
         let mut bytes = key.into_bytes();
         bytes[last] += 1;

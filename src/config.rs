@@ -30,7 +30,7 @@ pub const IGNORE_FILE: &str = ".leakgateignore";
 /// Errors in configuration files.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A rule-related error (YAML with file:line:column, or a bad rule).
+    /// A rule-related error (YAML with `file:line:column`, or a bad rule).
     #[error(transparent)]
     Rules(#[from] RuleError),
     /// The file could not be read.
@@ -128,7 +128,7 @@ pub struct RepoConfig {
 }
 
 /// Parses a YAML settings document (`.leakgate.yaml`, the server policy); an empty one takes
-/// every default. `name` is used in errors (file:line:column).
+/// every default. `name` is used in errors (`file:line:column`).
 pub(crate) fn parse_settings<T: DeserializeOwned + Default>(
     name: &str,
     text: &str,
@@ -153,7 +153,7 @@ pub(crate) fn read_settings<T: DeserializeOwned + Default>(path: &Path) -> Resul
 }
 
 impl RepoConfig {
-    /// Parses a config's text; `name` is used in errors (file:line:column).
+    /// Parses a config's text; `name` is used in errors (`file:line:column`).
     pub fn parse(name: &str, text: &str) -> Result<Self, ConfigError> {
         parse_settings(name, text)
     }

@@ -527,7 +527,7 @@ fn is_text(decoded: &[u8]) -> bool {
 #[cfg(test)]
 mod tests_support {
     /// Standard base64 with padding, for building test input.
-    pub fn b64(data: &[u8]) -> String {
+    pub(super) fn b64(data: &[u8]) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut out = String::new();
         for chunk in data.chunks(3) {

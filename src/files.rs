@@ -39,8 +39,7 @@ fn scan_files_parallel(
     max_bytes: u64,
 ) -> Vec<Result<ScanOutcome, ScanError>> {
     let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+        .map_or(1, std::num::NonZero::get)
         .min(files.len().max(1));
     if threads <= 1 {
         return files
@@ -105,7 +104,7 @@ fn collect(
         match fs::metadata(path) {
             Err(_) => skip(skipped, path, SkipReason::BrokenSymlink),
             Ok(target) if target.is_dir() && !top => {
-                skip(skipped, path, SkipReason::SymlinkToDirectory)
+                skip(skipped, path, SkipReason::SymlinkToDirectory);
             }
             Ok(target) if target.is_dir() => walk_dir(scanner, path, files, skipped),
             Ok(target) if target.is_file() => files.push(path.to_path_buf()),

@@ -112,8 +112,7 @@ pub fn prepare_fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>)
         return;
     }
     let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+        .map_or(1, std::num::NonZero::get)
         .min(pending.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {

@@ -34,7 +34,7 @@ fn gram(a: u8, b: u8) -> usize {
 }
 
 /// The filter tables over a fixed keyword list.
-pub struct GramFilter {
+pub(crate) struct GramFilter {
     /// Per gram (folded byte pair), bit `j * 8 + b` clear when gram `j` of some keyword in
     /// bucket `b` folds to it, or when some keyword of bucket `b` is too short to have a gram `j`
     /// (nothing can be ruled out there); set otherwise, and always for an empty bucket.
@@ -44,7 +44,7 @@ pub struct GramFilter {
 impl GramFilter {
     /// Builds the filter, or `None` when a keyword is shorter than two bytes (it has no gram; the
     /// caller uses another search).
-    pub fn new(keywords: &[Vec<u8>]) -> Option<Self> {
+    pub(crate) fn new(keywords: &[Vec<u8>]) -> Option<Self> {
         if keywords.iter().any(|k| k.len() < 2) {
             return None;
         }
@@ -71,7 +71,7 @@ impl GramFilter {
 
     /// Calls `candidate` with every position of `haystack` where a keyword may start, in order:
     /// every position where one does start, and (rarely) some where none does.
-    pub fn candidates(&self, haystack: &[u8], mut candidate: impl FnMut(usize)) {
+    pub(crate) fn candidates(&self, haystack: &[u8], mut candidate: impl FnMut(usize)) {
         let n = haystack.len();
         if n < 2 {
             return;
@@ -79,7 +79,7 @@ impl GramFilter {
         // Past the last gram nothing rules a bucket out, but no keyword fits there.
         let mut candidate = |p: usize| {
             if p + 2 <= n {
-                candidate(p)
+                candidate(p);
             }
         };
         // The haystack is walked in blocks of `WINDOW` starts. For a start `q + i`, byte `7 - i`

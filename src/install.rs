@@ -95,9 +95,7 @@ pub enum Uninstalled {
 
 /// Whether the file at `path` is a hook leakgate wrote.
 pub fn is_managed(path: &Path) -> bool {
-    fs::read(path)
-        .map(|c| memchr::memmem::find(&c, MARKER.as_bytes()).is_some())
-        .unwrap_or(false)
+    fs::read(path).is_ok_and(|c| memchr::memmem::find(&c, MARKER.as_bytes()).is_some())
 }
 
 /// Other hook managers recognised in an existing hook script.
@@ -240,9 +238,7 @@ pub fn detect_manager(
 ) -> Option<HookManager> {
     let in_husky_dir = hooks_dir.components().any(|c| c.as_os_str() == ".husky");
     let dispatcher = ["h", "husky.sh"].iter().any(|name| {
-        fs::read(hooks_dir.join(name))
-            .map(|c| memchr::memmem::find(&c, b"husky").is_some())
-            .unwrap_or(false)
+        fs::read(hooks_dir.join(name)).is_ok_and(|c| memchr::memmem::find(&c, b"husky").is_some())
     });
     if in_husky_dir || dispatcher {
         return Some(HookManager::Husky);
@@ -345,8 +341,7 @@ pub fn hook_script(name: &str, binary: &str, command: &str, chain_repository_hoo
     let buffered = name == "pre-push" || name == "pre-receive";
     let base = Path::new(binary)
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "leakgate".into());
+        .map_or_else(|| "leakgate".into(), |n| n.to_string_lossy().into_owned());
     let mut s = String::new();
     s.push_str("#!/bin/sh\n");
     s.push_str(&format!("{MARKER}: {name}\n"));

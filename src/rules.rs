@@ -1,4 +1,4 @@
-//! Rule files: the YAML schema, loading with file:line:column errors, validation, and merging.
+//! Rule files: the YAML schema, loading with `file:line:column` errors, validation, and merging.
 //!
 //! A rule file (`patterns/<provider>.yaml`, or the `rules:` of a config) is parsed into [`RuleFile`]
 //! (the raw, deserialized form), then checked into [`Rule`]s (validated: id, regex syntax, keywords,
@@ -79,7 +79,7 @@ pub enum RuleError {
     /// The YAML did not parse or did not fit the schema.
     #[error("{at}: {message}")]
     Yaml {
-        /// file:line:column.
+        /// `file:line:column`.
         at: SourceLocation,
         /// What the parser said (without its own "at line X column Y", which `at` holds).
         message: String,
@@ -105,13 +105,13 @@ pub enum RuleError {
     /// The YAML parsed but a rule is wrong.
     #[error("{at}: rule `{rule}`")]
     Invalid {
-        /// file:line of the rule when found.
+        /// `file:line` of the rule when found.
         at: SourceLocation,
         /// The rule id.
         rule: String,
         /// What is wrong.
         #[source]
-        problem: RuleProblem,
+        problem: Box<RuleProblem>,
     },
 }
 
@@ -177,7 +177,7 @@ pub fn parse_rule_file(name: &str, text: &str) -> Result<RuleFile, RuleError> {
     yaml_serde::from_str::<RuleFile>(text).map_err(|e| yaml_error(name, &e))
 }
 
-/// Converts a YAML error into a [`RuleError::Yaml`] with file:line:column.
+/// Converts a YAML error into a [`RuleError::Yaml`] with `file:line:column`.
 pub fn yaml_error(name: &str, error: &yaml_serde::Error) -> RuleError {
     let location = error.location();
     // The parser's message repeats "at line X column Y"; keep only the message part.
@@ -189,8 +189,8 @@ pub fn yaml_error(name: &str, error: &yaml_serde::Error) -> RuleError {
     RuleError::Yaml {
         at: SourceLocation {
             file: name.to_string(),
-            line: location.as_ref().map(|l| l.line()),
-            column: location.as_ref().map(|l| l.column()),
+            line: location.as_ref().map(yaml_serde::Location::line),
+            column: location.as_ref().map(yaml_serde::Location::column),
         },
         message,
     }
@@ -212,8 +212,7 @@ pub fn find_rule_line(text: &str, id: &str) -> Option<usize> {
         .position(|line| {
             let t = line.trim_start().trim_start_matches("- ").trim_start();
             t.strip_prefix("id:")
-                .map(|rest| rest.trim().trim_matches(|c| c == '\'' || c == '"') == id)
-                .unwrap_or(false)
+                .is_some_and(|rest| rest.trim().trim_matches(|c| c == '\'' || c == '"') == id)
         })
         .map(|i| i + 1)
 }
@@ -233,7 +232,7 @@ pub fn validate_file(
             column: None,
         },
         rule: id.to_string(),
-        problem,
+        problem: Box::new(problem),
     };
     if file.provider.trim().is_empty() {
         return Err(RuleError::EmptyProvider {
@@ -346,9 +345,9 @@ pub fn check_unique_ids(rules: &[Rule]) -> Result<(), RuleError> {
                     column: None,
                 },
                 rule: rule.id().to_string(),
-                problem: RuleProblem::DuplicateId {
+                problem: Box::new(RuleProblem::DuplicateId {
                     first: first.to_string(),
-                },
+                }),
             });
         }
     }
@@ -366,12 +365,7 @@ pub fn load_rule_paths(paths: &[PathBuf]) -> Result<Vec<Rule>, RuleError> {
                     source,
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    matches!(
-                        p.extension().and_then(|e| e.to_str()),
-                        Some("yaml") | Some("yml")
-                    )
-                })
+                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
                 .collect();
             v.sort();
             v

@@ -459,7 +459,7 @@ impl Scanner {
             Checked::Suppressed(finding, kind) => {
                 collected
                     .suppressed
-                    .push((span.0, span.1, Suppressed { finding, kind }))
+                    .push((span.0, span.1, Suppressed { finding, kind }));
             }
             Checked::BadChecksum if !compiled.catch_all => collected.malformed.push(span),
             Checked::BadChecksum | Checked::NotASecret => {}
@@ -773,7 +773,7 @@ pub(crate) fn test_scanner(yaml: &str) -> Scanner {
 
 /// The Acme rules of the unit tests: a token and a PEM-like block.
 #[cfg(test)]
-pub(crate) const TEST_RULES: &str = r#"
+pub(crate) const TEST_RULES: &str = r"
 provider: Acme
 remediation: {revoke: r, rotate: o, docs: d}
 rules:
@@ -786,7 +786,7 @@ rules:
     regex: '-----BEGIN ACME KEY-----\n(?:[A-Za-z0-9+/=]+\n){2,}-----END ACME KEY-----'
     keywords: ['-----BEGIN ACME']
     multiline: true
-"#;
+";
 
 #[cfg(test)]
 mod tests {

@@ -146,7 +146,7 @@ mod tests {
             2 * boundary - MATCH_REACH - 3,
             data.len() - 30,
         ];
-        places.sort();
+        places.sort_unstable();
         for &at in places.iter().rev() {
             data.splice(at..at, token.iter().copied());
         }

@@ -815,7 +815,7 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
                 None => match schema.get("additionalProperties") {
                     Some(Value::Bool(false)) => errors.push(format!("{at}: unexpected {k}")),
                     Some(s @ Value::Object(_)) => {
-                        validate(root, s, v, &format!("{at}.{k}"), errors)
+                        validate(root, s, v, &format!("{at}.{k}"), errors);
                     }
                     _ => {}
                 },

@@ -186,7 +186,7 @@ fn a_file_over_the_cap_is_scanned_up_to_it_blocks_by_default_and_is_scanned_whol
     assert_eq!(json["skipped"][0]["reason"], "too-large");
     let detail = json["skipped"][0]["detail"].as_str().unwrap();
     assert!(
-        detail.contains(&format!("{} bytes", data_len))
+        detail.contains(&format!("{data_len} bytes"))
             && detail.contains("first 100000000 bytes were scanned"),
         "{detail}"
     );

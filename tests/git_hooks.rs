@@ -1262,7 +1262,7 @@ fn sarif_has_one_result_per_finding_with_remediation_help_and_no_secret() {
         assert_eq!(results.len(), expected.len(), "one result per finding");
         let rule_ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
         let mut sorted = rule_ids.clone();
-        sorted.sort();
+        sorted.sort_unstable();
         assert_eq!(sorted, vec![AWS_RULE, GITHUB_RULE]);
         for rule in rules {
             let help = rule["help"]["text"].as_str().unwrap();

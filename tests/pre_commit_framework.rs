@@ -1,4 +1,4 @@
-//! The real pre-commit framework (https://pre-commit.com) running this repository's
+//! The real pre-commit framework (<https://pre-commit.com>) running this repository's
 //! `.pre-commit-hooks.yaml`. Requires `pre-commit` on PATH (`python3 -m pip install pre-commit`;
 //! `.ci/run` installs it).
 //!

@@ -74,7 +74,7 @@ fn prefilter_keeps_every_rule_whose_keyword_occurs() {
                 _ => {
                     // A whole keyword in random case, possibly overlapping the previous bytes.
                     let k = all[rng.below(all.len())];
-                    for &b in k.iter() {
+                    for &b in k {
                         hay.push(if rng.below(2) == 0 {
                             b.to_ascii_uppercase()
                         } else {

@@ -2109,7 +2109,7 @@ fn the_pushers_git_config_cannot_choose_the_policy_of_a_hook_without_config() {
 
 /// `check-config` refuses an audit log or key path that is relative (it would land inside the
 /// bare repository, which may be served as files over dumb HTTP) and an allowlist entry that is
-/// empty or matches the empty string (it would allow every path or value), with file:line:col.
+/// empty or matches the empty string (it would allow every path or value), with `file:line:col`.
 #[test]
 fn check_config_refuses_relative_paths_and_allow_entries_that_match_everything() {
     let dir = TempDir::new("srv-check-config-e");

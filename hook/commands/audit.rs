@@ -20,13 +20,13 @@ use crate::setup::{self, ConfigSource};
 type RepoResult = anyhow::Result<(RepoAudit, Confidence)>;
 
 /// Runs an audit and writes its report.
-pub fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
+pub(super) fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     let format = format_of(args.format, args.output.as_deref())?;
     let baseline = match &args.baseline {
         Some(path) => Some(Baseline::read(path)?),
         None => None,
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let threads = args.threads.unwrap_or(cores).max(1);
     let targets = match &args.repos {
         Some(list) => repo_list(list)?,
@@ -283,10 +283,10 @@ fn display_names(targets: &[PathBuf]) -> Vec<String> {
         .iter()
         .map(|p| {
             let p = p.canonicalize().unwrap_or_else(|_| p.clone());
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| p.display().to_string());
+            let name = p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             if name == ".git" {
                 p.parent()
                     .and_then(|d| d.file_name())

@@ -11,7 +11,7 @@ use crate::{output, setup};
 
 /// Writes the commented default `.leakgate.yaml` at the work-tree root; refuses (exit 2) when
 /// one is already there.
-pub fn init() -> anyhow::Result<Exit> {
+pub(super) fn init() -> anyhow::Result<Exit> {
     let path = setup::work_tree_root().join(CONFIG_FILE);
     let file = std::fs::OpenOptions::new()
         .write(true)
@@ -40,7 +40,7 @@ pub fn init() -> anyhow::Result<Exit> {
 }
 
 /// Prints the completion script for `shell`.
-pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
+pub(super) fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "leakgate", &mut script);
     output::stdout(&String::from_utf8_lossy(&script))?;
@@ -48,7 +48,7 @@ pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
 }
 
 /// Prints the man page (roff).
-pub fn man() -> anyhow::Result<Exit> {
+pub(super) fn man() -> anyhow::Result<Exit> {
     let mut page = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut page)

@@ -37,7 +37,7 @@ fn framework_skip(command: &HookCommand) -> Option<String> {
 }
 
 /// `git ... --no-verify`, and the framework's `SKIP=` when it applies.
-fn with_skip(no_verify: &str, skip: &Option<String>) -> String {
+fn with_skip(no_verify: &str, skip: Option<&str>) -> String {
     match skip {
         Some(skip) => format!("{no_verify}, or {skip}"),
         None => no_verify.to_string(),
@@ -50,20 +50,20 @@ type HookScan = anyhow::Result<(ScanOutcome, Situation)>;
 /// Runs a hook entry point: scans what the hook is about, leaves out the repository's baseline,
 /// reports (a hook that could not scan says how to proceed), and maps the outcome to the exit
 /// code.
-pub fn run(common: &Common, command: &HookCommand) -> anyhow::Result<Exit> {
+pub(super) fn run(common: &Common, command: &HookCommand) -> anyhow::Result<Exit> {
     let skip = framework_skip(command);
     let (result, bypass) = match command {
         HookCommand::PreCommit { .. } => (
             pre_commit_outcome(common),
-            with_skip("git commit --no-verify", &skip),
+            with_skip("git commit --no-verify", skip.as_deref()),
         ),
         HookCommand::CommitMsg { file, .. } => (
             sources::message_outcome(common, file).map(|o| (o, Situation::CommitMessage)),
-            with_skip("git commit --no-verify", &skip),
+            with_skip("git commit --no-verify", skip.as_deref()),
         ),
         HookCommand::PrePush { remote, url, .. } => (
             pre_push_outcome(common, remote.as_deref(), url.as_deref()),
-            with_skip("git push --no-verify", &skip),
+            with_skip("git push --no-verify", skip.as_deref()),
         ),
     };
     report(common, without_baseline(result), skip.as_deref(), &bypass)
@@ -141,11 +141,10 @@ fn report(
         Err(error) if error.downcast_ref::<sources::UnwiredPush>().is_some() => {
             let text = format!(
                 "leakgate: pre-push got no ref lines from git on stdin, and cannot tell what is \
-                 pushed: {}. The push stops here, because an unscanned push could carry a secret. \
+                 pushed: {error}. The push stops here, because an unscanned push could carry a secret. \
                  Pass git's arguments and stdin to the hook: `leakgate hook pre-push \"$@\"` \
                  (husky: in .husky/pre-push; lefthook: `run: leakgate hook pre-push {{1}} {{2}}` \
-                 with `use_stdin: true`). Bypass once: git push --no-verify\n",
-                error
+                 with `use_stdin: true`). Bypass once: git push --no-verify\n"
             );
             output::stderr(&output::wrap(&text, output::width()))?;
             Ok(Exit::Error)

@@ -12,7 +12,7 @@ use crate::cli::IgnoreArgs;
 use crate::{output, setup};
 
 /// Appends the fingerprints not already present, each with the reason.
-pub fn run(args: &IgnoreArgs) -> anyhow::Result<Exit> {
+pub(super) fn run(args: &IgnoreArgs) -> anyhow::Result<Exit> {
     let path = setup::work_tree_root().join(IGNORE_FILE);
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => text,

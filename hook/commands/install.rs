@@ -101,7 +101,7 @@ fn refusal(manager: HookManager, dir: &Path, hooks: &[&str], forced: bool) -> St
 }
 
 /// Installs the hooks.
-pub fn install(args: &InstallArgs) -> anyhow::Result<Exit> {
+pub(super) fn install(args: &InstallArgs) -> anyhow::Result<Exit> {
     let hooks = checked_hooks(&args.hooks)?;
     let binary = std::env::current_exe()
         .context("cannot tell where the leakgate binary is")?
@@ -162,7 +162,7 @@ pub fn install(args: &InstallArgs) -> anyhow::Result<Exit> {
 }
 
 /// Removes the hooks and restores what was there.
-pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
+pub(super) fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
     let dir = if args.global {
         global_hooks_dir()?
     } else {

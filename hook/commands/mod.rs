@@ -15,7 +15,7 @@ use leakgate::exit::Exit;
 use crate::cli::{Cli, Command};
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+pub(crate) fn run(cli: &Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Scan(args) => scan::run(&cli.common, args),
         // `audit` and `report` still return their code as a number (0, 1 or 2).

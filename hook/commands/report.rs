@@ -9,7 +9,7 @@ use crate::cli::{Common, ConfidenceArg, MergeArgs, ReportCommand};
 use crate::commands::audit::{format_of, write_report};
 
 /// Runs a `leakgate report` command.
-pub fn run(common: &Common, cmd: &ReportCommand) -> anyhow::Result<i32> {
+pub(super) fn run(common: &Common, cmd: &ReportCommand) -> anyhow::Result<i32> {
     match cmd {
         ReportCommand::Merge(args) => run_merge(common, args),
     }

@@ -11,7 +11,7 @@ use crate::cli::{Common, RulesCommand};
 use crate::{output, setup};
 
 /// Runs a `rules` subcommand.
-pub fn run(common: &Common, command: &RulesCommand) -> anyhow::Result<Exit> {
+pub(super) fn run(common: &Common, command: &RulesCommand) -> anyhow::Result<Exit> {
     match command {
         RulesCommand::List => list(common),
         RulesCommand::Check { files } => check(common, files),

@@ -9,7 +9,7 @@ use crate::commands::sources;
 use crate::{output, setup};
 
 /// Scans the chosen source and reports.
-pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<Exit> {
+pub(super) fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<Exit> {
     let (outcome, situation) = if args.staged {
         (sources::staged_outcome(common)?, Situation::Staged)
     } else if let Some(range) = &args.range {
@@ -48,7 +48,7 @@ pub fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<Exit> {
 
 /// Prints a hook's human report on stderr; `skip` is the pre-commit framework's bypass when the
 /// hook runs under it.
-pub fn emit_hook(
+pub(super) fn emit_hook(
     common: &Common,
     outcome: &ScanOutcome,
     situation: Situation,
@@ -59,7 +59,7 @@ pub fn emit_hook(
 
 /// Prints an outcome in the chosen format. Human output goes to stdout for `scan` and to stderr
 /// for hooks (`to_stderr`); machine formats always go to stdout.
-pub fn emit(
+pub(super) fn emit(
     common: &Common,
     format: FormatArg,
     outcome: &ScanOutcome,
@@ -90,7 +90,7 @@ fn emit_with(
                 root: Some(root),
                 files_from,
             };
-            output::stdout(&leakgate::report::sarif::render_with(outcome, &options))?
+            output::stdout(&leakgate::report::sarif::render_with(outcome, &options))?;
         }
         FormatArg::Human => {
             if common.quiet

@@ -15,12 +15,12 @@ use crate::cli::Common;
 use crate::setup::{self, Base, ConfigSource};
 
 /// Opens the repository of the current directory as git would inside a hook.
-pub fn repository() -> anyhow::Result<gix::Repository> {
+pub(super) fn repository() -> anyhow::Result<gix::Repository> {
     Ok(open_repository(std::path::Path::new("."))?)
 }
 
 /// The staged changes. Nothing staged: no rules are even loaded.
-pub fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
+pub(super) fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
     let repo = repository()?;
     let index = staged::read_index(&repo)?;
     let setup = setup::load_for_repo(common, &repo, ConfigSource::Staged(&index))?;
@@ -39,7 +39,7 @@ pub fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
 }
 
 /// Resolves a revision to a commit id.
-pub fn resolve(repo: &gix::Repository, spec: &str) -> anyhow::Result<ObjectId> {
+pub(super) fn resolve(repo: &gix::Repository, spec: &str) -> anyhow::Result<ObjectId> {
     let id = repo.rev_parse_single(spec).with_context(|| {
         format!(
             "cannot resolve `{}`",
@@ -66,13 +66,13 @@ fn commit_of(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> {
 }
 
 /// Whether a pushed or received id is git's all-zero "no object".
-pub fn is_null(hex: &str) -> bool {
+pub(super) fn is_null(hex: &str) -> bool {
     !hex.is_empty() && hex.bytes().all(|b| b == b'0')
 }
 
 /// Scans the commits reachable from `tips` and not from `hidden`, with their messages, and what
 /// the pushed ref values bring besides (tag headers and messages, blobs and trees).
-pub fn commits_outcome(
+pub(super) fn commits_outcome(
     common: &Common,
     repo: &gix::Repository,
     tips: &[ObjectId],
@@ -82,7 +82,7 @@ pub fn commits_outcome(
 ) -> anyhow::Result<(ScanOutcome, Situation)> {
     let list = commits::new_commits(repo, tips, hidden)?;
     let situation = Situation::LocalCommits {
-        tips: tips.iter().map(|t| t.to_string()).collect(),
+        tips: tips.iter().map(std::string::ToString::to_string).collect(),
     };
     if list.is_empty() && extra.is_empty() {
         return Ok((ScanOutcome::default(), situation));
@@ -119,7 +119,10 @@ pub fn commits_outcome(
 
 /// `A..B`: B's commits not reachable from A; an empty or all-zero A means "not on any
 /// remote-tracking branch".
-pub fn range_outcome(common: &Common, spec: &str) -> anyhow::Result<(ScanOutcome, Situation)> {
+pub(super) fn range_outcome(
+    common: &Common,
+    spec: &str,
+) -> anyhow::Result<(ScanOutcome, Situation)> {
     let repo = repository()?;
     let (from, to) = spec.split_once("..").with_context(|| {
         format!(
@@ -149,7 +152,7 @@ pub fn range_outcome(common: &Common, spec: &str) -> anyhow::Result<(ScanOutcome
 }
 
 /// Every commit reachable from any ref.
-pub fn all_history_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situation)> {
+pub(super) fn all_history_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situation)> {
     let repo = repository()?;
     let mut tips = commits::ref_tips(&repo, "refs/")?;
     if let Ok(head) = repo.head_id() {
@@ -166,7 +169,7 @@ pub fn all_history_outcome(common: &Common) -> anyhow::Result<(ScanOutcome, Situ
 /// remote-tracking branches of that remote (`refs/remotes/<remote>/`) when it is a named remote.
 /// Other remotes' branches are not the destination's: a commit pushed with `--no-verify` to an
 /// internal remote is scanned again on its way to a public one.
-pub fn pre_push_outcome(
+pub(super) fn pre_push_outcome(
     common: &Common,
     remote: Option<&str>,
     url: Option<&str>,
@@ -211,7 +214,7 @@ pub fn pre_push_outcome(
 /// What git writes to a pre-push hook's stdin. A terminal is no input (the hook was run by hand,
 /// or by a hook manager that does not pass git's stdin on); husky 4 hands the lines over in
 /// `HUSKY_GIT_STDIN` instead.
-pub fn read_pre_push_input() -> anyhow::Result<String> {
+pub(super) fn read_pre_push_input() -> anyhow::Result<String> {
     let mut input = String::new();
     let stdin = std::io::stdin();
     if !std::io::IsTerminal::is_terminal(&stdin) {
@@ -233,7 +236,7 @@ pub fn read_pre_push_input() -> anyhow::Result<String> {
 /// Why a pre-push hook without git's ref lines cannot tell what is pushed; the hook fails closed
 /// and explains how to wire it.
 #[derive(Debug)]
-pub struct UnwiredPush(pub String);
+pub(super) struct UnwiredPush(pub String);
 
 impl std::fmt::Display for UnwiredPush {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -249,7 +252,7 @@ impl std::error::Error for UnwiredPush {}
 /// one). Fails with [`UnwiredPush`] when that cannot be told: a detached or unborn `HEAD`, no
 /// named remote, or a remote whose tracking branches mirror another URL. Returns a note saying
 /// what was scanned.
-pub fn unwired_push_outcome(
+pub(super) fn unwired_push_outcome(
     common: &Common,
     remote: Option<&str>,
     url: Option<&str>,
@@ -261,7 +264,7 @@ pub fn unwired_push_outcome(
     let Some(branch) = head.referent_name().map(|n| n.shorten().to_string()) else {
         return Err(unwired("HEAD is detached".into()));
     };
-    let Some(tip) = head.id().map(|id| id.detach()) else {
+    let Some(tip) = head.id().map(gix::Id::detach) else {
         return Err(unwired(format!(
             "branch `{}` has no commit yet",
             sanitize(&branch)
@@ -320,7 +323,10 @@ pub fn unwired_push_outcome(
 
 /// The commit message file, without comment lines and without what follows git's scissors line
 /// (`git commit -v` appends the diff there; the staged content is the pre-commit hook's job).
-pub fn message_outcome(common: &Common, file: &std::path::Path) -> anyhow::Result<ScanOutcome> {
+pub(super) fn message_outcome(
+    common: &Common,
+    file: &std::path::Path,
+) -> anyhow::Result<ScanOutcome> {
     let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut message = Vec::with_capacity(raw.len());
     for line in raw.split_inclusive(|&b| b == b'\n') {
@@ -372,7 +378,7 @@ fn identities(repo: Option<&gix::Repository>) -> Vec<u8> {
 /// Under the pre-commit framework's pre-push stage, the range it hands over. When the push carries
 /// a root commit the framework sets no range (it checks "all files" instead) and names only the
 /// branches: then the commits of the local branch that are on no remote-tracking branch.
-pub fn framework_range() -> Option<String> {
+pub(super) fn framework_range() -> Option<String> {
     let var = |name: &str| std::env::var(name).ok().filter(|s| !s.is_empty());
     if let Some(to) = var("PRE_COMMIT_TO_REF") {
         let from = var("PRE_COMMIT_FROM_REF").unwrap_or_default();
@@ -385,7 +391,7 @@ pub fn framework_range() -> Option<String> {
 
 /// The baseline the repository's git config names (`leakgate.baseline`, a path relative to the
 /// work tree, or to the git directory in a bare repository), read; an unreadable one is an error.
-pub fn hook_baseline() -> anyhow::Result<Option<leakgate::audit::baseline::Baseline>> {
+pub(super) fn hook_baseline() -> anyhow::Result<Option<leakgate::audit::baseline::Baseline>> {
     let Ok(repo) = repository() else {
         return Ok(None);
     };

@@ -367,7 +367,7 @@ pub fn human(report: &AuditReport, color: bool) -> String {
             plural(report.skipped.len(), "entry", "entries")
         );
         for s in report.skipped.iter().take(20) {
-            let at = sanitize(s.commit.as_deref().map(short).unwrap_or(""));
+            let at = sanitize(s.commit.as_deref().map_or("", short));
             let _ = writeln!(
                 out,
                 "  {}{} {}: {}",

@@ -154,7 +154,7 @@ pub fn presence(
     for (name, commit) in tips {
         let tree = repo
             .find_commit(*commit)
-            .and_then(|c| c.tree_id().map(|t| t.detach()))
+            .and_then(|c| c.tree_id().map(gix::Id::detach))
             .map_err(|e| GitError::Object {
                 what: format!("the tree of {name}"),
                 commit: Some(commit.to_string()),

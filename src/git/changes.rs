@@ -269,7 +269,7 @@ impl<'a> ChangeScanner<'a> {
                     _ => Cow::Borrowed(old.as_slice()),
                 })
                 .collect();
-            let old_refs: Vec<&[u8]> = old_views.iter().map(|v| v.as_ref()).collect();
+            let old_refs: Vec<&[u8]> = old_views.iter().map(std::convert::AsRef::as_ref).collect();
             let mut unit = added_text(&change.path, &old_refs, view);
             unit.commit = commit.clone();
             if !unit.is_empty() {

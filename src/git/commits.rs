@@ -30,8 +30,7 @@ fn revision_error(spec: impl Into<String>, e: impl std::fmt::Display) -> GitErro
 /// Whether `id` names a commit in `repo`.
 pub fn is_commit(repo: &gix::Repository, id: ObjectId) -> bool {
     repo.find_header(id)
-        .map(|h| h.kind() == gix::objs::Kind::Commit)
-        .unwrap_or(false)
+        .is_ok_and(|h| h.kind() == gix::objs::Kind::Commit)
 }
 
 /// The commit `id` names, peeling annotated tags; `None` for trees and blobs.
@@ -280,7 +279,7 @@ pub fn scan_commit(blobs: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), Gi
         .tree_id()
         .map_err(|e| object_error(format!("the tree of commit {id}"), id, e))?
         .detach();
-    let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
+    let parents: Vec<ObjectId> = commit.parent_ids().map(gix::Id::detach).collect();
     let (header, message) = split_header(&commit.data);
     let mut unit = AddedText::whole(COMMIT_MESSAGE_PATH, message.to_vec());
     unit.commit = Some(id.to_string());
@@ -374,12 +373,12 @@ pub fn tips_of(repo: &gix::Repository, commits: &[ObjectId]) -> HashSet<String> 
     let mut parents = HashSet::new();
     for id in commits {
         if let Ok(c) = repo.find_commit(*id) {
-            parents.extend(c.parent_ids().map(|p| p.detach()));
+            parents.extend(c.parent_ids().map(gix::Id::detach));
         }
     }
     commits
         .iter()
         .filter(|c| !parents.contains(*c))
-        .map(|c| c.to_string())
+        .map(std::string::ToString::to_string)
         .collect()
 }

@@ -89,6 +89,7 @@ pub enum GitError {
 
 impl GitError {
     /// Adds the commit and path an object error belongs to, when it does not carry them yet.
+    #[must_use]
     pub fn at(self, commit: Option<&str>, path: Option<&[u8]>) -> GitError {
         match self {
             GitError::Object {

@@ -111,7 +111,7 @@ pub fn file_at_commit(
 ) -> Result<Option<Vec<u8>>, GitError> {
     let tree = repo
         .find_commit(commit)
-        .and_then(|c| c.tree_id().map(|t| t.detach()))
+        .and_then(|c| c.tree_id().map(gix::Id::detach))
         .map_err(|e| GitError::Revision {
             spec: format!("{commit}^{{tree}}"),
             message: e.to_string(),

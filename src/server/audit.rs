@@ -287,8 +287,7 @@ pub fn append(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
 pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_secs());
     rfc3339(secs)
 }
 

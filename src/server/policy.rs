@@ -275,7 +275,7 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// Parses a policy; errors carry file:line:column.
+    /// Parses a policy; errors carry `file:line:column`.
     pub fn parse(name: &str, text: &str) -> Result<Policy, ConfigError> {
         crate::config::parse_settings(name, text)
     }

@@ -81,8 +81,7 @@ pub fn attach(repo: &mut gix::Repository) -> Result<Option<QuarantineView>, GitE
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
+            .map_or(0, |d| d.as_nanos())
     );
     let dir = std::env::temp_dir().join(unique);
     let view = QuarantineView { dir: dir.clone() };

@@ -790,10 +790,7 @@ fn bypassed_message(result: &ReceiveResult, ctx: &PushContext) -> String {
     for f in &outcome.findings {
         message.push_str(&format!(
             "  {} {}:{} {} · {} {}\n",
-            f.commit
-                .as_deref()
-                .map(|c| &c[..c.len().min(12)])
-                .unwrap_or("-"),
+            f.commit.as_deref().map_or("-", |c| &c[..c.len().min(12)]),
             crate::report::sanitize::sanitize_bytes(&f.path),
             f.line,
             sanitize(&f.provider.name),

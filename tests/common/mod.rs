@@ -1,5 +1,8 @@
 //! Shared helpers for integration tests: temporary directories, running the built binaries in an
 //! isolated environment, and synthetic secrets built at run time (so no token literal is committed).
+
+// Shared by several test crates through `mod common;`: each uses a part, all `pub`.
+#![allow(unreachable_pub)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
