@@ -78,7 +78,10 @@ pub fn decoded_lines(unit: &AddedText) -> Vec<DecodedLine> {
     let base64_runs = runs_of(buf, MIN_BASE64, is_base64_byte);
     for &run in &base64_runs {
         if unit.overlaps_added(run.0, run.1) {
-            if let Some((run, decoded)) = base64_text(buf, run) {
+            // The part decoded may be a tail of the run: it must overlap the added bytes too.
+            if let Some((run, decoded)) =
+                base64_text(buf, run).filter(|(tail, _)| unit.overlaps_added(tail.0, tail.1))
+            {
                 found.push((run, Encoding::Base64, decoded));
             }
         }
@@ -571,6 +574,18 @@ mod tests {
                 Encoding::Base64
             )]
         );
+    }
+
+    /// Fuzz crash (decode_runs): a base64 run whose head was added but whose decoded tail (after
+    /// its last `=`) lay in context was decoded and scanned as if the tail were new.
+    #[test]
+    fn a_decoded_tail_outside_the_added_bytes_is_not_scanned() {
+        let text = format!("abcd={}\n", tests_support::b64(b"a sentence of text"));
+        let mut unit = AddedText::whole("f", text.clone().into_bytes());
+        unit.set_added(0, 2);
+        assert_eq!(decoded_lines(&unit), Vec::new());
+        let whole = decoded_lines(&AddedText::whole("f", text.into_bytes()));
+        assert_eq!(whole[0].text, b"abcd=a sentence of text");
     }
 
     #[test]
