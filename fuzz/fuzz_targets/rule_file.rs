@@ -1,11 +1,10 @@
-//! A rule pack file (`patterns/*.yaml`, `leakgate rules check FILE`, `--rules FILE`): YAML parsed
-//! with the schema, validated as a user's file (regexes parsed), compiled into a scanner, and its
-//! examples run through it as `rules check` does. Errors are fine; panics are not, and an error
-//! message must point into the file.
+//! A rule pack file (`patterns/*.yaml`, `--rules FILE`, the `rules:` of a config): YAML parsed
+//! with the schema and validated as a user's file (ids, keywords, regexes and groups parsed),
+//! ids checked for duplicates. Errors are fine; panics are not, and an error message must point
+//! into the file. `rule_check` goes on to compile the rules and run their examples.
 #![no_main]
 
 use leakgate::rules::{check_unique_ids, parse_rule_file, validate_file, RuleError};
-use leakgate::scanner::{Scanner, Suppressions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -27,19 +26,9 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    if check_unique_ids(&rules).is_err() {
-        return;
-    }
-    let Ok(scanner) = Scanner::new(rules.clone(), Suppressions::default()) else {
-        return;
-    };
-    if scanner.compile_all().is_err() {
-        return;
-    }
-    let refs: Vec<&leakgate::rules::Rule> = rules.iter().collect();
-    if let Ok(failures) = leakgate::selftest::check_examples(&scanner, &refs) {
-        for f in failures {
-            assert!(rules.iter().any(|r| r.id() == f.rule));
+    if check_unique_ids(&rules).is_ok() {
+        for rule in &rules {
+            assert!(!rule.raw.keywords.is_empty() && rule.provider.origin == "fuzz.yaml");
         }
     }
 });

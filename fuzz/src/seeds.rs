@@ -103,11 +103,21 @@ fn write_all(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     write(out, "scan_diff", &diffs)?;
-    let files: Vec<Vec<u8>> = leakgate::builtin::files()
-        .iter()
-        .map(|(_, text)| text.as_bytes().to_vec())
-        .collect();
+    // One rule a file: a whole provider file compiles and runs many rules per execution, which
+    // would leave the fuzzer at a few executions a second.
+    let mut files: Vec<Vec<u8>> = Vec::new();
+    for (name, text) in leakgate::builtin::files() {
+        let file = leakgate::rules::parse_rule_file(name, text)?;
+        for rule in &file.rules {
+            let single = leakgate::rules::RuleFile {
+                rules: vec![rule.clone()],
+                ..file.clone()
+            };
+            files.push(yaml_serde::to_string(&single)?.into_bytes());
+        }
+    }
     write(out, "rule_file", &files)?;
+    write(out, "rule_check", &files)?;
     let mut configs: Vec<Vec<u8>> = vec![leakgate::config::CONFIG_TEMPLATE.as_bytes().to_vec()];
     configs.extend(CONFIGS.iter().map(|c| c.as_bytes().to_vec()));
     configs.push(format!("{}\0{}", CONFIGS[0], CONFIGS[1]).into_bytes());
