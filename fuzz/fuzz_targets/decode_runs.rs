@@ -112,12 +112,21 @@ fuzz_target!(|input: Input| {
         for run in &line.runs {
             let (rs, re) = run.run;
             let (ds, de) = run.decoded;
-            assert!(rs < re && re <= len, "run {rs}..{re} outside a {len}-byte unit");
-            assert!(ds <= de && de <= line.text.len(), "decoded {ds}..{de} outside its line");
+            assert!(
+                rs < re && re <= len,
+                "run {rs}..{re} outside a {len}-byte unit"
+            );
+            assert!(
+                ds <= de && de <= line.text.len(),
+                "decoded {ds}..{de} outside its line"
+            );
             assert!(de - ds <= re - rs, "decoded text longer than its encoding");
             assert!(unit.overlaps_added(rs, re), "a run outside the added bytes");
             if let Some(p) = previous {
-                assert!(p.run.1 <= rs && p.decoded.1 <= ds, "runs out of order: {p:?} {run:?}");
+                assert!(
+                    p.run.1 <= rs && p.decoded.1 <= ds,
+                    "runs out of order: {p:?} {run:?}"
+                );
             }
             assert!(ds == de || line.run_at(ds, de).is_some());
             previous = Some(run);

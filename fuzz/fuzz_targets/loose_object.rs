@@ -56,7 +56,8 @@ fuzz_target!(|object: Object| {
     let mut file = if object.raw {
         plain
     } else {
-        let mut z = gix::zlib::stream::deflate::Write::new(Vec::new(), gix::zlib::Compression::DEFAULT);
+        let mut z =
+            gix::zlib::stream::deflate::Write::new(Vec::new(), gix::zlib::Compression::DEFAULT);
         z.write_all(&plain).expect("in memory");
         z.flush().expect("in memory");
         z.into_inner()
@@ -68,8 +69,12 @@ fuzz_target!(|object: Object| {
     file.extend_from_slice(&object.trailing);
     let id = gix::ObjectId::from_hex(b"ab00000000000000000000000000000000000000").expect("hex");
     let dir = objects_dir();
-    std::fs::write(dir.join("ab").join("00000000000000000000000000000000000000"), &file)
-        .expect("temp file");
+    std::fs::write(
+        dir.join("ab")
+            .join("00000000000000000000000000000000000000"),
+        &file,
+    )
+    .expect("temp file");
     let max_size = u64::from(object.max_size);
     let result = leakgate::git::loose::read_loose_blob(std::slice::from_ref(dir), &id, max_size)
         .expect("the object exists");
@@ -83,7 +88,11 @@ fuzz_target!(|object: Object| {
     }
     if let Header::Size(n) = object.header {
         if n != object.body.len() as u64 {
-            assert!(result.is_err(), "a blob of {} bytes read as {n}", object.body.len());
+            assert!(
+                result.is_err(),
+                "a blob of {} bytes read as {n}",
+                object.body.len()
+            );
         }
     }
     if let Ok(data) = &result {

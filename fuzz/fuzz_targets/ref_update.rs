@@ -31,8 +31,15 @@ fuzz_target!(|data: &[u8]| {
             again.push_str(&format!("{} {} {}\n", id(&u.old), id(&u.new), u.name));
         }
         // A name that ends in spaces or `\r` is written back as read (trimmed of `\r` only).
-        if updates.iter().all(|u| !u.name.trim().is_empty() && !u.name.ends_with('\r')) {
-            assert_eq!(parse_pre_receive(&again).as_ref(), Ok(&updates), "{again:?}");
+        if updates
+            .iter()
+            .all(|u| !u.name.trim().is_empty() && !u.name.ends_with('\r'))
+        {
+            assert_eq!(
+                parse_pre_receive(&again).as_ref(),
+                Ok(&updates),
+                "{again:?}"
+            );
         }
     }
     if let Ok(updates) = parse_pre_push(text) {
@@ -40,7 +47,12 @@ fuzz_target!(|data: &[u8]| {
         for u in &updates {
             check(u);
             let source = u.source.as_deref().expect("pre-push names its local ref");
-            again.push_str(&format!("{source} {} {} {}\n", id(&u.new), u.name, id(&u.old)));
+            again.push_str(&format!(
+                "{source} {} {} {}\n",
+                id(&u.new),
+                u.name,
+                id(&u.old)
+            ));
         }
         assert_eq!(parse_pre_push(&again).as_ref(), Ok(&updates), "{again:?}");
     }

@@ -22,8 +22,16 @@ fuzz_target!(|data: &[u8]| {
     let staged = RepoConfig::parse(".leakgate.yaml (staged)", staged).unwrap_or_default();
 
     let (merged, _) = strictest(&committed, &staged);
-    assert!(merged.allow.paths.iter().all(|p| committed.allow.paths.contains(p)));
-    assert!(merged.allow.values.iter().all(|v| committed.allow.values.contains(v)));
+    assert!(merged
+        .allow
+        .paths
+        .iter()
+        .all(|p| committed.allow.paths.contains(p)));
+    assert!(merged
+        .allow
+        .values
+        .iter()
+        .all(|v| committed.allow.values.contains(v)));
     assert!(merged.disable.iter().all(|d| committed.disable.contains(d)));
     assert!(merged.max_blob_bytes() >= committed.max_blob_bytes());
     assert!(merged.block_at <= committed.block_at);
@@ -37,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
     let unique = ids.windows(2).all(|w| w[0] != w[1]);
     let (same, held) = strictest(&committed, &committed);
     if unique && !has_nan(&committed) {
-        assert!(held.is_empty(), "a config merged with itself holds back {held:?}");
+        assert!(
+            held.is_empty(),
+            "a config merged with itself holds back {held:?}"
+        );
         assert_eq!(same.rules, committed.rules);
     }
 

@@ -14,10 +14,39 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 
 const WORDS: &[&str] = &[
-    "--all", "--branches", "--tags", "--remotes", "--since", "--until", "--after", "--before",
-    "--not", "-", "HEAD", "main", "side", "v1", "v2", "origin/main", "HEAD~1", "HEAD^2", "main~3",
-    "v2^{commit}", "v2^{tree}", "HEAD@{0}", "@", "2005-04-07", "2005-04-07T22:13:13", "1 year ago",
-    "yesterday", "now", "1112911993 +0000", "refs/heads/main", ":/second", "..", "...",
+    "--all",
+    "--branches",
+    "--tags",
+    "--remotes",
+    "--since",
+    "--until",
+    "--after",
+    "--before",
+    "--not",
+    "-",
+    "HEAD",
+    "main",
+    "side",
+    "v1",
+    "v2",
+    "origin/main",
+    "HEAD~1",
+    "HEAD^2",
+    "main~3",
+    "v2^{commit}",
+    "v2^{tree}",
+    "HEAD@{0}",
+    "@",
+    "2005-04-07",
+    "2005-04-07T22:13:13",
+    "1 year ago",
+    "yesterday",
+    "now",
+    "1112911993 +0000",
+    "refs/heads/main",
+    ":/second",
+    "..",
+    "...",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -81,7 +110,11 @@ fn fixture() -> &'static PathBuf {
         {
             std::fs::write(dir.join("f.txt"), format!("line {i}\n")).expect("write");
             git(&dir, &["add", "f.txt"], date);
-            git(&dir, &["commit", "-q", "-m", ["first", "second", "third"][i]], date);
+            git(
+                &dir,
+                &["commit", "-q", "-m", ["first", "second", "third"][i]],
+                date,
+            );
         }
         git(&dir, &["tag", "v1", "HEAD~1"], d);
         git(&dir, &["tag", "-a", "-m", "v2", "v2"], d);
@@ -90,8 +123,16 @@ fn fixture() -> &'static PathBuf {
         git(&dir, &["add", "g.txt"], d);
         git(&dir, &["commit", "-q", "-m", "side"], d);
         git(&dir, &["checkout", "-q", "main"], d);
-        git(&dir, &["merge", "-q", "--no-ff", "-m", "merge", "side"], "1113171193 +0000");
-        git(&dir, &["update-ref", "refs/remotes/origin/main", "HEAD~1"], d);
+        git(
+            &dir,
+            &["merge", "-q", "--no-ff", "-m", "merge", "side"],
+            "1113171193 +0000",
+        );
+        git(
+            &dir,
+            &["update-ref", "refs/remotes/origin/main", "HEAD~1"],
+            d,
+        );
         dir
     })
 }
@@ -114,7 +155,11 @@ fn check(repo: &gix::Repository, args: &[String]) {
     };
     assert!(revs.tips.windows(2).all(|w| w[0] < w[1]));
     assert!(revs.hidden.windows(2).all(|w| w[0] < w[1]));
-    assert!(!leakgate_fuzz::has_terminal_controls(&revs.described), "{:?}", revs.described);
+    assert!(
+        !leakgate_fuzz::has_terminal_controls(&revs.described),
+        "{:?}",
+        revs.described
+    );
     let commits = leakgate::audit::revisions::commits(repo, &revs).expect("a parsed set lists");
     assert!(commits.len() <= 5);
 }

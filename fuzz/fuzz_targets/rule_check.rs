@@ -51,8 +51,15 @@ fn check_location(e: &RuleError, text: &str) {
         RuleError::Io { .. } => panic!("an I/O error while parsing text"),
     };
     if let Some(line) = at.line {
-        let lines = text.split('\n').count();
-        assert!(line >= 1 && line <= lines + 1, "error at line {line} of {lines}");
+        // YAML 1.1 breaks lines at `\n`, `\r\n`, a lone `\r`, NEL, LS and PS alike.
+        let lines = text
+            .replace("\r\n", "\n")
+            .split(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+            .count();
+        assert!(
+            line >= 1 && line <= lines + 1,
+            "error at line {line} of {lines}"
+        );
     }
     let _ = e.to_string();
 }

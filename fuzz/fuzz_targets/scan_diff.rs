@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     let new = parts.pop().unwrap_or_default().to_vec();
     let olds: Vec<&[u8]> = parts;
     let unit = leakgate::git::diff::added_text(b"fuzz/file.txt", &olds, new.clone());
-    assert!(unit.buf.len() <= new.len() + 1, "a line of the new blob twice in the unit");
+    assert!(
+        unit.buf.len() <= new.len() + 1,
+        "a line of the new blob twice in the unit"
+    );
     let scanned = leakgate_fuzz::builtin_scanner()
         .scan_all(&unit)
         .expect("the embedded pack never fails");

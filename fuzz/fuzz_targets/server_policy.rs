@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
     );
     for entry in policy.allow.paths.iter().chain(&policy.allow.values) {
         let re = regex::bytes::Regex::new(entry).expect("an allow entry that parsed compiles");
-        assert!(!re.is_match(b""), "allow entry {entry:?} matches everything");
+        assert!(
+            !re.is_match(b""),
+            "allow entry {entry:?} matches everything"
+        );
     }
     let config = policy.as_scan_config();
     let options = RuleSetOptions {

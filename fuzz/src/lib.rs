@@ -41,7 +41,11 @@ pub fn check_finding(f: &Finding, lines: &[usize]) {
         f.column
     );
     let secret = f.secret.expose();
-    assert!(!secret.is_empty(), "finding {} with an empty secret", f.rule);
+    assert!(
+        !secret.is_empty(),
+        "finding {} with an empty secret",
+        f.rule
+    );
     let shown = f.secret.redacted();
     let value = String::from_utf8_lossy(secret);
     if value.chars().count() >= 2 {

@@ -125,7 +125,10 @@ fn write_all(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     write(
         out,
         "server_policy",
-        &POLICIES.iter().map(|p| p.as_bytes().to_vec()).collect::<Vec<_>>(),
+        &POLICIES
+            .iter()
+            .map(|p| p.as_bytes().to_vec())
+            .collect::<Vec<_>>(),
     )?;
     let a = "1111111111111111111111111111111111111111";
     let z = "0000000000000000000000000000000000000000";
