@@ -37,13 +37,23 @@ impl fmt::Debug for Secret {
 /// Redacts a secret: long values keep 4 characters at each end, medium ones 2, short ones none.
 /// Never more than a third of the value is shown.
 pub fn redact(secret: &[u8]) -> String {
-    let text = String::from_utf8_lossy(secret);
-    let chars: Vec<char> = text.chars().collect();
-    let keep = match chars.len() {
+    redact_keeping_at_most(secret, usize::MAX)
+}
+
+/// Characters [`redact`] keeps at each end of a value of `chars` characters.
+fn kept_at_each_end(chars: usize) -> usize {
+    match chars {
         n if n >= 24 => 4,
         n if n >= 12 => 2,
         _ => 0,
-    };
+    }
+}
+
+/// [`redact`], keeping no more than `most` characters at each end.
+fn redact_keeping_at_most(secret: &[u8], most: usize) -> String {
+    let text = String::from_utf8_lossy(secret);
+    let chars: Vec<char> = text.chars().collect();
+    let keep = kept_at_each_end(chars.len()).min(most);
     let head: String = chars[..keep].iter().collect();
     let tail: String = chars[chars.len() - keep..].iter().collect();
     format!("{head}…{tail}")
@@ -52,11 +62,13 @@ pub fn redact(secret: &[u8]) -> String {
 /// Redacts known secret values wherever they occur inside other text: a ref name that holds a
 /// token, a path that names such a ref (`(tag header refs/tags/<token>)`), a bypass reason. Every
 /// occurrence is replaced by its [`redact`]ed form; occurrences that overlap (two secrets, or one
-/// secret twice) are redacted as one span, so that no kept end spells a secret.
+/// secret twice) are redacted as one span that keeps no more at its ends than the shortest of
+/// them would, so that no kept end spells a secret.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     automaton: Option<aho_corasick::AhoCorasick>,
-    secrets: usize,
+    /// Per secret (the automaton's pattern id): characters its redacted form keeps at each end.
+    kept: Vec<usize>,
 }
 
 impl Redactor {
@@ -70,36 +82,42 @@ impl Redactor {
         }
         let automaton = aho_corasick::AhoCorasick::new(&secrets).ok();
         Redactor {
-            secrets: secrets.len(),
+            kept: secrets
+                .iter()
+                .map(|s| kept_at_each_end(String::from_utf8_lossy(s).chars().count()))
+                .collect(),
             automaton,
         }
     }
 
     /// Whether it knows no secret (then it changes nothing).
     pub fn is_empty(&self) -> bool {
-        self.secrets == 0
+        self.kept.is_empty()
     }
 
     /// `text` with every known secret in it redacted.
     pub fn bytes(&self, text: &[u8]) -> Vec<u8> {
         match &self.automaton {
             Some(ac) => {
-                let mut found: Vec<(usize, usize)> = ac
+                let mut found: Vec<(usize, usize, usize)> = ac
                     .find_overlapping_iter(text)
-                    .map(|m| (m.start(), m.end()))
+                    .map(|m| (m.start(), m.end(), self.kept[m.pattern().as_usize()]))
                     .collect();
                 found.sort_unstable();
                 let mut out = Vec::with_capacity(text.len());
                 let mut at = 0;
                 let mut i = 0;
                 while i < found.len() {
-                    let (start, mut end) = found[i];
+                    let (start, mut end, mut most) = found[i];
                     while i < found.len() && found[i].0 < end {
                         end = end.max(found[i].1);
+                        most = most.min(found[i].2);
                         i += 1;
                     }
                     out.extend_from_slice(&text[at..start]);
-                    out.extend_from_slice(redact(&text[start..end]).as_bytes());
+                    out.extend_from_slice(
+                        redact_keeping_at_most(&text[start..end], most).as_bytes(),
+                    );
                     at = end;
                 }
                 out.extend_from_slice(&text[at..]);
@@ -224,9 +242,21 @@ mod tests {
         let r = Redactor::new([&secret[..]]);
         let out = r.text(text);
         assert!(!out.contains("abcdefghijklab"), "{out}");
-        assert_eq!(out, format!("{} x", redact(&text.as_bytes()[..26])));
+        assert_eq!(out, "ab…ab x");
         // Occurrences that only touch are redacted one by one, as before.
         assert_eq!(r.text("abcdefghijklababcdefghijklab"), "ab…abab…ab");
+    }
+
+    /// Fuzz crash (sanitize, against the change above): a short secret repeated (`\0\0` in a run
+    /// of NULs) merged into a span long enough to keep two characters at each end, which were
+    /// the secret itself. A span keeps no more than its shortest secret's redaction would.
+    #[test]
+    fn a_span_of_a_short_secret_repeated_keeps_nothing_of_it() {
+        let r = Redactor::new([&b"\0\0"[..]]);
+        let text = [&b"\0\0\x18"[..], &[0u8; 18]].concat();
+        assert_eq!(r.bytes(&text), "…\x18…".as_bytes());
+        let r = Redactor::new([&b"abcdefghijklab"[..], &b"ab"[..]]);
+        assert_eq!(r.text("xx abcdefghijklab yy"), "xx … yy");
     }
 
     #[test]
