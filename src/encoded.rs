@@ -576,7 +576,7 @@ mod tests {
         );
     }
 
-    /// Fuzz crash (decode_runs): a base64 run whose head was added but whose decoded tail (after
+    /// Fuzz crash (`decode_runs`): a base64 run whose head was added but whose decoded tail (after
     /// its last `=`) lay in context was decoded and scanned as if the tail were new.
     #[test]
     fn a_decoded_tail_outside_the_added_bytes_is_not_scanned() {

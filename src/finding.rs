@@ -247,7 +247,7 @@ mod tests {
         assert_eq!(r.text("abcdefghijklababcdefghijklab"), "ab…abab…ab");
     }
 
-    /// Fuzz crash (sanitize, against the change above): a short secret repeated (`\0\0` in a run
+    /// Fuzz crash (`sanitize`, against the change above): a short secret repeated (`\0\0` in a run
     /// of NULs) merged into a span long enough to keep two characters at each end, which were
     /// the secret itself. A span keeps no more than its shortest secret's redaction would.
     #[test]
