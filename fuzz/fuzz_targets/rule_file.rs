@@ -36,8 +36,10 @@ fuzz_target!(|data: &[u8]| {
 /// A line named by an error is a line of the file (or one past it, where the YAML ended).
 fn check_location(e: &RuleError, text: &str) {
     let at = match e {
-        RuleError::Yaml { at, .. } | RuleError::Invalid { at, .. } => at,
-        RuleError::Io { .. } => panic!("an I/O error while parsing text"),
+        RuleError::Yaml { at, .. }
+        | RuleError::Invalid { at, .. }
+        | RuleError::EmptyProvider { at } => at,
+        other => panic!("a rule file's text gave {other:?}"),
     };
     if let Some(line) = at.line {
         // YAML 1.1 breaks lines at `\n`, `\r\n`, a lone `\r`, NEL, LS and PS alike.
