@@ -124,7 +124,7 @@ bench() {
   local label=$1 target=$2 commits=$3
   echo
   echo "== $label: $target ($commits commits; $runs runs each, median wall)"
-  declare -A walls=() cpus=() rsss=() failed=()
+  declare -A walls=() cpus=() failed=()
   local r i name cmd line
   for ((r = 0; r < runs; r++)); do
     for i in "${!tools[@]}"; do
