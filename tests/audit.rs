@@ -2,7 +2,7 @@
 //! first/last seen with author and date, presence at branch tips, baselines, revision arguments,
 //! a bare mirror, `--repos`, every report format, and the HTML page in headless Chromium.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,6 +1,6 @@
 //! `leakgate scan`, `rules`, `ignore`: exit codes, the JSON shape, redaction, and bad input.
 
-mod common;
+use crate::common;
 
 use common::{all_output, aws_key_id, github_token, leakgate, TempDir};
 

@@ -2,7 +2,7 @@
 //! installed hooks, in temporary repositories with an isolated git environment (no system or user
 //! config, fixed identities and dates, no inherited `GIT_*`). Secrets are built at run time.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

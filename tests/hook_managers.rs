@@ -6,7 +6,7 @@
 //! Requires `npm` and network access to the npm registry (`.ci/run` checks `npm`); without them
 //! every test here prints why it is skipped and passes.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! shellcheck when it is installed. The real build-and-install is exercised by hand and in CI's
 //! self-scan build, not here: it is a full release build.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

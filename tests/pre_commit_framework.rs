@@ -8,7 +8,7 @@
 //! first on PATH. The hooks declared `language: rust` are used with their language overridden to
 //! `system` in the config (their entry, stages and file passing still come from the manifest).
 
-mod common;
+use crate::common;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

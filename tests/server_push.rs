@@ -3,7 +3,7 @@
 //! in an isolated git environment. Every test writes its own policy (audit log and fingerprint key
 //! inside its temporary directory). Secrets are built at run time.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::io::Write as _;

@@ -3,7 +3,7 @@
 //! temporary directory) are normalised. Set `LEAKGATE_UPDATE_SNAPSHOTS=1` to rewrite the expected
 //! file after a deliberate change, and review the diff.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
