@@ -7,76 +7,24 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{all_output, aws_key_id, github_token, isolate, leakgate, shared_home, TempDir};
+use common::schema::{schema_of, Schema};
+use common::{
+    all_output, assert_valid_sarif, aws_key_id, github_token, Ran as _, Repo, Sandbox, TempDir,
+};
 use serde_json::Value;
 
-/// A repository under test; commits carry the author and date given.
-struct Repo {
-    dir: PathBuf,
-}
-
-impl Repo {
-    fn init(dir: PathBuf) -> Repo {
-        std::fs::create_dir_all(&dir).unwrap();
-        let repo = Repo { dir };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn git_cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("git");
-        cmd.current_dir(&self.dir).args(args);
-        isolate(&mut cmd, &shared_home());
-        cmd
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = self.git_cmd(args).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", all_output(&out));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let path = self.dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-
-    /// Commits everything as `author` on `date` (ISO 8601); returns the commit id.
-    fn commit(&self, message: &str, author: &str, date: &str) -> String {
-        self.git(&["add", "-A"]);
-        let out = self
-            .git_cmd(&["commit", "-q", "--allow-empty", "-m", message])
-            .env("GIT_AUTHOR_NAME", author)
-            .env(
-                "GIT_AUTHOR_EMAIL",
-                format!("{}@example.invalid", author.to_lowercase()),
-            )
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", all_output(&out));
-        self.git(&["rev-parse", "HEAD"])
-    }
-}
-
 /// `leakgate audit ARGS` in `dir`.
-fn audit(dir: &Path, args: &[&str]) -> Output {
-    leakgate(dir).arg("audit").args(args).output().unwrap()
+fn audit(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    sb.leakgate(dir, &all)
 }
 
-/// `leakgate audit --format json ARGS`: the exit code and the document.
-fn audit_json(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let out = leakgate(dir)
-        .args(["audit", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap_or(-1);
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", all_output(&out)));
-    (code, doc)
+/// `leakgate audit --format json ARGS`: the exit code and the document (checked against
+/// docs/audit-report.schema.json).
+fn audit_json(sb: &Sandbox, dir: &Path, args: &[&str]) -> (i32, Value) {
+    let out = audit(sb, dir, &[&["--format", "json"], args].concat());
+    (out.code(), out.json())
 }
 
 fn secrets(doc: &Value) -> &Vec<Value> {
@@ -98,32 +46,32 @@ fn assert_no_value(text: &str, values: &[&str]) {
 
 /// A history: Alice adds an AWS key in 2020, Bob adds the same key to another file in 2021, Carol
 /// adds a GitHub token in 2022 and removes it in 2023 on main; a branch `feature` keeps it.
-fn history(t: &TempDir) -> (Repo, String, String) {
-    let repo = Repo::init(t.join("repo"));
+fn history(t: &Sandbox) -> (Repo<'_>, String, String) {
+    let repo = t.repo("repo");
     let aws = aws_key_id(11);
     let gh = github_token(12);
     repo.write("README", "hello\n");
-    repo.commit("init", "Zed", "2019-12-01T10:00:00Z");
+    repo.commit_as("init", "Zed", "2019-12-01T10:00:00Z");
     repo.write("app/settings.py", &format!("AWS_KEY = \"{aws}\"\n"));
-    repo.commit("settings", "Alice", "2020-03-01T10:00:00Z");
+    repo.commit_as("settings", "Alice", "2020-03-01T10:00:00Z");
     repo.write(
         "deploy/env.sh",
         &format!("export AWS_ACCESS_KEY_ID={aws}\n"),
     );
-    repo.commit("deploy", "Bob", "2021-06-15T10:00:00Z");
+    repo.commit_as("deploy", "Bob", "2021-06-15T10:00:00Z");
     repo.write("ci.yml", &format!("token: {gh}\n"));
-    repo.commit("ci", "Carol", "2022-02-02T10:00:00Z");
-    repo.git(&["branch", "feature"]);
+    repo.commit_as("ci", "Carol", "2022-02-02T10:00:00Z");
+    repo.git_ok(&["branch", "feature"]);
     std::fs::remove_file(repo.dir.join("ci.yml")).unwrap();
-    repo.commit("drop token", "Carol", "2023-01-10T10:00:00Z");
+    repo.commit_as("drop token", "Carol", "2023-01-10T10:00:00Z");
     (repo, aws, gh)
 }
 
 #[test]
 fn one_finding_per_secret_with_first_and_last_seen_author_and_date() {
-    let t = TempDir::new("audit-dedup");
+    let t = Sandbox::new("audit-dedup");
     let (repo, aws, gh) = history(&t);
-    let (code, doc) = audit_json(&repo.dir, &[]);
+    let (code, doc) = audit_json(&t, &repo.dir, &[]);
     assert_eq!(code, 1, "{doc}");
     let text = doc.to_string();
     assert_no_value(&text, &[&aws, &gh]);
@@ -156,7 +104,7 @@ fn one_finding_per_secret_with_first_and_last_seen_author_and_date() {
     assert_eq!(doc["repositories"][0]["commits"], 5);
     // Oldest first; the human report leads with the summary, never the values.
     assert_eq!(rules(&doc)[0], "aws-access-key-id");
-    let out = audit(&repo.dir, &[]);
+    let out = audit(&t, &repo.dir, &[]);
     let human = all_output(&out);
     assert_no_value(&human, &[&aws, &gh]);
     assert!(
@@ -174,22 +122,22 @@ fn one_finding_per_secret_with_first_and_last_seen_author_and_date() {
 
 #[test]
 fn a_cherry_picked_secret_is_listed_in_both_commits() {
-    let t = TempDir::new("audit-cherry");
-    let repo = Repo::init(t.join("repo"));
+    let t = Sandbox::new("audit-cherry");
+    let repo = t.repo("repo");
     let aws = aws_key_id(21);
     repo.write("README", "hello\n");
-    repo.commit("init", "Zed", "2020-01-01T00:00:00Z");
-    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.commit_as("init", "Zed", "2020-01-01T00:00:00Z");
+    repo.git_ok(&["checkout", "-q", "-b", "side"]);
     repo.write("conf.py", &format!("KEY = \"{aws}\"\n"));
-    let picked = repo.commit("key", "Alice", "2020-02-01T00:00:00Z");
-    repo.git(&["checkout", "-q", "main"]);
+    let picked = repo.commit_as("key", "Alice", "2020-02-01T00:00:00Z");
+    repo.git_ok(&["checkout", "-q", "main"]);
     let out = repo
         .git_cmd(&["cherry-pick", &picked])
         .env("GIT_COMMITTER_DATE", "2020-03-01T00:00:00Z")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", all_output(&out));
-    let (_, doc) = audit_json(&repo.dir, &[]);
+    let (_, doc) = audit_json(&t, &repo.dir, &[]);
     assert_eq!(secrets(&doc).len(), 1);
     let commits: Vec<&str> = secrets(&doc)[0]["occurrences"]
         .as_array()
@@ -203,9 +151,9 @@ fn a_cherry_picked_secret_is_listed_in_both_commits() {
 
 #[test]
 fn still_present_is_told_per_branch_tip() {
-    let t = TempDir::new("audit-tips");
+    let t = Sandbox::new("audit-tips");
     let (repo, _, _) = history(&t);
-    let (_, doc) = audit_json(&repo.dir, &[]);
+    let (_, doc) = audit_json(&t, &repo.dir, &[]);
     let by_rule = |rule: &str| {
         secrets(&doc)
             .iter()
@@ -231,8 +179,8 @@ fn still_present_is_told_per_branch_tip() {
         .collect();
     assert_eq!(tips, ["refs/heads/feature"], "removed on main only");
     // Removed from every branch: history only.
-    repo.git(&["branch", "-D", "feature"]);
-    let (_, doc) = audit_json(&repo.dir, &[]);
+    repo.git_ok(&["branch", "-D", "feature"]);
+    let (_, doc) = audit_json(&t, &repo.dir, &[]);
     let gh = secrets(&doc)
         .iter()
         .find(|s| s["rule"] == "github-personal-access-token")
@@ -243,10 +191,11 @@ fn still_present_is_told_per_branch_tip() {
 
 #[test]
 fn a_baseline_hides_known_secrets_and_a_new_one_is_reported() {
-    let t = TempDir::new("audit-baseline");
+    let t = Sandbox::new("audit-baseline");
     let (repo, aws, gh) = history(&t);
     let baseline = t.join("known.txt");
     let out = audit(
+        &t,
         &repo.dir,
         &["--write-baseline", baseline.to_str().unwrap(), "-q"],
     );
@@ -262,72 +211,60 @@ fn a_baseline_hides_known_secrets_and_a_new_one_is_reported() {
         "{written}"
     );
     // Everything known: exit 0, nothing listed.
-    let (code, doc) = audit_json(&repo.dir, &["--baseline", baseline.to_str().unwrap()]);
+    let (code, doc) = audit_json(&t, &repo.dir, &["--baseline", baseline.to_str().unwrap()]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(secrets(&doc).len(), 0);
     assert_eq!(doc["summary"]["baselined"], 2);
     // A new secret is reported, the known ones are not.
     let new = github_token(99);
     repo.write("new.env", &format!("GH={new}\n"));
-    repo.commit("new", "Dan", "2024-05-05T00:00:00Z");
-    let (code, doc) = audit_json(&repo.dir, &["--baseline", baseline.to_str().unwrap()]);
+    repo.commit_as("new", "Dan", "2024-05-05T00:00:00Z");
+    let (code, doc) = audit_json(&t, &repo.dir, &["--baseline", baseline.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(secrets(&doc).len(), 1, "{doc:#}");
     assert_eq!(secrets(&doc)[0]["first_seen"]["path"], "new.env");
     // The same baseline works for `scan` (files) and its JSON report is a baseline too.
-    let scan = leakgate(&repo.dir)
-        .args([
-            "scan",
-            "app",
-            "deploy",
-            "--baseline",
-            baseline.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(scan.status.code(), Some(0), "{}", all_output(&scan));
-    let scan = leakgate(&repo.dir)
-        .args(["scan", "new.env", "--baseline", baseline.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(scan.status.code(), Some(1), "{}", all_output(&scan));
+    let baseline = baseline.to_str().unwrap();
+    repo.leakgate(&["scan", "app", "deploy", "--baseline", baseline])
+        .expect_code(0);
+    repo.leakgate(&["scan", "new.env", "--baseline", baseline])
+        .expect_code(1);
     let report = t.join("report.json");
-    let out = audit(&repo.dir, &["-o", report.to_str().unwrap()]);
+    let out = audit(&t, &repo.dir, &["-o", report.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    let (code, _) = audit_json(&repo.dir, &["--baseline", report.to_str().unwrap()]);
+    let (code, _) = audit_json(&t, &repo.dir, &["--baseline", report.to_str().unwrap()]);
     assert_eq!(code, 0);
 }
 
 #[test]
 fn the_hooks_honour_the_baseline_in_git_config() {
-    let t = TempDir::new("audit-hook-baseline");
+    let t = Sandbox::new("audit-hook-baseline");
     let (repo, aws, _) = history(&t);
-    let out = audit(&repo.dir, &["--write-baseline", ".leakgate-baseline", "-q"]);
+    let out = audit(
+        &t,
+        &repo.dir,
+        &["--write-baseline", ".leakgate-baseline", "-q"],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     // The known key staged again in a new file: blocked without the baseline, let through with.
     repo.write("again.py", &format!("K = \"{aws}\"\n"));
-    repo.git(&["add", "again.py"]);
-    let hook = || {
-        leakgate(&repo.dir)
-            .args(["hook", "pre-commit"])
-            .output()
-            .unwrap()
-    };
+    repo.git_ok(&["add", "again.py"]);
+    let hook = || repo.leakgate(&["hook", "pre-commit"]);
     assert_eq!(hook().status.code(), Some(1));
-    repo.git(&["config", "leakgate.baseline", ".leakgate-baseline"]);
+    repo.git_ok(&["config", "leakgate.baseline", ".leakgate-baseline"]);
     let out = hook();
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     // A baseline that cannot be read fails closed.
-    repo.git(&["config", "leakgate.baseline", "missing.txt"]);
+    repo.git_ok(&["config", "leakgate.baseline", "missing.txt"]);
     assert_eq!(hook().status.code(), Some(2));
 }
 
 #[test]
 fn revision_arguments_select_the_commits() {
-    let t = TempDir::new("audit-revs");
+    let t = Sandbox::new("audit-revs");
     let (repo, _, _) = history(&t);
     let count = |args: &[&str]| {
-        let (_, doc) = audit_json(&repo.dir, args);
+        let (_, doc) = audit_json(&t, &repo.dir, args);
         (
             doc["repositories"][0]["commits"].as_u64().unwrap(),
             rules(&doc),
@@ -351,23 +288,23 @@ fn revision_arguments_select_the_commits() {
         (1, ["github-personal-access-token".to_string()].as_slice())
     );
     // Tags only.
-    repo.git(&["tag", "v1", "main~3"]);
+    repo.git_ok(&["tag", "v1", "main~3"]);
     let (n, found) = count(&["--tags"]);
     assert_eq!(n, 2);
     assert_eq!(found, ["aws-access-key-id"]);
     // The repository path first, then a revision.
-    let (_, doc) = audit_json(&t.0, &["repo", "main~2..main"]);
+    let (_, doc) = audit_json(&t, &t.tmp.0, &["repo", "main~2..main"]);
     assert_eq!(doc["repositories"][0]["commits"], 2);
     // Nonsense is refused, not guessed at.
     for bad in [&["--bogus"][..], &["no-such-branch"], &["main...feature"]] {
-        let out = audit(&repo.dir, bad);
+        let out = audit(&t, &repo.dir, bad);
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", all_output(&out));
     }
 }
 
 #[test]
 fn a_bare_mirror_is_audited_like_its_origin() {
-    let t = TempDir::new("audit-mirror");
+    let t = Sandbox::new("audit-mirror");
     let (repo, aws, _) = history(&t);
     let mirror = t.join("mirror.git");
     let out = repo
@@ -375,7 +312,7 @@ fn a_bare_mirror_is_audited_like_its_origin() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", all_output(&out));
-    let (code, doc) = audit_json(&t.0, &[mirror.to_str().unwrap()]);
+    let (code, doc) = audit_json(&t, &t.tmp.0, &[mirror.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(doc["repositories"][0]["name"], "mirror");
     assert_eq!(doc["repositories"][0]["commits"], 5);
@@ -387,26 +324,26 @@ fn a_bare_mirror_is_audited_like_its_origin() {
     assert_eq!(key["present_at"].as_array().unwrap().len(), 2, "{key:#}");
     assert_no_value(&doc.to_string(), &[&aws]);
     // From inside the bare repository too.
-    let (_, doc) = audit_json(&mirror, &[]);
+    let (_, doc) = audit_json(&t, &mirror, &[]);
     assert_eq!(secrets(&doc).len(), 2);
 }
 
 /// Three bare repositories under `repos/`: alpha and beta share one AWS key, gamma holds a
 /// GitHub token.
-fn three_bare_repositories(t: &TempDir) -> PathBuf {
+fn three_bare_repositories(t: &Sandbox) -> PathBuf {
     let shared = aws_key_id(31);
     let root = t.join("repos");
     for (i, name) in ["alpha", "beta", "gamma"].iter().enumerate() {
-        let work = Repo::init(t.join(format!("work-{name}")));
+        let work = t.repo(&format!("work-{name}"));
         work.write("README", "hi\n");
-        work.commit("init", "Zed", "2020-01-01T00:00:00Z");
+        work.commit_as("init", "Zed", "2020-01-01T00:00:00Z");
         let content = if i < 2 {
             format!("KEY = \"{shared}\"\n")
         } else {
             format!("TOKEN = \"{}\"\n", github_token(32))
         };
         work.write("conf.py", &content);
-        work.commit("conf", name, &format!("202{}-02-01T00:00:00Z", i + 1));
+        work.commit_as("conf", name, &format!("202{}-02-01T00:00:00Z", i + 1));
         let bare = root.join(format!("{name}.git"));
         let out = work
             .git_cmd(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()])
@@ -419,9 +356,9 @@ fn three_bare_repositories(t: &TempDir) -> PathBuf {
 
 #[test]
 fn many_repositories_make_one_report() {
-    let t = TempDir::new("audit-repos");
+    let t = Sandbox::new("audit-repos");
     let root = three_bare_repositories(&t);
-    let (code, doc) = audit_json(&t.0, &["--repos", root.to_str().unwrap()]);
+    let (code, doc) = audit_json(&t, &t.tmp.0, &["--repos", root.to_str().unwrap()]);
     assert_eq!(code, 1);
     let names: Vec<&str> = doc["repositories"]
         .as_array()
@@ -449,26 +386,27 @@ fn many_repositories_make_one_report() {
         "# our repositories\nrepos/alpha.git\nrepos/beta.git\n\nrepos/gamma.git\n",
     )
     .unwrap();
-    let (_, listed) = audit_json(&t.0, &["--repos", "list.txt"]);
+    let (_, listed) = audit_json(&t, &t.tmp.0, &["--repos", "list.txt"]);
     assert_eq!(listed["secrets"], doc["secrets"]);
     // One unreadable repository: the others are reported, and the run is not clean.
     std::fs::write(t.join("bad.txt"), "repos/alpha.git\nrepos/nope.git\n").unwrap();
-    let out = audit(&t.0, &["--repos", "bad.txt", "--format", "json"]);
+    let out = audit(&t, &t.tmp.0, &["--repos", "bad.txt", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }
 
 #[test]
 fn reports_of_separate_jobs_merge_into_the_report_of_one_audit() {
-    let t = TempDir::new("audit-merge");
+    let t = Sandbox::new("audit-merge");
     let root = three_bare_repositories(&t);
-    let (_, combined) = audit_json(&t.0, &["--repos", root.to_str().unwrap()]);
+    let (_, combined) = audit_json(&t, &t.tmp.0, &["--repos", root.to_str().unwrap()]);
     // Three jobs, as a CI matrix would run them: one per repository, JSON each.
     let mut parts = Vec::new();
     for name in ["gamma", "alpha", "beta"] {
         let part = t.join(format!("{name}.json"));
         let out = audit(
-            &t.0,
+            &t,
+            &t.tmp.0,
             &[
                 root.join(format!("{name}.git")).to_str().unwrap(),
                 "-o",
@@ -479,16 +417,12 @@ fn reports_of_separate_jobs_merge_into_the_report_of_one_audit() {
         parts.push(part.to_str().unwrap().to_string());
     }
     let merge = |extra: &[&str]| {
-        leakgate(&t.0)
-            .args(["report", "merge"])
-            .args(&parts)
-            .args(extra)
-            .output()
-            .unwrap()
+        let mut args = vec!["report", "merge"];
+        args.extend(parts.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        t.leakgate(&t.tmp.0, &args)
     };
-    let out = merge(&["--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let merged = merge(&["--format", "json"]).expect_code(1).json();
     assert_eq!(merged["secrets"], combined["secrets"], "{merged:#}");
     assert_eq!(merged["summary"], combined["summary"]);
     let mut names: Vec<&str> = merged["repositories"]
@@ -506,35 +440,37 @@ fn reports_of_separate_jobs_merge_into_the_report_of_one_audit() {
     assert!(std::fs::read_to_string(&html).unwrap().contains("<table"));
     let all = t.join("all.json");
     std::fs::write(&all, serde_json::to_vec(&merged).unwrap()).unwrap();
-    let out = leakgate(&t.0)
-        .args(["report", "merge", "--format", "json"])
-        .arg(&all)
-        .arg(&parts[0])
-        .output()
-        .unwrap();
-    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let again = t
+        .leakgate(
+            &t.tmp.0,
+            &[
+                "report",
+                "merge",
+                "--format",
+                "json",
+                all.to_str().unwrap(),
+                &parts[0],
+            ],
+        )
+        .json();
     assert_eq!(again["secrets"], combined["secrets"]);
     // A baseline of everything: exit 0. A malformed part: exit 2, naming file, line and column.
     let baseline = t.join("baseline.txt");
-    let out = leakgate(&t.0)
-        .args([
-            "audit",
+    audit(
+        &t,
+        &t.tmp.0,
+        &[
             "--repos",
             root.to_str().unwrap(),
             "--write-baseline",
-        ])
-        .arg(&baseline)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+            baseline.to_str().unwrap(),
+        ],
+    )
+    .expect_code(1);
     let out = merge(&["--baseline", baseline.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     std::fs::write(t.join("broken.json"), "{\n  \"version\": 1,\n  oops\n").unwrap();
-    let out = leakgate(&t.0)
-        .args(["report", "merge", "broken.json"])
-        .arg(&parts[0])
-        .output()
-        .unwrap();
+    let out = t.leakgate(&t.tmp.0, &["report", "merge", "broken.json", &parts[0]]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("broken.json:3:"),
@@ -594,22 +530,22 @@ fn a_value_demoted_in_one_repository_keeps_its_strongest_confidence_in_any_order
 
 #[test]
 fn output_format_follows_the_file_extension_and_escapes_untrusted_text() {
-    let t = TempDir::new("audit-formats");
-    let repo = Repo::init(t.join("repo"));
+    let t = Sandbox::new("audit-formats");
+    let repo = t.repo("repo");
     let aws = aws_key_id(41);
     repo.write("README", "hi\n");
-    repo.commit("init", "Zed", "2020-01-01T00:00:00Z");
+    repo.commit_as("init", "Zed", "2020-01-01T00:00:00Z");
     // A hostile file name and author.
     let name = "=cmd|x <script>alert(1)<\\script> [a](b).py";
     repo.write(name, &format!("KEY = \"{aws}\"\n"));
-    repo.commit(
+    repo.commit_as(
         "evil",
         "<img src=x onerror=alert(1)>",
         "2020-02-01T00:00:00Z",
     );
     let read = |ext: &str| {
         let path = t.join(format!("report.{ext}"));
-        let out = audit(&repo.dir, &["-o", path.to_str().unwrap()]);
+        let out = audit(&t, &repo.dir, &["-o", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
         assert!(out.stdout.is_empty(), "-o writes nothing to stdout");
         let text = std::fs::read_to_string(path).unwrap();
@@ -631,19 +567,21 @@ fn output_format_follows_the_file_extension_and_escapes_untrusted_text() {
         !html.contains("src=\"http") && !html.contains("href=\"http"),
         "no external asset"
     );
-    let sarif: Value = serde_json::from_str(&read("sarif")).unwrap();
+    let sarif = assert_valid_sarif(read("sarif").as_bytes());
     assert_eq!(sarif["version"], "2.1.0");
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "aws-access-key-id");
     assert!(result["partialFingerprints"]["leakgate/v2"].is_string());
     assert!(result["locations"][0]["physicalLocation"]["region"]["startLine"].is_u64());
     let json: Value = serde_json::from_str(&read("json")).unwrap();
+    Schema::AuditReport.assert_valid(&json);
     assert_eq!(json["version"], 1);
     let text = read("txt");
     assert!(text.starts_with("leakgate audit"));
     // --format wins over the extension; an unknown extension is an error.
     let path = t.join("r.out");
     let out = audit(
+        &t,
         &repo.dir,
         &["-o", path.to_str().unwrap(), "--format", "csv"],
     );
@@ -651,17 +589,17 @@ fn output_format_follows_the_file_extension_and_escapes_untrusted_text() {
     assert!(std::fs::read_to_string(&path)
         .unwrap()
         .starts_with("fingerprint,"));
-    let out = audit(&repo.dir, &["-o", path.to_str().unwrap()]);
+    let out = audit(&t, &repo.dir, &["-o", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn a_clean_history_exits_0_and_scan_all_history_still_works() {
-    let t = TempDir::new("audit-clean");
-    let repo = Repo::init(t.join("repo"));
+    let t = Sandbox::new("audit-clean");
+    let repo = t.repo("repo");
     repo.write("README", "nothing here\n");
-    repo.commit("init", "Zed", "2020-01-01T00:00:00Z");
-    let out = audit(&repo.dir, &[]);
+    repo.commit_as("init", "Zed", "2020-01-01T00:00:00Z");
+    let out = audit(&t, &repo.dir, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("No secrets found"));
     assert!(
@@ -669,192 +607,54 @@ fn a_clean_history_exits_0_and_scan_all_history_still_works() {
         "no progress bar in a pipe: {}",
         all_output(&out)
     );
-    let out = audit(&repo.dir, &["-q"]);
+    let out = audit(&t, &repo.dir, &["-q"]);
     assert!(
         out.stdout.is_empty() && out.stderr.is_empty(),
         "{}",
         all_output(&out)
     );
-    let (_, _, _) = {
-        let t2 = TempDir::new("audit-alias");
-        let h = history(&t2);
-        let out = leakgate(&h.0.dir)
-            .args(["scan", "--all-history", "--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        h
-    };
+    let t2 = Sandbox::new("audit-alias");
+    let (other, _, _) = history(&t2);
+    other
+        .leakgate(&["scan", "--all-history", "--format", "json"])
+        .expect_code(1)
+        .json();
 }
 
-/// The JSON report against docs/audit-report.schema.json, with a small validator of the keywords
-/// that schema uses (type, required, properties, additionalProperties, items, enum, const,
-/// minimum, $ref to #/$defs).
+/// The JSON report against docs/audit-report.schema.json (every `audit_json` checks it too), and
+/// the check does catch a broken document.
 #[test]
 fn the_json_report_matches_its_schema() {
-    let t = TempDir::new("audit-schema");
+    let t = Sandbox::new("audit-schema");
     let (repo, _, _) = history(&t);
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/audit-report.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let (_, doc) = audit_json(&repo.dir, &[]);
-    let mut errors = Vec::new();
-    validate(&schema, &schema, &doc, "$", &mut errors);
-    assert!(errors.is_empty(), "{errors:#?}");
-    // The validator does catch a broken document.
+    let (_, doc) = audit_json(&t, &repo.dir, &[]);
+    assert_eq!(schema_of(&doc), Some(Schema::AuditReport));
+    Schema::AuditReport.assert_valid(&doc);
     let mut broken = doc.clone();
     broken["secrets"][0]
         .as_object_mut()
         .unwrap()
         .remove("first_seen");
     broken["secrets"][0]["still_present"] = Value::from("yes");
-    let mut errors = Vec::new();
-    validate(&schema, &schema, &broken, "$", &mut errors);
+    let errors = Schema::AuditReport.violations(&broken);
     assert_eq!(errors.len(), 2, "{errors:#?}");
 }
 
-fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let target = match (r.strip_prefix("#/$defs/"), r.strip_prefix("#/definitions/")) {
-            (Some(name), _) => &root["$defs"][name],
-            (_, Some(name)) => &root["definitions"][name],
-            _ => panic!("only local $refs: {r}"),
-        };
-        return validate(root, target, value, at, errors);
-    }
-    for (key, exactly_one) in [("anyOf", false), ("oneOf", true)] {
-        if let Some(options) = schema.get(key).and_then(Value::as_array) {
-            let passing = options
-                .iter()
-                .filter(|o| {
-                    let mut e = Vec::new();
-                    validate(root, o, value, at, &mut e);
-                    e.is_empty()
-                })
-                .count();
-            if passing == 0 || (exactly_one && passing > 1) {
-                errors.push(format!("{at}: {passing} of the {key} schemas match"));
-            }
-        }
-    }
-    if let (Some(min), Some(arr)) = (
-        schema.get("minItems").and_then(Value::as_u64),
-        value.as_array(),
-    ) {
-        if (arr.len() as u64) < min {
-            errors.push(format!("{at}: fewer than {min} items"));
-        }
-    }
-    if let (Some(p), Some(text)) = (
-        schema.get("pattern").and_then(Value::as_str),
-        value.as_str(),
-    ) {
-        if !regex::Regex::new(p).unwrap().is_match(text) {
-            errors.push(format!("{at}: does not match {p}"));
-        }
-    }
-    if let Some(t) = schema.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        let ok = types.iter().any(|t| match *t {
-            "object" => value.is_object(),
-            "array" => value.is_array(),
-            "string" => value.is_string(),
-            "integer" => value.is_i64() || value.is_u64(),
-            "number" => value.is_number(),
-            "boolean" => value.is_boolean(),
-            "null" => value.is_null(),
-            _ => false,
-        });
-        if !ok {
-            errors.push(format!("{at}: not {types:?}"));
-            return;
-        }
-    }
-    if let Some(c) = schema.get("const") {
-        if c != value {
-            errors.push(format!("{at}: not {c}"));
-        }
-    }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
-        if !e.contains(value) {
-            errors.push(format!("{at}: not one of {e:?}"));
-        }
-    }
-    if let (Some(min), Some(n)) = (
-        schema.get("minimum").and_then(Value::as_f64),
-        value.as_f64(),
-    ) {
-        if n < min {
-            errors.push(format!("{at}: below {min}"));
-        }
-    }
-    if let Some(obj) = value.as_object() {
-        for key in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let key = key.as_str().unwrap();
-            if !obj.contains_key(key) {
-                errors.push(format!("{at}: missing {key}"));
-            }
-        }
-        let props = schema.get("properties").and_then(Value::as_object);
-        for (k, v) in obj {
-            match props.and_then(|p| p.get(k)) {
-                Some(s) => validate(root, s, v, &format!("{at}.{k}"), errors),
-                None => match schema.get("additionalProperties") {
-                    Some(Value::Bool(false)) => errors.push(format!("{at}: unexpected {k}")),
-                    Some(s @ Value::Object(_)) => {
-                        validate(root, s, v, &format!("{at}.{k}"), errors);
-                    }
-                    _ => {}
-                },
-            }
-        }
-    }
-    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
-        for (i, v) in arr.iter().enumerate() {
-            validate(root, items, v, &format!("{at}[{i}]"), errors);
-        }
-    }
-}
-
-/// The SARIF log against the SARIF 2.1.0 schema (`sarif-2.1.0-rtm.5.json`, from the npm package
-/// `@microsoft/jest-sarif`, in tests/fixtures), with the validator above (plus anyOf, oneOf,
-/// minItems, pattern and `#/definitions/` refs; `format` and `uniqueItems` are not checked).
+/// The SARIF log against the SARIF 2.1.0 schema (docs/sarif-2.1.0-rtm.5.json, from the npm
+/// package `@microsoft/jest-sarif`) and leakgate's profile (docs/sarif-report.schema.json).
 #[test]
 fn the_sarif_log_matches_the_sarif_schema() {
-    let t = TempDir::new("audit-sarif");
+    let t = Sandbox::new("audit-sarif");
     let (repo, _, _) = history(&t);
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sarif-2.1.0-rtm.5.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let out = audit(&repo.dir, &["--format", "sarif"]);
-    assert_eq!(out.status.code(), Some(1));
-    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = audit(&t, &repo.dir, &["--format", "sarif"]).expect_code(1);
+    let log = assert_valid_sarif(&out.stdout);
     assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 2);
-    let mut errors = Vec::new();
-    validate(&schema, &schema, &log, "$", &mut errors);
-    assert!(errors.is_empty(), "{errors:#?}");
     let mut broken = log.clone();
     broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
-    let mut errors = Vec::new();
-    validate(&schema, &schema, &broken, "$", &mut errors);
-    assert!(!errors.is_empty(), "the validator catches a bad level");
+    assert!(
+        !Schema::Sarif.violations(&broken).is_empty(),
+        "the validator catches a bad level"
+    );
 }
 
 /// The HTML page in a real browser: headless Chromium loads it, runs its script, and the DOM it
@@ -870,14 +670,14 @@ fn the_html_report_renders_its_table_in_headless_chromium() {
                 .is_ok_and(|o| o.status.success())
         })
         .expect("Chromium is needed for this test (CI installs it: apt-get install -y chromium)");
-    let t = TempDir::new("audit-html");
+    let t = Sandbox::new("audit-html");
     let (repo, aws, gh) = history(&t);
     // A third secret, and a hostile path that must stay text.
     let other = github_token(77);
     repo.write("x<b>y</b>.env", &format!("GH={other}\n"));
-    repo.commit("more", "Eve", "2018-07-07T00:00:00Z");
+    repo.commit_as("more", "Eve", "2018-07-07T00:00:00Z");
     let page = t.join("report.html");
-    let out = audit(&repo.dir, &["-o", page.to_str().unwrap()]);
+    let out = audit(&t, &repo.dir, &["-o", page.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let dump = |fragment: &str| -> String {
         let profile = TempDir::new("chromium-profile");

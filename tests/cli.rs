@@ -2,13 +2,14 @@
 
 use crate::common;
 
-use common::{all_output, aws_key_id, github_token, leakgate, TempDir};
+use common::{all_output, aws_key_id, github_token, leakgate_bin, Ran as _, Sandbox};
 
 #[test]
 fn clean_directory_exits_0_and_says_what_was_scanned() {
-    let dir = TempDir::new("clean");
+    let sb = Sandbox::new("clean");
+    let dir = sb.dir("work");
     dir.write("src/main.rs", "fn main() { println!(\"hello\"); }\n");
-    let out = leakgate(&dir.0).args(["scan", "."]).output().unwrap();
+    let out = dir.leakgate(&["scan", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let last = text.lines().last().unwrap();
@@ -17,10 +18,11 @@ fn clean_directory_exits_0_and_says_what_was_scanned() {
 
 #[test]
 fn secret_exits_1_with_location_provider_and_redacted_value_only() {
-    let dir = TempDir::new("found");
+    let sb = Sandbox::new("found");
+    let dir = sb.dir("work");
     let token = github_token(1);
     dir.write("config/app.env", format!("# app\nGITHUB_TOKEN={token}\n"));
-    let out = leakgate(&dir.0).args(["scan", "config"]).output().unwrap();
+    let out = dir.leakgate(&["scan", "config"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let text = all_output(&out);
     assert!(text.contains("config/app.env:2:14"), "{text}");
@@ -36,22 +38,20 @@ fn secret_exits_1_with_location_provider_and_redacted_value_only() {
 
 #[test]
 fn json_follows_the_contract_and_never_carries_the_secret() {
-    let dir = TempDir::new("json");
+    let sb = Sandbox::new("json");
+    let dir = sb.dir("work");
     let token = github_token(2);
     let key = aws_key_id(3);
     dir.write("a.py", format!("TOKEN = \"{token}\"\nKEY_ID = \"{key}\"\n"));
     dir.write("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
-    let out = leakgate(&dir.0)
-        .args(["scan", ".", "--format", "json"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", ".", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let text = all_output(&out);
     assert!(
         !text.contains(&token) && !text.contains(&key),
         "secret leaked:\n{text}"
     );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = out.json();
     assert_eq!(json["version"], 1);
     let findings = json["findings"].as_array().unwrap();
     assert!(findings.len() >= 2, "{json}");
@@ -85,15 +85,13 @@ fn json_follows_the_contract_and_never_carries_the_secret() {
 
 #[test]
 fn fingerprint_is_stable_when_the_line_moves() {
-    let dir = TempDir::new("fp");
+    let sb = Sandbox::new("fp");
+    let dir = sb.dir("work");
     let token = github_token(4);
     dir.write("a.txt", format!("{token}\n"));
     dir.write("b.txt", format!("\n\n\nx = {token}\n"));
-    let out = leakgate(&dir.0)
-        .args(["scan", ".", "--format", "json"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = dir.leakgate(&["scan", ".", "--format", "json"]);
+    let json = out.json();
     let f = json["findings"].as_array().unwrap();
     assert_eq!(f.len(), 2);
     assert_eq!(f[0]["fingerprint"], f[1]["fingerprint"]);
@@ -101,39 +99,35 @@ fn fingerprint_is_stable_when_the_line_moves() {
 
 #[test]
 fn ignore_file_and_allow_marker_suppress() {
-    let dir = TempDir::new("ignore");
+    let sb = Sandbox::new("ignore");
+    let dir = sb.dir("work");
     std::fs::create_dir(dir.join(".git")).unwrap();
     let token = github_token(5);
     dir.write("a.txt", format!("t={token}\n"));
     dir.write("b.txt", format!("t={} # leakgate:allow\n", github_token(6)));
-    let out = leakgate(&dir.0)
-        .args(["scan", ".", "--format", "json"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = dir.leakgate(&["scan", ".", "--format", "json"]);
+    let json = out.json();
     let findings = json["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{json}");
     let fp = findings[0]["fingerprint"].as_str().unwrap().to_string();
-    let out = leakgate(&dir.0)
-        .args(["ignore", &fp, "--reason", "test fixture"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["ignore", &fp, "--reason", "test fixture"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let ignore = std::fs::read_to_string(dir.join(".leakgateignore")).unwrap();
     assert_eq!(ignore, format!("{fp}  # test fixture\n"));
     // Idempotent.
-    leakgate(&dir.0).args(["ignore", &fp]).output().unwrap();
+    dir.leakgate(&["ignore", &fp]);
     assert_eq!(
         std::fs::read_to_string(dir.join(".leakgateignore")).unwrap(),
         ignore
     );
-    let out = leakgate(&dir.0).args(["scan", "."]).output().unwrap();
+    let out = dir.leakgate(&["scan", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 }
 
 #[test]
 fn binary_non_utf8_crlf_and_broken_symlinks_never_crash() {
-    let dir = TempDir::new("odd");
+    let sb = Sandbox::new("odd");
+    let dir = sb.dir("work");
     let token = github_token(7);
     let mut latin1 = b"caf\xe9 = \"".to_vec();
     latin1.extend_from_slice(token.as_bytes());
@@ -143,12 +137,9 @@ fn binary_non_utf8_crlf_and_broken_symlinks_never_crash() {
     binary.extend_from_slice(github_token(17).as_bytes());
     dir.write("bin.dat", binary);
     std::os::unix::fs::symlink(dir.join("missing"), dir.join("dangling")).unwrap();
-    let out = leakgate(&dir.0)
-        .args(["scan", ".", "--format", "json"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", ".", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = out.json();
     let paths: Vec<&str> = json["findings"]
         .as_array()
         .unwrap()
@@ -168,7 +159,8 @@ fn binary_non_utf8_crlf_and_broken_symlinks_never_crash() {
 
 #[test]
 fn a_file_over_the_cap_is_scanned_up_to_it_blocks_by_default_and_is_scanned_whole_when_allowed() {
-    let dir = TempDir::new("huge");
+    let sb = Sandbox::new("huge");
+    let dir = sb.dir("work");
     let token = github_token(8);
     let mut data = vec![b'a'; 100 * 1024 * 1024];
     data.extend_from_slice(b" token=");
@@ -176,13 +168,10 @@ fn a_file_over_the_cap_is_scanned_up_to_it_blocks_by_default_and_is_scanned_whol
     dir.write("one-line.txt", &data);
     let data_len = data.len();
     drop(data);
-    let out = leakgate(&dir.0)
-        .args(["scan", "one-line.txt", "--format", "json"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", "one-line.txt", "--format", "json"]);
     // Over the 100 MB cap: its first 100,000,000 bytes are scanned, and unscanned content blocks.
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = out.json();
     assert_eq!(json["skipped"][0]["reason"], "too-large");
     let detail = json["skipped"][0]["detail"].as_str().unwrap();
     assert!(
@@ -191,56 +180,56 @@ fn a_file_over_the_cap_is_scanned_up_to_it_blocks_by_default_and_is_scanned_whol
         "{detail}"
     );
     let accept = dir.write("accept.yaml", "on_unscanned: accept\n");
-    let out = leakgate(&dir.0)
+    let out = dir
+        .command(leakgate_bin())
         .args(["scan", "one-line.txt", "--format", "json", "--config"])
         .arg(&accept)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let config = dir.write("big.yaml", "max_blob_bytes: 200000000\n");
-    let out = leakgate(&dir.0)
+    let out = dir
+        .command(leakgate_bin())
         .args(["scan", "one-line.txt", "--format", "json", "--config"])
         .arg(&config)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = out.json();
     assert_eq!(json["findings"][0]["column"], 100 * 1024 * 1024 + 8);
 }
 
 #[test]
 fn unreadable_file_is_listed_and_exits_2() {
-    let dir = TempDir::new("unreadable");
+    let sb = Sandbox::new("unreadable");
+    let dir = sb.dir("work");
     // As root a chmod'ed file stays readable; /proc/self/mem is a regular file whose read fails.
-    let out = leakgate(&dir.0)
-        .args(["scan", "/proc/self/mem", "--format", "json"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", "/proc/self/mem", "--format", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = out.json();
     assert_eq!(json["skipped"][0]["reason"], "unreadable");
-    let out = leakgate(&dir.0)
-        .args(["scan", "/proc/self/mem"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", "/proc/self/mem"]);
     let text = all_output(&out);
     assert!(text.contains("scan incomplete"), "{text}");
 }
 
 #[test]
 fn missing_path_is_an_error() {
-    let dir = TempDir::new("missing");
-    let out = leakgate(&dir.0).args(["scan", "nope"]).output().unwrap();
+    let sb = Sandbox::new("missing");
+    let dir = sb.dir("work");
+    let out = dir.leakgate(&["scan", "nope"]);
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
 }
 
 #[test]
 fn config_errors_exit_2_with_location() {
-    let dir = TempDir::new("config");
+    let sb = Sandbox::new("config");
+    let dir = sb.dir("work");
     dir.write("a.txt", "hello\n");
-    let out = leakgate(&dir.0)
+    let out = dir
+        .command(leakgate_bin())
         .args(["scan", ".", "--config"])
-        .arg(&dir.0)
+        .arg(&dir.dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -250,7 +239,8 @@ fn config_errors_exit_2_with_location() {
         all_output(&out)
     );
     let bad = dir.write("bad.yaml", "disable: [a\nallow: {}\n");
-    let out = leakgate(&dir.0)
+    let out = dir
+        .command(leakgate_bin())
         .args(["scan", "a.txt", "--config"])
         .arg(&bad)
         .output()
@@ -259,7 +249,8 @@ fn config_errors_exit_2_with_location() {
     let text = all_output(&out);
     assert!(text.contains("bad.yaml:2:"), "{text}");
     let unknown = dir.write("unknown.yaml", "allowlist: []\n");
-    let out = leakgate(&dir.0)
+    let out = dir
+        .command(leakgate_bin())
         .args(["scan", "a.txt", "--config"])
         .arg(&unknown)
         .output()
@@ -270,7 +261,8 @@ fn config_errors_exit_2_with_location() {
 
 #[test]
 fn user_rules_merge_and_no_builtin_runs_them_alone() {
-    let dir = TempDir::new("userrules");
+    let sb = Sandbox::new("userrules");
+    let dir = sb.dir("work");
     let config = dir.write(
         "rules.yaml",
         "rules:\n  - id: acme-internal-token\n    description: Acme internal token\n    regex: '\\b(acme_[a-z0-9]{20})\\b'\n    keywords: [acme_]\n",
@@ -278,13 +270,14 @@ fn user_rules_merge_and_no_builtin_runs_them_alone() {
     let token = format!("acme_{}", common::random_alnum(9, 20).to_lowercase());
     dir.write("a.txt", format!("x={token}\ny={}\n", github_token(10)));
     let run = |extra: &[&str]| {
-        let out = leakgate(&dir.0)
+        let out = dir
+            .command(leakgate_bin())
             .args(["scan", "a.txt", "--format", "json", "--config"])
             .arg(&config)
             .args(extra)
             .output()
             .unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let json = out.json();
         let mut rules: Vec<String> = json["findings"]
             .as_array()
             .unwrap()
@@ -305,19 +298,15 @@ fn user_rules_merge_and_no_builtin_runs_them_alone() {
 
 #[test]
 fn colour_follows_flag_and_no_color() {
-    let dir = TempDir::new("color");
+    let sb = Sandbox::new("color");
+    let dir = sb.dir("work");
     dir.write("a.txt", format!("{}\n", github_token(11)));
-    let always = leakgate(&dir.0)
-        .args(["scan", ".", "--color", "always"])
-        .output()
-        .unwrap();
+    let always = dir.leakgate(&["scan", ".", "--color", "always"]);
     assert!(String::from_utf8_lossy(&always.stdout).contains("\x1b["));
-    let never = leakgate(&dir.0)
-        .args(["scan", ".", "--color", "never"])
-        .output()
-        .unwrap();
+    let never = dir.leakgate(&["scan", ".", "--color", "never"]);
     assert!(!String::from_utf8_lossy(&never.stdout).contains('\x1b'));
-    let no_color = leakgate(&dir.0)
+    let no_color = dir
+        .command(leakgate_bin())
         .args(["scan", "."])
         .env("NO_COLOR", "1")
         .output()
@@ -327,10 +316,11 @@ fn colour_follows_flag_and_no_color() {
 
 #[test]
 fn control_and_bidi_characters_in_paths_are_escaped() {
-    let dir = TempDir::new("escape");
+    let sb = Sandbox::new("escape");
+    let dir = sb.dir("work");
     let name = "evil\x1b[2J\u{202e}txt.env";
     dir.write(name, format!("T={}\n", github_token(12)));
-    let out = leakgate(&dir.0).args(["scan", "."]).output().unwrap();
+    let out = dir.leakgate(&["scan", "."]);
     let text = all_output(&out);
     assert!(
         !text.contains('\x1b') && !text.contains('\u{202e}'),
@@ -344,8 +334,9 @@ fn control_and_bidi_characters_in_paths_are_escaped() {
 
 #[test]
 fn rules_list_and_check() {
-    let dir = TempDir::new("rules");
-    let out = leakgate(&dir.0).args(["rules", "list"]).output().unwrap();
+    let sb = Sandbox::new("rules");
+    let dir = sb.dir("work");
+    let out = dir.leakgate(&["rules", "list"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().count() >= 40);
@@ -355,13 +346,14 @@ fn rules_list_and_check() {
         .unwrap()
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
-    let out = leakgate(&dir.0).args(["rules", "check"]).output().unwrap();
+    let out = dir.leakgate(&["rules", "check"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let bad = dir.write(
         "bad.yaml",
         "provider: Acme\nremediation: {revoke: r, rotate: o, docs: d}\nrules:\n  - id: acme-x\n    description: x\n    regex: '(acme_[a-z]{8})'\n    keywords: [acme_]\n    examples: ['acme_short']\n    negative_examples: ['acme_abcdefgh', 'n']\n",
     );
-    let out = leakgate(&dir.0)
+    let out = dir
+        .command(leakgate_bin())
         .args(["rules", "check"])
         .arg(&bad)
         .output()
@@ -374,7 +366,8 @@ fn rules_list_and_check() {
     );
     assert!(text.contains("has 1 examples"), "{text}");
     let broken = dir.write("broken.yaml", "provider: Acme\nrules: [\n");
-    let out = leakgate(&dir.0)
+    let out = dir
+        .command(leakgate_bin())
         .args(["rules", "check"])
         .arg(&broken)
         .output()
@@ -389,39 +382,35 @@ fn rules_list_and_check() {
 
 #[test]
 fn usage_error_exits_2() {
-    let dir = TempDir::new("usage");
-    let out = leakgate(&dir.0).args(["scan"]).output().unwrap();
+    let sb = Sandbox::new("usage");
+    let dir = sb.dir("work");
+    let out = dir.leakgate(&["scan"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = leakgate(&dir.0).args(["frobnicate"]).output().unwrap();
+    let out = dir.leakgate(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn findings_below_block_at_are_warnings_that_exit_0_and_block_at_low_blocks_them() {
-    let dir = TempDir::new("block-at");
+    let sb = Sandbox::new("block-at");
+    let dir = sb.dir("work");
     let rule = "rules:\n  - id: acme-weak-code\n    confidence: low\n    description: Acme door code\n    regex: 'acme_code=([A-Za-z0-9]{12})'\n    keywords: [acme_code]\n";
     dir.write("conf.yaml", rule);
     let value = common::random_alnum(41, 12);
     dir.write("src/door.env", format!("acme_code={value}\n"));
     let scan = |extra: &str| {
         dir.write("conf.yaml", format!("{rule}{extra}"));
-        leakgate(&dir.0)
-            .args(["scan", "--config", "conf.yaml", "--format", "json", "src"])
-            .output()
-            .unwrap()
+        dir.leakgate(&["scan", "--config", "conf.yaml", "--format", "json", "src"])
     };
     // Default block_at (medium): a warning, exit 0, listed in `warnings`, never the value.
     let out = scan("");
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = out.json();
     assert_eq!(json["findings"], serde_json::json!([]));
     assert_eq!(json["warnings"][0]["rule"], "acme-weak-code");
     assert_eq!(json["warnings"][0]["confidence"], "low");
     assert!(!all_output(&out).contains(&value));
-    let human = leakgate(&dir.0)
-        .args(["scan", "--config", "conf.yaml", "src"])
-        .output()
-        .unwrap();
+    let human = dir.leakgate(&["scan", "--config", "conf.yaml", "src"]);
     assert_eq!(human.status.code(), Some(0));
     let text = all_output(&human);
     assert!(text.contains("src/door.env:1"), "{text}");
@@ -429,7 +418,7 @@ fn findings_below_block_at_are_warnings_that_exit_0_and_block_at_low_blocks_them
     // block_at: low makes it block.
     let out = scan("block_at: low\n");
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = out.json();
     assert_eq!(json["findings"][0]["rule"], "acme-weak-code");
     // block_at: high turns a medium rule into a warning.
     let out = scan("block_at: high\n");
@@ -438,9 +427,10 @@ fn findings_below_block_at_are_warnings_that_exit_0_and_block_at_low_blocks_them
 
 #[test]
 fn init_writes_every_default_and_refuses_to_overwrite() {
-    let dir = TempDir::new("init");
+    let sb = Sandbox::new("init");
+    let dir = sb.dir("work");
     std::fs::create_dir_all(dir.join(".git")).unwrap();
-    let out = leakgate(&dir.0).arg("init").output().unwrap();
+    let out = dir.leakgate(&["init"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let text = std::fs::read_to_string(dir.join(".leakgate.yaml")).unwrap();
     for line in [
@@ -458,11 +448,11 @@ fn init_writes_every_default_and_refuses_to_overwrite() {
     );
     // The written file is a valid config: a scan with it runs.
     dir.write("a.txt", "nothing here\n");
-    let out = leakgate(&dir.0).args(["scan", "a.txt"]).output().unwrap();
+    let out = dir.leakgate(&["scan", "a.txt"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 
     std::fs::write(dir.join(".leakgate.yaml"), "block_at: high\n").unwrap();
-    let out = leakgate(&dir.0).arg("init").output().unwrap();
+    let out = dir.leakgate(&["init"]);
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
     assert!(all_output(&out).contains("already exists"));
     assert_eq!(
@@ -473,24 +463,19 @@ fn init_writes_every_default_and_refuses_to_overwrite() {
 
 #[test]
 fn completions_and_man_page_come_from_the_cli_definitions() {
-    let dir = TempDir::new("generated");
+    let sb = Sandbox::new("generated");
+    let dir = sb.dir("work");
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let out = leakgate(&dir.0)
-            .args(["completions", shell])
-            .output()
-            .unwrap();
+        let out = dir.leakgate(&["completions", shell]);
         assert_eq!(out.status.code(), Some(0), "{shell}: {}", all_output(&out));
         let text = String::from_utf8_lossy(&out.stdout);
         for word in ["leakgate", "install", "staged", "completions"] {
             assert!(text.contains(word), "{shell} completion lacks {word}");
         }
     }
-    let out = leakgate(&dir.0)
-        .args(["completions", "tcsh"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
-    let out = leakgate(&dir.0).arg("man").output().unwrap();
+    let out = dir.leakgate(&["man"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let page = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -504,7 +489,8 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
 
 #[test]
 fn many_findings_are_listed_compactly_with_every_fingerprint_and_in_full_with_verbose() {
-    let dir = TempDir::new("compact");
+    let sb = Sandbox::new("compact");
+    let dir = sb.dir("work");
     let tokens: Vec<String> = (0..7).map(|i| github_token(700 + i)).collect();
     let text: String = tokens
         .iter()
@@ -512,10 +498,7 @@ fn many_findings_are_listed_compactly_with_every_fingerprint_and_in_full_with_ve
         .map(|(i, t)| format!("TOKEN_{i}={t}\n"))
         .collect();
     dir.write("many.env", text);
-    let out = leakgate(&dir.0)
-        .args(["scan", "many.env"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", "many.env"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -536,10 +519,7 @@ fn many_findings_are_listed_compactly_with_every_fingerprint_and_in_full_with_ve
     for line in report.lines() {
         assert!(line.chars().count() <= 80, "{line:?}");
     }
-    let out = leakgate(&dir.0)
-        .args(["scan", "many.env", "--verbose"])
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", "many.env", "--verbose"]);
     let verbose = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(verbose.matches("    fingerprint  ").count(), 7, "{verbose}");
 }

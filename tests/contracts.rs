@@ -1,72 +1,148 @@
-//! Snapshot of what a person reads when a commit is blocked: four findings of two providers,
-//! through the real pre-commit hook, in a pipe (80 columns). Volatile parts (fingerprints, the
-//! temporary directory) are normalised. Set `LEAKGATE_UPDATE_SNAPSHOTS=1` to rewrite the expected
-//! file after a deliberate change, and review the diff.
+//! Snapshots of the output contracts, what people and scripts read: the human, JSON and SARIF
+//! reports of `leakgate scan`, the blocked-commit message of the pre-commit hook, `rules list`,
+//! the `remote:` lines a pusher sees when the server hook rejects, and the `--help` texts of both
+//! binaries and their subcommands. Volatile parts (temporary paths, ids, fingerprints, version)
+//! are normalised (`common::snapshot`). After a deliberate change:
+//! `INSTA_UPDATE=always cargo test -q --test integration contracts`, then review
+//! `git diff tests/snapshots`.
+//!
+//! The reports here run custom rules (`--no-builtin`, a config with its own remediation) so that a
+//! snapshot holds the report's layout and wording, not the rule pack's remediation texts; the
+//! blocked-commit message, `rules list` and the `remote:` rejection run the real pack.
 
 use crate::common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use common::snapshot::{self, normalise};
+use common::{github_token, random_alnum, Pair, Ran as _, Repo, Sandbox};
 
-use common::{all_output, aws_key_id, github_token, isolate, leakgate_bin, TempDir};
+/// A rule file of two custom rules (one below `block_at`) with their own remediation.
+const RULES: &str = "\
+remediation:
+  revoke: Revoke the key in the Acme console (Settings > API keys).
+  rotate: Create a new key, store it in the secret manager, redeploy.
+  docs: https://acme.invalid/docs/keys
+rules:
+  - id: acme-api-key
+    description: Acme API key
+    regex: '\\b(acmk_[a-z0-9]{24})\\b'
+    keywords: [acmk_]
+  - id: acme-door-code
+    confidence: low
+    description: Acme door code
+    regex: 'door_code=([A-Za-z0-9]{12})'
+    keywords: [door_code]
+";
 
-const SNAPSHOT: &str = "tests/snapshots/commit_blocked_four_findings.txt";
-
-fn git(dir: &Path, home: &Path, args: &[&str]) {
-    let mut cmd = Command::new("git");
-    cmd.current_dir(dir).args(args).stdin(Stdio::null());
-    isolate(&mut cmd, home);
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", all_output(&out));
+/// An Acme API key built from a seed.
+fn acme_key(seed: u64) -> String {
+    format!("acmk_{}", random_alnum(seed, 24).to_lowercase())
 }
 
-fn normalise(text: &str, tmp: &Path) -> String {
-    let fingerprint = regex::Regex::new(r"([a-z0-9-]+):[0-9a-f]{20}\b").unwrap();
-    let text = text.replace(&tmp.display().to_string(), "<tmp>");
-    fingerprint
-        .replace_all(&text, "$1:<fingerprint>")
-        .into_owned()
+/// A work directory with two findings, one warning and one skipped entry.
+fn scan_fixture(sb: &Sandbox) -> (Repo<'_>, Vec<String>) {
+    // A repository: SARIF locations are relative to its root.
+    let dir = sb.repo("work");
+    dir.write("rules.yaml", RULES);
+    let (first, second) = (acme_key(1), acme_key(2));
+    let code = random_alnum(3, 12);
+    dir.write(
+        "config/app.env",
+        format!("# app\nACME_KEY={first}\nBACKUP_ACME_KEY={second}\n"),
+    );
+    dir.write("src/door.env", format!("door_code={code}\n"));
+    std::os::unix::fs::symlink(dir.join("missing"), dir.join("dangling")).unwrap();
+    (dir, vec![first, second, code])
+}
+
+/// `leakgate scan --no-builtin --config rules.yaml config src dangling ARGS` in the fixture.
+fn scan(dir: &Repo, args: &[&str]) -> std::process::Output {
+    let mut all = vec![
+        "scan",
+        "--no-builtin",
+        "--config",
+        "rules.yaml",
+        "config",
+        "src",
+        "dangling",
+    ];
+    all.extend_from_slice(args);
+    dir.leakgate(&all)
+}
+
+/// Neither value appears in `text`.
+fn assert_no_value(text: &str, values: &[String]) {
+    for value in values {
+        assert!(!text.contains(value.as_str()), "value printed:\n{text}");
+    }
 }
 
 #[test]
+fn scan_reports_human_json_and_sarif() {
+    let sb = Sandbox::new("contract-scan");
+    let (dir, values) = scan_fixture(&sb);
+    let human = scan(&dir, &[]).expect_code(1);
+    assert_no_value(&human.all_text(), &values);
+    snapshot::assert("scan_human", &normalise(&human.all_text(), &sb.tmp.0));
+    let verbose = scan(&dir, &["--verbose"]).expect_code(1);
+    assert_eq!(
+        verbose.out_text(),
+        human.out_text(),
+        "two findings: in full"
+    );
+
+    let json = scan(&dir, &["--format", "json"]).expect_code(1);
+    assert_no_value(&json.all_text(), &values);
+    assert!(json.stderr.is_empty(), "{}", json.err_text());
+    assert_eq!(json.out_text().lines().count(), 1, "one line");
+    snapshot::assert("scan_json", &snapshot::json(&json.json(), &sb.tmp.0));
+
+    let sarif = scan(&dir, &["--format", "sarif"]).expect_code(1);
+    assert_no_value(&sarif.all_text(), &values);
+    let log = common::assert_valid_sarif(&sarif.stdout);
+    snapshot::assert("scan_sarif", &snapshot::json(&log, &sb.tmp.0));
+}
+
+#[test]
+fn clean_scan_reports_human_json_and_sarif() {
+    let sb = Sandbox::new("contract-clean");
+    let dir = sb.repo("work");
+    dir.write("src/main.rs", "fn main() { println!(\"hello\"); }\n");
+    dir.write("README.md", "# hello\n");
+    let human = dir.leakgate(&["scan", "."]).expect_code(0);
+    snapshot::assert("scan_clean_human", &normalise(&human.all_text(), &sb.tmp.0));
+    let json = dir
+        .leakgate(&["scan", ".", "--format", "json"])
+        .expect_code(0);
+    snapshot::assert("scan_clean_json", &snapshot::json(&json.json(), &sb.tmp.0));
+    let sarif = dir
+        .leakgate(&["scan", ".", "--format", "sarif"])
+        .expect_code(0);
+    let log = common::assert_valid_sarif(&sarif.stdout);
+    snapshot::assert("scan_clean_sarif", &snapshot::json(&log, &sb.tmp.0));
+}
+
+/// What a person reads when a commit is blocked: four findings of two providers, through the
+/// real pre-commit hook, in a pipe (80 columns).
+#[test]
 fn blocked_commit_with_four_findings_reads_well_in_80_columns() {
-    let tmp = TempDir::new("snapshot");
-    let home = tmp.join("home");
-    let dir = tmp.join("repo");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::create_dir_all(&dir).unwrap();
-    git(&dir, &home, &["init", "-q", "-b", "main"]);
-    std::fs::write(
-        dir.join("deploy.env"),
-        format!(
-            "GITHUB_TOKEN={}\nRELEASE_TOKEN={}\n",
-            github_token(501),
-            github_token(502)
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir_all(dir.join("config")).unwrap();
-    std::fs::write(
-        dir.join("config/aws.py"),
+    let sb = Sandbox::new("contract-commit").without_env("COLUMNS");
+    let repo = sb.repo("repo");
+    let tokens = [github_token(501), github_token(502)];
+    repo.write(
+        "deploy.env",
+        format!("GITHUB_TOKEN={}\nRELEASE_TOKEN={}\n", tokens[0], tokens[1]),
+    );
+    repo.write(
+        "config/aws.py",
         format!(
             "PRIMARY_KEY_ID = \"{}\"\nBACKUP_KEY_ID = \"{}\"\n",
-            aws_key_id(503),
-            aws_key_id(504)
+            common::aws_key_id(503),
+            common::aws_key_id(504)
         ),
-    )
-    .unwrap();
-    git(&dir, &home, &["add", "."]);
-
-    let mut cmd = Command::new(leakgate_bin());
-    cmd.current_dir(&dir)
-        .args(["hook", "pre-commit"])
-        .stdin(Stdio::null());
-    isolate(&mut cmd, &home);
-    cmd.env_remove("COLUMNS");
-    let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let text = normalise(&String::from_utf8_lossy(&out.stderr), &tmp.0);
-
+    );
+    repo.git_ok(&["add", "."]);
+    let out = repo.leakgate(&["hook", "pre-commit"]).expect_code(1);
+    let text = normalise(&out.err_text(), &sb.tmp.0);
     for line in text.lines() {
         assert!(
             line.chars().count() <= 80,
@@ -74,24 +150,87 @@ fn blocked_commit_with_four_findings_reads_well_in_80_columns() {
             line.chars().count()
         );
     }
-    for seed in [501, 502] {
-        assert!(
-            !text.contains(&github_token(seed)),
-            "secret printed:\n{text}"
-        );
-    }
-    assert!(text.contains("leakgate ignore"), "{text}");
+    assert_no_value(&out.all_text(), &tokens);
+    snapshot::assert("commit_blocked_four_findings", &text);
+}
 
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SNAPSHOT);
-    if std::env::var_os("LEAKGATE_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &text).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("{SNAPSHOT}: {e} (LEAKGATE_UPDATE_SNAPSHOTS=1 writes it)\nactual:\n{text}")
-    });
-    assert_eq!(
-        text, expected,
-        "the blocked-commit message changed; review it, then LEAKGATE_UPDATE_SNAPSHOTS=1"
+/// `leakgate rules list`: one line per rule of the embedded pack (a pack change is a reviewed
+/// change of this snapshot too).
+#[test]
+fn rules_list() {
+    let sb = Sandbox::new("contract-rules");
+    let out = sb.leakgate(&sb.tmp.0, &["rules", "list"]).expect_code(0);
+    assert!(out.stderr.is_empty(), "{}", out.err_text());
+    snapshot::assert("rules_list", &out.out_text());
+}
+
+/// The `remote:` lines a pusher sees when the server hook rejects a push (and the client's own
+/// lines around them, normalised).
+#[test]
+fn remote_rejection_as_the_pusher_sees_it() {
+    let pair = Pair::new("contract-remote", "");
+    pair.seed();
+    let token = github_token(801);
+    pair.commit(
+        &[("ci/deploy.env", &format!("# deploy\nTOKEN={token}\n"))],
+        "deploy settings",
     );
+    let pushed = pair.push(&["origin", "main"]);
+    assert!(!pushed.ok, "accepted:\n{}", pushed.text);
+    assert!(
+        !pushed.text.contains(&token),
+        "secret printed:\n{}",
+        pushed.text
+    );
+    let remote: String = pushed
+        .text
+        .lines()
+        .filter(|l| l.starts_with("remote:"))
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect();
+    snapshot::assert("remote_rejection", &normalise(&remote, &pair.sb.tmp.0));
+}
+
+/// `--help` of both binaries and of every subcommand.
+#[test]
+fn help_texts_of_both_binaries_and_their_subcommands() {
+    let sb = Sandbox::new("contract-help").without_env("COLUMNS");
+    let leakgate: &[&[&str]] = &[
+        &[],
+        &["scan"],
+        &["audit"],
+        &["rules"],
+        &["rules", "list"],
+        &["rules", "check"],
+        &["ignore"],
+        &["hook"],
+        &["hook", "pre-commit"],
+        &["hook", "commit-msg"],
+        &["hook", "pre-push"],
+        &["install"],
+        &["uninstall"],
+        &["init"],
+        &["completions"],
+        &["man"],
+    ];
+    let server: &[&[&str]] = &[
+        &[],
+        &["pre-receive"],
+        &["install"],
+        &["uninstall"],
+        &["check-config"],
+    ];
+    for (bin, name, commands) in [
+        (common::leakgate_bin(), "leakgate", leakgate),
+        (common::server_bin(), "leakgate-server", server),
+    ] {
+        for command in commands {
+            let mut args = command.to_vec();
+            args.push("--help");
+            let out = sb.run(&sb.tmp.0, &bin, &args).expect_code(0);
+            let mut snap = vec!["help", name];
+            snap.extend_from_slice(command);
+            snapshot::assert(&snap.join("_"), &normalise(&out.out_text(), &sb.tmp.0));
+        }
+    }
 }

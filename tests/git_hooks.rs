@@ -4,11 +4,10 @@
 
 use crate::common;
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use common::{all_output, aws_key_id, github_token, isolate, leakgate_bin, random_alnum, TempDir};
+use common::{all_output, aws_key_id, github_token, random_alnum, Ran as _, Repo, Sandbox};
 use leakgate::fingerprint::fingerprint;
 use serde_json::Value;
 
@@ -21,174 +20,20 @@ fn fp(token: &str) -> String {
     fingerprint(GITHUB_RULE, token.as_bytes())
 }
 
-/// A temporary directory holding repositories and a private `HOME` (whose empty
-/// `.gitconfig-empty` is git's global config; `XDG_CONFIG_HOME` is `HOME/.config`).
-struct Sandbox {
-    tmp: TempDir,
-    home: PathBuf,
-}
-
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        let tmp = TempDir::new(name);
-        let home = tmp.join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        Sandbox { tmp, home }
-    }
-
-    /// A command in `dir` with the isolated environment. Repository discovery stops at the sandbox
-    /// (it lives inside this project's own checkout).
-    fn command(&self, program: impl AsRef<OsStr>, dir: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(dir);
-        isolate(&mut cmd, &self.home);
-        cmd.env("GIT_CEILING_DIRECTORIES", &self.tmp.0)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    /// A new repository (branch `main`) in the directory `name` of the sandbox.
-    fn repo(&self, name: &str) -> Repo<'_> {
-        let dir = self.tmp.join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let repo = Repo { sb: self, dir };
-        repo.git_ok(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    /// A bare repository `remote.git` (branch `main`) to push to.
-    fn bare_remote(&self) -> PathBuf {
-        self.bare_repo("remote.git")
-    }
-
-    /// A bare repository `name` (branch `main`) in the sandbox.
-    fn bare_repo(&self, name: &str) -> PathBuf {
-        let path = self.tmp.join(name);
-        let out = self
-            .command("git", &self.tmp.0)
-            .args(["init", "-q", "--bare", "-b", "main"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", all_output(&out));
-        path
-    }
-
-    /// `git config --global --get KEY`, when set.
-    fn global_config(&self, key: &str) -> Option<String> {
-        let out = self
-            .command("git", &self.home)
-            .args(["config", "--global", "--get", key])
-            .output()
-            .unwrap();
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-
-    /// `leakgate ARGS` in `dir`.
-    fn leakgate(&self, dir: &Path, args: &[&str]) -> Output {
-        self.command(leakgate_bin(), dir)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-}
-
-/// A work tree in a sandbox.
-struct Repo<'a> {
-    sb: &'a Sandbox,
-    dir: PathBuf,
-}
-
-impl Repo<'_> {
-    fn git_cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = self.sb.command("git", &self.dir);
-        cmd.args(args);
-        cmd
-    }
-
-    fn git(&self, args: &[&str]) -> Output {
-        self.git_cmd(args).output().unwrap()
-    }
-
-    /// Runs git, which must succeed; its stdout, trimmed.
-    fn git_ok(&self, args: &[&str]) -> String {
-        let out = self.git(args);
-        assert!(
-            out.status.success(),
-            "git {args:?} failed in {}:\n{}",
-            self.dir.display(),
-            all_output(&out)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn leakgate(&self, args: &[&str]) -> Output {
-        self.sb.leakgate(&self.dir, args)
-    }
-
-    /// `leakgate install ARGS`, which must succeed; its stderr.
-    fn install(&self, args: &[&str]) -> String {
-        let mut all = vec!["install"];
-        all.extend_from_slice(args);
-        let out = self.leakgate(&all);
-        assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-
-    fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
-        let path = self.dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).unwrap();
-        }
-        std::fs::write(path, content).unwrap();
-    }
-
-    /// A first commit, pushed to `remote` as `origin`'s `main`.
-    fn seed_with_origin(&self, remote: &Path) {
-        self.write("README", "readme\n");
-        self.commit_unchecked("init");
-        self.git_ok(&["remote", "add", "origin", remote.to_str().unwrap()]);
-        self.git_ok(&["push", "-q", "origin", "HEAD:refs/heads/main"]);
-    }
-
-    /// `git add` + `git commit --no-verify` (how history that already holds a secret is made).
-    fn commit_unchecked(&self, message: &str) -> String {
-        self.git_ok(&["add", "-A"]);
-        self.git_ok(&["commit", "-q", "--no-verify", "-m", message]);
-        self.head()
-    }
-
-    /// `git commit -m MESSAGE` through the hooks.
-    fn commit(&self, extra: &[&str]) -> Output {
-        let mut args = vec!["commit", "-m", "change"];
-        args.extend_from_slice(extra);
-        self.git(&args)
-    }
-
-    fn head(&self) -> String {
-        self.git_ok(&["rev-parse", "HEAD"])
-    }
-
-    /// `leakgate scan --staged --format json`: `(path, line, fingerprint)` of each finding.
-    fn staged_findings(&self) -> Vec<(String, u64, String)> {
-        let out = self.leakgate(&["scan", "--staged", "--format", "json"]);
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{}",
-            all_output(&out)
-        );
-        findings(&out)
-    }
+/// `leakgate scan --staged --format json`: `(path, line, fingerprint)` of each finding.
+fn staged_findings(repo: &Repo) -> Vec<(String, u64, String)> {
+    let out = repo.leakgate(&["scan", "--staged", "--format", "json"]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        all_output(&out)
+    );
+    findings(&out)
 }
 
 /// `(path, line, fingerprint)` of each finding of a JSON report.
 fn findings(out: &Output) -> Vec<(String, u64, String)> {
-    let json: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", all_output(out)));
-    json["findings"]
+    out.json()["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -347,7 +192,7 @@ fn commit_all_is_scanned() {
     let token = github_token(121);
     // Nothing staged; the secret is only in the work tree, which `commit -a` takes.
     repo.write("settings.env", format!("MODE=dev\nTOKEN={token}\n"));
-    assert!(repo.staged_findings().is_empty());
+    assert!(staged_findings(&repo).is_empty());
     let out = repo.commit(&["-a"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     assert_eq!(repo.head(), before);
@@ -449,7 +294,7 @@ fn merge_commit_reports_only_lines_new_to_both_parents() {
     let out = repo.commit(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     repo.git_ok(&["merge", "-q", "--no-ff", "--no-commit", "feature1"]);
-    assert!(repo.staged_findings().is_empty());
+    assert!(staged_findings(&repo).is_empty());
     let out = repo.git(&["commit", "--no-edit"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert_eq!(
@@ -481,7 +326,7 @@ fn merge_commit_reports_only_lines_new_to_both_parents() {
     );
     repo.git_ok(&["add", "conflict.txt"]);
     assert_eq!(
-        repo.staged_findings(),
+        staged_findings(&repo),
         vec![("conflict.txt".to_string(), 4, fp(&resolution))]
     );
     let out = repo.git(&["commit", "--no-edit"]);
@@ -510,7 +355,7 @@ fn renames_report_only_new_lines() {
 
     // Exact rename: nothing new.
     repo.git_ok(&["mv", "old.env", "renamed.env"]);
-    assert!(repo.staged_findings().is_empty());
+    assert!(staged_findings(&repo).is_empty());
     let out = repo.commit(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
 
@@ -523,7 +368,7 @@ fn renames_report_only_new_lines() {
     );
     repo.git_ok(&["add", "moved/app.env"]);
     assert_eq!(
-        repo.staged_findings(),
+        staged_findings(&repo),
         vec![("moved/app.env".to_string(), 23, fp(&new))]
     );
     let before = repo.head();
@@ -557,7 +402,7 @@ fn binary_files_are_scanned_and_a_file_over_the_cap_blocks_until_the_config_acce
 
     let out = repo.leakgate(&["scan", "--staged", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: Value = out.json();
     assert_eq!(json["findings"][0]["path"], "img/logo.png");
     assert_eq!(json["findings"][0]["line"], 5);
     assert_eq!(json["skipped"][0]["path"], "data/big.txt");
@@ -645,7 +490,7 @@ fn a_key_rotated_inside_an_unchanged_pem_block_is_blocked() {
         format!("# deploy key\n{begin}\n{rotated}\n{end}\n"),
     );
     repo.git_ok(&["add", "."]);
-    assert_eq!(repo.staged_findings(), vec![]);
+    assert_eq!(staged_findings(&repo), vec![]);
 }
 
 #[test]
@@ -894,7 +739,7 @@ fn pre_push_blocks_unverified_commits_and_lets_a_clean_push_through() {
     // The same through `scan --range`.
     let out = repo.leakgate(&["scan", "--range", "origin/main..HEAD", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: Value = out.json();
     assert_eq!(json["findings"].as_array().unwrap().len(), 1, "{json}");
     assert_eq!(json["findings"][0]["commit"], bad.as_str());
 
@@ -1489,7 +1334,7 @@ fn a_key_completed_by_deleting_a_stray_line_is_blocked() {
     repo.commit_unchecked("comment");
     repo.write("key.pem", format!("{begin}\n{body}\n{end}\n"));
     repo.git_ok(&["add", "."]);
-    assert_eq!(repo.staged_findings(), vec![]);
+    assert_eq!(staged_findings(&repo), vec![]);
 }
 
 #[test]
@@ -1509,7 +1354,7 @@ fn a_printed_fingerprint_cannot_be_confirmed_by_hashing_a_guess_and_old_ignore_e
     repo.git_ok(&["add", "-A"]);
     let out = repo.leakgate(&["scan", "--staged", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: Value = out.json();
     let f = &json["findings"][0];
     let printed = f["fingerprint"].as_str().unwrap().to_string();
     let rule = f["rule"].as_str().unwrap().to_string();
@@ -1838,7 +1683,7 @@ fn pre_push_without_ref_lines_still_blocks_the_pushed_secret() {
     let repo = sb.repo("repo");
     repo.seed_with_origin(&remote);
     repo.git_ok(&["fetch", "-q", "origin"]);
-    let bin = leakgate_bin();
+    let bin = common::leakgate_bin();
     write_executable(
         &repo.dir.join(".git/hooks/pre-push"),
         &format!(

@@ -8,12 +8,11 @@
 
 use crate::common;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use common::{all_output, github_token, isolate, leakgate_bin, TempDir};
+use common::{all_output, github_token, leakgate_bin, Repo, Sandbox};
 
 /// `node_modules` with husky and lefthook, installed once per test run (shared by the tests).
 fn node_modules() -> Option<&'static Path> {
@@ -59,112 +58,39 @@ fn node_modules() -> Option<&'static Path> {
     .as_deref()
 }
 
-/// A project (git repository with the npm packages linked in) and its sandbox environment.
-struct Project {
-    tmp: TempDir,
-    dir: PathBuf,
-    home: PathBuf,
-    path: OsString,
+/// A sandbox with the built `leakgate` and the npm packages' binaries first on PATH; `None`
+/// (after printing why) when npm or the network is missing.
+fn sandbox(name: &str) -> Option<Sandbox> {
+    let modules = node_modules()?;
+    Some(
+        Sandbox::new(name)
+            .with_path_first([modules.join(".bin")])
+            .without_env("HUSKY")
+            .without_env("LEFTHOOK"),
+    )
 }
 
-impl Project {
-    /// `None` (after printing why) when npm or the network is missing.
-    fn new(name: &str) -> Option<Project> {
-        let modules = node_modules()?;
-        let tmp = TempDir::new(name);
-        let home = tmp.join("home");
-        let dir = tmp.join("project");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::create_dir_all(&dir).unwrap();
-        std::os::unix::fs::symlink(modules, dir.join("node_modules")).unwrap();
-        std::fs::write(dir.join(".gitignore"), "node_modules\n").unwrap();
-        let mut dirs = vec![
-            leakgate_bin().parent().unwrap().to_path_buf(),
-            modules.join(".bin"),
-        ];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let path = std::env::join_paths(dirs).unwrap();
-        let project = Project {
-            tmp,
-            dir,
-            home,
-            path,
-        };
-        project.ok("git", &["init", "-q", "-b", "main"]);
-        Some(project)
-    }
+/// The project: a git repository with the npm packages linked in.
+fn project(sb: &Sandbox) -> Repo<'_> {
+    let p = sb.repo("project");
+    std::os::unix::fs::symlink(node_modules().unwrap(), p.join("node_modules")).unwrap();
+    p.write(".gitignore", "node_modules\n");
+    p
+}
 
-    fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(&self.dir);
-        isolate(&mut cmd, &self.home);
-        cmd.env("GIT_CEILING_DIRECTORIES", &self.tmp.0)
-            .env("PATH", &self.path)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env_remove("HUSKY")
-            .env_remove("LEFTHOOK")
-            .stdin(Stdio::null());
-        cmd
-    }
+/// A bare remote `origin` for `p`.
+fn add_remote(p: &Repo) -> PathBuf {
+    let remote = p.sb.bare_remote();
+    p.ok(
+        "git",
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    remote
+}
 
-    fn run(&self, program: &str, args: &[&str]) -> Output {
-        self.command(program).args(args).output().unwrap()
-    }
-
-    fn ok(&self, program: &str, args: &[&str]) -> String {
-        let out = self.run(program, args);
-        assert!(
-            out.status.success(),
-            "{program} {args:?} failed:\n{}",
-            all_output(&out)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let path = self.dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    fn head(&self) -> Option<String> {
-        let out = self.run("git", &["rev-parse", "-q", "--verify", "HEAD"]);
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-
-    /// A bare remote `origin`; returns a closure-free way to read its `main`.
-    fn add_remote(&self) -> PathBuf {
-        let remote = self.tmp.join("remote.git");
-        self.ok(
-            "git",
-            &[
-                "init",
-                "-q",
-                "--bare",
-                "-b",
-                "main",
-                remote.to_str().unwrap(),
-            ],
-        );
-        self.ok(
-            "git",
-            &["remote", "add", "origin", remote.to_str().unwrap()],
-        );
-        remote
-    }
-
-    fn remote_main(&self, remote: &Path) -> String {
-        let out = Command::new("git")
-            .args(["--git-dir", remote.to_str().unwrap()])
-            .args(["rev-parse", "-q", "--verify", "refs/heads/main"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
+/// The remote's `main` (empty when it has none).
+fn remote_main(p: &Repo, remote: &Path) -> String {
+    p.sb.rev(remote, "refs/heads/main").unwrap_or_default()
 }
 
 /// The lines of `text` after the line `start` (exclusive) while they are indented by four
@@ -188,9 +114,10 @@ fn snippet_after(text: &str, start: &str) -> String {
 
 #[test]
 fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
-    let Some(p) = Project::new("husky9") else {
+    let Some(sb) = sandbox("husky9") else {
         return;
     };
+    let p = project(&sb);
     p.write("README", "readme\n");
     p.ok("husky", &[]);
     assert_eq!(p.ok("git", &["config", "core.hooksPath"]), ".husky/_");
@@ -236,7 +163,7 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
         p.dir.join("user-hook.log").exists(),
         "the user's husky hook did not run"
     );
-    let clean = p.head().unwrap();
+    let clean = p.try_head().unwrap();
 
     // A staged secret is blocked, and the user's hook still runs.
     let token = github_token(901);
@@ -247,7 +174,7 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("commit blocked"), "{text}");
     assert!(!text.contains(&token), "secret printed:\n{text}");
-    assert_eq!(p.head().as_deref(), Some(clean.as_str()));
+    assert_eq!(p.try_head().as_deref(), Some(clean.as_str()));
 
     // A token in the message is blocked by the commit-msg line.
     p.ok("git", &["rm", "-q", "--cached", "deploy.env"]);
@@ -260,7 +187,7 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
     assert!(text.contains("in the commit message"), "{text}");
 
     // A secret committed with --no-verify is blocked at push by the pre-push line.
-    let remote = p.add_remote();
+    let remote = add_remote(&p);
     p.write("deploy.env", &format!("TOKEN={token}\n"));
     p.ok("git", &["add", "deploy.env"]);
     p.ok("git", &["commit", "-q", "--no-verify", "-m", "unverified"]);
@@ -268,14 +195,15 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
     let text = all_output(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("push blocked"), "{text}");
-    assert_eq!(p.remote_main(&remote), "");
+    assert_eq!(remote_main(&p, &remote), "");
 }
 
 #[test]
 fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
-    let Some(p) = Project::new("lefthook") else {
+    let Some(sb) = sandbox("lefthook") else {
         return;
     };
+    let p = project(&sb);
     p.write(
         "lefthook.yml",
         "pre-commit:\n  commands:\n    hello:\n      run: echo user-hook >> user-hook.log\n",
@@ -310,7 +238,7 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
         p.dir.join("user-hook.log").exists(),
         "the user's lefthook command did not run"
     );
-    let clean = p.head().unwrap();
+    let clean = p.try_head().unwrap();
 
     let token = github_token(911);
     p.write("deploy.env", &format!("TOKEN={token}\n"));
@@ -320,7 +248,7 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("commit blocked"), "{text}");
     assert!(!text.contains(&token), "secret printed:\n{text}");
-    assert_eq!(p.head().as_deref(), Some(clean.as_str()));
+    assert_eq!(p.try_head().as_deref(), Some(clean.as_str()));
 
     p.ok("git", &["rm", "-q", "--cached", "deploy.env"]);
     std::fs::remove_file(p.dir.join("deploy.env")).unwrap();
@@ -331,14 +259,14 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("in the commit message"), "{text}");
 
-    let remote = p.add_remote();
+    let remote = add_remote(&p);
     p.ok("git", &["commit", "-q", "-m", "notes"]);
     let out = p.run("git", &["push", "origin", "main"]);
     assert!(out.status.success(), "{}", all_output(&out));
     p.write("deploy.env", &format!("TOKEN={token}\n"));
     p.ok("git", &["add", "deploy.env"]);
     p.ok("git", &["commit", "-q", "--no-verify", "-m", "unverified"]);
-    let pushed = p.remote_main(&remote);
+    let pushed = remote_main(&p, &remote);
     let out = p.run("git", &["push", "origin", "main"]);
     let text = all_output(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");
@@ -350,21 +278,22 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
         !text.contains("no ref lines"),
         "use_stdin gave no ref lines:\n{text}"
     );
-    assert_eq!(p.remote_main(&remote), pushed);
+    assert_eq!(remote_main(&p, &remote), pushed);
 }
 
 #[test]
 fn lefthook_pre_push_without_use_stdin_still_blocks_the_pushed_secret() {
-    let Some(p) = Project::new("lefthook-nostdin") else {
+    let Some(sb) = sandbox("lefthook-nostdin") else {
         return;
     };
+    let p = project(&sb);
     // The wiring people write first: no `use_stdin`, so leakgate gets no ref lines.
     p.write(
         "lefthook.yml",
         "pre-push:\n  commands:\n    leakgate:\n      run: leakgate hook pre-push {1} {2}\n",
     );
     p.ok("lefthook", &["install"]);
-    let remote = p.add_remote();
+    let remote = add_remote(&p);
     p.write("README", "readme\n");
     p.ok("git", &["add", "."]);
     p.ok("git", &["commit", "-q", "-m", "clean start"]);
@@ -372,7 +301,7 @@ fn lefthook_pre_push_without_use_stdin_still_blocks_the_pushed_secret() {
     let text = all_output(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("no ref lines"), "{text}");
-    let pushed = p.remote_main(&remote);
+    let pushed = remote_main(&p, &remote);
 
     let token = github_token(921);
     p.write("deploy.env", &format!("TOKEN={token}\n"));
@@ -386,7 +315,7 @@ fn lefthook_pre_push_without_use_stdin_still_blocks_the_pushed_secret() {
         "{text}"
     );
     assert!(!text.contains(&token), "secret printed:\n{text}");
-    assert_eq!(p.remote_main(&remote), pushed);
+    assert_eq!(remote_main(&p, &remote), pushed);
 
     // A new branch without an upstream: its commits on no branch of origin are scanned.
     p.ok("git", &["checkout", "-q", "-b", "feature"]);

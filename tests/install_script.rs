@@ -5,9 +5,9 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use common::{all_output, isolate, TempDir};
+use common::{all_output, Sandbox};
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh")
@@ -24,13 +24,11 @@ fn bash() -> PathBuf {
     which("bash").expect("bash is not on PATH")
 }
 
-/// `bash install.sh ARGS` in `dir`, isolated from the user's git config.
-fn run(dir: &Path, home: &Path, ceiling: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(bash());
-    cmd.arg(script()).args(args).current_dir(dir);
-    isolate(&mut cmd, home);
-    cmd.env("GIT_CEILING_DIRECTORIES", ceiling)
-        .stdin(Stdio::null())
+/// `bash install.sh ARGS` in `dir`, in the sandbox's isolated environment.
+fn run(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
+    sb.command(bash(), dir)
+        .arg(script())
+        .args(args)
         .output()
         .unwrap()
 }
@@ -41,8 +39,8 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn help_lists_the_options() {
-    let tmp = TempDir::new("install-help");
-    let out = run(&tmp.0, &tmp.0, &tmp.0, &["--help"]);
+    let sb = Sandbox::new("install-help");
+    let out = run(&sb, &sb.tmp.0, &["--help"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     for option in [
@@ -60,24 +58,25 @@ fn help_lists_the_options() {
 
 #[test]
 fn unknown_option_is_a_usage_error() {
-    let tmp = TempDir::new("install-usage");
-    let out = run(&tmp.0, &tmp.0, &tmp.0, &["--frobnicate"]);
+    let sb = Sandbox::new("install-usage");
+    let out = run(&sb, &sb.tmp.0, &["--frobnicate"]);
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
     assert!(stderr(&out).contains("unknown option: --frobnicate"));
-    let out = run(&tmp.0, &tmp.0, &tmp.0, &["--prefix"]);
+    let out = run(&sb, &sb.tmp.0, &["--prefix"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     assert!(stderr(&out).contains("--prefix needs a directory"));
 }
 
 #[test]
 fn missing_cargo_is_a_clear_error() {
-    let tmp = TempDir::new("install-nocargo");
-    let empty = tmp.join("empty-path");
-    std::fs::create_dir_all(&empty).unwrap();
-    let mut cmd = Command::new(bash());
-    cmd.arg(script()).current_dir(&tmp.0);
-    isolate(&mut cmd, &tmp.0);
-    let out = cmd.env("PATH", &empty).output().unwrap();
+    let sb = Sandbox::new("install-nocargo");
+    let empty = sb.dir("empty-path").dir;
+    let out = sb
+        .command(bash(), &sb.tmp.0)
+        .arg(script())
+        .env("PATH", &empty)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let err = stderr(&out);
     assert!(err.contains("cargo was not found on PATH"), "{err}");
@@ -86,14 +85,9 @@ fn missing_cargo_is_a_clear_error() {
 
 #[test]
 fn dry_run_shows_the_install_and_the_hook_for_the_current_repository() {
-    let tmp = TempDir::new("install-dry");
-    let repo = tmp.join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    let mut git = Command::new("git");
-    git.args(["init", "-q"]).current_dir(&repo);
-    isolate(&mut git, &tmp.0);
-    assert!(git.status().unwrap().success());
-    let prefix = tmp.join("prefix");
+    let sb = Sandbox::new("install-dry");
+    let repo = sb.repo("repo").dir;
+    let prefix = sb.join("prefix");
     let prefix_text = prefix.display().to_string();
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .canonicalize()
@@ -106,9 +100,8 @@ fn dry_run_shows_the_install_and_the_hook_for_the_current_repository() {
 
     // Inside a repository: the binaries, then the hooks there.
     let out = run(
+        &sb,
         &repo,
-        &tmp.0,
-        &tmp.0,
         &[
             "--dry-run",
             "--prefix",
@@ -128,9 +121,8 @@ fn dry_run_shows_the_install_and_the_hook_for_the_current_repository() {
 
     // --global: for every repository.
     let out = run(
+        &sb,
         &repo,
-        &tmp.0,
-        &tmp.0,
         &["--dry-run", "--prefix", &prefix_text, "--global"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
@@ -142,33 +134,22 @@ fn dry_run_shows_the_install_and_the_hook_for_the_current_repository() {
 
     // --no-hook, or outside a repository: the binaries only.
     let out = run(
+        &sb,
         &repo,
-        &tmp.0,
-        &tmp.0,
         &["--dry-run", "--prefix", &prefix_text, "--no-hook"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert!(stderr(&out).contains(&install_line), "{}", stderr(&out));
     assert!(!stderr(&out).contains(&leakgate), "{}", stderr(&out));
-    let outside = tmp.join("not-a-repo");
+    let outside = sb.join("not-a-repo");
     std::fs::create_dir_all(&outside).unwrap();
-    let out = run(
-        &outside,
-        &tmp.0,
-        &tmp.0,
-        &["--dry-run", "--prefix", &prefix_text],
-    );
+    let out = run(&sb, &outside, &["--dry-run", "--prefix", &prefix_text]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let err = stderr(&out);
     assert!(err.contains("Not inside a git work tree"), "{err}");
     assert!(!err.contains(&leakgate), "{err}");
 
-    let out = run(
-        &repo,
-        &tmp.0,
-        &tmp.0,
-        &["--dry-run", "--no-hook", "--global"],
-    );
+    let out = run(&sb, &repo, &["--dry-run", "--no-hook", "--global"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
 }
 

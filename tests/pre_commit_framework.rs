@@ -10,11 +10,10 @@
 
 use crate::common;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use common::{all_output, github_token, isolate, leakgate_bin, TempDir};
+use common::{all_output, github_token, Ran as _, Sandbox};
 use leakgate::fingerprint::fingerprint;
 
 /// The fingerprint leakgate prints for a GitHub token.
@@ -22,125 +21,70 @@ fn fp(token: &str) -> String {
     fingerprint("github-personal-access-token", token.as_bytes())
 }
 
-struct Framework {
-    tmp: TempDir,
-    home: PathBuf,
-    path: OsString,
+/// A sandbox whose PATH starts with the directory of the built `leakgate`, with the framework's
+/// home inside it; fails clearly when the framework is not installed.
+fn framework(name: &str) -> Sandbox {
+    let version = Command::new("pre-commit").arg("--version").output();
+    match version {
+        Ok(out) if out.status.success() => {}
+        _ => panic!(
+            "the pre-commit framework is not on PATH: install it with \
+             `python3 -m pip install pre-commit` (CI does this in .ci/run)"
+        ),
+    }
+    let sb = Sandbox::new(name).with_path_first([]).without_env("SKIP");
+    let home = sb.join("pre-commit-home");
+    sb.with_env("PRE_COMMIT_HOME", home)
 }
 
-impl Framework {
-    /// A sandbox whose PATH starts with the directory of the built `leakgate`; fails clearly when
-    /// the framework is not installed.
-    fn new(name: &str) -> Framework {
-        let version = Command::new("pre-commit").arg("--version").output();
-        match version {
-            Ok(out) if out.status.success() => {}
-            _ => panic!(
-                "the pre-commit framework is not on PATH: install it with \
-                 `python3 -m pip install pre-commit` (CI does this in .ci/run)"
-            ),
-        }
-        let tmp = TempDir::new(name);
-        let home = tmp.join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let bin_dir = leakgate_bin().parent().unwrap().to_path_buf();
-        let mut dirs = vec![bin_dir];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let path = std::env::join_paths(dirs).unwrap();
-        Framework { tmp, home, path }
-    }
+/// A hook repository holding a copy of this repository's `.pre-commit-hooks.yaml`; its path and
+/// commit.
+fn hook_repo(fw: &Sandbox) -> (PathBuf, String) {
+    let repo = fw.repo("hook-repo");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+    std::fs::copy(&manifest, repo.join(".pre-commit-hooks.yaml")).unwrap();
+    repo.git_ok(&["add", "."]);
+    repo.git_ok(&["commit", "-q", "-m", "hooks"]);
+    (repo.dir.clone(), repo.head())
+}
 
-    fn command(&self, program: &str, dir: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(dir);
-        isolate(&mut cmd, &self.home);
-        cmd.env("GIT_CEILING_DIRECTORIES", &self.tmp.0)
-            .env("PATH", &self.path)
-            .env("PRE_COMMIT_HOME", self.tmp.join("pre-commit-home"))
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env_remove("SKIP")
-            .stdin(Stdio::null());
-        cmd
-    }
+/// A repository using the hooks through the framework, with the framework's git hooks installed
+/// (pre-commit, commit-msg, pre-push).
+fn project(fw: &Sandbox) -> PathBuf {
+    let dir = project_with(
+        fw,
+        "\x20     - id: leakgate-system\n\
+         \x20     - id: leakgate-commit-msg\n\
+         \x20       language: system\n",
+    );
+    let out = fw.ok(&dir, "pre-commit", &["install"]);
+    assert!(out.contains("pre-commit installed"), "{out}");
+    dir
+}
 
-    fn run(&self, dir: &Path, program: &str, args: &[&str]) -> Output {
-        self.command(program, dir).args(args).output().unwrap()
-    }
-
-    fn ok(&self, dir: &Path, program: &str, args: &[&str]) -> String {
-        let out = self.run(dir, program, args);
-        assert!(
-            out.status.success(),
-            "{program} {args:?} failed in {}:\n{}",
-            dir.display(),
-            all_output(&out)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn git(&self, dir: &Path, args: &[&str]) -> Output {
-        self.run(dir, "git", args)
-    }
-
-    fn git_ok(&self, dir: &Path, args: &[&str]) -> String {
-        self.ok(dir, "git", args)
-    }
-
-    /// A hook repository holding a copy of this repository's `.pre-commit-hooks.yaml`; its
-    /// path and commit.
-    fn hook_repo(&self) -> (PathBuf, String) {
-        let dir = self.tmp.join("hook-repo");
-        std::fs::create_dir_all(&dir).unwrap();
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
-        std::fs::copy(&manifest, dir.join(".pre-commit-hooks.yaml")).unwrap();
-        self.git_ok(&dir, &["init", "-q", "-b", "main"]);
-        self.git_ok(&dir, &["add", "."]);
-        self.git_ok(&dir, &["commit", "-q", "-m", "hooks"]);
-        let rev = self.git_ok(&dir, &["rev-parse", "HEAD"]);
-        (dir, rev)
-    }
-
-    /// A repository using the hooks through the framework, with the framework's git hooks
-    /// installed (pre-commit, commit-msg, pre-push).
-    fn project(&self) -> PathBuf {
-        let dir = self.project_with(
-            "\x20     - id: leakgate-system\n\
-             \x20     - id: leakgate-commit-msg\n\
-             \x20       language: system\n",
-        );
-        let out = self.ok(&dir, "pre-commit", &["install"]);
-        assert!(out.contains("pre-commit installed"), "{out}");
-        dir
-    }
-
-    /// A repository whose `.pre-commit-config.yaml` lists `hooks` (YAML list items) from the
-    /// hook repository; the framework's git hooks are not installed yet.
-    fn project_with(&self, hooks: &str) -> PathBuf {
-        let (hook_repo, rev) = self.hook_repo();
-        let dir = self.tmp.join("project");
-        std::fs::create_dir_all(&dir).unwrap();
-        self.git_ok(&dir, &["init", "-q", "-b", "main"]);
-        let config = format!(
-            "default_install_hook_types: [pre-commit, commit-msg, pre-push]\n\
-             repos:\n\
-             \x20 - repo: {}\n\
-             \x20   rev: {rev}\n\
-             \x20   hooks:\n{hooks}",
-            hook_repo.display()
-        );
-        std::fs::write(dir.join(".pre-commit-config.yaml"), config).unwrap();
-        self.git_ok(&dir, &["add", ".pre-commit-config.yaml"]);
-        dir
-    }
+/// A repository whose `.pre-commit-config.yaml` lists `hooks` (YAML list items) from the hook
+/// repository; the framework's git hooks are not installed yet.
+fn project_with(fw: &Sandbox, hooks: &str) -> PathBuf {
+    let (hook_repo, rev) = hook_repo(fw);
+    let repo = fw.repo("project");
+    let config = format!(
+        "default_install_hook_types: [pre-commit, commit-msg, pre-push]\n\
+         repos:\n\
+         \x20 - repo: {}\n\
+         \x20   rev: {rev}\n\
+         \x20   hooks:\n{hooks}",
+        hook_repo.display()
+    );
+    repo.write(".pre-commit-config.yaml", config);
+    repo.git_ok(&["add", ".pre-commit-config.yaml"]);
+    repo.dir.clone()
 }
 
 fn stderr_and_stdout(out: &Output) -> String {
     all_output(out)
 }
 
-fn head(fw: &Framework, dir: &Path) -> Option<String> {
+fn head(fw: &Sandbox, dir: &Path) -> Option<String> {
     let out = fw.git(dir, &["rev-parse", "-q", "--verify", "HEAD"]);
     out.status
         .success()
@@ -149,8 +93,8 @@ fn head(fw: &Framework, dir: &Path) -> Option<String> {
 
 #[test]
 fn framework_blocks_a_staged_secret_and_passes_a_clean_commit() {
-    let fw = Framework::new("framework-commit");
-    let dir = fw.project();
+    let fw = framework("framework-commit");
+    let dir = project(&fw);
     let token = github_token(301);
 
     std::fs::write(dir.join("README"), "readme\n").unwrap();
@@ -189,8 +133,8 @@ fn framework_blocks_a_staged_secret_and_passes_a_clean_commit() {
 
 #[test]
 fn framework_commit_msg_hook_blocks_a_token_in_the_message() {
-    let fw = Framework::new("framework-msg");
-    let dir = fw.project();
+    let fw = framework("framework-msg");
+    let dir = project(&fw);
     let token = github_token(311);
     std::fs::write(dir.join("README"), "readme\n").unwrap();
     fw.git_ok(&dir, &["add", "README"]);
@@ -209,20 +153,9 @@ fn framework_commit_msg_hook_blocks_a_token_in_the_message() {
 
 #[test]
 fn framework_pre_push_scans_the_pushed_commits() {
-    let fw = Framework::new("framework-push");
-    let dir = fw.project();
-    let remote = fw.tmp.join("remote.git");
-    fw.git_ok(
-        &fw.tmp.0,
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "-b",
-            "main",
-            &remote.display().to_string(),
-        ],
-    );
+    let fw = framework("framework-push");
+    let dir = project(&fw);
+    let remote = fw.bare_remote();
     fw.git_ok(
         &dir,
         &["remote", "add", "origin", &remote.display().to_string()],
@@ -280,8 +213,8 @@ fn framework_pre_push_scans_the_pushed_commits() {
 
 #[test]
 fn framework_commit_msg_system_hook_blocks_and_names_its_own_skip_id() {
-    let fw = Framework::new("framework-msg-system");
-    let dir = fw.project_with("\x20     - id: leakgate-commit-msg-system\n");
+    let fw = framework("framework-msg-system");
+    let dir = project_with(&fw, "\x20     - id: leakgate-commit-msg-system\n");
     fw.ok(
         &dir,
         "pre-commit",
@@ -314,14 +247,9 @@ fn framework_commit_msg_system_hook_blocks_and_names_its_own_skip_id() {
 /// which leakgate's global hooks run first.
 #[test]
 fn framework_after_a_global_install_refuses_and_the_readme_way_out_runs_both() {
-    let fw = Framework::new("framework-global");
-    let dir = fw.project_with("\x20     - id: leakgate-system\n");
-    let out = fw.run(
-        &dir,
-        leakgate_bin().to_str().unwrap(),
-        &["install", "--global"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let fw = framework("framework-global");
+    let dir = project_with(&fw, "\x20     - id: leakgate-system\n");
+    fw.leakgate(&dir, &["install", "--global"]).expect_code(0);
     let out = fw.run(&dir, "pre-commit", &["install"]);
     let text = stderr_and_stdout(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");

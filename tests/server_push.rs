@@ -5,268 +5,27 @@
 
 use crate::common;
 
-use std::ffi::OsStr;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
-use common::{all_output, aws_key_id, github_token, isolate, leakgate, TempDir};
-use serde_json::Value;
+use common::{
+    all_output, aws_key_id, check, github_token, remote_line, Pair, Pushed, Ran as _, Sandbox,
+};
 
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_leakgate-server");
 
-/// A bare "server" repository with the hook installed, and a client repository whose `origin` is
-/// that server.
-struct Pair {
-    dir: TempDir,
-    home: PathBuf,
-    server: PathBuf,
-    client: PathBuf,
-    policy: PathBuf,
-    audit: PathBuf,
-    key: PathBuf,
-}
-
-/// What one `git push` did.
-struct Pushed {
-    ok: bool,
-    text: String,
-}
-
-fn check(out: Output, what: &str) -> Output {
-    assert!(out.status.success(), "{what} failed:\n{}", all_output(&out));
-    out
-}
-
-impl Pair {
-    /// Server, hook (installed with `--config`) and client. `policy` is appended to the lines
-    /// that put the audit log and the key file inside the test's directory.
-    fn new(name: &str, policy: &str) -> Pair {
-        let dir = TempDir::new(name);
-        let home = dir.join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let pair = Pair {
-            server: dir.join("server.git"),
-            client: dir.join("client"),
-            policy: dir.join("policy.yaml"),
-            audit: dir.join("log/audit.jsonl"),
-            key: dir.join("keys/fingerprint.key"),
-            home,
-            dir,
-        };
-        pair.set_policy(policy);
-        let top = pair.dir.0.clone();
-        pair.git(&top, &["init", "-q", "--bare", "-b", "main", "server.git"]);
-        let out = pair
-            .cmd(&top, SERVER_BIN)
-            .arg("install")
-            .arg(&pair.server)
-            .arg("--config")
-            .arg(&pair.policy)
-            .output()
-            .unwrap();
-        let out = check(out, "leakgate-server install");
-        let text = all_output(&out);
-        assert!(text.contains("pre-receive installed"), "{text}");
-        assert!(pair.server.join("hooks/pre-receive").exists());
-        pair.git(&top, &["init", "-q", "-b", "main", "client"]);
-        let server = pair.server.display().to_string();
-        pair.git(&pair.client, &["remote", "add", "origin", &server]);
-        pair
-    }
-
-    /// Rewrites the policy file (the hook reads it on every push).
-    fn set_policy(&self, extra: &str) {
-        let text = format!(
-            "audit_log: '{}'\nfingerprint_key_file: '{}'\n{extra}",
-            self.audit.display(),
-            self.key.display()
-        );
-        std::fs::write(&self.policy, text).unwrap();
-    }
-
-    /// A command in `dir` with the isolated git environment.
-    fn cmd(&self, dir: &Path, program: impl AsRef<OsStr>) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(dir);
-        isolate(&mut cmd, &self.home);
-        cmd
-    }
-
-    /// Runs git in `dir`; must succeed; returns stdout, trimmed.
-    fn git(&self, dir: &Path, args: &[&str]) -> String {
-        let out = check(
-            self.cmd(dir, "git").args(args).output().unwrap(),
-            &format!("git {}", args.join(" ")),
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Runs git against the server repository.
-    fn server_git(&self, args: &[&str]) -> String {
-        let mut all = vec!["--git-dir", self.server.to_str().unwrap()];
-        all.extend_from_slice(args);
-        self.git(&self.dir.0, &all)
-    }
-
-    /// Writes files (path, content) in the work tree `dir`, commits everything, returns the id.
-    fn commit_in(&self, dir: &Path, files: &[(&str, &str)], message: &str) -> String {
-        for (path, content) in files {
-            let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, content).unwrap();
-        }
-        self.git(dir, &["add", "-A"]);
-        self.git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
-        self.git(dir, &["rev-parse", "HEAD"])
-    }
-
-    /// Commits in the client.
-    fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
-        self.commit_in(&self.client, files, message)
-    }
-
-    /// A first clean commit on `main`, pushed and accepted.
-    fn seed(&self) -> String {
-        let id = self.commit(&[("README.md", "# project\n")], "initial commit");
-        let pushed = self.push(&["origin", "main"]);
-        assert!(pushed.ok, "seed push rejected:\n{}", pushed.text);
-        id
-    }
-
-    /// `git push ARGS` from `dir` with extra environment variables.
-    fn push_from(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Pushed {
-        let mut cmd = self.cmd(dir, "git");
-        cmd.arg("push").args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        Pushed {
-            ok: out.status.success(),
-            text: all_output(&out),
-        }
-    }
-
-    /// `git push ARGS` from the client.
-    fn push(&self, args: &[&str]) -> Pushed {
-        self.push_from(&self.client, args, &[])
-    }
-
-    /// The id a server ref points at, if it exists.
-    fn server_ref(&self, name: &str) -> Option<String> {
-        let out = self
-            .cmd(&self.dir.0, "git")
-            .arg("--git-dir")
-            .arg(&self.server)
-            .args(["rev-parse", "--verify", "-q", name])
-            .output()
-            .unwrap();
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-
-    /// Every audit line, each parsed as JSON (a line that is not valid JSON fails the test).
-    fn audit_lines(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(&self.audit).unwrap_or_default();
-        assert!(
-            text.is_empty() || text.ends_with('\n'),
-            "torn last line:\n{text}"
-        );
-        text.lines()
-            .map(|line| {
-                serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {line}"))
-            })
-            .collect()
-    }
-
-    /// The newest audit line.
-    fn last_audit(&self) -> Value {
-        self.audit_lines().pop().expect("no audit line")
-    }
-
-    /// Loose objects and pack files in the server's object store.
-    fn server_objects(&self) -> (usize, usize) {
-        let objects = self.server.join("objects");
-        let mut loose = 0;
-        for entry in std::fs::read_dir(&objects).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
-                loose += std::fs::read_dir(entry.path()).unwrap().count();
-            }
-        }
-        let packs = std::fs::read_dir(objects.join("pack"))
-            .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension() == Some(OsStr::new("pack")))
-            .count();
-        (loose, packs)
-    }
-
-    /// Builds `count` commits on `branch` (from `from`) with `git fast-import`; `extra(i)` gives
-    /// fast-import file commands for commit `i` (1-based) besides its routine edit.
-    fn fast_import(&self, branch: &str, from: &str, count: usize, extra: impl Fn(usize) -> String) {
-        let mut stream = String::new();
-        let data = |s: &mut String, text: &str| {
-            s.push_str(&format!("data {}\n{text}\n", text.len()));
-        };
-        for i in 1..=count {
-            stream.push_str(&format!("commit refs/heads/{branch}\n"));
-            stream.push_str(&format!(
-                "committer Test Committer <committer@example.invalid> {} +0000\n",
-                1_767_225_600 + i
-            ));
-            data(&mut stream, &format!("{branch}: change {i}"));
-            if i == 1 {
-                stream.push_str(&format!("from {from}\n"));
-            }
-            stream.push_str(&format!("M 100644 inline history/file-{}.txt\n", i % 20));
-            data(
-                &mut stream,
-                &format!("{branch}: line written by change {i}\n"),
-            );
-            stream.push_str(&extra(i));
-        }
-        stream.push_str("done\n");
-        let mut child = self
-            .cmd(&self.client, "git")
-            .args(["fast-import", "--quiet", "--done"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stream.as_bytes())
-            .unwrap();
-        check(child.wait_with_output().unwrap(), "git fast-import");
-    }
-}
-
 /// The client-side (unkeyed) fingerprint of the only finding in `file`, from `leakgate scan`.
-fn client_fingerprint(dir: &Path, file: &str) -> String {
-    let out = leakgate(dir)
-        .args(["scan", file, "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+fn client_fingerprint(sb: &Sandbox, dir: &Path, file: &str) -> String {
+    let json = sb
+        .leakgate(dir, &["scan", file, "--format", "json"])
+        .expect_code(1)
+        .json();
     json["findings"][0]["fingerprint"]
         .as_str()
         .unwrap()
         .to_string()
-}
-
-/// Whether one of the pusher's `remote:` lines contains `needle`.
-fn remote_line(text: &str, needle: &str) -> bool {
-    text.lines()
-        .any(|l| l.starts_with("remote:") && l.contains(needle))
 }
 
 fn short(id: &str) -> &str {
@@ -659,7 +418,7 @@ fn force_push_scans_only_the_new_commits() {
     let token = github_token(507);
     let env = format!("TOKEN={token}\n");
     pair.commit(&[("fixtures/token.env", &env)], "fixture");
-    let fingerprint = client_fingerprint(&pair.client, "fixtures/token.env");
+    let fingerprint = client_fingerprint(&pair.sb, &pair.client, "fixtures/token.env");
     let allowed = pair.commit(
         &[(
             ".leakgateignore",
@@ -722,10 +481,7 @@ fn several_refs_in_one_push_are_all_scanned() {
 fn a_pushed_leakgate_yaml_cannot_switch_the_scan_off() {
     let pair = Pair::new("srv-pushed-config", "");
     pair.seed();
-    let out = leakgate(&pair.client)
-        .args(["rules", "list"])
-        .output()
-        .unwrap();
+    let out = pair.sb.leakgate(&pair.client, &["rules", "list"]);
     let listing = String::from_utf8_lossy(&out.stdout).to_string();
     let ids: Vec<&str> = listing
         .lines()
@@ -740,11 +496,9 @@ fn a_pushed_leakgate_yaml_cannot_switch_the_scan_off() {
     pair.commit(&[(".leakgate.yaml", &yaml)], "config");
     let token = github_token(509);
     std::fs::write(pair.client.join("app.env"), format!("TOKEN={token}\n")).unwrap();
-    let out = leakgate(&pair.client)
-        .args(["scan", "app.env"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    pair.sb
+        .leakgate(&pair.client, &["scan", "app.env"])
+        .expect_code(0);
     pair.commit(&[], "app");
     // ...the server is not.
     let pushed = pair.push(&["origin", "main"]);
@@ -763,7 +517,7 @@ fn bypass_with_a_reason_is_accepted_and_audited_without_the_secret() {
     pair.seed();
     let token = github_token(510);
     let id = pair.commit(&[("ci/token.env", &format!("TOKEN={token}\n"))], "ci");
-    let client_fp = client_fingerprint(&pair.client, "ci/token.env");
+    let client_fp = client_fingerprint(&pair.sb, &pair.client, "ci/token.env");
     let reason = "revoked at GitHub already, ticket SEC-42";
     let pushed = pair.push(&["-o", &format!("leakgate.bypass={reason}"), "origin", "main"]);
     assert!(pushed.ok, "bypass refused:\n{}", pushed.text);
@@ -957,8 +711,8 @@ fn ten_concurrent_pushes_are_each_decided_and_audited_once() {
     let clients: Vec<PathBuf> = (0..10usize)
         .map(|i| {
             let name = format!("clone-{i}");
-            pair.git(&pair.dir.0, &["clone", "-q", &server, &name]);
-            let dir = pair.dir.join(&name);
+            pair.git(&pair.sb.tmp.0, &["clone", "-q", &server, &name]);
+            let dir = pair.sb.tmp.join(&name);
             pair.git(&dir, &["checkout", "-q", "-b", &format!("branch-{i}")]);
             let token = github_token(600 + i as u64);
             let content = match kind(i) {
@@ -1042,15 +796,11 @@ fn ten_concurrent_pushes_are_each_decided_and_audited_once() {
 
 #[test]
 fn check_config_accepts_a_valid_policy_and_points_at_errors() {
-    let dir = TempDir::new("srv-check-config");
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).unwrap();
+    let sb = Sandbox::new("srv-check-config");
+    let dir = sb.dir("work");
     let run = |name: &str, text: &str| {
         let path = dir.write(name, text);
-        let mut cmd = Command::new(SERVER_BIN);
-        cmd.current_dir(&dir.0).arg("check-config").arg(&path);
-        isolate(&mut cmd, &home);
-        let out = cmd.output().unwrap();
+        let out = dir.run(SERVER_BIN, &["check-config", path.to_str().unwrap()]);
         (
             out.status.code(),
             all_output(&out),
@@ -1133,70 +883,18 @@ fn pushed_file_names_with_control_characters_are_escaped() {
 /// fingerprint, on the client and on the server alike.
 #[test]
 fn ignored_fingerprint_is_not_reported_again_by_a_catch_all_rule() {
-    let dir = TempDir::new("srv-ignore-catch-all");
+    let sb = Sandbox::new("srv-ignore-catch-all");
     // Its own work tree (the ignore file is read at the work-tree root).
-    let mut init = Command::new("git");
-    init.current_dir(&dir.0).args(["init", "-q"]);
-    isolate(&mut init, &dir.0);
-    check(init.output().unwrap(), "git init");
-    dir.write("token.env", format!("TOKEN={}\n", github_token(507)));
-    let fingerprint = client_fingerprint(&dir.0, "token.env");
+    let repo = sb.repo("repo");
+    repo.write("token.env", format!("TOKEN={}\n", github_token(507)));
+    let fingerprint = client_fingerprint(&sb, &repo.dir, "token.env");
     assert!(fingerprint.starts_with("github-personal-access-token:"));
-    dir.write(".leakgateignore", format!("{fingerprint}  # fixture\n"));
-    let out = leakgate(&dir.0)
-        .args(["scan", "token.env"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    repo.write(".leakgateignore", format!("{fingerprint}  # fixture\n"));
+    repo.leakgate(&["scan", "token.env"]).expect_code(0);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Nothing reaches the repository unscanned: every pushed object, encoding, size and header.
-
-impl Pair {
-    /// Overwrites the server's loose object of the client's blob `spec` with garbage; its id.
-    fn corrupt_server_blob(&self, spec: &str) -> String {
-        let blob = self.git(&self.client, &["rev-parse", spec]);
-        let file = self
-            .server
-            .join("objects")
-            .join(&blob[..2])
-            .join(&blob[2..]);
-        assert!(file.exists(), "{} is not a loose object", file.display());
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        std::fs::write(&file, b"\x78\x9cthis is not zlib data at all").unwrap();
-        blob
-    }
-
-    /// Writes raw bytes into the client's work tree.
-    fn write_bytes(&self, rel: &str, content: &[u8]) {
-        let path = self.client.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-
-    /// Asserts a rejected push that names `location` in a `remote:` line, never shows `secret`,
-    /// and left `reference` where it was (absent, when it was new).
-    fn assert_rejected(&self, pushed: &Pushed, location: &str, secret: &str) {
-        assert!(!pushed.ok, "accepted:\n{}", pushed.text);
-        assert!(
-            remote_line(&pushed.text, location),
-            "{location}:\n{}",
-            pushed.text
-        );
-        assert!(
-            !pushed.text.contains(secret),
-            "secret printed:\n{}",
-            pushed.text
-        );
-        assert!(
-            remote_line(&pushed.text, "revoke"),
-            "no remediation:\n{}",
-            pushed.text
-        );
-        assert_eq!(self.last_audit()["decision"], "rejected");
-    }
-}
 
 #[test]
 fn a_tag_of_a_blob_and_an_annotated_tag_of_a_tree_are_rejected() {
@@ -1376,7 +1074,7 @@ fn secrets_in_author_committer_and_tagger_names_are_rejected() {
 #[test]
 fn a_sha256_repository_is_refused_with_an_error_that_names_the_format() {
     let pair = Pair::new("srv-sha256", "");
-    let top = pair.dir.0.clone();
+    let top = pair.sb.tmp.0.clone();
     pair.git(
         &top,
         &["init", "-q", "--bare", "--object-format=sha256", "s256.git"],
@@ -1494,7 +1192,7 @@ fn the_pushers_environment_cannot_choose_the_policy_and_the_hook_names_its_confi
     let hook = std::fs::read_to_string(pair.server.join("hooks/pre-receive")).unwrap();
     assert!(hook.contains("pre-receive --config"), "{hook}");
     pair.seed();
-    let evil = pair.dir.join("evil.yaml");
+    let evil = pair.sb.tmp.join("evil.yaml");
     std::fs::write(&evil, "allow: {paths: ['.*']}\naudit_log: /dev/null\n").unwrap();
     let token = github_token(711);
     pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
@@ -1536,7 +1234,7 @@ fn an_audit_log_that_cannot_be_written_rejects_with_a_neutral_message_unless_acc
     pair.seed();
     pair.commit(&[("a.txt", "clean\n")], "clean");
     // The log path is a directory: every append fails.
-    let broken = pair.dir.join("log-is-a-dir");
+    let broken = pair.sb.tmp.join("log-is-a-dir");
     std::fs::create_dir_all(&broken).unwrap();
     let policy = |extra: &str| {
         format!(
@@ -1716,7 +1414,7 @@ fn pushed_suppressions_do_not_count_for_a_pusher_who_may_not_bypass() {
     pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
     let key = aws_key_id(801);
     pair.commit(&[("token.env", &format!("KEY_ID={key}\n"))], "token");
-    let fingerprint = client_fingerprint(&pair.client, "token.env");
+    let fingerprint = client_fingerprint(&pair.sb, &pair.client, "token.env");
     pair.git(&pair.client, &["switch", "-q", "--orphan", "allow"]);
     pair.commit(
         &[(
@@ -1788,7 +1486,7 @@ fn a_leakgateignore_counts_only_at_the_tip_of_the_ref_that_brings_the_secret() {
     // An AWS key id: its fingerprint line (`aws-access-key-id:…`) looks like no secret itself.
     let key = aws_key_id(802);
     let secret = pair.commit(&[("token.env", &format!("KEY_ID={key}\n"))], "token");
-    let fingerprint = client_fingerprint(&pair.client, "token.env");
+    let fingerprint = client_fingerprint(&pair.sb, &pair.client, "token.env");
     let ignore = format!("{fingerprint}  # not a secret\n");
     pair.git(&pair.client, &["switch", "-q", "--orphan", "allow"]);
     pair.commit(&[(".leakgateignore", &ignore)], "allow it");
@@ -1960,7 +1658,7 @@ fn a_world_readable_or_empty_fingerprint_key_is_refused_everywhere_it_is_needed(
     let key = pair.key.display().to_string();
     let server = |args: &[&str]| {
         let out = pair
-            .cmd(&pair.dir.0, SERVER_BIN)
+            .cmd(&pair.sb.tmp.0, SERVER_BIN)
             .args(args)
             .output()
             .unwrap();
@@ -2042,7 +1740,7 @@ fn a_world_readable_or_empty_fingerprint_key_is_refused_everywhere_it_is_needed(
 #[test]
 fn the_pushers_git_config_cannot_choose_the_policy_of_a_hook_without_config() {
     let pair = Pair::new("srv-git-config-policy", "");
-    let top = pair.dir.0.clone();
+    let top = pair.sb.tmp.0.clone();
     pair.git(&top, &["init", "-q", "--bare", "-b", "main", "plain.git"]);
     let out = pair
         .cmd(&top, SERVER_BIN)
@@ -2063,18 +1761,18 @@ fn the_pushers_git_config_cannot_choose_the_policy_of_a_hook_without_config() {
             policy,
         ],
     );
-    let evil_log = pair.dir.join("evil/audit.jsonl");
-    let evil = pair.dir.write(
+    let evil_log = pair.sb.tmp.join("evil/audit.jsonl");
+    let evil = pair.sb.tmp.write(
         "evil.yaml",
         format!(
             "allow: {{paths: ['.*']}}\naudit_log: '{}'\nfingerprint_key_file: '{}'\n",
             evil_log.display(),
-            pair.dir.join("evil/key").display()
+            pair.sb.tmp.join("evil/key").display()
         ),
     );
     let pusher_config = format!("[leakgate]\n\tconfig = {}\n", evil.display());
-    let global = pair.dir.write("evil.gitconfig", &pusher_config);
-    std::fs::write(pair.home.join(".gitconfig"), &pusher_config).unwrap();
+    let global = pair.sb.tmp.write("evil.gitconfig", &pusher_config);
+    std::fs::write(pair.sb.home.join(".gitconfig"), &pusher_config).unwrap();
     let token = github_token(841);
     pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
     let destination = top.join("plain.git").display().to_string();
@@ -2104,7 +1802,7 @@ fn the_pushers_git_config_cannot_choose_the_policy_of_a_hook_without_config() {
     assert_eq!(pair.audit_lines().len(), before + 1);
     assert_eq!(pair.last_audit()["decision"], "rejected");
     assert!(!evil_log.exists(), "the pusher's policy was used");
-    std::fs::remove_file(pair.home.join(".gitconfig")).unwrap();
+    std::fs::remove_file(pair.sb.home.join(".gitconfig")).unwrap();
 }
 
 /// `check-config` refuses an audit log or key path that is relative (it would land inside the
@@ -2112,9 +1810,8 @@ fn the_pushers_git_config_cannot_choose_the_policy_of_a_hook_without_config() {
 /// empty or matches the empty string (it would allow every path or value), with `file:line:col`.
 #[test]
 fn check_config_refuses_relative_paths_and_allow_entries_that_match_everything() {
-    let dir = TempDir::new("srv-check-config-e");
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).unwrap();
+    let sb = Sandbox::new("srv-check-config-e");
+    let dir = sb.dir("work");
     for (name, text, line, says) in [
         (
             "relative-log.yaml",
@@ -2148,10 +1845,7 @@ fn check_config_refuses_relative_paths_and_allow_entries_that_match_everything()
         ),
     ] {
         let path = dir.write(name, text);
-        let mut cmd = Command::new(SERVER_BIN);
-        cmd.current_dir(&dir.0).arg("check-config").arg(&path);
-        isolate(&mut cmd, &home);
-        let out = cmd.output().unwrap();
+        let out = dir.run(SERVER_BIN, &["check-config", path.to_str().unwrap()]);
         let output = all_output(&out);
         assert_eq!(out.status.code(), Some(2), "{name}: {output}");
         assert!(
@@ -2207,23 +1901,10 @@ fn a_bypass_reason_without_a_visible_letter_or_digit_is_refused() {
 /// policy setting, and leaves a repository without leakgate alone.
 #[test]
 fn server_uninstall_restores_the_chained_hook() {
-    let dir = TempDir::new("srv-uninstall");
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let run = |args: &[&str]| {
-        let mut cmd = Command::new(SERVER_BIN);
-        cmd.current_dir(&dir.0).args(args);
-        isolate(&mut cmd, &home);
-        cmd.output().unwrap()
-    };
-    let git = |args: &[&str]| {
-        let mut cmd = Command::new("git");
-        cmd.current_dir(&dir.0).args(args);
-        isolate(&mut cmd, &home);
-        check(cmd.output().unwrap(), "git")
-    };
-    git(&["init", "-q", "--bare", "-b", "main", "server.git"]);
-    let server = dir.join("server.git");
+    let sb = Sandbox::new("srv-uninstall");
+    let run = |args: &[&str]| sb.server(&sb.tmp.0, args);
+    let server = sb.bare_repo("server.git");
+    let dir = &sb.tmp;
     let hook = server.join("hooks/pre-receive");
     let original = "#!/bin/sh\necho the admin's own hook\n";
     std::fs::write(&hook, original).unwrap();
@@ -2248,17 +1929,15 @@ fn server_uninstall_restores_the_chained_hook() {
     assert!(text.contains("chained hook is back"), "{text}");
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), original);
     assert!(!server.join("hooks/pre-receive.leakgate-chained").exists());
-    let out = {
-        let mut cmd = Command::new("git");
-        cmd.args([
+    let out = sb.git(
+        &sb.tmp.0,
+        &[
             "--git-dir",
             server.to_str().unwrap(),
             "config",
             "leakgate.config",
-        ]);
-        isolate(&mut cmd, &home);
-        cmd.output().unwrap()
-    };
+        ],
+    );
     assert_eq!(out.status.code(), Some(1), "leakgate.config still set");
 
     // Again: the hook is the admin's own now, and stays.

@@ -11,6 +11,7 @@ mod contracts;
 mod git_hooks;
 mod hook_managers;
 mod install_script;
+mod loose_objects;
 mod pack;
 mod pre_commit_framework;
 mod prefilter;

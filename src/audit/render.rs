@@ -414,7 +414,8 @@ fn sarif_level(s: &AuditSecret) -> &'static str {
 fn sarif_location(o: &Occurrence) -> serde_json::Value {
     serde_json::json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": o.path},
+            // A URI reference, as in `leakgate scan`'s SARIF: the path percent-encoded.
+            "artifactLocation": {"uri": crate::report::sarif::percent_encode_path(o.path.as_bytes())},
             "region": {"startLine": o.line.max(1), "startColumn": o.column.max(1)},
         },
         "message": {"text": format!("added in {} by {} on {} ({})", o.commit.id, o.commit.author, o.commit.date, o.repository)},

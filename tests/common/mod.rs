@@ -1,9 +1,24 @@
-//! Shared helpers for integration tests: temporary directories, running the built binaries in an
-//! isolated environment, and synthetic secrets built at run time (so no token literal is committed).
+//! The one test harness: temporary directories, an isolated git environment and a command runner
+//! ([`Sandbox`]), work trees and repositories ([`Repo`]), a bare server with the pre-receive hook
+//! installed and a client ([`Pair`]), what a finished command gives ([`Ran`]), snapshots with
+//! volatile parts normalised ([`snapshot`]), the output schemas under `docs/` ([`schema`]), and
+//! synthetic secrets built at run time (so no token literal is committed).
 
-// Shared by several test crates through `mod common;`: each uses a part, all `pub`.
+// `pub` items of a private module of the one test crate: every test module uses some of them.
 #![allow(unreachable_pub)]
 #![allow(dead_code)]
+
+mod repo;
+mod run;
+mod sandbox;
+pub mod schema;
+mod server;
+pub mod snapshot;
+
+pub use repo::Repo;
+pub use run::Ran;
+pub use sandbox::Sandbox;
+pub use server::{check, remote_line, Pair, Pushed};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -54,19 +69,9 @@ pub fn leakgate_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_leakgate"))
 }
 
-/// A `leakgate` command running in `dir`, with colour and user git config out of the way.
-pub fn leakgate(dir: &Path) -> Command {
-    let mut cmd = Command::new(leakgate_bin());
-    cmd.current_dir(dir);
-    isolate(&mut cmd, &shared_home());
-    cmd
-}
-
-/// A home directory outside every test's work tree, with an empty git config.
-pub fn shared_home() -> PathBuf {
-    let home = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("home");
-    let _ = std::fs::create_dir_all(&home);
-    home
+/// The built `leakgate-server` binary.
+pub fn server_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_leakgate-server"))
 }
 
 /// Removes inherited git variables and points git's config at an empty file, with fixed
@@ -144,70 +149,4 @@ pub fn aws_key_id(seed: u64) -> String {
     format!("{}{}", "AKIA", body)
 }
 
-/// Parses `bytes` as a SARIF log and validates it against the SARIF 2.1.0 schema vendored from
-/// `@microsoft/jest-sarif` (`tests/sarif-2.1.0-rtm.5.json`), formats (`uri`, `uri-reference`,
-/// `date-time`) included; panics with every violation. Returns the parsed log.
-pub fn assert_valid_sarif(bytes: &[u8]) -> serde_json::Value {
-    let log: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_else(|e| {
-        panic!(
-            "SARIF output is not JSON: {e}\n{}",
-            String::from_utf8_lossy(bytes)
-        )
-    });
-    let errors = sarif_violations(&log);
-    assert!(
-        errors.is_empty(),
-        "SARIF log violates the SARIF 2.1.0 schema:\n{}\n{}",
-        errors.join("\n"),
-        String::from_utf8_lossy(bytes)
-    );
-    log
-}
-
-/// What the SARIF 2.1.0 schema finds wrong with `log` (empty when valid).
-pub fn sarif_violations(log: &serde_json::Value) -> Vec<String> {
-    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
-    let validator = VALIDATOR.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif-2.1.0-rtm.5.json");
-        let schema: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-        // One flaw of the published schema: its `language` pattern
-        // (`^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`, a stray `]`) is not a valid ECMA-262
-        // regex, so the meta-schema refuses the schema. The pattern the SARIF spec means ("en" or
-        // "en-US") replaces it here, in memory, wherever it occurs; the file stays as published.
-        fn fix_language_pattern(value: &mut serde_json::Value) {
-            match value {
-                serde_json::Value::Object(map) => {
-                    for (key, child) in map.iter_mut() {
-                        if key == "pattern"
-                            && child.as_str() == Some("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$")
-                        {
-                            *child = serde_json::json!("^[a-zA-Z]{2}$|^[a-zA-Z]{2}-[a-zA-Z]{2}$");
-                        } else {
-                            fix_language_pattern(child);
-                        }
-                    }
-                }
-                serde_json::Value::Array(items) => items.iter_mut().for_each(fix_language_pattern),
-                _ => {}
-            }
-        }
-        let mut schema = schema;
-        fix_language_pattern(&mut schema);
-        // Draft 4 knows no `uri-reference` format, which the schema uses for every artifact URI:
-        // the schema (plain draft-4 keywords, local `$ref`s only) is validated under draft 7,
-        // which checks it.
-        if let Some(map) = schema.as_object_mut() {
-            map.remove("$schema");
-        }
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            .should_validate_formats(true)
-            .build(&schema)
-            .unwrap()
-    });
-    validator
-        .iter_errors(log)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
-}
+pub use schema::{assert_valid_sarif, sarif_violations};
