@@ -2,6 +2,7 @@
 
 use crate::common;
 
+use common::snapshot::{self, normalise};
 use common::{all_output, aws_key_id, github_token, leakgate_bin, Ran as _, Sandbox};
 
 #[test]
@@ -9,11 +10,8 @@ fn clean_directory_exits_0_and_says_what_was_scanned() {
     let sb = Sandbox::new("clean");
     let dir = sb.dir("work");
     dir.write("src/main.rs", "fn main() { println!(\"hello\"); }\n");
-    let out = dir.leakgate(&["scan", "."]);
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let last = text.lines().last().unwrap();
-    assert!(last.contains("no secrets found; scanned 1 file"), "{last}");
+    let out = dir.leakgate(&["scan", "."]).expect_code(0);
+    snapshot::assert("cli_clean_directory", &out.all_text());
 }
 
 #[test]
@@ -22,13 +20,10 @@ fn secret_exits_1_with_location_provider_and_redacted_value_only() {
     let dir = sb.dir("work");
     let token = github_token(1);
     dir.write("config/app.env", format!("# app\nGITHUB_TOKEN={token}\n"));
-    let out = dir.leakgate(&["scan", "config"]);
-    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let out = dir.leakgate(&["scan", "config"]).expect_code(1);
     let text = all_output(&out);
-    assert!(text.contains("config/app.env:2:14"), "{text}");
-    assert!(text.contains("GitHub"), "{text}");
-    assert!(text.contains("revoke"), "{text}");
-    assert!(text.contains("leakgate ignore "), "{text}");
+    // Location, provider, rule, redacted value, remediation and the ignore hint.
+    snapshot::assert("cli_github_token_found", &normalise(&text, &sb.tmp.0));
     assert!(!text.contains(&token), "full secret printed:\n{text}");
     assert!(
         !text.contains(&token[4..20]),
@@ -208,9 +203,8 @@ fn unreadable_file_is_listed_and_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
     let json = out.json();
     assert_eq!(json["skipped"][0]["reason"], "unreadable");
-    let out = dir.leakgate(&["scan", "/proc/self/mem"]);
-    let text = all_output(&out);
-    assert!(text.contains("scan incomplete"), "{text}");
+    let out = dir.leakgate(&["scan", "/proc/self/mem"]).expect_code(2);
+    snapshot::assert("cli_unreadable_file", &out.all_text());
 }
 
 #[test]
@@ -232,12 +226,7 @@ fn config_errors_exit_2_with_location() {
         .arg(&dir.dir)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        all_output(&out).contains("is a directory"),
-        "{}",
-        all_output(&out)
-    );
+    let mut errors = out.expect_code(2).all_text();
     let bad = dir.write("bad.yaml", "disable: [a\nallow: {}\n");
     let out = dir
         .command(leakgate_bin())
@@ -245,9 +234,7 @@ fn config_errors_exit_2_with_location() {
         .arg(&bad)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let text = all_output(&out);
-    assert!(text.contains("bad.yaml:2:"), "{text}");
+    errors += &out.expect_code(2).all_text();
     let unknown = dir.write("unknown.yaml", "allowlist: []\n");
     let out = dir
         .command(leakgate_bin())
@@ -255,8 +242,9 @@ fn config_errors_exit_2_with_location() {
         .arg(&unknown)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(all_output(&out).contains("unknown.yaml:1:1: unknown field `allowlist`"));
+    errors += &out.expect_code(2).all_text();
+    // Each error names the file (line and column where there are some).
+    snapshot::assert("cli_config_errors", &normalise(&errors, &sb.tmp.0));
 }
 
 #[test]
@@ -346,8 +334,7 @@ fn rules_list_and_check() {
         .unwrap()
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
-    let out = dir.leakgate(&["rules", "check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    dir.leakgate(&["rules", "check"]).expect_code(0);
     let bad = dir.write(
         "bad.yaml",
         "provider: Acme\nremediation: {revoke: r, rotate: o, docs: d}\nrules:\n  - id: acme-x\n    description: x\n    regex: '(acme_[a-z]{8})'\n    keywords: [acme_]\n    examples: ['acme_short']\n    negative_examples: ['acme_abcdefgh', 'n']\n",
@@ -358,13 +345,7 @@ fn rules_list_and_check() {
         .arg(&bad)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let text = all_output(&out);
-    assert!(
-        text.contains("rule `acme-x`: example 1 is not found"),
-        "{text}"
-    );
-    assert!(text.contains("has 1 examples"), "{text}");
+    let mut failures = out.expect_code(1).all_text();
     let broken = dir.write("broken.yaml", "provider: Acme\nrules: [\n");
     let out = dir
         .command(leakgate_bin())
@@ -372,12 +353,9 @@ fn rules_list_and_check() {
         .arg(&broken)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        all_output(&out).contains("broken.yaml:"),
-        "{}",
-        all_output(&out)
-    );
+    failures += &out.expect_code(2).all_text();
+    // An example that is not found, too few examples, a file that is not YAML (with its place).
+    snapshot::assert("cli_rules_check_failures", &normalise(&failures, &sb.tmp.0));
 }
 
 #[test]
@@ -413,8 +391,7 @@ fn findings_below_block_at_are_warnings_that_exit_0_and_block_at_low_blocks_them
     let human = dir.leakgate(&["scan", "--config", "conf.yaml", "src"]);
     assert_eq!(human.status.code(), Some(0));
     let text = all_output(&human);
-    assert!(text.contains("src/door.env:1"), "{text}");
-    assert!(text.contains("1 warning below block_at"), "{text}");
+    snapshot::assert("cli_warning_below_block_at", &normalise(&text, &sb.tmp.0));
     // block_at: low makes it block.
     let out = scan("block_at: low\n");
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
@@ -432,20 +409,8 @@ fn init_writes_every_default_and_refuses_to_overwrite() {
     std::fs::create_dir_all(dir.join(".git")).unwrap();
     let out = dir.leakgate(&["init"]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
-    let text = std::fs::read_to_string(dir.join(".leakgate.yaml")).unwrap();
-    for line in [
-        "block_at: medium",
-        "on_unscanned: reject",
-        "max_blob_bytes: 100000000",
-        "disable: []",
-        "rules: []",
-    ] {
-        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
-    }
-    assert!(
-        text.lines().filter(|l| l.starts_with('#')).count() > 10,
-        "{text}"
-    );
+    // Every default, commented.
+    snapshot::assert("cli_init_leakgate_yaml", &dir.read(".leakgate.yaml"));
     // The written file is a valid config: a scan with it runs.
     dir.write("a.txt", "nothing here\n");
     let out = dir.leakgate(&["scan", "a.txt"]);
@@ -501,11 +466,8 @@ fn many_findings_are_listed_compactly_with_every_fingerprint_and_in_full_with_ve
     let out = dir.leakgate(&["scan", "many.env"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        report.contains("--verbose lists each finding in full"),
-        "{report}"
-    );
-    assert!(!report.contains("    fingerprint  "), "{report}");
+    // One line per finding, the `--verbose` hint, every fingerprint in the ignore hint.
+    snapshot::assert("cli_many_findings_compact", &normalise(&report, &sb.tmp.0));
     for (i, token) in tokens.iter().enumerate() {
         assert!(report.contains(&format!("many.env:{}:", i + 1)), "{report}");
         let fp =

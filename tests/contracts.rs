@@ -202,6 +202,8 @@ fn help_texts_of_both_binaries_and_their_subcommands() {
         &["rules"],
         &["rules", "list"],
         &["rules", "check"],
+        &["report"],
+        &["report", "merge"],
         &["ignore"],
         &["hook"],
         &["hook", "pre-commit"],
