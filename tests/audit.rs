@@ -52,14 +52,11 @@ fn history(t: &Sandbox) -> (Repo<'_>, String, String) {
     let gh = github_token(12);
     repo.write("README", "hello\n");
     repo.commit_as("init", "Zed", "2019-12-01T10:00:00Z");
-    repo.write("app/settings.py", &format!("AWS_KEY = \"{aws}\"\n"));
+    repo.write("app/settings.py", format!("AWS_KEY = \"{aws}\"\n"));
     repo.commit_as("settings", "Alice", "2020-03-01T10:00:00Z");
-    repo.write(
-        "deploy/env.sh",
-        &format!("export AWS_ACCESS_KEY_ID={aws}\n"),
-    );
+    repo.write("deploy/env.sh", format!("export AWS_ACCESS_KEY_ID={aws}\n"));
     repo.commit_as("deploy", "Bob", "2021-06-15T10:00:00Z");
-    repo.write("ci.yml", &format!("token: {gh}\n"));
+    repo.write("ci.yml", format!("token: {gh}\n"));
     repo.commit_as("ci", "Carol", "2022-02-02T10:00:00Z");
     repo.git_ok(&["branch", "feature"]);
     std::fs::remove_file(repo.dir.join("ci.yml")).unwrap();
@@ -128,7 +125,7 @@ fn a_cherry_picked_secret_is_listed_in_both_commits() {
     repo.write("README", "hello\n");
     repo.commit_as("init", "Zed", "2020-01-01T00:00:00Z");
     repo.git_ok(&["checkout", "-q", "-b", "side"]);
-    repo.write("conf.py", &format!("KEY = \"{aws}\"\n"));
+    repo.write("conf.py", format!("KEY = \"{aws}\"\n"));
     let picked = repo.commit_as("key", "Alice", "2020-02-01T00:00:00Z");
     repo.git_ok(&["checkout", "-q", "main"]);
     let out = repo
@@ -217,7 +214,7 @@ fn a_baseline_hides_known_secrets_and_a_new_one_is_reported() {
     assert_eq!(doc["summary"]["baselined"], 2);
     // A new secret is reported, the known ones are not.
     let new = github_token(99);
-    repo.write("new.env", &format!("GH={new}\n"));
+    repo.write("new.env", format!("GH={new}\n"));
     repo.commit_as("new", "Dan", "2024-05-05T00:00:00Z");
     let (code, doc) = audit_json(&t, &repo.dir, &["--baseline", baseline.to_str().unwrap()]);
     assert_eq!(code, 1);
@@ -247,7 +244,7 @@ fn the_hooks_honour_the_baseline_in_git_config() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     // The known key staged again in a new file: blocked without the baseline, let through with.
-    repo.write("again.py", &format!("K = \"{aws}\"\n"));
+    repo.write("again.py", format!("K = \"{aws}\"\n"));
     repo.git_ok(&["add", "again.py"]);
     let hook = || repo.leakgate(&["hook", "pre-commit"]);
     assert_eq!(hook().status.code(), Some(1));
@@ -537,7 +534,7 @@ fn output_format_follows_the_file_extension_and_escapes_untrusted_text() {
     repo.commit_as("init", "Zed", "2020-01-01T00:00:00Z");
     // A hostile file name and author.
     let name = "=cmd|x <script>alert(1)<\\script> [a](b).py";
-    repo.write(name, &format!("KEY = \"{aws}\"\n"));
+    repo.write(name, format!("KEY = \"{aws}\"\n"));
     repo.commit_as(
         "evil",
         "<img src=x onerror=alert(1)>",
@@ -674,7 +671,7 @@ fn the_html_report_renders_its_table_in_headless_chromium() {
     let (repo, aws, gh) = history(&t);
     // A third secret, and a hostile path that must stay text.
     let other = github_token(77);
-    repo.write("x<b>y</b>.env", &format!("GH={other}\n"));
+    repo.write("x<b>y</b>.env", format!("GH={other}\n"));
     repo.commit_as("more", "Eve", "2018-07-07T00:00:00Z");
     let page = t.join("report.html");
     let out = audit(&t, &repo.dir, &["-o", page.to_str().unwrap()]);

@@ -167,7 +167,7 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
 
     // A staged secret is blocked, and the user's hook still runs.
     let token = github_token(901);
-    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.write("deploy.env", format!("TOKEN={token}\n"));
     p.ok("git", &["add", "deploy.env"]);
     let out = p.run("git", &["commit", "-m", "deploy"]);
     let text = all_output(&out);
@@ -188,7 +188,7 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
 
     // A secret committed with --no-verify is blocked at push by the pre-push line.
     let remote = add_remote(&p);
-    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.write("deploy.env", format!("TOKEN={token}\n"));
     p.ok("git", &["add", "deploy.env"]);
     p.ok("git", &["commit", "-q", "--no-verify", "-m", "unverified"]);
     let out = p.run("git", &["push", "origin", "main"]);
@@ -241,7 +241,7 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
     let clean = p.try_head().unwrap();
 
     let token = github_token(911);
-    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.write("deploy.env", format!("TOKEN={token}\n"));
     p.ok("git", &["add", "deploy.env"]);
     let out = p.run("git", &["commit", "-m", "deploy"]);
     let text = all_output(&out);
@@ -263,7 +263,7 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
     p.ok("git", &["commit", "-q", "-m", "notes"]);
     let out = p.run("git", &["push", "origin", "main"]);
     assert!(out.status.success(), "{}", all_output(&out));
-    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.write("deploy.env", format!("TOKEN={token}\n"));
     p.ok("git", &["add", "deploy.env"]);
     p.ok("git", &["commit", "-q", "--no-verify", "-m", "unverified"]);
     let pushed = remote_main(&p, &remote);
@@ -304,7 +304,7 @@ fn lefthook_pre_push_without_use_stdin_still_blocks_the_pushed_secret() {
     let pushed = remote_main(&p, &remote);
 
     let token = github_token(921);
-    p.write("deploy.env", &format!("TOKEN={token}\n"));
+    p.write("deploy.env", format!("TOKEN={token}\n"));
     p.ok("git", &["add", "deploy.env"]);
     p.ok("git", &["commit", "-q", "-m", "add deploy config"]);
     let out = p.run("git", &["push", "origin", "main"]);

@@ -2,9 +2,7 @@
 //! isolated git environment: found in the first object directory that has it, absent objects
 //! are `None`, and every kind of damage is an error.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::common::Sandbox;
 use leakgate::git::loose::read_loose_blob;
@@ -29,17 +27,12 @@ impl Objects<'_> {
 
     /// `git hash-object -w` of `content` as `kind`.
     fn write(&self, kind: &str, content: &[u8]) -> gix::ObjectId {
-        let mut child = self
-            .sb
-            .command("git", &self.git_dir)
-            .args(["hash-object", "-w", "--stdin", "-t", kind])
-            .env("GIT_DIR", &self.git_dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(content).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = self.sb.run_with_input(
+            &self.git_dir,
+            "git",
+            &["hash-object", "-w", "--stdin", "-t", kind],
+            content,
+        );
         assert!(out.status.success());
         gix::ObjectId::from_hex(String::from_utf8(out.stdout).unwrap().trim().as_bytes()).unwrap()
     }

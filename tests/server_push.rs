@@ -5,10 +5,8 @@
 
 use crate::common;
 
-use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use common::{
     all_output, aws_key_id, check, github_token, remote_line, Pair, Pushed, Ran as _, Sandbox,
@@ -51,24 +49,14 @@ fn secret_push_is_rejected_with_location_rule_and_remediation_and_the_ref_stays(
         "add settings",
     );
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "secret push accepted:\n{}", pushed.text);
+    pushed.rejected();
+    // The wording and layout of the `remote:` lines: contracts::remote_rejection_as_the_pusher_sees_it.
     let text = &pushed.text;
-    assert!(
-        text.contains("remote: push rejected: 1 secret in 1 commit"),
-        "{text}"
-    );
     assert!(remote_line(text, "config/app.env:2:"), "{text}");
     assert!(
         remote_line(text, &format!("commit {}", short(&id))),
         "{text}"
     );
-    assert!(remote_line(text, "github-personal-access-token"), "{text}");
-    assert!(remote_line(text, "revoke"), "{text}");
-    assert!(
-        remote_line(text, "https://github.com/settings/tokens"),
-        "{text}"
-    );
-    assert!(text.contains("git commit --amend"), "{text}");
     assert!(text.contains("pre-receive hook declined"), "{text}");
     assert!(!text.contains(&token), "secret echoed:\n{text}");
     assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
@@ -88,7 +76,7 @@ fn secret_push_is_rejected_with_location_rule_and_remediation_and_the_ref_stays(
         "add settings",
     );
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "clean push rejected:\n{}", pushed.text);
+    pushed.accepted();
     assert_eq!(pair.server_ref("refs/heads/main"), Some(clean));
     assert_eq!(pair.last_audit()["decision"], "accepted");
 }
@@ -104,9 +92,9 @@ fn pushes_that_arrive_as_a_pack_are_scanned_through_the_quarantine() {
     let key = aws_key_id(502);
     pair.commit(&[("deploy/aws.txt", &format!("key_id = {key}\n"))], "aws");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(pushed.text.contains("deploy/aws.txt:1:"), "{}", pushed.text);
-    assert!(pushed.text.contains("aws-access-key-id"), "{}", pushed.text);
+    pushed.rejected();
+    pushed.shows("deploy/aws.txt:1:");
+    pushed.shows("aws-access-key-id");
     // Nothing of the rejected pack reached the real store.
     assert_eq!(pair.server_objects().1, 1);
 }
@@ -123,7 +111,7 @@ fn a_secret_at_the_end_of_a_big_file_is_found_loose_and_packed() {
     assert!(body.len() > 1_500_000);
     pair.commit(&[("data/big.txt", &body)], "big data");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let key = aws_key_id(503);
     pair.commit(
         &[("data/big.txt", &format!("{body}key_id = {key}\n"))],
@@ -132,12 +120,8 @@ fn a_secret_at_the_end_of_a_big_file_is_found_loose_and_packed() {
     for unpack_limit in ["100000", "1"] {
         pair.server_git(&["config", "receive.unpackLimit", unpack_limit]);
         let pushed = pair.push(&["origin", "main"]);
-        assert!(!pushed.ok, "limit {unpack_limit}: {}", pushed.text);
-        assert!(
-            remote_line(&pushed.text, "data/big.txt:60001:"),
-            "limit {unpack_limit}: {}",
-            pushed.text
-        );
+        pushed.rejected();
+        pushed.says("data/big.txt:60001:");
         assert!(!pushed.text.contains(&key));
     }
     let (_, packs) = pair.server_objects();
@@ -160,12 +144,8 @@ fn the_binary_works_as_the_hook_through_a_symlink_and_from_a_pre_receive_d_direc
     pair.commit(&[("ops/keys.txt", &format!("key_id = {key}\n"))], "keys");
     let push_is_rejected = || {
         let pushed = pair.push(&["origin", "main"]);
-        assert!(!pushed.ok, "{}", pushed.text);
-        assert!(
-            remote_line(&pushed.text, "ops/keys.txt:1:"),
-            "{}",
-            pushed.text
-        );
+        pushed.rejected();
+        pushed.says("ops/keys.txt:1:");
         assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
     };
     push_is_rejected();
@@ -190,7 +170,7 @@ fn the_binary_works_as_the_hook_through_a_symlink_and_from_a_pre_receive_d_direc
     pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
     let clean = pair.commit(&[("ops/readme.txt", "keys live in the vault\n")], "docs");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     assert_eq!(pair.server_ref("refs/heads/main"), Some(clean));
 }
 
@@ -219,17 +199,9 @@ fn five_hundred_commits_with_a_secret_added_in_250_and_removed_in_251_name_commi
 
     // ~2000 objects: more than receive.unpackLimit, so they arrive as a pack.
     let pushed = pair.push(&["origin", "big"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        pushed.text.contains(&format!("commit {}", short(&c250))),
-        "commit 250 ({c250}) not named:\n{}",
-        pushed.text
-    );
-    assert!(
-        pushed.text.contains("config/deploy.env:1:"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.shows(&format!("commit {}", short(&c250)));
+    pushed.shows("config/deploy.env:1:");
     assert!(pushed.text.contains("push rejected: 1 secret in 1 commit"));
     assert!(
         pushed
@@ -249,18 +221,14 @@ fn five_hundred_commits_with_a_secret_added_in_250_and_removed_in_251_name_commi
     // The same push as loose objects (unpackLimit above the object count): same answer.
     pair.server_git(&["config", "receive.unpackLimit", "100000"]);
     let pushed = pair.push(&["origin", "big"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        pushed.text.contains(&format!("commit {}", short(&c250))),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.shows(&format!("commit {}", short(&c250)));
 
     // Clean 500-commit branches are accepted and scanned in full, arriving loose...
     let (loose_before, packs_before) = pair.server_objects();
     pair.fast_import("clean-loose", &base, 500, |_| String::new());
     let pushed = pair.push(&["origin", "clean-loose"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let (loose, packs) = pair.server_objects();
     assert!(loose >= loose_before + 1500, "{loose_before} -> {loose}");
     assert_eq!(packs, packs_before);
@@ -272,7 +240,7 @@ fn five_hundred_commits_with_a_secret_added_in_250_and_removed_in_251_name_commi
     pair.server_git(&["config", "--unset", "receive.unpackLimit"]);
     pair.fast_import("clean-pack", &base, 500, |_| String::new());
     let pushed = pair.push(&["origin", "clean-pack"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     assert_eq!(pair.server_objects(), (loose, packs + 1));
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted");
@@ -296,7 +264,7 @@ fn evil_merge_is_rejected_and_a_clean_merge_of_pushed_history_is_accepted() {
         "origin",
         "side",
     ]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     pair.git(&pair.client, &["checkout", "-q", "main"]);
     let main_tip = pair.commit(&[("main.txt", "main work\n")], "main work");
     assert!(pair.push(&["origin", "main"]).ok);
@@ -319,24 +287,12 @@ fn evil_merge_is_rejected_and_a_clean_merge_of_pushed_history_is_accepted() {
         "not a merge"
     );
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "evil merge accepted:\n{}", pushed.text);
-    assert!(
-        pushed.text.contains(&format!("commit {}", short(&merge))),
-        "{}",
-        pushed.text
-    );
-    assert!(
-        pushed.text.contains("merged/creds.txt:1:"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.shows(&format!("commit {}", short(&merge)));
+    pushed.shows("merged/creds.txt:1:");
     // What the side branch brought is accepted history: not reported again.
     assert!(!pushed.text.contains("side/fixture.env"), "{}", pushed.text);
-    assert!(
-        pushed.text.contains("push rejected: 1 secret in 1 commit"),
-        "{}",
-        pushed.text
-    );
+    pushed.shows("push rejected: 1 secret in 1 commit");
     assert_eq!(pair.server_ref("refs/heads/main"), Some(main_tip.clone()));
 
     // A clean merge of the already-pushed side branch brings nothing new: accepted.
@@ -347,7 +303,7 @@ fn evil_merge_is_rejected_and_a_clean_merge_of_pushed_history_is_accepted() {
     );
     let merge = pair.git(&pair.client, &["rev-parse", "HEAD"]);
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "clean merge rejected:\n{}", pushed.text);
+    pushed.accepted();
     assert_eq!(pair.server_ref("refs/heads/main"), Some(merge));
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted");
@@ -372,13 +328,9 @@ fn secret_in_an_annotated_tag_message_is_rejected() {
     );
     let tag = pair.git(&pair.client, &["rev-parse", "v1"]);
     let pushed = pair.push(&["origin", "v1"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(pushed.text.contains("tag message"), "{}", pushed.text);
-    assert!(
-        pushed.text.contains("github-personal-access-token"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.shows("tag message");
+    pushed.shows("github-personal-access-token");
     assert!(!pushed.text.contains(&token));
     assert_eq!(pair.server_ref("refs/tags/v1"), None);
     let line = pair.last_audit();
@@ -388,7 +340,7 @@ fn secret_in_an_annotated_tag_message_is_rejected() {
     // A clean annotated tag goes through.
     pair.git(&pair.client, &["tag", "-a", "v2", "-m", "release 2"]);
     let pushed = pair.push(&["origin", "v2"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     assert!(pair.server_ref("refs/tags/v2").is_some());
 }
 
@@ -401,7 +353,7 @@ fn deleting_a_branch_is_accepted() {
     assert!(pair.push(&["origin", "topic"]).ok);
     assert!(pair.server_ref("refs/heads/topic").is_some());
     let pushed = pair.push(&["origin", ":topic"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     assert_eq!(pair.server_ref("refs/heads/topic"), None);
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted");
@@ -427,7 +379,7 @@ fn force_push_scans_only_the_new_commits() {
         "allow the fixture",
     );
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     pair.commit(&[("later.txt", "later\n")], "later");
     assert!(pair.push(&["origin", "main"]).ok);
 
@@ -441,8 +393,8 @@ fn force_push_scans_only_the_new_commits() {
     );
     let tip = pair.commit(&[("rewritten.txt", "new\n")], "rewritten");
     let pushed = pair.push(&["--force", "origin", "main"]);
-    assert!(pushed.ok, "force-push rejected:\n{}", pushed.text);
-    assert!(pushed.text.contains("forced update"), "{}", pushed.text);
+    pushed.accepted();
+    pushed.shows("forced update");
     assert_eq!(pair.server_ref("refs/heads/main"), Some(tip));
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted");
@@ -464,8 +416,8 @@ fn several_refs_in_one_push_are_all_scanned() {
         ids.push(pair.commit(&[(&format!("{name}.env"), &content)], name));
     }
     let pushed = pair.push(&["origin", "a", "b", "c"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(pushed.text.contains("c.env:1:"), "{}", pushed.text);
+    pushed.rejected();
+    pushed.shows("c.env:1:");
     assert!(pushed.text.contains(&format!("commit {}", short(&ids[2]))));
     for name in ["a", "b", "c"] {
         assert_eq!(pair.server_ref(&format!("refs/heads/{name}")), None);
@@ -507,7 +459,7 @@ fn a_pushed_leakgate_yaml_cannot_switch_the_scan_off() {
         "pushed config disabled the server scan:\n{}",
         pushed.text
     );
-    assert!(pushed.text.contains("app.env:1:"), "{}", pushed.text);
+    pushed.shows("app.env:1:");
     assert!(pushed.text.contains("github-personal-access-token"));
 }
 
@@ -520,10 +472,10 @@ fn bypass_with_a_reason_is_accepted_and_audited_without_the_secret() {
     let client_fp = client_fingerprint(&pair.sb, &pair.client, "ci/token.env");
     let reason = "revoked at GitHub already, ticket SEC-42";
     let pushed = pair.push(&["-o", &format!("leakgate.bypass={reason}"), "origin", "main"]);
-    assert!(pushed.ok, "bypass refused:\n{}", pushed.text);
-    assert!(pushed.text.contains("bypass accepted"), "{}", pushed.text);
-    assert!(pushed.text.contains("ci/token.env:1"), "{}", pushed.text);
-    assert!(pushed.text.contains("revoke"), "{}", pushed.text);
+    pushed.accepted();
+    pushed.shows("bypass accepted");
+    pushed.shows("ci/token.env:1");
+    pushed.shows("revoke");
     assert!(!pushed.text.contains(&token));
     assert_eq!(pair.server_ref("refs/heads/main"), Some(id.clone()));
 
@@ -558,24 +510,16 @@ fn bypass_without_a_reason_or_not_allowed_is_rejected() {
 
     for option in ["leakgate.bypass=", "leakgate.bypass", "leakgate.bypass=   "] {
         let pushed = pair.push(&["-o", option, "origin", "main"]);
-        assert!(!pushed.ok, "-o {option} accepted:\n{}", pushed.text);
-        assert!(
-            pushed.text.contains("a reason is required"),
-            "{}",
-            pushed.text
-        );
+        pushed.rejected();
+        pushed.shows("a reason is required");
         assert_eq!(main().as_deref(), Some(&*first));
         assert_eq!(pair.last_audit()["decision"], "rejected");
     }
 
     pair.set_policy("bypass: {enabled: false}\n");
     let pushed = pair.push(&["-o", "leakgate.bypass=please", "origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        pushed.text.contains("does not allow bypassing"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.shows("does not allow bypassing");
     assert!(!pushed.text.contains("git push -o leakgate.bypass"));
     assert_eq!(main().as_deref(), Some(&*first));
 
@@ -587,8 +531,8 @@ fn bypass_without_a_reason_or_not_allowed_is_rejected() {
         &["-o", "leakgate.bypass=please", "origin", "main"],
         &env,
     );
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(pushed.text.contains("may not bypass"), "{}", pushed.text);
+    pushed.rejected();
+    pushed.shows("may not bypass");
     let line = pair.last_audit();
     assert_eq!(line["claimed_pusher"], "someone-else");
     assert_ne!(line["pusher"], "someone-else");
@@ -601,12 +545,8 @@ fn bypass_without_a_reason_or_not_allowed_is_rejected() {
         &["-o", "leakgate.bypass=please", "origin", "main"],
         &env,
     );
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        pushed.text.contains("mallory may not bypass"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.shows("mallory may not bypass");
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected");
     assert_eq!(line["pusher"], "mallory");
@@ -619,7 +559,7 @@ fn bypass_without_a_reason_or_not_allowed_is_rejected() {
         &["-o", "leakgate.bypass=fixture", "origin", "main"],
         &env,
     );
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let line = pair.last_audit();
     assert_eq!(line["decision"], "bypassed");
     assert_eq!(line["pusher"], "someone-else");
@@ -634,9 +574,9 @@ fn tiny_time_budget_follows_on_timeout_both_ways() {
 
     pair.set_policy("time_budget_ms: 1\non_timeout: reject\n");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(pushed.text.contains("time budget"), "{}", pushed.text);
-    assert!(pushed.text.contains("push rejected"), "{}", pushed.text);
+    pushed.rejected();
+    pushed.shows("time budget");
+    pushed.shows("push rejected");
     assert_eq!(pair.server_ref("refs/heads/main"), Some(first));
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected-on-timeout");
@@ -644,12 +584,8 @@ fn tiny_time_budget_follows_on_timeout_both_ways() {
 
     pair.set_policy("time_budget_ms: 1\non_timeout: accept\n");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
-    assert!(
-        pushed.text.contains("without a complete scan"),
-        "{}",
-        pushed.text
-    );
+    pushed.accepted();
+    pushed.shows("without a complete scan");
     assert_eq!(
         pair.server_ref("refs/heads/main"),
         Some(pair.git(&pair.client, &["rev-parse", "HEAD"]))
@@ -670,19 +606,11 @@ fn corrupt_object_is_rejected_naming_the_commit_and_path() {
     // An edit of that file: the hook must read the old (corrupt) blob to diff against it.
     let edit = pair.commit(&[("data.txt", "one\ntwo\nthree\n")], "edit data");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        pushed.text.contains("could not be scanned"),
-        "{}",
-        pushed.text
-    );
-    assert!(
-        pushed.text.contains(&edit),
-        "commit not named:\n{}",
-        pushed.text
-    );
-    assert!(pushed.text.contains("data.txt"), "{}", pushed.text);
-    assert!(pushed.text.contains(&blob), "{}", pushed.text);
+    pushed.rejected();
+    pushed.shows("could not be scanned");
+    pushed.shows(&edit);
+    pushed.shows("data.txt");
+    pushed.shows(&blob);
     assert_eq!(pair.server_ref("refs/heads/main"), Some(good));
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected-on-error");
@@ -691,7 +619,7 @@ fn corrupt_object_is_rejected_naming_the_commit_and_path() {
     // on_error: accept lets it through, recorded.
     pair.set_policy("on_error: accept\n");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     assert_eq!(pair.last_audit()["decision"], "accepted-on-error");
 }
 
@@ -746,15 +674,11 @@ fn ten_concurrent_pushes_are_each_decided_and_audited_once() {
     for (i, pushed) in results.iter().enumerate() {
         let branch = format!("refs/heads/branch-{i}");
         if kind(i) == 0 {
-            assert!(!pushed.ok, "secret push {i} accepted:\n{}", pushed.text);
-            assert!(
-                pushed.text.contains(&format!("work-{i}.env:1:")),
-                "{}",
-                pushed.text
-            );
+            pushed.rejected();
+            pushed.shows(&format!("work-{i}.env:1:"));
             assert_eq!(pair.server_ref(&branch), None);
         } else {
-            assert!(pushed.ok, "push {i} rejected:\n{}", pushed.text);
+            pushed.accepted();
             assert!(pair.server_ref(&branch).is_some());
         }
     }
@@ -857,7 +781,7 @@ fn pushed_file_names_with_control_characters_are_escaped() {
     let name = "logs/\u{1b}[2J\u{1b}[31mok\u{7}\nremote: all clear\u{202e}vne.txt";
     pair.commit(&[(name, &format!("TOKEN={token}\n"))], "tricky name");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
+    pushed.rejected();
     let text = &pushed.text;
     assert!(
         !text.contains('\u{1b}'),
@@ -950,7 +874,7 @@ fn a_key_rotated_inside_an_unchanged_pem_block_is_rejected_and_an_unrelated_edit
     pair.assert_rejected(&pushed, "key.pem:2", &first);
     // Accepted on purpose (a bypass), then rotated in place, then an unrelated line added.
     let pushed = pair.push(&["origin", "main", "-o", "leakgate.bypass=test key"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let second = body(2);
     pair.commit(
         &[("key.pem", &format!("{begin}\n{second}\n{end}\n"))],
@@ -1022,14 +946,10 @@ fn a_blob_over_the_cap_is_rejected_and_recorded_unless_the_policy_accepts_it() {
         // Loose: the first 1000 bytes are scanned; packed: not read.
         pair.server_git(&["config", "receive.unpackLimit", unpack_limit]);
         let pushed = pair.push(&["origin", "main"]);
-        assert!(!pushed.ok, "{}", pushed.text);
-        assert!(remote_line(&pushed.text, "big.txt"), "{}", pushed.text);
-        assert!(remote_line(&pushed.text, "5001 bytes"), "{}", pushed.text);
-        assert!(
-            remote_line(&pushed.text, "over the server's size cap"),
-            "{}",
-            pushed.text
-        );
+        pushed.rejected();
+        pushed.says("big.txt");
+        pushed.says("5001 bytes");
+        pushed.says("over the server's size cap");
         let audit = pair.last_audit();
         assert_eq!(audit["decision"], "rejected-on-unscanned");
         assert_eq!(audit["skipped"][0]["path"], "big.txt");
@@ -1039,7 +959,7 @@ fn a_blob_over_the_cap_is_rejected_and_recorded_unless_the_policy_accepts_it() {
     assert_eq!(pair.server_ref("refs/heads/main").unwrap(), base);
     pair.set_policy("max_blob_bytes: 1000\non_unscanned: accept\n");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let audit = pair.last_audit();
     assert_eq!(audit["decision"], "accepted-with-unscanned");
     assert_eq!(audit["skipped"][0]["reason"], "too-large");
@@ -1098,12 +1018,8 @@ fn a_sha256_repository_is_refused_with_an_error_that_names_the_format() {
     let client = top.join("c256");
     pair.commit_in(&client, &[("README", "readme\n")], "init");
     let pushed = pair.push_from(&client, &["../s256.git", "main"], &[]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        remote_line(&pushed.text, "sha256 object format"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.says("sha256 object format");
     // A refusal before any decision is recorded too.
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected-before-scan", "{line}");
@@ -1124,19 +1040,13 @@ fn a_very_deep_tree_is_scanned_without_exhausting_the_stack() {
         "commit refs/heads/main\ncommitter Test <t@example.invalid> 1767225600 +0000\ndata 4\ndeep\nfrom {base}\nM 100644 inline {path}\ndata {}\n{content}\ndone\n",
         content.len()
     );
-    let mut child = pair
-        .cmd(&pair.client, "git")
-        .args(["fast-import", "--quiet", "--done"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = pair.sb.run_with_input(
+        &pair.client,
+        "git",
+        &["fast-import", "--quiet", "--done"],
+        stream.as_bytes(),
+    );
+    check(out, "git fast-import");
     // git itself refuses trees deeper than core.maxTreeDepth (4096); a server may allow more.
     pair.server_git(&["config", "core.maxTreeDepth", "100000"]);
     pair.git(&pair.client, &["config", "core.maxTreeDepth", "100000"]);
@@ -1172,13 +1082,9 @@ fn a_secret_found_before_the_scan_fails_rejects_even_under_on_error_accept() {
     let key = aws_key_id(701);
     pair.commit(&[("deploy.env", &format!("KEY_ID={key}\n"))], "deploy");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(remote_line(&pushed.text, "deploy.env:1"), "{}", pushed.text);
-    assert!(
-        remote_line(&pushed.text, "stopped early after 1 of 2 commits"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.says("deploy.env:1");
+    pushed.says("stopped early after 1 of 2 commits");
     assert!(!pushed.text.contains(&key));
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected");
@@ -1201,7 +1107,7 @@ fn the_pushers_environment_cannot_choose_the_policy_and_the_hook_names_its_confi
         &["origin", "main"],
         &[("LEAKGATE_SERVER_CONFIG", evil.to_str().unwrap())],
     );
-    assert!(!pushed.ok, "{}", pushed.text);
+    pushed.rejected();
     assert_eq!(pair.last_audit()["decision"], "rejected");
 }
 
@@ -1218,8 +1124,8 @@ fn honoured_suppressions_are_recorded_and_the_decision_says_so() {
         "fixture",
     );
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
-    assert!(remote_line(&pushed.text, "suppressed"), "{}", pushed.text);
+    pushed.accepted();
+    pushed.says("suppressed");
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted-with-suppressions");
     assert_eq!(line["suppressed"][0]["kind"], "allow-marker");
@@ -1245,12 +1151,8 @@ fn an_audit_log_that_cannot_be_written_rejects_with_a_neutral_message_unless_acc
     };
     std::fs::write(&pair.policy, policy("")).unwrap();
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        remote_line(&pushed.text, "could not record this push"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.says("could not record this push");
     assert!(
         !pushed.text.contains(broken.to_str().unwrap()),
         "the server path leaked: {}",
@@ -1258,7 +1160,7 @@ fn an_audit_log_that_cannot_be_written_rejects_with_a_neutral_message_unless_acc
     );
     std::fs::write(&pair.policy, policy("on_audit_failure: accept\n")).unwrap();
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
 }
 
 #[test]
@@ -1275,7 +1177,7 @@ fn the_first_bypass_option_with_a_reason_wins() {
         "origin",
         "main",
     ]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let line = pair.last_audit();
     assert_eq!(line["decision"], "bypassed");
     assert_eq!(line["bypass_reason"], "test fixture");
@@ -1299,8 +1201,8 @@ fn a_pem_block_completed_by_adding_its_end_line_is_rejected() {
         "complete it",
     );
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(remote_line(&pushed.text, "k.pem:2"), "{}", pushed.text);
+    pushed.rejected();
+    pushed.says("k.pem:2");
 }
 
 #[test]
@@ -1313,27 +1215,20 @@ fn a_secret_in_a_signature_header_is_rejected() {
     let raw = format!(
         "tree {tree}\nparent {parent}\nauthor a <a@example.invalid> 1 +0000\ncommitter a <a@example.invalid> 1 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n {token}\n -----END PGP SIGNATURE-----\n\nsigned\n"
     );
-    let mut child = pair
-        .cmd(&pair.client, "git")
-        .args([
+    let out = pair.sb.run_with_input(
+        &pair.client,
+        "git",
+        &[
             "hash-object",
             "-t",
             "commit",
             "-w",
             "--literally",
             "--stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(raw.as_bytes())
-        .unwrap();
-    let out = check(child.wait_with_output().unwrap(), "hash-object");
+        ],
+        raw.as_bytes(),
+    );
+    let out = check(out, "hash-object");
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let pushed = pair.push(&["origin", &format!("{id}:refs/heads/signed")]);
     pair.assert_rejected(&pushed, "(commit author/committer)", &token);
@@ -1347,8 +1242,8 @@ fn a_finding_below_block_at_is_accepted_shown_and_recorded_as_a_warning() {
     let value = common::random_alnum(42, 12);
     pair.commit(&[("door.env", &format!("acme_code={value}\n"))], "door");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
-    assert!(remote_line(&pushed.text, "door.env:1"), "{}", pushed.text);
+    pushed.accepted();
+    pushed.says("door.env:1");
     assert!(!pushed.text.contains(&value));
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted");
@@ -1364,7 +1259,7 @@ fn a_finding_below_block_at_is_accepted_shown_and_recorded_as_a_warning() {
     );
     pair.set_policy(&format!("{rule}block_at: low\n"));
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
+    pushed.rejected();
     assert_eq!(pair.last_audit()["decision"], "rejected");
 }
 
@@ -1386,17 +1281,9 @@ fn pushed_suppressions_do_not_count_for_a_pusher_who_may_not_bypass() {
         "fixture",
     );
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "a marker silenced the push:\n{}", pushed.text);
-    assert!(
-        remote_line(&pushed.text, "allow marker for fixture.py:1"),
-        "{}",
-        pushed.text
-    );
-    assert!(
-        remote_line(&pushed.text, "was not honoured"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.says("allow marker for fixture.py:1");
+    pushed.says("was not honoured");
     assert!(!pushed.text.contains(&token));
     assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
     let line = pair.last_audit();
@@ -1432,16 +1319,8 @@ fn pushed_suppressions_do_not_count_for_a_pusher_who_may_not_bypass() {
         "an ignore entry silenced the push:\n{}",
         pushed.text
     );
-    assert!(
-        remote_line(&pushed.text, ".leakgateignore entry for token.env:1"),
-        "{}",
-        pushed.text
-    );
-    assert!(
-        remote_line(&pushed.text, "mallory may not bypass"),
-        "{}",
-        pushed.text
-    );
+    pushed.says(".leakgateignore entry for token.env:1");
+    pushed.says("mallory may not bypass");
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected");
     assert_eq!(line["suppressions_not_honoured"][0]["kind"], "ignore-file");
@@ -1462,7 +1341,7 @@ fn pushed_suppressions_do_not_count_for_a_pusher_who_may_not_bypass() {
         "fixture",
     );
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
+    pushed.rejected();
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected");
     assert_eq!(line["suppressions_not_honoured"], serde_json::json!([]));
@@ -1471,7 +1350,7 @@ fn pushed_suppressions_do_not_count_for_a_pusher_who_may_not_bypass() {
     pair.set_policy("pusher_variable: GL_USERNAME\nbypass: {users: [alice]}\n");
     let alice = [("GL_USERNAME", "alice")];
     let pushed = pair.push_from(&pair.client, &["origin", "main"], &alice);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted-with-suppressions");
     assert_eq!(line["suppressed"][0]["kind"], "allow-marker");
@@ -1518,12 +1397,12 @@ fn a_leakgateignore_counts_only_at_the_tip_of_the_ref_that_brings_the_secret() {
     pair.git(&pair.client, &["switch", "-q", "-c", "covered", "main"]);
     pair.commit(&[(".leakgateignore", &ignore)], "allow it here");
     let pushed = pair.push(&["origin", "main", "covered"]);
-    assert!(!pushed.ok, "{}", pushed.text);
+    pushed.rejected();
     assert_eq!(pair.last_audit()["decision"], "rejected");
 
     // On the same ref, it counts (the default policy lets anyone bypass).
     let pushed = pair.push(&["origin", "covered"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted-with-suppressions");
     assert_eq!(line["suppressed"][0]["kind"], "ignore-file");
@@ -1548,12 +1427,8 @@ fn secrets_in_ref_names_tag_names_and_the_bypass_reason_are_found_and_never_stor
     // A branch named after a token.
     let token = github_token(821);
     let pushed = pair.push(&["origin", &format!("HEAD:refs/heads/{token}")]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        remote_line(&pushed.text, "(pushed ref name):1"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.says("(pushed ref name):1");
     assert!(!in_remote_lines(&pushed.text, &token), "{}", pushed.text);
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected");
@@ -1568,9 +1443,9 @@ fn secrets_in_ref_names_tag_names_and_the_bypass_reason_are_found_and_never_stor
     let tag = github_token(822);
     pair.git(&pair.client, &["tag", "-a", "-m", "release", &tag]);
     let pushed = pair.push(&["origin", &format!("refs/tags/{tag}")]);
-    assert!(!pushed.ok, "{}", pushed.text);
+    pushed.rejected();
     let header = format!("(tag header refs/tags/{})", redacted(&tag));
-    assert!(remote_line(&pushed.text, &header), "{}", pushed.text);
+    pushed.says(&header);
     assert!(!in_remote_lines(&pushed.text, &tag), "{}", pushed.text);
     let line = pair.last_audit();
     assert_eq!(line["decision"], "rejected");
@@ -1591,17 +1466,9 @@ fn secrets_in_ref_names_tag_names_and_the_bypass_reason_are_found_and_never_stor
     pair.commit(&[("t.env", &format!("T={secret}\n"))], "t");
     let option = format!("leakgate.bypass=rotated, the new one is {in_reason}");
     let pushed = pair.push(&["-o", &option, "origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
-    assert!(
-        remote_line(&pushed.text, "bypass refused: the reason holds a secret"),
-        "{}",
-        pushed.text
-    );
-    assert!(
-        remote_line(&pushed.text, "(push option leakgate.bypass):1"),
-        "{}",
-        pushed.text
-    );
+    pushed.rejected();
+    pushed.says("bypass refused: the reason holds a secret");
+    pushed.says("(push option leakgate.bypass):1");
     assert!(
         !in_remote_lines(&pushed.text, &in_reason),
         "{}",
@@ -1632,11 +1499,11 @@ fn secrets_in_ref_names_tag_names_and_the_bypass_reason_are_found_and_never_stor
         "origin",
         &format!("HEAD:refs/heads/{token}"),
     ]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     assert!(!in_remote_lines(&pushed.text, &token), "{}", pushed.text);
     assert_eq!(pair.last_audit()["decision"], "bypassed");
     let pushed = pair.push(&["origin", &format!(":refs/heads/{token}")]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let line = pair.last_audit();
     assert_eq!(line["decision"], "accepted");
     assert_eq!(
@@ -1683,11 +1550,7 @@ fn a_world_readable_or_empty_fingerprint_key_is_refused_everywhere_it_is_needed(
         "bypassed with an unusable key:\n{}",
         pushed.text
     );
-    assert!(
-        remote_line(&pushed.text, "cannot record what it found"),
-        "{}",
-        pushed.text
-    );
+    pushed.says("cannot record what it found");
     assert!(
         !pushed.text.contains(&key),
         "the key path leaked:\n{}",
@@ -1705,7 +1568,7 @@ fn a_world_readable_or_empty_fingerprint_key_is_refused_everywhere_it_is_needed(
     pair.git(&pair.client, &["reset", "-q", "--hard", &first]);
     pair.commit(&[("clean.txt", "clean\n")], "clean");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     assert_eq!(pair.last_audit()["decision"], "accepted");
 
     std::fs::write(&pair.key, "").unwrap();
@@ -1717,7 +1580,7 @@ fn a_world_readable_or_empty_fingerprint_key_is_refused_everywhere_it_is_needed(
     }
     pair.commit(&[("t.env", &format!("T={token}\n"))], "t");
     let pushed = pair.push(&["origin", "main"]);
-    assert!(!pushed.ok, "{}", pushed.text);
+    pushed.rejected();
     assert_eq!(pair.last_audit()["decision"], "rejected-on-key-failure");
 
     // A missing key: `check-config` notes it, the next push creates it (0600) and uses it.
@@ -1726,7 +1589,7 @@ fn a_world_readable_or_empty_fingerprint_key_is_refused_everywhere_it_is_needed(
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("does not exist yet"), "{text}");
     let pushed = pair.push(&["-o", "leakgate.bypass=test fixture", "origin", "main"]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let line = pair.last_audit();
     assert_eq!(line["decision"], "bypassed");
     assert!(line["findings"][0]["fingerprint"].is_string(), "{line}");
@@ -1787,7 +1650,7 @@ fn the_pushers_git_config_cannot_choose_the_policy_of_a_hook_without_config() {
         "the pusher's global config chose the policy:\n{}",
         pushed.text
     );
-    assert!(remote_line(&pushed.text, "t.env:1"), "{}", pushed.text);
+    pushed.says("t.env:1");
     assert_eq!(pair.last_audit()["decision"], "rejected");
 
     // The same through HOME (no GIT_CONFIG_GLOBAL: git reads ~/.gitconfig).
@@ -1872,12 +1735,8 @@ fn a_bypass_reason_without_a_visible_letter_or_digit_is_refused() {
     ] {
         let option = format!("leakgate.bypass={reason}");
         let pushed = pair.push(&["-o", &option, "origin", "main"]);
-        assert!(!pushed.ok, "{reason:?} bypassed:\n{}", pushed.text);
-        assert!(
-            remote_line(&pushed.text, "a reason is required"),
-            "{reason:?}: {}",
-            pushed.text
-        );
+        pushed.rejected();
+        pushed.says("a reason is required");
         let line = pair.last_audit();
         assert_eq!(line["decision"], "rejected");
         assert!(line.get("bypass_reason").is_none(), "{line}");
@@ -1891,7 +1750,7 @@ fn a_bypass_reason_without_a_visible_letter_or_digit_is_refused() {
         "origin",
         "main",
     ]);
-    assert!(pushed.ok, "{}", pushed.text);
+    pushed.accepted();
     let line = pair.last_audit();
     assert_eq!(line["decision"], "bypassed");
     assert_eq!(line["bypass_reason"], "rotated, SEC-9");
@@ -1929,15 +1788,7 @@ fn server_uninstall_restores_the_chained_hook() {
     assert!(text.contains("chained hook is back"), "{text}");
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), original);
     assert!(!server.join("hooks/pre-receive.leakgate-chained").exists());
-    let out = sb.git(
-        &sb.tmp.0,
-        &[
-            "--git-dir",
-            server.to_str().unwrap(),
-            "config",
-            "leakgate.config",
-        ],
-    );
+    let out = sb.git_at(&server, &["config", "leakgate.config"]);
     assert_eq!(out.status.code(), Some(1), "leakgate.config still set");
 
     // Again: the hook is the admin's own now, and stays.

@@ -1,4 +1,6 @@
-//! The JSON report (contract in design.md): findings carry redacted values and fingerprints only.
+//! The JSON report, version 1: its contract is the JSON Schema `docs/scan-report.schema.json`
+//! (the tests validate every report against it). Findings carry redacted values and fingerprints
+//! only.
 
 use serde::Serialize;
 

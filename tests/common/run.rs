@@ -20,6 +20,8 @@ pub trait Ran: Sized {
     fn json(&self) -> Value;
     /// Panics with the whole output unless the command exited with `code`; returns it.
     fn expect_code(self, code: i32) -> Self;
+    /// Panics with stderr unless stderr contains `needle`.
+    fn err_has(&self, needle: &str) -> &Self;
 }
 
 impl Ran for Output {
@@ -44,6 +46,12 @@ impl Ran for Output {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.all_text()));
         super::schema::check_report(&doc);
         doc
+    }
+
+    fn err_has(&self, needle: &str) -> &Self {
+        let err = self.err_text();
+        assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+        self
     }
 
     fn expect_code(self, code: i32) -> Self {

@@ -5,6 +5,7 @@
 //! discovery stopped at the sandbox (which lives inside this project's own checkout).
 
 use std::ffi::{OsStr, OsString};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -105,6 +106,34 @@ impl Sandbox {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// Runs `program ARGS` in `dir` with `input` on its standard input.
+    pub fn run_with_input(
+        &self,
+        dir: &Path,
+        program: impl AsRef<OsStr>,
+        args: &[&str],
+        input: &[u8],
+    ) -> Output {
+        let mut child = self
+            .command(program, dir)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A child that exits without reading all of it is the test's business (its output says).
+        let _ = child.stdin.take().unwrap().write_all(input);
+        child.wait_with_output().unwrap()
+    }
+
+    /// `git --git-dir GIT_DIR ARGS` (a bare repository, from the sandbox's directory).
+    pub fn git_at(&self, git_dir: &Path, args: &[&str]) -> Output {
+        let mut all = vec!["--git-dir", git_dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.git(&self.tmp.0, &all)
+    }
+
     /// `git ARGS` in `dir`.
     pub fn git(&self, dir: &Path, args: &[&str]) -> Output {
         self.run(dir, "git", args)
@@ -174,17 +203,7 @@ impl Sandbox {
 
     /// What `rev` names in the repository `git_dir`, if it exists.
     pub fn rev(&self, git_dir: &Path, rev: &str) -> Option<String> {
-        let out = self.git(
-            &self.tmp.0,
-            &[
-                "--git-dir",
-                git_dir.to_str().unwrap(),
-                "rev-parse",
-                "-q",
-                "--verify",
-                rev,
-            ],
-        );
+        let out = self.git_at(git_dir, &["rev-parse", "-q", "--verify", rev]);
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())

@@ -2,10 +2,9 @@
 //! client repository whose `origin` is that server: real `git push` through the real hook.
 
 use std::ffi::OsStr;
-use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -34,6 +33,40 @@ pub struct Pushed {
     pub ok: bool,
     /// Stdout then stderr (the `remote:` lines are on stderr).
     pub text: String,
+}
+
+impl Pushed {
+    /// Panics (with git's output) unless git refused the push.
+    pub fn rejected(&self) -> &Pushed {
+        assert!(!self.ok, "the push was accepted:\n{}", self.text);
+        self
+    }
+
+    /// Panics (with git's output) unless the push went through.
+    pub fn accepted(&self) -> &Pushed {
+        assert!(self.ok, "the push was rejected:\n{}", self.text);
+        self
+    }
+
+    /// Panics unless one of the pusher's `remote:` lines contains `needle`.
+    pub fn says(&self, needle: &str) -> &Pushed {
+        assert!(
+            remote_line(&self.text, needle),
+            "no `remote:` line says {needle:?}:\n{}",
+            self.text
+        );
+        self
+    }
+
+    /// Panics unless git's output contains `needle` anywhere.
+    pub fn shows(&self, needle: &str) -> &Pushed {
+        assert!(
+            self.text.contains(needle),
+            "the output lacks {needle:?}:\n{}",
+            self.text
+        );
+        self
+    }
 }
 
 /// `out`, which must have succeeded (`what` names it when it did not).
@@ -88,11 +121,10 @@ impl Pair {
         self.sb.git_ok(dir, args)
     }
 
-    /// Runs git against the server repository.
+    /// Runs git against the server repository; must succeed; returns stdout, trimmed.
     pub fn server_git(&self, args: &[&str]) -> String {
-        let mut all = vec!["--git-dir", self.server.to_str().unwrap()];
-        all.extend_from_slice(args);
-        self.git(&self.sb.tmp.0, &all)
+        let out = check(self.sb.git_at(&self.server, args), "git (server)");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     /// Writes files (path, content) in the work tree `dir`, commits everything, returns the id.
@@ -256,20 +288,12 @@ impl Pair {
             stream.push_str(&extra(i));
         }
         stream.push_str("done\n");
-        let mut child = self
-            .cmd(&self.client, "git")
-            .args(["fast-import", "--quiet", "--done"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stream.as_bytes())
-            .unwrap();
-        check(child.wait_with_output().unwrap(), "git fast-import");
+        let out = self.sb.run_with_input(
+            &self.client,
+            "git",
+            &["fast-import", "--quiet", "--done"],
+            stream.as_bytes(),
+        );
+        check(out, "git fast-import");
     }
 }
