@@ -112,6 +112,37 @@ fn snippet_after(text: &str, start: &str) -> String {
     out
 }
 
+/// With the manager's hooks wired: a clean commit passes and runs the user's own hook (it writes
+/// `user-hook.log`, `users_hook` names it); `token` staged is blocked and never printed, and
+/// `token` in a commit message is blocked.
+fn commit_and_message_are_blocked(p: &Repo, token: &str, users_hook: &str) {
+    p.ok("git", &["add", "."]);
+    let out = p.run("git", &["commit", "-q", "-m", "clean start"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(p.join("user-hook.log").exists(), "{users_hook} did not run");
+    let clean = p.try_head().unwrap();
+
+    // A staged secret is blocked, and the user's hook still runs.
+    p.write("deploy.env", format!("TOKEN={token}\n"));
+    p.ok("git", &["add", "deploy.env"]);
+    let out = p.run("git", &["commit", "-m", "deploy"]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("commit blocked"), "{text}");
+    assert!(!text.contains(token), "secret printed:\n{text}");
+    assert_eq!(p.try_head().as_deref(), Some(clean.as_str()));
+
+    // A token in the message is blocked by the commit-msg line.
+    p.ok("git", &["rm", "-q", "--cached", "deploy.env"]);
+    std::fs::remove_file(p.join("deploy.env")).unwrap();
+    p.write("notes.txt", "notes\n");
+    p.ok("git", &["add", "notes.txt"]);
+    let out = p.run("git", &["commit", "-m", &format!("release {token}")]);
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("in the commit message"), "{text}");
+}
+
 #[test]
 fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
     let Some(sb) = sandbox("husky9") else {
@@ -156,35 +187,8 @@ fn husky9_install_is_refused_and_the_printed_lines_block_secrets() {
         script.push_str(&lines);
         std::fs::write(path, script).unwrap();
     }
-    p.ok("git", &["add", "."]);
-    let out = p.run("git", &["commit", "-q", "-m", "clean start"]);
-    assert!(out.status.success(), "{}", all_output(&out));
-    assert!(
-        p.dir.join("user-hook.log").exists(),
-        "the user's husky hook did not run"
-    );
-    let clean = p.try_head().unwrap();
-
-    // A staged secret is blocked, and the user's hook still runs.
     let token = github_token(901);
-    p.write("deploy.env", format!("TOKEN={token}\n"));
-    p.ok("git", &["add", "deploy.env"]);
-    let out = p.run("git", &["commit", "-m", "deploy"]);
-    let text = all_output(&out);
-    assert_ne!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("commit blocked"), "{text}");
-    assert!(!text.contains(&token), "secret printed:\n{text}");
-    assert_eq!(p.try_head().as_deref(), Some(clean.as_str()));
-
-    // A token in the message is blocked by the commit-msg line.
-    p.ok("git", &["rm", "-q", "--cached", "deploy.env"]);
-    std::fs::remove_file(p.dir.join("deploy.env")).unwrap();
-    p.write("notes.txt", "notes\n");
-    p.ok("git", &["add", "notes.txt"]);
-    let out = p.run("git", &["commit", "-m", &format!("release {token}")]);
-    let text = all_output(&out);
-    assert_ne!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("in the commit message"), "{text}");
+    commit_and_message_are_blocked(&p, &token, "the user's husky hook");
 
     // A secret committed with --no-verify is blocked at push by the pre-push line.
     let remote = add_remote(&p);
@@ -231,33 +235,8 @@ fn lefthook_install_is_refused_and_the_printed_block_blocks_secrets() {
     p.write("lefthook.yml", &merged);
     p.ok("lefthook", &["install"]);
     p.write("README", "readme\n");
-    p.ok("git", &["add", "."]);
-    let out = p.run("git", &["commit", "-q", "-m", "clean start"]);
-    assert!(out.status.success(), "{}", all_output(&out));
-    assert!(
-        p.dir.join("user-hook.log").exists(),
-        "the user's lefthook command did not run"
-    );
-    let clean = p.try_head().unwrap();
-
     let token = github_token(911);
-    p.write("deploy.env", format!("TOKEN={token}\n"));
-    p.ok("git", &["add", "deploy.env"]);
-    let out = p.run("git", &["commit", "-m", "deploy"]);
-    let text = all_output(&out);
-    assert_ne!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("commit blocked"), "{text}");
-    assert!(!text.contains(&token), "secret printed:\n{text}");
-    assert_eq!(p.try_head().as_deref(), Some(clean.as_str()));
-
-    p.ok("git", &["rm", "-q", "--cached", "deploy.env"]);
-    std::fs::remove_file(p.dir.join("deploy.env")).unwrap();
-    p.write("notes.txt", "notes\n");
-    p.ok("git", &["add", "notes.txt"]);
-    let out = p.run("git", &["commit", "-m", &format!("release {token}")]);
-    let text = all_output(&out);
-    assert_ne!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("in the commit message"), "{text}");
+    commit_and_message_are_blocked(&p, &token, "the user's lefthook command");
 
     let remote = add_remote(&p);
     p.ok("git", &["commit", "-q", "-m", "notes"]);
