@@ -478,20 +478,20 @@ fn reports_of_separate_jobs_merge_into_the_report_of_one_audit() {
 
 #[test]
 fn a_value_demoted_in_one_repository_keeps_its_strongest_confidence_in_any_order() {
-    let t = TempDir::new("audit-confidence");
+    let t = Sandbox::new("audit-confidence");
     // A browser key line (`apiKey: "…",`) is demoted to low; the same value in a .env is high.
     let key = format!("AIza{}", common::random_alnum(41, 35));
     for (name, file, line) in [
         ("web", "config.js", format!("  apiKey: \"{key}\",\n")),
         ("srv", ".env", format!("GOOGLE_API_KEY={key}\n")),
     ] {
-        let repo = Repo::init(t.join(name));
+        let repo = t.repo(name);
         repo.write(file, &line);
-        repo.commit("add", "Dana", "2021-01-01T00:00:00Z");
+        repo.commit_as("add", "Dana", "2021-01-01T00:00:00Z");
     }
     for list in ["web\nsrv\n", "srv\nweb\n"] {
         std::fs::write(t.join("list.txt"), list).unwrap();
-        let (code, doc) = audit_json(&t.0, &["--repos", "list.txt"]);
+        let (code, doc) = audit_json(&t, &t.tmp.0, &["--repos", "list.txt"]);
         assert_eq!(code, 1, "{doc:#}");
         let gcp: Vec<&Value> = secrets(&doc)
             .iter()
@@ -504,7 +504,8 @@ fn a_value_demoted_in_one_repository_keeps_its_strongest_confidence_in_any_order
     // The same through `report merge`, in both orders, and with --block-at high.
     for name in ["web", "srv"] {
         let out = audit(
-            &t.0,
+            &t,
+            &t.tmp.0,
             &[name, "-o", t.join(format!("{name}.json")).to_str().unwrap()],
         );
         assert!(
@@ -514,13 +515,9 @@ fn a_value_demoted_in_one_repository_keeps_its_strongest_confidence_in_any_order
         );
     }
     for order in [["web.json", "srv.json"], ["srv.json", "web.json"]] {
-        let out = leakgate(&t.0)
-            .args(["report", "merge", "--block-at", "high", "--format", "json"])
-            .args(order)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut args = vec!["report", "merge", "--block-at", "high", "--format", "json"];
+        args.extend(order);
+        let doc = t.leakgate(&t.tmp.0, &args).expect_code(1).json();
         assert_eq!(secrets(&doc)[0]["confidence"], "high");
     }
 }

@@ -175,20 +175,24 @@ fn a_file_over_the_cap_is_scanned_up_to_it_blocks_by_default_and_is_scanned_whol
         "{detail}"
     );
     let accept = dir.write("accept.yaml", "on_unscanned: accept\n");
-    let out = dir
-        .command(leakgate_bin())
-        .args(["scan", "one-line.txt", "--format", "json", "--config"])
-        .arg(&accept)
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&[
+        "scan",
+        "one-line.txt",
+        "--format",
+        "json",
+        "--config",
+        accept.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     let config = dir.write("big.yaml", "max_blob_bytes: 200000000\n");
-    let out = dir
-        .command(leakgate_bin())
-        .args(["scan", "one-line.txt", "--format", "json", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&[
+        "scan",
+        "one-line.txt",
+        "--format",
+        "json",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let json = out.json();
     assert_eq!(json["findings"][0]["column"], 100 * 1024 * 1024 + 8);
@@ -220,28 +224,13 @@ fn config_errors_exit_2_with_location() {
     let sb = Sandbox::new("config");
     let dir = sb.dir("work");
     dir.write("a.txt", "hello\n");
-    let out = dir
-        .command(leakgate_bin())
-        .args(["scan", ".", "--config"])
-        .arg(&dir.dir)
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", ".", "--config", dir.dir.to_str().unwrap()]);
     let mut errors = out.expect_code(2).all_text();
     let bad = dir.write("bad.yaml", "disable: [a\nallow: {}\n");
-    let out = dir
-        .command(leakgate_bin())
-        .args(["scan", "a.txt", "--config"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", "a.txt", "--config", bad.to_str().unwrap()]);
     errors += &out.expect_code(2).all_text();
     let unknown = dir.write("unknown.yaml", "allowlist: []\n");
-    let out = dir
-        .command(leakgate_bin())
-        .args(["scan", "a.txt", "--config"])
-        .arg(&unknown)
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["scan", "a.txt", "--config", unknown.to_str().unwrap()]);
     errors += &out.expect_code(2).all_text();
     // Each error names the file (line and column where there are some).
     snapshot::assert("cli_config_errors", &normalise(&errors, &sb.tmp.0));
@@ -339,20 +328,10 @@ fn rules_list_and_check() {
         "bad.yaml",
         "provider: Acme\nremediation: {revoke: r, rotate: o, docs: d}\nrules:\n  - id: acme-x\n    description: x\n    regex: '(acme_[a-z]{8})'\n    keywords: [acme_]\n    examples: ['acme_short']\n    negative_examples: ['acme_abcdefgh', 'n']\n",
     );
-    let out = dir
-        .command(leakgate_bin())
-        .args(["rules", "check"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["rules", "check", bad.to_str().unwrap()]);
     let mut failures = out.expect_code(1).all_text();
     let broken = dir.write("broken.yaml", "provider: Acme\nrules: [\n");
-    let out = dir
-        .command(leakgate_bin())
-        .args(["rules", "check"])
-        .arg(&broken)
-        .output()
-        .unwrap();
+    let out = dir.leakgate(&["rules", "check", broken.to_str().unwrap()]);
     failures += &out.expect_code(2).all_text();
     // An example that is not found, too few examples, a file that is not YAML (with its place).
     snapshot::assert("cli_rules_check_failures", &normalise(&failures, &sb.tmp.0));

@@ -56,6 +56,15 @@ fn findings(out: &Output) -> Vec<(String, u64, String)> {
         .collect()
 }
 
+/// `git push ARGS` in `repo` is refused by the hook, which names `location` and never prints
+/// `secret`.
+fn assert_push_blocked(repo: &Repo, args: &[&str], location: &str, secret: &str) {
+    let out = repo.git(&[&["push"], args].concat());
+    assert_ne!(out.code(), 0, "{}", all_output(&out));
+    out.err_has(location);
+    assert_no_secret(&out, &[secret]);
+}
+
 /// Neither the whole secret nor most of it appears anywhere in the output.
 fn assert_no_secret(out: &Output, secrets: &[&str]) {
     let text = all_output(out);
@@ -571,10 +580,12 @@ fn a_secret_in_the_author_name_is_blocked_by_commit_msg_and_pre_push() {
         "--author",
         &author,
     ]);
-    let out = repo.git(&["push", "origin", "HEAD:refs/heads/main"]);
-    assert_ne!(out.code(), 0, "{}", all_output(&out));
-    out.err_has("(commit author/committer)");
-    assert_no_secret(&out, &[&token]);
+    assert_push_blocked(
+        &repo,
+        &["origin", "HEAD:refs/heads/main"],
+        "(commit author/committer)",
+        &token,
+    );
 }
 
 #[test]
@@ -599,10 +610,12 @@ fn pre_push_blocks_a_tag_that_points_at_a_blob_or_a_tree() {
     repo.git_ok(&["add", "secret.txt"]);
     let tree = repo.git_ok(&["write-tree"]);
     repo.git_ok(&["tag", "-a", "-m", "a tree", "t-tree", &tree]);
-    let out = repo.git(&["push", "origin", "t-tree"]);
-    assert_ne!(out.code(), 0, "{}", all_output(&out));
-    out.err_has("refs/tags/t-tree:secret.txt:1");
-    assert_no_secret(&out, &[&token]);
+    assert_push_blocked(
+        &repo,
+        &["origin", "t-tree"],
+        "refs/tags/t-tree:secret.txt:1",
+        &token,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1238,10 +1251,12 @@ fn pre_push_hides_only_what_the_destination_has() {
         "internal",
         "HEAD:refs/heads/main",
     ]);
-    let out = repo.git(&["push", "public", "HEAD:refs/heads/main"]);
-    assert_ne!(out.code(), 0, "{}", all_output(&out));
-    out.err_has("t.env:1");
-    assert_no_secret(&out, &[&token]);
+    assert_push_blocked(
+        &repo,
+        &["public", "HEAD:refs/heads/main"],
+        "t.env:1",
+        &token,
+    );
 }
 
 #[test]
@@ -1489,10 +1504,12 @@ fn pre_push_scans_what_a_push_url_elsewhere_has_not_seen() {
         "origin",
         public.to_str().unwrap(),
     ]);
-    let out = repo.git(&["push", "origin", "HEAD:refs/heads/main"]);
-    assert_ne!(out.code(), 0, "{}", all_output(&out));
-    out.err_has("t.env:1");
-    assert_no_secret(&out, &[&token]);
+    assert_push_blocked(
+        &repo,
+        &["origin", "HEAD:refs/heads/main"],
+        "t.env:1",
+        &token,
+    );
 }
 
 #[test]
@@ -1572,10 +1589,12 @@ fn a_token_used_as_a_file_name_is_blocked_and_never_printed() {
     assert_no_secret(&out, &[&key, &aws_key_id(246)]);
     // Pushed past the commit hook, the pre-push hook finds it in the commit.
     repo.commit_unchecked("key as a name");
-    let out = repo.git(&["push", "origin", "HEAD:refs/heads/main"]);
-    assert_ne!(out.code(), 0, "{}", all_output(&out));
-    out.err_has("(in the file name)");
-    assert_no_secret(&out, &[&key]);
+    assert_push_blocked(
+        &repo,
+        &["origin", "HEAD:refs/heads/main"],
+        "(in the file name)",
+        &key,
+    );
 }
 
 #[test]

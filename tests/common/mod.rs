@@ -21,7 +21,7 @@ pub use sandbox::Sandbox;
 pub use server::{check, remote_line, Pair, Pushed};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A directory removed when dropped.
@@ -72,35 +72,6 @@ pub fn leakgate_bin() -> PathBuf {
 /// The built `leakgate-server` binary.
 pub fn server_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_leakgate-server"))
-}
-
-/// Removes inherited git variables and points git's config at an empty file, with fixed
-/// identities and dates. `home` becomes `HOME`; its `.gitconfig-empty` is the global config.
-pub fn isolate(cmd: &mut Command, home: &Path) {
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if k.starts_with("GIT_")
-            || k == "NO_COLOR"
-            || k.starts_with("PRE_COMMIT")
-            || k.starts_with("LEAKGATE_")
-        {
-            cmd.env_remove(&key);
-        }
-    }
-    let empty = home.join(".gitconfig-empty");
-    if !empty.exists() {
-        let _ = std::fs::write(&empty, "");
-    }
-    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", &empty)
-        .env("HOME", home)
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test Committer")
-        .env("GIT_COMMITTER_EMAIL", "committer@example.invalid")
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .env("TERM", "dumb");
 }
 
 /// Text of stdout and stderr together.

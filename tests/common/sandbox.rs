@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use super::{all_output, isolate, leakgate_bin, server_bin, Repo, TempDir};
+use super::{all_output, leakgate_bin, server_bin, Repo, TempDir};
 
 /// A temporary directory for repositories, with a private `HOME` (`home/`, whose empty
 /// `.gitconfig-empty` is git's global config; `XDG_CONFIG_HOME` is `home/.config`).
@@ -216,4 +216,33 @@ impl Sandbox {
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
+}
+
+/// Removes inherited git variables and points git's config at an empty file, with fixed
+/// identities and dates. `home` becomes `HOME`; its `.gitconfig-empty` is the global config.
+fn isolate(cmd: &mut Command, home: &Path) {
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("GIT_")
+            || k == "NO_COLOR"
+            || k.starts_with("PRE_COMMIT")
+            || k.starts_with("LEAKGATE_")
+        {
+            cmd.env_remove(&key);
+        }
+    }
+    let empty = home.join(".gitconfig-empty");
+    if !empty.exists() {
+        let _ = std::fs::write(&empty, "");
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", &empty)
+        .env("HOME", home)
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test Committer")
+        .env("GIT_COMMITTER_EMAIL", "committer@example.invalid")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .env("TERM", "dumb");
 }
