@@ -236,3 +236,48 @@ fn help_texts_of_both_binaries_and_their_subcommands() {
         }
     }
 }
+
+/// Every format of `leakgate audit` over a small history with fixed authors and dates: two
+/// secrets, one added twice and still at the tip, one removed (custom rules, so the snapshots
+/// hold the audit's layout and wording, not the pack's remediation texts).
+#[test]
+fn audit_reports_in_every_format() {
+    let sb = Sandbox::new("contract-audit");
+    let repo = sb.repo("history");
+    let (key, old) = (acme_key(11), acme_key(12));
+    repo.write("README.md", "# history\n");
+    repo.commit_as("init", "Zed", "2020-01-15T10:00:00Z");
+    repo.write("config/app.env", format!("ACME_KEY={key}\n"));
+    repo.commit_as("add the key", "Alice", "2021-03-01T10:00:00Z");
+    repo.write("deploy/run.sh", format!("export ACME_KEY={key}\nOLD={old}\n"));
+    repo.commit_as("deploy script", "Bob", "2022-06-15T10:00:00Z");
+    repo.write("deploy/run.sh", format!("export ACME_KEY={key}\n"));
+    repo.commit_as("drop the old key", "Bob", "2023-02-01T10:00:00Z");
+    std::fs::write(sb.tmp.join("rules.yaml"), RULES).unwrap();
+    let rules = sb.tmp.join("rules.yaml");
+    let audit = |format: &str| {
+        repo.leakgate(&[
+            "audit",
+            "--no-builtin",
+            "--config",
+            rules.to_str().unwrap(),
+            "--format",
+            format,
+        ])
+        .expect_code(1)
+    };
+    for format in ["human", "csv", "markdown", "html"] {
+        let out = audit(format);
+        assert_no_value(&out.all_text(), &[key.clone(), old.clone()]);
+        snapshot::assert(
+            &format!("audit_{format}"),
+            &normalise(&out.all_text(), &sb.tmp.0),
+        );
+    }
+    let json = audit("json");
+    assert_no_value(&json.all_text(), &[key.clone(), old.clone()]);
+    snapshot::assert("audit_json", &snapshot::json(&json.json(), &sb.tmp.0));
+    let sarif = audit("sarif");
+    let log = common::assert_valid_sarif(&sarif.stdout);
+    snapshot::assert("audit_sarif", &snapshot::json(&log, &sb.tmp.0));
+}
