@@ -2,7 +2,12 @@
 //! redacted value and the fingerprint of a secret appear; untrusted text (paths, author names,
 //! ref names) is escaped for where it goes.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use owo_colors::OwoColorize as _;
 use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::audit::{AuditReport, AuditSecret, AuditSkip, Occurrence, RepoSummary, TipRef};
 
@@ -159,6 +164,14 @@ use crate::report::sanitize::sanitize;
 /// Most occurrences listed per secret in the human and Markdown reports (JSON and HTML list all).
 pub const LISTED_OCCURRENCES: usize = 10;
 
+/// The summary's counts per confidence, keyed by name (as [`counts`] takes them).
+fn by_confidence(s: &JsonSummary) -> BTreeMap<String, usize> {
+    s.by_confidence
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect()
+}
+
 fn counts(map: &std::collections::BTreeMap<String, usize>) -> String {
     let mut v: Vec<(&String, &usize)> = map.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -182,88 +195,135 @@ fn scanned_line(report: &AuditReport) -> String {
     )
 }
 
-/// The human report: a summary first, then each secret (what, where, who, when, what to do), then
-/// how to purge history, and what could not be scanned.
-pub fn human(report: &AuditReport, color: bool) -> String {
-    use owo_colors::OwoColorize as _;
-    use std::fmt::Write as _;
-    let bold = |t: &str| {
-        if color {
+/// How the human report styles text: bold, red or dimmed when colour is on, plain when off.
+#[derive(Clone, Copy)]
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// `t` in bold.
+    fn bold(self, t: &str) -> String {
+        if self.color {
             t.bold().to_string()
         } else {
             t.to_string()
         }
-    };
-    let red = |t: &str| {
-        if color {
+    }
+
+    /// `t` in bold red.
+    fn red(self, t: &str) -> String {
+        if self.color {
             t.red().bold().to_string()
         } else {
             t.to_string()
         }
-    };
-    let dim = |t: &str| {
-        if color {
+    }
+
+    /// `t` dimmed.
+    fn dim(self, t: &str) -> String {
+        if self.color {
             t.dimmed().to_string()
         } else {
             t.to_string()
         }
+    }
+}
+
+/// The human report as it is written: the audit, the style, whether it spans several
+/// repositories, and the text so far.
+struct Human<'a> {
+    report: &'a AuditReport,
+    style: Style,
+    multi: bool,
+    out: String,
+}
+
+/// The human report: a summary first, then each secret (what, where, who, when, what to do), then
+/// how to purge history, and what could not be scanned.
+pub fn human(report: &AuditReport, color: bool) -> String {
+    let mut h = Human {
+        report,
+        style: Style { color },
+        multi: report.repositories.len() > 1,
+        out: String::new(),
     };
-    let s = summary(report);
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", bold("leakgate audit"));
-    let _ = writeln!(out, "  {}", scanned_line(report));
-    let _ = writeln!(out);
-    let _ = writeln!(out, "{}", bold("Summary"));
-    if report.secrets.is_empty() {
-        let _ = writeln!(out, "  No secrets found.");
-    } else {
-        let _ = writeln!(
-            out,
-            "  Secrets:        {} ({} still present at a branch tip)",
-            red(&s.secrets.to_string()),
-            s.still_present
-        );
-        let _ = writeln!(out, "  By provider:    {}", counts(&s.by_provider));
-        let conf: std::collections::BTreeMap<String, usize> = s
-            .by_confidence
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect();
-        let _ = writeln!(out, "  By confidence:  {}", counts(&conf));
-        if let (Some(oldest), Some(newest)) = (&s.oldest, &s.newest) {
+    h.header();
+    h.summary();
+    for (i, secret) in report.secrets.iter().enumerate() {
+        h.secret(i + 1, secret);
+    }
+    if !report.secrets.is_empty() {
+        h.what_to_do();
+    }
+    if !report.skipped.is_empty() {
+        h.skipped();
+    }
+    h.out
+}
+
+impl Human<'_> {
+    /// The title and what was read.
+    fn header(&mut self) {
+        let out = &mut self.out;
+        let _ = writeln!(out, "{}", self.style.bold("leakgate audit"));
+        let _ = writeln!(out, "  {}", scanned_line(self.report));
+        let _ = writeln!(out);
+    }
+
+    /// Counts of secrets (per provider, per confidence), dates, baselined and suppressed.
+    fn summary(&mut self) {
+        let (report, style, out) = (self.report, self.style, &mut self.out);
+        let s = summary(report);
+        let _ = writeln!(out, "{}", style.bold("Summary"));
+        if report.secrets.is_empty() {
+            let _ = writeln!(out, "  No secrets found.");
+        } else {
             let _ = writeln!(
                 out,
-                "  First added:    oldest {}, newest {}",
-                day(oldest),
-                day(newest)
+                "  Secrets:        {} ({} still present at a branch tip)",
+                style.red(&s.secrets.to_string()),
+                s.still_present
+            );
+            let _ = writeln!(out, "  By provider:    {}", counts(&s.by_provider));
+            let _ = writeln!(out, "  By confidence:  {}", counts(&by_confidence(&s)));
+            if let (Some(oldest), Some(newest)) = (&s.oldest, &s.newest) {
+                let _ = writeln!(
+                    out,
+                    "  First added:    oldest {}, newest {}",
+                    day(oldest),
+                    day(newest)
+                );
+            }
+        }
+        if report.baselined > 0 {
+            let _ = writeln!(
+                out,
+                "  Baseline:       {} already known, not listed",
+                plural(report.baselined, "secret", "secrets")
+            );
+        }
+        if report.suppressed > 0 {
+            let _ = writeln!(
+                out,
+                "  Suppressed:     {} (allow markers, .leakgateignore, allowed values)",
+                plural(report.suppressed, "finding", "findings")
             );
         }
     }
-    if report.baselined > 0 {
-        let _ = writeln!(
-            out,
-            "  Baseline:       {} already known, not listed",
-            plural(report.baselined, "secret", "secrets")
-        );
-    }
-    if report.suppressed > 0 {
-        let _ = writeln!(
-            out,
-            "  Suppressed:     {} (allow markers, .leakgateignore, allowed values)",
-            plural(report.suppressed, "finding", "findings")
-        );
-    }
-    for (i, secret) in report.secrets.iter().enumerate() {
+
+    /// Secret number `n`: what it is, its value and fingerprint, where and when it was added,
+    /// where it still is, and how to revoke and rotate it.
+    fn secret(&mut self, n: usize, secret: &AuditSecret) {
+        let (style, out) = (self.style, &mut self.out);
         let _ = writeln!(out);
-        let first = secret.first_seen();
-        let last = secret.last_seen();
         let _ = writeln!(
             out,
             "{} {} ({}) {}",
-            bold(&format!("{}.", i + 1)),
-            bold(&sanitize(&secret.description)),
+            style.bold(&format!("{n}.")),
+            style.bold(&sanitize(&secret.description)),
             sanitize(&secret.provider.name),
-            dim(&format!(
+            style.dim(&format!(
                 "[{}; {} confidence, {} severity]",
                 sanitize(&secret.rule),
                 secret.confidence,
@@ -272,29 +332,38 @@ pub fn human(report: &AuditReport, color: bool) -> String {
         );
         let _ = writeln!(out, "   Value:        {}", sanitize(&secret.redacted));
         let _ = writeln!(out, "   Fingerprint:  {}", secret.fingerprint);
-        let added = |out: &mut String, label: &str, o: &Occurrence| {
-            let _ = writeln!(
-                out,
-                "   {label:<14}{} by {} in {} at {}:{}",
-                day(&o.commit.date),
-                who(&o.commit),
-                short(&o.commit.id),
-                sanitize(&o.path),
-                o.line
-            );
-        };
-        added(&mut out, "First added:", first);
+        self.added("First added:", secret.first_seen());
         if secret.occurrences.len() > 1 {
-            added(&mut out, "Last added:", last);
+            self.added("Last added:", secret.last_seen());
         }
-        let multi = report.repositories.len() > 1;
+        self.places(secret);
+        self.now(secret);
+        self.remediation(secret);
+    }
+
+    /// One `First added:` or `Last added:` line: date, author, commit and place.
+    fn added(&mut self, label: &str, o: &Occurrence) {
+        let _ = writeln!(
+            self.out,
+            "   {label:<14}{} by {} in {} at {}:{}",
+            day(&o.commit.date),
+            who(&o.commit),
+            short(&o.commit.id),
+            sanitize(&o.path),
+            o.line
+        );
+    }
+
+    /// How many places a secret was added in, and the first [`LISTED_OCCURRENCES`] of them.
+    fn places(&mut self, secret: &AuditSecret) {
+        let out = &mut self.out;
         let _ = writeln!(
             out,
             "   Added in:     {}",
             plural(secret.occurrences.len(), "place", "places")
         );
         for o in secret.occurrences.iter().take(LISTED_OCCURRENCES) {
-            let repo = if multi {
+            let repo = if self.multi {
                 format!("{}: ", sanitize(&o.repository))
             } else {
                 String::new()
@@ -316,54 +385,67 @@ pub fn human(report: &AuditReport, color: bool) -> String {
                 secret.occurrences.len() - LISTED_OCCURRENCES
             );
         }
+    }
+
+    /// The branch tips that still hold a secret, or that only history does.
+    fn now(&mut self, secret: &AuditSecret) {
         if secret.present_at.is_empty() {
             let _ = writeln!(
-                out,
+                self.out,
                 "   Now:          in history only (no branch tip holds it)"
             );
-        } else {
-            let tips: Vec<String> = secret
-                .present_at
-                .iter()
-                .map(|t| {
-                    if multi {
-                        sanitize(&format!("{}:{}", t.repository, t.branch))
-                    } else {
-                        sanitize(&t.branch)
-                    }
-                })
-                .collect();
-            let _ = writeln!(
-                out,
-                "   Now:          {} {}",
-                red("still present at"),
-                tips.join(", ")
-            );
+            return;
         }
+        let tips: Vec<String> = secret
+            .present_at
+            .iter()
+            .map(|t| {
+                if self.multi {
+                    sanitize(&format!("{}:{}", t.repository, t.branch))
+                } else {
+                    sanitize(&t.branch)
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            self.out,
+            "   Now:          {} {}",
+            self.style.red("still present at"),
+            tips.join(", ")
+        );
+    }
+
+    /// The provider's revoke, rotate and docs lines (those it has).
+    fn remediation(&mut self, secret: &AuditSecret) {
         let r = &secret.provider.remediation;
-        if !r.revoke.trim().is_empty() {
-            let _ = writeln!(out, "   Revoke:       {}", sanitize(r.revoke.trim()));
-        }
-        if !r.rotate.trim().is_empty() {
-            let _ = writeln!(out, "   Rotate:       {}", sanitize(r.rotate.trim()));
-        }
-        if !r.docs.trim().is_empty() {
-            let _ = writeln!(out, "   Docs:         {}", sanitize(r.docs.trim()));
+        for (label, text) in [
+            ("Revoke:", &r.revoke),
+            ("Rotate:", &r.rotate),
+            ("Docs:", &r.docs),
+        ] {
+            if !text.trim().is_empty() {
+                let _ = writeln!(self.out, "   {label:<14}{}", sanitize(text.trim()));
+            }
         }
     }
-    if !report.secrets.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "{}", bold("What to do"));
+
+    /// The steps to take, in order.
+    fn what_to_do(&mut self) {
+        let _ = writeln!(self.out);
+        let _ = writeln!(self.out, "{}", self.style.bold("What to do"));
         for line in advice() {
-            let _ = writeln!(out, "  {line}");
+            let _ = writeln!(self.out, "  {line}");
         }
     }
-    if !report.skipped.is_empty() {
+
+    /// What could not be scanned whole: the first 20 entries, and how many more.
+    fn skipped(&mut self) {
+        let (report, out) = (self.report, &mut self.out);
         let _ = writeln!(out);
         let _ = writeln!(
             out,
             "{} {}",
-            bold("Not scanned whole:"),
+            self.style.bold("Not scanned whole:"),
             plural(report.skipped.len(), "entry", "entries")
         );
         for s in report.skipped.iter().take(20) {
@@ -371,7 +453,7 @@ pub fn human(report: &AuditReport, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "  {}{} {}: {}",
-                if report.repositories.len() > 1 {
+                if self.multi {
                     format!("{}: ", sanitize(&s.repository))
                 } else {
                     String::new()
@@ -389,7 +471,6 @@ pub fn human(report: &AuditReport, color: bool) -> String {
             );
         }
     }
-    out
 }
 
 /// What to do with the secrets of an audit, in order.
@@ -425,83 +506,13 @@ fn sarif_location(o: &Occurrence) -> serde_json::Value {
 /// SARIF 2.1.0: one result per secret, located where it was first added; every other place is a
 /// related location; first/last seen and presence are result properties.
 pub fn sarif(report: &AuditReport) -> String {
-    use serde_json::{json, Value};
-    let mut rules: Vec<Value> = Vec::new();
-    let mut index: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for s in &report.secrets {
-        if index.contains_key(s.rule.as_str()) {
-            continue;
-        }
-        index.insert(&s.rule, rules.len());
-        let r = &s.provider.remediation;
-        let mut rule = json!({
-            "id": s.rule,
-            "name": s.rule,
-            "shortDescription": {"text": s.description},
-            "fullDescription": {"text": format!("{} ({})", s.description, s.provider.name)},
-            "help": {"text": format!("Revoke: {}\nRotate: {}\nDocs: {}", r.revoke.trim(), r.rotate.trim(), r.docs.trim())},
-            "defaultConfiguration": {"level": sarif_level(s)},
-            "properties": {"tags": ["security", "secret", s.provider.name], "provider": s.provider.name},
-        });
-        if !r.docs.trim().is_empty() {
-            rule["helpUri"] = json!(r.docs.trim());
-        }
-        rules.push(rule);
-    }
+    let (rules, index) = sarif_rules(report);
     let results: Vec<Value> = report
         .secrets
         .iter()
-        .map(|s| {
-            let first = s.first_seen();
-            let last = s.last_seen();
-            let related: Vec<Value> = s
-                .occurrences
-                .iter()
-                .skip(1)
-                .enumerate()
-                .map(|(i, o)| {
-                    let mut l = sarif_location(o);
-                    l["id"] = json!(i + 1);
-                    l
-                })
-                .collect();
-            let mut result = json!({
-                "ruleId": s.rule,
-                "ruleIndex": index.get(s.rule.as_str()).copied().unwrap_or(0),
-                "level": sarif_level(s),
-                "message": {"text": format!(
-                    "{} ({}) {}: added {} time(s) since {}; {}",
-                    s.description, s.provider.name, s.redacted, s.occurrences.len(), day(&first.commit.date),
-                    if s.present_at.is_empty() { "in history only" } else { "still present at a branch tip" }
-                )},
-                "locations": [sarif_location(first)],
-                "partialFingerprints": {"leakgate/v2": s.fingerprint},
-                "properties": {
-                    "confidence": s.confidence.as_str(),
-                    "secret": s.redacted,
-                    "firstSeen": first,
-                    "lastSeen": last,
-                    "stillPresent": !s.present_at.is_empty(),
-                    "presentAt": s.present_at,
-                    "occurrences": s.occurrences.len(),
-                },
-            });
-            if !related.is_empty() {
-                result["relatedLocations"] = json!(related);
-            }
-            result
-        })
+        .map(|s| sarif_result(s, &index))
         .collect();
-    let notifications: Vec<Value> = report
-        .skipped
-        .iter()
-        .map(|s| {
-            json!({
-                "level": if s.is_error() { "error" } else { "note" },
-                "message": {"text": format!("{}: not scanned whole: {}: {}", s.repository, s.path, s.detail)},
-            })
-        })
-        .collect();
+    let notifications: Vec<Value> = report.skipped.iter().map(sarif_notification).collect();
     let log = json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -522,6 +533,84 @@ pub fn sarif(report: &AuditReport) -> String {
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text
+}
+
+/// One SARIF rule per rule id met (in order of first use), and each id's index among them.
+fn sarif_rules(report: &AuditReport) -> (Vec<Value>, BTreeMap<&str, usize>) {
+    let mut rules: Vec<Value> = Vec::new();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in &report.secrets {
+        if index.contains_key(s.rule.as_str()) {
+            continue;
+        }
+        index.insert(&s.rule, rules.len());
+        let r = &s.provider.remediation;
+        let mut rule = json!({
+            "id": s.rule,
+            "name": s.rule,
+            "shortDescription": {"text": s.description},
+            "fullDescription": {"text": format!("{} ({})", s.description, s.provider.name)},
+            "help": {"text": format!("Revoke: {}\nRotate: {}\nDocs: {}", r.revoke.trim(), r.rotate.trim(), r.docs.trim())},
+            "defaultConfiguration": {"level": sarif_level(s)},
+            "properties": {"tags": ["security", "secret", s.provider.name], "provider": s.provider.name},
+        });
+        if !r.docs.trim().is_empty() {
+            rule["helpUri"] = json!(r.docs.trim());
+        }
+        rules.push(rule);
+    }
+    (rules, index)
+}
+
+/// The SARIF result of one secret: where it was first added, every other place as a related
+/// location, and its first/last seen and presence as properties.
+fn sarif_result(s: &AuditSecret, index: &BTreeMap<&str, usize>) -> Value {
+    let first = s.first_seen();
+    let last = s.last_seen();
+    let related: Vec<Value> = s
+        .occurrences
+        .iter()
+        .skip(1)
+        .enumerate()
+        .map(|(i, o)| {
+            let mut l = sarif_location(o);
+            l["id"] = json!(i + 1);
+            l
+        })
+        .collect();
+    let mut result = json!({
+        "ruleId": s.rule,
+        "ruleIndex": index.get(s.rule.as_str()).copied().unwrap_or(0),
+        "level": sarif_level(s),
+        "message": {"text": format!(
+            "{} ({}) {}: added {} time(s) since {}; {}",
+            s.description, s.provider.name, s.redacted, s.occurrences.len(), day(&first.commit.date),
+            if s.present_at.is_empty() { "in history only" } else { "still present at a branch tip" }
+        )},
+        "locations": [sarif_location(first)],
+        "partialFingerprints": {"leakgate/v2": s.fingerprint},
+        "properties": {
+            "confidence": s.confidence.as_str(),
+            "secret": s.redacted,
+            "firstSeen": first,
+            "lastSeen": last,
+            "stillPresent": !s.present_at.is_empty(),
+            "presentAt": s.present_at,
+            "occurrences": s.occurrences.len(),
+        },
+    });
+    if !related.is_empty() {
+        result["relatedLocations"] = json!(related);
+    }
+    result
+}
+
+/// A tool execution notification for what could not be scanned whole.
+fn sarif_notification(s: &AuditSkip) -> Value {
+    json!({
+        "level": if s.is_error() { "error" } else { "note" },
+        "message": {"text": format!("{}: not scanned whole: {}: {}", s.repository, s.path, s.detail)},
+    })
 }
 
 /// One CSV field: quoted, quotes doubled, control characters escaped, and a leading character a
@@ -599,9 +688,26 @@ pub fn md_escape(text: &str) -> String {
 
 /// Markdown: the summary, a table of secrets, then per secret its places and remediation.
 pub fn markdown(report: &AuditReport) -> String {
-    use std::fmt::Write as _;
-    let s = summary(report);
     let mut out = String::from("# leakgate audit\n\n");
+    md_summary(&mut out, report);
+    if report.secrets.is_empty() {
+        out.push_str("\nNo secrets found.\n");
+        return out;
+    }
+    md_table(&mut out, report);
+    for (i, sec) in report.secrets.iter().enumerate() {
+        md_secret(&mut out, i + 1, sec);
+    }
+    let _ = writeln!(out, "\n## What to do\n");
+    for line in advice() {
+        let _ = writeln!(out, "{}\n", md_escape(line));
+    }
+    out
+}
+
+/// What was read, and the summary as a two-column table.
+fn md_summary(out: &mut String, report: &AuditReport) {
+    let s = summary(report);
     let _ = writeln!(out, "{}\n", md_escape(&scanned_line(report)));
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(out, "| | |\n|---|---|");
@@ -616,12 +722,11 @@ pub fn markdown(report: &AuditReport) -> String {
         "| By provider | {} |",
         md_escape(&counts(&s.by_provider))
     );
-    let conf: std::collections::BTreeMap<String, usize> = s
-        .by_confidence
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
-    let _ = writeln!(out, "| By confidence | {} |", md_escape(&counts(&conf)));
+    let _ = writeln!(
+        out,
+        "| By confidence | {} |",
+        md_escape(&counts(&by_confidence(&s)))
+    );
     if let (Some(o), Some(n)) = (&s.oldest, &s.newest) {
         let _ = writeln!(
             out,
@@ -637,10 +742,10 @@ pub fn markdown(report: &AuditReport) -> String {
             report.baselined
         );
     }
-    if report.secrets.is_empty() {
-        out.push_str("\nNo secrets found.\n");
-        return out;
-    }
+}
+
+/// The table of secrets, one row each.
+fn md_table(out: &mut String, report: &AuditReport) {
     let _ = writeln!(out, "\n## Secrets\n");
     let _ = writeln!(out, "| # | Provider | Rule | Confidence | Value | First added | By | Where | Places | Still present |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
@@ -665,55 +770,52 @@ pub fn markdown(report: &AuditReport) -> String {
             }
         );
     }
-    for (i, sec) in report.secrets.iter().enumerate() {
+}
+
+/// Secret number `n`: fingerprint, value, presence, places and remediation.
+fn md_secret(out: &mut String, n: usize, sec: &AuditSecret) {
+    let _ = writeln!(
+        out,
+        "\n### {}\\. {} ({})\n",
+        n,
+        md_escape(&sec.description),
+        md_escape(&sec.provider.name)
+    );
+    let _ = writeln!(out, "- Fingerprint: {}", md_escape(&sec.fingerprint));
+    let _ = writeln!(out, "- Value (redacted): {}", md_escape(&sec.redacted));
+    let now = if sec.present_at.is_empty() {
+        "in history only".to_string()
+    } else {
+        let tips: Vec<String> = sec
+            .present_at
+            .iter()
+            .map(|t| md_escape(&format!("{}:{}", t.repository, t.branch)))
+            .collect();
+        format!("still present at {}", tips.join(", "))
+    };
+    let _ = writeln!(out, "- Now: {now}");
+    let _ = writeln!(out, "- Added in:");
+    for o in sec.occurrences.iter().take(LISTED_OCCURRENCES) {
         let _ = writeln!(
             out,
-            "\n### {}\\. {} ({})\n",
-            i + 1,
-            md_escape(&sec.description),
-            md_escape(&sec.provider.name)
+            "  - {} {} by {} in {}",
+            md_escape(&format!("{}:{}", o.path, o.line)),
+            md_escape(day(&o.commit.date)),
+            md_escape(&format!("{} <{}>", o.commit.author, o.commit.email)),
+            md_escape(short(&o.commit.id))
         );
-        let _ = writeln!(out, "- Fingerprint: {}", md_escape(&sec.fingerprint));
-        let _ = writeln!(out, "- Value (redacted): {}", md_escape(&sec.redacted));
-        let now = if sec.present_at.is_empty() {
-            "in history only".to_string()
-        } else {
-            let tips: Vec<String> = sec
-                .present_at
-                .iter()
-                .map(|t| md_escape(&format!("{}:{}", t.repository, t.branch)))
-                .collect();
-            format!("still present at {}", tips.join(", "))
-        };
-        let _ = writeln!(out, "- Now: {now}");
-        let _ = writeln!(out, "- Added in:");
-        for o in sec.occurrences.iter().take(LISTED_OCCURRENCES) {
-            let _ = writeln!(
-                out,
-                "  - {} {} by {} in {}",
-                md_escape(&format!("{}:{}", o.path, o.line)),
-                md_escape(day(&o.commit.date)),
-                md_escape(&format!("{} <{}>", o.commit.author, o.commit.email)),
-                md_escape(short(&o.commit.id))
-            );
-        }
-        if sec.occurrences.len() > LISTED_OCCURRENCES {
-            let _ = writeln!(
-                out,
-                "  - and {} more",
-                sec.occurrences.len() - LISTED_OCCURRENCES
-            );
-        }
-        let r = &sec.provider.remediation;
-        let _ = writeln!(out, "- Revoke: {}", md_escape(r.revoke.trim()));
-        let _ = writeln!(out, "- Rotate: {}", md_escape(r.rotate.trim()));
-        let _ = writeln!(out, "- Docs: {}", md_escape(r.docs.trim()));
     }
-    let _ = writeln!(out, "\n## What to do\n");
-    for line in advice() {
-        let _ = writeln!(out, "{}\n", md_escape(line));
+    if sec.occurrences.len() > LISTED_OCCURRENCES {
+        let _ = writeln!(
+            out,
+            "  - and {} more",
+            sec.occurrences.len() - LISTED_OCCURRENCES
+        );
     }
-    out
+    let r = &sec.provider.remediation;
+    let _ = writeln!(out, "- Revoke: {}", md_escape(r.revoke.trim()));
+    let _ = writeln!(out, "- Rotate: {}", md_escape(r.rotate.trim()));
+    let _ = writeln!(out, "- Docs: {}", md_escape(r.docs.trim()));
 }
 
 pub use crate::audit::html::html;
@@ -726,11 +828,7 @@ pub fn scanned_text(report: &AuditReport) -> String {
 /// The summary as label/value pairs (for the HTML page).
 pub fn summary_for_html(report: &AuditReport) -> Vec<(String, String)> {
     let s = summary(report);
-    let conf: std::collections::BTreeMap<String, usize> = s
-        .by_confidence
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
+    let conf = by_confidence(&s);
     let mut out = vec![
         ("Secrets".to_string(), s.secrets.to_string()),
         (
