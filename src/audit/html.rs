@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::audit::render::advice;
-use crate::audit::AuditReport;
+use crate::audit::{AuditReport, AuditSecret};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -240,25 +240,56 @@ const SCRIPT: &str = r##"
 
 /// The HTML page.
 pub fn html(report: &AuditReport) -> String {
-    let s = crate::audit::render::summary_for_html(report);
     let mut out = String::new();
+    head(&mut out);
+    summary(&mut out, report);
+    controls(&mut out, report);
+    table(&mut out);
+    out.push_str("<h2>Details</h2>\n<div id=\"details\">\n");
+    let multi = report.repositories.len() > 1;
+    for (i, sec) in report.secrets.iter().enumerate() {
+        details(&mut out, i + 1, sec, multi);
+    }
+    out.push_str("</div>\n<h2>What to do</h2>\n<ol id=\"advice\">\n");
+    for line in advice() {
+        let text = line.split_once(". ").map_or(line, |(_, t)| t);
+        let _ = writeln!(out, "<li>{}</li>", escape(text));
+    }
+    out.push_str("</ol>\n<script type=\"application/json\" id=\"audit-data\">");
+    out.push_str(&script_json(&rows(report)));
+    out.push_str("</script>\n<script>");
+    out.push_str(SCRIPT);
+    out.push_str("</script>\n</body></html>\n");
+    out
+}
+
+/// The document head (Content-Security-Policy, style) and the title.
+fn head(out: &mut String) {
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
     out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<title>leakgate audit</title>\n<style>");
     out.push_str(STYLE);
     out.push_str("</style></head>\n<body>\n<h1>leakgate audit</h1>\n");
+}
+
+/// What was read, the summary list, and the chart of secrets first added per month.
+fn summary(out: &mut String, report: &AuditReport) {
     let _ = writeln!(
         out,
         "<p id=\"scanned\">{}</p>",
         escape(&crate::audit::render::scanned_text(report))
     );
     out.push_str("<h2>Summary</h2>\n<dl class=\"summary\" id=\"summary\">\n");
-    for (k, v) in &s {
+    for (k, v) in &crate::audit::render::summary_for_html(report) {
         let _ = writeln!(out, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));
     }
     out.push_str("</dl>\n<h2>Secrets first added per month</h2>\n");
     out.push_str(&chart(report));
+}
+
+/// The table's controls: a text filter, a provider choice, and "still present" only.
+fn controls(out: &mut String, report: &AuditReport) {
     out.push_str("\n<h2>Secrets</h2>\n<div id=\"controls\">\n");
     out.push_str("<input id=\"filter\" type=\"search\" placeholder=\"Filter: provider, rule, path, author, fingerprint...\" aria-label=\"Filter\">\n");
     out.push_str(
@@ -278,6 +309,10 @@ pub fn html(report: &AuditReport) -> String {
         );
     }
     out.push_str("</select>\n<label><input type=\"checkbox\" id=\"present\"> still present at a branch tip</label>\n<span id=\"count\"></span>\n</div>\n");
+}
+
+/// The secrets table: its header row and an empty body for the script to fill.
+fn table(out: &mut String) {
     out.push_str("<table id=\"secrets\"><thead><tr>");
     for (key, label) in [
         ("n", "#"),
@@ -297,87 +332,78 @@ pub fn html(report: &AuditReport) -> String {
     }
     out.push_str("</tr></thead><tbody></tbody></table>\n");
     out.push_str("<noscript><p>The table needs JavaScript; every secret is also listed below.</p></noscript>\n");
-    out.push_str("<h2>Details</h2>\n<div id=\"details\">\n");
-    let multi = report.repositories.len() > 1;
-    for (i, sec) in report.secrets.iter().enumerate() {
+}
+
+/// Secret number `n` as a `<details>` element: what it is, where it still is, every place it
+/// was added, and how to revoke and rotate it.
+fn details(out: &mut String, n: usize, sec: &AuditSecret, multi: bool) {
+    let _ = writeln!(
+        out,
+        "<details id=\"secret-{n}\"><summary>{n}. {} ({}) <code>{}</code></summary>",
+        escape(&sec.description),
+        escape(&sec.provider.name),
+        escape(&sec.redacted)
+    );
+    let _ = writeln!(
+        out,
+        "<p>Fingerprint <code>{}</code>; rule <code>{}</code>; {} confidence, {} severity.</p>",
+        escape(&sec.fingerprint),
+        escape(&sec.rule),
+        sec.confidence,
+        sec.severity.as_str()
+    );
+    if sec.present_at.is_empty() {
+        out.push_str("<p>Now: in history only (no branch tip holds it).</p>\n");
+    } else {
+        let tips: Vec<String> = sec
+            .present_at
+            .iter()
+            .map(|t| {
+                if multi {
+                    escape(&format!("{}:{}", t.repository, t.branch))
+                } else {
+                    escape(&t.branch)
+                }
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "<details id=\"secret-{}\"><summary>{}. {} ({}) <code>{}</code></summary>",
-            i + 1,
-            i + 1,
-            escape(&sec.description),
-            escape(&sec.provider.name),
-            escape(&sec.redacted)
+            "<p><strong>Still present at</strong> {}.</p>",
+            tips.join(", ")
         );
-        let _ = writeln!(
+    }
+    places(out, sec, multi);
+    let r = &sec.provider.remediation;
+    let _ = writeln!(
+        out,
+        "<p><strong>Revoke:</strong> {}<br><strong>Rotate:</strong> {}<br><strong>Docs:</strong> {}</p></details>",
+        escape(r.revoke.trim()),
+        escape(r.rotate.trim()),
+        escape(r.docs.trim())
+    );
+}
+
+/// The table of every place a secret was added (with the repository when there are several).
+fn places(out: &mut String, sec: &AuditSecret, multi: bool) {
+    out.push_str("<table class=\"places\"><thead><tr><th>Date</th><th>Author</th><th>Commit</th>");
+    if multi {
+        out.push_str("<th>Repository</th>");
+    }
+    out.push_str("<th>Path</th><th>Line</th></tr></thead><tbody>\n");
+    for o in &sec.occurrences {
+        let _ = write!(
             out,
-            "<p>Fingerprint <code>{}</code>; rule <code>{}</code>; {} confidence, {} severity.</p>",
-            escape(&sec.fingerprint),
-            escape(&sec.rule),
-            sec.confidence,
-            sec.severity.as_str()
-        );
-        if sec.present_at.is_empty() {
-            out.push_str("<p>Now: in history only (no branch tip holds it).</p>\n");
-        } else {
-            let tips: Vec<String> = sec
-                .present_at
-                .iter()
-                .map(|t| {
-                    if multi {
-                        escape(&format!("{}:{}", t.repository, t.branch))
-                    } else {
-                        escape(&t.branch)
-                    }
-                })
-                .collect();
-            let _ = writeln!(
-                out,
-                "<p><strong>Still present at</strong> {}.</p>",
-                tips.join(", ")
-            );
-        }
-        out.push_str(
-            "<table class=\"places\"><thead><tr><th>Date</th><th>Author</th><th>Commit</th>",
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td>",
+            escape(&o.commit.date),
+            escape(&format!("{} <{}>", o.commit.author, o.commit.email)),
+            escape(&o.commit.id)
         );
         if multi {
-            out.push_str("<th>Repository</th>");
+            let _ = write!(out, "<td>{}</td>", escape(&o.repository));
         }
-        out.push_str("<th>Path</th><th>Line</th></tr></thead><tbody>\n");
-        for o in &sec.occurrences {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td>",
-                escape(&o.commit.date),
-                escape(&format!("{} <{}>", o.commit.author, o.commit.email)),
-                escape(&o.commit.id)
-            );
-            if multi {
-                let _ = write!(out, "<td>{}</td>", escape(&o.repository));
-            }
-            let _ = writeln!(out, "<td>{}</td><td>{}</td></tr>", escape(&o.path), o.line);
-        }
-        out.push_str("</tbody></table>\n");
-        let r = &sec.provider.remediation;
-        let _ = writeln!(
-            out,
-            "<p><strong>Revoke:</strong> {}<br><strong>Rotate:</strong> {}<br><strong>Docs:</strong> {}</p></details>",
-            escape(r.revoke.trim()),
-            escape(r.rotate.trim()),
-            escape(r.docs.trim())
-        );
+        let _ = writeln!(out, "<td>{}</td><td>{}</td></tr>", escape(&o.path), o.line);
     }
-    out.push_str("</div>\n<h2>What to do</h2>\n<ol id=\"advice\">\n");
-    for line in advice() {
-        let text = line.split_once(". ").map_or(line, |(_, t)| t);
-        let _ = writeln!(out, "<li>{}</li>", escape(text));
-    }
-    out.push_str("</ol>\n<script type=\"application/json\" id=\"audit-data\">");
-    out.push_str(&script_json(&rows(report)));
-    out.push_str("</script>\n<script>");
-    out.push_str(SCRIPT);
-    out.push_str("</script>\n</body></html>\n");
-    out
+    out.push_str("</tbody></table>\n");
 }
 
 /// The table's rows as data for the page's script (text only; the script sets `textContent`).
