@@ -298,84 +298,108 @@ fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, GitEr
     })
 }
 
+/// One history scan shared by its workers: the commits, the next chunk to take, and the first
+/// error (which stops every worker).
+struct HistoryScan<'s, 'a> {
+    git_dir: std::path::PathBuf,
+    commits: &'s [ObjectId],
+    options: &'s AuditOptions<'a>,
+    next: AtomicUsize,
+    failed: AtomicBool,
+    first_error: Mutex<Option<(usize, GitError)>>,
+}
+
 /// Scans `commits` of `repo` on `options.threads` workers.
 fn scan_history(
     repo: &gix::Repository,
     commits: &[ObjectId],
     options: &AuditOptions<'_>,
 ) -> Result<WorkerResult, GitError> {
-    // Each worker opens its own handle (gix handles are per thread).
-    let git_dir = repo.git_dir().to_path_buf();
-    let open_error = |e: &dyn std::fmt::Display| GitError::Open {
-        path: git_dir.display().to_string(),
-        message: e.to_string(),
+    let scan = HistoryScan {
+        git_dir: repo.git_dir().to_path_buf(),
+        commits,
+        options,
+        next: AtomicUsize::new(0),
+        failed: AtomicBool::new(false),
+        first_error: Mutex::new(None),
     };
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let first_error: Mutex<Option<(usize, GitError)>> = Mutex::new(None);
     let threads = options
         .threads
         .clamp(1, commits.len().div_ceil(CHUNK_COMMITS).max(1));
     let results: Vec<WorkerResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let git_dir = &git_dir;
-                let open_error = &open_error;
-                let next = &next;
-                let failed = &failed;
-                let first_error = &first_error;
-                scope.spawn(move || {
-                    let mut result = WorkerResult::default();
-                    let mut local = match gix::open(git_dir) {
-                        Ok(local) => local,
-                        Err(e) => {
-                            failed.store(true, Ordering::Relaxed);
-                            if let Ok(mut slot) = first_error.lock() {
-                                slot.get_or_insert((0, open_error(&e)));
-                            }
-                            return result;
-                        }
-                    };
-                    crate::git::configure_caches(&mut local);
-                    let mut blobs =
-                        ChangeScanner::new(&local, options.scanner, options.max_blob_bytes);
-                    blobs.replay_repeats();
-                    while !failed.load(Ordering::Relaxed) {
-                        let start = next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
-                        if start >= commits.len() {
-                            break;
-                        }
-                        let end = (start + CHUNK_COMMITS).min(commits.len());
-                        for (index, &id) in commits.iter().enumerate().take(end).skip(start) {
-                            if let Err(e) = scan_one(&mut blobs, id, index, &mut result, options) {
-                                failed.store(true, Ordering::Relaxed);
-                                if let Ok(mut slot) = first_error.lock() {
-                                    // The earliest commit's error, whatever the interleaving.
-                                    if slot.as_ref().is_none_or(|(i, _)| index < *i) {
-                                        *slot = Some((index, e));
-                                    }
-                                }
-                                break;
-                            }
-                        }
-                        if blobs.seen_len() > MAX_SEEN_PAIRS {
-                            blobs.forget_seen();
-                        }
-                    }
-                    result.blobs = blobs.outcome.blobs;
-                    result.bytes = blobs.outcome.bytes;
-                    result
-                })
-            })
+            .map(|_| scope.spawn(|| scan.work()))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    if let Some((_, e)) = first_error.into_inner().ok().flatten() {
+    if let Some((_, e)) = scan.first_error.into_inner().ok().flatten() {
         return Err(e);
     }
+    Ok(merge_results(results))
+}
+
+impl HistoryScan<'_, '_> {
+    /// One worker: its own repository handle and blob scanner, taking chunks until none is left
+    /// or a worker failed.
+    fn work(&self) -> WorkerResult {
+        let mut result = WorkerResult::default();
+        // Each worker opens its own handle (gix handles are per thread).
+        let mut local = match gix::open(&self.git_dir) {
+            Ok(local) => local,
+            Err(e) => {
+                self.failed.store(true, Ordering::Relaxed);
+                if let Ok(mut slot) = self.first_error.lock() {
+                    let error = GitError::Open {
+                        path: self.git_dir.display().to_string(),
+                        message: e.to_string(),
+                    };
+                    slot.get_or_insert((0, error));
+                }
+                return result;
+            }
+        };
+        crate::git::configure_caches(&mut local);
+        let mut blobs = ChangeScanner::new(&local, self.options.scanner, self.options.max_blob_bytes);
+        blobs.replay_repeats();
+        while !self.failed.load(Ordering::Relaxed) {
+            let start = self.next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
+            if start >= self.commits.len() {
+                break;
+            }
+            self.scan_chunk(&mut blobs, start, &mut result);
+            if blobs.seen_len() > MAX_SEEN_PAIRS {
+                blobs.forget_seen();
+            }
+        }
+        result.blobs = blobs.outcome.blobs;
+        result.bytes = blobs.outcome.bytes;
+        result
+    }
+
+    /// Scans the chunk of commits from `start`; on an error, records it and stops.
+    fn scan_chunk(&self, blobs: &mut ChangeScanner<'_>, start: usize, result: &mut WorkerResult) {
+        let end = (start + CHUNK_COMMITS).min(self.commits.len());
+        for (index, &id) in self.commits.iter().enumerate().take(end).skip(start) {
+            if let Err(e) = scan_one(blobs, id, index, result, self.options) {
+                self.failed.store(true, Ordering::Relaxed);
+                if let Ok(mut slot) = self.first_error.lock() {
+                    // The earliest commit's error, whatever the interleaving.
+                    if slot.as_ref().is_none_or(|(i, _)| index < *i) {
+                        *slot = Some((index, e));
+                    }
+                }
+                break;
+            }
+        }
+    }
+}
+
+/// Folds the workers' results into one: counts added, secrets merged by key (the earliest
+/// finding kept, the strongest confidence, every occurrence).
+fn merge_results(results: Vec<WorkerResult>) -> WorkerResult {
     let mut merged = WorkerResult::default();
     for r in results {
         merged.blobs += r.blobs;
@@ -399,7 +423,7 @@ fn scan_history(
             }
         }
     }
-    Ok(merged)
+    merged
 }
 
 /// Scans one commit and folds what it found into `result`.
@@ -470,58 +494,17 @@ pub fn audit_repository(
         .commits_total
         .fetch_add(commits.len() as u64, Ordering::Relaxed);
     let found = scan_history(repo, &commits, options)?;
-    // Commit metadata for the commits that hold an occurrence.
-    let mut wanted: BTreeSet<u32> = BTreeSet::new();
-    for acc in found.secrets.values() {
-        wanted.extend(acc.occurrences.iter().map(|o| o.commit));
-    }
-    let mut infos: HashMap<u32, CommitInfo> = HashMap::new();
-    for index in wanted {
-        let id = commits[index as usize];
-        infos.insert(index, commit_info(repo, id)?);
-    }
+    let infos = commit_infos(repo, &commits, &found)?;
     let branches = tips::branch_tips(repo)?;
     let mut keyed: Vec<(SecretKey, Accumulator)> = found.secrets.into_iter().collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     let values: Vec<&[u8]> = keyed.iter().map(|(k, _)| k.1.as_slice()).collect();
     let present = tips::presence(repo, &branches, &values, options.max_blob_bytes)?;
-    let mut secrets = Vec::with_capacity(keyed.len());
-    for (i, (key, mut acc)) in keyed.into_iter().enumerate() {
-        acc.occurrences.sort_by(|a, b| {
-            let ta = infos.get(&a.commit).map_or(0, |c| c.time);
-            let tb = infos.get(&b.commit).map_or(0, |c| c.time);
-            (ta, a).cmp(&(tb, b))
-        });
-        acc.occurrences.dedup();
-        let occurrences = acc
-            .occurrences
-            .into_iter()
-            .filter_map(|o| {
-                Some(Occurrence {
-                    repository: options.name.clone(),
-                    commit: infos.get(&o.commit)?.clone(),
-                    path: String::from_utf8_lossy(&o.path).into_owned(),
-                    line: o.line,
-                    column: o.column,
-                })
-            })
-            .collect();
-        let present_at = present[i]
-            .iter()
-            .map(|b| TipRef {
-                repository: options.name.clone(),
-                branch: b.clone(),
-            })
-            .collect();
-        secrets.push((
-            key,
-            PendingSecret {
-                finding: acc.finding,
-                occurrences,
-                present_at,
-            },
-        ));
-    }
+    let secrets = keyed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, acc))| (key, pending_secret(acc, &present[i], &infos, &options.name)))
+        .collect();
     let mut skipped = found.skipped;
     skipped.sort_by(|a, b| {
         (&a.path, a.reason.code(), &a.commit).cmp(&(&b.path, b.reason.code(), &b.commit))
@@ -546,6 +529,65 @@ pub fn audit_repository(
         skipped,
         suppressed: found.suppressed,
     })
+}
+
+/// Commit metadata for the commits that hold an occurrence, by index into `commits`.
+fn commit_infos(
+    repo: &gix::Repository,
+    commits: &[ObjectId],
+    found: &WorkerResult,
+) -> Result<HashMap<u32, CommitInfo>, GitError> {
+    let mut wanted: BTreeSet<u32> = BTreeSet::new();
+    for acc in found.secrets.values() {
+        wanted.extend(acc.occurrences.iter().map(|o| o.commit));
+    }
+    let mut infos: HashMap<u32, CommitInfo> = HashMap::new();
+    for index in wanted {
+        let id = commits[index as usize];
+        infos.insert(index, commit_info(repo, id)?);
+    }
+    Ok(infos)
+}
+
+/// A secret of repository `name` with its occurrences oldest first (with commit metadata) and
+/// the branch tips `present_at` that hold it.
+fn pending_secret(
+    mut acc: Accumulator,
+    present_at: &[String],
+    infos: &HashMap<u32, CommitInfo>,
+    name: &str,
+) -> PendingSecret {
+    acc.occurrences.sort_by(|a, b| {
+        let ta = infos.get(&a.commit).map_or(0, |c| c.time);
+        let tb = infos.get(&b.commit).map_or(0, |c| c.time);
+        (ta, a).cmp(&(tb, b))
+    });
+    acc.occurrences.dedup();
+    let occurrences = acc
+        .occurrences
+        .into_iter()
+        .filter_map(|o| {
+            Some(Occurrence {
+                repository: name.to_string(),
+                commit: infos.get(&o.commit)?.clone(),
+                path: String::from_utf8_lossy(&o.path).into_owned(),
+                line: o.line,
+                column: o.column,
+            })
+        })
+        .collect();
+    let present_at = present_at
+        .iter()
+        .map(|b| TipRef {
+            repository: name.to_string(),
+            branch: b.clone(),
+        })
+        .collect();
+    PendingSecret {
+        finding: acc.finding,
+        occurrences,
+        present_at,
+    }
 }
 
 /// Combines repository audits into one report: a secret found in several repositories is one
