@@ -60,27 +60,48 @@ pub fn all_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, GitError> {
 
 /// Parses revision arguments (see the module documentation).
 pub fn parse(repo: &gix::Repository, args: &[String]) -> Result<Revisions, GitError> {
-    let mut revs = Revisions {
-        described: if args.is_empty() {
-            "--all".to_string()
-        } else {
-            crate::report::sanitize::sanitize(&args.join(" "))
+    let mut reader = ArgReader {
+        repo,
+        args,
+        next: 0,
+        revs: Revisions {
+            described: if args.is_empty() {
+                "--all".to_string()
+            } else {
+                crate::report::sanitize::sanitize(&args.join(" "))
+            },
+            ..Revisions::default()
         },
-        ..Revisions::default()
+        named_tips: false,
     };
-    let mut named_tips = false;
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        i += 1;
+    while let Some(arg) = args.get(reader.next) {
+        reader.next += 1;
+        reader.read(arg)?;
+    }
+    reader.finish()
+}
+
+/// Revision arguments as they are read: where the reader is, the revisions so far, and whether
+/// an argument named tips (else every ref is audited).
+struct ArgReader<'r> {
+    repo: &'r gix::Repository,
+    args: &'r [String],
+    next: usize,
+    revs: Revisions,
+    named_tips: bool,
+}
+
+impl ArgReader<'_> {
+    /// Reads one argument (and the date after `--since` and the like).
+    fn read(&mut self, arg: &str) -> Result<(), GitError> {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
             _ => (arg, None),
         };
         match flag {
             "--all" => {
-                revs.tips.extend(all_tips(repo)?);
-                named_tips = true;
+                self.revs.tips.extend(all_tips(self.repo)?);
+                self.named_tips = true;
             }
             "--branches" | "--tags" | "--remotes" => {
                 let prefix = match flag {
@@ -88,28 +109,10 @@ pub fn parse(repo: &gix::Repository, args: &[String]) -> Result<Revisions, GitEr
                     "--tags" => "refs/tags/",
                     _ => "refs/remotes/",
                 };
-                revs.tips.extend(ref_tips(repo, prefix)?);
-                named_tips = true;
+                self.revs.tips.extend(ref_tips(self.repo, prefix)?);
+                self.named_tips = true;
             }
-            "--since" | "--after" | "--until" | "--before" => {
-                let value = match inline {
-                    Some(v) => v,
-                    None => {
-                        let v = args
-                            .get(i)
-                            .ok_or_else(|| error(flag, "needs a date"))?
-                            .clone();
-                        i += 1;
-                        v
-                    }
-                };
-                let at = parse_date(arg, &value)?;
-                if matches!(flag, "--since" | "--after") {
-                    revs.since = Some(at);
-                } else {
-                    revs.until = Some(at);
-                }
-            }
+            "--since" | "--after" | "--until" | "--before" => self.date(arg, flag, inline)?,
             _ if arg.starts_with('-') && arg != "-" => {
                 return Err(error(
                     arg,
@@ -123,29 +126,62 @@ pub fn parse(repo: &gix::Repository, args: &[String]) -> Result<Revisions, GitEr
                     "symmetric differences (A...B) are not supported",
                 ));
             }
-            _ => {
-                named_tips = true;
-                if let Some(hidden) = arg.strip_prefix('^') {
-                    revs.hidden.push(resolve(repo, hidden)?);
-                } else if let Some((from, to)) = arg.split_once("..") {
-                    let from = if from.is_empty() { "HEAD" } else { from };
-                    let to = if to.is_empty() { "HEAD" } else { to };
-                    revs.hidden.push(resolve(repo, from)?);
-                    revs.tips.push(resolve(repo, to)?);
-                } else {
-                    revs.tips.push(resolve(repo, arg)?);
-                }
-            }
+            _ => self.revision(arg)?,
         }
+        Ok(())
     }
-    if !named_tips {
-        revs.tips = all_tips(repo)?;
+
+    /// A date limit: its value inline (`--since=DATE`) or the next argument.
+    fn date(&mut self, arg: &str, flag: &str, inline: Option<String>) -> Result<(), GitError> {
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                let v = self
+                    .args
+                    .get(self.next)
+                    .ok_or_else(|| error(flag, "needs a date"))?
+                    .clone();
+                self.next += 1;
+                v
+            }
+        };
+        let at = parse_date(arg, &value)?;
+        if matches!(flag, "--since" | "--after") {
+            self.revs.since = Some(at);
+        } else {
+            self.revs.until = Some(at);
+        }
+        Ok(())
     }
-    revs.tips.sort();
-    revs.tips.dedup();
-    revs.hidden.sort();
-    revs.hidden.dedup();
-    Ok(revs)
+
+    /// A revision: `^A` hides A's history, `A..B` walks B hiding A, anything else is a tip.
+    fn revision(&mut self, arg: &str) -> Result<(), GitError> {
+        self.named_tips = true;
+        if let Some(hidden) = arg.strip_prefix('^') {
+            self.revs.hidden.push(resolve(self.repo, hidden)?);
+        } else if let Some((from, to)) = arg.split_once("..") {
+            let from = if from.is_empty() { "HEAD" } else { from };
+            let to = if to.is_empty() { "HEAD" } else { to };
+            self.revs.hidden.push(resolve(self.repo, from)?);
+            self.revs.tips.push(resolve(self.repo, to)?);
+        } else {
+            self.revs.tips.push(resolve(self.repo, arg)?);
+        }
+        Ok(())
+    }
+
+    /// The revisions: every ref's tip when no argument named one; tips and hidden sorted, once.
+    fn finish(mut self) -> Result<Revisions, GitError> {
+        if !self.named_tips {
+            self.revs.tips = all_tips(self.repo)?;
+        }
+        let mut revs = self.revs;
+        revs.tips.sort();
+        revs.tips.dedup();
+        revs.hidden.sort();
+        revs.hidden.dedup();
+        Ok(revs)
+    }
 }
 
 /// The commits that `revs` selects, parents before children.
