@@ -28,27 +28,70 @@ pub(super) fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     };
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let threads = args.threads.unwrap_or(cores).max(1);
-    let targets = match &args.repos {
-        Some(list) => repo_list(list)?,
-        None => {
-            let (repo, _) = split_positional(&args.positional);
-            vec![PathBuf::from(repo)]
+    let targets = Targets::of(args)?;
+    let results = audit_all(common, &targets, threads);
+    let mut folded = fold(results, &targets.names);
+    if args.repos.is_none() {
+        if let Some(e) = folded.errors.pop() {
+            anyhow::bail!(e);
         }
-    };
-    let revision_args = if args.repos.is_some() {
-        flags(args)
+    }
+    let mut report = audit::finish(folded.audits);
+    write(common, args, &mut report, baseline.as_ref(), format)?;
+    for e in &folded.errors {
+        output::stderr(&format!("leakgate: {e}\n"))?;
+    }
+    let code = report.exit_code(folded.block_at);
+    Ok(if code == 0 && !folded.errors.is_empty() {
+        2
     } else {
-        let (_, revs) = split_positional(&args.positional);
-        let mut all = flags(args);
-        all.extend(revs);
-        all
-    };
+        code
+    })
+}
+
+/// The repositories to audit, their names in the report, and the revision arguments.
+struct Targets {
+    paths: Vec<PathBuf>,
+    names: Vec<String>,
+    revision_args: Vec<String>,
+}
+
+impl Targets {
+    /// The repositories of `--repos`, else the one positional repository (default `.`), with
+    /// the revision flags (and, for one repository, the positional revisions).
+    fn of(args: &AuditArgs) -> anyhow::Result<Targets> {
+        let paths = match &args.repos {
+            Some(list) => repo_list(list)?,
+            None => {
+                let (repo, _) = split_positional(&args.positional);
+                vec![PathBuf::from(repo)]
+            }
+        };
+        let revision_args = if args.repos.is_some() {
+            flags(args)
+        } else {
+            let (_, revs) = split_positional(&args.positional);
+            let mut all = flags(args);
+            all.extend(revs);
+            all
+        };
+        let names = display_names(&paths);
+        Ok(Targets {
+            paths,
+            names,
+            revision_args,
+        })
+    }
+}
+
+/// Audits the repositories in parallel (`threads` shared among them; a progress bar on a
+/// terminal); the results in the order of `targets`.
+fn audit_all(common: &Common, targets: &Targets, threads: usize) -> Vec<(usize, RepoResult)> {
     let progress = Progress::default();
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
-    let names = display_names(&targets);
     let results: Mutex<Vec<(usize, RepoResult)>> = Mutex::new(Vec::new());
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let concurrent = targets.len().clamp(1, threads);
+    let concurrent = targets.paths.len().clamp(1, threads);
     let per_repo = (threads / concurrent).max(1);
     let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -59,9 +102,12 @@ pub(super) fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
             .map(|_| {
                 scope.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = targets.get(i) else { break };
-                    let result =
-                        audit_one(common, path, &names[i], &revision_args, per_repo, &progress);
+                    let Some(path) = targets.paths.get(i) else {
+                        break;
+                    };
+                    let name = &targets.names[i];
+                    let args = &targets.revision_args;
+                    let result = audit_one(common, path, name, args, per_repo, &progress);
                     if let Ok(mut all) = results.lock() {
                         all.push((i, result));
                     }
@@ -75,45 +121,57 @@ pub(super) fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     });
     let mut results = results.into_inner().unwrap_or_default();
     results.sort_by_key(|(i, _)| *i);
-    let mut audits = Vec::new();
-    let mut block_at = Confidence::High;
-    let mut errors = Vec::new();
+    results
+}
+
+/// The repository audits, the lowest `block_at` among their configs, and one message per
+/// repository that could not be audited.
+struct Folded {
+    audits: Vec<RepoAudit>,
+    block_at: Confidence,
+    errors: Vec<String>,
+}
+
+/// Folds the results: audits kept in order, errors named after their repository.
+fn fold(results: Vec<(usize, RepoResult)>, names: &[String]) -> Folded {
+    let mut folded = Folded {
+        audits: Vec::new(),
+        block_at: Confidence::High,
+        errors: Vec::new(),
+    };
     for (i, result) in results {
         match result {
             Ok((audit, at)) => {
-                block_at = block_at.min(at);
-                audits.push(audit);
+                folded.block_at = folded.block_at.min(at);
+                folded.audits.push(audit);
             }
-            Err(e) => errors.push(format!(
+            Err(e) => folded.errors.push(format!(
                 "{}: {}",
                 leakgate::report::sanitize::sanitize(&names[i]),
                 output::error_chain(&e)
             )),
         }
     }
-    if args.repos.is_none() {
-        if let Some(e) = errors.pop() {
-            anyhow::bail!(e);
-        }
-    }
-    let mut report = audit::finish(audits);
+    folded
+}
+
+/// Writes the baseline (`--write-baseline`), leaves out what `--baseline` holds, and writes the
+/// report.
+fn write(
+    common: &Common,
+    args: &AuditArgs,
+    report: &mut audit::AuditReport,
+    baseline: Option<&Baseline>,
+    format: AuditFormatArg,
+) -> anyhow::Result<()> {
     if let Some(path) = &args.write_baseline {
-        std::fs::write(path, audit::baseline::render(&report, baseline.as_ref()))
+        std::fs::write(path, audit::baseline::render(report, baseline))
             .with_context(|| format!("cannot write the baseline {}", path.display()))?;
     }
-    if let Some(baseline) = &baseline {
+    if let Some(baseline) = baseline {
         report.apply_baseline(baseline);
     }
-    write_report(common, &report, format, args.output.as_deref())?;
-    for e in &errors {
-        output::stderr(&format!("leakgate: {e}\n"))?;
-    }
-    let code = report.exit_code(block_at);
-    Ok(if code == 0 && !errors.is_empty() {
-        2
-    } else {
-        code
-    })
+    write_report(common, report, format, args.output.as_deref())
 }
 
 /// Renders `report` in `format` to `output`, or to stdout (nothing for a clean `-q` human report).

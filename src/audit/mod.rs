@@ -327,9 +327,7 @@ fn scan_history(
         .threads
         .clamp(1, commits.len().div_ceil(CHUNK_COMMITS).max(1));
     let results: Vec<WorkerResult> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| scope.spawn(|| scan.work()))
-            .collect();
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(|| scan.work())).collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_default())
@@ -362,7 +360,8 @@ impl HistoryScan<'_, '_> {
             }
         };
         crate::git::configure_caches(&mut local);
-        let mut blobs = ChangeScanner::new(&local, self.options.scanner, self.options.max_blob_bytes);
+        let mut blobs =
+            ChangeScanner::new(&local, self.options.scanner, self.options.max_blob_bytes);
         blobs.replay_repeats();
         while !self.failed.load(Ordering::Relaxed) {
             let start = self.next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
