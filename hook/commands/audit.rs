@@ -57,8 +57,7 @@ struct Targets {
 }
 
 impl Targets {
-    /// The repositories of `--repos`, else the one positional repository (default `.`), with
-    /// the revision flags (and, for one repository, the positional revisions).
+    /// The `--repos` repositories or the positional one, with their revision arguments.
     fn of(args: &AuditArgs) -> anyhow::Result<Targets> {
         let paths = match &args.repos {
             Some(list) => repo_list(list)?,
@@ -84,8 +83,7 @@ impl Targets {
     }
 }
 
-/// Audits the repositories in parallel (`threads` shared among them; a progress bar on a
-/// terminal); the results in the order of `targets`.
+/// Audits the repositories in parallel, sharing `threads`; results in the order of `targets`.
 fn audit_all(common: &Common, targets: &Targets, threads: usize) -> Vec<(usize, RepoResult)> {
     let progress = Progress::default();
     let show_progress = !common.quiet && std::io::stderr().is_terminal();
@@ -124,8 +122,7 @@ fn audit_all(common: &Common, targets: &Targets, threads: usize) -> Vec<(usize, 
     results
 }
 
-/// The repository audits, the lowest `block_at` among their configs, and one message per
-/// repository that could not be audited.
+/// The repository audits, their lowest `block_at`, and one message per failed repository.
 struct Folded {
     audits: Vec<RepoAudit>,
     block_at: Confidence,
@@ -155,8 +152,7 @@ fn fold(results: Vec<(usize, RepoResult)>, names: &[String]) -> Folded {
     folded
 }
 
-/// Writes the baseline (`--write-baseline`), leaves out what `--baseline` holds, and writes the
-/// report.
+/// Writes `--write-baseline`, leaves out what `--baseline` holds, and writes the report.
 fn write(
     common: &Common,
     args: &AuditArgs,

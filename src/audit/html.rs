@@ -334,8 +334,7 @@ fn table(out: &mut String) {
     out.push_str("<noscript><p>The table needs JavaScript; every secret is also listed below.</p></noscript>\n");
 }
 
-/// Secret number `n` as a `<details>` element: what it is, where it still is, every place it
-/// was added, and how to revoke and rotate it.
+/// Secret number `n` as a `<details>` element: what, where it still is, places, remediation.
 fn details(out: &mut String, n: usize, sec: &AuditSecret, multi: bool) {
     let _ = writeln!(
         out,

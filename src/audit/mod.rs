@@ -298,8 +298,7 @@ fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, GitEr
     })
 }
 
-/// One history scan shared by its workers: the commits, the next chunk to take, and the first
-/// error (which stops every worker).
+/// One history scan shared by its workers: the commits, the next chunk, the first error.
 struct HistoryScan<'s, 'a> {
     git_dir: std::path::PathBuf,
     commits: &'s [ObjectId],
@@ -340,8 +339,7 @@ fn scan_history(
 }
 
 impl HistoryScan<'_, '_> {
-    /// One worker: its own repository handle and blob scanner, taking chunks until none is left
-    /// or a worker failed.
+    /// One worker: its own repository handle, taking chunks until none is left or one failed.
     fn work(&self) -> WorkerResult {
         let mut result = WorkerResult::default();
         // Each worker opens its own handle (gix handles are per thread).
@@ -396,8 +394,7 @@ impl HistoryScan<'_, '_> {
     }
 }
 
-/// Folds the workers' results into one: counts added, secrets merged by key (the earliest
-/// finding kept, the strongest confidence, every occurrence).
+/// Folds the workers' results: counts added, secrets merged by key (earliest finding kept).
 fn merge_results(results: Vec<WorkerResult>) -> WorkerResult {
     let mut merged = WorkerResult::default();
     for r in results {
@@ -548,8 +545,7 @@ fn commit_infos(
     Ok(infos)
 }
 
-/// A secret of repository `name` with its occurrences oldest first (with commit metadata) and
-/// the branch tips `present_at` that hold it.
+/// A secret of repository `name`: its occurrences oldest first, and the tips that hold it.
 fn pending_secret(
     mut acc: Accumulator,
     present_at: &[String],

@@ -230,8 +230,7 @@ impl Style {
     }
 }
 
-/// The human report as it is written: the audit, the style, whether it spans several
-/// repositories, and the text so far.
+/// The human report as it is written: the audit, the style, several repositories, the text.
 struct Human<'a> {
     report: &'a AuditReport,
     style: Style,
@@ -312,8 +311,7 @@ impl Human<'_> {
         }
     }
 
-    /// Secret number `n`: what it is, its value and fingerprint, where and when it was added,
-    /// where it still is, and how to revoke and rotate it.
+    /// Secret number `n`: what, value, where and when added, where it still is, what to do.
     fn secret(&mut self, n: usize, secret: &AuditSecret) {
         let (style, out) = (self.style, &mut self.out);
         let _ = writeln!(out);
@@ -562,8 +560,7 @@ fn sarif_rules(report: &AuditReport) -> (Vec<Value>, BTreeMap<&str, usize>) {
     (rules, index)
 }
 
-/// The SARIF result of one secret: where it was first added, every other place as a related
-/// location, and its first/last seen and presence as properties.
+/// The SARIF result of one secret: first place, the others related, dates and presence.
 fn sarif_result(s: &AuditSecret, index: &BTreeMap<&str, usize>) -> Value {
     let first = s.first_seen();
     let last = s.last_seen();

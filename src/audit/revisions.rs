@@ -81,8 +81,7 @@ pub fn parse(repo: &gix::Repository, args: &[String]) -> Result<Revisions, GitEr
     reader.finish()
 }
 
-/// Revision arguments as they are read: where the reader is, the revisions so far, and whether
-/// an argument named tips (else every ref is audited).
+/// Revision arguments as they are read: the position, the revisions so far, tips named.
 struct ArgReader<'r> {
     repo: &'r gix::Repository,
     args: &'r [String],
