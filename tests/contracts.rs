@@ -249,18 +249,21 @@ fn audit_reports_in_every_format() {
     repo.commit_as("init", "Zed", "2020-01-15T10:00:00Z");
     repo.write("config/app.env", format!("ACME_KEY={key}\n"));
     repo.commit_as("add the key", "Alice", "2021-03-01T10:00:00Z");
-    repo.write("deploy/run.sh", format!("export ACME_KEY={key}\nOLD={old}\n"));
+    repo.write(
+        "deploy/run.sh",
+        format!("export ACME_KEY={key}\nOLD={old}\n"),
+    );
     repo.commit_as("deploy script", "Bob", "2022-06-15T10:00:00Z");
     repo.write("deploy/run.sh", format!("export ACME_KEY={key}\n"));
     repo.commit_as("drop the old key", "Bob", "2023-02-01T10:00:00Z");
-    std::fs::write(sb.tmp.join("rules.yaml"), RULES).unwrap();
-    let rules = sb.tmp.join("rules.yaml");
+    // Untracked, after the history: the rules name their file relative to the work tree.
+    repo.write("rules.yaml", RULES);
     let audit = |format: &str| {
         repo.leakgate(&[
             "audit",
             "--no-builtin",
             "--config",
-            rules.to_str().unwrap(),
+            "rules.yaml",
             "--format",
             format,
         ])
