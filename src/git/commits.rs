@@ -219,35 +219,18 @@ pub fn ref_tips(repo: &gix::Repository, prefix: &str) -> Result<Vec<ObjectId>, G
 }
 
 /// Commits reachable from `tips` and from none of `hidden` (like `git rev-list TIPS --not HIDDEN`),
-/// parents before children.
+/// parents before children. One walk for all of `hidden`, which ends as soon as the new commits
+/// are settled ([`crate::git::walk`]).
 pub fn new_commits(
     repo: &gix::Repository,
     tips: &[ObjectId],
     hidden: &[ObjectId],
 ) -> Result<Vec<ObjectId>, GitError> {
-    let tips: Vec<ObjectId> = tips
-        .iter()
-        .filter_map(|t| peel_to_commit(repo, *t))
-        .collect();
-    if tips.is_empty() {
-        return Ok(Vec::new());
-    }
     let hidden: Vec<ObjectId> = hidden
         .iter()
         .filter_map(|h| peel_to_commit(repo, *h))
         .collect();
-    let walk = repo
-        .rev_walk(tips.iter().copied())
-        .with_hidden(hidden)
-        .all()
-        .map_err(|e| revision_error("the commits to scan", e))?;
-    let mut commits = Vec::new();
-    for info in walk {
-        let info = info.map_err(|e| revision_error("the commits to scan", e))?;
-        commits.push(info.id);
-    }
-    commits.reverse();
-    Ok(commits)
+    crate::git::walk::Existing::from_refs(hidden).new_commits(repo, tips)
 }
 
 /// Scans commits (and their messages) into `blobs.outcome`.
