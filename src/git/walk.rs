@@ -146,28 +146,42 @@ impl Existing {
     }
 }
 
-/// The objects the refs under `prefix` point at, peeled through annotated tags, of any kind,
-/// sorted and deduplicated. One pass over the refs; no object is read for a packed ref with a
-/// peeled value.
+/// The objects the refs under `prefix` point at, sorted and deduplicated: a packed ref's peeled
+/// value when packed-refs records one, else its target as is (the paint peels an annotated tag
+/// among them); a loose ref's target. No object is read, so thousands of refs cost one read of
+/// packed-refs. A ref that cannot be read hides nothing (its history is scanned if pushed).
 pub fn ref_targets(repo: &gix::Repository, prefix: &str) -> Result<Vec<ObjectId>, GitError> {
     let error = |e: &dyn std::fmt::Display| GitError::Revision {
         spec: "refs".into(),
         message: e.to_string(),
     };
-    let platform = repo.references().map_err(|e| error(&e))?;
-    let iter = platform
-        .prefixed(prefix)
-        .map_err(|e| error(&e))?
-        .peeled()
-        .map_err(|e| error(&e))?;
-    let mut ids = Vec::new();
-    for reference in iter {
-        // A ref that cannot be read hides nothing: its history is scanned if pushed again.
-        let Ok(reference) = reference else { continue };
-        if let Some(id) = reference.try_id() {
-            ids.push(id.detach());
+    let mut by_name: HashMap<Vec<u8>, ObjectId> = HashMap::new();
+    if let Some(packed) = repo.refs.cached_packed_buffer().map_err(|e| error(&e))? {
+        let iter = packed.iter_prefixed(prefix.into()).map_err(|e| error(&e))?;
+        for r in iter.flatten() {
+            by_name.insert(r.name.as_bstr().to_vec(), r.object());
         }
     }
+    let relative: &gix::path::RelativePath = prefix.try_into().map_err(|e| error(&e))?;
+    let loose = repo
+        .refs
+        .loose_iter_prefixed(relative)
+        .map_err(|e| error(&e))?;
+    for r in loose.flatten() {
+        let id = match r.target {
+            gix::refs::Target::Object(id) => Some(id),
+            gix::refs::Target::Symbolic(name) => repo
+                .find_reference(name.as_ref())
+                .ok()
+                .and_then(|mut r| r.peel_to_id().ok())
+                .map(|id| id.detach()),
+        };
+        match id {
+            Some(id) => by_name.insert(r.name.as_bstr().to_vec(), id),
+            None => by_name.remove(r.name.as_bstr().as_ref() as &[u8]),
+        };
+    }
+    let mut ids: Vec<ObjectId> = by_name.into_values().collect();
     ids.sort();
     ids.dedup();
     Ok(ids)
@@ -234,14 +248,19 @@ fn paint(
         }
     }
     for &id in hidden {
-        // A ref to a tree or a blob, or to a missing object, hides nothing (the header tells,
-        // without reading a big blob).
-        let commit = cache.as_ref().is_some_and(|c| c.lookup(id).is_some())
-            || repo
-                .find_header(id)
-                .is_ok_and(|h| h.kind() == gix::objs::Kind::Commit);
-        if commit {
-            p.paint(id, HIDDEN)?;
+        // An annotated tag hides the commit it leads to; a ref to a tree or a blob, or to a
+        // missing object, hides nothing (the header tells, without reading a big blob).
+        let commit = if cache.as_ref().is_some_and(|c| c.lookup(id).is_some()) {
+            Some(id)
+        } else {
+            match repo.find_header(id).map(|h| h.kind()) {
+                Ok(gix::objs::Kind::Commit) => Some(id),
+                Ok(gix::objs::Kind::Tag) => crate::git::commits::peel_to_commit(repo, id),
+                _ => None,
+            }
+        };
+        if let Some(commit) = commit {
+            p.paint(commit, HIDDEN)?;
         }
     }
     // The oldest commit time among the commits painted visible only: the hidden paint goes on
