@@ -6,16 +6,17 @@
 //! entries of other directories are compared one by one. During a merge (`MERGE_HEAD`), a line
 //! counts only when it is in neither parent.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
 
 use gix::hash::ObjectId;
 use gix::index::entry::{Flags, Mode, Stage};
 use gix::index::extension::Tree as CacheTree;
-use gix::objs::tree::{EntryKind, EntryMode};
+use gix::objs::tree::{EntryKind, EntryMode, EntryRef};
+use gix::objs::TreeRefIter;
 
 use crate::git::changes::{detect_renames, ChangeScanner, PendingChange};
-use crate::git::objects::{entry_at_path, tree_entries, TreeEntry};
-use crate::git::tree_diff::{collect_deleted, diff_trees, Deleted, TreeChanges};
+use crate::git::objects::{entry_at_path, TreeEntry};
+use crate::git::tree_diff::{collect_deleted, diff_entry, diff_trees, Deleted, TreeChanges};
 use crate::git::GitError;
 use crate::outcome::ScanOutcome;
 use crate::scanner::Scanner;
@@ -150,6 +151,7 @@ pub fn staged_changes(
         repo,
         index,
         changes: TreeChanges::default(),
+        buffers: Vec::new(),
     };
     walker.walk(index.entries(), 0, head, index.tree())?;
     let changes = walker
@@ -168,10 +170,14 @@ pub fn staged_changes(
     Ok((changes, walker.changes.deleted))
 }
 
+/// A sorted merge of index entries with `HEAD` trees, one directory at a time: tree entries are
+/// read in place from the raw tree object, nothing that is equal is copied.
 struct Walker<'a> {
     repo: &'a gix::Repository,
     index: &'a gix::index::File,
     changes: TreeChanges,
+    /// Raw tree buffers, reused from one directory to the next.
+    buffers: Vec<Vec<u8>>,
 }
 
 /// The tree-entry mode of an index entry.
@@ -189,9 +195,38 @@ fn tree_mode(mode: Mode) -> EntryMode {
     }
 }
 
+/// Git's order of tree entries: names compared as if a directory's ended with `/`; the index is
+/// sorted the same way.
+fn tree_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> Ordering {
+    let n = a.len().min(b.len());
+    a[..n].cmp(&b[..n]).then_with(|| {
+        let a_next = a.get(n).copied().or(a_dir.then_some(b'/'));
+        let b_next = b.get(n).copied().or(b_dir.then_some(b'/'));
+        a_next.cmp(&b_next)
+    })
+}
+
+fn owned(entry: &EntryRef<'_>) -> TreeEntry {
+    TreeEntry {
+        name: entry.filename.to_vec(),
+        mode: entry.mode,
+        id: entry.oid.to_owned(),
+    }
+}
+
+fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut path = Vec::with_capacity(dir.len() + name.len() + 1);
+    path.extend_from_slice(dir);
+    if !dir.is_empty() {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name);
+    path
+}
+
 impl Walker<'_> {
     /// Compares `entries` (all under one directory, whose path prefix is `prefix_len` bytes long
-    /// including its `/`) with the `HEAD` tree of that directory.
+    /// including its `/`) with the `HEAD` tree of that directory, in one sorted merge.
     fn walk(
         &mut self,
         entries: &[gix::index::Entry],
@@ -204,88 +239,181 @@ impl Walker<'_> {
                 return Ok(());
             }
         }
-        let head_entries = match head {
-            Some(id) => tree_entries(self.repo, id)?,
-            None => Default::default(),
+        let Some(first) = entries.first() else {
+            return self.gone_tree(head);
         };
-        let mut remaining: HashMap<&[u8], &TreeEntry> = head_entries
-            .iter()
-            .map(|e| (e.name.as_slice(), e))
-            .collect();
+        let first: &[u8] = first.path(self.index);
+        let dir = &first[..prefix_len.saturating_sub(1)];
+        let data = self.tree_bytes(head)?;
+        let mut tree = TreeRefIter::from_bytes(&data, self.repo.object_hash());
+        let mut next = next_entry(&mut tree, head)?;
         let mut i = 0;
         while i < entries.len() {
             let path: &[u8] = entries[i].path(self.index);
             let rest = &path[prefix_len.min(path.len())..];
-            if let Some(slash) = memchr::memchr(b'/', rest) {
-                let name = &rest[..slash];
-                let dir_len = prefix_len + slash + 1;
-                let mut j = i + 1;
-                while j < entries.len() {
-                    let p: &[u8] = entries[j].path(self.index);
-                    if p.len() > dir_len && p[..dir_len] == path[..dir_len] {
-                        j += 1;
-                    } else {
-                        break;
-                    }
+            let (name, end) = match memchr::memchr(b'/', rest) {
+                Some(slash) => {
+                    let under = &path[..prefix_len + slash + 1];
+                    let run = entries[i..].partition_point(|e| {
+                        let p: &[u8] = e.path(self.index);
+                        p.starts_with(under)
+                    });
+                    (&rest[..slash], Some(i + run))
                 }
-                let before = remaining.remove(name);
-                if let Some(b) = before.filter(|b| !b.mode.is_tree()) {
-                    collect_deleted(
-                        self.repo,
-                        b,
-                        path[..dir_len - 1].to_vec(),
-                        &mut self.changes,
-                    )?;
-                }
-                let head_sub = before.filter(|b| b.mode.is_tree()).map(|b| b.id);
-                let cache_sub =
-                    cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
-                self.walk(&entries[i..j], dir_len, head_sub, cache_sub)?;
-                i = j;
-                continue;
-            }
-            let entry = &entries[i];
-            i += 1;
-            let before = remaining.remove(rest);
-            if entry.stage() != Stage::Unconflicted || entry.flags.contains(Flags::INTENT_TO_ADD) {
-                continue;
-            }
-            let new = TreeEntry {
-                name: rest.to_vec(),
-                mode: tree_mode(entry.mode),
-                id: entry.id,
+                None => (rest, None),
             };
-            if new.mode.is_tree() {
-                // A sparse-index directory entry: compare the trees.
-                let old = before.filter(|b| b.mode.is_tree()).map(|b| b.id);
-                diff_trees(self.repo, old, new.id, path, &mut self.changes)?;
-                continue;
+            let is_dir = end.is_some();
+            let before = self.catch_up(&mut tree, &mut next, head, dir, Some((name, is_dir)))?;
+            match end {
+                Some(end) => {
+                    let sub = &entries[i..end];
+                    self.directory(
+                        sub,
+                        prefix_len,
+                        name,
+                        before.map(|b| b.oid.to_owned()),
+                        cache,
+                    )?;
+                    i = end;
+                }
+                None => {
+                    self.file(&entries[i], path, before.as_ref())?;
+                    i += 1;
+                }
             }
-            crate::git::tree_diff::diff_entry(
-                self.repo,
-                before,
-                &new,
-                path.to_vec(),
-                &mut self.changes,
-            )?;
         }
-        let prefix = entries
-            .first()
-            .map(|e| {
-                let p: &[u8] = e.path(self.index);
-                p[..prefix_len.saturating_sub(1).min(p.len())].to_vec()
-            })
-            .unwrap_or_default();
-        for gone in remaining.values() {
-            let mut p = prefix.clone();
-            if !p.is_empty() {
-                p.push(b'/');
-            }
-            p.extend_from_slice(&gone.name);
-            collect_deleted(self.repo, gone, p, &mut self.changes)?;
-        }
+        self.catch_up(&mut tree, &mut next, head, dir, None)?;
+        self.buffers.push(data);
         Ok(())
     }
+
+    /// Moves `next` past the `HEAD` entries that sort before `item` (all of them for `None`):
+    /// they are gone from the index. Returns the entry that `item` replaces, if any.
+    fn catch_up<'t>(
+        &mut self,
+        tree: &mut TreeRefIter<'t>,
+        next: &mut Option<EntryRef<'t>>,
+        head: Option<ObjectId>,
+        dir: &[u8],
+        item: Option<(&[u8], bool)>,
+    ) -> Result<Option<EntryRef<'t>>, GitError> {
+        let order = |t: &EntryRef<'_>| match item {
+            Some((name, is_dir)) => tree_order(t.filename, t.mode.is_tree(), name, is_dir),
+            None => Ordering::Less,
+        };
+        while let Some(gone) = next.as_ref().filter(|t| order(t).is_lt()) {
+            let path = join(dir, gone.filename);
+            collect_deleted(self.repo, &owned(gone), path, &mut self.changes)?;
+            *next = next_entry(tree, head)?;
+        }
+        let same = next.take_if(|t| order(t).is_eq());
+        if same.is_some() {
+            *next = next_entry(tree, head)?;
+        }
+        Ok(same)
+    }
+
+    /// The index entries under directory `name` (`head`: the `HEAD` tree there, if any).
+    fn directory(
+        &mut self,
+        entries: &[gix::index::Entry],
+        prefix_len: usize,
+        name: &[u8],
+        head: Option<ObjectId>,
+        cache: Option<&CacheTree>,
+    ) -> Result<(), GitError> {
+        let dir_len = prefix_len + name.len() + 1;
+        if let [only] = entries {
+            let path: &[u8] = only.path(self.index);
+            if path.len() == dir_len && only.mode.bits() == Mode::DIR.bits() {
+                // A sparse-index directory entry: compare the trees.
+                let dir = &path[..dir_len - 1];
+                return diff_trees(self.repo, head, only.id, dir, &mut self.changes);
+            }
+        }
+        let cache = cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
+        self.walk(entries, dir_len, head, cache)
+    }
+
+    /// One index entry against the `HEAD` entry of the same name, if any.
+    fn file(
+        &mut self,
+        entry: &gix::index::Entry,
+        path: &[u8],
+        before: Option<&EntryRef<'_>>,
+    ) -> Result<(), GitError> {
+        if entry.stage() != Stage::Unconflicted || entry.flags.contains(Flags::INTENT_TO_ADD) {
+            return Ok(());
+        }
+        if before.is_some_and(|b| b.oid == entry.id.as_ref()) {
+            return Ok(());
+        }
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        let new = TreeEntry {
+            name: name.to_vec(),
+            mode: tree_mode(entry.mode),
+            id: entry.id,
+        };
+        let before = before.map(owned);
+        diff_entry(
+            self.repo,
+            before.as_ref(),
+            &new,
+            path.to_vec(),
+            &mut self.changes,
+        )
+    }
+
+    /// Everything in the `HEAD` tree, when the index is empty.
+    fn gone_tree(&mut self, head: Option<ObjectId>) -> Result<(), GitError> {
+        let Some(id) = head else { return Ok(()) };
+        let gone = TreeEntry {
+            name: Vec::new(),
+            mode: EntryKind::Tree.into(),
+            id,
+        };
+        collect_deleted(self.repo, &gone, Vec::new(), &mut self.changes)
+    }
+
+    /// The raw bytes of tree `head` (empty for none), in a reused buffer.
+    fn tree_bytes(&mut self, head: Option<ObjectId>) -> Result<Vec<u8>, GitError> {
+        let mut buf = self.buffers.pop().unwrap_or_default();
+        buf.clear();
+        let Some(id) = head else { return Ok(buf) };
+        let error = |message: String| GitError::Object {
+            what: format!("tree {id}"),
+            commit: None,
+            path: None,
+            message,
+        };
+        let found = gix::objs::Find::try_find(&self.repo.objects, &id, &mut buf)
+            .map_err(|e| error(e.to_string()))?
+            .map(|data| (data.kind, data.data.len()));
+        match found {
+            Some((gix::objs::Kind::Tree, len)) => {
+                buf.truncate(len);
+                Ok(buf)
+            }
+            Some((kind, _)) => Err(error(format!("expected a tree, found a {kind}"))),
+            None => Err(error("object not found".into())),
+        }
+    }
+}
+
+/// The next entry of `HEAD` tree `head`.
+fn next_entry<'t>(
+    tree: &mut TreeRefIter<'t>,
+    head: Option<ObjectId>,
+) -> Result<Option<EntryRef<'t>>, GitError> {
+    tree.next().transpose().map_err(|e| GitError::Object {
+        what: format!(
+            "tree {}",
+            head.unwrap_or_else(|| ObjectId::null(gix::hash::Kind::Sha1))
+        ),
+        commit: None,
+        path: None,
+        message: e.to_string(),
+    })
 }
 
 /// What the index adds relative to `HEAD`, ready to scan: exact renames dropped, renamed-and-
