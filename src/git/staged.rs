@@ -478,3 +478,125 @@ pub fn scan_changes(
     }
     Ok(blobs.outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str], input: Option<&str>) -> String {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(dir).args(args);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("GIT_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
+            .env("GIT_COMMITTER_NAME", "c")
+            .env("GIT_COMMITTER_EMAIL", "c@example.invalid")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = input {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?} failed");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// What the walk reports, as `git diff --cached --no-renames --name-status` would list it
+    /// (added or modified paths, and deleted ones), sorted.
+    fn walked(dir: &Path) -> Vec<String> {
+        let repo = gix::open(dir).unwrap();
+        let index = read_index(&repo).unwrap();
+        let head = head_tree(&repo).unwrap();
+        let (changes, deleted) = staged_changes(&repo, &index, head).unwrap();
+        let mut out: Vec<String> = changes
+            .iter()
+            .map(|c| String::from_utf8_lossy(&c.path).into_owned())
+            .chain(
+                deleted
+                    .iter()
+                    .map(|d| format!("-{}", String::from_utf8_lossy(&d.path))),
+            )
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn git_says(dir: &Path) -> Vec<String> {
+        let text = git(dir, &["diff", "--cached", "--no-renames", "--name-status"], None);
+        let mut out: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let (status, path) = l.split_once('\t').unwrap();
+                match status {
+                    "D" => format!("-{path}"),
+                    _ => path.to_string(),
+                }
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_merge_walk_agrees_with_git_with_and_without_a_cache_tree() {
+        let dir = std::env::temp_dir().join(format!("leakgate-staged-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q"], None);
+        for path in [
+            "a-b", "a/x", "a/y/z", "a.c", "a0", "b/c/d/e", "dir-to-file/f", "file-to-dir", "gone/one",
+            "gone/two/three", "keep/same", "m/n", "z",
+        ] {
+            write(&dir, path, &format!("{path}\n"));
+        }
+        git(&dir, &["add", "-A"], None);
+        git(&dir, &["commit", "-q", "-m", "base"], None);
+        // Changes: modified at several depths, D/F swaps both ways, a deleted tree, new names
+        // that sort around `/` (`a-b2`, `a.d`, `a/0`), a new nested directory.
+        write(&dir, "a/y/z", "changed\n");
+        write(&dir, "b/c/d/e", "changed too\n");
+        write(&dir, "a-b2", "new\n");
+        write(&dir, "a.d", "new\n");
+        write(&dir, "a/0", "new\n");
+        write(&dir, "new/deep/er/file", "new\n");
+        std::fs::remove_dir_all(dir.join("dir-to-file")).unwrap();
+        write(&dir, "dir-to-file", "now a file\n");
+        std::fs::remove_file(dir.join("file-to-dir")).unwrap();
+        write(&dir, "file-to-dir/inner", "now a dir\n");
+        std::fs::remove_dir_all(dir.join("gone")).unwrap();
+        std::fs::remove_file(dir.join("z")).unwrap();
+        git(&dir, &["add", "-A"], None);
+        let expected = git_says(&dir);
+        assert!(expected.len() >= 12, "{expected:?}");
+        assert_eq!(walked(&dir), expected, "with a cache-tree");
+        // The same entries in an index without a cache-tree.
+        let entries = git(&dir, &["ls-files", "-s"], None);
+        std::fs::remove_file(dir.join(".git/index")).unwrap();
+        git(&dir, &["update-index", "--index-info"], Some(&entries));
+        let raw = std::fs::read(dir.join(".git/index")).unwrap();
+        assert!(memchr::memmem::find(&raw, b"TREE").is_none());
+        assert_eq!(walked(&dir), expected, "without a cache-tree");
+        // Nothing staged: nothing reported, with or without a cache-tree.
+        git(&dir, &["commit", "-q", "-m", "next"], None);
+        assert_eq!(walked(&dir), Vec::<String>::new());
+        git(&dir, &["read-tree", "HEAD"], None);
+        assert_eq!(walked(&dir), Vec::<String>::new());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
