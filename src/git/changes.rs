@@ -363,6 +363,102 @@ impl<'a> ChangeScanner<'a> {
     }
 }
 
+/// Fewer changes than this are scanned on the calling thread (a thread and a repository handle
+/// cost more than a few small blobs).
+pub const PARALLEL_MIN_CHANGES: usize = 8;
+
+/// Scans `changes` on all cores, each thread with its own handle on `repo` (opened again from its
+/// git directory with the options `repo` was opened with, so `GIT_OBJECT_DIRECTORY` and the other
+/// environment overrides hold; not for a repository whose object store was replaced); the outcome
+/// is the one [`ChangeScanner::scan_change`] would give in order on one thread: findings, skips
+/// and counts in the order of `changes`, a blob pair met twice scanned once (at its first place).
+/// `deadline` as [`ChangeScanner::deadline`]; the first error in `changes` order is returned.
+pub fn scan_changes_parallel(
+    repo: &gix::Repository,
+    scanner: &Scanner,
+    max_blob_bytes: u64,
+    deadline: Option<(Instant, u64)>,
+    changes: &[PendingChange],
+) -> Result<ScanOutcome, GitError> {
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(changes.len().div_ceil(PARALLEL_MIN_CHANGES / 2).max(1));
+    let unique = first_of_each_pair(scanner, changes);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    type Done = (usize, Result<ScanOutcome, GitError>);
+    let mut done: Vec<Done> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (git_dir, options) = (repo.git_dir(), repo.open_options().clone());
+                let (next, failed, unique) = (&next, &failed, &unique);
+                scope.spawn(move || {
+                    let mut local = match gix::open_opts(git_dir, options) {
+                        Ok(local) => local,
+                        Err(e) => {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                            let e = GitError::Open {
+                                path: git_dir.display().to_string(),
+                                message: e.to_string(),
+                            };
+                            return vec![(0, Err(e))];
+                        }
+                    };
+                    crate::git::configure_caches(&mut local);
+                    let mut scan = ChangeScanner::new(&local, scanner, max_blob_bytes);
+                    scan.deadline = deadline;
+                    let mut done: Vec<Done> = Vec::new();
+                    while !failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = unique.get(k) else { break };
+                        let result = scan.scan_change(&changes[i]);
+                        let outcome = std::mem::take(&mut scan.outcome);
+                        failed.fetch_or(result.is_err(), std::sync::atomic::Ordering::Relaxed);
+                        done.push((i, result.map(|()| outcome)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    if done.len() < unique.len() && !done.iter().any(|(_, r)| r.is_err()) {
+        return Err(GitError::Object {
+            what: "changes to scan".into(),
+            commit: None,
+            path: None,
+            message: "a scanning thread stopped early".into(),
+        });
+    }
+    done.sort_by_key(|(i, _)| *i);
+    let mut outcome = ScanOutcome::default();
+    for (_, result) in done {
+        outcome.merge(result?);
+    }
+    Ok(outcome)
+}
+
+/// The indices of `changes` that a scan in order would act on: every change that is not a repeat
+/// of a blob pair scanned before it (what [`ChangeScanner::scan_change`] skips as seen).
+fn first_of_each_pair(scanner: &Scanner, changes: &[PendingChange]) -> Vec<usize> {
+    let mut seen = HashSet::new();
+    (0..changes.len())
+        .filter(|&i| {
+            let c = &changes[i];
+            if c.name_only || c.mode.is_commit() || scanner.path_allowed(&c.path) {
+                return true;
+            }
+            let mut olds = c.olds.clone();
+            olds.sort();
+            seen.insert((olds, c.id))
+        })
+        .collect()
+}
+
 /// The name of the text unit that holds the changed files' names.
 pub const FILE_NAMES_PATH: &str = "(file names)";
 

@@ -14,7 +14,9 @@ use gix::index::extension::Tree as CacheTree;
 use gix::objs::tree::{EntryKind, EntryMode, EntryRef};
 use gix::objs::TreeRefIter;
 
-use crate::git::changes::{detect_renames, ChangeScanner, PendingChange};
+use crate::git::changes::{
+    detect_renames, scan_changes_parallel, ChangeScanner, PendingChange, PARALLEL_MIN_CHANGES,
+};
 use crate::git::objects::{entry_at_path, TreeEntry};
 use crate::git::tree_diff::{collect_deleted, diff_entry, diff_trees, Deleted, TreeChanges};
 use crate::git::GitError;
@@ -470,13 +472,24 @@ pub fn scan_changes(
     changes: &[PendingChange],
     max_blob_bytes: u64,
 ) -> Result<ScanOutcome, GitError> {
-    let mut blobs = ChangeScanner::new(repo, scanner, max_blob_bytes);
+    let mut scan = ChangeScanner::new(repo, scanner, max_blob_bytes);
     let mut changes = changes.to_vec();
-    blobs.scan_names(&mut changes)?;
-    for change in &changes {
-        blobs.scan_change(change)?;
+    scan.scan_names(&mut changes)?;
+    if changes.len() < PARALLEL_MIN_CHANGES {
+        for change in &changes {
+            scan.scan_change(change)?;
+        }
+        return Ok(scan.outcome);
     }
-    Ok(blobs.outcome)
+    let mut outcome = scan.outcome;
+    outcome.merge(scan_changes_parallel(
+        repo,
+        scanner,
+        max_blob_bytes,
+        None,
+        &changes,
+    )?);
+    Ok(outcome)
 }
 
 #[cfg(test)]
@@ -597,6 +610,50 @@ mod tests {
         assert_eq!(walked(&dir), Vec::<String>::new());
         git(&dir, &["read-tree", "HEAD"], None);
         assert_eq!(walked(&dir), Vec::<String>::new());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn many_changes_scanned_on_all_cores_give_the_one_thread_outcome() {
+        let dir = std::env::temp_dir().join(format!("leakgate-staged-par-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q"], None);
+        write(&dir, "base.txt", "base\n");
+        git(&dir, &["add", "-A"], None);
+        git(&dir, &["commit", "-q", "-m", "base"], None);
+        // 40 files: every third holds a token (built here, not a literal), some share content.
+        for i in 0..40 {
+            let body = if i % 3 == 0 {
+                format!("line {i}\nkey = acme_{:0>16}\n", i % 9)
+            } else {
+                format!("plain {}\n", i % 7)
+            };
+            write(&dir, &format!("d{}/f{i}.txt", i % 4), &body);
+        }
+        git(&dir, &["add", "-A"], None);
+        let repo = gix::open(&dir).unwrap();
+        let index = read_index(&repo).unwrap();
+        let changes = collect_staged(&repo, &index, 1 << 20, &|_| false).unwrap();
+        assert_eq!(changes.len(), 40);
+        let scanner = crate::scanner::test_scanner(crate::scanner::TEST_RULES);
+        let parallel = scan_changes(&repo, &scanner, &changes, 1 << 20).unwrap();
+        let mut one = ChangeScanner::new(&repo, &scanner, 1 << 20);
+        let mut serial_changes = changes.clone();
+        one.scan_names(&mut serial_changes).unwrap();
+        for c in &serial_changes {
+            one.scan_change(c).unwrap();
+        }
+        let show = |o: &ScanOutcome| {
+            let found: Vec<String> = o
+                .findings
+                .iter()
+                .map(|f| format!("{}:{}", String::from_utf8_lossy(&f.path), f.line))
+                .collect();
+            (found, o.blobs, o.bytes, o.skipped.len())
+        };
+        assert_eq!(show(&parallel), show(&one.outcome));
+        assert_eq!(parallel.findings.len(), 14, "{:?}", show(&parallel));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
