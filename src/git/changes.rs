@@ -42,8 +42,23 @@ pub struct PendingChange {
     pub name_only: bool,
 }
 
-/// A blob pair: the sorted old versions and the new one.
-type PairKey = (Vec<ObjectId>, ObjectId);
+/// A blob pair: the sorted old versions and the new one. A run scans each pair once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct BlobPair {
+    olds: Vec<ObjectId>,
+    new: ObjectId,
+}
+
+impl BlobPair {
+    fn of(change: &PendingChange) -> BlobPair {
+        let mut olds = change.olds.clone();
+        olds.sort();
+        BlobPair {
+            olds,
+            new: change.id,
+        }
+    }
+}
 
 /// Scans changes, collecting the outcome; remembers blob pairs already scanned.
 pub struct ChangeScanner<'a> {
@@ -57,11 +72,11 @@ pub struct ChangeScanner<'a> {
     pub deadline: Option<(Instant, u64)>,
     /// What was found and skipped so far.
     pub outcome: ScanOutcome,
-    seen: HashSet<(Vec<ObjectId>, ObjectId)>,
+    seen: HashSet<BlobPair>,
     commits_done: usize,
     /// With [`ChangeScanner::replay_repeats`]: the findings of each blob pair scanned, so that a
     /// pair met again (a cherry-pick, the same change on two branches) reports them again.
-    replay: Option<HashMap<PairKey, Vec<crate::finding::Finding>>>,
+    replay: Option<HashMap<BlobPair, Vec<crate::finding::Finding>>>,
 }
 
 impl<'a> ChangeScanner<'a> {
@@ -144,9 +159,7 @@ impl<'a> ChangeScanner<'a> {
             self.skip(change, SkipReason::AllowedPath);
             return Ok(());
         }
-        let mut key_olds = change.olds.clone();
-        key_olds.sort();
-        let key = (key_olds, change.id);
+        let key = BlobPair::of(change);
         if self.seen.contains(&key) {
             if let Some(found) = self.replay.as_ref().and_then(|r| r.get(&key)) {
                 for f in found {
@@ -225,8 +238,7 @@ impl<'a> ChangeScanner<'a> {
                     StreamError::Read(e) => read_error(e),
                     StreamError::Scan(e) => GitError::Scan(e),
                 })?;
-                self.outcome.blobs += 1;
-                self.outcome.bytes += scanned.bytes;
+                self.count(true, scanned.bytes);
                 self.outcome.findings.extend(scanned.findings);
                 self.outcome.suppressed.extend(scanned.suppressed);
                 if size > cap {
@@ -302,7 +314,7 @@ impl<'a> ChangeScanner<'a> {
             buf.extend_from_slice(&changes[i].path);
             buf.push(b'\n');
         }
-        self.outcome.bytes += buf.len() as u64;
+        self.count(false, buf.len() as u64);
         let mut unit = AddedText::whole(FILE_NAMES_PATH, buf);
         unit.commit = changes[named[0]].commit.map(|c| c.to_string());
         let scanned = self.scanner.scan_all(&unit)?;
@@ -343,6 +355,13 @@ impl<'a> ChangeScanner<'a> {
         Ok(())
     }
 
+    /// Counts what was scanned: `bytes` of text, and one more blob when `blob` (a second view of
+    /// the same blob, or the file names, are not one).
+    fn count(&mut self, blob: bool, bytes: u64) {
+        self.outcome.blobs += u64::from(blob);
+        self.outcome.bytes += bytes;
+    }
+
     /// Scans a ready unit (a message, or a blob's added text) and counts it.
     pub fn scan_unit(&mut self, unit: &AddedText) -> Result<(), GitError> {
         self.scan_view(unit, true)
@@ -351,8 +370,7 @@ impl<'a> ChangeScanner<'a> {
     /// Scans a unit; `new_blob` counts it as one more blob (a second view of the same blob does
     /// not).
     fn scan_view(&mut self, unit: &AddedText, new_blob: bool) -> Result<(), GitError> {
-        self.outcome.blobs += u64::from(new_blob);
-        self.outcome.bytes += unit.buf.len() as u64;
+        self.count(new_blob, unit.buf.len() as u64);
         if unit.is_empty() {
             return Ok(());
         }
@@ -452,9 +470,7 @@ fn first_of_each_pair(scanner: &Scanner, changes: &[PendingChange]) -> Vec<usize
             if c.name_only || c.mode.is_commit() || scanner.path_allowed(&c.path) {
                 return true;
             }
-            let mut olds = c.olds.clone();
-            olds.sort();
-            seen.insert((olds, c.id))
+            seen.insert(BlobPair::of(c))
         })
         .collect()
 }

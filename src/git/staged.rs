@@ -517,7 +517,12 @@ mod tests {
         let mut child = cmd.spawn().unwrap();
         if let Some(text) = input {
             use std::io::Write as _;
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
         }
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "git {args:?} failed");
@@ -551,7 +556,11 @@ mod tests {
     }
 
     fn git_says(dir: &Path) -> Vec<String> {
-        let text = git(dir, &["diff", "--cached", "--no-renames", "--name-status"], None);
+        let text = git(
+            dir,
+            &["diff", "--cached", "--no-renames", "--name-status"],
+            None,
+        );
         let mut out: Vec<String> = text
             .lines()
             .map(|l| {
@@ -573,8 +582,19 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         git(&dir, &["init", "-q"], None);
         for path in [
-            "a-b", "a/x", "a/y/z", "a.c", "a0", "b/c/d/e", "dir-to-file/f", "file-to-dir", "gone/one",
-            "gone/two/three", "keep/same", "m/n", "z",
+            "a-b",
+            "a/x",
+            "a/y/z",
+            "a.c",
+            "a0",
+            "b/c/d/e",
+            "dir-to-file/f",
+            "file-to-dir",
+            "gone/one",
+            "gone/two/three",
+            "keep/same",
+            "m/n",
+            "z",
         ] {
             write(&dir, path, &format!("{path}\n"));
         }

@@ -907,12 +907,12 @@ fn scan_push_into(
     // Newest first: a budget that runs out is spent on the commits the pusher wrote last.
     commits.reverse();
     progress.1 = commits.len();
-    let mut blobs = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
-    blobs.deadline = Some((scope.deadline, policy.time_budget_ms));
+    let mut scan = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
+    scan.deadline = Some((scope.deadline, policy.time_budget_ms));
     let result =
-        scan_pushed_values(&mut blobs, &values).and_then(|()| scan_commits(&mut blobs, &commits));
-    progress.0 = blobs.commits_done();
-    *outcome = blobs.outcome;
+        scan_pushed_values(&mut scan, &values).and_then(|()| scan_commits(&mut scan, &commits));
+    progress.0 = scan.commits_done();
+    *outcome = scan.outcome;
     *not_honoured =
         settle_pushed_suppressions(repo, &refs, &existing, scope.honour_pushed, outcome);
     result.map_err(error)
