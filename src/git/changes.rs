@@ -399,8 +399,7 @@ pub fn scan_changes_parallel(
     changes: &[PendingChange],
 ) -> Result<ScanOutcome, GitError> {
     let threads = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
+        .map_or(1, usize::from)
         .min(changes.len().div_ceil(PARALLEL_MIN_CHANGES / 2).max(1));
     let unique = first_of_each_pair(scanner, changes);
     let next = std::sync::atomic::AtomicUsize::new(0);

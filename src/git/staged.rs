@@ -255,7 +255,7 @@ impl Walker<'_> {
             let rest = &path[prefix_len.min(path.len())..];
             let (name, end) = match memchr::memchr(b'/', rest) {
                 Some(slash) => {
-                    let under = &path[..prefix_len + slash + 1];
+                    let under = &path[..=prefix_len + slash];
                     let run = entries[i..].partition_point(|e| {
                         let p: &[u8] = e.path(self.index);
                         p.starts_with(under)

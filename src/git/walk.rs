@@ -137,8 +137,8 @@ impl Existing {
                 continue;
             }
             let commit = repo.find_commit(id).map_err(walk_error)?;
-            let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
-            let time = commit.time().map(|t| t.seconds).unwrap_or(0);
+            let parents: Vec<ObjectId> = commit.parent_ids().map(gix::Id::detach).collect();
+            let time = commit.time().map_or(0, |t| t.seconds);
             stack.extend(parents.iter().copied());
             found.insert(id, (time, parents));
         }
@@ -174,7 +174,7 @@ pub fn ref_targets(repo: &gix::Repository, prefix: &str) -> Result<Vec<ObjectId>
                 .find_reference(name.as_ref())
                 .ok()
                 .and_then(|mut r| r.peel_to_id().ok())
-                .map(|id| id.detach()),
+                .map(gix::Id::detach),
         };
         match id {
             Some(id) => by_name.insert(r.name.as_bstr().to_vec(), id),
