@@ -249,7 +249,10 @@ fn audit_reports_in_every_format() {
     repo.commit_as("init", "Zed", "2020-01-15T10:00:00Z");
     repo.write("config/app.env", format!("ACME_KEY={key}\n"));
     repo.commit_as("add the key", "Alice", "2021-03-01T10:00:00Z");
-    repo.write("deploy/run.sh", format!("export ACME_KEY={key}\nOLD={old}\n"));
+    repo.write(
+        "deploy/run.sh",
+        format!("export ACME_KEY={key}\nOLD={old}\n"),
+    );
     repo.commit_as("deploy script", "Bob", "2022-06-15T10:00:00Z");
     repo.write("deploy/run.sh", format!("export ACME_KEY={key}\n"));
     repo.commit_as("drop the old key", "Bob", "2023-02-01T10:00:00Z");

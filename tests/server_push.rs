@@ -1826,23 +1826,14 @@ fn missing_server_binary_never_suggests_no_verify() {
 
 /// Runs `git update-ref --stdin` in the server with `lines` as its input.
 fn server_update_refs(pair: &Pair, lines: &str) {
-    let mut child = pair
-        .cmd(&pair.dir.0, "git")
-        .arg("--git-dir")
-        .arg(&pair.server)
-        .args(["update-ref", "--stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(lines.as_bytes())
-        .unwrap();
-    check(child.wait_with_output().unwrap(), "git update-ref --stdin");
+    let server = pair.server.to_str().unwrap();
+    let out = pair.sb.run_with_input(
+        &pair.sb.join(""),
+        "git",
+        &["--git-dir", server, "update-ref", "--stdin"],
+        lines.as_bytes(),
+    );
+    check(out, "git update-ref --stdin");
 }
 
 #[test]
