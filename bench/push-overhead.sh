@@ -2,30 +2,35 @@
 # Push overhead of the server hook: the whole `git push` into a local bare repository, timed with
 # no hook, with a no-op pre-receive hook, and with `leakgate-server` installed by
 # `leakgate-server install` (and betterleaks `git --pre-receive` when `betterleaks` is on PATH),
-# on a repository with thousands of commits of history.
+# on a server of real size: 20,000+ commits of history and thousands of refs.
 #
-#   bench/push-overhead.sh [--runs N] [--history N] [--big-mb N] [--leakgate-server BIN]
-#                          [--betterleaks BIN] [--keep]
+#   bench/push-overhead.sh [--runs N] [--history N | --history-repo BARE_REPO] [--refs N]
+#                          [--big-mb N] [--leakgate-server BIN] [--betterleaks BIN] [--keep]
 #
-# The history (default 3000 small commits over 300 files) is generated deterministically with
-# git fast-import. Cases: 1 new commit; 500 new commits; one new commit adding a 50 MB text file
-# with an AWS key id on its last line (read and scanned in full under the default policy, and the
-# push must be rejected; the other pushes must be accepted); and,
-# without a target, 200 commits each changing one line of a 1.2 MB file the server already has.
-# Every run pushes into a fresh copy of the server (copying is not timed); runs of the different
-# hooks are interleaved; the median of --runs runs (default 7) is printed after one warm-up push.
-# Peak memory of the hook: one more push per case through a pre-receive that runs
+# The history is a real repository's (--history-repo, e.g. a bare clone of rust-lang/cargo: 23k
+# commits), or --history N small commits over 300 files (default 20000) generated
+# deterministically with git fast-import. The server gets --refs N more refs (default 6000,
+# `refs/pull/<n>/head`, like a forge's pull-request refs) spread over that history, packed.
+# Cases (the issue's rows): C1 1 new commit; C2 500 new commits; C3 one new commit adding a 50 MB
+# text file with an AWS key id in the middle (read and scanned in full under the default policy:
+# the push must be rejected; the other pushes must be accepted); and 200 commits each changing one
+# line of a 1.2 MB file the server already has.
+# Every run pushes into a fresh copy of the server (hard links; copying is not timed); runs of the
+# different hooks are interleaved; the median of --runs runs (default 7) is printed after one
+# warm-up push. Peak memory of the hook: one more push per case through a pre-receive that runs
 # `leakgate-server` under /usr/bin/time (its maximum resident set size, wall and CPU time; the
 # CPU time is the figure to trust on a busy machine). --betterleaks names the betterleaks binary
 # (default: `betterleaks` on PATH; prefer the binary itself to a wrapper script).
 set -euo pipefail
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 server_bin="$root/target/release/leakgate-server"
 runs=7
-history=3000
+history=20000
+history_repo=""
+refs=6000
 big_mb=50
 keep=0
 betterleaks=$(command -v betterleaks || true)
@@ -33,6 +38,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --history) history=$2; shift 2 ;;
+    --history-repo) history_repo=$(cd "$2" && pwd); shift 2 ;;
+    --refs) refs=$2; shift 2 ;;
     --big-mb) big_mb=$2; shift 2 ;;
     --leakgate-server) server_bin=$2; shift 2 ;;
     --betterleaks) betterleaks=$2; shift 2 ;;
@@ -65,7 +72,6 @@ export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
 export GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # commits BRANCH FROM START COUNT: a fast-import stream of COUNT small commits on BRANCH (the first
 # one's parent is FROM unless empty), each rewriting one of 300 source-like files.
@@ -87,13 +93,22 @@ commits() {
     }'
 }
 
-echo "== generating: $history commits of history, a 500-commit branch, a ${big_mb} MB file" >&2
-client="$work/client"
-git init -q -b main "$client"
-commits main "" 1 "$history" | git -C "$client" fast-import --quiet
-base=$(git -C "$client" rev-parse main)
-commits one "$base" $((history + 1)) 1 | git -C "$client" fast-import --quiet
-commits five "$base" $((history + 1)) 500 | git -C "$client" fast-import --quiet
+echo "== generating the server's history, a 1-commit and a 500-commit branch, a ${big_mb} MB file" >&2
+history_git="$work/history.git"
+if [ -n "$history_repo" ]; then
+  git clone -q --bare "$history_repo" "$history_git"
+else
+  git init -q --bare -b main "$history_git"
+  commits main "" 1 "$history" | git -C "$history_git" fast-import --quiet
+fi
+base=$(git -C "$history_git" rev-parse HEAD)
+history_commits=$(git -C "$history_git" rev-list --count --all)
+# The client: the same history, plus the branches to push (made with fast-import on top of it).
+client="$work/client.git"
+git clone -q --bare "$history_git" "$client"
+start=$((history_commits + 1))
+commits one "$base" "$start" 1 | git -C "$client" fast-import --quiet
+commits five "$base" "$start" 500 | git -C "$client" fast-import --quiet
 # edits: 200 commits that each change one line of a 1.2 MB file (a lock file's life), on top of a
 # commit that adds it; the server already has that commit.
 awk -v from="$base" 'BEGIN {
@@ -112,28 +127,43 @@ awk -v from="$base" 'BEGIN {
   }
 }' | git -C "$client" fast-import --quiet
 git -C "$client" branch -q edits-base edits~200
-git -C "$client" checkout -q -b big main
-mkdir -p "$client/data"
-awk -v bytes=$((big_mb * 1024 * 1024)) 'BEGIN {
-  n = 0
-  for (i = 0; n < bytes; i++) {
-    if (i % 100 == 0) line = sprintf("settings[%d].api_key_name = config.lookup(\"service-%d\")\n", i, i)
-    else line = sprintf("record %08d: value=%d total=%d label=\"entry-%d\" ok\n", i, i * 31 % 1000003, i * 7, i)
-    printf "%s", line
-    n += length(line)
-  }
-}' >"$client/data/big.txt"
-# The key id is assembled here so that no key literal sits in the repository.
-printf 'deploy_key_id = %s%s\n' "AK""IA" "QX7K2M4P6R3T5VWZ" >>"$client/data/big.txt"
-git -C "$client" add data/big.txt
-git -C "$client" commit -q -m "add a ${big_mb} MB data file"
-git -C "$client" checkout -q main
-big_bytes=$(git -C "$client" cat-file -s big:data/big.txt)
+# big: one commit adding a big text file with an AWS key id in the middle.
+half=$((big_mb * 1024 * 1024 / 2))
+big_text() {
+  awk -v bytes="$1" -v first="$2" 'BEGIN {
+    n = 0
+    for (i = first; n < bytes; i++) {
+      if (i % 100 == 0) line = sprintf("settings[%d].api_key_name = config.lookup(\"service-%d\")\n", i, i)
+      else line = sprintf("record %08d: value=%d total=%d label=\"entry-%d\" ok\n", i, i * 31 % 1000003, i * 7, i)
+      printf "%s", line
+      n += length(line)
+    }
+  }'
+}
+{
+  big_text "$half" 0
+  # The key id is assembled here so that no key literal sits in the repository.
+  printf 'deploy_key_id = %s%s\n' "AK""IA" "QX7K2M4P6R3T5VWZ"
+  big_text "$half" 10000000
+} >"$work/big.txt"
+big_blob=$(git -C "$client" hash-object -w "$work/big.txt")
+rm "$work/big.txt"
+printf 'commit refs/heads/big\ncommitter bench <bench@example.invalid> 1767400000 +0000\ndata 14\nadd a big file\nfrom %s\nM 100644 %s data/big.txt\n\n' \
+  "$base" "$big_blob" | git -C "$client" fast-import --quiet
+big_bytes=$(git -C "$client" cat-file -s "$big_blob")
 
-# The server as it was before the pushes: main only, its objects transferred (not hard-linked),
-# so the pushed objects really travel.
-git clone -q --bare --no-local --single-branch --branch main "$client" "$work/template-none.git"
-git -C "$client" push -q "$work/template-none.git" edits-base:edits
+# The server as it was before the pushes: the history (its packs hard-linked: the pushed objects
+# are only in the client, so they really travel), thousands of pull-request refs, and `edits`.
+git clone -q --bare "$history_git" "$work/template-none.git"
+git -C "$work/template-none.git" rev-list --all >"$work/all-commits"
+awk -v want="$refs" -v total="$(wc -l <"$work/all-commits")" '
+  BEGIN { step = total / want; if (step < 1) step = 1; next_at = 0; n = 0 }
+  NR > next_at && n < want { n++; printf "create refs/pull/%d/head %s\n", n, $1; next_at += step }
+  END { for (; n < want; n++) printf "create refs/pull/%d/head %s\n", n + 1, last }
+  { last = $1 }' "$work/all-commits" | git -C "$work/template-none.git" update-ref --stdin
+git -C "$work/template-none.git" pack-refs --all
+git -C "$client" push -q "$work/template-none.git" edits-base:refs/heads/edits
+server_refs=$(git -C "$work/template-none.git" for-each-ref | wc -l)
 
 cat >"$work/policy.yaml" <<EOF
 audit_log: '$work/audit.jsonl'
@@ -166,20 +196,33 @@ exit "\$status"
 EOF
 chmod +x "$work/template-mem.git/hooks/pre-receive"
 
-# push MODE BRANCH: pushes BRANCH into a fresh copy of the MODE server; prints milliseconds.
+# push MODE BRANCH: pushes BRANCH into a fresh copy of the MODE server; prints "wall_ms cpu_ms",
+# the CPU time (user + system) of the whole push: git push, receive-pack and the hook (wait4
+# counts every descendant that was waited for). On a busy machine the CPU figures are the ones to
+# compare; the wall-clock ones include waiting for a core.
 push() {
-  local mode=$1 branch=$2 target="$work/run.git" start end
+  local mode=$1 branch=$2 target="$work/run.git"
   rm -rf "$target"
-  cp -a "$work/template-$mode.git" "$target"
-  start=$(now_ms)
-  local pushed=0
-  git -C "$client" push -q "$target" "$branch" >"$work/push.log" 2>&1 || pushed=$?
-  end=$(now_ms)
+  # Hard links are safe: git replaces refs, packed-refs and config by renaming new files over them.
+  cp -al "$work/template-$mode.git" "$target"
+  local pushed=0 times
+  times=$(python3 - "$client" "$target" "$branch" "$work/push.log" <<'PY'
+import os, subprocess, sys, time
+client, target, branch, log = sys.argv[1:]
+with open(log, "wb") as out:
+    t = time.perf_counter()
+    p = subprocess.Popen(["git", "-C", client, "push", "-q", target, branch], stdout=out, stderr=out)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = (time.perf_counter() - t) * 1000
+print(f"{wall:.0f} {(usage.ru_utime + usage.ru_stime) * 1000:.0f} {os.waitstatus_to_exitcode(status)}")
+PY
+)
+  pushed=${times##* }
   # The big file carries a key: leakgate (and betterleaks) must reject it; everything else passes.
   local expect_reject=0
   if [ "$branch" = big ] && [ "$mode" != none ] && [ "$mode" != noop ]; then expect_reject=1; fi
   if [ "$expect_reject" = 1 ] && [ "$pushed" = 0 ]; then
-    echo "push of $branch with the $mode hook was accepted: the key on its last line was missed" >&2
+    echo "push of $branch with the $mode hook was accepted: the key in its middle was missed" >&2
     exit 1
   fi
   if [ "$expect_reject" = 0 ] && [ "$pushed" != 0 ]; then
@@ -187,13 +230,14 @@ push() {
     cat "$work/push.log" >&2
     exit 1
   fi
-  echo $((end - start))
+  echo "${times% *}"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# median COLUMN: the median of a column of numbers on stdin.
+median() { awk -v c="$1" '{ print $c }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 cases=(one five big edits)
-declare -A label=([one]="1 new commit" [five]="500 new commits" [big]="one ${big_mb} MB file"
+declare -A label=([one]="C1 1 new commit" [five]="C2 500 commits" [big]="C3 ${big_mb} MB file"
   [edits]="200 edits, 1.2 MB file")
 declare -A target=([one]=15 [five]=100 [big]=300 [edits]="-")
 declare -A result
@@ -205,7 +249,10 @@ for c in "${cases[@]}"; do
   for _ in $(seq "$runs"); do
     for m in "${modes[@]}"; do push "$m" "$c" >>"$work/times-$m"; done
   done
-  for m in "${modes[@]}"; do result[$c,$m]=$(median <"$work/times-$m"); done
+  for m in "${modes[@]}"; do
+    result[$c,$m]=$(median 1 <"$work/times-$m")
+    result[$c,$m,cpu]=$(median 2 <"$work/times-$m")
+  done
   scanned=$(tail -n 1 "$work/audit.jsonl")
   result[$c,scanned]=$(printf '%s' "$scanned" | sed -n 's/.*"decision":"\([^"]*\)".*"scanned":{"commits":\([0-9]*\),"blobs":\([0-9]*\),"bytes":\([0-9]*\)}.*/\1: \2 commits, \3 blobs, \4 bytes/p')
   if [ -x /usr/bin/time ]; then
@@ -223,17 +270,20 @@ for c in "${cases[@]}"; do
 done
 
 echo
-echo "git push, median of $runs runs (ms); history: $history commits; $(nproc 2>/dev/null || echo '?') CPUs"
-header=$(printf '%-18s %9s %9s %9s %10s %8s' case "no hook" "no-op" leakgate overhead target)
+echo "git push, median of $runs runs (ms); server: $history_commits commits, $server_refs refs;" \
+  "$(nproc 2>/dev/null || echo '?') CPUs; overhead = leakgate - no hook, wall and CPU (whole push)"
+header=$(printf '%-22s %8s %8s %9s %9s %7s   %8s %9s %8s' case "no hook" "no-op" leakgate overhead target \
+  "CPU none" "CPU lkgt" overhead)
 if [[ " ${modes[*]} " == *" betterleaks "* ]]; then
   header+=$(printf ' %12s %10s' betterleaks overhead)
 fi
 echo "$header"
 for c in "${cases[@]}"; do
   none=${result[$c,none]}
-  row=$(printf '%-18s %9s %9s %9s %+10d %8s' "${label[$c]}" "$none" "${result[$c,noop]}" \
+  row=$(printf '%-22s %8s %8s %9s %+9d %7s   %8s %9s %+8d' "${label[$c]}" "$none" "${result[$c,noop]}" \
     "${result[$c,leakgate]}" $((result[$c,leakgate] - none)) \
-    "$([ "${target[$c]}" = - ] && echo - || echo "<=${target[$c]}")")
+    "$([ "${target[$c]}" = - ] && echo - || echo "<=${target[$c]}")" \
+    "${result[$c,none,cpu]}" "${result[$c,leakgate,cpu]}" $((result[$c,leakgate,cpu] - result[$c,none,cpu])))
   if [[ " ${modes[*]} " == *" betterleaks "* ]]; then
     row+=$(printf ' %12s %+10d' "${result[$c,betterleaks]}" $((result[$c,betterleaks] - none)))
   fi

@@ -1823,3 +1823,125 @@ fn missing_server_binary_never_suggests_no_verify() {
     assert!(text.contains("server admin"), "{text}");
     assert!(!text.contains("--no-verify"), "{text}");
 }
+
+/// Runs `git update-ref --stdin` in the server with `lines` as its input.
+fn server_update_refs(pair: &Pair, lines: &str) {
+    let server = pair.server.to_str().unwrap();
+    let out = pair.sb.run_with_input(
+        &pair.sb.join(""),
+        "git",
+        &["--git-dir", server, "update-ref", "--stdin"],
+        lines.as_bytes(),
+    );
+    check(out, "git update-ref --stdin");
+}
+
+#[test]
+fn new_commits_behind_a_merge_into_an_old_branch_are_scanned_and_only_they() {
+    let pair = Pair::new("srv-walk-merge", "");
+    pair.seed();
+    pair.fast_import("main", "main", 5, |_| String::new());
+    pair.git(&pair.client, &["reset", "-q", "--hard"]);
+    assert!(pair.push(&["origin", "main"]).ok);
+    pair.git(&pair.client, &["branch", "old", "main~3"]);
+    pair.git(&pair.client, &["checkout", "-q", "old"]);
+    pair.commit(&[("old.txt", "old branch\n")], "old branch");
+    assert!(pair.push(&["origin", "old"]).ok);
+    // 60 new commits (a pack, not loose objects) from main~2, which no ref points at; the secret
+    // sits in the 30th; then merged into `old`, whose tip the server has.
+    let token = github_token(601);
+    pair.fast_import("topic", "main~2", 60, |i| {
+        if i == 30 {
+            let body = format!("TOKEN={token}\n");
+            format!(
+                "M 100644 inline topic/token.env\ndata {}\n{body}\n",
+                body.len()
+            )
+        } else {
+            String::new()
+        }
+    });
+    let thirtieth = pair.git(&pair.client, &["rev-parse", "topic~30"]);
+    pair.git(
+        &pair.client,
+        &["merge", "-q", "--no-ff", "-m", "merge topic", "topic"],
+    );
+    let pushed = pair.push(&["origin", "old"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    assert!(pushed.text.contains("topic/token.env:1"), "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["findings"][0]["commit"], thirtieth.as_str());
+    // The 60 commits and the merge: neither `old`'s nor `main`'s history again.
+    assert_eq!(line["scanned"]["commits"], 61, "{line}");
+    let (_, packs) = pair.server_objects();
+    assert!(packs <= 1, "the rejected pack was kept");
+}
+
+#[test]
+fn a_deleted_branch_pushed_again_is_scanned_again() {
+    let pair = Pair::new("srv-walk-recreate", "");
+    pair.seed();
+    pair.git(&pair.client, &["checkout", "-q", "-b", "topic"]);
+    let token = github_token(602);
+    pair.commit(&[("ci/token.env", &format!("TOKEN={token}\n"))], "ci");
+    pair.commit(&[("later.txt", "later\n")], "later");
+    // Accepted with a bypass (its secret was reported, not cleaned), then deleted.
+    let bypass = "leakgate.bypass=revoked already, SEC-7";
+    let pushed = pair.push(&["-o", bypass, "origin", "topic"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["decision"], "bypassed");
+    assert!(pair.push(&["origin", ":topic"]).ok);
+    assert_eq!(pair.server_ref("refs/heads/topic"), None);
+    // The commits are still in the server's object store, reachable from no ref: a commit's
+    // presence does not prove it passed the hook, so the branch is scanned again.
+    let pushed = pair.push(&["origin", "topic"]);
+    assert!(!pushed.ok, "re-created branch accepted:\n{}", pushed.text);
+    assert!(pushed.text.contains("ci/token.env:1"), "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected");
+    assert_eq!(line["scanned"]["commits"], 2, "{line}");
+    // The same branch under a second name while the first exists brings nothing new.
+    assert!(pair.push(&["-o", bypass, "origin", "topic"]).ok);
+    let pushed = pair.push(&["origin", "topic:refs/heads/copy"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["scanned"]["commits"], 0);
+}
+
+#[test]
+fn a_branch_sharing_history_with_thousands_of_refs_scans_only_its_new_commits() {
+    let pair = Pair::new("srv-walk-refs", "");
+    pair.seed();
+    pair.fast_import("main", "main", 300, |_| String::new());
+    pair.git(&pair.client, &["reset", "-q", "--hard"]);
+    assert!(pair.push(&["origin", "main"]).ok);
+    let history = pair.git(&pair.client, &["rev-list", "main"]);
+    let history: Vec<&str> = history.lines().collect();
+    // 3,000 pull-request refs on every commit of main but main~150, which the new branches
+    // start from: no ref points at it, so the walk must find it reachable through others.
+    let mut lines = String::new();
+    for n in 0..3000 {
+        let mut k = n % history.len();
+        if k == 150 {
+            k = 151;
+        }
+        lines.push_str(&format!("create refs/pull/{n}/head {}\n", history[k]));
+    }
+    server_update_refs(&pair, &lines);
+    pair.server_git(&["pack-refs", "--all"]);
+    pair.git(&pair.client, &["checkout", "-q", "-b", "clean", "main~150"]);
+    pair.commit(&[("clean-1.txt", "one\n")], "clean 1");
+    pair.commit(&[("clean-2.txt", "two\n")], "clean 2");
+    let pushed = pair.push(&["origin", "clean"]);
+    assert!(pushed.ok, "{}", pushed.text);
+    assert_eq!(pair.last_audit()["scanned"]["commits"], 2);
+    pair.git(&pair.client, &["checkout", "-q", "-b", "dirty", "main~150"]);
+    let token = github_token(603);
+    let id = pair.commit(&[("ci/token.env", &format!("TOKEN={token}\n"))], "ci");
+    pair.commit(&[("after.txt", "after\n")], "after");
+    let pushed = pair.push(&["origin", "dirty"]);
+    assert!(!pushed.ok, "{}", pushed.text);
+    let line = pair.last_audit();
+    assert_eq!(line["scanned"]["commits"], 2, "{line}");
+    assert_eq!(line["findings"][0]["commit"], id.as_str());
+}

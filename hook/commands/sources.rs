@@ -109,12 +109,12 @@ pub(super) fn commits_outcome(
     };
     let setup = setup::load_for_repo(common, repo, config)?;
     let scanner = setup.scanner(common)?;
-    let mut blobs = ChangeScanner::new(repo, &scanner, setup.config.max_blob_bytes());
-    commits::scan_pushed_values(&mut blobs, extra)?;
-    commits::scan_commits(&mut blobs, &list)?;
-    blobs.outcome.on_unscanned = setup.config.on_unscanned;
-    blobs.outcome.apply_block_at(setup.config.block_at);
-    Ok((blobs.outcome, situation))
+    let mut scan = ChangeScanner::new(repo, &scanner, setup.config.max_blob_bytes());
+    commits::scan_pushed_values(&mut scan, extra)?;
+    commits::scan_commits(&mut scan, &list)?;
+    scan.outcome.on_unscanned = setup.config.on_unscanned;
+    scan.outcome.apply_block_at(setup.config.block_at);
+    Ok((scan.outcome, situation))
 }
 
 /// `A..B`: B's commits not reachable from A; an empty or all-zero A means "not on any

@@ -42,8 +42,23 @@ pub struct PendingChange {
     pub name_only: bool,
 }
 
-/// A blob pair: the sorted old versions and the new one.
-type PairKey = (Vec<ObjectId>, ObjectId);
+/// A blob pair: the sorted old versions and the new one. A run scans each pair once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct BlobPair {
+    olds: Vec<ObjectId>,
+    new: ObjectId,
+}
+
+impl BlobPair {
+    fn of(change: &PendingChange) -> BlobPair {
+        let mut olds = change.olds.clone();
+        olds.sort();
+        BlobPair {
+            olds,
+            new: change.id,
+        }
+    }
+}
 
 /// Scans changes, collecting the outcome; remembers blob pairs already scanned.
 pub struct ChangeScanner<'a> {
@@ -57,11 +72,11 @@ pub struct ChangeScanner<'a> {
     pub deadline: Option<(Instant, u64)>,
     /// What was found and skipped so far.
     pub outcome: ScanOutcome,
-    seen: HashSet<(Vec<ObjectId>, ObjectId)>,
+    seen: HashSet<BlobPair>,
     commits_done: usize,
     /// With [`ChangeScanner::replay_repeats`]: the findings of each blob pair scanned, so that a
     /// pair met again (a cherry-pick, the same change on two branches) reports them again.
-    replay: Option<HashMap<PairKey, Vec<crate::finding::Finding>>>,
+    replay: Option<HashMap<BlobPair, Vec<crate::finding::Finding>>>,
 }
 
 impl<'a> ChangeScanner<'a> {
@@ -144,9 +159,7 @@ impl<'a> ChangeScanner<'a> {
             self.skip(change, SkipReason::AllowedPath);
             return Ok(());
         }
-        let mut key_olds = change.olds.clone();
-        key_olds.sort();
-        let key = (key_olds, change.id);
+        let key = BlobPair::of(change);
         if self.seen.contains(&key) {
             if let Some(found) = self.replay.as_ref().and_then(|r| r.get(&key)) {
                 for f in found {
@@ -225,8 +238,7 @@ impl<'a> ChangeScanner<'a> {
                     StreamError::Read(e) => read_error(e),
                     StreamError::Scan(e) => GitError::Scan(e),
                 })?;
-                self.outcome.blobs += 1;
-                self.outcome.bytes += scanned.bytes;
+                self.count(true, scanned.bytes);
                 self.outcome.findings.extend(scanned.findings);
                 self.outcome.suppressed.extend(scanned.suppressed);
                 if size > cap {
@@ -302,7 +314,7 @@ impl<'a> ChangeScanner<'a> {
             buf.extend_from_slice(&changes[i].path);
             buf.push(b'\n');
         }
-        self.outcome.bytes += buf.len() as u64;
+        self.count(false, buf.len() as u64);
         let mut unit = AddedText::whole(FILE_NAMES_PATH, buf);
         unit.commit = changes[named[0]].commit.map(|c| c.to_string());
         let scanned = self.scanner.scan_all(&unit)?;
@@ -343,6 +355,13 @@ impl<'a> ChangeScanner<'a> {
         Ok(())
     }
 
+    /// Counts what was scanned: `bytes` of text, and one more blob when `blob` (a second view of
+    /// the same blob, or the file names, are not one).
+    fn count(&mut self, blob: bool, bytes: u64) {
+        self.outcome.blobs += u64::from(blob);
+        self.outcome.bytes += bytes;
+    }
+
     /// Scans a ready unit (a message, or a blob's added text) and counts it.
     pub fn scan_unit(&mut self, unit: &AddedText) -> Result<(), GitError> {
         self.scan_view(unit, true)
@@ -351,8 +370,7 @@ impl<'a> ChangeScanner<'a> {
     /// Scans a unit; `new_blob` counts it as one more blob (a second view of the same blob does
     /// not).
     fn scan_view(&mut self, unit: &AddedText, new_blob: bool) -> Result<(), GitError> {
-        self.outcome.blobs += u64::from(new_blob);
-        self.outcome.bytes += unit.buf.len() as u64;
+        self.count(new_blob, unit.buf.len() as u64);
         if unit.is_empty() {
             return Ok(());
         }
@@ -361,6 +379,99 @@ impl<'a> ChangeScanner<'a> {
         self.outcome.suppressed.extend(scanned.suppressed);
         Ok(())
     }
+}
+
+/// Fewer changes than this are scanned on the calling thread (a thread and a repository handle
+/// cost more than a few small blobs).
+pub const PARALLEL_MIN_CHANGES: usize = 8;
+
+/// Scans `changes` on all cores, each thread with its own handle on `repo` (opened again from its
+/// git directory with the options `repo` was opened with, so `GIT_OBJECT_DIRECTORY` and the other
+/// environment overrides hold; not for a repository whose object store was replaced); the outcome
+/// is the one [`ChangeScanner::scan_change`] would give in order on one thread: findings, skips
+/// and counts in the order of `changes`, a blob pair met twice scanned once (at its first place).
+/// `deadline` as [`ChangeScanner::deadline`]; the first error in `changes` order is returned.
+pub fn scan_changes_parallel(
+    repo: &gix::Repository,
+    scanner: &Scanner,
+    max_blob_bytes: u64,
+    deadline: Option<(Instant, u64)>,
+    changes: &[PendingChange],
+) -> Result<ScanOutcome, GitError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(changes.len().div_ceil(PARALLEL_MIN_CHANGES / 2).max(1));
+    let unique = first_of_each_pair(scanner, changes);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    type Done = (usize, Result<ScanOutcome, GitError>);
+    let mut done: Vec<Done> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (git_dir, options) = (repo.git_dir(), repo.open_options().clone());
+                let (next, failed, unique) = (&next, &failed, &unique);
+                scope.spawn(move || {
+                    let mut local = match gix::open_opts(git_dir, options) {
+                        Ok(local) => local,
+                        Err(e) => {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                            let e = GitError::Open {
+                                path: git_dir.display().to_string(),
+                                message: e.to_string(),
+                            };
+                            return vec![(0, Err(e))];
+                        }
+                    };
+                    crate::git::configure_caches(&mut local);
+                    let mut scan = ChangeScanner::new(&local, scanner, max_blob_bytes);
+                    scan.deadline = deadline;
+                    let mut done: Vec<Done> = Vec::new();
+                    while !failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = unique.get(k) else { break };
+                        let result = scan.scan_change(&changes[i]);
+                        let outcome = std::mem::take(&mut scan.outcome);
+                        failed.fetch_or(result.is_err(), std::sync::atomic::Ordering::Relaxed);
+                        done.push((i, result.map(|()| outcome)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    if done.len() < unique.len() && !done.iter().any(|(_, r)| r.is_err()) {
+        return Err(GitError::Object {
+            what: "changes to scan".into(),
+            commit: None,
+            path: None,
+            message: "a scanning thread stopped early".into(),
+        });
+    }
+    done.sort_by_key(|(i, _)| *i);
+    let mut outcome = ScanOutcome::default();
+    for (_, result) in done {
+        outcome.merge(result?);
+    }
+    Ok(outcome)
+}
+
+/// The indices of `changes` that a scan in order would act on: every change that is not a repeat
+/// of a blob pair scanned before it (what [`ChangeScanner::scan_change`] skips as seen).
+fn first_of_each_pair(scanner: &Scanner, changes: &[PendingChange]) -> Vec<usize> {
+    let mut seen = HashSet::new();
+    (0..changes.len())
+        .filter(|&i| {
+            let c = &changes[i];
+            if c.name_only || c.mode.is_commit() || scanner.path_allowed(&c.path) {
+                return true;
+            }
+            seen.insert(BlobPair::of(c))
+        })
+        .collect()
 }
 
 /// The name of the text unit that holds the changed files' names.

@@ -6,7 +6,7 @@
 //! parent, so a clean merge of accepted history costs only tree diffs), and then only the lines none
 //! of the parents' versions has — which catches evil merges and conflict resolutions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use gix::hash::ObjectId;
 
@@ -83,29 +83,7 @@ pub fn peel_pushed(
                 return Ok(pushed);
             }
             gix::objs::Kind::Tag => {
-                let (header, message) = split_header(&object.data);
-                let mut unit = AddedText::whole(
-                    format!("(tag header {shown})").into_bytes(),
-                    identity_lines(header, &["object", "type"]),
-                );
-                unit.commit = Some(id.to_string());
-                pushed.units.push(unit);
-                let mut unit = AddedText::whole(
-                    format!("(tag message {shown})").into_bytes(),
-                    message.to_vec(),
-                );
-                unit.commit = Some(id.to_string());
-                pushed.units.push(unit);
-                let tag = object.into_tag();
-                id = tag
-                    .decode()
-                    .map_err(|e| GitError::Object {
-                        what: format!("tag {id}"),
-                        commit: None,
-                        path: None,
-                        message: e.to_string(),
-                    })?
-                    .target();
+                id = tag_units(object, &shown, &mut pushed.units)?;
             }
             gix::objs::Kind::Blob => {
                 pushed.objects.push(PendingChange {
@@ -119,18 +97,7 @@ pub fn peel_pushed(
                 return Ok(pushed);
             }
             gix::objs::Kind::Tree => {
-                let mut all = TreeChanges::default();
-                let prefix = format!("{shown}:");
-                diff_trees(repo, None, id, b"", &mut all)?;
-                pushed.objects = all
-                    .changed
-                    .into_iter()
-                    .map(|c| {
-                        let mut change = pending(c);
-                        change.path.splice(0..0, prefix.bytes());
-                        change
-                    })
-                    .collect();
+                pushed.objects = tree_changes(repo, id, &shown)?;
                 return Ok(pushed);
             }
         }
@@ -143,18 +110,72 @@ pub fn peel_pushed(
     })
 }
 
+/// Collects an annotated tag's header (tag name, tagger) and message as texts of the ref `shown`;
+/// returns the object it points at.
+fn tag_units(
+    object: gix::Object<'_>,
+    shown: &str,
+    units: &mut Vec<AddedText>,
+) -> Result<ObjectId, GitError> {
+    let id = object.id;
+    let (header, message) = split_header(&object.data);
+    let mut unit = AddedText::whole(
+        format!("(tag header {shown})").into_bytes(),
+        identity_lines(header, &["object", "type"]),
+    );
+    unit.commit = Some(id.to_string());
+    units.push(unit);
+    let mut unit = AddedText::whole(
+        format!("(tag message {shown})").into_bytes(),
+        message.to_vec(),
+    );
+    unit.commit = Some(id.to_string());
+    units.push(unit);
+    let target = object
+        .into_tag()
+        .decode()
+        .map_err(|e| GitError::Object {
+            what: format!("tag {id}"),
+            commit: None,
+            path: None,
+            message: e.to_string(),
+        })?
+        .target();
+    Ok(target)
+}
+
+/// The blobs of a pushed tree (against nothing), their paths prefixed with the ref `shown`.
+fn tree_changes(
+    repo: &gix::Repository,
+    id: ObjectId,
+    shown: &str,
+) -> Result<Vec<PendingChange>, GitError> {
+    let mut all = TreeChanges::default();
+    let prefix = format!("{shown}:");
+    diff_trees(repo, None, id, b"", &mut all)?;
+    Ok(all
+        .changed
+        .into_iter()
+        .map(|c| {
+            let mut change = pending(c);
+            change.path.splice(0..0, prefix.bytes());
+            change
+        })
+        .collect())
+}
+
 /// Scans what pushed ref values bring besides their commits' history: their texts (ref names,
 /// tag headers and messages) and the blobs and trees they name.
 pub fn scan_pushed_values(
-    blobs: &mut ChangeScanner<'_>,
+    scan: &mut ChangeScanner<'_>,
     values: &[PushedValue],
 ) -> Result<(), GitError> {
     for value in values {
         for unit in &value.units {
-            blobs.scan_unit(unit)?;
+            scan.scan_unit(unit)?;
         }
         for change in &value.objects {
-            blobs.scan_change(change)?;
+            scan.scan_change(change)?;
         }
     }
     Ok(())
@@ -219,43 +240,26 @@ pub fn ref_tips(repo: &gix::Repository, prefix: &str) -> Result<Vec<ObjectId>, G
 }
 
 /// Commits reachable from `tips` and from none of `hidden` (like `git rev-list TIPS --not HIDDEN`),
-/// parents before children.
+/// parents before children. One walk for all of `hidden`, which ends as soon as the new commits
+/// are settled ([`crate::git::walk`]).
 pub fn new_commits(
     repo: &gix::Repository,
     tips: &[ObjectId],
     hidden: &[ObjectId],
 ) -> Result<Vec<ObjectId>, GitError> {
-    let tips: Vec<ObjectId> = tips
-        .iter()
-        .filter_map(|t| peel_to_commit(repo, *t))
-        .collect();
-    if tips.is_empty() {
-        return Ok(Vec::new());
-    }
     let hidden: Vec<ObjectId> = hidden
         .iter()
         .filter_map(|h| peel_to_commit(repo, *h))
         .collect();
-    let walk = repo
-        .rev_walk(tips.iter().copied())
-        .with_hidden(hidden)
-        .all()
-        .map_err(|e| revision_error("the commits to scan", e))?;
-    let mut commits = Vec::new();
-    for info in walk {
-        let info = info.map_err(|e| revision_error("the commits to scan", e))?;
-        commits.push(info.id);
-    }
-    commits.reverse();
-    Ok(commits)
+    crate::git::walk::Existing::from_refs(hidden).new_commits(repo, tips)
 }
 
-/// Scans commits (and their messages) into `blobs.outcome`.
-pub fn scan_commits(blobs: &mut ChangeScanner<'_>, commits: &[ObjectId]) -> Result<(), GitError> {
+/// Scans commits (and their messages) into `scan.outcome`.
+pub fn scan_commits(scan: &mut ChangeScanner<'_>, commits: &[ObjectId]) -> Result<(), GitError> {
     for &id in commits {
-        blobs.check_deadline()?;
-        scan_commit(blobs, id)?;
-        blobs.count_commit();
+        scan.check_deadline()?;
+        scan_commit(scan, id)?;
+        scan.count_commit();
     }
     Ok(())
 }
@@ -270,8 +274,8 @@ fn object_error(what: String, commit: ObjectId, e: impl std::fmt::Display) -> Gi
 }
 
 /// Scans one commit against its parents, and its message and identities.
-pub fn scan_commit(blobs: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), GitError> {
-    let repo = blobs.repo;
+pub fn scan_commit(scan: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), GitError> {
+    let repo = scan.repo;
     let commit = repo
         .find_commit(id)
         .map_err(|e| object_error(format!("commit {id}"), id, e))?;
@@ -283,10 +287,10 @@ pub fn scan_commit(blobs: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), Gi
     let (header, message) = split_header(&commit.data);
     let mut unit = AddedText::whole(COMMIT_MESSAGE_PATH, message.to_vec());
     unit.commit = Some(id.to_string());
-    blobs.scan_unit(&unit)?;
+    scan.scan_unit(&unit)?;
     let mut unit = AddedText::whole(COMMIT_HEADER_PATH, identity_lines(header, &[]));
     unit.commit = Some(id.to_string());
-    blobs.scan_unit(&unit)?;
+    scan.scan_unit(&unit)?;
     let mut parent_trees = Vec::with_capacity(parents.len());
     for p in &parents {
         let parent = repo
@@ -306,18 +310,18 @@ pub fn scan_commit(blobs: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), Gi
         c.commit = Some(id);
     }
     if parents.len() <= 1 {
-        let scanner = blobs.scanner;
+        let scanner = scan.scanner;
         detect_renames(
             repo,
-            blobs.max_blob_bytes,
+            scan.max_blob_bytes,
             &mut changes.0,
             &changes.1.deleted,
             &|path| scanner.path_allowed(path),
         )?;
     }
-    blobs.scan_names(&mut changes.0)?;
+    scan.scan_names(&mut changes.0)?;
     for change in &changes.0 {
-        blobs.scan_change(change)?;
+        scan.scan_change(change)?;
     }
     Ok(())
 }
@@ -366,19 +370,4 @@ fn pending(c: crate::git::tree_diff::Change) -> PendingChange {
         commit: None,
         name_only: false,
     }
-}
-
-/// Tips among `commits` (ones that are no other listed commit's parent): fixed with `--amend`.
-pub fn tips_of(repo: &gix::Repository, commits: &[ObjectId]) -> HashSet<String> {
-    let mut parents = HashSet::new();
-    for id in commits {
-        if let Ok(c) = repo.find_commit(*id) {
-            parents.extend(c.parent_ids().map(gix::Id::detach));
-        }
-    }
-    commits
-        .iter()
-        .filter(|c| !parents.contains(*c))
-        .map(std::string::ToString::to_string)
-        .collect()
 }

@@ -9,6 +9,7 @@ pub mod objects;
 pub mod ref_update;
 pub mod staged;
 pub mod tree_diff;
+pub mod walk;
 
 use std::path::Path;
 

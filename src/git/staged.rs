@@ -6,16 +6,19 @@
 //! entries of other directories are compared one by one. During a merge (`MERGE_HEAD`), a line
 //! counts only when it is in neither parent.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
 
 use gix::hash::ObjectId;
 use gix::index::entry::{Flags, Mode, Stage};
 use gix::index::extension::Tree as CacheTree;
-use gix::objs::tree::{EntryKind, EntryMode};
+use gix::objs::tree::{EntryKind, EntryMode, EntryRef};
+use gix::objs::TreeRefIter;
 
-use crate::git::changes::{detect_renames, ChangeScanner, PendingChange};
-use crate::git::objects::{entry_at_path, tree_entries, TreeEntry};
-use crate::git::tree_diff::{collect_deleted, diff_trees, Deleted, TreeChanges};
+use crate::git::changes::{
+    detect_renames, scan_changes_parallel, ChangeScanner, PendingChange, PARALLEL_MIN_CHANGES,
+};
+use crate::git::objects::{entry_at_path, TreeEntry};
+use crate::git::tree_diff::{collect_deleted, diff_entry, diff_trees, Deleted, TreeChanges};
 use crate::git::GitError;
 use crate::outcome::ScanOutcome;
 use crate::scanner::Scanner;
@@ -150,6 +153,7 @@ pub fn staged_changes(
         repo,
         index,
         changes: TreeChanges::default(),
+        buffers: Vec::new(),
     };
     walker.walk(index.entries(), 0, head, index.tree())?;
     let changes = walker
@@ -168,10 +172,14 @@ pub fn staged_changes(
     Ok((changes, walker.changes.deleted))
 }
 
+/// A sorted merge of index entries with `HEAD` trees, one directory at a time: tree entries are
+/// read in place from the raw tree object, nothing that is equal is copied.
 struct Walker<'a> {
     repo: &'a gix::Repository,
     index: &'a gix::index::File,
     changes: TreeChanges,
+    /// Raw tree buffers, reused from one directory to the next.
+    buffers: Vec<Vec<u8>>,
 }
 
 /// The tree-entry mode of an index entry.
@@ -189,9 +197,38 @@ fn tree_mode(mode: Mode) -> EntryMode {
     }
 }
 
+/// Git's order of tree entries: names compared as if a directory's ended with `/`; the index is
+/// sorted the same way.
+fn tree_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> Ordering {
+    let n = a.len().min(b.len());
+    a[..n].cmp(&b[..n]).then_with(|| {
+        let a_next = a.get(n).copied().or(a_dir.then_some(b'/'));
+        let b_next = b.get(n).copied().or(b_dir.then_some(b'/'));
+        a_next.cmp(&b_next)
+    })
+}
+
+fn owned(entry: &EntryRef<'_>) -> TreeEntry {
+    TreeEntry {
+        name: entry.filename.to_vec(),
+        mode: entry.mode,
+        id: entry.oid.to_owned(),
+    }
+}
+
+fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut path = Vec::with_capacity(dir.len() + name.len() + 1);
+    path.extend_from_slice(dir);
+    if !dir.is_empty() {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name);
+    path
+}
+
 impl Walker<'_> {
     /// Compares `entries` (all under one directory, whose path prefix is `prefix_len` bytes long
-    /// including its `/`) with the `HEAD` tree of that directory.
+    /// including its `/`) with the `HEAD` tree of that directory, in one sorted merge.
     fn walk(
         &mut self,
         entries: &[gix::index::Entry],
@@ -204,88 +241,181 @@ impl Walker<'_> {
                 return Ok(());
             }
         }
-        let head_entries = match head {
-            Some(id) => tree_entries(self.repo, id)?,
-            None => Default::default(),
+        let Some(first) = entries.first() else {
+            return self.gone_tree(head);
         };
-        let mut remaining: HashMap<&[u8], &TreeEntry> = head_entries
-            .iter()
-            .map(|e| (e.name.as_slice(), e))
-            .collect();
+        let first: &[u8] = first.path(self.index);
+        let dir = &first[..prefix_len.saturating_sub(1)];
+        let data = self.tree_bytes(head)?;
+        let mut tree = TreeRefIter::from_bytes(&data, self.repo.object_hash());
+        let mut next = next_entry(&mut tree, head)?;
         let mut i = 0;
         while i < entries.len() {
             let path: &[u8] = entries[i].path(self.index);
             let rest = &path[prefix_len.min(path.len())..];
-            if let Some(slash) = memchr::memchr(b'/', rest) {
-                let name = &rest[..slash];
-                let dir_len = prefix_len + slash + 1;
-                let mut j = i + 1;
-                while j < entries.len() {
-                    let p: &[u8] = entries[j].path(self.index);
-                    if p.len() > dir_len && p[..dir_len] == path[..dir_len] {
-                        j += 1;
-                    } else {
-                        break;
-                    }
+            let (name, end) = match memchr::memchr(b'/', rest) {
+                Some(slash) => {
+                    let under = &path[..=prefix_len + slash];
+                    let run = entries[i..].partition_point(|e| {
+                        let p: &[u8] = e.path(self.index);
+                        p.starts_with(under)
+                    });
+                    (&rest[..slash], Some(i + run))
                 }
-                let before = remaining.remove(name);
-                if let Some(b) = before.filter(|b| !b.mode.is_tree()) {
-                    collect_deleted(
-                        self.repo,
-                        b,
-                        path[..dir_len - 1].to_vec(),
-                        &mut self.changes,
-                    )?;
-                }
-                let head_sub = before.filter(|b| b.mode.is_tree()).map(|b| b.id);
-                let cache_sub =
-                    cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
-                self.walk(&entries[i..j], dir_len, head_sub, cache_sub)?;
-                i = j;
-                continue;
-            }
-            let entry = &entries[i];
-            i += 1;
-            let before = remaining.remove(rest);
-            if entry.stage() != Stage::Unconflicted || entry.flags.contains(Flags::INTENT_TO_ADD) {
-                continue;
-            }
-            let new = TreeEntry {
-                name: rest.to_vec(),
-                mode: tree_mode(entry.mode),
-                id: entry.id,
+                None => (rest, None),
             };
-            if new.mode.is_tree() {
-                // A sparse-index directory entry: compare the trees.
-                let old = before.filter(|b| b.mode.is_tree()).map(|b| b.id);
-                diff_trees(self.repo, old, new.id, path, &mut self.changes)?;
-                continue;
+            let is_dir = end.is_some();
+            let before = self.catch_up(&mut tree, &mut next, head, dir, Some((name, is_dir)))?;
+            match end {
+                Some(end) => {
+                    let sub = &entries[i..end];
+                    self.directory(
+                        sub,
+                        prefix_len,
+                        name,
+                        before.map(|b| b.oid.to_owned()),
+                        cache,
+                    )?;
+                    i = end;
+                }
+                None => {
+                    self.file(&entries[i], path, before.as_ref())?;
+                    i += 1;
+                }
             }
-            crate::git::tree_diff::diff_entry(
-                self.repo,
-                before,
-                &new,
-                path.to_vec(),
-                &mut self.changes,
-            )?;
         }
-        let prefix = entries
-            .first()
-            .map(|e| {
-                let p: &[u8] = e.path(self.index);
-                p[..prefix_len.saturating_sub(1).min(p.len())].to_vec()
-            })
-            .unwrap_or_default();
-        for gone in remaining.values() {
-            let mut p = prefix.clone();
-            if !p.is_empty() {
-                p.push(b'/');
-            }
-            p.extend_from_slice(&gone.name);
-            collect_deleted(self.repo, gone, p, &mut self.changes)?;
-        }
+        self.catch_up(&mut tree, &mut next, head, dir, None)?;
+        self.buffers.push(data);
         Ok(())
     }
+
+    /// Moves `next` past the `HEAD` entries that sort before `item` (all of them for `None`):
+    /// they are gone from the index. Returns the entry that `item` replaces, if any.
+    fn catch_up<'t>(
+        &mut self,
+        tree: &mut TreeRefIter<'t>,
+        next: &mut Option<EntryRef<'t>>,
+        head: Option<ObjectId>,
+        dir: &[u8],
+        item: Option<(&[u8], bool)>,
+    ) -> Result<Option<EntryRef<'t>>, GitError> {
+        let order = |t: &EntryRef<'_>| match item {
+            Some((name, is_dir)) => tree_order(t.filename, t.mode.is_tree(), name, is_dir),
+            None => Ordering::Less,
+        };
+        while let Some(gone) = next.as_ref().filter(|t| order(t).is_lt()) {
+            let path = join(dir, gone.filename);
+            collect_deleted(self.repo, &owned(gone), path, &mut self.changes)?;
+            *next = next_entry(tree, head)?;
+        }
+        let same = next.take_if(|t| order(t).is_eq());
+        if same.is_some() {
+            *next = next_entry(tree, head)?;
+        }
+        Ok(same)
+    }
+
+    /// The index entries under directory `name` (`head`: the `HEAD` tree there, if any).
+    fn directory(
+        &mut self,
+        entries: &[gix::index::Entry],
+        prefix_len: usize,
+        name: &[u8],
+        head: Option<ObjectId>,
+        cache: Option<&CacheTree>,
+    ) -> Result<(), GitError> {
+        let dir_len = prefix_len + name.len() + 1;
+        if let [only] = entries {
+            let path: &[u8] = only.path(self.index);
+            if path.len() == dir_len && only.mode.bits() == Mode::DIR.bits() {
+                // A sparse-index directory entry: compare the trees.
+                let dir = &path[..dir_len - 1];
+                return diff_trees(self.repo, head, only.id, dir, &mut self.changes);
+            }
+        }
+        let cache = cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
+        self.walk(entries, dir_len, head, cache)
+    }
+
+    /// One index entry against the `HEAD` entry of the same name, if any.
+    fn file(
+        &mut self,
+        entry: &gix::index::Entry,
+        path: &[u8],
+        before: Option<&EntryRef<'_>>,
+    ) -> Result<(), GitError> {
+        if entry.stage() != Stage::Unconflicted || entry.flags.contains(Flags::INTENT_TO_ADD) {
+            return Ok(());
+        }
+        if before.is_some_and(|b| b.oid == entry.id.as_ref()) {
+            return Ok(());
+        }
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        let new = TreeEntry {
+            name: name.to_vec(),
+            mode: tree_mode(entry.mode),
+            id: entry.id,
+        };
+        let before = before.map(owned);
+        diff_entry(
+            self.repo,
+            before.as_ref(),
+            &new,
+            path.to_vec(),
+            &mut self.changes,
+        )
+    }
+
+    /// Everything in the `HEAD` tree, when the index is empty.
+    fn gone_tree(&mut self, head: Option<ObjectId>) -> Result<(), GitError> {
+        let Some(id) = head else { return Ok(()) };
+        let gone = TreeEntry {
+            name: Vec::new(),
+            mode: EntryKind::Tree.into(),
+            id,
+        };
+        collect_deleted(self.repo, &gone, Vec::new(), &mut self.changes)
+    }
+
+    /// The raw bytes of tree `head` (empty for none), in a reused buffer.
+    fn tree_bytes(&mut self, head: Option<ObjectId>) -> Result<Vec<u8>, GitError> {
+        let mut buf = self.buffers.pop().unwrap_or_default();
+        buf.clear();
+        let Some(id) = head else { return Ok(buf) };
+        let error = |message: String| GitError::Object {
+            what: format!("tree {id}"),
+            commit: None,
+            path: None,
+            message,
+        };
+        let found = gix::objs::Find::try_find(&self.repo.objects, &id, &mut buf)
+            .map_err(|e| error(e.to_string()))?
+            .map(|data| (data.kind, data.data.len()));
+        match found {
+            Some((gix::objs::Kind::Tree, len)) => {
+                buf.truncate(len);
+                Ok(buf)
+            }
+            Some((kind, _)) => Err(error(format!("expected a tree, found a {kind}"))),
+            None => Err(error("object not found".into())),
+        }
+    }
+}
+
+/// The next entry of `HEAD` tree `head`.
+fn next_entry<'t>(
+    tree: &mut TreeRefIter<'t>,
+    head: Option<ObjectId>,
+) -> Result<Option<EntryRef<'t>>, GitError> {
+    tree.next().transpose().map_err(|e| GitError::Object {
+        what: format!(
+            "tree {}",
+            head.unwrap_or_else(|| ObjectId::null(gix::hash::Kind::Sha1))
+        ),
+        commit: None,
+        path: None,
+        message: e.to_string(),
+    })
 }
 
 /// What the index adds relative to `HEAD`, ready to scan: exact renames dropped, renamed-and-
@@ -342,11 +472,208 @@ pub fn scan_changes(
     changes: &[PendingChange],
     max_blob_bytes: u64,
 ) -> Result<ScanOutcome, GitError> {
-    let mut blobs = ChangeScanner::new(repo, scanner, max_blob_bytes);
+    let mut scan = ChangeScanner::new(repo, scanner, max_blob_bytes);
     let mut changes = changes.to_vec();
-    blobs.scan_names(&mut changes)?;
-    for change in &changes {
-        blobs.scan_change(change)?;
+    scan.scan_names(&mut changes)?;
+    if changes.len() < PARALLEL_MIN_CHANGES {
+        for change in &changes {
+            scan.scan_change(change)?;
+        }
+        return Ok(scan.outcome);
     }
-    Ok(blobs.outcome)
+    let mut outcome = scan.outcome;
+    outcome.merge(scan_changes_parallel(
+        repo,
+        scanner,
+        max_blob_bytes,
+        None,
+        &changes,
+    )?);
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str], input: Option<&str>) -> String {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(dir).args(args);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("GIT_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
+            .env("GIT_COMMITTER_NAME", "c")
+            .env("GIT_COMMITTER_EMAIL", "c@example.invalid")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = input {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?} failed");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// What the walk reports, as `git diff --cached --no-renames --name-status` would list it
+    /// (added or modified paths, and deleted ones), sorted.
+    fn walked(dir: &Path) -> Vec<String> {
+        let repo = gix::open(dir).unwrap();
+        let index = read_index(&repo).unwrap();
+        let head = head_tree(&repo).unwrap();
+        let (changes, deleted) = staged_changes(&repo, &index, head).unwrap();
+        let mut out: Vec<String> = changes
+            .iter()
+            .map(|c| String::from_utf8_lossy(&c.path).into_owned())
+            .chain(
+                deleted
+                    .iter()
+                    .map(|d| format!("-{}", String::from_utf8_lossy(&d.path))),
+            )
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn git_says(dir: &Path) -> Vec<String> {
+        let text = git(
+            dir,
+            &["diff", "--cached", "--no-renames", "--name-status"],
+            None,
+        );
+        let mut out: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let (status, path) = l.split_once('\t').unwrap();
+                match status {
+                    "D" => format!("-{path}"),
+                    _ => path.to_string(),
+                }
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_merge_walk_agrees_with_git_with_and_without_a_cache_tree() {
+        let dir = std::env::temp_dir().join(format!("leakgate-staged-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q"], None);
+        for path in [
+            "a-b",
+            "a/x",
+            "a/y/z",
+            "a.c",
+            "a0",
+            "b/c/d/e",
+            "dir-to-file/f",
+            "file-to-dir",
+            "gone/one",
+            "gone/two/three",
+            "keep/same",
+            "m/n",
+            "z",
+        ] {
+            write(&dir, path, &format!("{path}\n"));
+        }
+        git(&dir, &["add", "-A"], None);
+        git(&dir, &["commit", "-q", "-m", "base"], None);
+        // Changes: modified at several depths, D/F swaps both ways, a deleted tree, new names
+        // that sort around `/` (`a-b2`, `a.d`, `a/0`), a new nested directory.
+        write(&dir, "a/y/z", "changed\n");
+        write(&dir, "b/c/d/e", "changed too\n");
+        write(&dir, "a-b2", "new\n");
+        write(&dir, "a.d", "new\n");
+        write(&dir, "a/0", "new\n");
+        write(&dir, "new/deep/er/file", "new\n");
+        std::fs::remove_dir_all(dir.join("dir-to-file")).unwrap();
+        write(&dir, "dir-to-file", "now a file\n");
+        std::fs::remove_file(dir.join("file-to-dir")).unwrap();
+        write(&dir, "file-to-dir/inner", "now a dir\n");
+        std::fs::remove_dir_all(dir.join("gone")).unwrap();
+        std::fs::remove_file(dir.join("z")).unwrap();
+        git(&dir, &["add", "-A"], None);
+        let expected = git_says(&dir);
+        assert!(expected.len() >= 12, "{expected:?}");
+        assert_eq!(walked(&dir), expected, "with a cache-tree");
+        // The same entries in an index without a cache-tree.
+        let entries = git(&dir, &["ls-files", "-s"], None);
+        std::fs::remove_file(dir.join(".git/index")).unwrap();
+        git(&dir, &["update-index", "--index-info"], Some(&entries));
+        let raw = std::fs::read(dir.join(".git/index")).unwrap();
+        assert!(memchr::memmem::find(&raw, b"TREE").is_none());
+        assert_eq!(walked(&dir), expected, "without a cache-tree");
+        // Nothing staged: nothing reported, with or without a cache-tree.
+        git(&dir, &["commit", "-q", "-m", "next"], None);
+        assert_eq!(walked(&dir), Vec::<String>::new());
+        git(&dir, &["read-tree", "HEAD"], None);
+        assert_eq!(walked(&dir), Vec::<String>::new());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn many_changes_scanned_on_all_cores_give_the_one_thread_outcome() {
+        let dir = std::env::temp_dir().join(format!("leakgate-staged-par-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q"], None);
+        write(&dir, "base.txt", "base\n");
+        git(&dir, &["add", "-A"], None);
+        git(&dir, &["commit", "-q", "-m", "base"], None);
+        // 40 files: every third holds a token (built here, not a literal), some share content.
+        for i in 0..40 {
+            let body = if i % 3 == 0 {
+                format!("line {i}\nkey = acme_{:0>16}\n", i % 9)
+            } else {
+                format!("plain {}\n", i % 7)
+            };
+            write(&dir, &format!("d{}/f{i}.txt", i % 4), &body);
+        }
+        git(&dir, &["add", "-A"], None);
+        let repo = gix::open(&dir).unwrap();
+        let index = read_index(&repo).unwrap();
+        let changes = collect_staged(&repo, &index, 1 << 20, &|_| false).unwrap();
+        assert_eq!(changes.len(), 40);
+        let scanner = crate::scanner::test_scanner(crate::scanner::TEST_RULES);
+        let parallel = scan_changes(&repo, &scanner, &changes, 1 << 20).unwrap();
+        let mut one = ChangeScanner::new(&repo, &scanner, 1 << 20);
+        let mut serial_changes = changes.clone();
+        one.scan_names(&mut serial_changes).unwrap();
+        for c in &serial_changes {
+            one.scan_change(c).unwrap();
+        }
+        let show = |o: &ScanOutcome| {
+            let found: Vec<String> = o
+                .findings
+                .iter()
+                .map(|f| format!("{}:{}", String::from_utf8_lossy(&f.path), f.line))
+                .collect();
+            (found, o.blobs, o.bytes, o.skipped.len())
+        };
+        assert_eq!(show(&parallel), show(&one.outcome));
+        assert_eq!(parallel.findings.len(), 14, "{:?}", show(&parallel));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

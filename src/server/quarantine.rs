@@ -10,6 +10,31 @@ use crate::git::GitError;
 /// A private objects directory, removed when dropped.
 pub struct QuarantineView {
     dir: PathBuf,
+    /// Whether git said this is its quarantine (`GIT_QUARANTINE_PATH` names `GIT_OBJECT_DIRECTORY`).
+    quarantined: bool,
+}
+
+impl QuarantineView {
+    /// The object store as it was before the push: the repository's own objects and their
+    /// alternates, without the quarantine. `None` unless git said the pushed objects are in a
+    /// quarantine (`GIT_QUARANTINE_PATH` names `GIT_OBJECT_DIRECTORY`, a directory other than
+    /// the repository's own objects): without that, nothing tells new objects from old ones, and
+    /// the caller walks history exactly ([`crate::git::walk`]).
+    pub fn store_before(&self, repo: &gix::Repository) -> Option<gix::odb::Handle> {
+        if !self.quarantined {
+            return None;
+        }
+        let objects = repo.common_dir().join("objects");
+        let quarantine = std::env::var_os("GIT_QUARANTINE_PATH")?;
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => true,
+        };
+        if same(Path::new(&quarantine), &objects) {
+            return None;
+        }
+        gix::odb::at(objects, repo.object_hash()).ok()
+    }
 }
 
 impl Drop for QuarantineView {
@@ -84,7 +109,20 @@ pub fn attach(repo: &mut gix::Repository) -> Result<Option<QuarantineView>, GitE
             .map_or(0, |d| d.as_nanos())
     );
     let dir = std::env::temp_dir().join(unique);
-    let view = QuarantineView { dir: dir.clone() };
+    let quarantine = std::env::var_os("GIT_QUARANTINE_PATH").filter(|v| !v.is_empty());
+    let quarantined = quarantine.is_some_and(|q| {
+        match (
+            absolute(Path::new(&q)).canonicalize(),
+            absolute(Path::new(&objects)).canonicalize(),
+        ) {
+            (Ok(q), Ok(o)) => q == o,
+            _ => false,
+        }
+    });
+    let view = QuarantineView {
+        dir: dir.clone(),
+        quarantined,
+    };
     let fail = |e: std::io::Error| GitError::Open {
         path: dir.display().to_string(),
         message: format!("cannot prepare a view of the quarantined objects: {e}"),

@@ -16,10 +16,9 @@ use crate::exit::chain;
 use crate::finding::{Finding, Redactor};
 use crate::fingerprint::IgnoreSet;
 use crate::git::changes::ChangeScanner;
-use crate::git::commits::{
-    new_commits, peel_pushed, ref_tips, scan_commits, scan_pushed_values, PushedValue,
-};
+use crate::git::commits::{peel_pushed, scan_commits, scan_pushed_values, PushedValue};
 use crate::git::objects::entry_at_path;
+use crate::git::walk::Existing;
 use crate::git::GitError;
 use crate::outcome::{ScanOutcome, SkipReason};
 use crate::report::human::{self, HumanOptions, Situation};
@@ -861,10 +860,13 @@ fn scan_push_into(
         GitError::Timeout { .. } => Failure::Timeout(e),
         other => Failure::Error(other.into()),
     };
-    let _view = quarantine::attach(repo).map_err(error)?;
+    let view = quarantine::attach(repo).map_err(error)?;
     let repo = &*repo;
     // Existing refs are accepted history (pre-receive runs before any ref moves).
-    let hidden = ref_tips(repo, "refs/").map_err(error)?;
+    let mut existing = Existing::read(repo, "refs/").map_err(error)?;
+    if let Some(before) = view.as_ref().and_then(|v| v.store_before(repo)) {
+        existing = existing.with_store_before(before);
+    }
     let mut tips: Vec<ObjectId> = Vec::new();
     let mut values: Vec<PushedValue> = Vec::new();
     let mut refs: Vec<PushedRef> = Vec::new();
@@ -901,17 +903,18 @@ fn scan_push_into(
     let mut allowed = suppressions(&config, "server policy", fingerprints).map_err(config_error)?;
     allowed.ignore_markers = !policy.repository_files.allow_markers;
     let scanner = Scanner::new(rules, allowed).map_err(|e| Failure::Error(e.into()))?;
-    let mut commits = new_commits(repo, &tips, &hidden).map_err(error)?;
+    let mut commits = existing.new_commits(repo, &tips).map_err(error)?;
     // Newest first: a budget that runs out is spent on the commits the pusher wrote last.
     commits.reverse();
     progress.1 = commits.len();
-    let mut blobs = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
-    blobs.deadline = Some((scope.deadline, policy.time_budget_ms));
+    let mut scan = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
+    scan.deadline = Some((scope.deadline, policy.time_budget_ms));
     let result =
-        scan_pushed_values(&mut blobs, &values).and_then(|()| scan_commits(&mut blobs, &commits));
-    progress.0 = blobs.commits_done();
-    *outcome = blobs.outcome;
-    *not_honoured = settle_pushed_suppressions(repo, &refs, &hidden, scope.honour_pushed, outcome);
+        scan_pushed_values(&mut scan, &values).and_then(|()| scan_commits(&mut scan, &commits));
+    progress.0 = scan.commits_done();
+    *outcome = scan.outcome;
+    *not_honoured =
+        settle_pushed_suppressions(repo, &refs, &existing, scope.honour_pushed, outcome);
     result.map_err(error)
 }
 
@@ -922,7 +925,7 @@ fn scan_push_into(
 fn settle_pushed_suppressions(
     repo: &gix::Repository,
     refs: &[PushedRef],
-    hidden: &[ObjectId],
+    existing: &Existing,
     honour_pushed: bool,
     outcome: &mut ScanOutcome,
 ) -> Vec<NotHonoured> {
@@ -936,7 +939,8 @@ fn settle_pushed_suppressions(
         brought
             .entry(i)
             .or_insert_with(|| {
-                new_commits(repo, &[tip], hidden)
+                existing
+                    .new_commits(repo, &[tip])
                     .map(|ids| ids.into_iter().map(|id| id.to_string()).collect())
                     .unwrap_or_default()
             })
