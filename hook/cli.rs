@@ -200,6 +200,20 @@ pub(crate) enum AuditFormatArg {
     Html,
 }
 
+/// How an audit report is written (`leakgate audit`, `leakgate report merge`).
+#[derive(Debug, Args)]
+pub(crate) struct AuditReportArgs {
+    /// Output format (default: from the extension of -o, else human).
+    #[arg(long, value_enum)]
+    pub format: Option<AuditFormatArg>,
+    /// Write the report to FILE (.json, .sarif, .csv, .md, .html, .txt pick the format).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report only secrets whose fingerprint is not in FILE.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
 /// `leakgate audit`.
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
@@ -226,15 +240,9 @@ pub(crate) struct AuditArgs {
     /// Only commits committed at or before DATE.
     #[arg(long, visible_alias = "before", value_name = "DATE")]
     pub until: Option<String>,
-    /// Output format (default: from the extension of -o, else human).
-    #[arg(long, value_enum)]
-    pub format: Option<AuditFormatArg>,
-    /// Write the report to FILE (.json, .sarif, .csv, .md, .html, .txt pick the format).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Report only secrets whose fingerprint is not in FILE.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    /// Format, output file and baseline.
+    #[command(flatten)]
+    pub report: AuditReportArgs,
     /// Write the fingerprints of every secret found (and of --baseline's) to FILE.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
@@ -272,15 +280,9 @@ pub(crate) struct MergeArgs {
     /// The JSON audit reports (written by `leakgate audit --format json` or `-o FILE.json`).
     #[arg(required = true, value_name = "REPORT.json")]
     pub reports: Vec<PathBuf>,
-    /// Output format (default: from the extension of -o, else human).
-    #[arg(long, value_enum)]
-    pub format: Option<AuditFormatArg>,
-    /// Write the merged report to FILE (.json, .sarif, .csv, .md, .html, .txt pick the format).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Report only secrets whose fingerprint is not in FILE.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    /// Format, output file and baseline.
+    #[command(flatten)]
+    pub report: AuditReportArgs,
     /// Exit 1 when a reported secret has this confidence or higher.
     #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
     pub block_at: ConfidenceArg,

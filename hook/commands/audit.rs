@@ -21,8 +21,8 @@ type RepoResult = anyhow::Result<(RepoAudit, Confidence)>;
 
 /// Runs an audit and writes its report.
 pub(super) fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
-    let format = format_of(args.format, args.output.as_deref())?;
-    let baseline = match &args.baseline {
+    let format = format_of(args.report.format, args.report.output.as_deref())?;
+    let baseline = match &args.report.baseline {
         Some(path) => Some(Baseline::read(path)?),
         None => None,
     };
@@ -167,7 +167,7 @@ fn write(
     if let Some(baseline) = baseline {
         report.apply_baseline(baseline);
     }
-    write_report(common, report, format, args.output.as_deref())
+    write_report(common, report, format, args.report.output.as_deref())
 }
 
 /// Renders `report` in `format` to `output`, or to stdout (nothing for a clean `-q` human report).

@@ -18,8 +18,8 @@ pub(super) fn run(common: &Common, cmd: &ReportCommand) -> anyhow::Result<i32> {
 /// Reads every report (all or nothing), merges them, applies the baseline and writes the result;
 /// exits 1 when a secret at or above `--block-at` remains, 2 when a job could not read everything.
 fn run_merge(common: &Common, args: &MergeArgs) -> anyhow::Result<i32> {
-    let format = format_of(args.format, args.output.as_deref())?;
-    let baseline = match &args.baseline {
+    let format = format_of(args.report.format, args.report.output.as_deref())?;
+    let baseline = match &args.report.baseline {
         Some(path) => Some(Baseline::read(path)?),
         None => None,
     };
@@ -33,7 +33,7 @@ fn run_merge(common: &Common, args: &MergeArgs) -> anyhow::Result<i32> {
     if let Some(baseline) = &baseline {
         report.apply_baseline(baseline);
     }
-    write_report(common, &report, format, args.output.as_deref())?;
+    write_report(common, &report, format, args.report.output.as_deref())?;
     let block_at = match args.block_at {
         ConfidenceArg::Low => Confidence::Low,
         ConfidenceArg::Medium => Confidence::Medium,

@@ -361,7 +361,8 @@ fn changes_against_every_parent(
     Ok((candidates, first_diff))
 }
 
-fn pending(c: crate::git::tree_diff::Change) -> PendingChange {
+/// A tree-diff change as a change to scan (no commit attached yet).
+pub(crate) fn pending(c: crate::git::tree_diff::Change) -> PendingChange {
     PendingChange {
         path: c.path,
         id: c.id,

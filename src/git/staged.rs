@@ -160,14 +160,7 @@ pub fn staged_changes(
         .changes
         .changed
         .into_iter()
-        .map(|c| PendingChange {
-            path: c.path,
-            id: c.id,
-            mode: c.mode,
-            olds: c.old.into_iter().collect(),
-            commit: None,
-            name_only: false,
-        })
+        .map(crate::git::commits::pending)
         .collect();
     Ok((changes, walker.changes.deleted))
 }
