@@ -511,23 +511,7 @@ pub fn sarif(report: &AuditReport) -> String {
         .map(|s| sarif_result(s, &index))
         .collect();
     let notifications: Vec<Value> = report.skipped.iter().map(sarif_notification).collect();
-    let log = json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "leakgate",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/leakgate/leakgate",
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": !report.has_errors(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }]
-    });
+    let log = crate::report::sarif::log(rules, !report.has_errors(), notifications, results);
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text

@@ -227,28 +227,45 @@ pub fn render_with(outcome: &ScanOutcome, options: &SarifOptions) -> String {
     if options.files_from.is_some() {
         bases.insert(FILESYSTEM.into(), json!({"uri": "file:///"}));
     }
-    let mut log = json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "leakgate",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": ordered.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-            }},
-            "invocations": [{
-                "executionSuccessful": !outcome.is_incomplete(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }]
-    });
+    let mut log = log(
+        ordered.into_iter().map(|(_, v)| v).collect(),
+        !outcome.is_incomplete(),
+        notifications,
+        results,
+    );
     if !bases.is_empty() {
         log["runs"][0]["originalUriBaseIds"] = Value::Object(bases);
     }
     let mut text = serde_json::to_string(&log).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text
+}
+
+/// A SARIF 2.1.0 log of one leakgate run: the tool with its rules, whether the run could read
+/// everything (with its notifications), and the results (scan and audit reports share it).
+pub fn log(
+    rules: Vec<Value>,
+    successful: bool,
+    notifications: Vec<Value>,
+    results: Vec<Value>,
+) -> Value {
+    json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "leakgate",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/leakgate/leakgate",
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": successful,
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }]
+    })
 }
 
 #[cfg(test)]
