@@ -1408,6 +1408,50 @@ fn a_leakgateignore_counts_only_at_the_tip_of_the_ref_that_brings_the_secret() {
     assert_eq!(line["suppressed"][0]["kind"], "ignore-file");
 }
 
+/// The same change on two branches of one push is decided per branch: an ignore file at the tip
+/// of one does not cover the other, whichever commit the server happens to scan first (the
+/// pusher chooses commit dates, and the blob pair is read once).
+#[test]
+fn the_same_secret_on_two_branches_is_decided_per_branch_whatever_the_dates() {
+    let pair = Pair::new("srv-ignore-two-branches", "");
+    let first = pair.seed();
+    let key = aws_key_id(803);
+    for (round, ignored_newer) in [(0, true), (1, false)] {
+        let (a, b) = (format!("a{round}"), format!("b{round}"));
+        pair.git(&pair.client, &["switch", "-q", "-c", &b, "main"]);
+        pair.commit(&[("s.txt", &format!("k={key}\n"))], "b");
+        pair.git(&pair.client, &["switch", "-q", "-c", &a, "main"]);
+        std::fs::write(pair.client.join("s.txt"), format!("k={key}\n")).unwrap();
+        let fingerprint = client_fingerprint(&pair.sb, &pair.client, "s.txt");
+        std::fs::write(
+            pair.client.join(".leakgateignore"),
+            format!("{fingerprint}  # not a secret\n"),
+        )
+        .unwrap();
+        pair.git(&pair.client, &["add", "-A"]);
+        // The branch with the ignore file dated after (or before) the other one.
+        let date = if ignored_newer {
+            "2099-01-01T00:00:00Z"
+        } else {
+            "2001-01-01T00:00:00Z"
+        };
+        let mut cmd = pair.cmd(&pair.client, "git");
+        cmd.args(["commit", "-q", "-m", "a"])
+            .env("GIT_COMMITTER_DATE", date);
+        assert!(cmd.output().unwrap().status.success());
+        let pushed = pair.push(&["origin", &a, &b]);
+        assert!(
+            !pushed.ok,
+            "round {round}: branch {b} went in under {a}'s ignore file:\n{}",
+            pushed.text
+        );
+        assert_eq!(pair.server_ref(&format!("refs/heads/{b}")), None);
+        assert_eq!(pair.last_audit()["decision"], "rejected");
+        pair.git(&pair.client, &["switch", "-q", "main"]);
+    }
+    assert_eq!(pair.server_ref("refs/heads/main").as_deref(), Some(&*first));
+}
+
 /// A token used as a branch name, a tag name or in the bypass reason is a finding, and neither
 /// the audit log nor the pusher's `remote:` lines ever hold it in full (nor most of it).
 #[test]

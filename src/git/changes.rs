@@ -74,9 +74,17 @@ pub struct ChangeScanner<'a> {
     pub outcome: ScanOutcome,
     seen: HashSet<BlobPair>,
     commits_done: usize,
-    /// With [`ChangeScanner::replay_repeats`]: the findings of each blob pair scanned, so that a
-    /// pair met again (a cherry-pick, the same change on two branches) reports them again.
-    replay: Option<HashMap<BlobPair, Vec<crate::finding::Finding>>>,
+    /// With [`ChangeScanner::replay_repeats`]: the findings and suppressed secrets of each blob
+    /// pair scanned, so that a pair met again (a cherry-pick, the same change on two branches)
+    /// reports them again, with its own commit.
+    replay: Option<HashMap<BlobPair, Replayed>>,
+}
+
+/// What one blob pair produced, kept to be reported again when the pair is met again.
+#[derive(Debug, Default)]
+struct Replayed {
+    findings: Vec<crate::finding::Finding>,
+    suppressed: Vec<crate::scanner::Suppressed>,
 }
 
 impl<'a> ChangeScanner<'a> {
@@ -94,9 +102,11 @@ impl<'a> ChangeScanner<'a> {
         }
     }
 
-    /// Reports the findings of a blob pair again (with the new commit and path) each time the
-    /// pair is met again, instead of once per run: an audit lists every place a secret was added,
-    /// while the pair is still read and scanned once.
+    /// Reports the findings and suppressed secrets of a blob pair again (with the new commit and
+    /// path) each time the pair is met again, instead of once per run, while the pair is still
+    /// read and scanned once: an audit lists every place a secret was added, and the server
+    /// decides a suppression per commit (an ignore file counts only at the tips of the refs that
+    /// bring that commit, so the same change on another branch must be decided on its own).
     pub fn replay_repeats(&mut self) {
         self.replay.get_or_insert_with(HashMap::new);
     }
@@ -162,20 +172,35 @@ impl<'a> ChangeScanner<'a> {
         let key = BlobPair::of(change);
         if self.seen.contains(&key) {
             if let Some(found) = self.replay.as_ref().and_then(|r| r.get(&key)) {
-                for f in found {
+                let moved = |f: &crate::finding::Finding| {
                     let mut f = f.clone();
-                    f.commit = commit.clone();
-                    f.path = change.path.clone();
-                    self.outcome.findings.push(f);
-                }
+                    f.commit.clone_from(&commit);
+                    f.path.clone_from(&change.path);
+                    f
+                };
+                let findings: Vec<_> = found.findings.iter().map(moved).collect();
+                let suppressed: Vec<_> = found
+                    .suppressed
+                    .iter()
+                    .map(|x| crate::scanner::Suppressed {
+                        finding: moved(&x.finding),
+                        kind: x.kind.clone(),
+                    })
+                    .collect();
+                self.outcome.findings.extend(findings);
+                self.outcome.suppressed.extend(suppressed);
             }
             return Ok(());
         }
-        let before = self.outcome.findings.len();
+        let before = (self.outcome.findings.len(), self.outcome.suppressed.len());
         let result = self.scan_new_change(change);
         if let Some(replay) = &mut self.replay {
-            if self.outcome.findings.len() > before {
-                replay.insert(key.clone(), self.outcome.findings[before..].to_vec());
+            if self.outcome.findings.len() > before.0 || self.outcome.suppressed.len() > before.1 {
+                let found = Replayed {
+                    findings: self.outcome.findings[before.0..].to_vec(),
+                    suppressed: self.outcome.suppressed[before.1..].to_vec(),
+                };
+                replay.insert(key.clone(), found);
             }
         }
         self.seen.insert(key);

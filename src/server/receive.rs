@@ -908,6 +908,9 @@ fn scan_push_into(
     commits.reverse();
     progress.1 = commits.len();
     let mut scan = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
+    // Every commit that brings a secret is decided on its own (a suppression counts only at the
+    // tips of the refs bringing that commit), even when its blob pair was scanned for another.
+    scan.replay_repeats();
     scan.deadline = Some((scope.deadline, policy.time_budget_ms));
     let result =
         scan_pushed_values(&mut scan, &values).and_then(|()| scan_commits(&mut scan, &commits));
