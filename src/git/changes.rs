@@ -184,7 +184,7 @@ impl<'a> ChangeScanner<'a> {
                     .iter()
                     .map(|x| crate::scanner::Suppressed {
                         finding: moved(&x.finding),
-                        kind: x.kind.clone(),
+                        kind: x.kind,
                     })
                     .collect();
                 self.outcome.findings.extend(findings);
