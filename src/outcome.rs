@@ -45,6 +45,9 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// The code of [`SkipReason::Unreadable`], the one reason that makes a scan incomplete.
+    pub const UNREADABLE: &'static str = "unreadable";
+
     /// Short machine-readable reason for JSON.
     pub fn code(&self) -> &'static str {
         match self {
@@ -55,7 +58,7 @@ impl SkipReason {
             SkipReason::NotRegular => "not-a-regular-file",
             SkipReason::SymlinkToDirectory => "symlink-to-directory",
             SkipReason::Submodule => "submodule",
-            SkipReason::Unreadable(_) => "unreadable",
+            SkipReason::Unreadable(_) => Self::UNREADABLE,
         }
     }
 

@@ -172,7 +172,7 @@ impl AuditSkip {
 
     /// Whether the audit is incomplete because of it (an object could not be read).
     pub fn is_error(&self) -> bool {
-        self.reason == crate::outcome::SkipReason::Unreadable(String::new()).code()
+        self.reason == crate::outcome::SkipReason::UNREADABLE
     }
 }
 
