@@ -75,7 +75,7 @@ impl DecodedLine {
 pub fn decoded_lines(unit: &AddedText) -> Vec<DecodedLine> {
     let buf = &unit.buf;
     let mut found: Vec<((usize, usize), Encoding, Vec<u8>)> = Vec::new();
-    let base64_runs = runs_of(buf, MIN_BASE64, is_base64_byte);
+    let base64_runs = crate::base64_runs::base64_runs(buf, MIN_BASE64);
     for &run in &base64_runs {
         if unit.overlaps_added(run.0, run.1) {
             // The part decoded may be a tail of the run: it must overlap the added bytes too.
@@ -236,11 +236,6 @@ fn wrapped_blocks(unit: &AddedText, runs: &[(usize, usize)]) -> Vec<DecodedLine>
     out
 }
 
-/// Maximal runs of bytes in `class` at least `min` long (`min` ≥ 2).
-///
-/// Probes a grid of points `min / 2` apart: a run at least `min` long holds two consecutive grid
-/// points and every byte between them, so text whose words are shorter costs about two probes
-/// per `min / 2` bytes instead of a look at every byte.
 /// The maximal hex runs of at least [`MIN_HEX`] bytes, found inside the base64 runs (hex digits
 /// are base64 bytes, so every hex run lies in one): a second pass over the base64 runs only, not
 /// over the whole buffer.
@@ -256,6 +251,11 @@ fn hex_runs(buf: &[u8], base64_runs: &[(usize, usize)]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Maximal runs of bytes in `class` at least `min` long (`min` ≥ 2).
+///
+/// Probes a grid of points `min / 2` apart: a run at least `min` long holds two consecutive grid
+/// points and every byte between them, so text whose words are shorter costs about two probes
+/// per `min / 2` bytes instead of a look at every byte.
 fn runs_of(buf: &[u8], min: usize, class: impl Fn(u8) -> bool) -> Vec<(usize, usize)> {
     let step = (min / 2).max(1);
     let mut runs = Vec::new();
@@ -287,7 +287,8 @@ fn runs_of(buf: &[u8], min: usize, class: impl Fn(u8) -> bool) -> Vec<(usize, us
 
 #[cfg(test)]
 mod runs_of_tests {
-    use super::{hex_runs, is_base64_byte, runs_of, MIN_BASE64, MIN_HEX};
+    use super::{hex_runs, runs_of, MIN_BASE64, MIN_HEX};
+    use crate::base64_runs::base64_runs;
 
     /// Every maximal run of at least `min` class bytes, the slow way.
     fn naive(buf: &[u8], min: usize, class: impl Fn(u8) -> bool) -> Vec<(usize, usize)> {
@@ -343,7 +344,7 @@ mod runs_of_tests {
             let mut long = mixed.clone();
             long.extend_from_slice(&mixed);
             long.extend_from_slice(&mixed);
-            let base64 = runs_of(&long, MIN_BASE64, is_base64_byte);
+            let base64 = base64_runs(&long, MIN_BASE64);
             let expected = naive(&long, MIN_HEX, |b| b.is_ascii_hexdigit());
             hex_found += expected.len();
             assert_eq!(hex_runs(&long, &base64), expected, "round {round}");
@@ -358,23 +359,6 @@ mod runs_of_tests {
         }
         assert!(hex_found > 100, "the input holds hex runs: {hex_found}");
     }
-}
-
-/// Bytes of the standard base64 alphabet and its padding, as a table (the hot loop of the run
-/// finder).
-static BASE64_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
-        b += 1;
-    }
-    table
-};
-
-fn is_base64_byte(b: u8) -> bool {
-    BASE64_BYTES[usize::from(b)]
 }
 
 /// How many leading decoded bytes must be printable ASCII before a run is decoded whole: random

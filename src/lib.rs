@@ -15,6 +15,7 @@
 pub mod added;
 pub mod allocator;
 pub mod audit;
+pub mod base64_runs;
 pub mod builtin;
 pub mod checksum;
 pub mod config;
@@ -30,6 +31,7 @@ pub(crate) mod gram_filter;
 pub mod hex;
 pub mod install;
 pub mod keywords;
+pub mod newline_bound;
 pub mod outcome;
 pub mod report;
 pub mod rules;

@@ -5,7 +5,8 @@
 //! (`gram_filter`, in the style of Hyperscan's FDR) names the few positions where a keyword may
 //! start, and one Aho-Corasick automaton over the lowercased keywords confirms each of them,
 //! anchored. Each hit turns into a window for the rules of its keyword: the line that holds it
-//! (multiline rules: from that line to the end of the hunk, at most [`MULTILINE_WINDOW`] bytes).
+//! (multiline rules: from that line to the end of the hunk, at most [`MULTILINE_WINDOW`] bytes,
+//! or only as many lines on as one match of the regex can span: [`crate::newline_bound`]).
 //! Only those rules' regexes run, only on their windows, each compiled once, on its first
 //! window. Base64, hex and percent-encoded runs on added lines are decoded in place
 //! ([`crate::encoded`]) and scanned again the same way, up to [`MAX_DECODE_DEPTH`] levels deep.
@@ -66,6 +67,9 @@ struct CompiledRule {
     allow: OnceLock<Result<Vec<Regex>, String>>,
     demote_when: OnceLock<Result<Vec<Regex>, String>>,
     catch_all: bool,
+    /// A multiline rule's most line feeds in one match ([`crate::newline_bound`]): its window
+    /// ends that many lines after the keyword's line. `None`: the rest of the hunk.
+    newline_bound: Option<usize>,
 }
 
 impl CompiledRule {
@@ -253,6 +257,11 @@ impl Scanner {
             .map(|rule| CompiledRule {
                 catch_all: CATCH_ALL_PROVIDERS
                     .contains(&rule.provider.name.to_ascii_lowercase().as_str()),
+                newline_bound: if rule.raw.multiline {
+                    crate::newline_bound::max_newlines(&rule.raw.regex)
+                } else {
+                    Some(0)
+                },
                 rule,
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
@@ -524,14 +533,14 @@ impl Scanner {
                     continue;
                 }
                 line_rules.push(r);
-                let (start, end) = if self.rules[r as usize].rule.raw.multiline {
+                let compiled = &self.rules[r as usize];
+                let (start, end) = if compiled.rule.raw.multiline {
                     let hunk_end = unit.hunk_end(unit.hunk_index(line.0));
-                    (
-                        line.0,
-                        hunk_end
-                            .min(line.0.saturating_add(MULTILINE_WINDOW))
-                            .max(line.1),
-                    )
+                    let mut end = hunk_end.min(line.0.saturating_add(MULTILINE_WINDOW));
+                    if let Some(lines) = compiled.newline_bound {
+                        end = end.min(lines_after(buf, line.1, lines));
+                    }
+                    (line.0, end.max(line.1))
                 } else {
                     let end = if line.1 > line.0 && buf[line.1 - 1] == b'\r' {
                         line.1 - 1
@@ -696,6 +705,20 @@ struct Continued {
 /// When window `w` (one line) ends where a value continues on the next line of the same hunk —
 /// a YAML block scalar (`key: >-`, `key: |`), a bare `key:` or `key =`, a trailing `\` or `(` —
 /// the line joined with the next one.
+/// The end of the `n`-th line after the line that ends at `line_end` (past its line feed, or the
+/// end of `buf`): the window of a multiline match that starts on that line and holds at most `n`
+/// line feeds.
+fn lines_after(buf: &[u8], line_end: usize, n: usize) -> usize {
+    let mut end = line_end;
+    for _ in 0..n {
+        if end >= buf.len() {
+            return buf.len();
+        }
+        end = memchr::memchr(b'\n', &buf[end + 1..]).map_or(buf.len(), |i| end + 1 + i);
+    }
+    (end + 1).min(buf.len())
+}
+
 fn continued_value(unit: &AddedText, w: Window) -> Option<Continued> {
     let line = unit.buf.get(w.start..w.end)?;
     let trimmed = trim_end(line);
@@ -827,6 +850,39 @@ mod tests {
         split.push_line(9, b"REVG\n");
         split.push_line(10, b"-----END ACME KEY-----\n");
         assert!(s.scan(&split).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_bounded_multiline_rule_sees_as_many_lines_as_its_match_can_span() {
+        let s = scanner(
+            r"
+provider: Acme
+remediation: {revoke: r, rotate: o, docs: d}
+rules:
+  - id: acme-pair
+    description: Acme user and password
+    regex: '(?m)^(?:acme_user|login): \w+\r?\n(?:[^\n]*\n)?acme_pass: (\w+)$'
+    keywords: ['acme_user']
+    multiline: true
+",
+        );
+        let found = |text: &str| s.scan(&AddedText::whole("c.yaml", text.into())).unwrap();
+        // Two line feeds at most: the password one or two lines under the user.
+        assert_eq!(found("acme_user: a\nacme_pass: sunflowers\n").len(), 1);
+        assert_eq!(
+            found("x\nacme_user: a\nhost: h\nacme_pass: crocus\n").len(),
+            1
+        );
+        // A match must start on a keyword's line: one starting three lines further down (on a
+        // line without a keyword) lies past the window and is not looked for.
+        let far = "acme_user: a\nhost: h\nport: 1\nacme_user: b\nacme_pass: violet\n";
+        assert_eq!(
+            found(far).len(),
+            1,
+            "the second user line has its own window"
+        );
+        let no_keyword = "acme_user: a\nhost: h\nport: 1\nlogin: b\nacme_pass: violet\n";
+        assert_eq!(found(no_keyword).len(), 0);
     }
 
     #[test]

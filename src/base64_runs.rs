@@ -1,0 +1,243 @@
+//! Long runs of base64-alphabet bytes (`A`–`Z`, `a`–`z`, `0`–`9`, `+`, `/`, `=`), found a block at a
+//! time: the decoding stage ([`crate::encoded`]) looks for them on every added byte, so this is on
+//! the scanner's hot path.
+//!
+//! The buffer is first turned into a bitmap, one bit per byte (set for an alphabet byte), sixteen
+//! bytes per step with SSE2 on x86-64 (a table lookup per byte elsewhere). A run of at least
+//! fifteen bytes covers some whole byte of the bitmap (eight aligned positions), so only bitmap
+//! bytes equal to `0xFF` start a look; runs are then measured a word of the bitmap at a time.
+//! Ordinary code, whose words are shorter than eight bytes or straddle an alignment, costs a few
+//! instructions per sixteen bytes and no branch per byte.
+
+/// Bytes of the alphabet and its padding, as a table (the scalar classifier, and the reference the
+/// vector one is tested against).
+static ALPHABET: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
+        b += 1;
+    }
+    table
+};
+
+/// Whether `b` is a base64 byte (alphabet or padding).
+pub fn is_base64_byte(b: u8) -> bool {
+    ALPHABET[usize::from(b)]
+}
+
+/// The shortest run [`base64_runs`] can find with the aligned-byte test.
+const MIN_RUN: usize = 15;
+
+/// Every maximal run of base64 bytes at least `min` long (`min` ≥ 15), as `(start, end)`, in
+/// order.
+pub fn base64_runs(buf: &[u8], min: usize) -> Vec<(usize, usize)> {
+    assert!(
+        min >= MIN_RUN,
+        "runs shorter than {MIN_RUN} bytes need a byte walk"
+    );
+    let bits = bitmap(buf);
+    let mut runs = Vec::new();
+    // Nothing before `resume` starts a new run: it ends the last run measured.
+    let mut resume = 0;
+    for (w, &word) in bits.iter().enumerate() {
+        if !has_full_byte(word) {
+            continue;
+        }
+        for byte in 0..8 {
+            let p = w * 64 + byte * 8;
+            if p < resume || (word >> (byte * 8)) & 0xFF != 0xFF {
+                continue;
+            }
+            let start = p - ones_before(&bits, p);
+            let end = p + ones_from(&bits, p, buf.len());
+            if end - start >= min {
+                runs.push((start, end));
+            }
+            resume = end;
+        }
+    }
+    runs
+}
+
+/// Whether one of the eight bytes of `word` is `0xFF` (the zero-byte test on its complement).
+fn has_full_byte(word: u64) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let inverse = !word;
+    inverse.wrapping_sub(LOW) & !inverse & HIGH != 0
+}
+
+/// How many set bits end right before bit `p`.
+fn ones_before(bits: &[u64], p: usize) -> usize {
+    let mut count = 0;
+    let mut at = p;
+    while at > 0 {
+        let (w, bit) = ((at - 1) / 64, (at - 1) % 64);
+        let below = (bits[w] << (63 - bit)).leading_ones() as usize;
+        let taken = below.min(bit + 1);
+        count += taken;
+        at -= taken;
+        if taken < bit + 1 {
+            break;
+        }
+    }
+    count
+}
+
+/// How many set bits start at bit `p` (bits at or past `len` are clear).
+fn ones_from(bits: &[u64], p: usize, len: usize) -> usize {
+    let mut count = 0;
+    let mut at = p;
+    while at < len {
+        let (w, bit) = (at / 64, at % 64);
+        let above = (bits[w] >> bit).trailing_ones() as usize;
+        let taken = above.min(64 - bit);
+        count += taken;
+        at += taken;
+        if taken < 64 - bit {
+            break;
+        }
+    }
+    count
+}
+
+/// One bit per byte of `buf`, set for a base64 byte; bits past the end are clear.
+fn bitmap(buf: &[u8]) -> Vec<u64> {
+    let mut bits = vec![0u64; buf.len().div_ceil(64)];
+    let mut blocks = buf.chunks_exact(16);
+    for (i, block) in blocks.by_ref().enumerate() {
+        let block: &[u8; 16] = block.try_into().expect("chunks_exact gives 16 bytes");
+        bits[i / 4] |= u64::from(classify16(block)) << ((i % 4) * 16);
+    }
+    let tail_start = buf.len() - blocks.remainder().len();
+    for (offset, &b) in blocks.remainder().iter().enumerate() {
+        let p = tail_start + offset;
+        bits[p / 64] |= u64::from(is_base64_byte(b)) << (p % 64);
+    }
+    bits
+}
+
+/// Bit `i` set when byte `i` of the block is a base64 byte.
+#[cfg(target_arch = "x86_64")]
+fn classify16(block: &[u8; 16]) -> u16 {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline, and the load reads exactly the 16 bytes of
+    // `block` (unaligned loads are allowed).
+    unsafe {
+        // `loadu` has no alignment requirement, whatever the pointer type says.
+        #[allow(clippy::cast_ptr_alignment)]
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        // `x` in `lo..lo + n` (unsigned) ⇔ `x + (0x80 - lo)` < `-128 + n` (signed).
+        let in_range = |x: __m128i, lo: u8, n: u8| {
+            let shifted = _mm_add_epi8(x, _mm_set1_epi8(0x80u8.wrapping_sub(lo) as i8));
+            _mm_cmplt_epi8(shifted, _mm_set1_epi8((n as i8).wrapping_sub(-128i8)))
+        };
+        let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let letters = in_range(folded, b'a', 26);
+        let digits = in_range(v, b'0', 10);
+        let plus = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'+' as i8));
+        let slash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'/' as i8));
+        let equals = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'=' as i8));
+        let any = _mm_or_si128(
+            _mm_or_si128(letters, digits),
+            _mm_or_si128(plus, _mm_or_si128(slash, equals)),
+        );
+        _mm_movemask_epi8(any) as u16
+    }
+}
+
+/// Bit `i` set when byte `i` of the block is a base64 byte.
+#[cfg(not(target_arch = "x86_64"))]
+fn classify16(block: &[u8; 16]) -> u16 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0, |bits, (i, &b)| bits | u16::from(is_base64_byte(b)) << i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every maximal run of at least `min` base64 bytes, a byte at a time.
+    fn naive(buf: &[u8], min: usize) -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
+        let mut i = 0;
+        while i < buf.len() {
+            let start = i;
+            while i < buf.len() && is_base64_byte(buf[i]) {
+                i += 1;
+            }
+            if i - start >= min {
+                runs.push((start, i));
+            }
+            i = i.max(start + 1);
+        }
+        runs
+    }
+
+    #[test]
+    fn the_vector_classifier_agrees_with_the_table_on_every_byte() {
+        for first in 0..=255u8 {
+            let block: [u8; 16] = std::array::from_fn(|i| first.wrapping_add(i as u8 * 17));
+            let expected = block.iter().enumerate().fold(0u16, |bits, (i, &b)| {
+                bits | u16::from(is_base64_byte(b)) << i
+            });
+            assert_eq!(classify16(&block), expected, "block from {first}");
+        }
+    }
+
+    #[test]
+    fn the_bitmap_walk_finds_exactly_what_a_byte_walk_finds() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut found = 0;
+        for round in 0..3000 {
+            let len = if round % 50 == 0 { 5000 } else { round % 300 };
+            let buf: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Mostly alphabet bytes, with breaks of every kind (high bytes too).
+                    match state % 23 {
+                        0 => b' ',
+                        1 => (state >> 8) as u8,
+                        2 => b'\n',
+                        _ => b"aZ09+/=Qx"[(state >> 16) as usize % 9],
+                    }
+                })
+                .collect();
+            for min in [15, 16, 17, 32, 64] {
+                let expected = naive(&buf, min);
+                found += expected.len();
+                assert_eq!(base64_runs(&buf, min), expected, "round {round} min {min}");
+            }
+        }
+        assert!(found > 1000, "the input holds runs: {found}");
+    }
+
+    #[test]
+    fn runs_over_block_and_word_edges_and_at_both_ends() {
+        for len in [15usize, 16, 63, 64, 65, 127, 128, 200] {
+            for lead in [0usize, 1, 7, 8, 15, 63, 64] {
+                let mut buf = vec![b' '; lead];
+                buf.extend(std::iter::repeat_n(b'k', len));
+                let end = buf.len();
+                assert_eq!(
+                    base64_runs(&buf, 15),
+                    vec![(lead, end)],
+                    "len {len} lead {lead}"
+                );
+                buf.push(b'.');
+                assert_eq!(base64_runs(&buf, 15), vec![(lead, end)]);
+            }
+        }
+        assert!(base64_runs(b"", 16).is_empty());
+        assert!(base64_runs(&[b'a'; 14], 15).is_empty());
+    }
+}
