@@ -12,15 +12,23 @@
 //! case-insensitive matching costs nothing; folding also merges a few other byte pairs, which can
 //! only add candidates, never lose one. Keywords with the same number of grams share a bucket: a
 //! short keyword constrains few offsets, and mixing it with long ones would make their bucket as
-//! weak as the short one.
+//! weak as the short one. Inside a length, keywords are sorted and cut into runs, so that the
+//! keywords of a bucket share their first grams: a bucket passes a position when every offset's
+//! gram belongs to *some* keyword of the bucket, and keywords that agree on their grams keep these
+//! combinations close to real ones. Only the first [`WINDOW`] + 1 bytes of a keyword count, and a
+//! keyword that starts with another is left out (where it starts, the shorter one starts too).
 
-/// Number of buckets (bits per table byte).
-const BUCKETS: usize = 8;
-/// Gram offsets checked per keyword (table bytes per entry).
+/// Number of buckets (bits per offset of a table entry).
+const BUCKETS: usize = 16;
+/// Gram offsets checked per keyword (offsets per table entry).
 const WINDOW: usize = 8;
-// A table entry is one `u64`: a byte per offset, a bit per bucket (the shifts, the `as u8` and the
-// `0xFF` tests rely on it).
-const _: () = assert!(BUCKETS == 8 && BUCKETS * WINDOW == 64);
+/// A table entry: `BUCKETS` bits per offset, `WINDOW` offsets.
+type Entry = u128;
+/// The bits of one offset of an entry.
+type Lane = u16;
+// The shifts, the `as Lane` and the `Lane::MAX` tests rely on an entry holding exactly one lane
+// per offset.
+const _: () = assert!(BUCKETS == Lane::BITS as usize && BUCKETS * WINDOW == Entry::BITS as usize);
 /// Which bits of a little-endian byte pair make its gram: bit `0x20` (ASCII case) of both bytes
 /// and the high bit of the second are dropped.
 const GRAM_MASK: u16 = 0x5FDF;
@@ -38,7 +46,7 @@ pub(crate) struct GramFilter {
     /// Per gram (folded byte pair), bit `j * 8 + b` clear when gram `j` of some keyword in
     /// bucket `b` folds to it, or when some keyword of bucket `b` is too short to have a gram `j`
     /// (nothing can be ruled out there); set otherwise, and always for an empty bucket.
-    reach: Box<[u64; DOMAIN]>,
+    reach: Box<[Entry; DOMAIN]>,
 }
 
 impl GramFilter {
@@ -48,14 +56,17 @@ impl GramFilter {
         if keywords.iter().any(|k| k.len() < 2) {
             return None;
         }
-        let bucket = assign_buckets(keywords);
-        let mut reach: Box<[u64; DOMAIN]> =
-            vec![u64::MAX; DOMAIN].into_boxed_slice().try_into().ok()?;
-        let mut unconstrained = 0u64;
+        let keywords = filter_keys(keywords);
+        let bucket = assign_buckets(&keywords);
+        let mut reach: Box<[Entry; DOMAIN]> = vec![Entry::MAX; DOMAIN]
+            .into_boxed_slice()
+            .try_into()
+            .ok()?;
+        let mut unconstrained: Entry = 0;
         for (k, &b) in keywords.iter().zip(bucket.iter()) {
             let grams = k.len() - 1;
             for j in 0..WINDOW {
-                let bit = 1u64 << (j * BUCKETS + usize::from(b));
+                let bit: Entry = 1 << (j * BUCKETS + usize::from(b));
                 if j < grams {
                     reach[gram(k[j], k[j + 1])] &= !bit;
                 } else {
@@ -87,13 +98,13 @@ impl GramFilter {
         // `q + t` contributes its byte `j` to start `q + t - j`. The entries of the block itself
         // cover offsets up to `t`; the next block's entries cover the rest, shifted right. No
         // value depends on the previous gram's, so the CPU overlaps all the table loads.
-        let mut previous_own = u64::MAX;
+        let mut previous_own = Entry::MAX;
         let mut q = 0;
         while let Some(block) = haystack
             .get(q..q + WINDOW + 1)
             .and_then(|b| <&[u8; WINDOW + 1]>::try_from(b).ok())
         {
-            let (own, to_previous) = self.block(block, |_| true);
+            let (own, to_previous) = self.full_block(block);
             if q > 0 {
                 Self::report(q - WINDOW, previous_own | to_previous, &mut candidate);
             }
@@ -117,59 +128,150 @@ impl GramFilter {
     /// contribution and the contribution to the previous block. `real(t)` says whether gram `t`
     /// is inside the haystack (an entry outside it rules nothing out).
     #[inline(always)]
-    fn block(&self, block: &[u8; WINDOW + 1], real: impl Fn(usize) -> bool) -> (u64, u64) {
-        let mut own = 0u64;
-        let mut to_previous = 0u64;
+    fn block(&self, block: &[u8; WINDOW + 1], real: impl Fn(usize) -> bool) -> (Entry, Entry) {
+        let mut own: Entry = 0;
+        let mut to_previous: Entry = 0;
         for t in 0..WINDOW {
             let entry = if real(t) {
                 self.reach[gram(block[t], block[t + 1])]
             } else {
                 0
             };
-            own |= entry << (8 * (WINDOW - 1 - t));
+            own |= entry << (BUCKETS * (WINDOW - 1 - t));
             if t + 1 < WINDOW {
-                to_previous |= entry >> (8 * (t + 1));
+                to_previous |= entry >> (BUCKETS * (t + 1));
             }
         }
         (own, to_previous)
     }
 
+    /// [`GramFilter::block`] of a block wholly inside the haystack, with SSE2 (part of the
+    /// x86-64 baseline): an entry is one vector register, and each shift by whole lanes is one
+    /// byte-shift instruction instead of a pair of 64-bit shifts.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn full_block(&self, block: &[u8; WINDOW + 1]) -> (Entry, Entry) {
+        use std::arch::x86_64::{
+            __m128i, _mm_load_si128, _mm_or_si128, _mm_slli_si128, _mm_srli_si128,
+        };
+        let load = |t: usize| {
+            let entry: *const Entry = &raw const self.reach[gram(block[t], block[t + 1])];
+            // SAFETY: SSE2 is part of the x86-64 baseline; `entry` points at a live table entry,
+            // and a `u128` is 16-byte aligned on x86-64, as the aligned load requires.
+            unsafe { _mm_load_si128(entry.cast::<__m128i>()) }
+        };
+        // Lane shifts in bytes: `BUCKETS * n` bits is `2 * n` bytes.
+        const _: () = assert!(BUCKETS == 16);
+        // SAFETY: register-only SSE2 operations, and the transmutes are between two 16-byte
+        // plain-data types.
+        unsafe {
+            let e: [__m128i; WINDOW] = std::array::from_fn(load);
+            let own = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_or_si128(_mm_slli_si128::<14>(e[0]), _mm_slli_si128::<12>(e[1])),
+                    _mm_or_si128(_mm_slli_si128::<10>(e[2]), _mm_slli_si128::<8>(e[3])),
+                ),
+                _mm_or_si128(
+                    _mm_or_si128(_mm_slli_si128::<6>(e[4]), _mm_slli_si128::<4>(e[5])),
+                    _mm_or_si128(_mm_slli_si128::<2>(e[6]), e[7]),
+                ),
+            );
+            let to_previous = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_or_si128(_mm_srli_si128::<2>(e[0]), _mm_srli_si128::<4>(e[1])),
+                    _mm_or_si128(_mm_srli_si128::<6>(e[2]), _mm_srli_si128::<8>(e[3])),
+                ),
+                _mm_or_si128(
+                    _mm_or_si128(_mm_srli_si128::<10>(e[4]), _mm_srli_si128::<12>(e[5])),
+                    _mm_srli_si128::<14>(e[6]),
+                ),
+            );
+            (
+                std::mem::transmute::<__m128i, Entry>(own),
+                std::mem::transmute::<__m128i, Entry>(to_previous),
+            )
+        }
+    }
+
+    /// [`GramFilter::block`] of a block wholly inside the haystack.
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline(always)]
+    fn full_block(&self, block: &[u8; WINDOW + 1]) -> (Entry, Entry) {
+        self.block(block, |_| true)
+    }
+
     /// Reports the candidates of the block starting at `q` (`fails`: see
     /// [`GramFilter::candidates`]).
     #[inline(always)]
-    fn report(q: usize, fails: u64, candidate: &mut impl FnMut(usize)) {
-        if fails == u64::MAX {
+    fn report(q: usize, fails: Entry, candidate: &mut impl FnMut(usize)) {
+        if fails == Entry::MAX {
             return;
         }
         for i in 0..WINDOW {
-            let failed = (fails >> (8 * (WINDOW - 1 - i))) as u8;
-            if failed != 0xFF {
+            let failed = (fails >> (BUCKETS * (WINDOW - 1 - i))) as Lane;
+            if failed != Lane::MAX {
                 candidate(q + i);
             }
         }
     }
 }
 
-/// Buckets by number of grams, so that a bucket is as selective as its shortest keyword allows:
-/// one or two grams share bucket 0; three grams (the many four-byte keywords, the next weakest)
-/// alternate over buckets 1 and 2; four and five grams get buckets 3 and 4; six and seven share
-/// bucket 5; a full window alternates over 6 and 7.
-fn assign_buckets(keywords: &[Vec<u8>]) -> Box<[u8]> {
-    let mut alternate = [0u8; WINDOW + 1];
+/// The keywords the filter needs: each cut to its first `WINDOW + 1` bytes (the grams it checks),
+/// without repeats and without any that starts with another (every start of the longer one is a
+/// start of the shorter one).
+fn filter_keys(keywords: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut keys: Vec<Vec<u8>> = keywords
+        .iter()
+        .map(|k| k[..k.len().min(WINDOW + 1)].to_ascii_lowercase())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    // Sorted, a key's prefixes that are keys come before it; the last kept one is the only
+    // candidate (kept keys are not prefixes of one another, so at most one of them prefixes it).
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
+    for key in keys {
+        if kept.last().is_none_or(|last| !key.starts_with(last)) {
+            kept.push(key);
+        }
+    }
+    kept
+}
+
+/// Buckets by number of grams, so that a bucket is as selective as its shortest keyword allows,
+/// more of them for the weaker lengths: keywords of one or two grams (three bytes) get buckets
+/// 0–3, three grams 4–6, four 7–8, five 9–10, six 11, seven 12, a full window 13–15. Inside a
+/// length the (sorted) keywords are cut into equal runs, one per bucket.
+fn assign_buckets(keywords: &[Vec<u8>]) -> Vec<u8> {
+    const SHARES: [(usize, u8, u8); 7] = [
+        (2, 0, 4),
+        (3, 4, 3),
+        (4, 7, 2),
+        (5, 9, 2),
+        (6, 11, 1),
+        (7, 12, 1),
+        (WINDOW, 13, 3),
+    ];
+    let class = |k: &Vec<u8>| {
+        let grams = (k.len() - 1).clamp(2, WINDOW);
+        SHARES
+            .iter()
+            .position(|&(g, _, _)| g == grams)
+            .expect("every gram count from 2 to WINDOW has a share")
+    };
+    let mut sizes = [0usize; SHARES.len()];
+    for k in keywords {
+        sizes[class(k)] += 1;
+    }
+    let mut seen = [0usize; SHARES.len()];
+    // `keywords` is sorted (see `filter_keys`), so each length's keywords come in order.
     keywords
         .iter()
         .map(|k| {
-            let grams = (k.len() - 1).min(WINDOW);
-            let flip = &mut alternate[grams];
-            *flip ^= 1;
-            match grams {
-                0..=2 => 0,
-                3 => 1 + *flip,
-                4 => 3,
-                5 => 4,
-                6 | 7 => 5,
-                _ => 6 + *flip,
-            }
+            let c = class(k);
+            let (_, first, count) = SHARES[c];
+            let run = seen[c] * usize::from(count) / sizes[c];
+            seen[c] += 1;
+            first + run as u8
         })
         .collect()
 }
@@ -288,6 +390,24 @@ mod tests {
                 .map(|&p| String::from_utf8_lossy(&hay[p..p + 8]).into_owned())
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn the_vector_block_equals_the_scalar_block() {
+        let kws: Vec<Vec<u8>> = (0..400u32)
+            .map(|i| format!("k{}w{}", i * 7919 % 1000, "x".repeat((i % 12) as usize)).into_bytes())
+            .collect();
+        let f = GramFilter::new(&kws).unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let block: [u8; WINDOW + 1] = std::array::from_fn(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                b"k0123456789wxX_ "[(seed % 16) as usize]
+            });
+            assert_eq!(f.full_block(&block), f.block(&block, |_| true), "{block:?}");
+        }
     }
 
     #[test]

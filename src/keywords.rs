@@ -38,41 +38,35 @@ pub struct Hit {
 
 /// Keeps one hit per keyword per line: a keyword repeated along a line (a long run of `A`s in
 /// base64, a minified file) would otherwise produce a hit per byte, and the scanner only needs the
-/// line. Hits arrive line by line (in order of start, or of end, which is the same line unless a
-/// keyword holds a newline; then a keyword may at worst be kept twice on a line).
+/// line. Hits arrive in order of start (or of end, which is the same line unless a keyword holds a
+/// newline; then a keyword may at worst be kept twice on a line), so a hit is a repeat exactly
+/// when it starts before the end of its keyword's last kept line.
 struct LineDedup {
-    /// Keywords already kept on the current line, one bit each; allocated on the first hit (most
-    /// units have none).
-    seen: Vec<u64>,
-    /// The current line: start, and end (past its newline).
-    line: (usize, usize),
+    /// Per keyword, the end of the line of its last kept hit (0: none yet); allocated on the
+    /// first hit (most units have none).
+    kept_until: Vec<usize>,
     keywords: usize,
 }
 
 impl LineDedup {
     fn new(keywords: usize) -> Self {
         LineDedup {
-            seen: Vec::new(),
-            line: (0, 0),
+            kept_until: Vec::new(),
             keywords,
         }
     }
 
     fn keep(&mut self, haystack: &[u8], keyword: u32, start: usize) -> bool {
-        if self.seen.is_empty() {
-            self.seen = vec![0; self.keywords.div_ceil(64)];
+        if self.kept_until.is_empty() {
+            self.kept_until = vec![0; self.keywords];
         }
-        if !(self.line.0 <= start && start < self.line.1) {
-            let line_start = memchr::memrchr(b'\n', &haystack[..start]).map_or(0, |i| i + 1);
-            let line_end =
-                memchr::memchr(b'\n', &haystack[start..]).map_or(haystack.len(), |i| start + i + 1);
-            self.line = (line_start, line_end);
-            self.seen.fill(0);
+        let until = &mut self.kept_until[keyword as usize];
+        if start < *until {
+            return false;
         }
-        let (word, bit) = (keyword as usize / 64, 1u64 << (keyword % 64));
-        let fresh = self.seen[word] & bit == 0;
-        self.seen[word] |= bit;
-        fresh
+        *until =
+            memchr::memchr(b'\n', &haystack[start..]).map_or(haystack.len(), |i| start + i + 1);
+        true
     }
 }
 
