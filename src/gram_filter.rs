@@ -207,12 +207,38 @@ impl GramFilter {
         if fails == Entry::MAX {
             return;
         }
-        for i in 0..WINDOW {
-            let failed = (fails >> (BUCKETS * (WINDOW - 1 - i))) as Lane;
-            if failed != Lane::MAX {
-                candidate(q + i);
-            }
+        // Two bits per lane, lane `WINDOW - 1 - i` (from the low end) for start `q + i`, set
+        // where some bucket passes: walked from the high end, starts come in order, and only
+        // the candidates cost a step.
+        let mut passing = Self::passing_lanes(fails);
+        while passing != 0 {
+            let lane = (u32::BITS - 1 - passing.leading_zeros()) as usize / 2;
+            candidate(q + WINDOW - 1 - lane);
+            passing &= !(0b11 << (2 * lane));
         }
+    }
+
+    /// Bits `2l` and `2l + 1` set for each lane `l` of `fails` that is not all ones.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn passing_lanes(fails: Entry) -> u32 {
+        use std::arch::x86_64::{__m128i, _mm_cmpeq_epi16, _mm_movemask_epi8, _mm_set1_epi16};
+        // SAFETY: SSE2 is part of the x86-64 baseline; the transmute is between two 16-byte
+        // plain-data types.
+        unsafe {
+            let v = std::mem::transmute::<Entry, __m128i>(fails);
+            let full = _mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_set1_epi16(-1))) as u32;
+            !full & 0xFFFF
+        }
+    }
+
+    /// Bits `2l` and `2l + 1` set for each lane `l` of `fails` that is not all ones.
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline(always)]
+    fn passing_lanes(fails: Entry) -> u32 {
+        (0..WINDOW)
+            .filter(|&lane| (fails >> (BUCKETS * lane)) as Lane != Lane::MAX)
+            .fold(0, |bits, lane| bits | 0b11 << (2 * lane))
     }
 }
 
