@@ -33,6 +33,8 @@ pub mod install;
 pub mod keywords;
 pub mod newline_bound;
 pub mod outcome;
+#[cfg(test)]
+mod redteam;
 pub mod report;
 pub mod rules;
 pub mod scanner;

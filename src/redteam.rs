@@ -1,0 +1,243 @@
+//! Red-team checks of the prefilter, the base64-run finder and the multiline windows.
+
+use crate::keywords::{Hit, Keywords};
+use std::collections::BTreeSet;
+
+fn per_line(hay: &[u8], hits: &[Hit]) -> BTreeSet<(usize, u32)> {
+    hits.iter()
+        .map(|h| {
+            let line = memchr::memrchr(b'\n', &hay[..h.start]).map_or(0, |i| i + 1);
+            (line, h.keyword)
+        })
+        .collect()
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn mutate_case(rng: &mut Rng, k: &[u8]) -> Vec<u8> {
+    k.iter()
+        .map(|&b| {
+            if rng.below(2) == 0 {
+                b.to_ascii_uppercase()
+            } else {
+                b
+            }
+        })
+        .collect()
+}
+
+fn fuzz(keywords: &[Vec<u8>], rounds: usize, seed: u64) {
+    let k = Keywords::new(keywords.to_vec()).unwrap();
+    let mut rng = Rng(seed);
+    let noise: &[u8] = b"\n\r\0 \xff\x80\xc0\xe0\x7f\x1f_-=:\"'aAzZ09";
+    for round in 0..rounds {
+        let len = if round % 20 == 0 {
+            1000 + rng.below(3000)
+        } else {
+            rng.below(200)
+        };
+        let mut hay = Vec::with_capacity(len + 64);
+        while hay.len() < len {
+            match rng.below(6) {
+                0 | 1 => {
+                    let kw = &keywords[rng.below(keywords.len())];
+                    let kw = mutate_case(&mut rng, kw);
+                    // Sometimes only a prefix of the keyword (near misses).
+                    let cut = if rng.below(4) == 0 {
+                        rng.below(kw.len() + 1)
+                    } else {
+                        kw.len()
+                    };
+                    hay.extend_from_slice(&kw[..cut]);
+                }
+                2 => hay.push(rng.next() as u8),
+                _ => hay.push(noise[rng.below(noise.len())]),
+            }
+        }
+        let got = per_line(&hay, &k.hits(&hay));
+        let want = per_line(&hay, &k.nfa_hits(&hay));
+        assert_eq!(
+            got,
+            want,
+            "round {round} hay {:?}",
+            String::from_utf8_lossy(&hay)
+        );
+        // Every suffix and prefix too (partial blocks at both ends).
+        if round % 10 == 0 {
+            for cut in 0..hay.len().min(40) {
+                let h = &hay[cut..];
+                assert_eq!(per_line(h, &k.hits(h)), per_line(h, &k.nfa_hits(h)));
+                let h = &hay[..hay.len() - cut];
+                assert_eq!(per_line(h, &k.hits(h)), per_line(h, &k.nfa_hits(h)));
+            }
+        }
+    }
+}
+
+fn pack_keywords() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for rule in crate::builtin::rules().unwrap() {
+        for k in &rule.raw.keywords {
+            out.push(k.as_bytes().to_vec());
+        }
+    }
+    out
+}
+
+#[test]
+fn rt_gram_filter_pack_keywords() {
+    fuzz(&pack_keywords(), 3000, 0x1234_5678_9abc_def1);
+}
+
+#[test]
+fn rt_gram_filter_adversarial_sets() {
+    let sets: Vec<Vec<&[u8]>> = vec![
+        vec![b"ab", b"abc", b"abcdefghijk", b"abcdefghijz", b"ABCDEFGHIJ"],
+        vec![b"abcdefghi", b"abcdefghij", b"abcdefghixyz", b"bcdefghij"],
+        vec![b"xx", b"XX", b"xy", b"yx", b"\xff\xfe", b"\x00\x01"],
+        vec![b"a\nb", b"\nab", b"ab\n", b"\r\n", b"key\r"],
+        vec![b"@@", b"``", b"[[", b"{{", b"\xc0\xc0", b"\x40\x60"],
+        vec![b"token", b"Token", b"TOKEN", b"tok", b"to"],
+        vec![b"aaaaaaaaaaaaaaaaaaaaaaaaaa", b"aa", b"aaa"],
+        vec![b"password", b"passwd", b"pass", b"pwd", b"pw"],
+    ];
+    for (i, set) in sets.iter().enumerate() {
+        let owned: Vec<Vec<u8>> = set.iter().map(|k| k.to_vec()).collect();
+        fuzz(&owned, 1500, 0xdead_beef_0000_0001 + i as u64);
+    }
+    // Many keywords: every bucket in use, runs per length.
+    let mut rng = Rng(77);
+    let many: Vec<Vec<u8>> = (0..600)
+        .map(|_| {
+            let len = 2 + rng.below(14);
+            (0..len).map(|_| b"abcXY_-\xe9\n"[rng.below(9)]).collect()
+        })
+        .collect();
+    fuzz(&many, 1500, 99);
+}
+
+#[test]
+fn rt_base64_runs_adversarial() {
+    let mut rng = Rng(5);
+    for round in 0..4000 {
+        let len = if round % 100 == 0 {
+            20_000
+        } else {
+            round % 300
+        };
+        let mode = round % 4;
+        let buf: Vec<u8> = (0..len)
+            .map(|i| match mode {
+                0 => rng.next() as u8,
+                1 => {
+                    if rng.below(40) == 0 {
+                        rng.next() as u8
+                    } else {
+                        b'A'
+                    }
+                }
+                2 => {
+                    if (i / 13) % 2 == 0 {
+                        b'Q'
+                    } else {
+                        (i * 37) as u8
+                    }
+                }
+                _ => {
+                    if rng.below(17) == 0 {
+                        b'\xff'
+                    } else {
+                        b"+/=9zZ"[rng.below(6)]
+                    }
+                }
+            })
+            .collect();
+        for min in [15, 16, 17, 40, 64, 65] {
+            let mut runs = Vec::new();
+            let mut i = 0;
+            while i < buf.len() {
+                let s = i;
+                while i < buf.len() && crate::base64_runs::is_base64_byte(buf[i]) {
+                    i += 1;
+                }
+                if i - s >= min {
+                    runs.push((s, i));
+                }
+                i = i.max(s + 1);
+            }
+            assert_eq!(
+                crate::base64_runs::base64_runs(&buf, min),
+                runs,
+                "round {round} min {min}"
+            );
+        }
+    }
+}
+
+/// Bounded multiline windows (f261ee1) end a few lines after the keyword's line, so a match whose
+/// first line holds none of its rule's keywords is no longer rescued by a keyword further up the
+/// file. These inputs were found before that commit; their first lines now hold a keyword.
+#[test]
+fn rt_bounded_windows_keep_matches_that_start_on_a_keyword_line() {
+    use crate::added::AddedText;
+    use crate::scanner::{Scanner, Suppressions};
+    let s = Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+    let lines_of = |path: &str, text: &str, rule: &str| -> Vec<usize> {
+        let mut lines: Vec<usize> = s
+            .scan(&AddedText::whole(path, text.as_bytes().to_vec()))
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| f.line)
+            .collect();
+        lines.sort_unstable();
+        lines
+    };
+    let env = "env:\n  - name: DB_PASSWORD\n    value: Hx7kQ2mZ9pLw\n  - name: S3_ACCESSKEY\n    \
+               value: Zr8Tq3Nv6Yb1Kc4W\n  - name: signingPrivateKey\n    value: Pq2Wm9Lk4Jh7Gf3D\n";
+    assert_eq!(
+        lines_of("deploy.yaml", env, "generic-name-value-secret"),
+        [3, 5, 7]
+    );
+    // One line per literal: a whole entry on one line of this file would be a finding itself.
+    let netrc = [
+        "machine api.github.com",
+        "  login bob",
+        "  password Gh5tYq2Lp9Xz",
+        "",
+        "default",
+        "  login anonymous",
+        "  password Wq8Rt3Yz6Ub1",
+        "",
+    ]
+    .join("\n");
+    assert_eq!(
+        lines_of("netrc", &netrc, "http-credentials-netrc-block"),
+        [3, 7]
+    );
+    assert_eq!(
+        lines_of(
+            "netrc",
+            &netrc.replace('\n', "\r\n"),
+            "http-credentials-netrc-block"
+        ),
+        [3, 7]
+    );
+    let pair = "db:\n  username: alice\n  password: sunflowers\n  host: h\n\n\nother:\n  \
+                user.id: bob\n  password: marigolds\n";
+    assert_eq!(
+        lines_of("c.yaml", pair, "generic-credential-pair-weak"),
+        [3, 9]
+    );
+}
