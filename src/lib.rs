@@ -33,10 +33,10 @@ pub mod install;
 pub mod keywords;
 pub mod newline_bound;
 pub mod outcome;
-#[cfg(test)]
-mod redteam;
 pub mod report;
 pub mod rules;
+#[cfg(test)]
+mod scan_properties;
 pub mod scanner;
 pub mod schema;
 pub mod selftest;

@@ -68,8 +68,22 @@ struct CompiledRule {
     demote_when: OnceLock<Result<Vec<Regex>, String>>,
     catch_all: bool,
     /// A multiline rule's most line feeds in one match ([`crate::newline_bound`]): its window
-    /// ends that many lines after the keyword's line. `None`: the rest of the hunk.
-    newline_bound: Option<usize>,
+    /// ends that many lines after the keyword's line. `None`: the rest of the hunk. Read from
+    /// the regex's syntax on the rule's first window (parsing every rule's regex up front would
+    /// cost a hook milliseconds).
+    newline_bound: OnceLock<Option<usize>>,
+}
+
+impl CompiledRule {
+    fn newline_bound(&self) -> Option<usize> {
+        *self.newline_bound.get_or_init(|| {
+            if self.rule.raw.multiline {
+                crate::newline_bound::max_newlines(&self.rule.raw.regex)
+            } else {
+                Some(0)
+            }
+        })
+    }
 }
 
 impl CompiledRule {
@@ -257,11 +271,7 @@ impl Scanner {
             .map(|rule| CompiledRule {
                 catch_all: CATCH_ALL_PROVIDERS
                     .contains(&rule.provider.name.to_ascii_lowercase().as_str()),
-                newline_bound: if rule.raw.multiline {
-                    crate::newline_bound::max_newlines(&rule.raw.regex)
-                } else {
-                    Some(0)
-                },
+                newline_bound: OnceLock::new(),
                 rule,
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
@@ -537,7 +547,7 @@ impl Scanner {
                 let (start, end) = if compiled.rule.raw.multiline {
                     let hunk_end = unit.hunk_end(unit.hunk_index(line.0));
                     let mut end = hunk_end.min(line.0.saturating_add(MULTILINE_WINDOW));
-                    if let Some(lines) = compiled.newline_bound {
+                    if let Some(lines) = compiled.newline_bound() {
                         end = end.min(lines_after(buf, line.1, lines));
                     }
                     (line.0, end.max(line.1))
