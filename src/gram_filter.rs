@@ -43,9 +43,9 @@ fn gram(a: u8, b: u8) -> usize {
 
 /// The filter tables over a fixed keyword list.
 pub(crate) struct GramFilter {
-    /// Per gram (folded byte pair), bit `j * 8 + b` clear when gram `j` of some keyword in
-    /// bucket `b` folds to it, or when some keyword of bucket `b` is too short to have a gram `j`
-    /// (nothing can be ruled out there); set otherwise, and always for an empty bucket.
+    /// Per gram (folded byte pair), bit `j * BUCKETS + b` clear when gram `j` of some keyword
+    /// in bucket `b` folds to it, or when some keyword of bucket `b` is too short to have a gram
+    /// `j` (nothing can be ruled out there); set otherwise, and always for an empty bucket.
     reach: Box<[Entry; DOMAIN]>,
 }
 
