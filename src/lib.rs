@@ -30,6 +30,7 @@ pub mod git;
 pub(crate) mod gram_filter;
 pub mod hex;
 pub mod install;
+pub(crate) mod keyword_confirm;
 pub mod keywords;
 pub mod newline_bound;
 pub mod outcome;

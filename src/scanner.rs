@@ -3,8 +3,8 @@
 //! The keyword prefilter ([`crate::keywords`]) finds every ASCII case-insensitive occurrence of
 //! every rule's keywords in an [`AddedText`], in two stages: a gram filter over byte pairs
 //! (`gram_filter`, in the style of Hyperscan's FDR) names the few positions where a keyword may
-//! start, and one Aho-Corasick automaton over the lowercased keywords confirms each of them,
-//! anchored. Each hit turns into a window for the rules of its keyword: the line that holds it
+//! start, and a table of the keywords by their first three bytes (`keyword_confirm`) confirms
+//! each of them. Each hit turns into a window for the rules of its keyword: the line that holds it
 //! (multiline rules: from that line to the end of the hunk, at most [`MULTILINE_WINDOW`] bytes,
 //! or only as many lines on as one match of the regex can span: [`crate::newline_bound`]).
 //! Only those rules' regexes run, only on their windows, each compiled once, on its first
