@@ -326,3 +326,97 @@ fn first_line_spellings_of_multiline_rules_hold_a_keyword() {
         [2]
     );
 }
+
+/// [`fuzz`] with haystacks whose keyword bytes also have bit `0x20` or `0x80` flipped (`@` for
+/// `` ` ``, `[` for `{`: neighbours the gram filter folds together and the prefix index must keep
+/// apart) and that end inside a keyword's first four bytes.
+fn fuzz_flips(keywords: &[Vec<u8>], rounds: usize, seed: u64) {
+    let k = Keywords::new(keywords.to_vec()).unwrap();
+    let mut rng = Rng(seed);
+    for round in 0..rounds {
+        let len = rng.below(120);
+        let mut hay = Vec::with_capacity(len + 16);
+        while hay.len() < len {
+            if rng.below(4) == 0 {
+                hay.push(b"\0\n@`[{\xff\xc0aA"[rng.below(10)]);
+                continue;
+            }
+            let kw = &keywords[rng.below(keywords.len())];
+            let cut = if rng.below(3) == 0 {
+                rng.below(kw.len() + 1)
+            } else {
+                kw.len()
+            };
+            for &b in &kw[..cut] {
+                hay.push(match rng.below(10) {
+                    0 => b ^ 0x20,
+                    1 => b ^ 0x80,
+                    2 | 3 => b.to_ascii_uppercase(),
+                    _ => b,
+                });
+            }
+        }
+        let tail = &keywords[rng.below(keywords.len())];
+        let mut ends = hay.clone();
+        ends.extend_from_slice(&tail[..tail.len().min(rng.below(5))]);
+        for h in [&hay, &ends] {
+            assert_eq!(
+                per_line(h, &k.hits(h)),
+                per_line(h, &k.nfa_hits(h)),
+                "round {round} hay {h:?}"
+            );
+        }
+    }
+}
+
+/// The prefix index (2fa019d) against the automaton: keywords of exactly three bytes, fold
+/// neighbours, NUL and newline bytes at the fourth position, ids that differ only in case, one
+/// crowded group, thousands of keywords, and the pack.
+#[test]
+fn the_prefix_index_finds_what_the_automaton_finds() {
+    let sets: Vec<Vec<&[u8]>> = vec![
+        vec![
+            b"@bc", b"`bc", b"[x{", b"{x[", b"ab@", b"ab`", b"ab@\0", b"ab`\0",
+        ],
+        vec![
+            b"abc", b"abc\0", b"abc\0\0", b"abc\0d", b"abcd", b"abc\n", b"ab\nc",
+        ],
+        vec![b"Secret", b"SECRET", b"secret", b"secre", b"sec", b"SEC"],
+        vec![
+            b"\0\0\0",
+            b"\0\0\0\0",
+            b"\xff\xff\xff",
+            b"\xdf\xdf\xdf",
+            b"\xc0\xe0\xc0",
+        ],
+        vec![b"\n\n\n", b"\n\n\na", b"a\n\n", b"\r\n\r\n", b"key\nkey"],
+    ];
+    for (i, set) in sets.iter().enumerate() {
+        let owned: Vec<Vec<u8>> = set.iter().map(|k| k.to_vec()).collect();
+        assert!(Keywords::new(owned.clone()).unwrap().len() == owned.len());
+        fuzz_flips(&owned, 300, 0xc0ff_ee00 + i as u64);
+        fuzz(&owned, 100, 0xbead_0000 + i as u64);
+    }
+    let mut rng = Rng(41);
+    let crowded: Vec<Vec<u8>> = (0..200u32)
+        .map(|i| {
+            let mut k = b"KEY".to_vec();
+            if i > 0 {
+                k.push(i as u8);
+            }
+            k.extend((0..rng.below(6)).map(|_| b"aZ\0\n"[rng.below(4)]));
+            k
+        })
+        .collect();
+    fuzz_flips(&crowded, 200, 3);
+    let many: Vec<Vec<u8>> = (0..5000)
+        .map(|_| {
+            let len = 3 + rng.below(10);
+            (0..len)
+                .map(|_| b"abcdeXY_-\0\n\xe9@`"[rng.below(14)])
+                .collect()
+        })
+        .collect();
+    fuzz_flips(&many, 100, 4);
+    fuzz_flips(&pack_keywords(), 300, 5);
+}
