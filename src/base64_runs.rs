@@ -225,23 +225,7 @@ fn classify16(block: &[u8; 16]) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every maximal run of at least `min` base64 bytes, a byte at a time.
-    fn naive(buf: &[u8], min: usize) -> Vec<(usize, usize)> {
-        let mut runs = Vec::new();
-        let mut i = 0;
-        while i < buf.len() {
-            let start = i;
-            while i < buf.len() && is_base64_byte(buf[i]) {
-                i += 1;
-            }
-            if i - start >= min {
-                runs.push((start, i));
-            }
-            i = i.max(start + 1);
-        }
-        runs
-    }
+    use crate::test_support::naive_base64_runs as naive;
 
     #[test]
     fn the_vector_classifier_agrees_with_the_table_on_every_byte() {
@@ -274,15 +258,13 @@ mod tests {
 
     #[test]
     fn the_bitmap_walk_finds_exactly_what_a_byte_walk_finds() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::test_support::Rng(0x9e37_79b9_7f4a_7c15);
         let mut found = 0;
         for round in 0..3000 {
             let len = if round % 50 == 0 { 5000 } else { round % 300 };
             let buf: Vec<u8> = (0..len)
                 .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
+                    let state = rng.next();
                     // Mostly alphabet bytes, with breaks of every kind (high bytes too).
                     match state % 23 {
                         0 => b' ',

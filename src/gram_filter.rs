@@ -424,14 +424,10 @@ mod tests {
             .map(|i| format!("k{}w{}", i * 7919 % 1000, "x".repeat((i % 12) as usize)).into_bytes())
             .collect();
         let f = GramFilter::new(&kws).unwrap();
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::test_support::Rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            let block: [u8; WINDOW + 1] = std::array::from_fn(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                b"k0123456789wxX_ "[(seed % 16) as usize]
-            });
+            let block: [u8; WINDOW + 1] =
+                std::array::from_fn(|_| b"k0123456789wxX_ "[rng.below(16)]);
             assert_eq!(f.full_block(&block), f.block(&block, |_| true), "{block:?}");
         }
     }

@@ -161,16 +161,10 @@ mod tests {
 #[cfg(test)]
 mod adversarial {
     use super::{key, slot_of, PrefixIndex};
-
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-    }
+    use crate::test_support::{
+        adversarial_keyword_sets, crowded_group, flipped_haystacks as haystacks, random_keywords,
+        Rng,
+    };
 
     /// The ids of the keywords (lowercase) that start at `start`, by direct comparison.
     fn naive(keywords: &[Vec<u8>], hay: &[u8], start: usize) -> Vec<u32> {
@@ -194,67 +188,13 @@ mod adversarial {
         }
     }
 
-    /// Haystacks of keyword pieces, case flips, and their `0x20`/`0x80` neighbours.
-    fn haystacks(keywords: &[Vec<u8>], rounds: usize, seed: u64, mut each: impl FnMut(&[u8])) {
-        let mut rng = Rng(seed);
-        for _ in 0..rounds {
-            let len = rng.below(64);
-            let mut hay = Vec::new();
-            while hay.len() < len {
-                if rng.below(3) == 0 {
-                    hay.push(b"\0\n@`[{\xff\xc0aA"[rng.below(10)]);
-                    continue;
-                }
-                let k = &keywords[rng.below(keywords.len())];
-                let cut = if rng.below(3) == 0 {
-                    rng.below(k.len() + 1)
-                } else {
-                    k.len()
-                };
-                for &b in &k[..cut] {
-                    hay.push(match rng.below(8) {
-                        0 => b ^ 0x20,
-                        1 => b ^ 0x80,
-                        2 => b.to_ascii_uppercase(),
-                        _ => b,
-                    });
-                }
-            }
-            each(&hay);
-            // The haystack ends inside the first four bytes of a keyword.
-            for k in keywords.iter().take(8) {
-                for cut in 0..k.len().min(5) {
-                    let mut h = hay.clone();
-                    h.extend_from_slice(&k[..cut]);
-                    each(&h);
-                }
-            }
-        }
-    }
-
     fn lower(keywords: &[&[u8]]) -> Vec<Vec<u8>> {
         keywords.iter().map(|k| k.to_ascii_lowercase()).collect()
     }
 
     #[test]
     fn fold_neighbours_nul_fourth_bytes_and_duplicate_ids() {
-        let sets: Vec<Vec<&[u8]>> = vec![
-            vec![
-                b"@bc", b"`bc", b"[x{", b"{x[", b"ab@", b"ab`", b"ab@\0", b"ab`\0",
-            ],
-            vec![
-                b"abc", b"abc\0", b"abc\0\0", b"abc\0d", b"abcd", b"abc\n", b"ab\nc",
-            ],
-            vec![b"Secret", b"SECRET", b"secret", b"secre", b"sec", b"SEC"],
-            vec![
-                b"\0\0\0",
-                b"\0\0\0\0",
-                b"\xff\xff\xff",
-                b"\xdf\xdf\xdf",
-                b"\xc0\xe0\xc0",
-            ],
-            vec![b"\n\n\n", b"\n\n\na", b"a\n\n", b"\r\n\r\n"],
-        ];
+        let sets = adversarial_keyword_sets();
         for (i, set) in sets.iter().enumerate() {
             let kws = lower(set);
             let index = PrefixIndex::new(&kws).unwrap();
@@ -265,14 +205,7 @@ mod adversarial {
     #[test]
     fn one_crowded_group_and_colliding_slots() {
         // Two hundred keywords of one group: every fourth byte, none, and long tails.
-        let mut rng = Rng(3);
-        let mut group: Vec<Vec<u8>> = vec![b"key".to_vec()];
-        for i in 0..200 {
-            let mut k = b"key".to_vec();
-            k.push(i as u8);
-            k.extend((0..rng.below(6)).map(|_| b"aZ\0\n"[rng.below(4)]));
-            group.push(k.to_ascii_lowercase());
-        }
+        let group = crowded_group(&mut Rng(3));
         let index = PrefixIndex::new(&group).unwrap();
         haystacks(&group, 100, 11, |h| check(&group, &index, h));
 
@@ -316,16 +249,7 @@ mod adversarial {
 
     #[test]
     fn five_thousand_random_keywords() {
-        let mut rng = Rng(2026);
-        let kws: Vec<Vec<u8>> = (0..5000)
-            .map(|_| {
-                let len = 3 + rng.below(10);
-                (0..len)
-                    .map(|_| b"abcdeXY_-\0\n\xe9@`"[rng.below(14)])
-                    .collect::<Vec<u8>>()
-                    .to_ascii_lowercase()
-            })
-            .collect();
+        let kws = random_keywords(&mut Rng(2026), 5000);
         let index = PrefixIndex::new(&kws).unwrap();
         haystacks(&kws, 40, 5, |h| check(&kws, &index, h));
     }

@@ -43,3 +43,5 @@ pub mod schema;
 pub mod selftest;
 pub mod server;
 pub mod stream;
+#[cfg(test)]
+mod test_support;

@@ -2,6 +2,10 @@
 //! slow references and adversarial inputs (from a red-team review of the scanner speed-ups).
 
 use crate::keywords::{Hit, Keywords};
+use crate::test_support::{
+    adversarial_keyword_sets, crowded_group, flipped_haystacks, naive_base64_runs, random_keywords,
+    Rng,
+};
 use std::collections::BTreeSet;
 
 fn per_line(hay: &[u8], hits: &[Hit]) -> BTreeSet<(usize, u32)> {
@@ -11,19 +15,6 @@ fn per_line(hay: &[u8], hits: &[Hit]) -> BTreeSet<(usize, u32)> {
             (line, h.keyword)
         })
         .collect()
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 fn mutate_case(rng: &mut Rng, k: &[u8]) -> Vec<u8> {
@@ -171,21 +162,9 @@ fn base64_runs_match_a_byte_walk_on_adversarial_buffers() {
             })
             .collect();
         for min in [15, 16, 17, 40, 64, 65] {
-            let mut runs = Vec::new();
-            let mut i = 0;
-            while i < buf.len() {
-                let s = i;
-                while i < buf.len() && crate::base64_runs::is_base64_byte(buf[i]) {
-                    i += 1;
-                }
-                if i - s >= min {
-                    runs.push((s, i));
-                }
-                i = i.max(s + 1);
-            }
             assert_eq!(
                 crate::base64_runs::base64_runs(&buf, min),
-                runs,
+                naive_base64_runs(&buf, min),
                 "round {round} min {min}"
             );
         }
@@ -327,46 +306,17 @@ fn first_line_spellings_of_multiline_rules_hold_a_keyword() {
     );
 }
 
-/// [`fuzz`] with haystacks whose keyword bytes also have bit `0x20` or `0x80` flipped (`@` for
-/// `` ` ``, `[` for `{`: neighbours the gram filter folds together and the prefix index must keep
-/// apart) and that end inside a keyword's first four bytes.
+/// [`fuzz`] over [`flipped_haystacks`]: keyword bytes with bit `0x20` or `0x80` flipped, and
+/// haystacks that end inside a keyword's first four bytes.
 fn fuzz_flips(keywords: &[Vec<u8>], rounds: usize, seed: u64) {
     let k = Keywords::new(keywords.to_vec()).unwrap();
-    let mut rng = Rng(seed);
-    for round in 0..rounds {
-        let len = rng.below(120);
-        let mut hay = Vec::with_capacity(len + 16);
-        while hay.len() < len {
-            if rng.below(4) == 0 {
-                hay.push(b"\0\n@`[{\xff\xc0aA"[rng.below(10)]);
-                continue;
-            }
-            let kw = &keywords[rng.below(keywords.len())];
-            let cut = if rng.below(3) == 0 {
-                rng.below(kw.len() + 1)
-            } else {
-                kw.len()
-            };
-            for &b in &kw[..cut] {
-                hay.push(match rng.below(10) {
-                    0 => b ^ 0x20,
-                    1 => b ^ 0x80,
-                    2 | 3 => b.to_ascii_uppercase(),
-                    _ => b,
-                });
-            }
-        }
-        let tail = &keywords[rng.below(keywords.len())];
-        let mut ends = hay.clone();
-        ends.extend_from_slice(&tail[..tail.len().min(rng.below(5))]);
-        for h in [&hay, &ends] {
-            assert_eq!(
-                per_line(h, &k.hits(h)),
-                per_line(h, &k.nfa_hits(h)),
-                "round {round} hay {h:?}"
-            );
-        }
-    }
+    flipped_haystacks(keywords, rounds, seed, |h| {
+        assert_eq!(
+            per_line(h, &k.hits(h)),
+            per_line(h, &k.nfa_hits(h)),
+            "hay {h:?}"
+        );
+    });
 }
 
 /// The prefix index (2fa019d) against the automaton: keywords of exactly three bytes, fold
@@ -374,23 +324,7 @@ fn fuzz_flips(keywords: &[Vec<u8>], rounds: usize, seed: u64) {
 /// crowded group, thousands of keywords, and the pack.
 #[test]
 fn the_prefix_index_finds_what_the_automaton_finds() {
-    let sets: Vec<Vec<&[u8]>> = vec![
-        vec![
-            b"@bc", b"`bc", b"[x{", b"{x[", b"ab@", b"ab`", b"ab@\0", b"ab`\0",
-        ],
-        vec![
-            b"abc", b"abc\0", b"abc\0\0", b"abc\0d", b"abcd", b"abc\n", b"ab\nc",
-        ],
-        vec![b"Secret", b"SECRET", b"secret", b"secre", b"sec", b"SEC"],
-        vec![
-            b"\0\0\0",
-            b"\0\0\0\0",
-            b"\xff\xff\xff",
-            b"\xdf\xdf\xdf",
-            b"\xc0\xe0\xc0",
-        ],
-        vec![b"\n\n\n", b"\n\n\na", b"a\n\n", b"\r\n\r\n", b"key\nkey"],
-    ];
+    let sets = adversarial_keyword_sets();
     for (i, set) in sets.iter().enumerate() {
         let owned: Vec<Vec<u8>> = set.iter().map(|k| k.to_vec()).collect();
         assert!(Keywords::new(owned.clone()).unwrap().len() == owned.len());
@@ -398,25 +332,8 @@ fn the_prefix_index_finds_what_the_automaton_finds() {
         fuzz(&owned, 100, 0xbead_0000 + i as u64);
     }
     let mut rng = Rng(41);
-    let crowded: Vec<Vec<u8>> = (0..200u32)
-        .map(|i| {
-            let mut k = b"KEY".to_vec();
-            if i > 0 {
-                k.push(i as u8);
-            }
-            k.extend((0..rng.below(6)).map(|_| b"aZ\0\n"[rng.below(4)]));
-            k
-        })
-        .collect();
-    fuzz_flips(&crowded, 200, 3);
-    let many: Vec<Vec<u8>> = (0..5000)
-        .map(|_| {
-            let len = 3 + rng.below(10);
-            (0..len)
-                .map(|_| b"abcdeXY_-\0\n\xe9@`"[rng.below(14)])
-                .collect()
-        })
-        .collect();
+    fuzz_flips(&crowded_group(&mut rng), 200, 3);
+    let many = random_keywords(&mut rng, 5000);
     fuzz_flips(&many, 100, 4);
     fuzz_flips(&pack_keywords(), 300, 5);
 }

@@ -1,0 +1,132 @@
+//! Inputs shared by the unit tests of the prefilter and the decoding stage: a deterministic
+//! random source, adversarial keyword sets and haystacks, and the slow references that the fast
+//! searches are compared with.
+
+/// xorshift64: deterministic input without a dependency.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Keyword sets that stress the prefix index and the gram filter: bytes the ASCII fold must keep
+/// apart (`@`/`` ` ``, `[`/`{`), keywords of exactly three bytes beside ones whose fourth byte is
+/// NUL or a newline, ids that differ only in case, NUL, high and newline bytes.
+pub(crate) fn adversarial_keyword_sets() -> Vec<Vec<&'static [u8]>> {
+    vec![
+        vec![
+            b"@bc", b"`bc", b"[x{", b"{x[", b"ab@", b"ab`", b"ab@\0", b"ab`\0",
+        ],
+        vec![
+            b"abc", b"abc\0", b"abc\0\0", b"abc\0d", b"abcd", b"abc\n", b"ab\nc",
+        ],
+        vec![b"Secret", b"SECRET", b"secret", b"secre", b"sec", b"SEC"],
+        vec![
+            b"\0\0\0",
+            b"\0\0\0\0",
+            b"\xff\xff\xff",
+            b"\xdf\xdf\xdf",
+            b"\xc0\xe0\xc0",
+        ],
+        vec![b"\n\n\n", b"\n\n\na", b"a\n\n", b"\r\n\r\n", b"key\nkey"],
+    ]
+}
+
+/// Two hundred keywords of one three-byte group (`key`): the bare group, every fourth byte, and
+/// short tails of letters, NUL and newlines.
+pub(crate) fn crowded_group(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut group: Vec<Vec<u8>> = vec![b"key".to_vec()];
+    for i in 0..200u32 {
+        let mut k = b"key".to_vec();
+        k.push(i as u8);
+        k.extend((0..rng.below(6)).map(|_| b"aZ\0\n"[rng.below(4)]));
+        group.push(k.to_ascii_lowercase());
+    }
+    group
+}
+
+/// `count` random keywords of 3 to 12 bytes over a small alphabet with fold neighbours, NUL,
+/// newline and a high byte (lowercase).
+pub(crate) fn random_keywords(rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|_| {
+            let len = 3 + rng.below(10);
+            (0..len)
+                .map(|_| b"abcdeXY_-\0\n\xe9@`"[rng.below(14)])
+                .collect::<Vec<u8>>()
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// Calls `each` with `rounds` haystacks of keyword pieces whose bytes are sometimes upper-cased or
+/// have bit `0x20` or `0x80` flipped (neighbours the gram filter folds together and the prefix
+/// index must keep apart), mixed with noise bytes; each also once more ending inside the first
+/// four bytes of a keyword.
+pub(crate) fn flipped_haystacks(
+    keywords: &[Vec<u8>],
+    rounds: usize,
+    seed: u64,
+    mut each: impl FnMut(&[u8]),
+) {
+    let mut rng = Rng(seed);
+    for _ in 0..rounds {
+        let len = rng.below(120);
+        let mut hay = Vec::with_capacity(len + 16);
+        while hay.len() < len {
+            if rng.below(3) == 0 {
+                hay.push(b"\0\n@`[{\xff\xc0aA"[rng.below(10)]);
+                continue;
+            }
+            let k = &keywords[rng.below(keywords.len())];
+            let cut = if rng.below(3) == 0 {
+                rng.below(k.len() + 1)
+            } else {
+                k.len()
+            };
+            for &b in &k[..cut] {
+                hay.push(match rng.below(8) {
+                    0 => b ^ 0x20,
+                    1 => b ^ 0x80,
+                    2 => b.to_ascii_uppercase(),
+                    _ => b,
+                });
+            }
+        }
+        each(&hay);
+        for k in keywords.iter().take(8) {
+            for cut in 0..k.len().min(5) {
+                let mut ends = hay.clone();
+                ends.extend_from_slice(&k[..cut]);
+                each(&ends);
+            }
+        }
+    }
+}
+
+/// Every maximal run of at least `min` base64 bytes, a byte at a time (the reference of
+/// [`crate::base64_runs::base64_runs`]).
+pub(crate) fn naive_base64_runs(buf: &[u8], min: usize) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < buf.len() {
+        let start = i;
+        while i < buf.len() && crate::base64_runs::is_base64_byte(buf[i]) {
+            i += 1;
+        }
+        if i - start >= min {
+            runs.push((start, i));
+        }
+        i = i.max(start + 1);
+    }
+    runs
+}
