@@ -171,25 +171,37 @@ fn base64_runs_match_a_byte_walk_on_adversarial_buffers() {
     }
 }
 
+/// The lines (sorted) of `rule`'s findings when the embedded pack scans `text` as a new file.
+fn finding_lines(
+    scanner: &crate::scanner::Scanner,
+    path: &str,
+    text: &str,
+    rule: &str,
+) -> Vec<usize> {
+    let unit = crate::added::AddedText::whole(path, text.as_bytes().to_vec());
+    let mut lines: Vec<usize> = scanner
+        .scan(&unit)
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| f.line)
+        .collect();
+    lines.sort_unstable();
+    lines
+}
+
+/// The scanner of the embedded pack, without suppressions.
+fn pack_scanner() -> crate::scanner::Scanner {
+    crate::scanner::Scanner::new(crate::builtin::rules().unwrap(), Default::default()).unwrap()
+}
+
 /// Bounded multiline windows (f261ee1) end a few lines after the keyword's line, so a match whose
 /// first line holds none of its rule's keywords is no longer rescued by a keyword further up the
 /// file. These inputs were found before that commit; their first lines now hold a keyword.
 #[test]
 fn bounded_windows_keep_matches_that_start_on_a_keyword_line() {
-    use crate::added::AddedText;
-    use crate::scanner::{Scanner, Suppressions};
-    let s = Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-    let lines_of = |path: &str, text: &str, rule: &str| -> Vec<usize> {
-        let mut lines: Vec<usize> = s
-            .scan(&AddedText::whole(path, text.as_bytes().to_vec()))
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule == rule)
-            .map(|f| f.line)
-            .collect();
-        lines.sort_unstable();
-        lines
-    };
+    let s = pack_scanner();
+    let lines_of = |path: &str, text: &str, rule: &str| finding_lines(&s, path, text, rule);
     let env = "env:\n  - name: DB_PASSWORD\n    value: Hx7kQ2mZ9pLw\n  - name: S3_ACCESSKEY\n    \
                value: Zr8Tq3Nv6Yb1Kc4W\n  - name: signingPrivateKey\n    value: Pq2Wm9Lk4Jh7Gf3D\n";
     assert_eq!(
@@ -245,65 +257,67 @@ fn token(len: usize, alphabet: &[u8], seed: u64) -> String {
 /// rule's keywords: spacing, tabs and quoting that only an earlier keyword used to rescue.
 #[test]
 fn first_line_spellings_of_multiline_rules_hold_a_keyword() {
-    use crate::added::AddedText;
-    use crate::scanner::{Scanner, Suppressions};
-    let s = Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-    let lines_of = |path: &str, text: &str, rule: &str| -> Vec<usize> {
-        s.scan(&AddedText::whole(path, text.as_bytes().to_vec()))
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule == rule)
-            .map(|f| f.line)
-            .collect()
-    };
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let edgerc = format!(
-        "[default]\nclient_secret = {}=\nhost = akab-{}.luna.akamaiapis.net\n\n[other]\n\
-         client_secret  =\t{}=\nhost = akab-{}.luna.akamaiapis.net\n",
-        token(43, B64, 1),
-        token(16, b"abcdefghijklmnop", 2),
-        token(43, B64, 3),
-        token(16, b"abcdefghijklmnop", 4)
-    );
-    assert_eq!(
-        lines_of(".edgerc", &edgerc, "akamai-edgegrid-client-secret"),
-        [2, 6]
-    );
-    let kubeconfig = format!(
-        "apiVersion: v1\nkind: Config\nusers:\n- name: alice\n  user:\n    token: {}\n\
-         -  name: bob\n  user:\n    token: {}\n",
-        token(32, ALNUM, 5),
-        token(32, ALNUM, 6)
-    );
-    assert_eq!(
-        lines_of("kubeconfig", &kubeconfig, "kubernetes-kubeconfig-token"),
-        [6, 9]
-    );
-    let quoted_kind = format!(
-        "apiVersion: v1\nkind: 'Secret'\nmetadata:\n  name: db\ndata:\n  password: {}\n",
-        token(24, B64, 7)
-    );
-    assert_eq!(
-        lines_of("secret.yaml", &quoted_kind, "kubernetes-secret-data"),
-        [6]
-    );
-    let variable = format!(
-        "variable\t\"db_password\" {{\n  type = string\n  default = \"{}\"\n}}\n",
-        token(16, ALNUM, 8)
-    );
-    assert_eq!(
-        lines_of("main.tf", &variable, "generic-terraform-variable-default"),
-        [3]
-    );
-    let provider = format!(
-        "provider  \"cloudflare\" {{\n  api_token = \"{}\"\n}}\n",
-        token(40, ALNUM, 9)
-    );
-    assert_eq!(
-        lines_of("main.tf", &provider, "cloudflare-terraform-provider"),
-        [2]
-    );
+    let hosts = b"abcdefghijklmnop";
+    // (path, text, rule, lines of its findings)
+    let cases: [(&str, String, &str, &[usize]); 5] = [
+        (
+            ".edgerc",
+            format!(
+                "[default]\nclient_secret = {}=\nhost = akab-{}.luna.akamaiapis.net\n\n[other]\n\
+                 client_secret  =\t{}=\nhost = akab-{}.luna.akamaiapis.net\n",
+                token(43, B64, 1),
+                token(16, hosts, 2),
+                token(43, B64, 3),
+                token(16, hosts, 4)
+            ),
+            "akamai-edgegrid-client-secret",
+            &[2, 6],
+        ),
+        (
+            "kubeconfig",
+            format!(
+                "apiVersion: v1\nkind: Config\nusers:\n- name: alice\n  user:\n    token: {}\n\
+                 -  name: bob\n  user:\n    token: {}\n",
+                token(32, ALNUM, 5),
+                token(32, ALNUM, 6)
+            ),
+            "kubernetes-kubeconfig-token",
+            &[6, 9],
+        ),
+        (
+            "secret.yaml",
+            format!(
+                "apiVersion: v1\nkind: 'Secret'\nmetadata:\n  name: db\ndata:\n  password: {}\n",
+                token(24, B64, 7)
+            ),
+            "kubernetes-secret-data",
+            &[6],
+        ),
+        (
+            "main.tf",
+            format!(
+                "variable\t\"db_password\" {{\n  type = string\n  default = \"{}\"\n}}\n",
+                token(16, ALNUM, 8)
+            ),
+            "generic-terraform-variable-default",
+            &[3],
+        ),
+        (
+            "main.tf",
+            format!(
+                "provider  \"cloudflare\" {{\n  api_token = \"{}\"\n}}\n",
+                token(40, ALNUM, 9)
+            ),
+            "cloudflare-terraform-provider",
+            &[2],
+        ),
+    ];
+    let s = pack_scanner();
+    for (path, text, rule, lines) in &cases {
+        assert_eq!(finding_lines(&s, path, text, rule), *lines, "{rule}");
+    }
 }
 
 /// [`fuzz`] over [`flipped_haystacks`]: keyword bytes with bit `0x20` or `0x80` flipped, and
