@@ -58,24 +58,22 @@ impl GramFilter {
         }
         let keywords = filter_keys(keywords);
         let bucket = assign_buckets(&keywords);
-        let mut reach: Box<[Entry; DOMAIN]> = vec![Entry::MAX; DOMAIN]
+        let bit = |j: usize, b: u8| -> Entry { 1 << (j * BUCKETS + usize::from(b)) };
+        // Offsets past a keyword's last gram rule nothing out for its bucket: those bits start
+        // clear in every entry (one pass over the table, not a second one to clear them).
+        let unconstrained = keywords
+            .iter()
+            .zip(bucket.iter())
+            .flat_map(|(k, &b)| (k.len() - 1..WINDOW).map(move |j| bit(j, b)))
+            .fold(0, |all, one| all | one);
+        let mut reach: Box<[Entry; DOMAIN]> = vec![!unconstrained; DOMAIN]
             .into_boxed_slice()
             .try_into()
             .ok()?;
-        let mut unconstrained: Entry = 0;
         for (k, &b) in keywords.iter().zip(bucket.iter()) {
-            let grams = k.len() - 1;
-            for j in 0..WINDOW {
-                let bit: Entry = 1 << (j * BUCKETS + usize::from(b));
-                if j < grams {
-                    reach[gram(k[j], k[j + 1])] &= !bit;
-                } else {
-                    unconstrained |= bit;
-                }
+            for j in 0..(k.len() - 1).min(WINDOW) {
+                reach[gram(k[j], k[j + 1])] &= !bit(j, b);
             }
-        }
-        for r in reach.iter_mut() {
-            *r &= !unconstrained;
         }
         Some(GramFilter { reach })
     }
