@@ -46,25 +46,51 @@ pub struct Hit {
 /// newline; then a keyword may at worst be kept twice on a line), so a hit is a repeat exactly
 /// when it starts before the end of its keyword's last kept line.
 struct LineDedup {
-    /// Per keyword, the end of the line of its last kept hit (0: none yet); allocated on the
-    /// first hit (most units have none).
-    kept_until: Vec<usize>,
+    /// Per keyword met so far, the end of the line of its last kept hit: a short list while few
+    /// keywords occur (most units; a table over every keyword would cost a hook a clear per
+    /// unit)...
+    few: Vec<(u32, usize)>,
+    /// ...and a table indexed by keyword once more than [`LineDedup::FEW`] do (0: none yet).
+    many: Vec<usize>,
     keywords: usize,
 }
 
 impl LineDedup {
+    /// Distinct keywords kept in the short list before it turns into a table.
+    const FEW: usize = 32;
+
     fn new(keywords: usize) -> Self {
         LineDedup {
-            kept_until: Vec::new(),
+            few: Vec::new(),
+            many: Vec::new(),
             keywords,
         }
     }
 
-    fn keep(&mut self, haystack: &[u8], keyword: u32, start: usize) -> bool {
-        if self.kept_until.is_empty() {
-            self.kept_until = vec![0; self.keywords];
+    /// Where `keyword`'s last kept line ends (0 the first time).
+    fn kept_until(&mut self, keyword: u32) -> &mut usize {
+        if self.many.is_empty() {
+            let at = match self.few.iter().position(|&(k, _)| k == keyword) {
+                Some(at) => at,
+                None if self.few.len() < Self::FEW => {
+                    self.few.push((keyword, 0));
+                    self.few.len() - 1
+                }
+                None => {
+                    self.many = vec![0; self.keywords];
+                    for (k, until) in self.few.drain(..) {
+                        self.many[k as usize] = until;
+                    }
+                    return &mut self.many[keyword as usize];
+                }
+            };
+            return &mut self.few[at].1;
         }
-        let until = &mut self.kept_until[keyword as usize];
+        &mut self.many[keyword as usize]
+    }
+
+    fn keep(&mut self, haystack: &[u8], keyword: u32, start: usize) -> bool {
+        let until = self.kept_until(keyword);
         if start < *until {
             return false;
         }
@@ -231,6 +257,22 @@ mod tests {
             .collect();
         for h in [&hay, &lines] {
             assert_eq!(per_line(h, &k.hits(h)), per_line(h, &k.nfa_hits(h)));
+        }
+    }
+
+    #[test]
+    fn many_distinct_keywords_on_a_line_are_each_kept_once_per_line() {
+        // More keywords than the dedup's short list holds: it turns into a table midway.
+        let kws: Vec<Vec<u8>> = (0..40).map(|i| format!("kw{i:02}x").into_bytes()).collect();
+        let k = Keywords::new(kws.clone()).unwrap();
+        let line: Vec<u8> = kws
+            .iter()
+            .flat_map(|w| [&w[..], b" ", &w[..], b" "].concat())
+            .collect();
+        let hay = [&line[..], b"\n", &line[..], b"\n"].concat();
+        for hits in [k.hits(&hay), k.nfa_hits(&hay)] {
+            assert_eq!(hits.len(), 80);
+            assert_eq!(per_line(&hay, &hits).len(), 80);
         }
     }
 
