@@ -520,6 +520,41 @@ fn a_yaml_value_on_the_line_after_its_unchanged_key_is_blocked() {
     assert_no_secret(&out, &[&secret]);
 }
 
+/// A multiline rule's window ends a few lines after its keyword's line: a user entry appended far
+/// below the first one, spelled with other spacing (`-  name:`), needs a keyword of its own to be
+/// found by the kubeconfig rule (and not only by a generic one).
+#[test]
+fn a_kubeconfig_user_appended_with_other_spacing_is_blocked_by_its_rule() {
+    let sb = Sandbox::new("kubeconfig-spacing");
+    let repo = sb.repo("repo");
+    let first = random_alnum(81, 32);
+    let filler: String = (0..20).map(|i| format!("  # note {i}\n")).collect();
+    let head = format!(
+        "apiVersion: v1\nkind: Config\nusers:\n- name: alice\n  user:\n    token: {first}\n{filler}"
+    );
+    repo.write("kubeconfig", &head);
+    repo.commit_unchecked("alice");
+    repo.install(&["--hook", "pre-commit"]);
+    let second = random_alnum(82, 32);
+    repo.write(
+        "kubeconfig",
+        format!("{head}-  name: bob\n  user:\n    token: {second}\n"),
+    );
+    repo.git_ok(&["add", "."]);
+    let rule = fingerprint("kubernetes-kubeconfig-token", second.as_bytes());
+    assert_eq!(
+        staged_findings(&repo)
+            .into_iter()
+            .filter(|(_, _, f)| *f == rule)
+            .collect::<Vec<_>>(),
+        vec![("kubeconfig".to_string(), 29, rule.clone())]
+    );
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert!(stderr(&out).contains("kubeconfig:29:"), "{}", stderr(&out));
+    assert_no_secret(&out, &[&first, &second]);
+}
+
 #[test]
 fn a_utf16_file_is_decoded_and_blocked_with_its_line() {
     let sb = Sandbox::new("utf16");
