@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use gix::hash::ObjectId;
 use leakgate::config::{self, RepoConfig, RuleSetOptions, CONFIG_FILE, IGNORE_FILE};
 use leakgate::fingerprint::IgnoreSet;
+use leakgate::prebuilt::PrebuiltScanner;
 use leakgate::report::ColorChoice;
 use leakgate::scanner::Scanner;
 
@@ -26,15 +27,25 @@ pub(crate) struct Setup {
 impl Setup {
     /// Builds the scanner; warns about `disable` ids that match no rule.
     pub(crate) fn scanner(&self, common: &Common) -> anyhow::Result<Arc<Scanner>> {
+        self.scanner_with(common, PrebuiltScanner::none())
+    }
+
+    /// [`Setup::scanner`], using the embedded pack's scanner from `prebuilt` when it applies.
+    pub(crate) fn scanner_with(
+        &self,
+        common: &Common,
+        prebuilt: PrebuiltScanner,
+    ) -> anyhow::Result<Arc<Scanner>> {
         let options = RuleSetOptions {
             no_builtin: common.no_builtin,
             extra_rules: leakgate::rules::load_rule_paths(&common.rule_paths)?,
         };
-        let (scanner, unknown) = config::build_scanner(
+        let (scanner, unknown) = config::build_scanner_with(
             &self.config,
             &self.config_name,
             self.ignored.clone(),
             &options,
+            prebuilt,
         )?;
         for id in unknown {
             eprintln!(
@@ -104,7 +115,7 @@ pub(crate) fn color_choice(arg: ColorArg) -> ColorChoice {
 #[derive(Clone, Copy)]
 pub(crate) enum ConfigSource<'a> {
     /// pre-commit: `HEAD`'s config, tightened by the staged one; the staged ignore file.
-    Staged(&'a gix::index::File),
+    Staged(&'a leakgate::git::index_file::StagedIndex),
     /// Commits leaving for a destination (pre-push, a range): the config the destination already
     /// has (`base`), tightened by the one at the pushed `tip`; the tip's ignore file.
     Commits {

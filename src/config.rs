@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::builtin;
 use crate::fingerprint::IgnoreSet;
 use crate::outcome::OnUnscanned;
+use crate::prebuilt::PrebuiltScanner;
 use crate::rules::Confidence;
 use crate::rules::{
     check_unique_ids, validate_file, yaml_error, RawRule, Remediation, Rule, RuleError, RuleFile,
@@ -395,8 +396,32 @@ pub fn build_scanner(
     fingerprints: IgnoreSet,
     options: &RuleSetOptions,
 ) -> Result<(Arc<Scanner>, Vec<String>), ConfigError> {
-    let (rules, unknown) = assemble_rules(config, config_name, options)?;
+    build_scanner_with(
+        config,
+        config_name,
+        fingerprints,
+        options,
+        PrebuiltScanner::none(),
+    )
+}
+
+/// [`build_scanner`], taking the embedded pack's scanner from `prebuilt` when it was built ahead
+/// and the config leaves the pack unchanged ([`PrebuiltScanner::take_for`]).
+pub fn build_scanner_with(
+    config: &RepoConfig,
+    config_name: &str,
+    fingerprints: IgnoreSet,
+    options: &RuleSetOptions,
+    prebuilt: PrebuiltScanner,
+) -> Result<(Arc<Scanner>, Vec<String>), ConfigError> {
     let suppressions = suppressions(config, config_name, fingerprints)?;
+    if let Some(scanner) = prebuilt.take_for(config, options) {
+        return Ok((
+            Arc::new(scanner.with_suppressions(suppressions)),
+            Vec::new(),
+        ));
+    }
+    let (rules, unknown) = assemble_rules(config, config_name, options)?;
     Ok((Arc::new(Scanner::new(rules, suppressions)?), unknown))
 }
 

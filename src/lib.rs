@@ -34,6 +34,7 @@ pub(crate) mod keyword_confirm;
 pub mod keywords;
 pub mod newline_bound;
 pub mod outcome;
+pub mod prebuilt;
 pub mod report;
 pub mod rules;
 #[cfg(test)]

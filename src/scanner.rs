@@ -287,6 +287,12 @@ impl Scanner {
         })
     }
 
+    /// The same scanner with other suppressions (a scanner built before the config was read).
+    pub fn with_suppressions(mut self, suppressions: Suppressions) -> Self {
+        self.suppressions = suppressions;
+        self
+    }
+
     /// The same scanner without decoding of encoded runs: the baseline of the throughput
     /// benchmark. Hooks and scans always decode.
     pub fn without_decoding(mut self) -> Self {

@@ -104,9 +104,13 @@ fn pre_push_outcome(common: &Common, remote: Option<&str>, url: Option<&str>) ->
 }
 
 /// Leaves out what the repository's baseline (`git config leakgate.baseline FILE`) holds: known
-/// secrets are not reported.
+/// secrets are not reported. With no finding or warning there is nothing to leave out, and the
+/// baseline is not read (a hook that finds something and cannot read it still fails closed).
 fn without_baseline(result: HookScan) -> HookScan {
     let (mut outcome, situation) = result?;
+    if outcome.findings.is_empty() && outcome.warnings.is_empty() {
+        return Ok((outcome, situation));
+    }
     if let Some(baseline) = sources::hook_baseline()? {
         leakgate::audit::baseline::apply_to_outcome(&mut outcome, &baseline);
     }

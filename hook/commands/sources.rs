@@ -9,6 +9,7 @@ use leakgate::git::changes::ChangeScanner;
 use leakgate::git::commits::PushedValue;
 use leakgate::git::{commits, open_repository, staged};
 use leakgate::outcome::ScanOutcome;
+use leakgate::prebuilt::PrebuiltScanner;
 use leakgate::report::human::Situation;
 
 use crate::cli::Common;
@@ -19,9 +20,21 @@ pub(super) fn repository() -> anyhow::Result<gix::Repository> {
     Ok(open_repository(std::path::Path::new("."))?)
 }
 
-/// The staged changes. Nothing staged: no rules are even loaded.
+/// An index at least this big takes longer to read than starting a thread: the embedded pack's
+/// scanner is built on a second core meanwhile ([`PrebuiltScanner`]). 256 KiB is ~3,000 entries.
+const PREBUILD_FROM_INDEX_BYTES: u64 = 256 * 1024;
+
+/// The staged changes. Nothing staged: no rules are even loaded (in a big repository the
+/// embedded pack's scanner may have been started on another thread, and is left unused).
 pub(super) fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
     let repo = repository()?;
+    let big_index =
+        std::fs::metadata(repo.index_path()).is_ok_and(|m| m.len() >= PREBUILD_FROM_INDEX_BYTES);
+    let prebuilt = if big_index {
+        PrebuiltScanner::start()
+    } else {
+        PrebuiltScanner::none()
+    };
     let index = staged::read_index(&repo)?;
     let setup = setup::load_for_repo(common, &repo, ConfigSource::Staged(&index))?;
     let cap = setup.config.max_blob_bytes();
@@ -31,7 +44,7 @@ pub(super) fn staged_outcome(common: &Common) -> anyhow::Result<ScanOutcome> {
     if changes.is_empty() {
         return Ok(ScanOutcome::default());
     }
-    let scanner = setup.scanner(common)?;
+    let scanner = setup.scanner_with(common, prebuilt)?;
     let mut outcome = staged::scan_changes(&repo, &scanner, &changes, cap)?;
     outcome.on_unscanned = setup.config.on_unscanned;
     outcome.apply_block_at(setup.config.block_at);

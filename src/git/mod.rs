@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod commits;
 pub mod diff;
+pub mod index_file;
 pub mod loose;
 pub mod objects;
 pub mod ref_update;

@@ -1,15 +1,17 @@
 //! The pre-commit source: what the index adds relative to `HEAD`.
 //!
-//! The index is read directly (honouring `GIT_INDEX_FILE`, without hashing the whole file). Its
+//! The index is read directly (honouring `GIT_INDEX_FILE`, without hashing the whole file; in
+//! place when its format allows, see [`crate::git::index_file`]). Its
 //! cache-tree (the TREE extension) is walked beside the `HEAD` tree: a directory whose cache-tree id
 //! equals the `HEAD` subtree id is unchanged and never entered, as git's own unpack-trees does; the
 //! entries of other directories are compared one by one. During a merge (`MERGE_HEAD`), a line
 //! counts only when it is in neither parent.
 
 use std::cmp::Ordering;
+use std::ops::Range;
 
 use gix::hash::ObjectId;
-use gix::index::entry::{Flags, Mode, Stage};
+use gix::index::entry::{Mode, Stage};
 use gix::index::extension::Tree as CacheTree;
 use gix::objs::tree::{EntryKind, EntryMode, EntryRef};
 use gix::objs::TreeRefIter;
@@ -17,27 +19,33 @@ use gix::objs::TreeRefIter;
 use crate::git::changes::{
     detect_renames, scan_changes_parallel, ChangeScanner, PendingChange, PARALLEL_MIN_CHANGES,
 };
+use crate::git::index_file::{MappedIndex, StagedIndex};
 use crate::git::objects::{entry_at_path, TreeEntry};
 use crate::git::tree_diff::{collect_deleted, diff_entry, diff_trees, Deleted, TreeChanges};
 use crate::git::GitError;
 use crate::outcome::ScanOutcome;
 use crate::scanner::Scanner;
 
-/// Reads the index the hook must scan (an absent file is an empty index).
-pub fn read_index(repo: &gix::Repository) -> Result<gix::index::File, GitError> {
+/// Reads the index the hook must scan (an absent file is an empty index): mapped in place when
+/// it is a version 2 or 3 index of a SHA-1 repository ([`MappedIndex`]), else decoded by gix.
+pub fn read_index(repo: &gix::Repository) -> Result<StagedIndex, GitError> {
     let path = repo.index_path();
     if !path.exists() {
-        return Ok(gix::index::File::from_state(
-            gix::index::State::new(repo.object_hash()),
-            path,
-        ));
+        return Ok(StagedIndex::Decoded(Box::new(
+            gix::index::File::from_state(gix::index::State::new(repo.object_hash()), path),
+        )));
     }
-    gix::index::File::at(&path, repo.object_hash(), true, Default::default()).map_err(|e| {
-        GitError::Index {
+    if repo.object_hash() == gix::hash::Kind::Sha1 {
+        if let Some(mapped) = MappedIndex::open(&path) {
+            return Ok(StagedIndex::Mapped(mapped));
+        }
+    }
+    gix::index::File::at(&path, repo.object_hash(), true, Default::default())
+        .map(|file| StagedIndex::Decoded(Box::new(file)))
+        .map_err(|e| GitError::Index {
             path: path.display().to_string(),
             message: e.to_string(),
-        }
-    })
+        })
 }
 
 /// The `HEAD` tree, or `None` on an unborn branch (the first commit).
@@ -83,14 +91,14 @@ pub fn merge_heads(repo: &gix::Repository) -> Result<Vec<ObjectId>, GitError> {
 /// The content of the blob staged at `path`, if the index has one (for `.leakgate.yaml`).
 pub fn staged_file(
     repo: &gix::Repository,
-    index: &gix::index::File,
+    index: &StagedIndex,
     path: &str,
 ) -> Result<Option<Vec<u8>>, GitError> {
-    let Some(entry) = index.entry_by_path(path.into()) else {
+    let Some(id) = index.id_by_path(path.as_bytes()) else {
         return Ok(None);
     };
-    let mut object = repo.find_object(entry.id).map_err(|e| GitError::Object {
-        what: format!("blob {}", entry.id),
+    let mut object = repo.find_object(id).map_err(|e| GitError::Object {
+        what: format!("blob {id}"),
         commit: None,
         path: Some(path.to_string()),
         message: e.to_string(),
@@ -146,7 +154,7 @@ fn file_in_tree(
 /// Index entries that differ from `HEAD`: new and modified blobs, plus deleted blobs.
 pub fn staged_changes(
     repo: &gix::Repository,
-    index: &gix::index::File,
+    index: &StagedIndex,
     head: Option<ObjectId>,
 ) -> Result<(Vec<PendingChange>, Vec<Deleted>), GitError> {
     let mut walker = Walker {
@@ -155,7 +163,7 @@ pub fn staged_changes(
         changes: TreeChanges::default(),
         buffers: Vec::new(),
     };
-    walker.walk(index.entries(), 0, head, index.tree())?;
+    walker.walk(0..index.len(), 0, head, index.tree())?;
     let changes = walker
         .changes
         .changed
@@ -169,7 +177,7 @@ pub fn staged_changes(
 /// read in place from the raw tree object, nothing that is equal is copied.
 struct Walker<'a> {
     repo: &'a gix::Repository,
-    index: &'a gix::index::File,
+    index: &'a StagedIndex,
     changes: TreeChanges,
     /// Raw tree buffers, reused from one directory to the next.
     buffers: Vec<Vec<u8>>,
@@ -224,7 +232,7 @@ impl Walker<'_> {
     /// including its `/`) with the `HEAD` tree of that directory, in one sorted merge.
     fn walk(
         &mut self,
-        entries: &[gix::index::Entry],
+        entries: Range<usize>,
         prefix_len: usize,
         head: Option<ObjectId>,
         cache: Option<&CacheTree>,
@@ -234,26 +242,24 @@ impl Walker<'_> {
                 return Ok(());
             }
         }
-        let Some(first) = entries.first() else {
+        if entries.is_empty() {
             return self.gone_tree(head);
-        };
-        let first: &[u8] = first.path(self.index);
+        }
+        let index = self.index;
+        let first = index.path(entries.start);
         let dir = &first[..prefix_len.saturating_sub(1)];
         let data = self.tree_bytes(head)?;
         let mut tree = TreeRefIter::from_bytes(&data, self.repo.object_hash());
         let mut next = next_entry(&mut tree, head)?;
-        let mut i = 0;
-        while i < entries.len() {
-            let path: &[u8] = entries[i].path(self.index);
+        let mut i = entries.start;
+        while i < entries.end {
+            let path = index.path(i);
             let rest = &path[prefix_len.min(path.len())..];
             let (name, end) = match memchr::memchr(b'/', rest) {
                 Some(slash) => {
                     let under = &path[..=prefix_len + slash];
-                    let run = entries[i..].partition_point(|e| {
-                        let p: &[u8] = e.path(self.index);
-                        p.starts_with(under)
-                    });
-                    (&rest[..slash], Some(i + run))
+                    let end = index.partition_point(i..entries.end, |p| p.starts_with(under));
+                    (&rest[..slash], Some(end))
                 }
                 None => (rest, None),
             };
@@ -261,9 +267,8 @@ impl Walker<'_> {
             let before = self.catch_up(&mut tree, &mut next, head, dir, Some((name, is_dir)))?;
             match end {
                 Some(end) => {
-                    let sub = &entries[i..end];
                     self.directory(
-                        sub,
+                        i..end,
                         prefix_len,
                         name,
                         before.map(|b| b.oid.to_owned()),
@@ -272,7 +277,7 @@ impl Walker<'_> {
                     i = end;
                 }
                 None => {
-                    self.file(&entries[i], path, before.as_ref())?;
+                    self.file(i, path, before.as_ref())?;
                     i += 1;
                 }
             }
@@ -311,19 +316,21 @@ impl Walker<'_> {
     /// The index entries under directory `name` (`head`: the `HEAD` tree there, if any).
     fn directory(
         &mut self,
-        entries: &[gix::index::Entry],
+        entries: Range<usize>,
         prefix_len: usize,
         name: &[u8],
         head: Option<ObjectId>,
         cache: Option<&CacheTree>,
     ) -> Result<(), GitError> {
         let dir_len = prefix_len + name.len() + 1;
-        if let [only] = entries {
-            let path: &[u8] = only.path(self.index);
-            if path.len() == dir_len && only.mode.bits() == Mode::DIR.bits() {
+        if entries.len() == 1 {
+            let (index, only) = (self.index, entries.start);
+            let path = index.path(only);
+            if path.len() == dir_len && index.mode(only).bits() == Mode::DIR.bits() {
                 // A sparse-index directory entry: compare the trees.
                 let dir = &path[..dir_len - 1];
-                return diff_trees(self.repo, head, only.id, dir, &mut self.changes);
+                let id = index.id(only).to_owned();
+                return diff_trees(self.repo, head, id, dir, &mut self.changes);
             }
         }
         let cache = cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
@@ -333,21 +340,23 @@ impl Walker<'_> {
     /// One index entry against the `HEAD` entry of the same name, if any.
     fn file(
         &mut self,
-        entry: &gix::index::Entry,
+        entry: usize,
         path: &[u8],
         before: Option<&EntryRef<'_>>,
     ) -> Result<(), GitError> {
-        if entry.stage() != Stage::Unconflicted || entry.flags.contains(Flags::INTENT_TO_ADD) {
+        let index = self.index;
+        if index.stage(entry) != Stage::Unconflicted || index.intent_to_add(entry) {
             return Ok(());
         }
-        if before.is_some_and(|b| b.oid == entry.id.as_ref()) {
+        let id = index.id(entry);
+        if before.is_some_and(|b| b.oid == id) {
             return Ok(());
         }
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         let new = TreeEntry {
             name: name.to_vec(),
-            mode: tree_mode(entry.mode),
-            id: entry.id,
+            mode: tree_mode(index.mode(entry)),
+            id: id.to_owned(),
         };
         let before = before.map(owned);
         diff_entry(
@@ -419,7 +428,7 @@ fn next_entry<'t>(
 /// counts as a rename.
 pub fn collect_staged(
     repo: &gix::Repository,
-    index: &gix::index::File,
+    index: &StagedIndex,
     max_blob_bytes: u64,
     path_allowed: &dyn Fn(&[u8]) -> bool,
 ) -> Result<Vec<PendingChange>, GitError> {
@@ -530,11 +539,22 @@ mod tests {
 
     /// What the walk reports, as `git diff --cached --no-renames --name-status` would list it
     /// (added or modified paths, and deleted ones), sorted.
+    /// Both readers of the index (mapped in place, decoded by gix) must walk the same.
     fn walked(dir: &Path) -> Vec<String> {
         let repo = gix::open(dir).unwrap();
-        let index = read_index(&repo).unwrap();
-        let head = head_tree(&repo).unwrap();
-        let (changes, deleted) = staged_changes(&repo, &index, head).unwrap();
+        let mapped = read_index(&repo).unwrap();
+        assert!(matches!(mapped, StagedIndex::Mapped(_)));
+        let path = repo.index_path();
+        let decoded = gix::index::File::at(&path, repo.object_hash(), true, Default::default());
+        let decoded = StagedIndex::Decoded(Box::new(decoded.unwrap()));
+        let by_mapped = walked_with(&repo, &mapped);
+        assert_eq!(by_mapped, walked_with(&repo, &decoded));
+        by_mapped
+    }
+
+    fn walked_with(repo: &gix::Repository, index: &StagedIndex) -> Vec<String> {
+        let head = head_tree(repo).unwrap();
+        let (changes, deleted) = staged_changes(repo, index, head).unwrap();
         let mut out: Vec<String> = changes
             .iter()
             .map(|c| String::from_utf8_lossy(&c.path).into_owned())
