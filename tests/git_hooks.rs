@@ -1838,3 +1838,65 @@ fn sarif_locations_are_valid_relative_percent_encoded_uris() {
     common::assert_valid_sarif(&out.stdout);
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&token));
 }
+
+/// The index's cache-tree replaced by `tree` (git's TREE format) and a null trailing hash (as
+/// `index.skipHash` writes).
+fn with_cache_tree(repo: &Repo, tree: &[u8]) {
+    let path = repo.join(".git/index");
+    let data = std::fs::read(&path).unwrap();
+    let at = memchr::memmem::find(&data, b"TREE").expect("a TREE extension");
+    let mut out = data[..at].to_vec();
+    out.extend_from_slice(b"TREE");
+    out.extend_from_slice(&(tree.len() as u32).to_be_bytes());
+    out.extend_from_slice(tree);
+    out.extend_from_slice(&[0; 20]);
+    std::fs::write(&path, out).unwrap();
+}
+
+/// One cache-tree node: `name NUL count SP subtrees LF id`.
+fn cache_tree_node(name: &str, count: u32, subtrees: u32, hex: &str) -> Vec<u8> {
+    let mut out = format!("{name}\0{count} {subtrees}\n").into_bytes();
+    let id = gix::hash::ObjectId::from_hex(hex.as_bytes()).unwrap();
+    out.extend_from_slice(id.as_bytes());
+    out
+}
+
+#[test]
+fn a_cache_tree_naming_a_secret_git_commits_is_scanned() {
+    let sb = Sandbox::new("cache-tree");
+    let repo = sb.repo("repo");
+    repo.write("a/x", "x\n");
+    repo.write("top", "top\n");
+    let before = repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let token = github_token(281);
+    // A tree that adds a secret, which the index claims in its cache-tree while its entries
+    // stay as `HEAD` has them, but for an innocent change to `top`: git commits the claimed tree
+    // as it is (`git diff --cached` shows only `top`).
+    repo.write("a/config.env", format!("TOKEN={token}\n"));
+    repo.git_ok(&["add", "a/config.env"]);
+    let claimed = repo.git_ok(&["write-tree"]);
+    repo.git_ok(&["rm", "-q", "--cached", "a/config.env"]);
+    repo.write("top", "top\nmore\n");
+    repo.git_ok(&["add", "top"]);
+    repo.git_ok(&["write-tree"]);
+    let a = repo.git_ok(&["rev-parse", "HEAD:a"]);
+    let mut tree = cache_tree_node("", 2, 1, &claimed);
+    tree.extend(cache_tree_node("a", 1, 0, &a));
+    with_cache_tree(&repo, &tree);
+    assert_eq!(repo.git_ok(&["diff", "--cached", "--name-only"]), "top");
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    out.err_has(&fp(&token));
+    assert_no_secret(&out, &[&token]);
+    // Bytes git reads in that cache-tree and gix does not: the hook cannot scan, and stops.
+    let mut lenient = b"\x002 1 junk\n".to_vec();
+    lenient.extend_from_slice(&tree[5..]);
+    with_cache_tree(&repo, &lenient);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_eq!(repo.head(), before);
+    out.err_has("leakgate: cannot scan: cannot read the index");
+    out.err_has("cache-tree (TREE extension) does not parse");
+}

@@ -179,6 +179,56 @@ fn extensions(mut rest: &[u8]) -> Result<Option<CacheTree>, NotForThisReader> {
     Ok(tree)
 }
 
+/// Whether the index in `data` (versions 2 to 4) has a TREE extension that gix does not decode.
+/// git reads some of those (it reads the counts with `strtol`, skips to the end of their line, and
+/// ignores bytes after the root) and commits the trees a valid cache-tree names without reading
+/// the entries under them: such an index must not be walked as if it had no cache-tree.
+pub fn has_unreadable_cache_tree(data: &[u8]) -> bool {
+    let Some(mut rest) = entries_end(data).and_then(|end| data.get(end..)) else {
+        return false;
+    };
+    let Some(body_end) = rest.len().checked_sub(HASH_BYTES) else {
+        return false;
+    };
+    rest = &rest[..body_end];
+    while let Some(header) = rest.get(..8) {
+        let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let body = rest.get(8..8 + size);
+        if &header[..4] == b"TREE" {
+            return body
+                .and_then(|b| gix::index::extension::tree::decode(b, gix::hash::Kind::Sha1, None))
+                .is_none();
+        }
+        let Some(body) = body else { return false };
+        rest = &rest[8 + body.len()..];
+    }
+    false
+}
+
+/// Where the entries of a version 2, 3 or 4 index end (its extensions start), if they parse.
+fn entries_end(data: &[u8]) -> Option<usize> {
+    let header = data.get(..12)?;
+    let version = u32::from_be_bytes(header[4..8].try_into().ok()?);
+    let count = u32::from_be_bytes(header[8..12].try_into().ok()?);
+    let mut offset = 12usize;
+    for _ in 0..count {
+        let rest = data.get(offset..)?;
+        offset += match version {
+            2 | 3 => entry_at(rest, offset)?.1,
+            4 => {
+                // Version 4: the flags, a varint (bytes kept from the previous path), then the
+                // rest of the path up to its NUL; no padding.
+                let flags = u16::from_be_bytes(rest.get(FLAGS_AT..FLAGS_AT + 2)?.try_into().ok()?);
+                let mut at = FLAGS_AT + 2 + if flags & EXTENDED != 0 { 2 } else { 0 };
+                at += rest.get(at..)?.iter().position(|b| b & 0x80 == 0)? + 1;
+                at + memchr::memchr(0, rest.get(at..)?)? + 1
+            }
+            _ => return None,
+        };
+    }
+    Some(offset)
+}
+
 /// The index the pre-commit walk reads: mapped in place when its format allows, else decoded by
 /// gix.
 pub enum StagedIndex {

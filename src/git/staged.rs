@@ -3,8 +3,10 @@
 //! The index is read directly (honouring `GIT_INDEX_FILE`, without hashing the whole file; in
 //! place when its format allows, see [`crate::git::index_file`]). Its
 //! cache-tree (the TREE extension) is walked beside the `HEAD` tree: a directory whose cache-tree id
-//! equals the `HEAD` subtree id is unchanged and never entered, as git's own unpack-trees does; the
-//! entries of other directories are compared one by one. During a merge (`MERGE_HEAD`), a line
+//! equals the `HEAD` subtree id is unchanged and never entered, as git's own unpack-trees does; a
+//! valid cache-tree with another id is what `git commit` records for that directory, whatever the
+//! entries under it say, and is compared as a tree; the entries of other directories are compared
+//! one by one. During a merge (`MERGE_HEAD`), a line
 //! counts only when it is in neither parent.
 
 use std::cmp::Ordering;
@@ -19,7 +21,7 @@ use gix::objs::TreeRefIter;
 use crate::git::changes::{
     detect_renames, scan_changes_parallel, ChangeScanner, PendingChange, PARALLEL_MIN_CHANGES,
 };
-use crate::git::index_file::{MappedIndex, StagedIndex};
+use crate::git::index_file::{has_unreadable_cache_tree, MappedIndex, StagedIndex};
 use crate::git::objects::{entry_at_path, TreeEntry};
 use crate::git::tree_diff::{collect_deleted, diff_entry, diff_trees, Deleted, TreeChanges};
 use crate::git::GitError;
@@ -40,12 +42,24 @@ pub fn read_index(repo: &gix::Repository) -> Result<StagedIndex, GitError> {
             return Ok(StagedIndex::Mapped(mapped));
         }
     }
-    gix::index::File::at(&path, repo.object_hash(), true, Default::default())
-        .map(|file| StagedIndex::Decoded(Box::new(file)))
-        .map_err(|e| GitError::Index {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })
+    let error = |message: String| GitError::Index {
+        path: path.display().to_string(),
+        message,
+    };
+    let file = gix::index::File::at(&path, repo.object_hash(), true, Default::default())
+        .map_err(|e| error(e.to_string()))?;
+    if file.tree().is_none() {
+        // git may read and trust a cache-tree gix drops (see `has_unreadable_cache_tree`).
+        let data = std::fs::read(&path).map_err(|e| error(e.to_string()))?;
+        if has_unreadable_cache_tree(&data) {
+            return Err(error(
+                "its cache-tree (TREE extension) does not parse; \
+                 `git update-index --force-write-index` rewrites it"
+                    .into(),
+            ));
+        }
+    }
+    Ok(StagedIndex::Decoded(Box::new(file)))
 }
 
 /// The `HEAD` tree, or `None` on an unborn branch (the first commit).
@@ -242,12 +256,22 @@ impl Walker<'_> {
                 return Ok(());
             }
         }
+        let index = self.index;
+        let dir = if entries.is_empty() {
+            &[][..]
+        } else {
+            &index.path(entries.start)[..prefix_len.saturating_sub(1)]
+        };
+        if let Some(cache) = cache.filter(|c| c.num_entries.is_some() && Some(c.id) != head) {
+            // git commits a valid cache-tree's id as it is, without reading the entries under it
+            // (it recomputes only a tree whose object is missing): compare that tree.
+            if self.repo.has_object(cache.id) {
+                return diff_trees(self.repo, head, cache.id, dir, &mut self.changes);
+            }
+        }
         if entries.is_empty() {
             return self.gone_tree(head);
         }
-        let index = self.index;
-        let first = index.path(entries.start);
-        let dir = &first[..prefix_len.saturating_sub(1)];
         let data = self.tree_bytes(head)?;
         let mut tree = TreeRefIter::from_bytes(&data, self.repo.object_hash());
         let mut next = next_entry(&mut tree, head)?;
@@ -643,6 +667,149 @@ mod tests {
         assert_eq!(walked(&dir), Vec::<String>::new());
         git(&dir, &["read-tree", "HEAD"], None);
         assert_eq!(walked(&dir), Vec::<String>::new());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// What `git commit` would record, as [`git_says`] lists it: the tree `git write-tree` builds
+    /// from a copy of the index (the same cache-tree update a commit runs) against `HEAD`.
+    fn git_commits(dir: &Path) -> Vec<String> {
+        let copy = dir.join(".git/index.oracle");
+        std::fs::copy(dir.join(".git/index"), &copy).unwrap();
+        let mut cmd = Command::new("git");
+        cmd.current_dir(dir).args(["write-tree"]);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("GIT_") {
+                cmd.env_remove(key);
+            }
+        }
+        let out = cmd
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_INDEX_FILE", &copy)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "write-tree: {out:?}");
+        let _ = std::fs::remove_file(&copy);
+        let tree = String::from_utf8(out.stdout).unwrap();
+        let text = git(
+            dir,
+            &[
+                "diff-tree",
+                "-r",
+                "--no-renames",
+                "--name-status",
+                "HEAD",
+                tree.trim(),
+            ],
+            None,
+        );
+        let mut out: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let (status, path) = l.split_once('\t').unwrap();
+                match status {
+                    "D" => format!("-{path}"),
+                    _ => path.to_string(),
+                }
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Replaces the index's extensions with one TREE extension of `tree` bytes (git's format:
+    /// `name NUL count SP subtrees LF [id]` per node, depth first), and a null trailing hash (as
+    /// `index.skipHash` writes, which git and gix accept unchecked).
+    fn with_cache_tree(dir: &Path, tree: &[u8]) {
+        let path = dir.join(".git/index");
+        let data = std::fs::read(&path).unwrap();
+        let at = memchr::memmem::find(&data, b"TREE").expect("a TREE extension");
+        let mut out = data[..at].to_vec();
+        out.extend_from_slice(b"TREE");
+        out.extend_from_slice(&(tree.len() as u32).to_be_bytes());
+        out.extend_from_slice(tree);
+        out.extend_from_slice(&[0; 20]);
+        std::fs::write(&path, out).unwrap();
+    }
+
+    fn node(name: &str, count: i32, subtrees: usize, id: Option<&str>) -> Vec<u8> {
+        let mut out = format!("{name}\0{count} {subtrees}\n").into_bytes();
+        if let Some(id) = id {
+            out.extend_from_slice(ObjectId::from_hex(id.as_bytes()).unwrap().as_bytes());
+        }
+        out
+    }
+
+    /// A repository whose `HEAD` holds `a/x` and `top`, whose index holds the same entries with a
+    /// cache-tree, and a tree (returned with `HEAD:a`) that also holds `a/new`: a cache-tree can
+    /// claim it while the entries stay as `HEAD` has them.
+    fn lying_cache_tree_repo(name: &str) -> (std::path::PathBuf, String, String) {
+        let dir =
+            std::env::temp_dir().join(format!("leakgate-staged-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q"], None);
+        write(&dir, "a/x", "x\n");
+        write(&dir, "top", "top\n");
+        git(&dir, &["add", "-A"], None);
+        git(&dir, &["commit", "-q", "-m", "base"], None);
+        write(&dir, "a/new", "new\n");
+        git(&dir, &["add", "a/new"], None);
+        let claimed = git(&dir, &["write-tree"], None).trim().to_string();
+        git(&dir, &["rm", "-q", "--cached", "a/new"], None);
+        git(&dir, &["write-tree"], None);
+        let a = git(&dir, &["rev-parse", "HEAD:a"], None).trim().to_string();
+        (dir, claimed, a)
+    }
+
+    #[test]
+    fn a_valid_cache_tree_is_what_git_commits_even_when_the_entries_differ() {
+        let (dir, claimed, a) = lying_cache_tree_repo("lying");
+        // The root is valid and names the tree with `a/new`: git commits that tree as it is.
+        let mut tree = node("", 2, 1, Some(&claimed));
+        tree.extend(node("a", 1, 0, Some(&a)));
+        with_cache_tree(&dir, &tree);
+        let expected = git_commits(&dir);
+        assert_eq!(expected, ["a/new"]);
+        assert_eq!(walked(&dir), expected);
+        // The same tree claimed by the cache-tree of an index without entries.
+        git(&dir, &["rm", "-q", "-r", "--cached", "."], None);
+        git(&dir, &["write-tree"], None);
+        with_cache_tree(&dir, &node("", 0, 0, Some(&claimed)));
+        let expected = git_commits(&dir);
+        assert_eq!(expected, ["a/new"]);
+        assert_eq!(walked(&dir), expected);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_cache_tree_git_reads_and_gix_does_not_stops_the_hook() {
+        let (dir, claimed, a) = lying_cache_tree_repo("lenient");
+        let mut tree = node("", 2, 1, Some(&claimed));
+        tree.extend(node("a", 1, 0, Some(&a)));
+        // git reads counts with `strtol`, skips to the end of the line and ignores bytes after the
+        // root; gix reads none of these, and a walk without the cache-tree would miss `a/new`.
+        let junk_in_line = {
+            let mut t = b"\x002 1 junk\n".to_vec();
+            t.extend_from_slice(&tree[5..]);
+            t
+        };
+        let trailing = [tree.as_slice(), b"junk"].concat();
+        for version in ["2", "4"] {
+            for bytes in [&junk_in_line, &trailing] {
+                git(&dir, &["update-index", "--index-version", version], None);
+                git(&dir, &["write-tree"], None);
+                with_cache_tree(&dir, bytes);
+                assert_eq!(git_commits(&dir), ["a/new"], "version {version}");
+                let repo = gix::open(&dir).unwrap();
+                let read = read_index(&repo).map(|index| walked_with(&repo, &index));
+                assert!(read.is_err(), "version {version}: {read:?}");
+                // What the error says to run: git writes the cache-tree as it read it.
+                git(&dir, &["update-index", "--force-write-index"], None);
+                let index = read_index(&repo).unwrap();
+                assert_eq!(walked_with(&repo, &index), ["a/new"], "version {version}");
+            }
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 
