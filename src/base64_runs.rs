@@ -42,12 +42,14 @@ pub fn base64_runs(buf: &[u8], min: usize) -> Vec<(usize, usize)> {
     // Nothing before `resume` starts a new run: it ends the last run measured.
     let mut resume = 0;
     for (w, &word) in bits.iter().enumerate() {
-        if !has_full_byte(word) {
-            continue;
-        }
-        for byte in 0..8 {
+        let previous = if w > 0 { bits[w - 1] } else { 0 };
+        let next = bits.get(w + 1).copied().unwrap_or(0);
+        let mut looks = run_bytes(previous, word, next);
+        while looks != 0 {
+            let byte = looks.trailing_zeros() as usize / 8;
+            looks &= looks - 1;
             let p = w * 64 + byte * 8;
-            if p < resume || (word >> (byte * 8)) & 0xFF != 0xFF {
+            if p < resume {
                 continue;
             }
             let start = p - ones_before(&bits, p);
@@ -61,12 +63,21 @@ pub fn base64_runs(buf: &[u8], min: usize) -> Vec<(usize, usize)> {
     runs
 }
 
-/// Whether one of the eight bytes of `word` is `0xFF` (the zero-byte test on its complement).
-fn has_full_byte(word: u64) -> bool {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let inverse = !word;
-    inverse.wrapping_sub(LOW) & !inverse & HIGH != 0
+/// Bit `8k` set for each byte `k` of bitmap word `word` that may lie inside a run of at least
+/// [`MIN_RUN`] bytes (`previous` and `next`: the words around it, 0 at the ends): the byte is all
+/// ones, and so are the last four bits before it or the first four after it. A run of fifteen
+/// covers a whole aligned byte and seven bits around it, at least four on one side; ordinary
+/// identifiers (eight letters between two spaces) fill a byte but not its neighbours' nibbles.
+/// No branch per byte: most words of ordinary text have no such byte.
+fn run_bytes(previous: u64, word: u64, next: u64) -> u64 {
+    const BYTE_STARTS: u64 = 0x0101_0101_0101_0101;
+    // Bit `i` of `nibbles` is set when bits `i..i + 4` are; of `full`, bits `i..i + 8`.
+    let pairs = word & (word >> 1);
+    let nibbles = pairs & (pairs >> 2);
+    let full = nibbles & (nibbles >> 4) & BYTE_STARTS;
+    let nibble_before = (nibbles << 4) | u64::from(previous >> 60 == 0xF);
+    let nibble_after = (nibbles >> 8) | u64::from(next & 0xF == 0xF) << 56;
+    full & (nibble_before | nibble_after)
 }
 
 /// How many set bits end right before bit `p`.
@@ -281,6 +292,28 @@ mod tests {
             }
         }
         assert!(found > 1000, "the input holds runs: {found}");
+    }
+
+    #[test]
+    fn runs_of_every_length_near_the_minimum_at_every_offset() {
+        for len in 12..=18usize {
+            for lead in 0..140usize {
+                for filler in [b' ', b'.'] {
+                    // The run, after `lead` filler bytes, between words of eight letters (which
+                    // fill aligned bitmap bytes without being runs of fifteen).
+                    let mut buf: Vec<u8> =
+                        b"abcdefgh.".iter().cycle().take(lead).copied().collect();
+                    if let Some(last) = buf.last_mut() {
+                        *last = filler;
+                    }
+                    buf.extend(std::iter::repeat_n(b'Q', len));
+                    buf.push(filler);
+                    buf.extend_from_slice(b"abcdefgh abcdefgh");
+                    let expected = crate::test_support::naive_base64_runs(&buf, 15);
+                    assert_eq!(base64_runs(&buf, 15), expected, "len {len} lead {lead}");
+                }
+            }
+        }
     }
 
     #[test]

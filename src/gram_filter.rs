@@ -17,6 +17,10 @@
 //! gram belongs to *some* keyword of the bucket, and keywords that agree on their grams keep these
 //! combinations close to real ones. Only the first [`WINDOW`] + 1 bytes of a keyword count, and a
 //! keyword that starts with another is left out (where it starts, the shorter one starts too).
+//!
+//! An entry is one SSE2 register, shifted by whole lanes with byte shifts; on a CPU with AVX2
+//! (checked at run time) two blocks share one 256-bit register, which halves the byte shifts,
+//! the loop's bottleneck.
 
 /// Number of buckets (bits per offset of a table entry).
 const BUCKETS: usize = 16;
@@ -80,7 +84,13 @@ impl GramFilter {
 
     /// Calls `candidate` with every position of `haystack` where a keyword may start, in order:
     /// every position where one does start, and (rarely) some where none does.
-    pub(crate) fn candidates(&self, haystack: &[u8], mut candidate: impl FnMut(usize)) {
+    pub(crate) fn candidates(&self, haystack: &[u8], candidate: impl FnMut(usize)) {
+        self.candidates_with(haystack, candidate, true);
+    }
+
+    /// [`GramFilter::candidates`], two blocks at a time with AVX2 when `pairs` allows it and the
+    /// CPU has it (the tests compare both ways).
+    fn candidates_with(&self, haystack: &[u8], mut candidate: impl FnMut(usize), pairs: bool) {
         let n = haystack.len();
         if n < 2 {
             return;
@@ -96,8 +106,12 @@ impl GramFilter {
         // `q + t` contributes its byte `j` to start `q + t - j`. The entries of the block itself
         // cover offsets up to `t`; the next block's entries cover the rest, shifted right. No
         // value depends on the previous gram's, so the CPU overlaps all the table loads.
-        let mut previous_own = Entry::MAX;
-        let mut q = 0;
+        let (mut q, mut previous_own) = (0, Entry::MAX);
+        #[cfg(target_arch = "x86_64")]
+        if pairs && std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked above).
+            (q, previous_own) = unsafe { self.pairs_avx2(haystack, &mut candidate) };
+        }
         while let Some(block) = haystack
             .get(q..q + WINDOW + 1)
             .and_then(|b| <&[u8; WINDOW + 1]>::try_from(b).ok())
@@ -198,6 +212,106 @@ impl GramFilter {
         self.block(block, |_| true)
     }
 
+    /// The leading blocks of `haystack` two at a time with AVX2, reporting their candidates as
+    /// [`GramFilter::candidates`] does; returns where the blocks it did not take start, and the
+    /// own contribution of the last block it took (not reported yet).
+    ///
+    /// A 256-bit register holds one entry of each block, the first block's in its low half: the
+    /// per-half byte shifts (`vpslldq`, `vpsrldq`) shift both blocks' entries at once, half the
+    /// shift and OR instructions of two SSE2 blocks (byte shifts are the loop's bottleneck: they
+    /// share one execution port).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn pairs_avx2(
+        &self,
+        haystack: &[u8],
+        candidate: &mut impl FnMut(usize),
+    ) -> (usize, Entry) {
+        use std::arch::x86_64::{
+            __m128i, __m256i, _mm256_cmpeq_epi16, _mm256_extracti128_si256, _mm256_loadu2_m128i,
+            _mm256_movemask_epi8, _mm256_or_si256, _mm256_permute2x128_si256, _mm256_set1_epi8,
+            _mm256_slli_si256, _mm256_srli_si256,
+        };
+        const PAIR: usize = 2 * WINDOW;
+        let all_ones = _mm256_set1_epi8(-1);
+        // High half: the own contribution of the last block taken (none yet: all ones).
+        let mut previous_own = all_ones;
+        let mut q = 0;
+        // The pair's 16 grams come from three 8-byte words (bytes 0-7, 7-14 and 14-21: 7, 7
+        // and 2 grams), each gram shifted out of its word already scaled to its entry's byte
+        // offset in the table: two instructions per gram, and no load but the table's.
+        const READ: usize = 3 * 7 + 1;
+        let table: *const Entry = self.reach.as_ptr();
+        while let Some(bytes) = haystack
+            .get(q..q + READ)
+            .and_then(|b| <&[u8; READ]>::try_from(b).ok())
+        {
+            let word = |at: usize| {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&bytes[at..at + 8]);
+                u64::from_le_bytes(w)
+            };
+            let words = [word(0), word(7), word(14)];
+            let entry = |g: usize| -> *const Entry {
+                let (w, i) = (words[g / 7], g % 7);
+                // The gram of bytes `i` and `i + 1` of `w`, times the entry size (16).
+                let scaled = if i == 0 { w << 4 } else { w >> (8 * i - 4) };
+                let offset = (scaled & (u64::from(GRAM_MASK) << 4)) as usize;
+                // SAFETY: `offset / 16` is a gram, at most `GRAM_MASK`: inside the table of
+                // `DOMAIN` entries (`offset` has its low four bits clear, so this adds it).
+                unsafe { table.add(offset >> 4) }
+            };
+            let load = |t: usize| {
+                // SAFETY: both point at live 16-byte table entries (unaligned loads allowed).
+                unsafe { _mm256_loadu2_m128i(entry(WINDOW + t).cast(), entry(t).cast()) }
+            };
+            let e: [__m256i; WINDOW] = std::array::from_fn(load);
+            // Lane shifts in bytes, as in `full_block`.
+            let own = _mm256_or_si256(
+                _mm256_or_si256(
+                    _mm256_or_si256(_mm256_slli_si256::<14>(e[0]), _mm256_slli_si256::<12>(e[1])),
+                    _mm256_or_si256(_mm256_slli_si256::<10>(e[2]), _mm256_slli_si256::<8>(e[3])),
+                ),
+                _mm256_or_si256(
+                    _mm256_or_si256(_mm256_slli_si256::<6>(e[4]), _mm256_slli_si256::<4>(e[5])),
+                    _mm256_or_si256(_mm256_slli_si256::<2>(e[6]), e[7]),
+                ),
+            );
+            let to_previous = _mm256_or_si256(
+                _mm256_or_si256(
+                    _mm256_or_si256(_mm256_srli_si256::<2>(e[0]), _mm256_srli_si256::<4>(e[1])),
+                    _mm256_or_si256(_mm256_srli_si256::<6>(e[2]), _mm256_srli_si256::<8>(e[3])),
+                ),
+                _mm256_or_si256(
+                    _mm256_or_si256(_mm256_srli_si256::<10>(e[4]), _mm256_srli_si256::<12>(e[5])),
+                    _mm256_srli_si256::<14>(e[6]),
+                ),
+            );
+            // Low half: the block before this pair (its own part, and what the first block adds
+            // to it); high half: the pair's first block (its own part, and the second block's).
+            let owns = _mm256_permute2x128_si256::<0x21>(previous_own, own);
+            let fails = _mm256_or_si256(owns, to_previous);
+            let full = _mm256_movemask_epi8(_mm256_cmpeq_epi16(fails, all_ones)) as u32;
+            if full != u32::MAX {
+                // Block `q - WINDOW` only exists past the first pair; before it the low half is
+                // all ones, so no lane passes there.
+                Self::report_lanes(q.wrapping_sub(WINDOW), !full & 0xFFFF, candidate);
+                Self::report_lanes(q, !full >> 16, candidate);
+            }
+            previous_own = own;
+            q += PAIR;
+        }
+        let last_own = _mm256_extracti128_si256::<1>(previous_own);
+        // SAFETY: a transmute between two 16-byte plain-data types.
+        (q, unsafe {
+            std::mem::transmute::<__m128i, Entry>(last_own)
+        })
+    }
+
     /// Reports the candidates of the block starting at `q` (`fails`: see
     /// [`GramFilter::candidates`]).
     #[inline(always)]
@@ -205,10 +319,16 @@ impl GramFilter {
         if fails == Entry::MAX {
             return;
         }
+        Self::report_lanes(q, Self::passing_lanes(fails), candidate);
+    }
+
+    /// Reports the starts of the block at `q` whose lanes pass: bits `2l` and `2l + 1` of
+    /// `passing` set for lane `l` (see [`GramFilter::passing_lanes`]).
+    #[inline(always)]
+    fn report_lanes(q: usize, mut passing: u32, candidate: &mut impl FnMut(usize)) {
         // Two bits per lane, lane `WINDOW - 1 - i` (from the low end) for start `q + i`, set
         // where some bucket passes: walked from the high end, starts come in order, and only
         // the candidates cost a step.
-        let mut passing = Self::passing_lanes(fails);
         while passing != 0 {
             let lane = (u32::BITS - 1 - passing.leading_zeros()) as usize / 2;
             candidate(q + WINDOW - 1 - lane);
@@ -428,6 +548,53 @@ mod tests {
                 std::array::from_fn(|_| b"k0123456789wxX_ "[rng.below(16)]);
             assert_eq!(f.full_block(&block), f.block(&block, |_| true), "{block:?}");
         }
+    }
+
+    #[test]
+    fn two_blocks_at_a_time_give_the_candidates_of_one_at_a_time() {
+        let pack: Vec<Vec<u8>> = crate::builtin::rules()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r.raw
+                    .keywords
+                    .iter()
+                    .map(|k| k.to_ascii_lowercase().into_bytes())
+            })
+            .collect();
+        let mut rng = crate::test_support::Rng(0x51_7cc1_b727_220a);
+        let mut sets: Vec<Vec<Vec<u8>>> = crate::test_support::adversarial_keyword_sets()
+            .into_iter()
+            .map(|set| set.into_iter().map(<[u8]>::to_vec).collect())
+            .collect();
+        sets.push(crate::test_support::random_keywords(&mut rng, 300));
+        sets.push(pack);
+        let mut compared = 0;
+        for keywords in &sets {
+            let Some(f) = GramFilter::new(keywords) else {
+                continue;
+            };
+            let both = |hay: &[u8]| {
+                let (mut one, mut two) = (Vec::new(), Vec::new());
+                f.candidates_with(hay, |p| one.push(p), false);
+                f.candidates_with(hay, |p| two.push(p), true);
+                assert_eq!(one, two, "{}", String::from_utf8_lossy(hay));
+            };
+            crate::test_support::flipped_haystacks(keywords, 300, 7, &both);
+            // Long haystacks: many pairs, then single blocks, then a partial block.
+            for len in [16, 17, 18, 25, 33, 34, 1000, 1001, 1007, 1009, 4096 + 15] {
+                let mut hay = Vec::with_capacity(len);
+                while hay.len() < len {
+                    let k = &keywords[rng.below(keywords.len())];
+                    hay.extend_from_slice(&k[..rng.below(k.len() + 1)]);
+                    hay.push(b" \n_aZ"[rng.below(5)]);
+                }
+                hay.truncate(len);
+                both(&hay);
+            }
+            compared += 1;
+        }
+        assert!(compared >= 3, "{compared}");
     }
 
     #[test]
