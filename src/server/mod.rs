@@ -4,5 +4,6 @@
 pub mod audit;
 pub mod decision;
 pub mod policy;
+mod policy_scanner;
 pub mod quarantine;
 pub mod receive;

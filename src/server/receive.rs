@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use gix::hash::ObjectId;
 
 use crate::added::AddedText;
-use crate::config::{assemble_rules, parse_ignore_file, suppressions, RuleSetOptions, IGNORE_FILE};
+use crate::config::{parse_ignore_file, suppressions, IGNORE_FILE};
 use crate::exit::chain;
 use crate::finding::{Finding, Redactor};
 use crate::fingerprint::IgnoreSet;
@@ -32,6 +32,7 @@ use crate::server::decision::{
     after_audit, decide, BypassRefusal, BypassRequest, Decision, Facts, Key, Rules, Stop,
 };
 use crate::server::policy::Policy;
+use crate::server::policy_scanner::PolicyScanner;
 use crate::server::quarantine;
 
 pub use crate::git::ref_update::RefUpdate;
@@ -274,8 +275,10 @@ pub fn receive(
         deadline,
         honour_pushed: may_bypass(policy, ctx),
     };
-    let texts = PusherTexts::scan(policy, ctx, updates);
-    let (mut outcome, failure) = scan_push(repo, &scope, &mut commits, &mut not_honoured);
+    let mut scanner = PolicyScanner::start(policy);
+    let (mut outcome, failure) =
+        scan_push(repo, &scope, &mut scanner, &mut commits, &mut not_honoured);
+    let texts = PusherTexts::scan(policy, ctx, updates, scanner.take().ok());
     texts.count_in(&mut outcome, updates, policy.block_at);
     let redactor = Redactor::new(
         outcome
@@ -347,9 +350,15 @@ struct PusherTexts {
 }
 
 impl PusherTexts {
-    /// Scans the ref names of `updates` and the bypass reason.
-    fn scan(policy: &Policy, ctx: &PushContext, updates: &[RefUpdate]) -> PusherTexts {
-        let texts = text_scanner(policy);
+    /// Scans the ref names of `updates` and the bypass reason with the policy's `scanner` (none
+    /// when it could not be built: the content scan has then failed, and the push is refused).
+    fn scan(
+        policy: &Policy,
+        ctx: &PushContext,
+        updates: &[RefUpdate],
+        scanner: Option<Scanner>,
+    ) -> PusherTexts {
+        let texts = scanner.and_then(|s| text_scanner(policy, s));
         let raw_reason = ctx.raw_bypass_reason(&policy.bypass.push_option);
         let reason_found = match (&texts, &raw_reason) {
             (Some(scanner), Some(reason)) => scan_text(
@@ -495,14 +504,13 @@ fn record_findings(
 /// The path shown for a secret in a pushed ref name (as the scan of pushed values shows it).
 const REF_NAME_PATH: &str = "(pushed ref name)";
 
-/// A scanner for text the pusher wrote besides content (ref names, the bypass reason): the
-/// policy's rules and allowed values; no marker or ignore file can silence it.
-fn text_scanner(policy: &Policy) -> Option<Scanner> {
+/// The policy's scanner for text the pusher wrote besides content (ref names, the bypass
+/// reason): the policy's allowed values; no marker or ignore file can silence it.
+fn text_scanner(policy: &Policy, scanner: Scanner) -> Option<Scanner> {
     let config = policy.as_scan_config();
-    let (rules, _) = assemble_rules(&config, "server policy", &RuleSetOptions::default()).ok()?;
     let mut allowed = suppressions(&config, "server policy", IgnoreSet::default()).ok()?;
     allowed.ignore_markers = true;
-    Scanner::new(rules, allowed).ok()
+    Some(scanner.with_suppressions(allowed))
 }
 
 /// The secrets in one piece of text, shown at `label`.
@@ -562,7 +570,8 @@ pub fn redact_before_scan(
     updates: &[RefUpdate],
     detail: &str,
 ) -> (Vec<RefUpdate>, String) {
-    let Some(scanner) = text_scanner(policy) else {
+    let built = PolicyScanner::start(policy).take().ok();
+    let Some(scanner) = built.and_then(|s| text_scanner(policy, s)) else {
         return (updates.to_vec(), detail.to_string());
     };
     let found: Vec<Finding> = updates
@@ -838,19 +847,22 @@ struct PushedRef {
 fn scan_push(
     repo: &mut gix::Repository,
     scope: &Scope<'_>,
+    scanner: &mut PolicyScanner,
     commits: &mut (usize, usize),
     not_honoured: &mut Vec<NotHonoured>,
 ) -> (ScanOutcome, Option<Failure>) {
     let mut outcome = ScanOutcome::default();
-    let failure = scan_push_into(repo, scope, commits, &mut outcome, not_honoured).err();
+    let failure = scan_push_into(repo, scope, scanner, commits, &mut outcome, not_honoured).err();
     outcome.apply_block_at(scope.policy.block_at);
     (outcome, failure)
 }
 
 /// [`scan_push`], filling `outcome` as it goes, so that what was found before a failure counts.
+/// The policy's scanner is taken from `scanner` once the new commits are known, and put back.
 fn scan_push_into(
     repo: &mut gix::Repository,
     scope: &Scope<'_>,
+    scanner: &mut PolicyScanner,
     progress: &mut (usize, usize),
     outcome: &mut ScanOutcome,
     not_honoured: &mut Vec<NotHonoured>,
@@ -898,16 +910,17 @@ fn scan_push_into(
     }
     let config = policy.as_scan_config();
     let config_error = |e: crate::config::ConfigError| Failure::Error(e.into());
-    let (rules, _) = assemble_rules(&config, "server policy", &RuleSetOptions::default())
-        .map_err(config_error)?;
     let mut allowed = suppressions(&config, "server policy", fingerprints).map_err(config_error)?;
     allowed.ignore_markers = !policy.repository_files.allow_markers;
-    let scanner = Scanner::new(rules, allowed).map_err(|e| Failure::Error(e.into()))?;
     let mut commits = existing.new_commits(repo, &tips).map_err(error)?;
+    let content_scanner = scanner
+        .take()
+        .map_err(Failure::Error)?
+        .with_suppressions(allowed);
     // Newest first: a budget that runs out is spent on the commits the pusher wrote last.
     commits.reverse();
     progress.1 = commits.len();
-    let mut scan = ChangeScanner::new(repo, &scanner, policy.max_blob_bytes);
+    let mut scan = ChangeScanner::new(repo, &content_scanner, policy.max_blob_bytes);
     // Every commit that brings a secret is decided on its own (a suppression counts only at the
     // tips of the refs bringing that commit), even when its blob pair was scanned for another.
     scan.replay_repeats();
@@ -916,6 +929,7 @@ fn scan_push_into(
         scan_pushed_values(&mut scan, &values).and_then(|()| scan_commits(&mut scan, &commits));
     progress.0 = scan.commits_done();
     *outcome = scan.outcome;
+    scanner.put_back(content_scanner);
     *not_honoured =
         settle_pushed_suppressions(repo, &refs, &existing, scope.honour_pushed, outcome);
     result.map_err(error)
