@@ -96,7 +96,7 @@ mod tests {
         )
         .unwrap();
         let scanner = PolicyScanner::start(&policy).take().expect("built");
-        let ids: Vec<&str> = scanner.rules().map(|r| r.id()).collect();
+        let ids: Vec<&str> = scanner.rules().map(crate::rules::Rule::id).collect();
         assert!(ids.contains(&"team-token"));
         assert!(!ids.contains(&id.as_str()));
     }
