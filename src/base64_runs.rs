@@ -317,6 +317,31 @@ mod tests {
     }
 
     #[test]
+    fn runs_broken_near_the_minimum_at_random_alignments_match_a_byte_walk() {
+        // Breaks every 12 to 20 bytes on average: many runs of 14, 15 and 16 at every alignment
+        // (crossing bitmap bytes and words), broken by NUL, high bytes, `-` or a space; padding
+        // and the alphabet's last letters inside; buffers of every length up to 300.
+        let mut rng = crate::test_support::Rng(0x0b64_150f_f5e7);
+        for round in 0..6000 {
+            let len = round % 301;
+            let break_every = 12 + round % 9;
+            let buf: Vec<u8> = (0..len)
+                .map(|_| {
+                    if rng.below(break_every) == 0 {
+                        b"\0\x80\xff- "[rng.below(5)]
+                    } else {
+                        b"Az09+/="[rng.below(7)]
+                    }
+                })
+                .collect();
+            for min in [15, 16, 20] {
+                let expected = crate::test_support::naive_base64_runs(&buf, min);
+                assert_eq!(base64_runs(&buf, min), expected, "round {round} min {min}");
+            }
+        }
+    }
+
+    #[test]
     fn runs_over_block_and_word_edges_and_at_both_ends() {
         for len in [15usize, 16, 63, 64, 65, 127, 128, 200] {
             for lead in [0usize, 1, 7, 8, 15, 63, 64] {

@@ -598,6 +598,48 @@ mod tests {
     }
 
     #[test]
+    fn every_keyword_at_every_start_around_the_pair_hand_off_is_a_candidate() {
+        // Haystacks of 15 to 50 bytes (no pair, one pair, the pair loop's last 22 bytes going to
+        // single blocks and the tail), every keyword of the pack and some longer than a window,
+        // uppercased, at every start, among NUL, high and fold-neighbour bytes.
+        let mut keywords: Vec<Vec<u8>> = crate::builtin::rules()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r.raw
+                    .keywords
+                    .iter()
+                    .map(|k| k.to_ascii_lowercase().into_bytes())
+            })
+            .collect();
+        keywords.extend([
+            b"authorization_bearer".to_vec(),
+            b"x-api-key-header".to_vec(),
+        ]);
+        let f = GramFilter::new(&keywords).unwrap();
+        let filler = b"\0\x80\xff\xc0@`{[_ \n";
+        for len in 15..=50usize {
+            for (k, keyword) in keywords.iter().enumerate() {
+                for at in 0..=len.saturating_sub(keyword.len()) {
+                    if at + keyword.len() > len {
+                        continue;
+                    }
+                    let mut hay: Vec<u8> =
+                        (0..len).map(|i| filler[(i + k) % filler.len()]).collect();
+                    let upper = (at + k) % 2 == 0;
+                    for (i, &b) in keyword.iter().enumerate() {
+                        hay[at + i] = if upper { b.to_ascii_uppercase() } else { b };
+                    }
+                    assert!(
+                        candidates(&f, &hay).contains(&at),
+                        "{keyword:?} at {at} of {len}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_one_byte_keyword_has_no_filter() {
         assert!(GramFilter::new(&[b"a".to_vec(), b"abc".to_vec()]).is_none());
     }

@@ -1989,3 +1989,54 @@ fn a_branch_sharing_history_with_thousands_of_refs_scans_only_its_new_commits() 
     assert_eq!(line["scanned"]["commits"], 2, "{line}");
     assert_eq!(line["findings"][0]["commit"], id.as_str());
 }
+
+/// The content scan and the scan of the pusher's texts share one scanner: the pushed
+/// `.leakgateignore` and allow markers that silence a key in the content (the pusher may bypass)
+/// silence it neither in a ref name nor in the bypass reason.
+#[test]
+fn a_key_silenced_in_the_content_still_counts_in_a_ref_name_and_the_bypass_reason() {
+    let pair = Pair::new("srv-shared-scanner", "");
+    let first = pair.seed();
+    let key = aws_key_id(861);
+    pair.commit(&[("token.env", &format!("KEY_ID={key}\n"))], "token");
+    let fingerprint = client_fingerprint(&pair.sb, &pair.client, "token.env");
+    pair.commit(
+        &[
+            ("token.env", &format!("KEY_ID={key}  # leakgate:allow\n")),
+            (".leakgateignore", &format!("{fingerprint}  # reviewed\n")),
+        ],
+        "allow it",
+    );
+    pair.push(&["origin", "main"]).accepted();
+    assert_eq!(pair.last_audit()["decision"], "accepted-with-suppressions");
+    let allowed = pair.server_ref("refs/heads/main");
+
+    let pushed = pair.push(&["origin", &format!("HEAD:refs/heads/{key}")]);
+    pushed.rejected();
+    pushed.says("(pushed ref name):1");
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected", "{line}");
+    assert_eq!(line["findings"][0]["path"], "(pushed ref name)", "{line}");
+
+    pair.commit(&[("more.txt", "more\n")], "more");
+    let option = format!("leakgate.bypass=reviewed {key} leakgate:allow");
+    let pushed = pair.push(&["-o", &option, "origin", "main"]);
+    pushed.rejected();
+    pushed.says("(push option leakgate.bypass):1");
+    assert_eq!(pair.last_audit()["decision"], "rejected");
+    assert_eq!(pair.server_ref("refs/heads/main"), allowed);
+
+    // The content scan stops on its time budget (the policy accepts that): the ref name counts.
+    pair.fast_import("many", &first, 400, |_| String::new());
+    pair.set_policy("time_budget_ms: 1\non_timeout: accept\n");
+    let pushed = pair.push(&["origin", &format!("many:refs/heads/{key}")]);
+    pushed.rejected();
+    pushed.says("(pushed ref name):1");
+    assert_eq!(pair.server_ref(&format!("refs/heads/{key}")), None);
+    let line = pair.last_audit();
+    assert!(
+        line["detail"].as_str().unwrap().contains("time budget"),
+        "{line}"
+    );
+    assert_eq!(line["findings"][0]["path"], "(pushed ref name)", "{line}");
+}
