@@ -112,6 +112,9 @@ impl GramFilter {
             // SAFETY: the CPU has AVX2 (checked above).
             (q, previous_own) = unsafe { self.pairs_avx2(haystack, &mut candidate) };
         }
+        // Elsewhere there is no pair path (and `-D warnings` must not trip on the flag).
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = pairs;
         while let Some(block) = haystack
             .get(q..q + WINDOW + 1)
             .and_then(|b| <&[u8; WINDOW + 1]>::try_from(b).ok())
