@@ -2040,3 +2040,23 @@ fn a_key_silenced_in_the_content_still_counts_in_a_ref_name_and_the_bypass_reaso
     );
     assert_eq!(line["findings"][0]["path"], "(pushed ref name)", "{line}");
 }
+
+/// The content scan fails before it takes the shared scanner (the pushed commit cannot be read)
+/// and the policy accepts errors: the ref name is still scanned, counts and is redacted.
+#[test]
+fn a_key_in_a_ref_name_counts_when_the_scan_fails_before_it_starts() {
+    let pair = Pair::new("srv-early-error-name", "on_error: accept\n");
+    pair.seed();
+    pair.commit(&[("data.txt", "one\n")], "data");
+    pair.push(&["origin", "main"]).accepted();
+    let commit = pair.corrupt_server_blob("HEAD");
+    let key = aws_key_id(862);
+    let pushed = pair.push(&["origin", &format!("HEAD:refs/heads/{key}")]);
+    pushed.rejected();
+    pushed.says("(pushed ref name):1");
+    let line = pair.last_audit();
+    assert_eq!(line["decision"], "rejected", "{line}");
+    assert!(line["detail"].as_str().unwrap().contains(&commit), "{line}");
+    assert_eq!(line["findings"][0]["path"], "(pushed ref name)", "{line}");
+    assert!(!line.to_string().contains(&key), "{line}");
+}
