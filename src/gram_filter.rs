@@ -237,7 +237,6 @@ impl GramFilter {
         use std::arch::x86_64::{
             __m128i, __m256i, _mm256_cmpeq_epi16, _mm256_extracti128_si256, _mm256_loadu2_m128i,
             _mm256_movemask_epi8, _mm256_or_si256, _mm256_permute2x128_si256, _mm256_set1_epi8,
-            _mm256_slli_si256, _mm256_srli_si256,
         };
         const PAIR: usize = 2 * WINDOW;
         let all_ones = _mm256_set1_epi8(-1);
@@ -273,27 +272,8 @@ impl GramFilter {
                 unsafe { _mm256_loadu2_m128i(entry(WINDOW + t).cast(), entry(t).cast()) }
             };
             let e: [__m256i; WINDOW] = std::array::from_fn(load);
-            // Lane shifts in bytes, as in `full_block`.
-            let own = _mm256_or_si256(
-                _mm256_or_si256(
-                    _mm256_or_si256(_mm256_slli_si256::<14>(e[0]), _mm256_slli_si256::<12>(e[1])),
-                    _mm256_or_si256(_mm256_slli_si256::<10>(e[2]), _mm256_slli_si256::<8>(e[3])),
-                ),
-                _mm256_or_si256(
-                    _mm256_or_si256(_mm256_slli_si256::<6>(e[4]), _mm256_slli_si256::<4>(e[5])),
-                    _mm256_or_si256(_mm256_slli_si256::<2>(e[6]), e[7]),
-                ),
-            );
-            let to_previous = _mm256_or_si256(
-                _mm256_or_si256(
-                    _mm256_or_si256(_mm256_srli_si256::<2>(e[0]), _mm256_srli_si256::<4>(e[1])),
-                    _mm256_or_si256(_mm256_srli_si256::<6>(e[2]), _mm256_srli_si256::<8>(e[3])),
-                ),
-                _mm256_or_si256(
-                    _mm256_or_si256(_mm256_srli_si256::<10>(e[4]), _mm256_srli_si256::<12>(e[5])),
-                    _mm256_srli_si256::<14>(e[6]),
-                ),
-            );
+            // SAFETY: the CPU has AVX2 (this function's contract).
+            let (own, to_previous) = unsafe { Self::pair_contributions(&e) };
             // Low half: the block before this pair (its own part, and what the first block adds
             // to it); high half: the pair's first block (its own part, and the second block's).
             let owns = _mm256_permute2x128_si256::<0x21>(previous_own, own);
@@ -313,6 +293,43 @@ impl GramFilter {
         (q, unsafe {
             std::mem::transmute::<__m128i, Entry>(last_own)
         })
+    }
+
+    /// [`GramFilter::full_block`]'s own and previous-block contributions for both halves of
+    /// `e` at once (the byte shifts act on each 128-bit half alone).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn pair_contributions(
+        e: &[std::arch::x86_64::__m256i; WINDOW],
+    ) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
+        use std::arch::x86_64::{_mm256_or_si256, _mm256_slli_si256, _mm256_srli_si256};
+        // Lane shifts in bytes, as in `full_block`.
+        let own = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_or_si256(_mm256_slli_si256::<14>(e[0]), _mm256_slli_si256::<12>(e[1])),
+                _mm256_or_si256(_mm256_slli_si256::<10>(e[2]), _mm256_slli_si256::<8>(e[3])),
+            ),
+            _mm256_or_si256(
+                _mm256_or_si256(_mm256_slli_si256::<6>(e[4]), _mm256_slli_si256::<4>(e[5])),
+                _mm256_or_si256(_mm256_slli_si256::<2>(e[6]), e[7]),
+            ),
+        );
+        let to_previous = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_or_si256(_mm256_srli_si256::<2>(e[0]), _mm256_srli_si256::<4>(e[1])),
+                _mm256_or_si256(_mm256_srli_si256::<6>(e[2]), _mm256_srli_si256::<8>(e[3])),
+            ),
+            _mm256_or_si256(
+                _mm256_or_si256(_mm256_srli_si256::<10>(e[4]), _mm256_srli_si256::<12>(e[5])),
+                _mm256_srli_si256::<14>(e[6]),
+            ),
+        );
+        (own, to_previous)
     }
 
     /// Reports the candidates of the block starting at `q` (`fails`: see
