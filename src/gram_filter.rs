@@ -45,6 +45,38 @@ fn gram(a: u8, b: u8) -> usize {
     usize::from(u16::from_le_bytes([a, b]) & GRAM_MASK)
 }
 
+/// A block's own contribution and its contribution to the previous block (see
+/// [`GramFilter::block`]) from its eight entries `$e`, with one vector width's OR and byte
+/// shifts within 128 bits: the same tree for SSE2 (one block) and AVX2 (two blocks, one per
+/// half). A shift by `n` lanes is a byte shift by `2 * n` bytes.
+#[cfg(target_arch = "x86_64")]
+macro_rules! lane_contributions {
+    ($e:expr, $or:ident, $left:ident, $right:ident) => {{
+        let e = $e;
+        let own = $or(
+            $or(
+                $or($left::<14>(e[0]), $left::<12>(e[1])),
+                $or($left::<10>(e[2]), $left::<8>(e[3])),
+            ),
+            $or(
+                $or($left::<6>(e[4]), $left::<4>(e[5])),
+                $or($left::<2>(e[6]), e[7]),
+            ),
+        );
+        let to_previous = $or(
+            $or(
+                $or($right::<2>(e[0]), $right::<4>(e[1])),
+                $or($right::<6>(e[2]), $right::<8>(e[3])),
+            ),
+            $or(
+                $or($right::<10>(e[4]), $right::<12>(e[5])),
+                $right::<14>(e[6]),
+            ),
+        );
+        (own, to_previous)
+    }};
+}
+
 /// The filter tables over a fixed keyword list.
 pub(crate) struct GramFilter {
     /// Per gram (folded byte pair), bit `j * BUCKETS + b` clear when gram `j` of some keyword
@@ -181,26 +213,8 @@ impl GramFilter {
         // plain-data types.
         unsafe {
             let e: [__m128i; WINDOW] = std::array::from_fn(load);
-            let own = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_or_si128(_mm_slli_si128::<14>(e[0]), _mm_slli_si128::<12>(e[1])),
-                    _mm_or_si128(_mm_slli_si128::<10>(e[2]), _mm_slli_si128::<8>(e[3])),
-                ),
-                _mm_or_si128(
-                    _mm_or_si128(_mm_slli_si128::<6>(e[4]), _mm_slli_si128::<4>(e[5])),
-                    _mm_or_si128(_mm_slli_si128::<2>(e[6]), e[7]),
-                ),
-            );
-            let to_previous = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_or_si128(_mm_srli_si128::<2>(e[0]), _mm_srli_si128::<4>(e[1])),
-                    _mm_or_si128(_mm_srli_si128::<6>(e[2]), _mm_srli_si128::<8>(e[3])),
-                ),
-                _mm_or_si128(
-                    _mm_or_si128(_mm_srli_si128::<10>(e[4]), _mm_srli_si128::<12>(e[5])),
-                    _mm_srli_si128::<14>(e[6]),
-                ),
-            );
+            let (own, to_previous) =
+                lane_contributions!(e, _mm_or_si128, _mm_slli_si128, _mm_srli_si128);
             (
                 std::mem::transmute::<__m128i, Entry>(own),
                 std::mem::transmute::<__m128i, Entry>(to_previous),
@@ -308,28 +322,7 @@ impl GramFilter {
         e: &[std::arch::x86_64::__m256i; WINDOW],
     ) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
         use std::arch::x86_64::{_mm256_or_si256, _mm256_slli_si256, _mm256_srli_si256};
-        // Lane shifts in bytes, as in `full_block`.
-        let own = _mm256_or_si256(
-            _mm256_or_si256(
-                _mm256_or_si256(_mm256_slli_si256::<14>(e[0]), _mm256_slli_si256::<12>(e[1])),
-                _mm256_or_si256(_mm256_slli_si256::<10>(e[2]), _mm256_slli_si256::<8>(e[3])),
-            ),
-            _mm256_or_si256(
-                _mm256_or_si256(_mm256_slli_si256::<6>(e[4]), _mm256_slli_si256::<4>(e[5])),
-                _mm256_or_si256(_mm256_slli_si256::<2>(e[6]), e[7]),
-            ),
-        );
-        let to_previous = _mm256_or_si256(
-            _mm256_or_si256(
-                _mm256_or_si256(_mm256_srli_si256::<2>(e[0]), _mm256_srli_si256::<4>(e[1])),
-                _mm256_or_si256(_mm256_srli_si256::<6>(e[2]), _mm256_srli_si256::<8>(e[3])),
-            ),
-            _mm256_or_si256(
-                _mm256_or_si256(_mm256_srli_si256::<10>(e[4]), _mm256_srli_si256::<12>(e[5])),
-                _mm256_srli_si256::<14>(e[6]),
-            ),
-        );
-        (own, to_previous)
+        lane_contributions!(e, _mm256_or_si256, _mm256_slli_si256, _mm256_srli_si256)
     }
 
     /// Reports the candidates of the block starting at `q` (`fails`: see
