@@ -1,6 +1,6 @@
 //! Inputs shared by the unit tests of the prefilter and the decoding stage: a deterministic
 //! random source, adversarial keyword sets and haystacks, and the slow references that the fast
-//! searches are compared with.
+//! searches are compared with; and a `git` command isolated from the caller's git environment.
 
 /// xorshift64: deterministic input without a dependency.
 pub(crate) struct Rng(pub(crate) u64);
@@ -129,4 +129,19 @@ pub(crate) fn naive_base64_runs(buf: &[u8], min: usize) -> Vec<(usize, usize)> {
         i = i.max(start + 1);
     }
     runs
+}
+
+/// `git ARGS` in `dir`, isolated from the environment's git variables and from the system and
+/// global config.
+pub(crate) fn git_command(dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new("git");
+    cmd.args(args).current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("GIT_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    cmd
 }

@@ -352,20 +352,7 @@ impl StagedIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-
-    fn git_command(dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new("git");
-        cmd.args(args).current_dir(dir);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("GIT_") {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null");
-        cmd
-    }
+    use crate::test_support::git_command;
 
     fn git(dir: &Path, args: &[&str]) {
         let out = git_command(dir, args).output().unwrap();

@@ -521,20 +521,12 @@ pub fn scan_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::git_command;
     use std::path::Path;
-    use std::process::Command;
 
     fn git(dir: &Path, args: &[&str], input: Option<&str>) -> String {
-        let mut cmd = Command::new("git");
-        cmd.current_dir(dir).args(args);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("GIT_") {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "a")
+        let mut cmd = git_command(dir, args);
+        cmd.env("GIT_AUTHOR_NAME", "a")
             .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
             .env("GIT_COMMITTER_NAME", "c")
             .env("GIT_COMMITTER_EMAIL", "c@example.invalid")
@@ -592,12 +584,9 @@ mod tests {
         out
     }
 
-    fn git_says(dir: &Path) -> Vec<String> {
-        let text = git(
-            dir,
-            &["diff", "--cached", "--no-renames", "--name-status"],
-            None,
-        );
+    /// `--name-status` lines as [`walked`] lists paths: added or modified ones, deleted ones
+    /// with a `-`, sorted.
+    fn name_status(text: &str) -> Vec<String> {
         let mut out: Vec<String> = text
             .lines()
             .map(|l| {
@@ -610,6 +599,15 @@ mod tests {
             .collect();
         out.sort();
         out
+    }
+
+    fn git_says(dir: &Path) -> Vec<String> {
+        let text = git(
+            dir,
+            &["diff", "--cached", "--no-renames", "--name-status"],
+            None,
+        );
+        name_status(&text)
     }
 
     #[test]
@@ -675,16 +673,7 @@ mod tests {
     fn git_commits(dir: &Path) -> Vec<String> {
         let copy = dir.join(".git/index.oracle");
         std::fs::copy(dir.join(".git/index"), &copy).unwrap();
-        let mut cmd = Command::new("git");
-        cmd.current_dir(dir).args(["write-tree"]);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("GIT_") {
-                cmd.env_remove(key);
-            }
-        }
-        let out = cmd
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        let out = git_command(dir, &["write-tree"])
             .env("GIT_INDEX_FILE", &copy)
             .output()
             .unwrap();
@@ -703,18 +692,7 @@ mod tests {
             ],
             None,
         );
-        let mut out: Vec<String> = text
-            .lines()
-            .map(|l| {
-                let (status, path) = l.split_once('\t').unwrap();
-                match status {
-                    "D" => format!("-{path}"),
-                    _ => path.to_string(),
-                }
-            })
-            .collect();
-        out.sort();
-        out
+        name_status(&text)
     }
 
     /// Replaces the index's extensions with one TREE extension of `tree` bytes (git's format:
