@@ -4,6 +4,9 @@
 //!
 //! `user: …\n(?:[^\n]*\n)?pass: …` holds at most two; `[\s\S]{0,600}` at most 600; `[\s\S]*` has no
 //! bound, and such a rule keeps the whole-hunk window.
+//!
+//! The same syntax tree also gives the shortest match ([`min_match_bytes`]): a window shorter
+//! than that cannot hold a match, and the scanner does not run the regex on it.
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
@@ -17,6 +20,18 @@ pub fn max_newlines(pattern: &str) -> Option<usize> {
         .parse(pattern)
         .ok()?;
     bound(&hir)
+}
+
+/// The fewest bytes one match of `pattern` holds (0 when the pattern does not parse or matches
+/// nothing: no window is then ruled out).
+pub fn min_match_bytes(pattern: &str) -> usize {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()
+        .and_then(|hir| hir.properties().minimum_len())
+        .unwrap_or(0)
 }
 
 fn bound(hir: &Hir) -> Option<usize> {
@@ -57,7 +72,21 @@ fn class_has_newline(class: &Class) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::max_newlines;
+    use super::{max_newlines, min_match_bytes};
+
+    #[test]
+    fn the_shortest_match_is_counted_in_bytes() {
+        assert_eq!(
+            min_match_bytes(r"\b(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})\b"),
+            82
+        );
+        assert_eq!(min_match_bytes(r"a|bc"), 1);
+        assert_eq!(min_match_bytes(r"x*"), 0);
+        assert_eq!(min_match_bytes(r"(?i)key\s*[:=]\s*(\w{8,})"), 12);
+        // A non-ASCII literal counts its UTF-8 bytes; `\w` may be one byte.
+        assert_eq!(min_match_bytes(r"é\w"), 3);
+        assert_eq!(min_match_bytes(r"(unclosed"), 0);
+    }
 
     #[test]
     fn line_feeds_are_counted_through_every_construct() {

@@ -72,6 +72,9 @@ struct CompiledRule {
     /// the regex's syntax on the rule's first window (parsing every rule's regex up front would
     /// cost a hook milliseconds).
     newline_bound: OnceLock<Option<usize>>,
+    /// The fewest bytes a match of the regex holds ([`crate::newline_bound::min_match_bytes`]):
+    /// a shorter window is not searched. Read on the rule's first window, like the bound.
+    min_match: OnceLock<usize>,
 }
 
 impl CompiledRule {
@@ -83,6 +86,14 @@ impl CompiledRule {
                 Some(0)
             }
         })
+    }
+}
+
+impl CompiledRule {
+    fn min_match(&self) -> usize {
+        *self
+            .min_match
+            .get_or_init(|| crate::newline_bound::min_match_bytes(&self.rule.raw.regex))
     }
 }
 
@@ -272,6 +283,7 @@ impl Scanner {
                 catch_all: CATCH_ALL_PROVIDERS
                     .contains(&rule.provider.name.to_ascii_lowercase().as_str()),
                 newline_bound: OnceLock::new(),
+                min_match: OnceLock::new(),
                 rule,
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
@@ -387,11 +399,19 @@ impl Scanner {
                 } else {
                     continued_value(unit, w)
                 };
-                if !regex.is_match(window) && continued.is_none() {
+                // A line shorter than the shortest match (a common word holding a token's
+                // prefix) is not searched at all.
+                let may_match = window.len() >= compiled.min_match() && regex.is_match(window);
+                if !may_match && continued.is_none() {
                     i += 1;
                     continue;
                 }
-                for caps in regex.captures_iter(window) {
+                let matches = if may_match {
+                    Some(regex.captures_iter(window))
+                } else {
+                    None
+                };
+                for caps in matches.into_iter().flatten() {
                     let Some(m) = caps.get(*group) else {
                         continue;
                     };
@@ -845,6 +865,24 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].column), (2, 7));
         assert_eq!(f[0].rule, "acme-token");
+    }
+
+    #[test]
+    fn a_window_exactly_as_long_as_the_shortest_match_is_searched() {
+        let s = scanner(RULES);
+        let token = "acme_Q8zR2mLx9VtB4nW7";
+        assert_eq!(
+            crate::newline_bound::min_match_bytes(r"\b(acme_[A-Za-z0-9]{16})\b"),
+            token.len()
+        );
+        let pem = "-----BEGIN ACME KEY-----\nQ\nR\n-----END ACME KEY-----";
+        for text in [token.to_string(), format!("{token}\r\n"), pem.to_string()] {
+            let unit = AddedText::whole("f", text.clone().into_bytes());
+            assert_eq!(s.scan(&unit).unwrap().len(), 1, "{text:?}");
+        }
+        // One byte shorter holds no match, and is not searched.
+        let unit = AddedText::whole("f", token.as_bytes()[..token.len() - 1].to_vec());
+        assert!(s.scan(&unit).unwrap().is_empty());
     }
 
     #[test]
