@@ -38,6 +38,9 @@ pub struct Hit {
     pub start: usize,
     /// Keyword index.
     pub keyword: u32,
+    /// End of the line that holds `start` (its `\n`, or the end of the haystack): found once by
+    /// the per-line dedup, so the scanner does not look for it again.
+    pub line_end: usize,
 }
 
 /// Keeps one hit per keyword per line: a keyword repeated along a line (a long run of `A`s in
@@ -89,14 +92,17 @@ impl LineDedup {
         &mut self.many[keyword as usize]
     }
 
-    fn keep(&mut self, haystack: &[u8], keyword: u32, start: usize) -> bool {
+    /// The end of `start`'s line (see [`Hit::line_end`]) when this hit is the first of
+    /// `keyword` on its line, `None` for a repeat.
+    fn keep(&mut self, haystack: &[u8], keyword: u32, start: usize) -> Option<usize> {
         let until = self.kept_until(keyword);
         if start < *until {
-            return false;
+            return None;
         }
-        *until =
-            memchr::memchr(b'\n', &haystack[start..]).map_or(haystack.len(), |i| start + i + 1);
-        true
+        let line_end =
+            memchr::memchr(b'\n', &haystack[start..]).map_or(haystack.len(), |i| start + i);
+        *until = line_end + 1;
+        Some(line_end)
     }
 }
 
@@ -160,8 +166,12 @@ impl Keywords {
         let mut hits = Vec::new();
         grams.candidates(haystack, |start| {
             confirm.confirm(haystack, start, |keyword| {
-                if dedup.keep(haystack, keyword, start) {
-                    hits.push(Hit { start, keyword });
+                if let Some(line_end) = dedup.keep(haystack, keyword, start) {
+                    hits.push(Hit {
+                        start,
+                        keyword,
+                        line_end,
+                    });
                 }
             });
         });
@@ -180,12 +190,14 @@ impl Keywords {
                 for start in 0..haystack.len() {
                     for (keyword, k) in self.keywords.iter().enumerate() {
                         let here = haystack.get(start..start + k.len());
-                        if here.is_some_and(|h| h.eq_ignore_ascii_case(k))
-                            && dedup.keep(haystack, keyword as u32, start)
-                        {
+                        if !here.is_some_and(|h| h.eq_ignore_ascii_case(k)) {
+                            continue;
+                        }
+                        if let Some(line_end) = dedup.keep(haystack, keyword as u32, start) {
                             hits.push(Hit {
                                 start,
                                 keyword: keyword as u32,
+                                line_end,
                             });
                         }
                     }
@@ -202,10 +214,11 @@ impl Keywords {
                 for k in 0..nfa.match_len(sid) {
                     let pattern = nfa.match_pattern(sid, k);
                     let start = end + 1 - nfa.pattern_len(pattern);
-                    if dedup.keep(haystack, pattern.as_u32(), start) {
+                    if let Some(line_end) = dedup.keep(haystack, pattern.as_u32(), start) {
                         hits.push(Hit {
                             start,
                             keyword: pattern.as_u32(),
+                            line_end,
                         });
                     }
                 }
@@ -228,6 +241,19 @@ mod tests {
                 (line, h.keyword)
             })
             .collect()
+    }
+
+    #[test]
+    fn every_hit_knows_the_end_of_its_line() {
+        let k = Keywords::new(vec![b"token".to_vec(), b"pass".to_vec()]).unwrap();
+        let hay = b"token=1\r\nx pass token\n\npassword: token";
+        for hits in [k.nfa_hits(hay), k.hits(hay)] {
+            assert_eq!(hits.len(), 5);
+            for h in hits {
+                let end = memchr::memchr(b'\n', &hay[h.start..]).map_or(hay.len(), |i| h.start + i);
+                assert_eq!(h.line_end, end, "hit at {}", h.start);
+            }
+        }
     }
 
     #[test]

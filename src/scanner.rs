@@ -560,8 +560,7 @@ impl Scanner {
             let pos = hit.start;
             if !(line.0 <= pos && pos < line.1) {
                 let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
-                line = (start, end);
+                line = (start, hit.line_end);
                 line_rules.clear();
             }
             for &r in &self.keyword_rules[hit.keyword as usize] {
