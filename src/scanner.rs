@@ -556,12 +556,16 @@ impl Scanner {
         let mut windows: Vec<Window> = Vec::new();
         let mut line = (usize::MAX, 0usize);
         let mut line_rules: Vec<u32> = Vec::new();
+        // Whether a single-line rule can report anything from the current line (see
+        // [`single_line_may_report`]); worked out on the line's first single-line rule.
+        let mut single_line_ok: Option<bool> = None;
         for hit in self.keywords.hits(buf) {
             let pos = hit.start;
             if !(line.0 <= pos && pos < line.1) {
                 let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);
                 line = (start, hit.line_end);
                 line_rules.clear();
+                single_line_ok = None;
             }
             for &r in &self.keyword_rules[hit.keyword as usize] {
                 if line_rules.contains(&r) {
@@ -569,6 +573,11 @@ impl Scanner {
                 }
                 line_rules.push(r);
                 let compiled = &self.rules[r as usize];
+                if !compiled.rule.raw.multiline
+                    && !*single_line_ok.get_or_insert_with(|| single_line_may_report(unit, line))
+                {
+                    continue;
+                }
                 let (start, end) = if compiled.rule.raw.multiline {
                     let hunk_end = unit.hunk_end(unit.hunk_index(line.0));
                     let mut end = hunk_end.min(line.0.saturating_add(MULTILINE_WINDOW));
@@ -737,6 +746,24 @@ struct Continued {
     value_start: usize,
 }
 
+/// Whether a single-line rule's window on `line` (its bounds in `unit`'s buffer, without the
+/// line feed) can report anything: the line overlaps an added line, or the next line does (a
+/// value continued there, see [`continued_value`]). A line kept only as context is a line of an
+/// old version as it stands, so a match inside it is neither on an added line nor new
+/// ([`AddedText::is_new_value`]): its regex need not run. Multiline rules are not asked: their
+/// matches reach into other lines.
+fn single_line_may_report(unit: &AddedText, line: (usize, usize)) -> bool {
+    if unit.overlaps_added(line.0, line.1) {
+        return true;
+    }
+    let next = line.1 + 1;
+    if next >= unit.buf.len() {
+        return false;
+    }
+    let next_end = memchr::memchr(b'\n', &unit.buf[next..]).map_or(unit.buf.len(), |i| next + i);
+    unit.overlaps_added(next, next_end)
+}
+
 /// When window `w` (one line) ends where a value continues on the next line of the same hunk —
 /// a YAML block scalar (`key: >-`, `key: |`), a bare `key:` or `key =`, a trailing `\` or `(` —
 /// the line joined with the next one.
@@ -881,6 +908,34 @@ mod tests {
         }
         // One byte shorter holds no match, and is not searched.
         let unit = AddedText::whole("f", token.as_bytes()[..token.len() - 1].to_vec());
+        assert!(s.scan(&unit).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_context_line_is_searched_only_for_a_value_continued_on_an_added_line() {
+        let s = scanner(
+            r"
+provider: Acme
+remediation: {revoke: r, rotate: o, docs: d}
+rules:
+  - id: acme-password
+    description: Acme password
+    regex: 'acme_password: *([A-Za-z0-9]{16})\b'
+    keywords: [acme_password]
+",
+        );
+        // The name on an unchanged line, the value on the added line after it: found.
+        let mut unit = AddedText::new("f.yaml");
+        unit.push_context_line(1, b"acme_password:\n");
+        unit.push_line(2, b"  Q8zR2mLx9VtB4nW7\n");
+        let found = s.scan(&unit).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].line, found[0].column), (2, 3));
+        // The whole value on an unchanged line next to an added one: not new, not reported.
+        let mut unit = AddedText::new("f.yaml");
+        unit.push_context_line(1, b"acme_password: Q8zR2mLx9VtB4nW7\n");
+        unit.push_line(2, b"other: 1\n");
+        unit.previous = vec![b"acme_password: Q8zR2mLx9VtB4nW7\n".to_vec()];
         assert!(s.scan(&unit).unwrap().is_empty());
     }
 
