@@ -495,7 +495,13 @@ pub fn audit_repository(
     let mut keyed: Vec<(SecretKey, Accumulator)> = found.secrets.into_iter().collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     let values: Vec<&[u8]> = keyed.iter().map(|(k, _)| k.1.as_slice()).collect();
-    let present = tips::presence(repo, &branches, &values, options.max_blob_bytes)?;
+    let present = tips::presence(
+        repo,
+        &branches,
+        &values,
+        options.max_blob_bytes,
+        options.threads,
+    )?;
     let secrets = keyed
         .into_iter()
         .enumerate()

@@ -1,12 +1,14 @@
 //! Whether a secret is still there: the branch tips whose tree holds its value.
 //!
-//! Each tip's tree is walked once; a subtree's answer is remembered by its id (branches share
-//! most of their trees), and each distinct blob is read once and searched for every value at
-//! the same time (one Aho-Corasick automaton). A value found in history by decoding (UTF-16,
+//! The tips' trees are walked once for their distinct blobs; these are read and searched for
+//! every value at the same time (one Aho-Corasick automaton) on all workers; then each tip's
+//! answer is put together from its trees, a subtree's answer remembered by its id (branches share
+//! most of their trees). A value found in history by decoding (UTF-16,
 //! base64) is searched as found, so a tip that holds it only encoded is not counted.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gix::hash::ObjectId;
 
@@ -54,85 +56,159 @@ pub fn branch_tips(repo: &gix::Repository) -> Result<Vec<BranchTip>, GitError> {
     Ok(tips)
 }
 
-struct Search<'a> {
-    repo: &'a gix::Repository,
-    automaton: aho_corasick::AhoCorasick,
-    cap: u64,
-    trees: HashMap<ObjectId, Rc<BTreeSet<u32>>>,
-    blobs: HashMap<ObjectId, Rc<BTreeSet<u32>>>,
+/// The distinct blobs under the trees of `roots`, in first-seen order, and every tree's entries
+/// walked once (an explicit stack: no recursion depth limit).
+fn blobs_under(repo: &gix::Repository, roots: &[ObjectId]) -> Result<Vec<ObjectId>, GitError> {
+    let mut trees_seen: HashSet<ObjectId> = HashSet::new();
+    let mut blobs_seen: HashSet<ObjectId> = HashSet::new();
+    let mut blobs = Vec::new();
+    let mut stack: Vec<ObjectId> = roots.to_vec();
+    while let Some(id) = stack.pop() {
+        if !trees_seen.insert(id) {
+            continue;
+        }
+        for entry in tree_entries(repo, id)?.iter() {
+            if entry.mode.is_tree() {
+                stack.push(entry.id);
+            } else if (entry.mode.is_blob() || entry.mode.is_link()) && blobs_seen.insert(entry.id)
+            {
+                blobs.push(entry.id);
+            }
+        }
+    }
+    Ok(blobs)
 }
 
-impl Search<'_> {
-    fn blob(&mut self, id: ObjectId) -> Result<Rc<BTreeSet<u32>>, GitError> {
-        if let Some(hit) = self.blobs.get(&id) {
-            return Ok(Rc::clone(hit));
-        }
-        let mut found = BTreeSet::new();
-        if let Some(data) = load_blob(self.repo, id, self.cap)? {
-            for m in self.automaton.find_overlapping_iter(&data) {
-                found.insert(m.pattern().as_u32());
+/// Which values each blob of `blobs` holds (only blobs that hold one), searched on `threads`
+/// workers, each with its own handle on the repository at `git_dir`.
+fn values_in_blobs(
+    git_dir: &std::path::Path,
+    blobs: &[ObjectId],
+    automaton: &aho_corasick::AhoCorasick,
+    cap: u64,
+    threads: usize,
+) -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
+    /// Blobs a worker takes at a time.
+    const CHUNK: usize = 64;
+    let next = AtomicUsize::new(0);
+    let work = || -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
+        let mut repo = gix::open(git_dir).map_err(|e| GitError::Open {
+            path: git_dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        crate::git::configure_caches(&mut repo);
+        let mut found = HashMap::new();
+        loop {
+            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+            let Some(chunk) = blobs.get(start..blobs.len().min(start + CHUNK)) else {
+                break;
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            for &id in chunk {
+                let Some(data) = load_blob(&repo, id, cap)? else {
+                    continue;
+                };
+                let values: BTreeSet<u32> = automaton
+                    .find_overlapping_iter(&data)
+                    .map(|m| m.pattern().as_u32())
+                    .collect();
+                if !values.is_empty() {
+                    found.insert(id, values);
+                }
             }
         }
-        let found = Rc::new(found);
-        self.blobs.insert(id, Rc::clone(&found));
         Ok(found)
+    };
+    let threads = threads.clamp(1, blobs.len().div_ceil(CHUNK).max(1));
+    let results: Vec<Result<HashMap<ObjectId, BTreeSet<u32>>, GitError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(GitError::Object {
+                            what: "the values at the branch tips".into(),
+                            commit: None,
+                            path: None,
+                            message: "a search thread panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
+    let mut all = HashMap::new();
+    for result in results {
+        all.extend(result?);
     }
+    Ok(all)
+}
 
-    /// The values under tree `root`, walking with an explicit stack (no recursion depth limit).
-    fn tree(&mut self, root: ObjectId) -> Result<Rc<BTreeSet<u32>>, GitError> {
-        // (tree, entries still to visit, found so far)
-        let mut stack: Vec<(ObjectId, usize, BTreeSet<u32>)> = vec![(root, 0, BTreeSet::new())];
-        if let Some(hit) = self.trees.get(&root) {
-            return Ok(Rc::clone(hit));
-        }
-        while let Some((id, at, mut found)) = stack.pop() {
-            let entries = tree_entries(self.repo, id)?;
-            let mut next = at;
-            let mut descend = None;
-            while next < entries.len() {
-                let entry = &entries[next];
-                next += 1;
-                if entry.mode.is_tree() {
-                    match self.trees.get(&entry.id) {
-                        Some(hit) => found.extend(hit.iter().copied()),
-                        None => {
-                            descend = Some(entry.id);
-                            break;
-                        }
-                    }
-                } else if entry.mode.is_blob() || entry.mode.is_link() {
-                    found.extend(self.blob(entry.id)?.iter().copied());
-                }
-            }
-            match descend {
-                Some(child) => {
-                    // Come back to this tree (its answer needs the child's), after the child.
-                    stack.push((id, next - 1, found));
-                    stack.push((child, 0, BTreeSet::new()));
-                }
-                None => {
-                    let found = Rc::new(found);
-                    self.trees.insert(id, Rc::clone(&found));
-                    if stack.is_empty() {
-                        return Ok(found);
-                    }
-                }
-            }
-        }
-        Ok(self
-            .trees
-            .get(&root)
-            .cloned()
-            .unwrap_or_else(|| Rc::new(BTreeSet::new())))
+/// The values under tree `root` given each blob's ([`values_in_blobs`]), remembering every
+/// tree's answer in `trees` (branches share most of their trees).
+fn values_under(
+    repo: &gix::Repository,
+    root: ObjectId,
+    in_blobs: &HashMap<ObjectId, BTreeSet<u32>>,
+    trees: &mut HashMap<ObjectId, Rc<BTreeSet<u32>>>,
+) -> Result<Rc<BTreeSet<u32>>, GitError> {
+    if let Some(hit) = trees.get(&root) {
+        return Ok(Rc::clone(hit));
     }
+    // (tree, entries still to visit, found so far)
+    let mut stack: Vec<(ObjectId, usize, BTreeSet<u32>)> = vec![(root, 0, BTreeSet::new())];
+    while let Some((id, at, mut found)) = stack.pop() {
+        let entries = tree_entries(repo, id)?;
+        let mut next = at;
+        let mut descend = None;
+        while next < entries.len() {
+            let entry = &entries[next];
+            next += 1;
+            if entry.mode.is_tree() {
+                match trees.get(&entry.id) {
+                    Some(hit) => found.extend(hit.iter().copied()),
+                    None => {
+                        descend = Some(entry.id);
+                        break;
+                    }
+                }
+            } else if entry.mode.is_blob() || entry.mode.is_link() {
+                if let Some(values) = in_blobs.get(&entry.id) {
+                    found.extend(values.iter().copied());
+                }
+            }
+        }
+        match descend {
+            Some(child) => {
+                // Come back to this tree (its answer needs the child's), after the child.
+                stack.push((id, next - 1, found));
+                stack.push((child, 0, BTreeSet::new()));
+            }
+            None => {
+                let found = Rc::new(found);
+                trees.insert(id, Rc::clone(&found));
+                if stack.is_empty() {
+                    return Ok(found);
+                }
+            }
+        }
+    }
+    Ok(trees
+        .get(&root)
+        .cloned()
+        .unwrap_or_else(|| Rc::new(BTreeSet::new())))
 }
 
 /// For each value, the names of the branch tips whose tree holds it (blobs up to `cap` bytes).
+/// The distinct blobs of every tip are searched on `threads` workers.
 pub fn presence(
     repo: &gix::Repository,
     tips: &[BranchTip],
     values: &[&[u8]],
     cap: u64,
+    threads: usize,
 ) -> Result<Vec<Vec<String>>, GitError> {
     let mut present = vec![Vec::new(); values.len()];
     if values.is_empty() || tips.is_empty() {
@@ -144,13 +220,7 @@ pub fn presence(
         path: None,
         message: e.to_string(),
     })?;
-    let mut search = Search {
-        repo,
-        automaton,
-        cap,
-        trees: HashMap::new(),
-        blobs: HashMap::new(),
-    };
+    let mut roots = Vec::with_capacity(tips.len());
     for (name, commit) in tips {
         let tree = repo
             .find_commit(*commit)
@@ -161,9 +231,72 @@ pub fn presence(
                 path: None,
                 message: e.to_string(),
             })?;
-        for i in search.tree(tree)?.iter() {
+        roots.push(tree);
+    }
+    let blobs = blobs_under(repo, &roots)?;
+    let in_blobs = values_in_blobs(repo.git_dir(), &blobs, &automaton, cap, threads)?;
+    let mut trees = HashMap::new();
+    for ((name, _), root) in tips.iter().zip(roots) {
+        for i in values_under(repo, root, &in_blobs, &mut trees)?.iter() {
             present[*i as usize].push(name.clone());
         }
     }
     Ok(present)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::git_command;
+
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        let out = git_command(dir, args)
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
+            .env("GIT_COMMITTER_NAME", "c")
+            .env("GIT_COMMITTER_EMAIL", "c@example.invalid")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?} failed");
+    }
+
+    #[test]
+    fn presence_is_the_same_on_one_worker_and_on_several() {
+        let dir = std::env::temp_dir().join(format!("leakgate-tips-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        // Enough distinct blobs for several workers' chunks, some deep in subtrees.
+        for i in 0..300 {
+            let path = dir.join(format!("d{}/e{}/f{i}.txt", i % 7, i % 3));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let text = match i {
+                7 => "first marker-one here\n".to_string(),
+                250 => "marker-two\n".to_string(),
+                _ => format!("file {i}\n"),
+            };
+            std::fs::write(path, text).unwrap();
+        }
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        git(&dir, &["checkout", "-qb", "other"]);
+        std::fs::remove_file(dir.join("d5/e1/f250.txt")).unwrap();
+        git(&dir, &["commit", "-qam", "two"]);
+        let repo = gix::open(&dir).unwrap();
+        let tips = branch_tips(&repo).unwrap();
+        let values: [&[u8]; 3] = [b"marker-one", b"marker-two", b"marker-none"];
+        let expected = vec![
+            vec![
+                "refs/heads/main".to_string(),
+                "refs/heads/other".to_string(),
+            ],
+            vec!["refs/heads/main".to_string()],
+            vec![],
+        ];
+        for threads in [1, 3] {
+            let found = presence(&repo, &tips, &values, 1 << 20, threads).unwrap();
+            assert_eq!(found, expected, "{threads} workers");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
