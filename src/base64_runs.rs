@@ -41,11 +41,10 @@ pub fn base64_runs(buf: &[u8], min: usize) -> Vec<(usize, usize)> {
     let mut runs = Vec::new();
     // Nothing before `resume` starts a new run: it ends the last run measured.
     let mut resume = 0;
-    let mut previous = 0;
     for (w, &word) in bits.iter().enumerate() {
+        let previous = if w > 0 { bits[w - 1] } else { 0 };
         let next = bits.get(w + 1).copied().unwrap_or(0);
         let mut looks = run_bytes(previous, word, next);
-        previous = word;
         while looks != 0 {
             let byte = looks.trailing_zeros() as usize / 8;
             looks &= looks - 1;
@@ -137,50 +136,11 @@ fn bitmap(buf: &[u8]) -> Vec<u64> {
 /// returns how many bytes it covered (0 without AVX2: the caller classifies everything).
 #[cfg(target_arch = "x86_64")]
 fn wide_words(buf: &[u8], bits: &mut [u64]) -> usize {
-    if std::is_x86_feature_detected!("avx512bw") {
-        // SAFETY: the CPU has AVX-512BW (checked above).
-        return unsafe { wide_words_avx512(buf, bits) };
-    }
     if !std::is_x86_feature_detected!("avx2") {
         return 0;
     }
     // SAFETY: the CPU has AVX2 (checked above).
     unsafe { wide_words_avx2(buf, bits) }
-}
-
-/// [`wide_words`] with AVX-512BW: a 64-byte block per classification, its comparisons giving
-/// the bitmap word itself (one bit per byte in a mask register).
-///
-/// # Safety
-///
-/// The CPU must have AVX-512BW.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512bw")]
-unsafe fn wide_words_avx512(buf: &[u8], bits: &mut [u64]) -> usize {
-    use std::arch::x86_64::{
-        _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_loadu_si512, _mm512_or_si512,
-        _mm512_set1_epi8, _mm512_sub_epi8,
-    };
-    let mut words = buf.chunks_exact(64);
-    for (word, block) in bits.iter_mut().zip(words.by_ref()) {
-        // SAFETY: the load reads the block's 64 bytes; unaligned loads are allowed.
-        let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
-        let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
-        // `x - lo < n` (unsigned, wrapping) ⇔ `x` in `lo..lo + n`.
-        let letters = _mm512_cmplt_epu8_mask(
-            _mm512_sub_epi8(folded, _mm512_set1_epi8(b'a' as i8)),
-            _mm512_set1_epi8(26),
-        );
-        let digits = _mm512_cmplt_epu8_mask(
-            _mm512_sub_epi8(v, _mm512_set1_epi8(b'0' as i8)),
-            _mm512_set1_epi8(10),
-        );
-        let plus = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'+' as i8));
-        let slash = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'/' as i8));
-        let equals = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'=' as i8));
-        *word = letters | digits | plus | slash | equals;
-    }
-    buf.len() - words.remainder().len()
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -308,38 +268,6 @@ mod tests {
             Some(0),
             "no bit past the end"
         );
-    }
-
-    /// Each vector classifier the CPU has, on its own, against the table.
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn every_vector_path_agrees_with_the_table() {
-        let buf: Vec<u8> = (0..256 * 64 + 37)
-            .map(|i| ((i / 64 + i * 7 % 64) % 256) as u8)
-            .collect();
-        let check = |name: &str, bits: &[u64], done: usize| {
-            assert_eq!(done, buf.len() / 64 * 64, "{name} covers the whole blocks");
-            for (p, &b) in buf[..done].iter().enumerate() {
-                let bit = bits[p / 64] >> (p % 64) & 1 == 1;
-                assert_eq!(bit, is_base64_byte(b), "{name}: byte {b} at {p}");
-            }
-        };
-        let mut paths = 0;
-        if std::is_x86_feature_detected!("avx2") {
-            let mut bits = vec![0u64; buf.len().div_ceil(64)];
-            // SAFETY: the CPU has AVX2.
-            let done = unsafe { wide_words_avx2(&buf, &mut bits) };
-            check("avx2", &bits, done);
-            paths += 1;
-        }
-        if std::is_x86_feature_detected!("avx512bw") {
-            let mut bits = vec![0u64; buf.len().div_ceil(64)];
-            // SAFETY: the CPU has AVX-512BW.
-            let done = unsafe { wide_words_avx512(&buf, &mut bits) };
-            check("avx512", &bits, done);
-            paths += 1;
-        }
-        eprintln!("{paths} vector classifier(s) checked");
     }
 
     #[test]
