@@ -65,6 +65,15 @@ impl AddedText {
         }
     }
 
+    /// A unit holding every line of a blob (each one added or kept as context, the last one
+    /// ending with a line feed): `buf` is the blob itself, not a copy, and `added` the byte ranges
+    /// of its added lines (sorted, disjoint). The same unit as pushing each line in turn.
+    pub fn all_lines(path: impl Into<Vec<u8>>, buf: Vec<u8>, added: Vec<(usize, usize)>) -> Self {
+        let mut unit = AddedText::whole(path, buf);
+        unit.added = added;
+        unit
+    }
+
     /// A whole unit that is one window of a bigger blob: its first byte is at line
     /// `first_line`, column `first_column` of the blob.
     pub fn window(

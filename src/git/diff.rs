@@ -102,13 +102,34 @@ pub fn added_text(path: &[u8], olds: &[&[u8]], new: Vec<u8>) -> AddedText {
     if olds.is_empty() {
         return AddedText::whole(path.to_vec(), new);
     }
-    let new = new.as_slice();
-    let new_lines = lines(new);
+    let new_lines = lines(&new);
+    let (added, context, deletions) = added_and_context(olds, &new, &new_lines);
+    let kept_everything = added.iter().zip(&context).all(|(a, c)| *a || *c);
+    let mut text = if kept_everything && new.last() == Some(&b'\n') {
+        // Every line kept (a small file, or one edited all over): the blob is the buffer.
+        let ranges = added_ranges(&new_lines, &added);
+        drop(new_lines);
+        AddedText::all_lines(path.to_vec(), new, ranges)
+    } else {
+        kept_lines(path, &new_lines, &added, &context)
+    };
+    text.deletions = deletions;
+    text
+}
+
+/// Per line of `new`: whether it is added relative to every old version, whether it is kept as
+/// context (around added lines, and around places where lines were removed relative to every old
+/// version); and whether there is such a place.
+fn added_and_context(
+    olds: &[&[u8]],
+    new: &[u8],
+    new_lines: &[&[u8]],
+) -> (Vec<bool>, Vec<bool>, bool) {
     let mut added = vec![true; new_lines.len()];
     // Places where lines were removed relative to every old version.
     let mut deletions: Option<HashSet<usize>> = None;
     for old in olds {
-        let (relative, removed) = edits_relative_to(old, new, &new_lines);
+        let (relative, removed) = edits_relative_to(old, new, new_lines);
         for (a, r) in added.iter_mut().zip(relative) {
             *a &= r;
         }
@@ -120,12 +141,41 @@ pub fn added_text(path: &[u8], olds: &[&[u8]], new: Vec<u8>) -> AddedText {
     }
     let mut deletions: Vec<usize> = deletions.unwrap_or_default().into_iter().collect();
     deletions.sort_unstable();
-    let mut context = context_lines(&new_lines, &added, CONTEXT_BYTES);
+    let mut context = context_lines(new_lines, &added, CONTEXT_BYTES);
     for &at in &deletions {
-        mark_context_around(&new_lines, &added, &mut context, at, CONTEXT_BYTES);
+        mark_context_around(new_lines, &added, &mut context, at, CONTEXT_BYTES);
     }
+    (added, context, !deletions.is_empty())
+}
+
+/// The byte ranges of the added lines of `new_lines` (consecutive ones merged).
+fn added_ranges(new_lines: &[&[u8]], added: &[bool]) -> Vec<(usize, usize)> {
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for (line, is_added) in new_lines.iter().zip(added) {
+        let end = offset + line.len();
+        if *is_added {
+            match ranges.last_mut() {
+                Some(last) if last.1 == offset => last.1 = end,
+                _ => ranges.push((offset, end)),
+            }
+        }
+        offset = end;
+    }
+    ranges
+}
+
+/// A unit of the added lines of `new_lines` and the unchanged ones kept as context, copied one
+/// after another (hunks where lines are left out).
+fn kept_lines(path: &[u8], new_lines: &[&[u8]], added: &[bool], context: &[bool]) -> AddedText {
     let mut text = AddedText::new(path.to_vec());
-    text.deletions = !deletions.is_empty();
+    let kept: usize = new_lines
+        .iter()
+        .zip(added.iter().zip(context))
+        .filter(|(_, (a, c))| **a || **c)
+        .map(|(l, _)| l.len() + 1)
+        .sum();
+    text.buf.reserve(kept);
     for (i, line) in new_lines.iter().enumerate() {
         if added[i] {
             text.push_line(i + 1, line);
@@ -228,6 +278,42 @@ mod tests {
         let t = added_text(b"f", &[b"a\r\n"], b"a\r\nb".to_vec());
         assert_eq!(t.buf, b"a\r\nb\n");
         assert_eq!(added_lines(&t), vec![(2, "b".to_string())]);
+    }
+
+    #[test]
+    fn a_blob_kept_whole_is_the_same_unit_as_its_lines_pushed_one_by_one() {
+        let mut rng = crate::test_support::Rng(0x0051_de0f_f5e7);
+        let mut whole = 0;
+        for round in 0..2000 {
+            let line = |rng: &mut crate::test_support::Rng| -> Vec<u8> {
+                let mut l = vec![b"abcx"[rng.below(4)]; 1 + rng.below(3)];
+                l.extend_from_slice(if rng.below(8) == 0 { b"\r\n" } else { b"\n" });
+                l
+            };
+            let old: Vec<u8> = (0..rng.below(12)).flat_map(|_| line(&mut rng)).collect();
+            let mut new: Vec<u8> = (0..rng.below(12)).flat_map(|_| line(&mut rng)).collect();
+            if round % 5 == 0 {
+                new.extend_from_slice(b"no newline");
+            }
+            let fast = added_text(b"f", &[&old], new.clone());
+            let new_lines = lines(&new);
+            let (added, context, deletions) = added_and_context(&[&old], &new, &new_lines);
+            let mut slow = kept_lines(b"f", &new_lines, &added, &context);
+            slow.deletions = deletions;
+            whole += usize::from(added.iter().zip(&context).all(|(a, c)| *a || *c));
+            assert_eq!(fast.buf, slow.buf, "round {round}");
+            assert_eq!(fast.hunks, slow.hunks, "round {round}");
+            assert_eq!(fast.added_bytes(), slow.added_bytes(), "round {round}");
+            assert_eq!(fast.is_empty(), slow.is_empty(), "round {round}");
+            for at in 0..=fast.buf.len() {
+                assert_eq!(
+                    fast.overlaps_added(at, at + 1),
+                    slow.overlaps_added(at, at + 1),
+                    "round {round} byte {at}"
+                );
+            }
+        }
+        assert!(whole > 1000, "most rounds keep every line: {whole}");
     }
 
     /// The added lines of a unit with their line numbers.
