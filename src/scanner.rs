@@ -939,6 +939,58 @@ rules:
         assert!(s.scan(&unit).unwrap().is_empty());
     }
 
+    /// Red team: a line of a streamed window that starts in the overlap kept for context and
+    /// runs into the window's own share is searched (its keyword lies in context, its secret in
+    /// the share).
+    #[test]
+    fn a_line_from_the_context_overlap_into_the_share_is_searched() {
+        let s = scanner(RULES);
+        let token = ["acme", "_Q8zR2mLx9VtB4nW7"].concat();
+        let text = format!("head\nkey {token} tail\nnext\n");
+        // The share ends before the next line: both neighbours are context.
+        let share = (text.find(&token).unwrap() + 3, text.find("\nnext").unwrap());
+        let mut unit = AddedText::window("big.bin", text.into_bytes(), 10, 1);
+        unit.set_added(share.0, share.1);
+        let found = s.scan(&unit).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].line, found[0].column), (11, 5));
+    }
+
+    /// Red team: a merge whose name line (CRLF) is unchanged in both parents and whose value is on
+    /// the next line, added relative to both: found, though the name line is only context and is
+    /// shorter than the rule's shortest match. The same value taken from one parent is not new.
+    #[test]
+    fn a_merged_value_under_an_unchanged_crlf_name_line_is_found() {
+        let s = scanner(
+            r"
+provider: Acme
+remediation: {revoke: r, rotate: o, docs: d}
+rules:
+  - id: acme-password
+    description: Acme password
+    regex: 'acme_password: *([A-Za-z0-9]{16})\b'
+    keywords: [acme_password]
+",
+        );
+        let value = ["Q8zR2mLx", "9VtB4nW7"].concat();
+        let p1 = b"a: 1\r\nacme_password:\r\n  placeholder\r\n".to_vec();
+        let p2 = format!("a: 2\r\nacme_password:\r\n  {value}\r\n").into_bytes();
+        let scan = |new: &[u8]| {
+            let mut unit = crate::git::diff::added_text(
+                b"f.yaml",
+                &[p1.as_slice(), p2.as_slice()],
+                new.to_vec(),
+            );
+            unit.previous = vec![p1.clone(), p2.clone()];
+            s.scan(&unit).unwrap()
+        };
+        let evil = ["Zt5", &value[3..]].concat();
+        let found = scan(format!("a: 3\r\nacme_password:\r\n  {evil}\r\n").as_bytes());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].line, found[0].column), (3, 3));
+        assert!(scan(format!("a: 3\r\nacme_password:\r\n  {value}\r\n").as_bytes()).is_empty());
+    }
+
     #[test]
     fn keyword_is_case_insensitive_but_regex_decides() {
         let s = scanner(RULES);
