@@ -299,4 +299,42 @@ mod tests {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// Red team: a symlink's target is searched, a blob over the cap and a gitlink are not, on
+    /// one worker and on several, from the main worktree and from a linked one (whose workers
+    /// open its own git directory).
+    #[test]
+    fn links_gitlinks_and_the_cap_from_a_linked_worktree() {
+        let dir = std::env::temp_dir().join(format!("leakgate-tips-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("s/t")).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        std::os::unix::fs::symlink("target-value-one", dir.join("link")).unwrap();
+        let big = format!("{}value-two\n", "x".repeat(5000));
+        std::fs::write(dir.join("big"), big).unwrap();
+        std::fs::write(dir.join("s/t/f"), "value-three\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        let head = git_command(&dir, &["rev-parse", "HEAD"]).output().unwrap();
+        let head = String::from_utf8(head.stdout).unwrap();
+        let gitlink = format!("160000,{},sub", head.trim());
+        git(&dir, &["update-index", "--add", "--cacheinfo", &gitlink]);
+        git(&dir, &["commit", "-qm", "gitlink"]);
+        git(&dir, &["worktree", "add", "-q", "-b", "other", "wt"]);
+        let both = vec![
+            "refs/heads/main".to_string(),
+            "refs/heads/other".to_string(),
+        ];
+        for open_at in [dir.clone(), dir.join("wt")] {
+            let repo = gix::open(&open_at).unwrap();
+            let tips = branch_tips(&repo).unwrap();
+            let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-three"];
+            for threads in [1, 4] {
+                let found = presence(&repo, &tips, &values, 1000, threads).unwrap();
+                let expected = vec![both.clone(), vec![], both.clone()];
+                assert_eq!(found, expected, "{open_at:?} on {threads} workers");
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
