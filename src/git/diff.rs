@@ -316,6 +316,96 @@ mod tests {
         assert!(whole > 1000, "most rounds keep every line: {whole}");
     }
 
+    /// Red team: merges (one to three old versions, each the new blob with one to three lines
+    /// removed, replaced or inserted), CRLF, a lone `\r`, NUL and empty lines, lines longer than
+    /// the context budget, secrets and PEM blocks: a unit kept whole reads the same as the pushed
+    /// one at every offset (path, line and column, line text), and real scans with the test rules
+    /// and the built-in pack report the same findings at the same places.
+    #[test]
+    fn a_merge_kept_whole_scans_the_same_as_its_lines_pushed_one_by_one() {
+        use crate::scanner::{Scanner, Suppressions};
+        let scanners = [
+            crate::scanner::test_scanner(crate::scanner::TEST_RULES),
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap(),
+        ];
+        let token = ["acme", "_Q8zR2mLx9VtB4nW7"].concat();
+        let password = ["pass", "word = \"Q8zR2mLx", "9VtB4nW7Kd3F\"\n"].concat();
+        let pieces: Vec<Vec<u8>> = vec![
+            b"a\n".to_vec(),
+            b"b\r\n".to_vec(),
+            b"\n".to_vec(),
+            b"\r".to_vec(),
+            b"x\ry\n".to_vec(),
+            b"\0\0\n".to_vec(),
+            format!("t={token}\r\n").into_bytes(),
+            b"-----BEGIN ACME KEY-----\n".to_vec(),
+            b"QUJD\n".to_vec(),
+            b"REVG\n".to_vec(),
+            b"-----END ACME KEY-----\n".to_vec(),
+            password.into_bytes(),
+        ];
+        let mut rng = crate::test_support::Rng(0x7e57_1234_abcd);
+        // Units kept whole, and findings in them.
+        let (mut whole, mut found) = (0, 0);
+        for round in 0..600 {
+            let mut new: Vec<Vec<u8>> = (0..rng.below(10))
+                .map(|_| pieces[rng.below(pieces.len())].clone())
+                .collect();
+            if rng.below(20) == 0 {
+                let mut long = vec![b'z'; CONTEXT_BYTES + 1];
+                long.push(b'\n');
+                new.insert(rng.below(new.len() + 1), long);
+            }
+            let olds: Vec<Vec<u8>> = (0..=rng.below(3))
+                .map(|_| {
+                    let mut old = new.clone();
+                    for _ in 0..=rng.below(3) {
+                        let at = rng.below(old.len() + 1);
+                        let piece = pieces[rng.below(pieces.len())].clone();
+                        match rng.below(3) {
+                            0 if at < old.len() => drop(old.remove(at)),
+                            1 if at < old.len() => old[at] = piece,
+                            _ => old.insert(at, piece),
+                        }
+                    }
+                    old.concat()
+                })
+                .collect();
+            let new = new.concat();
+            let olds: Vec<&[u8]> = olds.iter().map(Vec::as_slice).collect();
+            let mut fast = added_text(b"f.env", &olds, new.clone());
+            let new_lines = lines(&new);
+            let (added, context, deletions) = added_and_context(&olds, &new, &new_lines);
+            let mut slow = kept_lines(b"f.env", &new_lines, &added, &context);
+            slow.deletions = deletions;
+            let kept_whole = added.iter().zip(&context).all(|(a, c)| *a || *c);
+            whole += usize::from(kept_whole);
+            assert_eq!(fast.path, slow.path, "round {round}");
+            assert_eq!(fast.buf, slow.buf, "round {round}");
+            assert_eq!(fast.hunks, slow.hunks, "round {round}");
+            assert_eq!(fast.deletions, slow.deletions, "round {round}");
+            for at in 0..=fast.buf.len() {
+                assert_eq!(fast.position(at), slow.position(at), "round {round} {at}");
+                assert_eq!(fast.line_at(at), slow.line_at(at), "round {round} {at}");
+            }
+            fast.previous = olds.iter().map(|o| o.to_vec()).collect();
+            slow.previous.clone_from(&fast.previous);
+            for s in &scanners {
+                let place = |f: &crate::finding::Finding| {
+                    (f.rule.clone(), f.path.clone(), f.line, f.column)
+                };
+                let fast_found: Vec<_> = s.scan(&fast).unwrap().iter().map(place).collect();
+                let slow_found: Vec<_> = s.scan(&slow).unwrap().iter().map(place).collect();
+                assert_eq!(fast_found, slow_found, "round {round}");
+                found += if kept_whole { fast_found.len() } else { 0 };
+            }
+        }
+        assert!(
+            whole > 200 && found > 20,
+            "kept whole: {whole}, found: {found}"
+        );
+    }
+
     /// The added lines of a unit with their line numbers.
     fn added_lines(t: &AddedText) -> Vec<(usize, String)> {
         let mut out = Vec::new();
