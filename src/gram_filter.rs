@@ -565,16 +565,7 @@ mod tests {
 
     #[test]
     fn two_blocks_at_a_time_give_the_candidates_of_one_at_a_time() {
-        let pack: Vec<Vec<u8>> = crate::builtin::rules()
-            .unwrap()
-            .iter()
-            .flat_map(|r| {
-                r.raw
-                    .keywords
-                    .iter()
-                    .map(|k| k.to_ascii_lowercase().into_bytes())
-            })
-            .collect();
+        let pack = crate::test_support::pack_keywords();
         let mut rng = crate::test_support::Rng(0x51_7cc1_b727_220a);
         let mut sets: Vec<Vec<Vec<u8>>> = crate::test_support::adversarial_keyword_sets()
             .into_iter()
@@ -615,16 +606,7 @@ mod tests {
         // Haystacks of 15 to 50 bytes (no pair, one pair, the pair loop's last 22 bytes going to
         // single blocks and the tail), every keyword of the pack and some longer than a window,
         // uppercased, at every start, among NUL, high and fold-neighbour bytes.
-        let mut keywords: Vec<Vec<u8>> = crate::builtin::rules()
-            .unwrap()
-            .iter()
-            .flat_map(|r| {
-                r.raw
-                    .keywords
-                    .iter()
-                    .map(|k| k.to_ascii_lowercase().into_bytes())
-            })
-            .collect();
+        let mut keywords = crate::test_support::pack_keywords();
         keywords.extend([
             b"authorization_bearer".to_vec(),
             b"x-api-key-header".to_vec(),

@@ -77,19 +77,13 @@ fn fuzz(keywords: &[Vec<u8>], rounds: usize, seed: u64) {
     }
 }
 
-fn pack_keywords() -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    for rule in crate::builtin::rules().unwrap() {
-        for k in &rule.raw.keywords {
-            out.push(k.as_bytes().to_vec());
-        }
-    }
-    out
-}
-
 #[test]
 fn the_gram_filter_finds_what_the_automaton_finds_for_the_pack() {
-    fuzz(&pack_keywords(), 600, 0x1234_5678_9abc_def1);
+    fuzz(
+        &crate::test_support::pack_keywords(),
+        600,
+        0x1234_5678_9abc_def1,
+    );
 }
 
 #[test]
@@ -349,5 +343,5 @@ fn the_prefix_index_finds_what_the_automaton_finds() {
     fuzz_flips(&crowded_group(&mut rng), 200, 3);
     let many = random_keywords(&mut rng, 5000);
     fuzz_flips(&many, 100, 4);
-    fuzz_flips(&pack_keywords(), 300, 5);
+    fuzz_flips(&crate::test_support::pack_keywords(), 300, 5);
 }

@@ -883,6 +883,17 @@ mod tests {
 
     const RULES: &str = TEST_RULES;
 
+    /// A single-line rule whose value may sit on the line after its name.
+    const PASSWORD_RULE: &str = r"
+provider: Acme
+remediation: {revoke: r, rotate: o, docs: d}
+rules:
+  - id: acme-password
+    description: Acme password
+    regex: 'acme_password: *([A-Za-z0-9]{16})\b'
+    keywords: [acme_password]
+";
+
     #[test]
     fn finds_token_with_line_and_column() {
         let s = scanner(RULES);
@@ -914,17 +925,7 @@ mod tests {
 
     #[test]
     fn a_context_line_is_searched_only_for_a_value_continued_on_an_added_line() {
-        let s = scanner(
-            r"
-provider: Acme
-remediation: {revoke: r, rotate: o, docs: d}
-rules:
-  - id: acme-password
-    description: Acme password
-    regex: 'acme_password: *([A-Za-z0-9]{16})\b'
-    keywords: [acme_password]
-",
-        );
+        let s = scanner(PASSWORD_RULE);
         // The name on an unchanged line, the value on the added line after it: found.
         let mut unit = AddedText::new("f.yaml");
         unit.push_context_line(1, b"acme_password:\n");
@@ -962,17 +963,7 @@ rules:
     /// shorter than the rule's shortest match. The same value taken from one parent is not new.
     #[test]
     fn a_merged_value_under_an_unchanged_crlf_name_line_is_found() {
-        let s = scanner(
-            r"
-provider: Acme
-remediation: {revoke: r, rotate: o, docs: d}
-rules:
-  - id: acme-password
-    description: Acme password
-    regex: 'acme_password: *([A-Za-z0-9]{16})\b'
-    keywords: [acme_password]
-",
-        );
+        let s = scanner(PASSWORD_RULE);
         let value = ["Q8zR2mLx", "9VtB4nW7"].concat();
         let p1 = b"a: 1\r\nacme_password:\r\n  placeholder\r\n".to_vec();
         let p2 = format!("a: 2\r\nacme_password:\r\n  {value}\r\n").into_bytes();

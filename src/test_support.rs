@@ -145,3 +145,17 @@ pub(crate) fn git_command(dir: &std::path::Path, args: &[&str]) -> std::process:
         .env("GIT_CONFIG_GLOBAL", "/dev/null");
     cmd
 }
+
+/// Every keyword of the embedded pack, lowercase (as the keyword search holds them).
+pub(crate) fn pack_keywords() -> Vec<Vec<u8>> {
+    crate::builtin::rules()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r.raw
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase().into_bytes())
+        })
+        .collect()
+}

@@ -100,13 +100,10 @@ fn values_in_blobs(
         let mut found = HashMap::new();
         loop {
             let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-            let Some(chunk) = blobs.get(start..blobs.len().min(start + CHUNK)) else {
-                break;
-            };
-            if chunk.is_empty() {
+            if start >= blobs.len() {
                 break;
             }
-            for &id in chunk {
+            for &id in &blobs[start..blobs.len().min(start + CHUNK)] {
                 let Some(data) = load_blob(&repo, id, cap)? else {
                     continue;
                 };
