@@ -765,3 +765,38 @@ fn the_html_report_renders_its_table_in_headless_chromium() {
     assert_eq!(some.len(), 1, "{some:?}");
     assert_eq!(some[0][10], "yes");
 }
+
+/// An unchanged name line (CRLF) with its value added on the next line, on a branch merged later:
+/// the audit finds the value once, in the branch's commit (the merge holds the line of one parent
+/// and adds nothing), at its line.
+#[test]
+fn a_value_added_under_an_unchanged_name_line_is_found_once_through_a_merge() {
+    let t = Sandbox::new("audit-continued");
+    let repo = t.repo("repo");
+    let template = "aws:\r\n  aws_secret_access_key: >-\r\n    CHANGE_ME\r\n  region: eu\r\n";
+    repo.write("config.yml", template);
+    repo.commit_as("template", "Zed", "2020-01-01T00:00:00Z");
+    repo.git_ok(&["checkout", "-q", "-b", "side"]);
+    let secret = common::random_alnum(93, 40);
+    repo.write("config.yml", template.replace("CHANGE_ME", &secret));
+    let added = repo.commit_as("value", "Alice", "2020-02-01T00:00:00Z");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.write("README", "hello\n");
+    repo.commit_as("readme", "Bob", "2020-03-01T00:00:00Z");
+    let out = repo
+        .git_cmd(&["merge", "-q", "--no-ff", "-m", "merge", "side"])
+        .env("GIT_COMMITTER_DATE", "2020-04-01T00:00:00Z")
+        .env("GIT_AUTHOR_DATE", "2020-04-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let raw = audit(&t, &repo.dir, &["--format", "json"]);
+    assert_no_value(&all_output(&raw), &[&secret]);
+    let doc = raw.json();
+    assert_eq!(secrets(&doc).len(), 1, "{doc:#}");
+    let occurrences = secrets(&doc)[0]["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 1, "{doc:#}");
+    assert_eq!(occurrences[0]["commit"]["id"], added.as_str());
+    assert_eq!(occurrences[0]["path"], "config.yml");
+    assert_eq!(occurrences[0]["line"], 3);
+}
