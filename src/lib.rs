@@ -46,3 +46,4 @@ pub mod server;
 pub mod stream;
 #[cfg(test)]
 mod test_support;
+pub mod word_boundary;

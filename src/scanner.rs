@@ -141,7 +141,7 @@ impl CompiledRule {
 }
 
 fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
+    RegexBuilder::new(&crate::word_boundary::ascii_word_boundaries(pattern))
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
 }
