@@ -385,6 +385,7 @@ fn audit_one(
         max_blob_bytes: setup.config.max_blob_bytes(),
         threads,
         progress,
+        prescan: true,
     };
     let audit = audit::audit_repository(&repo, &revs, &options)?;
     Ok((audit, setup.config.block_at))

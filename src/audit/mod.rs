@@ -13,6 +13,7 @@
 pub mod baseline;
 pub mod html;
 pub mod merge;
+pub mod prescan;
 pub mod render;
 pub mod revisions;
 pub mod tips;
@@ -46,7 +47,7 @@ pub struct Progress {
     pub commits_total: AtomicU64,
     /// Commits scanned.
     pub commits_done: AtomicU64,
-    /// Bytes of added text scanned.
+    /// Bytes of text scanned (see [`RepoSummary::bytes`]).
     pub bytes_done: AtomicU64,
 }
 
@@ -135,9 +136,10 @@ pub struct RepoSummary {
     pub revisions: String,
     /// Commits scanned.
     pub commits: u64,
-    /// Units scanned (blob pairs, messages).
+    /// Units scanned (blobs read whole by the prescan, blob pairs diffed, messages).
     pub blobs: u64,
-    /// Bytes of added text scanned.
+    /// Bytes of text scanned: the blobs read whole by the prescan, the added text (with its
+    /// context) of the changes diffed, messages and file names.
     pub bytes: u64,
     /// Branch tips checked for presence.
     pub branches: usize,
@@ -277,6 +279,8 @@ pub struct AuditOptions<'a> {
     pub threads: usize,
     /// Counters for a progress display.
     pub progress: &'a Progress,
+    /// Whether to prescan the blobs whole first ([`prescan`]); the report is the same either way.
+    pub prescan: bool,
 }
 
 fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, GitError> {
@@ -303,6 +307,7 @@ struct HistoryScan<'s, 'a> {
     git_dir: std::path::PathBuf,
     commits: &'s [ObjectId],
     options: &'s AuditOptions<'a>,
+    clean: Option<&'s prescan::CleanBlobs>,
     next: AtomicUsize,
     failed: AtomicBool,
     first_error: Mutex<Option<(usize, GitError)>>,
@@ -313,11 +318,13 @@ fn scan_history(
     repo: &gix::Repository,
     commits: &[ObjectId],
     options: &AuditOptions<'_>,
+    clean: Option<&prescan::CleanBlobs>,
 ) -> Result<WorkerResult, GitError> {
     let scan = HistoryScan {
         git_dir: repo.git_dir().to_path_buf(),
         commits,
         options,
+        clean,
         next: AtomicUsize::new(0),
         failed: AtomicBool::new(false),
         first_error: Mutex::new(None),
@@ -361,6 +368,9 @@ impl HistoryScan<'_, '_> {
         let mut blobs =
             ChangeScanner::new(&local, self.options.scanner, self.options.max_blob_bytes);
         blobs.replay_repeats();
+        if let Some(clean) = self.clean {
+            blobs.skip_known_clean(clean);
+        }
         while !self.failed.load(Ordering::Relaxed) {
             let start = self.next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
             if start >= self.commits.len() {
@@ -489,7 +499,23 @@ pub fn audit_repository(
         .progress
         .commits_total
         .fetch_add(commits.len() as u64, Ordering::Relaxed);
-    let found = scan_history(repo, &commits, options)?;
+    let clean = if options.prescan {
+        prescan::prescan(
+            repo,
+            &commits,
+            options.scanner,
+            options.max_blob_bytes,
+            options.threads,
+            options.progress,
+        )
+    } else {
+        None
+    };
+    let mut found = scan_history(repo, &commits, options, clean.as_ref())?;
+    if let Some(clean) = &clean {
+        found.blobs += clean.blobs;
+        found.bytes += clean.bytes;
+    }
     let infos = commit_infos(repo, &commits, &found)?;
     let branches = tips::branch_tips(repo)?;
     let mut keyed: Vec<(SecretKey, Accumulator)> = found.secrets.into_iter().collect();

@@ -189,7 +189,7 @@ fn scanned_line(report: &AuditReport) -> String {
         many => plural(many.len(), "repository", "repositories"),
     };
     format!(
-        "{what}: {} read, {} of added text scanned",
+        "{what}: {} read, {} of text scanned",
         plural(commits as usize, "commit", "commits"),
         crate::outcome::human_bytes(bytes)
     )

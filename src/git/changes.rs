@@ -60,6 +60,13 @@ impl BlobPair {
     }
 }
 
+/// Blobs known to scan clean at a path whatever they are compared with (see
+/// [`ChangeScanner::scans_clean_whole`]): their changes need not be read or diffed.
+pub trait KnownClean: Sync {
+    /// Whether blob `id` at `path` is known to yield nothing.
+    fn is_clean(&self, id: &ObjectId, path: &[u8]) -> bool;
+}
+
 /// Scans changes, collecting the outcome; remembers blob pairs already scanned.
 pub struct ChangeScanner<'a> {
     /// The repository.
@@ -78,6 +85,7 @@ pub struct ChangeScanner<'a> {
     /// pair scanned, so that a pair met again (a cherry-pick, the same change on two branches)
     /// reports them again, with its own commit.
     replay: Option<HashMap<BlobPair, Replayed>>,
+    known_clean: Option<&'a dyn KnownClean>,
 }
 
 /// What one blob pair produced, kept to be reported again when the pair is met again.
@@ -99,7 +107,60 @@ impl<'a> ChangeScanner<'a> {
             seen: HashSet::new(),
             commits_done: 0,
             replay: None,
+            known_clean: None,
         }
+    }
+
+    /// Skips the changes whose blob `clean` knows to scan clean at its path (an audit's prescan).
+    pub fn skip_known_clean(&mut self, clean: &'a dyn KnownClean) {
+        self.known_clean = Some(clean);
+    }
+
+    /// Whether `change`'s blob is known to scan clean at its path.
+    pub fn is_known_clean(&self, change: &PendingChange) -> bool {
+        self.known_clean
+            .is_some_and(|k| k.is_clean(&change.id, &change.path))
+    }
+
+    /// Whether blob `id`, scanned whole as a new file at `path` (`data`: its bytes), yields
+    /// nothing: no finding, no suppressed secret, nothing skipped, and it is within the size cap
+    /// and small enough to be read whole. Then every change that adds it yields nothing either:
+    /// a change's added text is a part of the blob (its added lines with context), and whatever
+    /// matches in a part matches in the whole. What it scanned is counted; nothing is reported.
+    pub fn scans_clean_whole(
+        &mut self,
+        path: &[u8],
+        id: ObjectId,
+        data: Vec<u8>,
+    ) -> Result<bool, GitError> {
+        let size = data.len() as u64;
+        if size > self.max_blob_bytes || size >= crate::git::objects::STREAM_BYTES {
+            return Ok(false);
+        }
+        let change = PendingChange {
+            path: path.to_vec(),
+            id,
+            mode: EntryMode::from(gix::objs::tree::EntryKind::Blob),
+            olds: Vec::new(),
+            commit: None,
+            name_only: false,
+        };
+        let before = (
+            self.outcome.findings.len(),
+            self.outcome.suppressed.len(),
+            self.outcome.skipped.len(),
+        );
+        self.scan_bytes(&change, data)?;
+        let clean = before
+            == (
+                self.outcome.findings.len(),
+                self.outcome.suppressed.len(),
+                self.outcome.skipped.len(),
+            );
+        self.outcome.findings.truncate(before.0);
+        self.outcome.suppressed.truncate(before.1);
+        self.outcome.skipped.truncate(before.2);
+        Ok(clean)
     }
 
     /// Reports the findings and suppressed secrets of a blob pair again (with the new commit and
@@ -167,6 +228,9 @@ impl<'a> ChangeScanner<'a> {
         }
         if self.scanner.path_allowed(&change.path) {
             self.skip(change, SkipReason::AllowedPath);
+            return Ok(());
+        }
+        if self.is_known_clean(change) {
             return Ok(());
         }
         let key = BlobPair::of(change);

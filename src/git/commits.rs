@@ -291,8 +291,42 @@ pub fn scan_commit(scan: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), Git
     let mut unit = AddedText::whole(COMMIT_HEADER_PATH, identity_lines(header, &[]));
     unit.commit = Some(id.to_string());
     scan.scan_unit(&unit)?;
+    let Some(mut changes) = changes_of(repo, id, tree, &parents)? else {
+        return Ok(());
+    };
+    if parents.len() <= 1 {
+        let scanner = scan.scanner;
+        // A change known to scan clean yields nothing against any old version: not compared.
+        let (mut unknown, clean): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.0)
+            .into_iter()
+            .partition(|c| !scan.is_known_clean(c));
+        detect_renames(
+            repo,
+            scan.max_blob_bytes,
+            &mut unknown,
+            &changes.1.deleted,
+            &|path| scanner.path_allowed(path),
+        )?;
+        unknown.extend(clean);
+        changes.0 = unknown;
+    }
+    scan.scan_names(&mut changes.0)?;
+    for change in &changes.0 {
+        scan.scan_change(change)?;
+    }
+    Ok(())
+}
+
+/// The changes commit `id` (tree `tree`) makes against every parent, before renames are detected,
+/// with the tree diff against the first parent; `None` when its tree is a parent's.
+fn changes_of(
+    repo: &gix::Repository,
+    id: ObjectId,
+    tree: ObjectId,
+    parents: &[ObjectId],
+) -> Result<Option<(Vec<PendingChange>, TreeChanges)>, GitError> {
     let mut parent_trees = Vec::with_capacity(parents.len());
-    for p in &parents {
+    for p in parents {
         let parent = repo
             .find_commit(*p)
             .map_err(|e| object_error(format!("parent {p}"), id, e))?;
@@ -302,28 +336,28 @@ pub fn scan_commit(scan: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), Git
         parent_trees.push(t.detach());
     }
     if parent_trees.contains(&tree) {
-        return Ok(());
+        return Ok(None);
     }
     let mut changes = changes_against_every_parent(repo, &parent_trees, tree)
         .map_err(|e| e.at(Some(&id.to_string()), None))?;
     for c in &mut changes.0 {
         c.commit = Some(id);
     }
-    if parents.len() <= 1 {
-        let scanner = scan.scanner;
-        detect_renames(
-            repo,
-            scan.max_blob_bytes,
-            &mut changes.0,
-            &changes.1.deleted,
-            &|path| scanner.path_allowed(path),
-        )?;
-    }
-    scan.scan_names(&mut changes.0)?;
-    for change in &changes.0 {
-        scan.scan_change(change)?;
-    }
-    Ok(())
+    Ok(Some(changes))
+}
+
+/// The blobs commit `id` adds or changes against every parent, with their paths (renames not
+/// detected: the new blob and path of each change are what they will be).
+pub fn changed_blobs(repo: &gix::Repository, id: ObjectId) -> Result<Vec<PendingChange>, GitError> {
+    let commit = repo
+        .find_commit(id)
+        .map_err(|e| object_error(format!("commit {id}"), id, e))?;
+    let tree = commit
+        .tree_id()
+        .map_err(|e| object_error(format!("the tree of commit {id}"), id, e))?
+        .detach();
+    let parents: Vec<ObjectId> = commit.parent_ids().map(gix::Id::detach).collect();
+    Ok(changes_of(repo, id, tree, &parents)?.map_or_else(Vec::new, |c| c.0))
 }
 
 /// The paths that differ from every parent, each with the parents' versions of it. With no parent,

@@ -1,0 +1,523 @@
+//! The audit's prescan: before the history is diffed, every blob the audited commits add is read
+//! once and scanned whole, as a new file at each path it is added at. A blob that yields nothing
+//! that way (no finding, no suppressed secret, nothing skipped) yields nothing in any change that
+//! adds it — a change's added text is a part of the blob, and what matches in a part matches in
+//! the whole — so the history scan neither reads nor diffs those changes; it diffs only the few
+//! whose blob is not clean, exactly as before, and the report is the same.
+//!
+//! Why it is faster: read one by one, a blob deep in a pack's delta chain costs the whole chain
+//! each time; here each pack that holds enough of the wanted blobs is walked once in pack order,
+//! every delta applied once to its base (gix's delta-tree traversal). Blobs not met there (loose
+//! objects, other packs, alternates) are read through the object database. Anything the prescan
+//! cannot read or decide is simply not marked clean: the history scan reads it as it always did
+//! (and reports what it cannot read, naming the commit and path).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
+
+use gix::hash::ObjectId;
+use gix::odb::pack;
+
+use crate::audit::Progress;
+use crate::git::changes::{ChangeScanner, KnownClean};
+use crate::git::commits::changed_blobs;
+use crate::git::objects::load_blob;
+use crate::scanner::Scanner;
+
+/// Commits a worker lists at a time.
+const CHUNK_COMMITS: usize = 64;
+/// A pack is walked whole when at least this share (1/n) of its objects are wanted blobs;
+/// otherwise its wanted blobs are read one by one.
+const WALK_SHARE: usize = 8;
+/// Most (blob, path) pairs the prescan tracks (memory bound: past it, no prescan).
+pub const MAX_WANTED: usize = 4_000_000;
+
+/// The blobs known to scan clean, each at the paths it was checked at.
+#[derive(Debug, Default)]
+pub struct CleanBlobs {
+    paths: HashMap<Vec<u8>, u32>,
+    clean: HashSet<(ObjectId, u32)>,
+    /// Blobs read and scanned.
+    pub blobs: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+}
+
+impl KnownClean for CleanBlobs {
+    fn is_clean(&self, id: &ObjectId, path: &[u8]) -> bool {
+        self.paths
+            .get(path)
+            .is_some_and(|&p| self.clean.contains(&(*id, p)))
+    }
+}
+
+/// The blobs the audited commits add: each with the paths (indices into `paths`) it is added at.
+#[derive(Debug, Default)]
+struct Wanted {
+    paths: Vec<Vec<u8>>,
+    path_index: HashMap<Vec<u8>, u32>,
+    blobs: HashMap<ObjectId, Vec<u32>>,
+    pairs: usize,
+}
+
+impl Wanted {
+    fn add(&mut self, id: ObjectId, path: Vec<u8>) {
+        let next = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
+        let index = *self.path_index.entry(path.clone()).or_insert_with(|| {
+            self.paths.push(path);
+            next
+        });
+        let at = self.blobs.entry(id).or_default();
+        if !at.contains(&index) {
+            at.push(index);
+            self.pairs += 1;
+        }
+    }
+}
+
+/// Runs the prescan over `commits` of `repo` on `threads` workers; `None` when there is nothing
+/// to gain (or more pairs than [`MAX_WANTED`]).
+pub fn prescan(
+    repo: &gix::Repository,
+    commits: &[ObjectId],
+    scanner: &Scanner,
+    max_blob_bytes: u64,
+    threads: usize,
+    progress: &Progress,
+) -> Option<CleanBlobs> {
+    let wanted = wanted_blobs(repo.git_dir(), commits, scanner, threads)?;
+    if wanted.blobs.is_empty() {
+        return None;
+    }
+    let objects = repo.objects.store_ref().path().to_path_buf();
+    let reader = BlobReader {
+        git_dir: repo.git_dir(),
+        wanted: &wanted,
+        scanner,
+        max_blob_bytes,
+        progress,
+    };
+    Some(scan_wanted(&reader, &objects, threads))
+}
+
+/// Lists the (blob, path) pairs the commits add, on `threads` workers. A commit that cannot be
+/// read is left out (the history scan reports it).
+fn wanted_blobs(
+    git_dir: &Path,
+    commits: &[ObjectId],
+    scanner: &Scanner,
+    threads: usize,
+) -> Option<Wanted> {
+    let next = AtomicUsize::new(0);
+    let too_many = AtomicBool::new(false);
+    let lists: Vec<Vec<(ObjectId, Vec<u8>)>> = std::thread::scope(|scope| {
+        let work = || {
+            let mut found = Vec::new();
+            let Ok(repo) = gix::open(git_dir) else {
+                return found;
+            };
+            while !too_many.load(Ordering::Relaxed) {
+                let start = next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
+                if start >= commits.len() {
+                    break;
+                }
+                let end = (start + CHUNK_COMMITS).min(commits.len());
+                for &id in &commits[start..end] {
+                    for change in changed_blobs(&repo, id).unwrap_or_default() {
+                        if !change.mode.is_commit() && !scanner.path_allowed(&change.path) {
+                            found.push((change.id, change.path));
+                        }
+                    }
+                }
+                if found.len() > MAX_WANTED {
+                    too_many.store(true, Ordering::Relaxed);
+                }
+            }
+            found
+        };
+        let handles: Vec<_> = (0..threads.max(1)).map(|_| scope.spawn(work)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut wanted = Wanted::default();
+    for (id, path) in lists.into_iter().flatten() {
+        wanted.add(id, path);
+        if wanted.pairs > MAX_WANTED {
+            return None;
+        }
+    }
+    (!too_many.load(Ordering::Relaxed)).then_some(wanted)
+}
+
+/// What one prescan worker found clean, and what it scanned.
+#[derive(Default)]
+struct WorkerClean {
+    pairs: Vec<(ObjectId, u32)>,
+    blobs: u64,
+    bytes: u64,
+}
+
+/// A blob for the workers: its bytes, or only its id (to be read through the object database).
+enum Job {
+    Bytes(ObjectId, Vec<u8>),
+    Read(ObjectId),
+}
+
+/// What the prescan's workers share.
+struct BlobReader<'a> {
+    git_dir: &'a Path,
+    wanted: &'a Wanted,
+    scanner: &'a Scanner,
+    max_blob_bytes: u64,
+    progress: &'a Progress,
+}
+
+/// Reads every wanted blob once and scans it whole at each of its paths on `threads` workers.
+fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> CleanBlobs {
+    let threads = threads.max(1);
+    let (sender, receiver) = sync_channel::<Job>(threads * 4);
+    let receiver = Mutex::new(receiver);
+    let results: Vec<WorkerClean> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| reader.scan_jobs(&receiver)))
+            .collect();
+        send_jobs(objects, reader.wanted, reader.max_blob_bytes, &sender);
+        drop(sender);
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut clean = CleanBlobs {
+        paths: reader.wanted.path_index.clone(),
+        ..CleanBlobs::default()
+    };
+    for r in results {
+        clean.clean.extend(r.pairs);
+        clean.blobs += r.blobs;
+        clean.bytes += r.bytes;
+    }
+    clean
+}
+
+/// Hands every wanted blob to the workers once: from the packs worth walking, then the rest by id.
+///
+/// A blob stored in more than one place (two packs, or a pack and a loose object) is always read
+/// by id, as the history scan reads it: copies that disagree (a crafted repository) cannot make
+/// the prescan clear one version while the history scan reads the other. With alternate object
+/// directories, nothing is walked.
+fn send_jobs(objects: &Path, wanted: &Wanted, max_blob_bytes: u64, sender: &SyncSender<Job>) {
+    // With alternates, a blob may have copies the walk cannot see: every blob is read by id.
+    let alternates = objects.join("info/alternates").exists()
+        || std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some();
+    let packs = if alternates {
+        Vec::new()
+    } else {
+        pack_indices(objects)
+    };
+    let bundles: Vec<pack::Bundle> = packs
+        .iter()
+        .filter_map(|p| pack::Bundle::at(p, gix::hash::Kind::Sha1).ok())
+        .collect();
+    let mut places: HashMap<ObjectId, usize> = HashMap::new();
+    for bundle in &bundles {
+        for id in wanted.blobs.keys() {
+            if bundle.index.lookup(id).is_some() {
+                *places.entry(*id).or_default() += 1;
+            }
+        }
+    }
+    for id in wanted.blobs.keys() {
+        let hex = id.to_hex().to_string();
+        if objects.join(&hex[..2]).join(&hex[2..]).exists() {
+            *places.entry(*id).or_default() += 1;
+        }
+    }
+    let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
+    for bundle in &bundles {
+        let in_pack = wanted
+            .blobs
+            .keys()
+            .filter(|id| places.get(*id) == Some(&1) && bundle.index.lookup(*id).is_some())
+            .count();
+        if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
+            continue;
+        }
+        let delivered = Mutex::new(Vec::new());
+        let single = |id: &ObjectId| places.get(id) == Some(&1);
+        walk_pack(bundle, wanted, &single, max_blob_bytes, sender, &delivered);
+        sent.extend(delivered.into_inner().unwrap_or_default());
+    }
+    for id in wanted.blobs.keys() {
+        if !sent.contains(id) && sender.send(Job::Read(*id)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Walks one pack in delta-tree order, handing each wanted blob within the cap and stored only
+/// there (`single`) to the workers and recording it in `delivered`. A pack that fails to decode part-way hands out what it
+/// decoded; the rest is read by id.
+fn walk_pack(
+    bundle: &pack::Bundle,
+    wanted: &Wanted,
+    single: &(dyn Fn(&ObjectId) -> bool + Sync),
+    max_blob_bytes: u64,
+    sender: &SyncSender<Job>,
+    delivered: &Mutex<Vec<ObjectId>>,
+) {
+    let cap = max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
+    let stop = AtomicBool::new(false);
+    let mut progress = gix::progress::Discard;
+    let processor = |kind: gix::objs::Kind,
+                     data: &[u8],
+                     entry: &pack::index::Entry,
+                     _: &dyn gix::progress::Progress| {
+        if kind == gix::objs::Kind::Blob
+            && (data.len() as u64) < cap
+            && wanted.blobs.contains_key(&entry.oid)
+            && single(&entry.oid)
+        {
+            if sender.send(Job::Bytes(entry.oid, data.to_vec())).is_err() {
+                stop.store(true, Ordering::Relaxed);
+                return Ok(());
+            }
+            if let Ok(mut d) = delivered.lock() {
+                d.push(entry.oid);
+            }
+        }
+        Ok(())
+    };
+    let options = pack::index::traverse::with_index::Options {
+        check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+        thread_limit: Some(1),
+        alloc_limit_bytes: None,
+    };
+    let _ =
+        bundle
+            .index
+            .traverse_with_index(&bundle.pack, processor, &mut progress, &stop, options);
+}
+
+/// The `.idx` files of the object directory's packs, sorted.
+fn pack_indices(objects: &Path) -> Vec<PathBuf> {
+    let Ok(dir) = std::fs::read_dir(objects.join("pack")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = dir
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .collect();
+    found.sort();
+    found
+}
+
+impl BlobReader<'_> {
+    /// One worker: takes blobs until none is left, scanning each whole at each of its paths;
+    /// returns the clean (blob, path) pairs and what it scanned.
+    fn scan_jobs(&self, receiver: &Mutex<Receiver<Job>>) -> WorkerClean {
+        let mut clean = Vec::new();
+        let Ok(repo) = gix::open(self.git_dir) else {
+            // Nothing is marked clean, but the blobs are still taken, so the sender never waits.
+            while receiver.lock().is_ok_and(|r| r.recv().is_ok()) {}
+            return WorkerClean::default();
+        };
+        let mut scan = ChangeScanner::new(&repo, self.scanner, self.max_blob_bytes);
+        loop {
+            let job = match receiver.lock() {
+                Ok(r) => r.recv(),
+                Err(_) => break,
+            };
+            let Ok(job) = job else { break };
+            let (id, data) = match job {
+                Job::Bytes(id, data) => (id, data),
+                Job::Read(id) => match load_blob(&repo, id, self.max_blob_bytes) {
+                    Ok(Some(data)) => (id, data),
+                    _ => continue,
+                },
+            };
+            let Some(paths) = self.wanted.blobs.get(&id) else {
+                continue;
+            };
+            let before = scan.outcome.bytes;
+            let mut data = Some(data);
+            for (i, &p) in paths.iter().enumerate() {
+                // The last path takes the buffer; the others a copy.
+                let bytes = if i + 1 == paths.len() {
+                    data.take().unwrap_or_default()
+                } else {
+                    data.clone().unwrap_or_default()
+                };
+                let path = &self.wanted.paths[p as usize];
+                if let Ok(true) = scan.scans_clean_whole(path, id, bytes) {
+                    clean.push((id, p));
+                }
+            }
+            self.progress
+                .bytes_done
+                .fetch_add(scan.outcome.bytes - before, Ordering::Relaxed);
+        }
+        WorkerClean {
+            pairs: clean,
+            blobs: scan.outcome.blobs,
+            bytes: scan.outcome.bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{audit_repository, AuditOptions, Progress};
+    use crate::scanner::Suppressions;
+    use crate::test_support::{git_command, Rng};
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = git_command(dir, args)
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
+            .env("GIT_COMMITTER_NAME", "c")
+            .env("GIT_COMMITTER_EMAIL", "c@example.invalid")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?} failed");
+    }
+
+    /// Everything an audit reports of one repository, as comparable lines.
+    fn report(dir: &Path, scanner: &Scanner, prescan: bool) -> Vec<String> {
+        let repo = gix::open(dir).unwrap();
+        let progress = Progress::default();
+        let options = AuditOptions {
+            name: "r".into(),
+            scanner,
+            max_blob_bytes: 1 << 20,
+            threads: 3,
+            progress: &progress,
+            prescan,
+        };
+        let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
+        let audit = audit_repository(&repo, &revs, &options).unwrap();
+        let mut lines = Vec::new();
+        for (key, secret) in &audit.secrets {
+            lines.push(format!("secret {} {:?}", key.0, secret.present_at));
+            for o in &secret.occurrences {
+                lines.push(format!(
+                    "  {} {} {}:{}",
+                    o.commit.id, o.path, o.line, o.column
+                ));
+            }
+        }
+        for s in &audit.skipped {
+            lines.push(format!(
+                "skipped {:?} {:?} {:?}",
+                s.path, s.reason, s.commit
+            ));
+        }
+        lines.push(format!("suppressed {}", audit.suppressed));
+        lines
+    }
+
+    /// A random history of edits built from every rule's examples (inserted, deleted, moved,
+    /// changed by one byte, inside a PEM block, UTF-16, renamed, on a branch merged back), audited
+    /// with and without the prescan, loose and packed: the same report each time, and the prescan
+    /// both clears blobs and leaves some to the diff.
+    #[test]
+    fn the_prescan_changes_nothing_in_the_report() {
+        let dir = std::env::temp_dir().join(format!("leakgate-prescan-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let examples: Vec<String> = rules
+            .iter()
+            .flat_map(|r| r.raw.examples.iter().take(1).cloned())
+            .collect();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let names = ["a.txt", "config/app.yaml", "src/main.rs", ".env", "w.txt"];
+        let mut files: Vec<Vec<String>> = names
+            .iter()
+            .map(|_| {
+                (0..40)
+                    .map(|i| format!("line {i} of filler text"))
+                    .collect()
+            })
+            .collect();
+        for round in 0..60 {
+            if round == 30 {
+                git(&dir, &["checkout", "-qb", "side"]);
+            }
+            if round == 45 {
+                git(&dir, &["checkout", "-q", "main"]);
+            }
+            for _ in 0..=rng.below(3) {
+                let f = rng.below(files.len());
+                let lines = &mut files[f];
+                let at = rng.below(lines.len().max(1));
+                match rng.below(6) {
+                    0 | 1 => {
+                        let example = &examples[rng.below(examples.len())];
+                        lines.insert(at, example.clone());
+                    }
+                    2 if lines.len() > 5 => {
+                        lines.remove(at);
+                    }
+                    3 if lines.len() > 5 => {
+                        let moved = lines.remove(at);
+                        let to = rng.below(lines.len());
+                        lines.insert(to, moved);
+                    }
+                    4 => {
+                        let mut bytes = lines[at].clone().into_bytes();
+                        if !bytes.is_empty() {
+                            let i = rng.below(bytes.len());
+                            bytes[i] = b"aZ9_-"[rng.below(5)];
+                        }
+                        lines[at] = String::from_utf8_lossy(&bytes).into_owned();
+                    }
+                    _ => lines.insert(at, format!("edit {round}")),
+                }
+            }
+            for (i, name) in names.iter().enumerate() {
+                let path = dir.join(name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                let text = files[i].join("\n") + "\n";
+                if *name == "w.txt" {
+                    let mut bytes = vec![0xff, 0xfe];
+                    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+                    std::fs::write(path, bytes).unwrap();
+                } else {
+                    std::fs::write(path, text).unwrap();
+                }
+            }
+            git(&dir, &["add", "-A"]);
+            git(&dir, &["commit", "-qm", &format!("round {round}")]);
+        }
+        git(&dir, &["merge", "-q", "--no-edit", "-X", "theirs", "side"]);
+        git(&dir, &["mv", "a.txt", "b.txt"]);
+        git(&dir, &["commit", "-qm", "rename"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let repo = gix::open(&dir).unwrap();
+        let commits = {
+            let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
+            crate::audit::revisions::commits(&repo, &revs).unwrap()
+        };
+        let loose = report(&dir, &scanner, false);
+        assert!(loose.len() > 20, "{loose:?}");
+        assert_eq!(report(&dir, &scanner, true), loose);
+        git(&dir, &["gc", "-q"]);
+        assert!(!pack_indices(&dir.join(".git/objects")).is_empty());
+        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &Progress::default()).unwrap();
+        let wanted = wanted_blobs(&dir.join(".git"), &commits, &scanner, 2).unwrap();
+        assert!(!clean.clean.is_empty() && clean.clean.len() < wanted.pairs);
+        assert_eq!(report(&dir, &scanner, true), loose);
+        assert_eq!(report(&dir, &scanner, false), loose);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
