@@ -2,13 +2,15 @@
 //! secret, with every place it was added, who added it and when, and whether it is still at the
 //! tip of a branch.
 //!
-//! The history is read on all cores: the commit list is split into small chunks that worker
-//! threads take in turn, each with its own repository handle and [`ChangeScanner`] (so each
-//! distinct blob pair is diffed once per worker, and findings of a pair met again are replayed
-//! for the new commit). Findings are folded per secret (rule + value, held in memory only) as they
-//! come, so memory grows with the number of secrets, not of commits; the value is dropped once
-//! the presence at each tip is known and the fingerprint computed. The result does not depend on
-//! how the work was split: occurrences are sorted, and every pick is made on sorted data.
+//! First the [`prescan`] lists every commit's changes and scans each blob they add whole, once;
+//! the changes whose blob is clean that way are then skipped. The history is read on all cores:
+//! the commit list is split into small chunks that worker threads take in turn, each with its own
+//! repository handle and [`ChangeScanner`] (so each distinct blob pair is diffed once per worker,
+//! and findings of a pair met again are replayed for the new commit). Findings are folded per
+//! secret (rule + value, held in memory only) as they come, so memory grows with the number of
+//! secrets, not of commits; the value is dropped once the presence at each tip is known and the
+//! fingerprint computed. The result does not depend on how the work was split: occurrences are
+//! sorted, and every pick is made on sorted data.
 
 pub mod baseline;
 pub mod html;
@@ -26,7 +28,7 @@ use gix::hash::ObjectId;
 
 use crate::finding::Finding;
 use crate::git::changes::ChangeScanner;
-use crate::git::commits::scan_commit;
+use crate::git::commits::{scan_commit_with, CommitChanges};
 use crate::git::GitError;
 use crate::outcome::Skipped;
 use crate::rules::{Confidence, Provider, Severity};
@@ -390,7 +392,8 @@ impl HistoryScan<'_, '_> {
     fn scan_chunk(&self, blobs: &mut ChangeScanner<'_>, start: usize, result: &mut WorkerResult) {
         let end = (start + CHUNK_COMMITS).min(self.commits.len());
         for (index, &id) in self.commits.iter().enumerate().take(end).skip(start) {
-            if let Err(e) = scan_one(blobs, id, index, result, self.options) {
+            let known = self.clean.and_then(|c| c.take_changes(index));
+            if let Err(e) = scan_one(blobs, (id, known), index, result, self.options) {
                 self.failed.store(true, Ordering::Relaxed);
                 if let Ok(mut slot) = self.first_error.lock() {
                     // The earliest commit's error, whatever the interleaving.
@@ -432,16 +435,17 @@ fn merge_results(results: Vec<WorkerResult>) -> WorkerResult {
     merged
 }
 
-/// Scans one commit and folds what it found into `result`.
+/// Scans one commit (with its changes when the prescan listed them) and folds what it found into
+/// `result`.
 fn scan_one(
     blobs: &mut ChangeScanner<'_>,
-    id: ObjectId,
+    (id, known): (ObjectId, Option<CommitChanges>),
     index: usize,
     result: &mut WorkerResult,
     options: &AuditOptions<'_>,
 ) -> Result<(), GitError> {
     let bytes_before = blobs.outcome.bytes;
-    scan_commit(blobs, id)?;
+    scan_commit_with(blobs, id, known)?;
     let index = u32::try_from(index).unwrap_or(u32::MAX);
     for f in blobs.outcome.findings.drain(..) {
         let occurrence = RawOccurrence {

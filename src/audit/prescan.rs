@@ -23,7 +23,7 @@ use gix::odb::pack;
 
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
-use crate::git::commits::changed_blobs;
+use crate::git::commits::{commit_changes, CommitChanges};
 use crate::git::objects::load_blob;
 use crate::scanner::Scanner;
 
@@ -32,18 +32,28 @@ const CHUNK_COMMITS: usize = 64;
 /// A pack is walked whole when at least this share (1/n) of its objects are wanted blobs;
 /// otherwise its wanted blobs are read one by one.
 const WALK_SHARE: usize = 8;
-/// Most (blob, path) pairs the prescan tracks (memory bound: past it, no prescan).
+/// Most changes the prescan lists (memory bound: past it, no prescan).
 pub const MAX_WANTED: usize = 4_000_000;
 
-/// The blobs known to scan clean, each at the paths it was checked at.
+/// The blobs known to scan clean, each at the paths it was checked at; and the commits' changes
+/// as listed for the prescan, each handed once to the history scan so it need not list them again.
 #[derive(Debug, Default)]
 pub struct CleanBlobs {
     paths: HashMap<Vec<u8>, u32>,
     clean: HashSet<(ObjectId, u32)>,
+    listed: Vec<Mutex<Option<CommitChanges>>>,
     /// Blobs read and scanned.
     pub blobs: u64,
     /// Bytes scanned.
     pub bytes: u64,
+}
+
+impl CleanBlobs {
+    /// The changes of the commit at `index` of the audited list, if the prescan listed them (once:
+    /// a second call gives `None`).
+    pub fn take_changes(&self, index: usize) -> Option<CommitChanges> {
+        self.listed.get(index)?.lock().ok()?.take()
+    }
 }
 
 impl KnownClean for CleanBlobs {
@@ -79,7 +89,7 @@ impl Wanted {
 }
 
 /// Runs the prescan over `commits` of `repo` on `threads` workers; `None` when there is nothing
-/// to gain (or more pairs than [`MAX_WANTED`]).
+/// to gain (or more changes than [`MAX_WANTED`]).
 pub fn prescan(
     repo: &gix::Repository,
     commits: &[ObjectId],
@@ -88,10 +98,7 @@ pub fn prescan(
     threads: usize,
     progress: &Progress,
 ) -> Option<CleanBlobs> {
-    let wanted = wanted_blobs(repo.git_dir(), commits, scanner, threads)?;
-    if wanted.blobs.is_empty() {
-        return None;
-    }
+    let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
     let objects = repo.objects.store_ref().path().to_path_buf();
     let reader = BlobReader {
         git_dir: repo.git_dir(),
@@ -100,40 +107,39 @@ pub fn prescan(
         max_blob_bytes,
         progress,
     };
-    Some(scan_wanted(&reader, &objects, threads))
+    let mut clean = scan_wanted(&reader, &objects, threads);
+    clean.listed = listed.into_iter().map(Mutex::new).collect();
+    Some(clean)
 }
 
-/// Lists the (blob, path) pairs the commits add, on `threads` workers. A commit that cannot be
-/// read is left out (the history scan reports it).
-fn wanted_blobs(
+/// Lists every commit's changes on `threads` workers, and from them the (blob, path) pairs the
+/// commits add; `None` past [`MAX_WANTED`] changes. A commit that cannot be read has no entry (the
+/// history scan lists it again and reports the error).
+fn list_changes(
     git_dir: &Path,
     commits: &[ObjectId],
     scanner: &Scanner,
     threads: usize,
-) -> Option<Wanted> {
+) -> Option<(Wanted, Vec<Option<CommitChanges>>)> {
     let next = AtomicUsize::new(0);
-    let too_many = AtomicBool::new(false);
-    let lists: Vec<Vec<(ObjectId, Vec<u8>)>> = std::thread::scope(|scope| {
+    let listed = AtomicUsize::new(0);
+    let lists: Vec<Vec<(usize, CommitChanges)>> = std::thread::scope(|scope| {
         let work = || {
             let mut found = Vec::new();
             let Ok(repo) = gix::open(git_dir) else {
                 return found;
             };
-            while !too_many.load(Ordering::Relaxed) {
+            while listed.load(Ordering::Relaxed) <= MAX_WANTED {
                 let start = next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
                 if start >= commits.len() {
                     break;
                 }
                 let end = (start + CHUNK_COMMITS).min(commits.len());
-                for &id in &commits[start..end] {
-                    for change in changed_blobs(&repo, id).unwrap_or_default() {
-                        if !change.mode.is_commit() && !scanner.path_allowed(&change.path) {
-                            found.push((change.id, change.path));
-                        }
+                for (index, &id) in commits.iter().enumerate().take(end).skip(start) {
+                    if let Ok(changes) = commit_changes(&repo, id) {
+                        listed.fetch_add(changes.changes.len(), Ordering::Relaxed);
+                        found.push((index, changes));
                     }
-                }
-                if found.len() > MAX_WANTED {
-                    too_many.store(true, Ordering::Relaxed);
                 }
             }
             found
@@ -144,14 +150,21 @@ fn wanted_blobs(
             .map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    let mut wanted = Wanted::default();
-    for (id, path) in lists.into_iter().flatten() {
-        wanted.add(id, path);
-        if wanted.pairs > MAX_WANTED {
-            return None;
-        }
+    if listed.load(Ordering::Relaxed) > MAX_WANTED {
+        return None;
     }
-    (!too_many.load(Ordering::Relaxed)).then_some(wanted)
+    let mut wanted = Wanted::default();
+    let mut by_commit: Vec<Option<CommitChanges>> = Vec::with_capacity(commits.len());
+    by_commit.resize_with(commits.len(), || None);
+    for (index, changes) in lists.into_iter().flatten() {
+        for change in &changes.changes {
+            if !change.mode.is_commit() && !scanner.path_allowed(&change.path) {
+                wanted.add(change.id, change.path.clone());
+            }
+        }
+        by_commit[index] = Some(changes);
+    }
+    Some((wanted, by_commit))
 }
 
 /// What one prescan worker found clean, and what it scanned.
@@ -514,7 +527,7 @@ mod tests {
         git(&dir, &["gc", "-q"]);
         assert!(!pack_indices(&dir.join(".git/objects")).is_empty());
         let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &Progress::default()).unwrap();
-        let wanted = wanted_blobs(&dir.join(".git"), &commits, &scanner, 2).unwrap();
+        let (wanted, _) = list_changes(&dir.join(".git"), &commits, &scanner, 2).unwrap();
         assert!(!clean.clean.is_empty() && clean.clean.len() < wanted.pairs);
         assert_eq!(report(&dir, &scanner, true), loose);
         assert_eq!(report(&dir, &scanner, false), loose);

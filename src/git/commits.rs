@@ -275,15 +275,21 @@ fn object_error(what: String, commit: ObjectId, e: impl std::fmt::Display) -> Gi
 
 /// Scans one commit against its parents, and its message and identities.
 pub fn scan_commit(scan: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), GitError> {
+    scan_commit_with(scan, id, None)
+}
+
+/// [`scan_commit`] with the commit's changes already listed ([`commit_changes`]), or listed here
+/// when `known` is `None`.
+pub fn scan_commit_with(
+    scan: &mut ChangeScanner<'_>,
+    id: ObjectId,
+    known: Option<CommitChanges>,
+) -> Result<(), GitError> {
     let repo = scan.repo;
     let commit = repo
         .find_commit(id)
         .map_err(|e| object_error(format!("commit {id}"), id, e))?;
-    let tree = commit
-        .tree_id()
-        .map_err(|e| object_error(format!("the tree of commit {id}"), id, e))?
-        .detach();
-    let parents: Vec<ObjectId> = commit.parent_ids().map(gix::Id::detach).collect();
+    let single_parent = commit.parent_ids().nth(1).is_none();
     let (header, message) = split_header(&commit.data);
     let mut unit = AddedText::whole(COMMIT_MESSAGE_PATH, message.to_vec());
     unit.commit = Some(id.to_string());
@@ -291,27 +297,27 @@ pub fn scan_commit(scan: &mut ChangeScanner<'_>, id: ObjectId) -> Result<(), Git
     let mut unit = AddedText::whole(COMMIT_HEADER_PATH, identity_lines(header, &[]));
     unit.commit = Some(id.to_string());
     scan.scan_unit(&unit)?;
-    let Some(mut changes) = changes_of(repo, id, tree, &parents)? else {
-        return Ok(());
+    let CommitChanges {
+        mut changes,
+        deleted,
+    } = match known {
+        Some(known) => known,
+        None => commit_changes(repo, id)?,
     };
-    if parents.len() <= 1 {
+    if single_parent {
         let scanner = scan.scanner;
         // A change known to scan clean yields nothing against any old version: not compared.
-        let (mut unknown, clean): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.0)
+        let (mut unknown, clean): (Vec<_>, Vec<_>) = std::mem::take(&mut changes)
             .into_iter()
             .partition(|c| !scan.is_known_clean(c));
-        detect_renames(
-            repo,
-            scan.max_blob_bytes,
-            &mut unknown,
-            &changes.1.deleted,
-            &|path| scanner.path_allowed(path),
-        )?;
+        detect_renames(repo, scan.max_blob_bytes, &mut unknown, &deleted, &|path| {
+            scanner.path_allowed(path)
+        })?;
         unknown.extend(clean);
-        changes.0 = unknown;
+        changes = unknown;
     }
-    scan.scan_names(&mut changes.0)?;
-    for change in &changes.0 {
+    scan.scan_names(&mut changes)?;
+    for change in &changes {
         scan.scan_change(change)?;
     }
     Ok(())
@@ -346,9 +352,19 @@ fn changes_of(
     Ok(Some(changes))
 }
 
-/// The blobs commit `id` adds or changes against every parent, with their paths (renames not
-/// detected: the new blob and path of each change are what they will be).
-pub fn changed_blobs(repo: &gix::Repository, id: ObjectId) -> Result<Vec<PendingChange>, GitError> {
+/// What a commit changes against every parent, before renames are detected: the changes (new
+/// blob and path of each as they will be scanned) and the blobs the first-parent diff deleted
+/// (rename sources). Empty when the commit's tree is a parent's.
+#[derive(Debug, Default)]
+pub struct CommitChanges {
+    /// The changes, each with the parents' versions of its path.
+    pub changes: Vec<PendingChange>,
+    /// Deleted against the first parent.
+    pub deleted: Vec<crate::git::tree_diff::Deleted>,
+}
+
+/// The changes of commit `id` (see [`CommitChanges`]).
+pub fn commit_changes(repo: &gix::Repository, id: ObjectId) -> Result<CommitChanges, GitError> {
     let commit = repo
         .find_commit(id)
         .map_err(|e| object_error(format!("commit {id}"), id, e))?;
@@ -357,7 +373,14 @@ pub fn changed_blobs(repo: &gix::Repository, id: ObjectId) -> Result<Vec<Pending
         .map_err(|e| object_error(format!("the tree of commit {id}"), id, e))?
         .detach();
     let parents: Vec<ObjectId> = commit.parent_ids().map(gix::Id::detach).collect();
-    Ok(changes_of(repo, id, tree, &parents)?.map_or_else(Vec::new, |c| c.0))
+    Ok(
+        changes_of(repo, id, tree, &parents)?.map_or_else(CommitChanges::default, |c| {
+            CommitChanges {
+                changes: c.0,
+                deleted: c.1.deleted,
+            }
+        }),
+    )
 }
 
 /// The paths that differ from every parent, each with the parents' versions of it. With no parent,
