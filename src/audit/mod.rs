@@ -503,7 +503,9 @@ pub fn audit_repository(
         .progress
         .commits_total
         .fetch_add(commits.len() as u64, Ordering::Relaxed);
-    let clean = if options.prescan {
+    let branches = tips::branch_tips(repo)?;
+    let tip_trees = tips::TipTrees::read(repo, &branches)?;
+    let mut clean = if options.prescan {
         prescan::prescan(
             repo,
             &commits,
@@ -511,6 +513,7 @@ pub fn audit_repository(
             options.max_blob_bytes,
             options.threads,
             options.progress,
+            &tip_trees.blobs,
         )
     } else {
         None
@@ -521,17 +524,19 @@ pub fn audit_repository(
         found.bytes += clean.bytes;
     }
     let infos = commit_infos(repo, &commits, &found)?;
-    let branches = tips::branch_tips(repo)?;
     let mut keyed: Vec<(SecretKey, Accumulator)> = found.secrets.into_iter().collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     let values: Vec<&[u8]> = keyed.iter().map(|(k, _)| k.1.as_slice()).collect();
+    let kept = clean.as_mut().map(|c| std::mem::take(&mut c.kept));
     let present = tips::presence(
         repo,
-        &branches,
+        &tip_trees,
         &values,
         options.max_blob_bytes,
         options.threads,
+        &kept.unwrap_or_default(),
     )?;
+    drop(clean);
     let secrets = keyed
         .into_iter()
         .enumerate()

@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use gix::hash::ObjectId;
 use gix::odb::pack;
 
+use crate::audit::tips::KeptBlobs;
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
 use crate::git::commits::{commit_changes, CommitChanges};
@@ -34,6 +35,8 @@ const CHUNK_COMMITS: usize = 64;
 const WALK_SHARE: usize = 8;
 /// Most changes the prescan lists (memory bound: past it, no prescan).
 pub const MAX_WANTED: usize = 4_000_000;
+/// Most bytes of blob copies kept for the branch-tip search (the rest is read again by id).
+pub const KEEP_BYTES: usize = 256 << 20;
 
 /// The blobs known to scan clean, each at the paths it was checked at; and the commits' changes
 /// as listed for the prescan, each handed once to the history scan so it need not list them again.
@@ -42,6 +45,8 @@ pub struct CleanBlobs {
     paths: HashMap<Vec<u8>, u32>,
     clean: HashSet<(ObjectId, u32)>,
     listed: Vec<Mutex<Option<CommitChanges>>>,
+    /// Copies of the blobs to keep (the branch tips'), as the walks read them.
+    pub kept: KeptBlobs,
     /// Blobs read and scanned.
     pub blobs: u64,
     /// Bytes scanned.
@@ -88,8 +93,8 @@ impl Wanted {
     }
 }
 
-/// Runs the prescan over `commits` of `repo` on `threads` workers; `None` when there is nothing
-/// to gain (or more changes than [`MAX_WANTED`]).
+/// Runs the prescan over `commits` of `repo` on `threads` workers, keeping copies of the blobs of
+/// `keep` the pack walks meet (up to [`KEEP_BYTES`]); `None` past [`MAX_WANTED`] changes.
 pub fn prescan(
     repo: &gix::Repository,
     commits: &[ObjectId],
@@ -97,7 +102,9 @@ pub fn prescan(
     max_blob_bytes: u64,
     threads: usize,
     progress: &Progress,
+    keep: &[ObjectId],
 ) -> Option<CleanBlobs> {
+    let keep: HashSet<ObjectId> = keep.iter().copied().collect();
     let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
     let objects = repo.objects.store_ref().path().to_path_buf();
     let reader = BlobReader {
@@ -106,9 +113,12 @@ pub fn prescan(
         scanner,
         max_blob_bytes,
         progress,
+        keep: &keep,
+        kept: Mutex::new((0, KeptBlobs::new())),
     };
     let mut clean = scan_wanted(&reader, &objects, threads);
     clean.listed = listed.into_iter().map(Mutex::new).collect();
+    clean.kept = reader.kept.into_inner().map(|k| k.1).unwrap_or_default();
     Some(clean)
 }
 
@@ -188,6 +198,9 @@ struct BlobReader<'a> {
     scanner: &'a Scanner,
     max_blob_bytes: u64,
     progress: &'a Progress,
+    /// Blobs to keep a copy of while walking (the branch tips'), and the bytes and copies kept.
+    keep: &'a HashSet<ObjectId>,
+    kept: Mutex<(usize, KeptBlobs)>,
 }
 
 /// Reads every wanted blob once and scans it whole at each of its paths on `threads` workers.
@@ -199,7 +212,7 @@ fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> Clean
         let handles: Vec<_> = (0..threads)
             .map(|_| scope.spawn(|| reader.scan_jobs(&receiver)))
             .collect();
-        send_jobs(objects, reader.wanted, reader.max_blob_bytes, &sender);
+        send_jobs(reader, objects, &sender);
         drop(sender);
         handles
             .into_iter()
@@ -224,7 +237,8 @@ fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> Clean
 /// by id, as the history scan reads it: copies that disagree (a crafted repository) cannot make
 /// the prescan clear one version while the history scan reads the other. With alternate object
 /// directories, nothing is walked.
-fn send_jobs(objects: &Path, wanted: &Wanted, max_blob_bytes: u64, sender: &SyncSender<Job>) {
+fn send_jobs(reader: &BlobReader<'_>, objects: &Path, sender: &SyncSender<Job>) {
+    let wanted = reader.wanted;
     // With alternates, a blob may have copies the walk cannot see: every blob is read by id.
     let alternates = objects.join("info/alternates").exists()
         || std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some();
@@ -238,14 +252,15 @@ fn send_jobs(objects: &Path, wanted: &Wanted, max_blob_bytes: u64, sender: &Sync
         .filter_map(|p| pack::Bundle::at(p, gix::hash::Kind::Sha1).ok())
         .collect();
     let mut places: HashMap<ObjectId, usize> = HashMap::new();
+    let ids: HashSet<&ObjectId> = wanted.blobs.keys().chain(reader.keep.iter()).collect();
     for bundle in &bundles {
-        for id in wanted.blobs.keys() {
+        for &id in &ids {
             if bundle.index.lookup(id).is_some() {
                 *places.entry(*id).or_default() += 1;
             }
         }
     }
-    for id in wanted.blobs.keys() {
+    for &id in &ids {
         let hex = id.to_hex().to_string();
         if objects.join(&hex[..2]).join(&hex[2..]).exists() {
             *places.entry(*id).or_default() += 1;
@@ -263,7 +278,16 @@ fn send_jobs(objects: &Path, wanted: &Wanted, max_blob_bytes: u64, sender: &Sync
         }
         let delivered = Mutex::new(Vec::new());
         let single = |id: &ObjectId| places.get(id) == Some(&1);
-        walk_pack(bundle, wanted, &single, max_blob_bytes, sender, &delivered);
+        let walk = Walk {
+            wanted,
+            single: &single,
+            keep: reader.keep,
+            kept: &reader.kept,
+            max_blob_bytes: reader.max_blob_bytes,
+            sender,
+            delivered: &delivered,
+        };
+        walk.run(bundle);
         sent.extend(delivered.into_inner().unwrap_or_default());
     }
     for id in wanted.blobs.keys() {
@@ -273,48 +297,77 @@ fn send_jobs(objects: &Path, wanted: &Wanted, max_blob_bytes: u64, sender: &Sync
     }
 }
 
-/// Walks one pack in delta-tree order, handing each wanted blob within the cap and stored only
-/// there (`single`) to the workers and recording it in `delivered`. A pack that fails to decode part-way hands out what it
-/// decoded; the rest is read by id.
-fn walk_pack(
-    bundle: &pack::Bundle,
-    wanted: &Wanted,
-    single: &(dyn Fn(&ObjectId) -> bool + Sync),
+/// One pack walk's share of the prescan: what to hand out, what to keep, and what was delivered.
+struct Walk<'a> {
+    wanted: &'a Wanted,
+    /// Whether a blob is stored only in the walked pack.
+    single: &'a (dyn Fn(&ObjectId) -> bool + Sync),
+    /// Blobs to keep a copy of (the branch tips'), and the copies kept.
+    keep: &'a HashSet<ObjectId>,
+    kept: &'a Mutex<(usize, KeptBlobs)>,
     max_blob_bytes: u64,
-    sender: &SyncSender<Job>,
-    delivered: &Mutex<Vec<ObjectId>>,
-) {
-    let cap = max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
-    let stop = AtomicBool::new(false);
-    let mut progress = gix::progress::Discard;
-    let processor = |kind: gix::objs::Kind,
-                     data: &[u8],
-                     entry: &pack::index::Entry,
-                     _: &dyn gix::progress::Progress| {
-        if kind == gix::objs::Kind::Blob
-            && (data.len() as u64) < cap
-            && wanted.blobs.contains_key(&entry.oid)
-            && single(&entry.oid)
-        {
-            if sender.send(Job::Bytes(entry.oid, data.to_vec())).is_err() {
-                stop.store(true, Ordering::Relaxed);
+    sender: &'a SyncSender<Job>,
+    delivered: &'a Mutex<Vec<ObjectId>>,
+}
+
+impl Walk<'_> {
+    /// Walks one pack in delta-tree order, handing each wanted blob within the cap and stored
+    /// only there to the workers (recorded in `delivered`), and keeping a copy of each such blob
+    /// of `keep` within the cap while [`KEEP_BYTES`] allow. A pack that fails to decode part-way
+    /// hands out what it decoded; the rest is read by id.
+    fn run(&self, bundle: &pack::Bundle) {
+        let cap = self.max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
+        let stop = AtomicBool::new(false);
+        let mut progress = gix::progress::Discard;
+        let processor = |kind: gix::objs::Kind,
+                         data: &[u8],
+                         entry: &pack::index::Entry,
+                         _: &dyn gix::progress::Progress| {
+            if kind != gix::objs::Kind::Blob || !(self.single)(&entry.oid) {
                 return Ok(());
             }
-            if let Ok(mut d) = delivered.lock() {
-                d.push(entry.oid);
+            self.keep_copy(entry.oid, data);
+            if (data.len() as u64) < cap && self.wanted.blobs.contains_key(&entry.oid) {
+                if self
+                    .sender
+                    .send(Job::Bytes(entry.oid, data.to_vec()))
+                    .is_err()
+                {
+                    stop.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
+                if let Ok(mut d) = self.delivered.lock() {
+                    d.push(entry.oid);
+                }
+            }
+            Ok(())
+        };
+        let options = pack::index::traverse::with_index::Options {
+            check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+            thread_limit: Some(1),
+            alloc_limit_bytes: None,
+        };
+        let _ = bundle.index.traverse_with_index(
+            &bundle.pack,
+            processor,
+            &mut progress,
+            &stop,
+            options,
+        );
+    }
+
+    /// Keeps a copy of blob `id` if it is one to keep, within the cap and the budget.
+    fn keep_copy(&self, id: ObjectId, data: &[u8]) {
+        if data.len() as u64 > self.max_blob_bytes || !self.keep.contains(&id) {
+            return;
+        }
+        if let Ok(mut kept) = self.kept.lock() {
+            if kept.0 + data.len() <= KEEP_BYTES && !kept.1.contains_key(&id) {
+                kept.0 += data.len();
+                kept.1.insert(id, data.to_vec());
             }
         }
-        Ok(())
-    };
-    let options = pack::index::traverse::with_index::Options {
-        check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-        thread_limit: Some(1),
-        alloc_limit_bytes: None,
-    };
-    let _ =
-        bundle
-            .index
-            .traverse_with_index(&bundle.pack, processor, &mut progress, &stop, options);
+    }
 }
 
 /// The `.idx` files of the object directory's packs, sorted.
@@ -526,7 +579,17 @@ mod tests {
         assert_eq!(report(&dir, &scanner, true), loose);
         git(&dir, &["gc", "-q"]);
         assert!(!pack_indices(&dir.join(".git/objects")).is_empty());
-        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &Progress::default()).unwrap();
+        let tips = crate::audit::tips::branch_tips(&repo).unwrap();
+        let keep = crate::audit::tips::TipTrees::read(&repo, &tips)
+            .unwrap()
+            .blobs;
+        let progress = Progress::default();
+        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &progress, &keep).unwrap();
+        // The walk kept every tip blob, each as it is stored.
+        assert_eq!(clean.kept.len(), keep.len());
+        for (id, data) in &clean.kept {
+            assert_eq!(Some(data), load_blob(&repo, *id, 1 << 20).unwrap().as_ref());
+        }
         let (wanted, _) = list_changes(&dir.join(".git"), &commits, &scanner, 2).unwrap();
         assert!(!clean.clean.is_empty() && clean.clean.len() < wanted.pairs);
         assert_eq!(report(&dir, &scanner, true), loose);

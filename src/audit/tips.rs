@@ -79,49 +79,80 @@ fn blobs_under(repo: &gix::Repository, roots: &[ObjectId]) -> Result<Vec<ObjectI
     Ok(blobs)
 }
 
-/// Which values each blob of `blobs` holds (only blobs that hold one), searched on `threads`
-/// workers, each with its own handle on the repository at `git_dir`.
-fn values_in_blobs(
-    git_dir: &std::path::Path,
-    blobs: &[ObjectId],
-    automaton: &aho_corasick::AhoCorasick,
+/// A search of blobs for the values: the repository, the automaton, the cap, the kept copies.
+struct BlobSearch<'a> {
+    git_dir: &'a std::path::Path,
+    automaton: &'a aho_corasick::AhoCorasick,
     cap: u64,
-    threads: usize,
-) -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
-    /// Blobs a worker takes at a time.
-    const CHUNK: usize = 64;
-    let next = AtomicUsize::new(0);
-    let work = || -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
-        let mut repo = gix::open(git_dir).map_err(|e| GitError::Open {
-            path: git_dir.display().to_string(),
-            message: e.to_string(),
-        })?;
-        crate::git::configure_caches(&mut repo);
-        let mut found = HashMap::new();
-        loop {
-            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-            if start >= blobs.len() {
-                break;
-            }
-            for &id in &blobs[start..blobs.len().min(start + CHUNK)] {
-                let Some(data) = load_blob(&repo, id, cap)? else {
-                    continue;
-                };
-                let values: BTreeSet<u32> = automaton
-                    .find_overlapping_iter(&data)
-                    .map(|m| m.pattern().as_u32())
-                    .collect();
-                if !values.is_empty() {
-                    found.insert(id, values);
+    kept: &'a KeptBlobs,
+}
+
+impl BlobSearch<'_> {
+    /// The values one blob holds (a kept copy, or read when it is within the cap).
+    fn values_in(&self, repo: &gix::Repository, id: ObjectId) -> Result<BTreeSet<u32>, GitError> {
+        let read;
+        let data = match self.kept.get(&id) {
+            Some(data) => data.as_slice(),
+            None => match load_blob(repo, id, self.cap)? {
+                Some(data) => {
+                    read = data;
+                    read.as_slice()
+                }
+                None => return Ok(BTreeSet::new()),
+            },
+        };
+        Ok(self
+            .automaton
+            .find_overlapping_iter(data)
+            .map(|m| m.pattern().as_u32())
+            .collect())
+    }
+
+    /// Which values each blob of `blobs` holds (only blobs that hold one), searched on `threads`
+    /// workers, each with its own handle on the repository.
+    fn values_in_blobs(
+        &self,
+        blobs: &[ObjectId],
+        threads: usize,
+    ) -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
+        /// Blobs a worker takes at a time.
+        const CHUNK: usize = 64;
+        let next = AtomicUsize::new(0);
+        let work = || -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
+            let mut repo = gix::open(self.git_dir).map_err(|e| GitError::Open {
+                path: self.git_dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+            crate::git::configure_caches(&mut repo);
+            let mut found = HashMap::new();
+            loop {
+                let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                if start >= blobs.len() {
+                    break;
+                }
+                for &id in &blobs[start..blobs.len().min(start + CHUNK)] {
+                    let values = self.values_in(&repo, id)?;
+                    if !values.is_empty() {
+                        found.insert(id, values);
+                    }
                 }
             }
-        }
-        Ok(found)
-    };
-    let threads = threads.clamp(1, blobs.len().div_ceil(CHUNK).max(1));
+            Ok(found)
+        };
+        run_search(work, blobs.len().div_ceil(CHUNK), threads)
+    }
+}
+
+/// Runs `work` on up to `threads` threads (at most `chunks`) and merges what they found.
+fn run_search(
+    work: impl Fn() -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> + Sync,
+    chunks: usize,
+    threads: usize,
+) -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
+    let threads = threads.clamp(1, chunks.max(1));
     let results: Vec<Result<HashMap<ObjectId, BTreeSet<u32>>, GitError>> =
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(&work)).collect();
             handles
                 .into_iter()
                 .map(|h| {
@@ -143,7 +174,7 @@ fn values_in_blobs(
     Ok(all)
 }
 
-/// The values under tree `root` given each blob's ([`values_in_blobs`]), remembering every
+/// The values under tree `root` given each blob's ([`BlobSearch::values_in_blobs`]), remembering every
 /// tree's answer in `trees` (branches share most of their trees).
 fn values_under(
     repo: &gix::Repository,
@@ -198,17 +229,52 @@ fn values_under(
         .unwrap_or_else(|| Rc::new(BTreeSet::new())))
 }
 
+/// The branch tips' root trees and the distinct blobs under them.
+#[derive(Debug, Default)]
+pub struct TipTrees {
+    /// Each tip's name and root tree.
+    pub roots: Vec<(String, ObjectId)>,
+    /// The distinct blobs under all of them.
+    pub blobs: Vec<ObjectId>,
+}
+
+impl TipTrees {
+    /// Reads the root trees of `tips` and lists the blobs under them.
+    pub fn read(repo: &gix::Repository, tips: &[BranchTip]) -> Result<TipTrees, GitError> {
+        let mut roots = Vec::with_capacity(tips.len());
+        for (name, commit) in tips {
+            let tree = repo
+                .find_commit(*commit)
+                .and_then(|c| c.tree_id().map(gix::Id::detach))
+                .map_err(|e| GitError::Object {
+                    what: format!("the tree of {name}"),
+                    commit: Some(commit.to_string()),
+                    path: None,
+                    message: e.to_string(),
+                })?;
+            roots.push((name.clone(), tree));
+        }
+        let trees: Vec<ObjectId> = roots.iter().map(|r| r.1).collect();
+        let blobs = blobs_under(repo, &trees)?;
+        Ok(TipTrees { roots, blobs })
+    }
+}
+
+/// Copies of blobs already read (by the audit's prescan), by id: searched instead of read again.
+pub type KeptBlobs = HashMap<ObjectId, Vec<u8>>;
+
 /// For each value, the names of the branch tips whose tree holds it (blobs up to `cap` bytes).
-/// The distinct blobs of every tip are searched on `threads` workers.
+/// The distinct blobs of every tip are searched on `threads` workers (those in `kept` from there).
 pub fn presence(
     repo: &gix::Repository,
-    tips: &[BranchTip],
+    tips: &TipTrees,
     values: &[&[u8]],
     cap: u64,
     threads: usize,
+    kept: &KeptBlobs,
 ) -> Result<Vec<Vec<String>>, GitError> {
     let mut present = vec![Vec::new(); values.len()];
-    if values.is_empty() || tips.is_empty() {
+    if values.is_empty() || tips.roots.is_empty() {
         return Ok(present);
     }
     let automaton = aho_corasick::AhoCorasick::new(values).map_err(|e| GitError::Object {
@@ -217,24 +283,16 @@ pub fn presence(
         path: None,
         message: e.to_string(),
     })?;
-    let mut roots = Vec::with_capacity(tips.len());
-    for (name, commit) in tips {
-        let tree = repo
-            .find_commit(*commit)
-            .and_then(|c| c.tree_id().map(gix::Id::detach))
-            .map_err(|e| GitError::Object {
-                what: format!("the tree of {name}"),
-                commit: Some(commit.to_string()),
-                path: None,
-                message: e.to_string(),
-            })?;
-        roots.push(tree);
-    }
-    let blobs = blobs_under(repo, &roots)?;
-    let in_blobs = values_in_blobs(repo.git_dir(), &blobs, &automaton, cap, threads)?;
+    let search = BlobSearch {
+        git_dir: repo.git_dir(),
+        automaton: &automaton,
+        cap,
+        kept,
+    };
+    let in_blobs = search.values_in_blobs(&tips.blobs, threads)?;
     let mut trees = HashMap::new();
-    for ((name, _), root) in tips.iter().zip(roots) {
-        for i in values_under(repo, root, &in_blobs, &mut trees)?.iter() {
+    for (name, root) in &tips.roots {
+        for i in values_under(repo, *root, &in_blobs, &mut trees)?.iter() {
             present[*i as usize].push(name.clone());
         }
     }
@@ -290,10 +348,24 @@ mod tests {
             vec!["refs/heads/main".to_string()],
             vec![],
         ];
+        let trees = TipTrees::read(&repo, &tips).unwrap();
         for threads in [1, 3] {
-            let found = presence(&repo, &tips, &values, 1 << 20, threads).unwrap();
-            assert_eq!(found, expected, "{threads} workers");
+            let found = presence(&repo, &trees, &values, 1 << 20, threads, &KeptBlobs::new());
+            assert_eq!(found.unwrap(), expected, "{threads} workers");
         }
+        // Kept copies are searched instead of the blobs: all kept gives the same answer, and a
+        // copy is what is searched (one that differs changes the answer).
+        let mut kept = KeptBlobs::new();
+        for id in &trees.blobs {
+            kept.insert(*id, load_blob(&repo, *id, 1 << 20).unwrap().unwrap());
+        }
+        let found = presence(&repo, &trees, &values, 1 << 20, 2, &kept).unwrap();
+        assert_eq!(found, expected);
+        for data in kept.values_mut() {
+            data.clear();
+        }
+        let found = presence(&repo, &trees, &values, 1 << 20, 2, &kept).unwrap();
+        assert_eq!(found, vec![Vec::<String>::new(); 3]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -325,9 +397,11 @@ mod tests {
         for open_at in [dir.clone(), dir.join("wt")] {
             let repo = gix::open(&open_at).unwrap();
             let tips = branch_tips(&repo).unwrap();
+            let trees = TipTrees::read(&repo, &tips).unwrap();
             let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-three"];
             for threads in [1, 4] {
-                let found = presence(&repo, &tips, &values, 1000, threads).unwrap();
+                let found = presence(&repo, &trees, &values, 1000, threads, &KeptBlobs::new());
+                let found = found.unwrap();
                 let expected = vec![both.clone(), vec![], both.clone()];
                 assert_eq!(found, expected, "{open_at:?} on {threads} workers");
             }
