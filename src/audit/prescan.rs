@@ -520,4 +520,46 @@ mod tests {
         assert_eq!(report(&dir, &scanner, false), loose);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// A commit that deletes 101 files and adds 100 is past the rename pair cap
+    /// (`MAX_RENAME_PAIRS`): no file is paired, so an edited copy of a deleted file that holds a
+    /// secret is a new file, and its secret is reported again there. The prescan clears the 99
+    /// clean added files; they must still count, or the copy is paired with its old version and
+    /// its secret is no longer reported at that commit (nor at all, auditing only that commit).
+    #[test]
+    fn clean_changes_still_count_towards_the_rename_pair_cap() {
+        let dir = std::env::temp_dir().join(format!("leakgate-prescan-cap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let secret = &rules
+            .iter()
+            .find(|r| r.id() == "aws-access-key-id")
+            .unwrap()
+            .raw
+            .examples[0];
+        let body: String = (0..10).map(|i| format!("filler line {i}\n")).collect();
+        std::fs::write(dir.join("d000.txt"), format!("{body}{secret}\n")).unwrap();
+        for i in 1..=100 {
+            let text = format!("deleted file {i}\nunique body {i}\n");
+            std::fs::write(dir.join(format!("d{i:03}.txt")), text).unwrap();
+        }
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "base"]);
+        git(&dir, &["rm", "-q", "d*.txt"]);
+        std::fs::write(dir.join("b.txt"), format!("{body}{secret}\none new line\n")).unwrap();
+        for i in 1..100 {
+            let text = format!("added file {i}\nother body {i}\n");
+            std::fs::write(dir.join(format!("a{i:03}.txt")), text).unwrap();
+        }
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "move"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let without = report(&dir, &scanner, false);
+        assert!(without.iter().any(|l| l.contains(" b.txt ")), "{without:?}");
+        assert_eq!(report(&dir, &scanner, true), without);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -596,6 +596,27 @@ pub fn detect_renames(
     deleted: &[Deleted],
     path_allowed: &dyn Fn(&[u8]) -> bool,
 ) -> Result<(), GitError> {
+    detect_renames_except(
+        repo,
+        max_blob_bytes,
+        changes,
+        deleted,
+        path_allowed,
+        &|_| false,
+    )
+}
+
+/// [`detect_renames`], without reading the similarity of the changes `known_clean` names (an
+/// audit's prescan cleared them: they yield nothing against any old version). They still count
+/// towards [`MAX_RENAME_PAIRS`], so that the other changes are paired exactly as without them.
+pub fn detect_renames_except(
+    repo: &gix::Repository,
+    max_blob_bytes: u64,
+    changes: &mut [PendingChange],
+    deleted: &[Deleted],
+    path_allowed: &dyn Fn(&[u8]) -> bool,
+    known_clean: &dyn Fn(&PendingChange) -> bool,
+) -> Result<(), GitError> {
     let sources: Vec<Deleted> = deleted
         .iter()
         .filter(|d| !path_allowed(&d.path))
@@ -624,6 +645,9 @@ pub fn detect_renames(
         }
         let mut old_texts: HashMap<ObjectId, Option<HashSet<Vec<u8>>>> = HashMap::new();
         for i in added {
+            if known_clean(&changes[i]) {
+                continue;
+            }
             let new = match load_blob(repo, changes[i].id, max_blob_bytes) {
                 Ok(Some(data)) => data,
                 _ => continue,
