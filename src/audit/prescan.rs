@@ -562,4 +562,38 @@ mod tests {
         assert_eq!(report(&dir, &scanner, true), without);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// A blob without a final line feed, edited: the edit's unit ends the last line with one, and
+    /// a PuTTY key's private lines need it. Scanned whole as stored, the blob yields nothing; the
+    /// prescan must not clear it.
+    #[test]
+    fn an_edit_to_a_blob_without_a_final_newline_is_not_cleared() {
+        let dir = std::env::temp_dir().join(format!("leakgate-prescan-eol-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let example = &rules
+            .iter()
+            .find(|r| r.id() == "putty-private-key")
+            .unwrap()
+            .raw
+            .examples[0];
+        let key = example.split("Private-MAC").next().unwrap().trim_end();
+        let comment = key.lines().find(|l| l.starts_with("Comment:")).unwrap();
+        std::fs::write(dir.join("k.ppk"), key.replace(comment, "Comment: old")).unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        std::fs::write(dir.join("k.ppk"), key).unwrap();
+        git(&dir, &["commit", "-qam", "two"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let without = report(&dir, &scanner, false);
+        assert!(
+            without.iter().any(|l| l.starts_with("secret")),
+            "{without:?}"
+        );
+        assert_eq!(report(&dir, &scanner, true), without);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -150,7 +150,14 @@ impl<'a> ChangeScanner<'a> {
             self.outcome.suppressed.len(),
             self.outcome.skipped.len(),
         );
+        // An edit's unit ends its last line with a line feed even when the blob does not
+        // (`AddedText::push_line`), and a multiline rule may need it: that form is scanned too.
+        let unterminated = data.last().is_some_and(|&b| b != b'\n');
+        let terminated = unterminated.then(|| [data.as_slice(), b"\n"].concat());
         self.scan_bytes(&change, data)?;
+        if let Some(data) = terminated {
+            self.scan_bytes(&change, data)?;
+        }
         let clean = before
             == (
                 self.outcome.findings.len(),
