@@ -564,7 +564,7 @@ mod tests {
     }
 
     /// A blob without a final line feed, edited: the edit's unit ends the last line with one, and
-    /// a PuTTY key's private lines need it. Scanned whole as stored, the blob yields nothing; the
+    /// a `PuTTY` key's private lines need it. Scanned whole as stored, the blob yields nothing; the
     /// prescan must not clear it.
     #[test]
     fn an_edit_to_a_blob_without_a_final_newline_is_not_cleared() {
