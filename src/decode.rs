@@ -79,6 +79,12 @@ pub fn views(data: Vec<u8>) -> Vec<Vec<u8>> {
     vec![data]
 }
 
+/// Whether [`views`] decodes `data` as UTF-16 (from its start, or after its first line break).
+pub fn has_utf16_view(data: &[u8]) -> bool {
+    detect_utf16(data).is_some()
+        || odd_utf16_start(data).is_some_and(|start| detect_utf16(&data[start..]).is_some())
+}
+
 /// Where UTF-16 could start at an odd offset: just after the first line break when that is at
 /// an even index (so the line break's offset + 1 is odd), within the probe.
 fn odd_utf16_start(data: &[u8]) -> Option<usize> {

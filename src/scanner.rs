@@ -123,7 +123,7 @@ impl CompiledRule {
         cell.get_or_init(|| {
             patterns
                 .iter()
-                .map(|a| compile(a).map_err(|e| format!("{what} regex {a:?}: {e}")))
+                .map(|a| compile_unicode(a).map_err(|e| format!("{what} regex {a:?}: {e}")))
                 .collect()
         })
         .as_ref()
@@ -140,8 +140,15 @@ impl CompiledRule {
     }
 }
 
+/// A rule's regex, with ASCII word boundaries ([`crate::word_boundary`]): more matches.
 fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&crate::word_boundary::ascii_word_boundaries(pattern))
+    compile_unicode(&crate::word_boundary::ascii_word_boundaries(pattern))
+}
+
+/// A regex as written. The `allow` and `demote_when` lists keep Unicode word boundaries: an ASCII
+/// one matches more (`%s` right before `é`), and a match there suppresses or demotes a finding.
+fn compile_unicode(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
 }

@@ -105,3 +105,122 @@ mod tests {
         }
     }
 }
+
+/// The claim, checked on the embedded pack: with ASCII boundaries every rule's regex still finds
+/// every secret of its examples that the Unicode form finds, also with non-ASCII text written
+/// around them or into them, and no negative example newly matches.
+#[cfg(test)]
+mod pack_tests {
+    use regex::bytes::{Regex, RegexBuilder};
+
+    fn build(pattern: &str) -> Regex {
+        RegexBuilder::new(pattern)
+            .size_limit(crate::rules::REGEX_SIZE_LIMIT)
+            .build()
+            .unwrap()
+    }
+
+    /// The secret spans of every match (group 1 when there is one, as the scanner's default).
+    fn spans(re: &Regex, text: &str) -> Vec<(usize, usize)> {
+        let group = usize::from(re.captures_len() > 1);
+        re.captures_iter(text.as_bytes())
+            .filter_map(|c| c.get(group).or_else(|| c.get(0)))
+            .map(|m| (m.start(), m.end()))
+            .collect()
+    }
+
+    /// `text` as written, between non-ASCII letters or punctuation, and with one of them inserted
+    /// before (or written over) each character next to ASCII punctuation or space (where the two
+    /// kinds of boundary can differ).
+    fn variants(text: &str) -> Vec<String> {
+        let mut out = vec![text.to_string()];
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        for w in ["é", "—", "日", "\u{301}", "\u{203f}"] {
+            out.push(format!("{w}{text}{w}"));
+            for (i, c) in text.char_indices().skip(1) {
+                if word(text[..i].chars().next_back()) && word(Some(c)) {
+                    continue;
+                }
+                out.push(format!("{}{w}{}", &text[..i], &text[i..]));
+                out.push(format!("{}{w}{}", &text[..i], &text[i + c.len_utf8()..]));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ascii_boundaries_find_whatever_unicode_ones_find_in_the_pack() {
+        let mut lost = Vec::new();
+        let mut new_negatives = Vec::new();
+        for rule in crate::builtin::rules_with_examples().unwrap() {
+            let raw = &rule.raw;
+            let unicode = build(&raw.regex);
+            let ascii = build(&super::ascii_word_boundaries(&raw.regex));
+            for text in raw.examples.iter().flat_map(|e| variants(e)) {
+                let found = spans(&ascii, &text);
+                for (s, e) in spans(&unicode, &text) {
+                    if !found.iter().any(|&(fs, fe)| fs <= s && e <= fe) {
+                        lost.push(format!("{}: {text:?}", raw.id));
+                    }
+                }
+            }
+            for text in &raw.negative_examples {
+                if spans(&ascii, text) != spans(&unicode, text) {
+                    new_negatives.push(format!("{}: {text:?}", raw.id));
+                }
+            }
+        }
+        assert!(lost.is_empty(), "{lost:#?}");
+        assert!(new_negatives.is_empty(), "{new_negatives:#?}");
+    }
+
+    /// The rewrite keeps every pattern of the pack valid, and `allow`/`demote_when` lists (which
+    /// silence findings, so must not match more) are compiled as written.
+    #[test]
+    fn a_format_specifier_before_a_non_ascii_letter_does_not_allow_a_password() {
+        let scanner = crate::scanner::Scanner::new(
+            crate::builtin::rules().unwrap(),
+            crate::scanner::Suppressions::default(),
+        )
+        .unwrap();
+        for value in [["Zr8%k", "\u{e4} Wq3!"], ["Zr8%k", "X Wq3!"]] {
+            let line = format!("{{\"password\": \"{}\"}}\n", value.concat());
+            let unit = crate::added::AddedText::whole("a.json", line.clone().into_bytes());
+            let found = scanner.scan(&unit).unwrap();
+            assert!(
+                found
+                    .iter()
+                    .any(|f| f.secret.expose() == value.concat().as_bytes()),
+                "{line:?}: {:?}",
+                found.iter().map(|f| &f.rule).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    /// `\b\.basic(`: a boundary before punctuation needs a word character before it, and a
+    /// non-ASCII letter is one (a Kotlin or Java identifier may end in one).
+    #[test]
+    fn a_call_on_an_identifier_ending_in_a_non_ascii_letter_is_found() {
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let rule = rules
+            .iter()
+            .find(|r| r.id() == "http-credentials-basic-auth-call")
+            .unwrap();
+        let example = rule
+            .raw
+            .examples
+            .iter()
+            .find(|e| e.contains("Credentials.basic"))
+            .unwrap();
+        let text = example.replace("Credentials.basic", "Zugangsdaten\u{fc}.basic");
+        let scanner =
+            crate::scanner::Scanner::new(rules.clone(), crate::scanner::Suppressions::default())
+                .unwrap();
+        let unit = crate::added::AddedText::whole("A.kt", text.clone().into_bytes());
+        let found = scanner.scan(&unit).unwrap();
+        assert!(
+            found.iter().any(|f| f.rule == rule.id()),
+            "{text:?}: {found:?}"
+        );
+    }
+}

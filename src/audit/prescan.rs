@@ -596,4 +596,146 @@ mod tests {
         assert_eq!(report(&dir, &scanner, false), loose);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// A commit that deletes 101 files and adds 100 is past the rename pair cap
+    /// (`MAX_RENAME_PAIRS`): no file is paired, so an edited copy of a deleted file that holds a
+    /// secret is a new file, and its secret is reported again there. The prescan clears the 99
+    /// clean added files; they must still count, or the copy is paired with its old version and
+    /// its secret is no longer reported at that commit (nor at all, auditing only that commit).
+    #[test]
+    fn clean_changes_still_count_towards_the_rename_pair_cap() {
+        let dir = std::env::temp_dir().join(format!("leakgate-prescan-cap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let secret = &rules
+            .iter()
+            .find(|r| r.id() == "aws-access-key-id")
+            .unwrap()
+            .raw
+            .examples[0];
+        let body: String = (0..10).map(|i| format!("filler line {i}\n")).collect();
+        std::fs::write(dir.join("d000.txt"), format!("{body}{secret}\n")).unwrap();
+        for i in 1..=100 {
+            let text = format!("deleted file {i}\nunique body {i}\n");
+            std::fs::write(dir.join(format!("d{i:03}.txt")), text).unwrap();
+        }
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "base"]);
+        git(&dir, &["rm", "-q", "d*.txt"]);
+        std::fs::write(dir.join("b.txt"), format!("{body}{secret}\none new line\n")).unwrap();
+        for i in 1..100 {
+            let text = format!("added file {i}\nother body {i}\n");
+            std::fs::write(dir.join(format!("a{i:03}.txt")), text).unwrap();
+        }
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "move"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let without = report(&dir, &scanner, false);
+        assert!(without.iter().any(|l| l.contains(" b.txt ")), "{without:?}");
+        assert_eq!(report(&dir, &scanner, true), without);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A blob without a final line feed, edited: the edit's unit ends the last line with one, and
+    /// a `PuTTY` key's private lines need it. Scanned whole as stored, the blob yields nothing; the
+    /// prescan must not clear it.
+    #[test]
+    fn an_edit_to_a_blob_without_a_final_newline_is_not_cleared() {
+        let dir = std::env::temp_dir().join(format!("leakgate-prescan-eol-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let example = &rules
+            .iter()
+            .find(|r| r.id() == "putty-private-key")
+            .unwrap()
+            .raw
+            .examples[0];
+        let key = example.split("Private-MAC").next().unwrap().trim_end();
+        let comment = key.lines().find(|l| l.starts_with("Comment:")).unwrap();
+        std::fs::write(dir.join("k.ppk"), key.replace(comment, "Comment: old")).unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        std::fs::write(dir.join("k.ppk"), key).unwrap();
+        git(&dir, &["commit", "-qam", "two"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let without = report(&dir, &scanner, false);
+        assert!(
+            without.iter().any(|l| l.starts_with("secret")),
+            "{without:?}"
+        );
+        assert_eq!(report(&dir, &scanner, true), without);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The same key in UTF-16 (with a byte order mark, and after an odd-length first line), no
+    /// final line feed: the diff ends the decoded last line with one, so the prescan leaves UTF-16
+    /// text to the diff; the report is the same with and without it.
+    #[test]
+    fn utf16_text_is_left_to_the_diff() {
+        let dir = std::env::temp_dir().join(format!("leakgate-prescan-u16-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let example = &rules
+            .iter()
+            .find(|r| r.id() == "putty-private-key")
+            .unwrap()
+            .raw
+            .examples[0];
+        let key = example.split("Private-MAC").next().unwrap().trim_end();
+        let comment = key.lines().find(|l| l.starts_with("Comment:")).unwrap();
+        let utf16 = |text: &str, bom: bool| {
+            let mut bytes = if bom {
+                vec![0xff, 0xfe]
+            } else {
+                b"x\n".to_vec()
+            };
+            bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+            bytes
+        };
+        for (name, bom) in [("a.ppk", true), ("b.ppk", false)] {
+            std::fs::write(
+                dir.join(name),
+                utf16(&key.replace(comment, "Comment: old"), bom),
+            )
+            .unwrap();
+        }
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        for (name, bom) in [("a.ppk", true), ("b.ppk", false)] {
+            std::fs::write(dir.join(name), utf16(key, bom)).unwrap();
+        }
+        git(&dir, &["commit", "-qam", "two"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let repo = gix::open(&dir).unwrap();
+        let mut scan = ChangeScanner::new(&repo, &scanner, 1 << 20);
+        for bom in [true, false] {
+            let id = ObjectId::null(gix::hash::Kind::Sha1);
+            assert!(!scan
+                .scans_clean_whole(b"x.txt", id, utf16("plain text", bom))
+                .unwrap());
+        }
+        assert!(scan
+            .scans_clean_whole(
+                b"x.txt",
+                ObjectId::null(gix::hash::Kind::Sha1),
+                b"plain\n".to_vec()
+            )
+            .unwrap());
+        let without = report(&dir, &scanner, false);
+        assert!(
+            without.iter().filter(|l| l.starts_with("secret")).count() >= 1,
+            "{without:?}"
+        );
+        assert_eq!(report(&dir, &scanner, true), without);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -126,7 +126,9 @@ impl<'a> ChangeScanner<'a> {
     /// nothing: no finding, no suppressed secret, nothing skipped, and it is within the size cap
     /// and small enough to be read whole. Then every change that adds it yields nothing either:
     /// a change's added text is a part of the blob (its added lines with context), and whatever
-    /// matches in a part matches in the whole. What it scanned is counted; nothing is reported.
+    /// matches in a part matches in the whole (an edit's unit ends its last line with a line feed,
+    /// so a blob without one is scanned both ways; UTF-16 text is never decided here). What it
+    /// scanned is counted; nothing is reported.
     pub fn scans_clean_whole(
         &mut self,
         path: &[u8],
@@ -135,6 +137,11 @@ impl<'a> ChangeScanner<'a> {
     ) -> Result<bool, GitError> {
         let size = data.len() as u64;
         if size > self.max_blob_bytes || size >= crate::git::objects::STREAM_BYTES {
+            return Ok(false);
+        }
+        // UTF-16 text is diffed in its decoded form, whose last line an edit's unit ends with a
+        // decoded line feed: not decided here (rare; the history scan diffs it as before).
+        if crate::decode::has_utf16_view(&data) {
             return Ok(false);
         }
         let change = PendingChange {
@@ -150,7 +157,14 @@ impl<'a> ChangeScanner<'a> {
             self.outcome.suppressed.len(),
             self.outcome.skipped.len(),
         );
+        // An edit's unit ends its last line with a line feed even when the blob does not
+        // (`AddedText::push_line`), and a multiline rule may need it: that form is scanned too.
+        let unterminated = data.last().is_some_and(|&b| b != b'\n');
+        let terminated = unterminated.then(|| [data.as_slice(), b"\n"].concat());
         self.scan_bytes(&change, data)?;
+        if let Some(data) = terminated {
+            self.scan_bytes(&change, data)?;
+        }
         let clean = before
             == (
                 self.outcome.findings.len(),
@@ -596,6 +610,27 @@ pub fn detect_renames(
     deleted: &[Deleted],
     path_allowed: &dyn Fn(&[u8]) -> bool,
 ) -> Result<(), GitError> {
+    detect_renames_except(
+        repo,
+        max_blob_bytes,
+        changes,
+        deleted,
+        path_allowed,
+        &|_| false,
+    )
+}
+
+/// [`detect_renames`], without reading the similarity of the changes `known_clean` names (an
+/// audit's prescan cleared them: they yield nothing against any old version). They still count
+/// towards [`MAX_RENAME_PAIRS`], so that the other changes are paired exactly as without them.
+pub fn detect_renames_except(
+    repo: &gix::Repository,
+    max_blob_bytes: u64,
+    changes: &mut [PendingChange],
+    deleted: &[Deleted],
+    path_allowed: &dyn Fn(&[u8]) -> bool,
+    known_clean: &dyn Fn(&PendingChange) -> bool,
+) -> Result<(), GitError> {
     let sources: Vec<Deleted> = deleted
         .iter()
         .filter(|d| !path_allowed(&d.path))
@@ -624,6 +659,9 @@ pub fn detect_renames(
         }
         let mut old_texts: HashMap<ObjectId, Option<HashSet<Vec<u8>>>> = HashMap::new();
         for i in added {
+            if known_clean(&changes[i]) {
+                continue;
+            }
             let new = match load_blob(repo, changes[i].id, max_blob_bytes) {
                 Ok(Some(data)) => data,
                 _ => continue,

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use gix::hash::ObjectId;
 
 use crate::added::AddedText;
-use crate::git::changes::{detect_renames, ChangeScanner, PendingChange};
+use crate::git::changes::{detect_renames_except, ChangeScanner, PendingChange};
 use crate::git::tree_diff::{diff_trees, TreeChanges};
 use crate::git::GitError;
 
@@ -306,15 +306,16 @@ pub fn scan_commit_with(
     };
     if single_parent {
         let scanner = scan.scanner;
-        // A change known to scan clean yields nothing against any old version: not compared.
-        let (mut unknown, clean): (Vec<_>, Vec<_>) = std::mem::take(&mut changes)
-            .into_iter()
-            .partition(|c| !scan.is_known_clean(c));
-        detect_renames(repo, scan.max_blob_bytes, &mut unknown, &deleted, &|path| {
-            scanner.path_allowed(path)
-        })?;
-        unknown.extend(clean);
-        changes = unknown;
+        // A change known to scan clean yields nothing against any old version: not compared,
+        // but still counted (the pair cap decides whether the others are compared at all).
+        detect_renames_except(
+            repo,
+            scan.max_blob_bytes,
+            &mut changes,
+            &deleted,
+            &|path| scanner.path_allowed(path),
+            &|c| scan.is_known_clean(c),
+        )?;
     }
     scan.scan_names(&mut changes)?;
     for change in &changes {
