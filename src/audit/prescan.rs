@@ -136,9 +136,10 @@ fn list_changes(
     let lists: Vec<Vec<(usize, CommitChanges)>> = std::thread::scope(|scope| {
         let work = || {
             let mut found = Vec::new();
-            let Ok(repo) = gix::open(git_dir) else {
+            let Ok(mut repo) = gix::open(git_dir) else {
                 return found;
             };
+            crate::git::configure_caches(&mut repo);
             while listed.load(Ordering::Relaxed) <= MAX_WANTED {
                 let start = next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
                 if start >= commits.len() {
@@ -389,11 +390,12 @@ impl BlobReader<'_> {
     /// returns the clean (blob, path) pairs and what it scanned.
     fn scan_jobs(&self, receiver: &Mutex<Receiver<Job>>) -> WorkerClean {
         let mut clean = Vec::new();
-        let Ok(repo) = gix::open(self.git_dir) else {
+        let Ok(mut repo) = gix::open(self.git_dir) else {
             // Nothing is marked clean, but the blobs are still taken, so the sender never waits.
             while receiver.lock().is_ok_and(|r| r.recv().is_ok()) {}
             return WorkerClean::default();
         };
+        crate::git::configure_caches(&mut repo);
         let mut scan = ChangeScanner::new(&repo, self.scanner, self.max_blob_bytes);
         loop {
             let job = match receiver.lock() {
