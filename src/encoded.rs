@@ -178,20 +178,7 @@ const MIN_WRAPPED_LINE: usize = 40;
 /// base64 runs already found, so it costs nothing on text without long runs.
 fn wrapped_blocks(unit: &AddedText, runs: &[(usize, usize)]) -> Vec<DecodedLine> {
     let buf = &unit.buf;
-    let framing = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'"' | b'\'' | b',' | b'\\');
-    // A run that is its line's whole content: (run, line start, line end).
-    let whole_line = |&(s, e): &(usize, usize)| {
-        let line_start = memchr::memrchr(b'\n', &buf[..s]).map_or(0, |p| p + 1);
-        let line_end = memchr::memchr(b'\n', &buf[e..]).map_or(buf.len(), |p| e + p);
-        let framed = buf[line_start..s].iter().all(|&b| framing(b))
-            && buf[e..line_end].iter().all(|&b| framing(b));
-        framed.then_some(((s, e), line_start, line_end))
-    };
-    let lines: Vec<((usize, usize), usize, usize)> = runs
-        .iter()
-        .filter(|&&(s, e)| e - s >= 4)
-        .filter_map(whole_line)
-        .collect();
+    let lines = whole_line_runs(buf, runs);
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -234,6 +221,36 @@ fn wrapped_blocks(unit: &AddedText, runs: &[(usize, usize)]) -> Vec<DecodedLine>
         i = j.max(i + 1);
     }
     out
+}
+
+/// The base64 runs of at least 4 bytes that are their line's whole content (apart from
+/// indentation and quotes), each with its line's start and end: the lines of wrapped blocks.
+fn whole_line_runs(buf: &[u8], runs: &[(usize, usize)]) -> Vec<((usize, usize), usize, usize)> {
+    let framing = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'"' | b'\'' | b',' | b'\\');
+    let whole_line = |&(s, e): &(usize, usize)| {
+        let line_start = memchr::memrchr(b'\n', &buf[..s]).map_or(0, |p| p + 1);
+        let line_end = memchr::memchr(b'\n', &buf[e..]).map_or(buf.len(), |p| e + p);
+        let framed = buf[line_start..s].iter().all(|&b| framing(b))
+            && buf[e..line_end].iter().all(|&b| framing(b));
+        framed.then_some(((s, e), line_start, line_end))
+    };
+    runs.iter()
+        .filter(|&&(s, e)| e - s >= 4)
+        .filter_map(whole_line)
+        .collect()
+}
+
+/// Whether `buf` holds the start of a wrapped base64 block ([`decoded_lines`]): a line that is a
+/// base64 run of at least [`MIN_WRAPPED_LINE`] bytes followed by a line that is a run no longer.
+/// A diff's unit can join such lines from another first line than the whole blob does (the
+/// block's first lines past its context), so a blob that has them is never cleared whole.
+pub fn has_wrapped_lines(buf: &[u8]) -> bool {
+    let runs = crate::base64_runs::base64_runs(buf, MIN_BASE64);
+    let lines = whole_line_runs(buf, &runs);
+    lines.windows(2).any(|pair| {
+        let (((s, e), _, end), ((ns, ne), next_start, _)) = (pair[0], pair[1]);
+        e - s >= MIN_WRAPPED_LINE && next_start == end + 1 && ne - ns <= e - s
+    })
 }
 
 /// The maximal hex runs of at least [`MIN_HEX`] bytes, found inside the base64 runs (hex digits

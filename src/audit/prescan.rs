@@ -641,6 +641,80 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Standard base64 with padding, for building test input.
+    fn b64(data: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in data.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                let c = A[((n >> (18 - 6 * i)) & 63) as usize] as char;
+                out.push(if i <= chunk.len() { c } else { '=' });
+            }
+        }
+        out
+    }
+
+    /// Red team: a base64 block wrapped at 76 columns, longer than the diff's context
+    /// (`CONTEXT_BYTES`), whose first line does not decode to text. An edit near its end puts a
+    /// key across two wrapped lines: the edit's unit starts the block inside it (its first line is
+    /// past the context), joins the rest and finds the key; the whole blob joins the block from
+    /// its first line, which does not decode, and each line alone holds half the key. The prescan
+    /// must not clear the blob.
+    #[test]
+    fn a_wrapped_block_longer_than_the_context_is_not_cleared() {
+        let dir =
+            std::env::temp_dir().join(format!("leakgate-prescan-wrap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let key = &rules
+            .iter()
+            .find(|r| r.id() == "aws-access-key-id")
+            .unwrap()
+            .raw
+            .examples[0];
+        let key = key.split('=').nth(1).unwrap();
+        // 57 decoded bytes a line (76 base64 characters); the key starts 8 bytes before the end
+        // of line 1000's text.
+        let lines = 1010;
+        let filler: Vec<u8> = (0..57 * lines)
+            .map(|i| b"lorem ipsum dolor sit amet "[i % 27])
+            .collect();
+        let block = |text: &[u8]| -> String {
+            let mut out = "/".repeat(76) + "\n";
+            for chunk in text.chunks(57).skip(1) {
+                out.push_str(&b64(chunk));
+                out.push('\n');
+            }
+            out
+        };
+        std::fs::write(dir.join("blob.b64"), block(&filler)).unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        let at = 57 * 1001 - 8;
+        let mut text = filler.clone();
+        let line = format!("key {key} end");
+        text[at - 4..at - 4 + line.len()].copy_from_slice(line.as_bytes());
+        std::fs::write(dir.join("blob.b64"), block(&text)).unwrap();
+        git(&dir, &["commit", "-qam", "two"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let without = report(&dir, &scanner, false);
+        assert!(
+            without.iter().any(|l| l.starts_with("secret")),
+            "{without:?}"
+        );
+        assert_eq!(report(&dir, &scanner, true), without);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// A blob without a final line feed, edited: the edit's unit ends the last line with one, and
     /// a `PuTTY` key's private lines need it. Scanned whole as stored, the blob yields nothing; the
     /// prescan must not clear it.

@@ -144,6 +144,11 @@ impl<'a> ChangeScanner<'a> {
         if crate::decode::has_utf16_view(&data) {
             return Ok(false);
         }
+        // A base64 block wrapped over lines is joined from the first line a diff's unit holds,
+        // which may lie inside the block (its first lines past the context): left to the diff.
+        if crate::encoded::has_wrapped_lines(&data) {
+            return Ok(false);
+        }
         let change = PendingChange {
             path: path.to_vec(),
             id,
