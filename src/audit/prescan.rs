@@ -107,8 +107,13 @@ pub fn prescan(
     let keep: HashSet<ObjectId> = keep.iter().copied().collect();
     let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
     let objects = repo.objects.store_ref().path().to_path_buf();
+    // With replace refs, reading a blob by id gives its replacement: the walk's stored bytes
+    // are not what the history scan reads.
+    let odb = &**repo.objects;
+    let replaced = !odb.ignore_replacements && odb.store_ref().replacements().next().is_some();
     let reader = BlobReader {
         git_dir: repo.git_dir(),
+        replaced,
         wanted: &wanted,
         scanner,
         max_blob_bytes,
@@ -195,6 +200,8 @@ enum Job {
 /// What the prescan's workers share.
 struct BlobReader<'a> {
     git_dir: &'a Path,
+    /// Whether replace refs redirect object ids (then nothing is walked).
+    replaced: bool,
     wanted: &'a Wanted,
     scanner: &'a Scanner,
     max_blob_bytes: u64,
@@ -237,13 +244,13 @@ fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> Clean
 /// A blob stored in more than one place (two packs, or a pack and a loose object) is always read
 /// by id, as the history scan reads it: copies that disagree (a crafted repository) cannot make
 /// the prescan clear one version while the history scan reads the other. With alternate object
-/// directories, nothing is walked.
+/// directories or replace refs, nothing is walked.
 fn send_jobs(reader: &BlobReader<'_>, objects: &Path, sender: &SyncSender<Job>) {
     let wanted = reader.wanted;
     // With alternates, a blob may have copies the walk cannot see: every blob is read by id.
     let alternates = objects.join("info/alternates").exists()
         || std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some();
-    let packs = if alternates {
+    let packs = if alternates || reader.replaced {
         Vec::new()
     } else {
         pack_indices(objects)
@@ -709,6 +716,48 @@ mod tests {
         let without = report(&dir, &scanner, false);
         assert!(
             without.iter().any(|l| l.starts_with("secret")),
+            "{without:?}"
+        );
+        assert_eq!(report(&dir, &scanner, true), without);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Red team: a replace ref (`git replace`) swaps a clean blob for one that holds a key. The
+    /// history scan reads blobs through the object database, which follows the replacement (as
+    /// `git show` does), and reports the key, still present at the tip; the pack walk must not
+    /// clear the replaced blob from its stored bytes, nor keep those bytes for the tip search.
+    #[test]
+    fn a_replaced_blob_is_read_as_its_replacement() {
+        let dir =
+            std::env::temp_dir().join(format!("leakgate-prescan-repl-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        let rules = crate::builtin::rules_with_examples().unwrap();
+        let key = &rules
+            .iter()
+            .find(|r| r.id() == "aws-access-key-id")
+            .unwrap()
+            .raw
+            .examples[0];
+        std::fs::write(dir.join("a.txt"), "nothing to see\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        std::fs::write(dir.join("b.txt"), format!("{key}\n")).unwrap();
+        let hash = |args: &[&str]| {
+            let out = git_command(&dir, args).output().unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        };
+        let replacement = hash(&["hash-object", "-w", "b.txt"]);
+        std::fs::remove_file(dir.join("b.txt")).unwrap();
+        let original = hash(&["rev-parse", "HEAD:a.txt"]);
+        git(&dir, &["replace", &original, &replacement]);
+        git(&dir, &["gc", "-q"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let without = report(&dir, &scanner, false);
+        assert!(
+            without.iter().any(|l| l.contains("refs/heads/main")),
             "{without:?}"
         );
         assert_eq!(report(&dir, &scanner, true), without);
