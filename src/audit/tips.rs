@@ -174,11 +174,12 @@ fn run_search(
     Ok(all)
 }
 
-/// The values under tree `root` given each blob's ([`BlobSearch::values_in_blobs`]), remembering every
+/// The values under tree `root` (in its blobs, or in an entry's name, searched with `names`)
+/// given each blob's ([`BlobSearch::values_in_blobs`]), remembering every
 /// tree's answer in `trees` (branches share most of their trees).
 fn values_under(
     repo: &gix::Repository,
-    root: ObjectId,
+    (root, names): (ObjectId, &aho_corasick::AhoCorasick),
     in_blobs: &HashMap<ObjectId, BTreeSet<u32>>,
     trees: &mut HashMap<ObjectId, Rc<BTreeSet<u32>>>,
 ) -> Result<Rc<BTreeSet<u32>>, GitError> {
@@ -194,6 +195,12 @@ fn values_under(
         while next < entries.len() {
             let entry = &entries[next];
             next += 1;
+            // A value in a file or directory name (found by the file-name scan) is there too.
+            found.extend(
+                names
+                    .find_overlapping_iter(entry.name.as_slice())
+                    .map(|m| m.pattern().as_u32()),
+            );
             if entry.mode.is_tree() {
                 match trees.get(&entry.id) {
                     Some(hit) => found.extend(hit.iter().copied()),
@@ -292,7 +299,7 @@ pub fn presence(
     let in_blobs = search.values_in_blobs(&tips.blobs, threads)?;
     let mut trees = HashMap::new();
     for (name, root) in &tips.roots {
-        for i in values_under(repo, *root, &in_blobs, &mut trees)?.iter() {
+        for i in values_under(repo, (*root, &automaton), &in_blobs, &mut trees)?.iter() {
             present[*i as usize].push(name.clone());
         }
     }
@@ -366,6 +373,27 @@ mod tests {
         }
         let found = presence(&repo, &trees, &values, 1 << 20, 2, &kept).unwrap();
         assert_eq!(found, vec![Vec::<String>::new(); 3]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Red team: a value found in a file name (the file-name scan) is still there while a tip
+    /// holds a file or directory with that name, though no blob holds it.
+    #[test]
+    fn a_value_in_a_file_name_is_present_at_the_tip() {
+        let dir = std::env::temp_dir().join(format!("leakgate-tips-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("d-value-two")).unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        std::fs::write(dir.join("x-value-one.txt"), "plain\n").unwrap();
+        std::fs::write(dir.join("d-value-two/f"), "plain\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        let repo = gix::open(&dir).unwrap();
+        let trees = TipTrees::read(&repo, &branch_tips(&repo).unwrap()).unwrap();
+        let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-none"];
+        let found = presence(&repo, &trees, &values, 1 << 20, 2, &KeptBlobs::new()).unwrap();
+        let main = vec!["refs/heads/main".to_string()];
+        assert_eq!(found, vec![main.clone(), main, vec![]]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
