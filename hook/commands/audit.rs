@@ -391,40 +391,60 @@ fn audit_one(
     Ok((audit, setup.config.block_at))
 }
 
-/// Draws `commits 1234/23815  45.2 MB  980 commits/s  ETA 0:21` on stderr until `done`.
+/// Draws `[###---] 1234/23815 commits  45.2 MB  980 commits/s  ETA 0:21` on stderr until `done`;
+/// while the prescan reads the blobs (no commit done yet), the same for the blobs.
 fn progress_bar(progress: &Progress, done: &std::sync::atomic::AtomicBool) {
     let start = Instant::now();
+    let mut commits_start: Option<Instant> = None;
     let mut drawn = false;
     while !done.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(200));
-        let total = progress.commits_total.load(Ordering::Relaxed);
-        let n = progress.commits_done.load(Ordering::Relaxed);
-        let bytes = progress.bytes_done.load(Ordering::Relaxed);
-        let secs = start.elapsed().as_secs_f64().max(0.001);
-        let rate = n as f64 / secs;
-        let eta = if rate > 0.0 && total > n {
-            let left = ((total - n) as f64 / rate) as u64;
-            format!("ETA {}:{:02}", left / 60, left % 60)
+        let commits = progress.commits_done.load(Ordering::Relaxed);
+        let blobs = progress.blobs_done.load(Ordering::Relaxed);
+        let blobs_total = progress.blobs_total.load(Ordering::Relaxed);
+        // The commits' rate is timed from the first commit done (after the prescan).
+        let phase = if commits == 0 && blobs_total > 0 {
+            (blobs, blobs_total, "blobs", start)
         } else {
-            String::from("ETA -")
+            let since = if commits == 0 {
+                start
+            } else {
+                *commits_start.get_or_insert_with(Instant::now)
+            };
+            let total = progress.commits_total.load(Ordering::Relaxed);
+            (commits, total, "commits", since)
         };
-        let width = 24usize;
-        let filled = if total > 0 {
-            ((n as f64 / total as f64) * width as f64) as usize
-        } else {
-            0
-        }
-        .min(width);
-        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
-        let line = format!(
-            "\r[{bar}] {n}/{total} commits  {}  {:.0} commits/s  {eta}\x1b[K",
-            leakgate::outcome::human_bytes(bytes),
-            rate
-        );
+        let bytes = progress.bytes_done.load(Ordering::Relaxed);
+        let line = progress_line(phase, bytes);
         let _ = output::stderr(&line);
         drawn = true;
     }
     if drawn {
         let _ = output::stderr("\r\x1b[K");
     }
+}
+
+/// One progress line: `(done, total, unit, phase start)` and the bytes scanned so far.
+fn progress_line((n, total, unit, since): (u64, u64, &str, Instant), bytes: u64) -> String {
+    let secs = since.elapsed().as_secs_f64().max(0.001);
+    let rate = n as f64 / secs;
+    let eta = if rate > 0.0 && total > n {
+        let left = ((total - n) as f64 / rate) as u64;
+        format!("ETA {}:{:02}", left / 60, left % 60)
+    } else {
+        String::from("ETA -")
+    };
+    let width = 24usize;
+    let filled = if total > 0 {
+        ((n as f64 / total as f64) * width as f64) as usize
+    } else {
+        0
+    }
+    .min(width);
+    let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
+    format!(
+        "\r[{bar}] {n}/{total} {unit}  {}  {:.0} {unit}/s  {eta}\x1b[K",
+        leakgate::outcome::human_bytes(bytes),
+        rate
+    )
 }

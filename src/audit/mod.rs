@@ -51,6 +51,10 @@ pub struct Progress {
     pub commits_done: AtomicU64,
     /// Bytes of text scanned (see [`RepoSummary::bytes`]).
     pub bytes_done: AtomicU64,
+    /// Blobs the prescan reads whole (all repositories).
+    pub blobs_total: AtomicU64,
+    /// Blobs the prescan has read.
+    pub blobs_done: AtomicU64,
 }
 
 /// One commit as a report shows it.

@@ -106,6 +106,9 @@ pub fn prescan(
 ) -> Option<CleanBlobs> {
     let keep: HashSet<ObjectId> = keep.iter().copied().collect();
     let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
+    progress
+        .blobs_total
+        .fetch_add(wanted.blobs.len() as u64, Ordering::Relaxed);
     let objects = repo.objects.store_ref().path().to_path_buf();
     // With replace refs, reading a blob by id gives its replacement: the walk's stored bytes
     // are not what the history scan reads.
@@ -410,6 +413,7 @@ impl BlobReader<'_> {
                 Err(_) => break,
             };
             let Ok(job) = job else { break };
+            self.progress.blobs_done.fetch_add(1, Ordering::Relaxed);
             let (id, data) = match job {
                 Job::Bytes(id, data) => (id, data),
                 Job::Read(id) => match load_blob(&repo, id, self.max_blob_bytes) {
