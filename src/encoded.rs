@@ -529,31 +529,6 @@ fn is_text(decoded: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests_support {
-    /// Standard base64 with padding, for building test input.
-    pub(super) fn b64(data: &[u8]) -> String {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in data.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                out.push(if i <= chunk.len() {
-                    A[((n >> (18 - 6 * i)) & 63) as usize] as char
-                } else {
-                    '='
-                });
-            }
-        }
-        out
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -581,7 +556,7 @@ mod tests {
     /// its last `=`) lay in context was decoded and scanned as if the tail were new.
     #[test]
     fn a_decoded_tail_outside_the_added_bytes_is_not_scanned() {
-        let text = format!("abcd={}\n", tests_support::b64(b"a sentence of text"));
+        let text = format!("abcd={}\n", crate::test_support::b64(b"a sentence of text"));
         let mut unit = AddedText::whole("f", text.clone().into_bytes());
         unit.set_added(0, 2);
         assert_eq!(decoded_lines(&unit), Vec::new());
@@ -685,7 +660,7 @@ mod tests {
         ]
         .concat();
         let text = text.as_str();
-        let encoded = super::tests_support::b64(text.as_bytes());
+        let encoded = crate::test_support::b64(text.as_bytes());
         let wrapped: Vec<&str> = encoded
             .as_bytes()
             .chunks(76)

@@ -159,3 +159,58 @@ pub(crate) fn pack_keywords() -> Vec<Vec<u8>> {
         })
         .collect()
 }
+
+/// Runs `git` in `dir` (isolated, with a fixed author and committer) and asserts it succeeded.
+pub(crate) fn git_ok(dir: &std::path::Path, args: &[&str]) {
+    let out = git_command(dir, args)
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
+        .env("GIT_COMMITTER_NAME", "c")
+        .env("GIT_COMMITTER_EMAIL", "c@example.invalid")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?} failed");
+}
+
+/// A new empty repository (branch `main`) in a fresh temporary directory named after `tag`.
+pub(crate) fn fresh_repo(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("leakgate-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    git_ok(&dir, &["init", "-q", "-b", "main"]);
+    dir
+}
+
+/// The first example of built-in rule `id` (secrets for tests are never written as literals).
+pub(crate) fn rule_example(id: &str) -> String {
+    crate::builtin::rules_with_examples()
+        .unwrap()
+        .iter()
+        .find(|r| r.id() == id)
+        .unwrap()
+        .raw
+        .examples[0]
+        .clone()
+}
+
+/// Standard base64 with padding, for building test input.
+pub(crate) fn b64(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                A[((n >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}

@@ -309,18 +309,7 @@ pub fn presence(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::git_command;
-
-    fn git(dir: &std::path::Path, args: &[&str]) {
-        let out = git_command(dir, args)
-            .env("GIT_AUTHOR_NAME", "a")
-            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
-            .env("GIT_COMMITTER_NAME", "c")
-            .env("GIT_COMMITTER_EMAIL", "c@example.invalid")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?} failed");
-    }
+    use crate::test_support::{git_command, git_ok as git};
 
     #[test]
     fn presence_is_the_same_on_one_worker_and_on_several() {
