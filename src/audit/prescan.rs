@@ -262,33 +262,22 @@ fn send_jobs(reader: &BlobReader<'_>, objects: &Path, sender: &SyncSender<Job>) 
         .iter()
         .filter_map(|p| pack::Bundle::at(p, gix::hash::Kind::Sha1).ok())
         .collect();
-    let mut places: HashMap<ObjectId, usize> = HashMap::new();
     let ids: HashSet<&ObjectId> = wanted.blobs.keys().chain(reader.keep.iter()).collect();
-    for bundle in &bundles {
-        for &id in &ids {
-            if bundle.index.lookup(id).is_some() {
-                *places.entry(*id).or_default() += 1;
-            }
-        }
-    }
-    for &id in &ids {
-        let hex = id.to_hex().to_string();
-        if objects.join(&hex[..2]).join(&hex[2..]).exists() {
-            *places.entry(*id).or_default() += 1;
+    let places = object_places(objects, &bundles, &ids);
+    // Wanted blobs stored only in each pack: a pack is walked when they are enough of it.
+    let mut single_in = vec![0usize; bundles.len()];
+    for id in wanted.blobs.keys() {
+        if let Some((1, Some(pack))) = places.get(id) {
+            single_in[*pack] += 1;
         }
     }
     let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
-    for bundle in &bundles {
-        let in_pack = wanted
-            .blobs
-            .keys()
-            .filter(|id| places.get(*id) == Some(&1) && bundle.index.lookup(*id).is_some())
-            .count();
+    for (bundle, &in_pack) in bundles.iter().zip(&single_in) {
         if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
             continue;
         }
         let delivered = Mutex::new(Vec::new());
-        let single = |id: &ObjectId| places.get(id) == Some(&1);
+        let single = |id: &ObjectId| matches!(places.get(id), Some((1, _)));
         let walk = Walk {
             wanted,
             single: &single,
@@ -306,6 +295,32 @@ fn send_jobs(reader: &BlobReader<'_>, objects: &Path, sender: &SyncSender<Job>) 
             return;
         }
     }
+}
+
+/// For each of `ids`, in how many places it is stored (the packs of `bundles`, a loose file) and
+/// the first pack that holds it.
+fn object_places(
+    objects: &Path,
+    bundles: &[pack::Bundle],
+    ids: &HashSet<&ObjectId>,
+) -> HashMap<ObjectId, (usize, Option<usize>)> {
+    let mut places: HashMap<ObjectId, (usize, Option<usize>)> = HashMap::new();
+    for (index, bundle) in bundles.iter().enumerate() {
+        for &id in ids {
+            if bundle.index.lookup(id).is_some() {
+                let place = places.entry(*id).or_default();
+                place.0 += 1;
+                place.1.get_or_insert(index);
+            }
+        }
+    }
+    for &id in ids {
+        let hex = id.to_hex().to_string();
+        if objects.join(&hex[..2]).join(&hex[2..]).exists() {
+            places.entry(*id).or_default().0 += 1;
+        }
+    }
+    places
 }
 
 /// One pack walk's share of the prescan: what to hand out, what to keep, and what was delivered.
@@ -455,18 +470,7 @@ mod tests {
     use super::*;
     use crate::audit::{audit_repository, AuditOptions, Progress};
     use crate::scanner::Suppressions;
-    use crate::test_support::{git_command, Rng};
-
-    fn git(dir: &Path, args: &[&str]) {
-        let out = git_command(dir, args)
-            .env("GIT_AUTHOR_NAME", "a")
-            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
-            .env("GIT_COMMITTER_NAME", "c")
-            .env("GIT_COMMITTER_EMAIL", "c@example.invalid")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?} failed");
-    }
+    use crate::test_support::{b64, fresh_repo, git_command, git_ok as git, rule_example, Rng};
 
     /// Everything an audit reports of one repository, as comparable lines.
     fn report(dir: &Path, scanner: &Scanner, prescan: bool) -> Vec<String> {
@@ -508,10 +512,7 @@ mod tests {
     /// both clears blobs and leaves some to the diff.
     #[test]
     fn the_prescan_changes_nothing_in_the_report() {
-        let dir = std::env::temp_dir().join(format!("leakgate-prescan-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        git(&dir, &["init", "-q", "-b", "main"]);
+        let dir = fresh_repo("prescan");
         let rules = crate::builtin::rules_with_examples().unwrap();
         let examples: Vec<String> = rules
             .iter()
@@ -617,17 +618,8 @@ mod tests {
     /// its secret is no longer reported at that commit (nor at all, auditing only that commit).
     #[test]
     fn clean_changes_still_count_towards_the_rename_pair_cap() {
-        let dir = std::env::temp_dir().join(format!("leakgate-prescan-cap-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        git(&dir, &["init", "-q", "-b", "main"]);
-        let rules = crate::builtin::rules_with_examples().unwrap();
-        let secret = &rules
-            .iter()
-            .find(|r| r.id() == "aws-access-key-id")
-            .unwrap()
-            .raw
-            .examples[0];
+        let dir = fresh_repo("prescan-cap");
+        let secret = &rule_example("aws-access-key-id");
         let body: String = (0..10).map(|i| format!("filler line {i}\n")).collect();
         std::fs::write(dir.join("d000.txt"), format!("{body}{secret}\n")).unwrap();
         for i in 1..=100 {
@@ -652,25 +644,6 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// Standard base64 with padding, for building test input.
-    fn b64(data: &[u8]) -> String {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in data.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                let c = A[((n >> (18 - 6 * i)) & 63) as usize] as char;
-                out.push(if i <= chunk.len() { c } else { '=' });
-            }
-        }
-        out
-    }
-
     /// Red team: a base64 block wrapped at 76 columns, longer than the diff's context
     /// (`CONTEXT_BYTES`), whose first line does not decode to text. An edit near its end puts a
     /// key across two wrapped lines: the edit's unit starts the block inside it (its first line is
@@ -679,18 +652,8 @@ mod tests {
     /// must not clear the blob.
     #[test]
     fn a_wrapped_block_longer_than_the_context_is_not_cleared() {
-        let dir =
-            std::env::temp_dir().join(format!("leakgate-prescan-wrap-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        git(&dir, &["init", "-q", "-b", "main"]);
-        let rules = crate::builtin::rules_with_examples().unwrap();
-        let key = &rules
-            .iter()
-            .find(|r| r.id() == "aws-access-key-id")
-            .unwrap()
-            .raw
-            .examples[0];
+        let dir = fresh_repo("prescan-wrap");
+        let key = &rule_example("aws-access-key-id");
         let key = key.split('=').nth(1).unwrap();
         // 57 decoded bytes a line (76 base64 characters); the key starts 8 bytes before the end
         // of line 1000's text.
@@ -732,18 +695,8 @@ mod tests {
     /// clear the replaced blob from its stored bytes, nor keep those bytes for the tip search.
     #[test]
     fn a_replaced_blob_is_read_as_its_replacement() {
-        let dir =
-            std::env::temp_dir().join(format!("leakgate-prescan-repl-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        git(&dir, &["init", "-q", "-b", "main"]);
-        let rules = crate::builtin::rules_with_examples().unwrap();
-        let key = &rules
-            .iter()
-            .find(|r| r.id() == "aws-access-key-id")
-            .unwrap()
-            .raw
-            .examples[0];
+        let dir = fresh_repo("prescan-repl");
+        let key = &rule_example("aws-access-key-id");
         std::fs::write(dir.join("a.txt"), "nothing to see\n").unwrap();
         git(&dir, &["add", "-A"]);
         git(&dir, &["commit", "-qm", "one"]);
@@ -768,25 +721,24 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// The `PuTTY` rule's example cut before its MAC line (no final line feed), and the same key
+    /// with another comment line: an edit that changes only the comment.
+    fn unterminated_putty_key() -> (String, String) {
+        let example = rule_example("putty-private-key");
+        let key = example.split("Private-MAC").next().unwrap().trim_end();
+        let comment = key.lines().find(|l| l.starts_with("Comment:")).unwrap();
+        (key.to_string(), key.replace(comment, "Comment: old"))
+    }
+
     /// A blob without a final line feed, edited: the edit's unit ends the last line with one, and
     /// a `PuTTY` key's private lines need it. Scanned whole as stored, the blob yields nothing; the
     /// prescan must not clear it.
     #[test]
     fn an_edit_to_a_blob_without_a_final_newline_is_not_cleared() {
-        let dir = std::env::temp_dir().join(format!("leakgate-prescan-eol-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        git(&dir, &["init", "-q", "-b", "main"]);
-        let rules = crate::builtin::rules_with_examples().unwrap();
-        let example = &rules
-            .iter()
-            .find(|r| r.id() == "putty-private-key")
-            .unwrap()
-            .raw
-            .examples[0];
-        let key = example.split("Private-MAC").next().unwrap().trim_end();
-        let comment = key.lines().find(|l| l.starts_with("Comment:")).unwrap();
-        std::fs::write(dir.join("k.ppk"), key.replace(comment, "Comment: old")).unwrap();
+        let dir = fresh_repo("prescan-eol");
+        let (key, old_key) = unterminated_putty_key();
+        let key = key.as_str();
+        std::fs::write(dir.join("k.ppk"), old_key.as_str()).unwrap();
         git(&dir, &["add", "-A"]);
         git(&dir, &["commit", "-qm", "one"]);
         std::fs::write(dir.join("k.ppk"), key).unwrap();
@@ -807,19 +759,9 @@ mod tests {
     /// text to the diff; the report is the same with and without it.
     #[test]
     fn utf16_text_is_left_to_the_diff() {
-        let dir = std::env::temp_dir().join(format!("leakgate-prescan-u16-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        git(&dir, &["init", "-q", "-b", "main"]);
-        let rules = crate::builtin::rules_with_examples().unwrap();
-        let example = &rules
-            .iter()
-            .find(|r| r.id() == "putty-private-key")
-            .unwrap()
-            .raw
-            .examples[0];
-        let key = example.split("Private-MAC").next().unwrap().trim_end();
-        let comment = key.lines().find(|l| l.starts_with("Comment:")).unwrap();
+        let dir = fresh_repo("prescan-u16");
+        let (key, old_key) = unterminated_putty_key();
+        let key = key.as_str();
         let utf16 = |text: &str, bom: bool| {
             let mut bytes = if bom {
                 vec![0xff, 0xfe]
@@ -830,11 +772,7 @@ mod tests {
             bytes
         };
         for (name, bom) in [("a.ppk", true), ("b.ppk", false)] {
-            std::fs::write(
-                dir.join(name),
-                utf16(&key.replace(comment, "Comment: old"), bom),
-            )
-            .unwrap();
+            std::fs::write(dir.join(name), utf16(&old_key, bom)).unwrap();
         }
         git(&dir, &["add", "-A"]);
         git(&dir, &["commit", "-qm", "one"]);
