@@ -45,6 +45,29 @@ fn gram(a: u8, b: u8) -> usize {
     usize::from(u16::from_le_bytes([a, b]) & GRAM_MASK)
 }
 
+/// `word` rotated right by `N` bits in one BMI2 `rorx` instruction (which the compiler would not
+/// pick for a rotation that is then masked).
+///
+/// # Safety
+///
+/// The CPU must have BMI2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn rotate_right<const N: u32>(word: u64) -> u64 {
+    let rotated: u64;
+    // SAFETY: `rorx` reads and writes registers only; the caller checked BMI2.
+    unsafe {
+        std::arch::asm!(
+            "rorx {out}, {word}, {n}",
+            out = lateout(reg) rotated,
+            word = in(reg) word,
+            n = const N,
+            options(pure, nomem, nostack, preserves_flags)
+        );
+    }
+    rotated
+}
+
 /// A block's own contribution and its contribution to the previous block (see
 /// [`GramFilter::block`]) from its eight entries `$e`, with one vector width's OR and byte
 /// shifts within 128 bits: the same tree for SSE2 (one block) and AVX2 (two blocks, one per
@@ -140,8 +163,8 @@ impl GramFilter {
         // value depends on the previous gram's, so the CPU overlaps all the table loads.
         let (mut q, mut previous_own) = (0, Entry::MAX);
         #[cfg(target_arch = "x86_64")]
-        if pairs && std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked above).
+        if pairs && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("bmi2") {
+            // SAFETY: the CPU has AVX2 and BMI2 (checked above).
             (q, previous_own) = unsafe { self.pairs_avx2(haystack, &mut candidate) };
         }
         // Elsewhere there is no pair path (and `-D warnings` must not trip on the flag).
@@ -240,9 +263,9 @@ impl GramFilter {
     ///
     /// # Safety
     ///
-    /// The CPU must have AVX2.
+    /// The CPU must have AVX2 and BMI2.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,bmi2")]
     unsafe fn pairs_avx2(
         &self,
         haystack: &[u8],
@@ -272,14 +295,38 @@ impl GramFilter {
                 u64::from_le_bytes(w)
             };
             let words = [word(0), word(7), word(14)];
+            // The gram of bytes `i` and `i + 1` of a word, times the entry size (16): the word
+            // rotated right by `8 * i - 4` bits (left by 4 for the first), masked. The rotation
+            // is one `rorx` written out, because the compiler turns a shift and a mask into
+            // three instructions.
+            macro_rules! offset {
+                ($w:expr, $bits:literal) => {
+                    (rotate_right::<$bits>($w) & (u64::from(GRAM_MASK) << 4)) as usize
+                };
+            }
+            let [w0, w1, w2] = words;
+            let offsets: [usize; 2 * WINDOW] = [
+                offset!(w0, 60),
+                offset!(w0, 4),
+                offset!(w0, 12),
+                offset!(w0, 20),
+                offset!(w0, 28),
+                offset!(w0, 36),
+                offset!(w0, 44),
+                offset!(w1, 60),
+                offset!(w1, 4),
+                offset!(w1, 12),
+                offset!(w1, 20),
+                offset!(w1, 28),
+                offset!(w1, 36),
+                offset!(w1, 44),
+                offset!(w2, 60),
+                offset!(w2, 4),
+            ];
             let entry = |g: usize| -> *const Entry {
-                let (w, i) = (words[g / 7], g % 7);
-                // The gram of bytes `i` and `i + 1` of `w`, times the entry size (16).
-                let scaled = if i == 0 { w << 4 } else { w >> (8 * i - 4) };
-                let offset = (scaled & (u64::from(GRAM_MASK) << 4)) as usize;
-                // SAFETY: `offset / 16` is a gram, at most `GRAM_MASK`: inside the table of
-                // `DOMAIN` entries (`offset` has its low four bits clear, so this adds it).
-                unsafe { table.add(offset >> 4) }
+                // SAFETY: `offsets[g] / 16` is a gram, at most `GRAM_MASK`: inside the table of
+                // `DOMAIN` entries (the offset has its low four bits clear, so this adds it).
+                unsafe { table.add(offsets[g] >> 4) }
             };
             let load = |t: usize| {
                 // SAFETY: both point at live 16-byte table entries (unaligned loads allowed).
