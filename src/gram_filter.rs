@@ -10,22 +10,21 @@
 //!
 //! Grams are folded (bit `0x20` of both bytes and the high bit of the second dropped), so
 //! case-insensitive matching costs nothing; folding also merges a few other byte pairs, which can
-//! only add candidates, never lose one. Keywords with the same number of grams share a bucket: a
-//! short keyword constrains few offsets, and mixing it with long ones would make their bucket as
-//! weak as the short one. Inside a length, keywords are sorted and cut into runs, so that the
-//! keywords of a bucket share their first grams: a bucket passes a position when every offset's
-//! gram belongs to *some* keyword of the bucket, and keywords that agree on their grams keep these
-//! combinations close to real ones. Only the first [`WINDOW`] + 1 bytes of a keyword count, and a
-//! keyword that starts with another is left out (where it starts, the shorter one starts too).
+//! only add candidates, never lose one. Which keyword goes to which bucket is
+//! [`crate::gram_buckets`]' choice: by length, then so that the keywords of a bucket agree on
+//! their grams (a bucket passes a position when every offset's gram belongs to *some* keyword of
+//! the bucket, so keywords that agree keep these combinations close to real ones). Only the first
+//! [`WINDOW`] + 1 bytes of a keyword count, and a keyword that starts with another is left out
+//! (where it starts, the shorter one starts too).
 //!
 //! An entry is one SSE2 register, shifted by whole lanes with byte shifts; on a CPU with AVX2
 //! (checked at run time) two blocks share one 256-bit register, which halves the byte shifts,
 //! the loop's bottleneck.
 
 /// Number of buckets (bits per offset of a table entry).
-const BUCKETS: usize = 16;
+pub(crate) const BUCKETS: usize = 16;
 /// Gram offsets checked per keyword (offsets per table entry).
-const WINDOW: usize = 8;
+pub(crate) const WINDOW: usize = 8;
 /// A table entry: `BUCKETS` bits per offset, `WINDOW` offsets.
 type Entry = u128;
 /// The bits of one offset of an entry.
@@ -41,7 +40,7 @@ const DOMAIN: usize = GRAM_MASK as usize + 1;
 
 /// The gram of two bytes.
 #[inline(always)]
-fn gram(a: u8, b: u8) -> usize {
+pub(crate) fn gram(a: u8, b: u8) -> usize {
     usize::from(u16::from_le_bytes([a, b]) & GRAM_MASK)
 }
 
@@ -116,7 +115,7 @@ impl GramFilter {
             return None;
         }
         let keywords = filter_keys(keywords);
-        let bucket = assign_buckets(&keywords);
+        let bucket = crate::gram_buckets::assign_buckets(&keywords);
         let bit = |j: usize, b: u8| -> Entry { 1 << (j * BUCKETS + usize::from(b)) };
         // Offsets past a keyword's last gram rule nothing out for its bucket: those bits start
         // clear in every entry (one pass over the table, not a second one to clear them).
@@ -439,45 +438,6 @@ fn filter_keys(keywords: &[Vec<u8>]) -> Vec<Vec<u8>> {
         }
     }
     kept
-}
-
-/// Buckets by number of grams, so that a bucket is as selective as its shortest keyword allows,
-/// more of them for the weaker lengths: keywords of one or two grams (three bytes) get buckets
-/// 0–3, three grams 4–6, four 7–8, five 9–10, six 11, seven 12, a full window 13–15. Inside a
-/// length the (sorted) keywords are cut into equal runs, one per bucket.
-fn assign_buckets(keywords: &[Vec<u8>]) -> Vec<u8> {
-    const SHARES: [(usize, u8, u8); 7] = [
-        (2, 0, 4),
-        (3, 4, 3),
-        (4, 7, 2),
-        (5, 9, 2),
-        (6, 11, 1),
-        (7, 12, 1),
-        (WINDOW, 13, 3),
-    ];
-    let class = |k: &Vec<u8>| {
-        let grams = (k.len() - 1).clamp(2, WINDOW);
-        SHARES
-            .iter()
-            .position(|&(g, _, _)| g == grams)
-            .expect("every gram count from 2 to WINDOW has a share")
-    };
-    let mut sizes = [0usize; SHARES.len()];
-    for k in keywords {
-        sizes[class(k)] += 1;
-    }
-    let mut seen = [0usize; SHARES.len()];
-    // `keywords` is sorted (see `filter_keys`), so each length's keywords come in order.
-    keywords
-        .iter()
-        .map(|k| {
-            let c = class(k);
-            let (_, first, count) = SHARES[c];
-            let run = seen[c] * usize::from(count) / sizes[c];
-            seen[c] += 1;
-            first + run as u8
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod filters;
 pub mod finding;
 pub mod fingerprint;
 pub mod git;
+pub(crate) mod gram_buckets;
 pub(crate) mod gram_filter;
 pub mod hex;
 pub mod install;
