@@ -247,4 +247,83 @@ mod tests {
             assert!(prefixes.len() <= 1, "bucket {b} mixes {members:?}");
         }
     }
+
+    /// The keys the gram filter buckets: cut to `WINDOW + 1` bytes, lowercase, sorted, unique.
+    fn keys_of(keywords: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut keys: Vec<Vec<u8>> = keywords
+            .iter()
+            .map(|k| k[..k.len().min(WINDOW + 1)].to_ascii_lowercase())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// Every key of `keywords` in a bucket of its length, and each of `probes` (keywords, some
+    /// bytes flipped in bit `0x20`, which grams fold) a candidate where it starts.
+    fn assert_sound(keywords: &[Vec<u8>], probes: &[Vec<u8>], rng: &mut crate::test_support::Rng) {
+        let keys = keys_of(keywords);
+        for (k, &b) in keys.iter().zip(&assign_buckets(&keys)) {
+            let (_, first, count) = SHARES[class(k)];
+            assert!((first..first + count).contains(&b), "{k:?} in {b}");
+        }
+        let filter = crate::gram_filter::GramFilter::new(keywords).unwrap();
+        for k in probes {
+            let at = rng.below(20);
+            let mut hay: Vec<u8> = (0..at + k.len() + rng.below(20))
+                .map(|_| rng.next() as u8)
+                .collect();
+            for (j, &b) in k.iter().enumerate() {
+                hay[at + j] = if b.is_ascii_alphabetic() && rng.below(2) == 0 {
+                    b ^ 0x20
+                } else {
+                    b
+                };
+            }
+            let mut found = false;
+            filter.candidates(&hay, |p| found |= p == at);
+            assert!(found, "{k:?} at {at} of {hay:?}");
+        }
+    }
+
+    #[test]
+    fn any_keyword_set_stays_in_its_length_buckets_and_keeps_every_start() {
+        // Two-byte keywords in the shortest class, duplicates, NUL, high bytes and fold
+        // neighbours, one to three hundred keywords (buckets left empty, or crowded).
+        let mut rng = crate::test_support::Rng(0x0b0c_4e75);
+        let alphabet: &[u8] = b"\0\xff\x80\xc0\xe0@`[{aAzZ_\n";
+        for round in 0..120 {
+            let count = 1 + rng.below(if round % 4 == 0 { 300 } else { 12 });
+            let mut keywords: Vec<Vec<u8>> = (0..count)
+                .map(|_| {
+                    let len = 2 + rng.below(14);
+                    (0..len)
+                        .map(|_| match round % 3 {
+                            0 => rng.next() as u8,
+                            _ => alphabet[rng.below(alphabet.len())],
+                        })
+                        .collect()
+                })
+                .collect();
+            let twice = keywords[rng.below(count)].to_ascii_uppercase();
+            keywords.push(twice);
+            assert_sound(&keywords, &keywords, &mut rng);
+        }
+    }
+
+    #[test]
+    fn per_bucket_gram_counts_that_wrap_leave_every_keyword_a_candidate() {
+        // 2^17 five-byte keys (distinct when lowercased) that all start with `ab`: the two
+        // buckets of their length each take 2^16 of them at first, and that gram's u16 count
+        // wraps to zero in both (which only misleads the cost).
+        let lower: Vec<u8> = (0..=255u8).filter(|b| !b.is_ascii_uppercase()).collect();
+        let n = lower.len();
+        let keywords: Vec<Vec<u8>> = (0..1usize << 17)
+            .map(|i| vec![b'a', b'b', lower[i / n / n], lower[i / n % n], lower[i % n]])
+            .collect();
+        let keys = keys_of(&keywords);
+        assert_eq!(keys.len(), 1 << 17);
+        let probes: Vec<Vec<u8>> = keywords.iter().step_by(997).cloned().collect();
+        assert_sound(&keywords, &probes, &mut crate::test_support::Rng(17));
+    }
 }

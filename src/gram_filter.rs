@@ -641,6 +641,64 @@ mod tests {
         }
     }
 
+    /// The candidates read straight off the table: a start passes when some bucket's bit is
+    /// clear at every offset whose gram lies inside the haystack.
+    fn table_candidates(f: &GramFilter, hay: &[u8]) -> Vec<usize> {
+        let n = hay.len();
+        (0..n.saturating_sub(1))
+            .filter(|&p| {
+                (0..BUCKETS).any(|b| {
+                    (0..WINDOW).all(|j| {
+                        let a = p + j;
+                        a + 1 >= n
+                            || (f.reach[gram(hay[a], hay[a + 1])] >> (j * BUCKETS + b)) & 1 == 0
+                    })
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn both_paths_give_exactly_the_candidates_the_table_gives() {
+        let mut rng = crate::test_support::Rng(0x0ddb_a11e);
+        let mut sets = vec![
+            crate::test_support::pack_keywords(),
+            crate::test_support::random_keywords(&mut rng, 40),
+        ];
+        // Keywords of random bytes: every gram bit (case, high bits) matters somewhere.
+        sets.push(
+            (0..60)
+                .map(|_| (0..2 + rng.below(12)).map(|_| rng.next() as u8).collect())
+                .collect(),
+        );
+        for keywords in &sets {
+            let f = GramFilter::new(keywords).unwrap();
+            for round in 0..600 {
+                let len = if round % 50 == 0 {
+                    300 + rng.below(200)
+                } else {
+                    rng.below(70)
+                };
+                let mut hay = Vec::with_capacity(len + 16);
+                while hay.len() < len {
+                    if rng.below(3) == 0 {
+                        let k = &keywords[rng.below(keywords.len())];
+                        hay.extend(k.iter().map(|&b| b ^ [0, 0x20, 0x80][rng.below(3)]));
+                    } else {
+                        hay.push(rng.next() as u8);
+                    }
+                }
+                hay.truncate(len);
+                let want = table_candidates(&f, &hay);
+                for pairs in [false, true] {
+                    let mut got = Vec::new();
+                    f.candidates_with(&hay, |p| got.push(p), pairs);
+                    assert_eq!(got, want, "pairs {pairs}: {hay:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_one_byte_keyword_has_no_filter() {
         assert!(GramFilter::new(&[b"a".to_vec(), b"abc".to_vec()]).is_none());

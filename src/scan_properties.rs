@@ -345,3 +345,75 @@ fn the_prefix_index_finds_what_the_automaton_finds() {
     fuzz_flips(&many, 100, 4);
     fuzz_flips(&crate::test_support::pack_keywords(), 300, 5);
 }
+
+/// Keywords for [`every_keyword_ending_in_the_last_bytes_of_a_short_haystack`]: eight keywords
+/// of one four-byte group (inside the masked word, ending at its last byte, with tails past it),
+/// its three-byte prefix, a NUL at every position from the fourth to the tenth, high bytes beside
+/// letters, and pairs that differ only in bit `0x20` of a non-letter.
+fn word_confirm_keywords() -> Vec<Vec<u8>> {
+    let mut keywords: Vec<Vec<u8>> = [
+        &b"abc"[..],
+        b"abcd",
+        b"abcde",
+        b"abcdefg",
+        b"abcdefgh",
+        b"abcdefghi",
+        b"abcdefghijklmnopq",
+        b"abcdefgh\0",
+        b"abcdxxxxy",
+        b"@bc`",
+        b"`bc@",
+        b"[x{]",
+        b"{x[}",
+        b"\xc1bcd",
+        b"\xe1bcd",
+        b"a\xc2c\xe3e",
+        b"zz\xffz",
+    ]
+    .iter()
+    .map(|k| k.to_vec())
+    .collect();
+    for nul in 3..10 {
+        let mut k = b"qrstuvwxyz"[..=nul].to_vec();
+        k[nul] = 0;
+        keywords.push(k);
+    }
+    keywords
+}
+
+/// The folded eight-byte confirm (697fa76) reads zeros past the end of the haystack and compares
+/// a keyword's first eight bytes at once: every keyword, in three spellings, ending at each of the
+/// last ten bytes of haystacks from its length to 24 bytes longer (the gram filter's single
+/// blocks, pairs and tail), among NUL, high and fold-neighbour bytes, and each haystack cut
+/// inside the keyword. The hits, sorted, must equal the automaton's.
+#[test]
+fn every_keyword_ending_in_the_last_bytes_of_a_short_haystack() {
+    let keywords = word_confirm_keywords();
+    let k = Keywords::new(keywords.clone()).unwrap();
+    let same = |hay: &[u8]| {
+        let mut got = k.hits(hay);
+        got.sort_unstable();
+        assert_eq!(got, k.nfa_hits(hay), "{hay:?}");
+    };
+    let fillers: &[u8] = b"\0\xc1\xe1@`[{Aa\xff\x80 ";
+    for (i, keyword) in keywords.iter().enumerate() {
+        for len in keyword.len()..=keyword.len() + 24 {
+            for at in len.saturating_sub(keyword.len() + 9)..=len - keyword.len() {
+                let spelling = (i + at + len) % 3;
+                let mut hay = vec![fillers[(i + at + len) % fillers.len()]; len];
+                for (j, &b) in keyword.iter().enumerate() {
+                    hay[at + j] = match spelling {
+                        0 => b,
+                        1 => b.to_ascii_uppercase(),
+                        _ if j % 2 == 0 => b.to_ascii_uppercase(),
+                        _ => b,
+                    };
+                }
+                same(&hay);
+                for cut in at + 2..at + keyword.len() {
+                    same(&hay[..cut]);
+                }
+            }
+        }
+    }
+}
