@@ -67,6 +67,43 @@ unsafe fn rotate_right<const N: u32>(word: u64) -> u64 {
     rotated
 }
 
+/// The table offsets (gram times the entry size, 16) of a pair's sixteen grams, from the three
+/// 8-byte words holding its bytes 0-7, 7-14 and 14-21 (7, 7 and 2 grams): the word rotated right
+/// by `8 * i - 4` bits for its gram `i` (left by 4 for the first), masked. The rotation is one
+/// `rorx` written out, because the compiler turns a shift and a mask into three instructions.
+///
+/// # Safety
+///
+/// The CPU must have BMI2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn pair_offsets([w0, w1, w2]: [u64; 3]) -> [usize; 2 * WINDOW] {
+    macro_rules! offset {
+        ($w:expr, $bits:literal) => {
+            // SAFETY: the caller checked BMI2.
+            (unsafe { rotate_right::<$bits>($w) } & (u64::from(GRAM_MASK) << 4)) as usize
+        };
+    }
+    [
+        offset!(w0, 60),
+        offset!(w0, 4),
+        offset!(w0, 12),
+        offset!(w0, 20),
+        offset!(w0, 28),
+        offset!(w0, 36),
+        offset!(w0, 44),
+        offset!(w1, 60),
+        offset!(w1, 4),
+        offset!(w1, 12),
+        offset!(w1, 20),
+        offset!(w1, 28),
+        offset!(w1, 36),
+        offset!(w1, 44),
+        offset!(w2, 60),
+        offset!(w2, 4),
+    ]
+}
+
 /// A block's own contribution and its contribution to the previous block (see
 /// [`GramFilter::block`]) from its eight entries `$e`, with one vector width's OR and byte
 /// shifts within 128 bits: the same tree for SSE2 (one block) and AVX2 (two blocks, one per
@@ -279,9 +316,8 @@ impl GramFilter {
         // High half: the own contribution of the last block taken (none yet: all ones).
         let mut previous_own = all_ones;
         let mut q = 0;
-        // The pair's 16 grams come from three 8-byte words (bytes 0-7, 7-14 and 14-21: 7, 7
-        // and 2 grams), each gram shifted out of its word already scaled to its entry's byte
-        // offset in the table: two instructions per gram, and no load but the table's.
+        // The pair's 16 grams come from three 8-byte words (see `pair_offsets`): two
+        // instructions per gram, and no load but the table's.
         const READ: usize = 3 * 7 + 1;
         let table: *const Entry = self.reach.as_ptr();
         while let Some(bytes) = haystack
@@ -294,34 +330,8 @@ impl GramFilter {
                 u64::from_le_bytes(w)
             };
             let words = [word(0), word(7), word(14)];
-            // The gram of bytes `i` and `i + 1` of a word, times the entry size (16): the word
-            // rotated right by `8 * i - 4` bits (left by 4 for the first), masked. The rotation
-            // is one `rorx` written out, because the compiler turns a shift and a mask into
-            // three instructions.
-            macro_rules! offset {
-                ($w:expr, $bits:literal) => {
-                    (rotate_right::<$bits>($w) & (u64::from(GRAM_MASK) << 4)) as usize
-                };
-            }
-            let [w0, w1, w2] = words;
-            let offsets: [usize; 2 * WINDOW] = [
-                offset!(w0, 60),
-                offset!(w0, 4),
-                offset!(w0, 12),
-                offset!(w0, 20),
-                offset!(w0, 28),
-                offset!(w0, 36),
-                offset!(w0, 44),
-                offset!(w1, 60),
-                offset!(w1, 4),
-                offset!(w1, 12),
-                offset!(w1, 20),
-                offset!(w1, 28),
-                offset!(w1, 36),
-                offset!(w1, 44),
-                offset!(w2, 60),
-                offset!(w2, 4),
-            ];
+            // SAFETY: the CPU has BMI2 (this function's contract).
+            let offsets = unsafe { pair_offsets(words) };
             let entry = |g: usize| -> *const Entry {
                 // SAFETY: `offsets[g] / 16` is a gram, at most `GRAM_MASK`: inside the table of
                 // `DOMAIN` entries (the offset has its low four bits clear, so this adds it).
