@@ -472,6 +472,19 @@ mod tests {
     use crate::scanner::Suppressions;
     use crate::test_support::{b64, fresh_repo, git_command, git_ok as git, rule_example, Rng};
 
+    /// Asserts that the audit report of `dir` without the prescan has a line that `shows`, and
+    /// that the prescan leaves it the same; then removes `dir`.
+    fn assert_same_report_with_prescan(
+        dir: &Path,
+        scanner: &Scanner,
+        shows: impl Fn(&str) -> bool,
+    ) {
+        let without = report(dir, scanner, false);
+        assert!(without.iter().any(|l| shows(l)), "{without:?}");
+        assert_eq!(report(dir, scanner, true), without);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     /// Everything an audit reports of one repository, as comparable lines.
     fn report(dir: &Path, scanner: &Scanner, prescan: bool) -> Vec<String> {
         let repo = gix::open(dir).unwrap();
@@ -638,10 +651,7 @@ mod tests {
         git(&dir, &["commit", "-qm", "move"]);
         let scanner =
             Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-        let without = report(&dir, &scanner, false);
-        assert!(without.iter().any(|l| l.contains(" b.txt ")), "{without:?}");
-        assert_eq!(report(&dir, &scanner, true), without);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.contains(" b.txt "));
     }
 
     /// Red team: a base64 block wrapped at 76 columns, longer than the diff's context
@@ -680,13 +690,7 @@ mod tests {
         git(&dir, &["commit", "-qam", "two"]);
         let scanner =
             Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-        let without = report(&dir, &scanner, false);
-        assert!(
-            without.iter().any(|l| l.starts_with("secret")),
-            "{without:?}"
-        );
-        assert_eq!(report(&dir, &scanner, true), without);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
     }
 
     /// Red team: a replace ref (`git replace`) swaps a clean blob for one that holds a key. The
@@ -712,13 +716,7 @@ mod tests {
         git(&dir, &["gc", "-q"]);
         let scanner =
             Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-        let without = report(&dir, &scanner, false);
-        assert!(
-            without.iter().any(|l| l.contains("refs/heads/main")),
-            "{without:?}"
-        );
-        assert_eq!(report(&dir, &scanner, true), without);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.contains("refs/heads/main"));
     }
 
     /// The `PuTTY` rule's example cut before its MAC line (no final line feed), and the same key
@@ -745,13 +743,7 @@ mod tests {
         git(&dir, &["commit", "-qam", "two"]);
         let scanner =
             Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-        let without = report(&dir, &scanner, false);
-        assert!(
-            without.iter().any(|l| l.starts_with("secret")),
-            "{without:?}"
-        );
-        assert_eq!(report(&dir, &scanner, true), without);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
     }
 
     /// The same key in UTF-16 (with a byte order mark, and after an odd-length first line), no
@@ -797,12 +789,6 @@ mod tests {
                 b"plain\n".to_vec()
             )
             .unwrap());
-        let without = report(&dir, &scanner, false);
-        assert!(
-            without.iter().filter(|l| l.starts_with("secret")).count() >= 1,
-            "{without:?}"
-        );
-        assert_eq!(report(&dir, &scanner, true), without);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
     }
 }
