@@ -207,17 +207,11 @@ impl GramSets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gram_filter::filter_keys;
 
     #[test]
     fn keywords_stay_in_the_buckets_of_their_length() {
-        let keywords = crate::test_support::pack_keywords();
-        let mut keys: Vec<Vec<u8>> = keywords
-            .iter()
-            .filter(|k| k.len() >= 2)
-            .map(|k| k[..k.len().min(WINDOW + 1)].to_vec())
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
+        let keys = filter_keys(&crate::test_support::pack_keywords());
         let bucket = assign_buckets(&keys);
         for (k, &b) in keys.iter().zip(&bucket) {
             let (_, first, count) = SHARES[class(k)];
@@ -248,21 +242,10 @@ mod tests {
         }
     }
 
-    /// The keys the gram filter buckets: cut to `WINDOW + 1` bytes, lowercase, sorted, unique.
-    fn keys_of(keywords: &[Vec<u8>]) -> Vec<Vec<u8>> {
-        let mut keys: Vec<Vec<u8>> = keywords
-            .iter()
-            .map(|k| k[..k.len().min(WINDOW + 1)].to_ascii_lowercase())
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys
-    }
-
     /// Every key of `keywords` in a bucket of its length, and each of `probes` (keywords, some
     /// bytes flipped in bit `0x20`, which grams fold) a candidate where it starts.
     fn assert_sound(keywords: &[Vec<u8>], probes: &[Vec<u8>], rng: &mut crate::test_support::Rng) {
-        let keys = keys_of(keywords);
+        let keys = filter_keys(keywords);
         for (k, &b) in keys.iter().zip(&assign_buckets(&keys)) {
             let (_, first, count) = SHARES[class(k)];
             assert!((first..first + count).contains(&b), "{k:?} in {b}");
@@ -321,7 +304,7 @@ mod tests {
         let keywords: Vec<Vec<u8>> = (0..1usize << 17)
             .map(|i| vec![b'a', b'b', lower[i / n / n], lower[i / n % n], lower[i % n]])
             .collect();
-        let keys = keys_of(&keywords);
+        let keys = filter_keys(&keywords);
         assert_eq!(keys.len(), 1 << 17);
         let probes: Vec<Vec<u8>> = keywords.iter().step_by(997).cloned().collect();
         assert_sound(&keywords, &probes, &mut crate::test_support::Rng(17));

@@ -432,7 +432,7 @@ impl GramFilter {
 /// The keywords the filter needs: each cut to its first `WINDOW + 1` bytes (the grams it checks),
 /// without repeats and without any that starts with another (every start of the longer one is a
 /// start of the shorter one).
-fn filter_keys(keywords: &[Vec<u8>]) -> Vec<Vec<u8>> {
+pub(crate) fn filter_keys(keywords: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut keys: Vec<Vec<u8>> = keywords
         .iter()
         .map(|k| k[..k.len().min(WINDOW + 1)].to_ascii_lowercase())
