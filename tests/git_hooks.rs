@@ -591,6 +591,33 @@ fn a_50_mb_staged_file_with_a_key_on_its_last_line_is_blocked() {
     assert_no_secret(&out, &[&token]);
 }
 
+/// The prefilter confirms a keyword by the eight bytes from its start, zero past the end of the
+/// text, folded to lowercase at once: tokens that start a file with no final line feed, or end
+/// one in capitals, are still found, at their lines, through a real commit.
+#[test]
+fn tokens_at_the_very_start_and_end_of_files_without_a_final_newline_are_blocked() {
+    let sb = Sandbox::new("edges");
+    let repo = hooked_repo(&sb, "pre-commit");
+    let token = github_token(311);
+    let key_id = aws_key_id(311);
+    repo.write("only.txt", &token);
+    repo.write("tail.env", format!("x=1\nAWS_ACCESS_KEY_ID={key_id}"));
+    repo.git_ok(&["add", "."]);
+    let mut places: Vec<(String, u64)> = staged_findings(&repo)
+        .into_iter()
+        .map(|(path, line, _)| (path, line))
+        .collect();
+    places.sort();
+    places.dedup();
+    assert_eq!(
+        places,
+        [("only.txt".to_string(), 1), ("tail.env".to_string(), 2)]
+    );
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_no_secret(&out, &[&token, &key_id]);
+}
+
 #[test]
 fn a_secret_in_the_author_name_is_blocked_by_commit_msg_and_pre_push() {
     let sb = Sandbox::new("author");
