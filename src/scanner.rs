@@ -227,6 +227,13 @@ pub struct UnitScan {
     pub suppressed: Vec<Suppressed>,
 }
 
+impl UnitScan {
+    /// Whether nothing was found or suppressed.
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty() && self.suppressed.is_empty()
+    }
+}
+
 /// A candidate span with its result, before deduplication.
 type Spanned<T> = (usize, usize, T);
 
@@ -253,6 +260,33 @@ pub struct Scanner {
     suppressions: Suppressions,
     /// Whether encoded runs are decoded and scanned ([`crate::encoded`]).
     decode: bool,
+    /// Whether no single-line rule's keyword holds a line feed (see
+    /// [`Scanner::line_local_part_is_local`]).
+    keywords_within_lines: bool,
+}
+
+/// Which rules a scan runs. A whole scan is [`RulePart::All`]; the audit's prescan splits it in
+/// two: what the single-line rules and the decoded runs find depends on a line and its neighbours
+/// only ([`Scanner::line_local_part_is_local`]), what the multiline rules find does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulePart {
+    /// Every rule, and the decoded runs.
+    All,
+    /// The single-line rules and the decoded runs (every rule on a run's decoded text).
+    LineLocal,
+    /// The multiline rules, without decoding.
+    Multiline,
+}
+
+impl RulePart {
+    /// Whether this part runs a rule that is (or is not) `multiline`.
+    fn runs(self, multiline: bool) -> bool {
+        match self {
+            RulePart::All => true,
+            RulePart::LineLocal => !multiline,
+            RulePart::Multiline => multiline,
+        }
+    }
 }
 
 /// A window of the buffer a rule's regex runs over.
@@ -283,6 +317,12 @@ impl Scanner {
                 }
             }
         }
+        // Only a single-line rule's keyword decides a window of the line-local part.
+        let keywords_within_lines = rules
+            .iter()
+            .filter(|r| !r.raw.multiline)
+            .flat_map(|r| &r.raw.keywords)
+            .all(|k| !k.contains('\n'));
         let keywords = Keywords::new(keywords).map_err(|e| ScanError::Prefilter(e.to_string()))?;
         let rules = rules
             .into_iter()
@@ -303,6 +343,7 @@ impl Scanner {
             keyword_rules,
             suppressions,
             decode: true,
+            keywords_within_lines,
         })
     }
 
@@ -332,6 +373,20 @@ impl Scanner {
     /// Whether there are no rules.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// Whether [`RulePart::LineLocal`] is line-local: no single-line rule's keyword holds a line
+    /// feed (so a
+    /// single-line rule's window, and what is kept of its matches, depend only on its line and the
+    /// lines next to it) and no multiline rule has a checksum (so no multiline match can silence
+    /// a single-line one, see [`Scanner::dedupe`]). The audit's prescan relies on it to scan only
+    /// the lines a delta changed (`audit::delta_lines`).
+    pub fn line_local_part_is_local(&self) -> bool {
+        self.keywords_within_lines
+            && self
+                .rules
+                .iter()
+                .all(|r| !r.rule.raw.multiline || r.rule.raw.checksum.is_none())
     }
 
     /// Whether `path` is allowed by the config (`allow.paths`): such a unit is not scanned.
@@ -378,7 +433,13 @@ impl Scanner {
 
     /// Scans one unit of added text: its findings and the secrets that suppressions silenced.
     pub fn scan_all(&self, unit: &AddedText) -> Result<UnitScan, ScanError> {
-        let (findings, suppressed) = self.dedupe(self.scan_spanned(unit, 0)?);
+        self.scan_part(unit, RulePart::All)
+    }
+
+    /// What one part of the rules finds in `unit` (see [`RulePart`]), filtered and deduplicated
+    /// within that part.
+    pub fn scan_part(&self, unit: &AddedText, part: RulePart) -> Result<UnitScan, ScanError> {
+        let (findings, suppressed) = self.dedupe(self.scan_spanned(unit, 0, part)?);
         Ok(UnitScan {
             findings: findings.into_iter().map(|(_, _, f)| f).collect(),
             suppressed: suppressed.into_iter().map(|(_, _, s)| s).collect(),
@@ -387,8 +448,13 @@ impl Scanner {
 
     /// What the rules find in `unit` and, below [`MAX_DECODE_DEPTH`], in its encoded runs, with
     /// spans in `unit`'s buffer, before dedupe.
-    fn scan_spanned(&self, unit: &AddedText, depth: usize) -> Result<Collected, ScanError> {
-        let windows = self.windows(unit);
+    fn scan_spanned(
+        &self,
+        unit: &AddedText,
+        depth: usize,
+        part: RulePart,
+    ) -> Result<Collected, ScanError> {
+        let windows = self.windows(unit, part);
         let mut collected = Collected::default();
         let mut i = 0;
         while i < windows.len() {
@@ -448,7 +514,7 @@ impl Scanner {
             }
         }
         // Context lines let a rule see around the added ones; only new matches were collected.
-        if self.decode && depth < MAX_DECODE_DEPTH {
+        if self.decode && depth < MAX_DECODE_DEPTH && part != RulePart::Multiline {
             self.scan_decoded(unit, depth, &mut collected)?;
         }
         Ok(collected)
@@ -465,7 +531,8 @@ impl Scanner {
         for line in crate::encoded::decoded_lines(unit) {
             let mut inner = AddedText::whole(unit.path.clone(), line.text.clone());
             inner.commit = unit.commit.clone();
-            let inner_found = self.scan_spanned(&inner, depth + 1)?;
+            // A decoded run lies in one line: every rule runs on its decoded text.
+            let inner_found = self.scan_spanned(&inner, depth + 1, RulePart::All)?;
             // What lies in a decoded run is reported at the run; the rest of the rewritten line
             // was scanned as it stands.
             let relocate = |mut f: Finding, run: &crate::encoded::DecodedRun| {
@@ -558,7 +625,7 @@ impl Scanner {
     /// exactly one line (without its `\n` or `\r\n`), so `^`/`$` and `\s` never reach into a
     /// neighbouring line; a multiline rule's window runs from the keyword's line to the end of its
     /// hunk (at most [`MULTILINE_WINDOW`] bytes), and overlapping ones are merged.
-    fn windows(&self, unit: &AddedText) -> Vec<Window> {
+    fn windows(&self, unit: &AddedText, part: RulePart) -> Vec<Window> {
         let buf = &unit.buf;
         let mut windows: Vec<Window> = Vec::new();
         let mut line = (usize::MAX, 0usize);
@@ -580,6 +647,9 @@ impl Scanner {
                 }
                 line_rules.push(r);
                 let compiled = &self.rules[r as usize];
+                if !part.runs(compiled.rule.raw.multiline) {
+                    continue;
+                }
                 if !compiled.rule.raw.multiline
                     && !*single_line_ok.get_or_insert_with(|| single_line_may_report(unit, line))
                 {

@@ -13,6 +13,7 @@
 //! sorted, and every pick is made on sorted data.
 
 pub mod baseline;
+pub mod delta_lines;
 pub mod html;
 pub mod merge;
 pub mod prescan;

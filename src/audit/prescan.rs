@@ -16,11 +16,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use gix::hash::ObjectId;
 use gix::odb::pack;
 
+use crate::added::AddedText;
+use crate::audit::delta_lines;
 use crate::audit::tips::KeptBlobs;
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
@@ -37,6 +39,9 @@ const WALK_SHARE: usize = 8;
 pub const MAX_WANTED: usize = 4_000_000;
 /// Most bytes of blob copies kept for the branch-tip search (the rest is read again by id).
 pub const KEEP_BYTES: usize = 256 << 20;
+/// Most bytes of walked blobs the walk holds as delta bases of blobs still to come (its current
+/// delta chain); past it, a blob is not held and the blobs made from it are scanned whole.
+const BASE_BYTES: usize = 256 << 20;
 
 /// The blobs known to scan clean, each at the paths it was checked at; and the commits' changes
 /// as listed for the prescan, each handed once to the history scan so it need not list them again.
@@ -51,6 +56,8 @@ pub struct CleanBlobs {
     pub blobs: u64,
     /// Bytes scanned.
     pub bytes: u64,
+    /// (Blob, path) pairs found clean from the lines their delta changed (the rest whole).
+    pub from_changed_lines: u64,
 }
 
 impl CleanBlobs {
@@ -190,13 +197,34 @@ fn list_changes(
 #[derive(Default)]
 struct WorkerClean {
     pairs: Vec<(ObjectId, u32)>,
+    /// (Blob, base): clean at all its paths if the base is clean at any of its own (decided
+    /// from the lines the blob's delta changed, see [`ChangeScanner::scans_clean_changed`]; what
+    /// a scan finds does not depend on the path, [`Scanner::scan_part`]).
+    pending: Vec<(ObjectId, ObjectId)>,
     blobs: u64,
     bytes: u64,
 }
 
-/// A blob for the workers: its bytes, or only its id (to be read through the object database).
+/// A blob the pack walk delivered, shared by its job and by the jobs of the blobs whose delta
+/// base it is.
+struct Walked {
+    id: ObjectId,
+    /// Its bytes, as a whole unit (at one of its paths: what a scan finds does not depend on it).
+    whole: AddedText,
+}
+
+/// The job of a walked blob: the blob, its delta base when the walk delivered that too, and
+/// where its pack entry is (the bundle's index among the walked ones, the offset).
+struct WalkedJob {
+    blob: Arc<Walked>,
+    base: Option<Arc<Walked>>,
+    entry: (usize, u64),
+}
+
+/// A blob for the workers: walked from a pack, or only its id (to be read through the object
+/// database).
 enum Job {
-    Bytes(ObjectId, Vec<u8>),
+    Walked(WalkedJob),
     Read(ObjectId),
 }
 
@@ -214,32 +242,121 @@ struct BlobReader<'a> {
     kept: Mutex<(usize, KeptBlobs)>,
 }
 
-/// Reads every wanted blob once and scans it whole at each of its paths on `threads` workers.
+/// Reads every wanted blob once and scans it at each of its paths on `threads` workers (whole,
+/// or only the lines its delta changed when it has a delta base, then clean if the base is).
 fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> CleanBlobs {
-    let threads = threads.max(1);
-    let (sender, receiver) = sync_channel::<Job>(threads * 4);
-    let receiver = Mutex::new(receiver);
-    let results: Vec<WorkerClean> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| scope.spawn(|| reader.scan_jobs(&receiver)))
-            .collect();
-        send_jobs(reader, objects, &sender);
-        drop(sender);
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+    let bundles = walkable_bundles(reader, objects);
+    let results = run_workers(reader, &bundles, threads, |sender| {
+        send_jobs(reader, objects, &bundles, sender);
     });
     let mut clean = CleanBlobs {
         paths: reader.wanted.path_index.clone(),
         ..CleanBlobs::default()
     };
+    let mut pending = HashMap::new();
     for r in results {
+        clean.clean.extend(r.pairs);
+        pending.extend(r.pending);
+        clean.blobs += r.blobs;
+        clean.bytes += r.bytes;
+    }
+    let unresolved = resolve_pending(&mut clean, &pending, reader.wanted);
+    // A blob whose base is not clean is scanned again, whole (read by id).
+    let again = run_workers(reader, &[], threads, |sender| {
+        for id in unresolved {
+            if sender.send(Job::Read(id)).is_err() {
+                return;
+            }
+        }
+    });
+    for r in again {
         clean.clean.extend(r.pairs);
         clean.blobs += r.blobs;
         clean.bytes += r.bytes;
     }
     clean
+}
+
+/// Runs `threads` workers on the jobs `send` hands out; their results.
+fn run_workers(
+    reader: &BlobReader<'_>,
+    bundles: &[pack::Bundle],
+    threads: usize,
+    send: impl FnOnce(&SyncSender<Job>),
+) -> Vec<WorkerClean> {
+    let threads = threads.max(1);
+    let (sender, receiver) = sync_channel::<Job>(threads * 4);
+    let receiver = Mutex::new(receiver);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| reader.scan_jobs(&receiver, bundles)))
+            .collect();
+        send(&sender);
+        drop(sender);
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Marks clean, at each of its paths, each blob of `pending` whose base is clean at one of its
+/// own (found so whole, or through its own base); returns the blobs left undecided, sorted.
+fn resolve_pending(
+    clean: &mut CleanBlobs,
+    pending: &HashMap<ObjectId, ObjectId>,
+    wanted: &Wanted,
+) -> Vec<ObjectId> {
+    let clean_whole: HashSet<ObjectId> = clean.clean.iter().map(|(id, _)| *id).collect();
+    let mut decided: HashMap<ObjectId, bool> = HashMap::with_capacity(pending.len());
+    for &start in pending.keys() {
+        // Follows the bases down to a decided blob (each step a distinct pending blob, so a
+        // cycle ends it undecided), then decides the whole chain.
+        let mut chain = vec![start];
+        let mut answer = false;
+        while let Some(&top) = chain.last() {
+            if let Some(&known) = decided.get(&top) {
+                answer = known;
+                break;
+            }
+            let Some(&base) = pending.get(&top) else {
+                answer = clean_whole.contains(&top);
+                break;
+            };
+            if chain.len() > pending.len() {
+                break;
+            }
+            chain.push(base);
+        }
+        for id in chain {
+            if pending.contains_key(&id) && decided.insert(id, answer).is_none() && answer {
+                clean.from_changed_lines += 1;
+                for &p in wanted.blobs.get(&id).map_or(&[][..], Vec::as_slice) {
+                    clean.clean.insert((id, p));
+                }
+            }
+        }
+    }
+    let mut unresolved: Vec<ObjectId> = decided
+        .into_iter()
+        .filter_map(|(id, ok)| (!ok).then_some(id))
+        .collect();
+    unresolved.sort();
+    unresolved
+}
+
+/// The object directory's packs, opened; none with alternate object directories (a blob may then
+/// have copies the walk cannot see) or replace refs (reading by id gives the replacement).
+fn walkable_bundles(reader: &BlobReader<'_>, objects: &Path) -> Vec<pack::Bundle> {
+    let alternates = objects.join("info/alternates").exists()
+        || std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some();
+    if alternates || reader.replaced {
+        return Vec::new();
+    }
+    pack_indices(objects)
+        .iter()
+        .filter_map(|p| pack::Bundle::at(p, gix::hash::Kind::Sha1).ok())
+        .collect()
 }
 
 /// Hands every wanted blob to the workers once: from the packs worth walking, then the rest by id.
@@ -248,22 +365,15 @@ fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> Clean
 /// by id, as the history scan reads it: copies that disagree (a crafted repository) cannot make
 /// the prescan clear one version while the history scan reads the other. With alternate object
 /// directories or replace refs, nothing is walked.
-fn send_jobs(reader: &BlobReader<'_>, objects: &Path, sender: &SyncSender<Job>) {
+fn send_jobs(
+    reader: &BlobReader<'_>,
+    objects: &Path,
+    bundles: &[pack::Bundle],
+    sender: &SyncSender<Job>,
+) {
     let wanted = reader.wanted;
-    // With alternates, a blob may have copies the walk cannot see: every blob is read by id.
-    let alternates = objects.join("info/alternates").exists()
-        || std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some();
-    let packs = if alternates || reader.replaced {
-        Vec::new()
-    } else {
-        pack_indices(objects)
-    };
-    let bundles: Vec<pack::Bundle> = packs
-        .iter()
-        .filter_map(|p| pack::Bundle::at(p, gix::hash::Kind::Sha1).ok())
-        .collect();
     let ids: HashSet<&ObjectId> = wanted.blobs.keys().chain(reader.keep.iter()).collect();
-    let places = object_places(objects, &bundles, &ids);
+    let places = object_places(objects, bundles, &ids);
     // Wanted blobs stored only in each pack: a pack is walked when they are enough of it.
     let mut single_in = vec![0usize; bundles.len()];
     for id in wanted.blobs.keys() {
@@ -272,7 +382,7 @@ fn send_jobs(reader: &BlobReader<'_>, objects: &Path, sender: &SyncSender<Job>) 
         }
     }
     let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
-    for (bundle, &in_pack) in bundles.iter().zip(&single_in) {
+    for (pack, (bundle, &in_pack)) in bundles.iter().zip(&single_in).enumerate() {
         if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
             continue;
         }
@@ -286,6 +396,8 @@ fn send_jobs(reader: &BlobReader<'_>, objects: &Path, sender: &SyncSender<Job>) 
             max_blob_bytes: reader.max_blob_bytes,
             sender,
             delivered: &delivered,
+            pack,
+            chain: Mutex::new(DeltaChain::default()),
         };
         walk.run(bundle);
         sent.extend(delivered.into_inner().unwrap_or_default());
@@ -294,6 +406,50 @@ fn send_jobs(reader: &BlobReader<'_>, objects: &Path, sender: &SyncSender<Job>) 
         if !sent.contains(id) && sender.send(Job::Read(*id)).is_err() {
             return;
         }
+    }
+}
+
+/// The walk's current delta chain: the pack offsets from a delta tree's root to the object just
+/// walked, each with its blob when that was delivered and is held as a base.
+#[derive(Default)]
+struct DeltaChain {
+    links: Vec<(u64, Option<Arc<Walked>>)>,
+    held: usize,
+}
+
+impl DeltaChain {
+    /// Moves to the object at `offset` whose delta base is at `base` (none for a whole object):
+    /// the chain is cut back to its base (the walk goes depth first); returns the base's blob
+    /// when it is held.
+    fn enter(&mut self, base: Option<u64>) -> Option<Arc<Walked>> {
+        let keep = base.and_then(|b| self.links.iter().rposition(|l| l.0 == b));
+        let cut = keep.map_or(0, |k| k + 1);
+        for (_, blob) in self.links.drain(cut..) {
+            self.held -= blob.map_or(0, |b| b.whole.buf.len());
+        }
+        keep.and_then(|k| self.links[k].1.clone())
+    }
+
+    /// Appends the object at `offset`, holding `blob` while the budget allows.
+    fn push(&mut self, offset: u64, blob: Option<Arc<Walked>>) {
+        let blob = blob.filter(|b| self.held + b.whole.buf.len() <= BASE_BYTES);
+        self.held += blob.as_ref().map_or(0, |b| b.whole.buf.len());
+        self.links.push((offset, blob));
+    }
+}
+
+/// The pack offset of the delta base of the object at `offset`, if it is a delta.
+fn delta_base_offset(bundle: &pack::Bundle, offset: u64) -> Option<u64> {
+    let entry = bundle.pack.entry(offset).ok()?;
+    match entry.header {
+        pack::data::entry::Header::OfsDelta { base_distance } => {
+            entry.checked_base_pack_offset(base_distance)
+        }
+        pack::data::entry::Header::RefDelta { base_id } => {
+            let index = bundle.index.lookup(base_id)?;
+            Some(bundle.index.pack_offset_at_index(index))
+        }
+        _ => None,
     }
 }
 
@@ -334,37 +490,33 @@ struct Walk<'a> {
     max_blob_bytes: u64,
     sender: &'a SyncSender<Job>,
     delivered: &'a Mutex<Vec<ObjectId>>,
+    /// The walked bundle's index among the walkable ones.
+    pack: usize,
+    chain: Mutex<DeltaChain>,
 }
 
 impl Walk<'_> {
     /// Walks one pack in delta-tree order, handing each wanted blob within the cap and stored
-    /// only there to the workers (recorded in `delivered`), and keeping a copy of each such blob
-    /// of `keep` within the cap while [`KEEP_BYTES`] allow. A pack that fails to decode part-way
-    /// hands out what it decoded; the rest is read by id.
+    /// only there to the workers (recorded in `delivered`) with its delta base when that was
+    /// handed out too, and keeping a copy of each such blob of `keep` within the cap while
+    /// [`KEEP_BYTES`] allow. A pack that fails to decode part-way hands out what it decoded; the
+    /// rest is read by id.
     fn run(&self, bundle: &pack::Bundle) {
-        let cap = self.max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
         let stop = AtomicBool::new(false);
         let mut progress = gix::progress::Discard;
         let processor = |kind: gix::objs::Kind,
                          data: &[u8],
                          entry: &pack::index::Entry,
                          _: &dyn gix::progress::Progress| {
-            if kind != gix::objs::Kind::Blob || !(self.single)(&entry.oid) {
+            let base_offset = delta_base_offset(bundle, entry.pack_offset);
+            let Ok(mut chain) = self.chain.lock() else {
                 return Ok(());
-            }
-            self.keep_copy(entry.oid, data);
-            if (data.len() as u64) < cap && self.wanted.blobs.contains_key(&entry.oid) {
-                if self
-                    .sender
-                    .send(Job::Bytes(entry.oid, data.to_vec()))
-                    .is_err()
-                {
-                    stop.store(true, Ordering::Relaxed);
-                    return Ok(());
-                }
-                if let Ok(mut d) = self.delivered.lock() {
-                    d.push(entry.oid);
-                }
+            };
+            let base = chain.enter(base_offset);
+            match self.deliver(kind, data, entry, base) {
+                Ok(walked) => chain.push(entry.pack_offset, walked),
+                // The workers are gone: nothing more to hand out.
+                Err(()) => stop.store(true, Ordering::Relaxed),
             }
             Ok(())
         };
@@ -380,6 +532,43 @@ impl Walk<'_> {
             &stop,
             options,
         );
+    }
+
+    /// Hands one walked object to the workers when it is a wanted blob within the cap stored only
+    /// in this pack (with its delta base `base`), and keeps a copy when it is one to keep; returns
+    /// the blob as handed out; `Err` when the workers are gone.
+    fn deliver(
+        &self,
+        kind: gix::objs::Kind,
+        data: &[u8],
+        entry: &pack::index::Entry,
+        base: Option<Arc<Walked>>,
+    ) -> Result<Option<Arc<Walked>>, ()> {
+        if kind != gix::objs::Kind::Blob || !(self.single)(&entry.oid) {
+            return Ok(None);
+        }
+        self.keep_copy(entry.oid, data);
+        let cap = self.max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
+        if (data.len() as u64) >= cap || !self.wanted.blobs.contains_key(&entry.oid) {
+            return Ok(None);
+        }
+        let path = self.wanted.blobs[&entry.oid]
+            .first()
+            .map_or(&[][..], |&p| &self.wanted.paths[p as usize]);
+        let blob = Arc::new(Walked {
+            id: entry.oid,
+            whole: AddedText::whole(path, data.to_vec()),
+        });
+        let job = WalkedJob {
+            blob: Arc::clone(&blob),
+            base,
+            entry: (self.pack, entry.pack_offset),
+        };
+        self.sender.send(Job::Walked(job)).map_err(|_| ())?;
+        if let Ok(mut d) = self.delivered.lock() {
+            d.push(entry.oid);
+        }
+        Ok(Some(blob))
     }
 
     /// Keeps a copy of blob `id` if it is one to keep, within the cap and the budget.
@@ -411,17 +600,19 @@ fn pack_indices(objects: &Path) -> Vec<PathBuf> {
 }
 
 impl BlobReader<'_> {
-    /// One worker: takes blobs until none is left, scanning each whole at each of its paths;
-    /// returns the clean (blob, path) pairs and what it scanned.
-    fn scan_jobs(&self, receiver: &Mutex<Receiver<Job>>) -> WorkerClean {
-        let mut clean = Vec::new();
+    /// One worker: takes blobs until none is left, scanning each at each of its paths; returns
+    /// the clean (blob, path) pairs and what it scanned.
+    fn scan_jobs(&self, receiver: &Mutex<Receiver<Job>>, bundles: &[pack::Bundle]) -> WorkerClean {
+        let mut found = WorkerClean::default();
         let Ok(mut repo) = gix::open(self.git_dir) else {
-            // Nothing is marked clean, but the blobs are still taken, so the sender never waits.
+            // Nothing is marked clean, but the blobs are still taken, so the sender never waits
+            // (and a dropped job releases the jobs waiting on it as a base).
             while receiver.lock().is_ok_and(|r| r.recv().is_ok()) {}
-            return WorkerClean::default();
+            return found;
         };
         crate::git::configure_caches(&mut repo);
         let mut scan = ChangeScanner::new(&repo, self.scanner, self.max_blob_bytes);
+        let mut inflate = gix::zlib::Inflate::default();
         loop {
             let job = match receiver.lock() {
                 Ok(r) => r.recv(),
@@ -429,40 +620,98 @@ impl BlobReader<'_> {
             };
             let Ok(job) = job else { break };
             self.progress.blobs_done.fetch_add(1, Ordering::Relaxed);
-            let (id, data) = match job {
-                Job::Bytes(id, data) => (id, data),
-                Job::Read(id) => match load_blob(&repo, id, self.max_blob_bytes) {
-                    Ok(Some(data)) => (id, data),
-                    _ => continue,
-                },
-            };
-            let Some(paths) = self.wanted.blobs.get(&id) else {
-                continue;
-            };
             let before = scan.outcome.bytes;
-            let mut data = Some(data);
-            for (i, &p) in paths.iter().enumerate() {
-                // The last path takes the buffer; the others a copy.
-                let bytes = if i + 1 == paths.len() {
-                    data.take().unwrap_or_default()
-                } else {
-                    data.clone().unwrap_or_default()
-                };
-                let path = &self.wanted.paths[p as usize];
-                if let Ok(true) = scan.scans_clean_whole(path, id, bytes) {
-                    clean.push((id, p));
+            match job {
+                Job::Walked(job) => {
+                    let unit = changed_lines(&job, bundles, &mut inflate);
+                    self.scan_walked(&mut scan, &job, unit, &mut found);
+                }
+                Job::Read(id) => {
+                    if let Ok(Some(data)) = load_blob(&repo, id, self.max_blob_bytes) {
+                        self.scan_whole(&mut scan, id, &data, &mut found);
+                    }
                 }
             }
             self.progress
                 .bytes_done
                 .fetch_add(scan.outcome.bytes - before, Ordering::Relaxed);
         }
-        WorkerClean {
-            pairs: clean,
-            blobs: scan.outcome.blobs,
-            bytes: scan.outcome.bytes,
+        found.blobs = scan.outcome.blobs;
+        found.bytes = scan.outcome.bytes;
+        found
+    }
+
+    /// Scans blob `id` whole at each of its paths.
+    fn scan_whole(
+        &self,
+        scan: &mut ChangeScanner<'_>,
+        id: ObjectId,
+        data: &[u8],
+        found: &mut WorkerClean,
+    ) {
+        for &p in self.wanted.blobs.get(&id).map_or(&[][..], Vec::as_slice) {
+            let path = &self.wanted.paths[p as usize];
+            if let Ok(true) = scan.scans_clean_whole(path, id, data.to_vec()) {
+                found.pairs.push((id, p));
+            }
         }
     }
+
+    /// Scans a walked blob: from the lines its delta changed (`unit`) when there is one, clean
+    /// then at every path if its base is clean (decided once every blob is scanned); else, or
+    /// when those lines do not decide it, whole at each of its paths.
+    fn scan_walked(
+        &self,
+        scan: &mut ChangeScanner<'_>,
+        job: &WalkedJob,
+        mut unit: Option<AddedText>,
+        found: &mut WorkerClean,
+    ) {
+        let id = job.blob.id;
+        let whole = &job.blob.whole;
+        let paths = self.wanted.blobs.get(&id).map_or(&[][..], Vec::as_slice);
+        if let (Some(unit), Some(base)) = (unit.as_mut(), &job.base) {
+            unit.path.clone_from(&whole.path);
+            if let Ok(true) = scan.scans_clean_changed(whole, unit) {
+                found.pending.push((id, base.id));
+                return;
+            }
+        }
+        for &p in paths {
+            let path = &self.wanted.paths[p as usize];
+            if let Ok(true) = scan.scans_clean_whole(path, id, whole.buf.clone()) {
+                found.pairs.push((id, p));
+            }
+        }
+    }
+}
+
+/// The unit of the lines a walked blob's delta changed, each with its neighbours
+/// ([`delta_lines::changed_unit`]); `None` when it has no base or its delta cannot be read or
+/// does not rebuild it from the base.
+fn changed_lines(
+    job: &WalkedJob,
+    bundles: &[pack::Bundle],
+    inflate: &mut gix::zlib::Inflate,
+) -> Option<AddedText> {
+    let base = job.base.as_ref()?;
+    let bundle = bundles.get(job.entry.0)?;
+    let entry = bundle.pack.entry(job.entry.1).ok()?;
+    if !entry.header.is_delta() {
+        return None;
+    }
+    // A delta is its copy and insert instructions: never more than a few bytes per byte rebuilt.
+    let size = usize::try_from(entry.decompressed_size).ok()?;
+    if size > 2 * job.blob.whole.buf.len() + 64 {
+        return None;
+    }
+    let mut delta = vec![0u8; size];
+    bundle
+        .pack
+        .decompress_entry(&entry, inflate, &mut delta)
+        .ok()?;
+    let copies = delta_lines::copied_ranges(&delta, &base.whole.buf, &job.blob.whole.buf)?;
+    delta_lines::changed_unit(b"", &base.whole.buf, &job.blob.whole.buf, &copies)
 }
 
 #[cfg(test)]
@@ -789,6 +1038,182 @@ mod tests {
                 b"plain\n".to_vec()
             )
             .unwrap());
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
+    }
+
+    /// A line of `n` characters drawn by `rng` (a value no rule knows, but a secret's shape).
+    fn random_value(rng: &mut Rng, n: usize) -> String {
+        const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        (0..n)
+            .map(|_| CHARS[rng.below(CHARS.len())] as char)
+            .collect()
+    }
+
+    /// Decides `blob` from `base` the way the walk does: the delta's copies are the common head
+    /// and tail (enough for these tests), the changed lines scanned, the rest whole.
+    fn clean_from_changed_lines(scanner: &Scanner, base: &str, blob: &str) -> bool {
+        let (b, n) = (base.as_bytes(), blob.as_bytes());
+        let head = b.iter().zip(n).take_while(|(x, y)| x == y).count();
+        let tail = b[head..]
+            .iter()
+            .rev()
+            .zip(n[head..].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        let mut copies = Vec::new();
+        if head > 0 {
+            copies.push(delta_lines::Copied {
+                start: 0,
+                end: head,
+                source: 0,
+            });
+        }
+        if tail > 0 {
+            copies.push(delta_lines::Copied {
+                start: n.len() - tail,
+                end: n.len(),
+                source: b.len() - tail,
+            });
+        }
+        let unit = delta_lines::changed_unit(b"f.yaml", b, n, &copies).unwrap();
+        let repo_dir = fresh_repo("prescan-lines");
+        let repo = gix::open(&repo_dir).unwrap();
+        let mut scan = ChangeScanner::new(&repo, scanner, 1 << 20);
+        let whole = AddedText::whole("f.yaml", n.to_vec());
+        let clean = scan.scans_clean_changed(&whole, &unit).unwrap();
+        std::fs::remove_dir_all(&repo_dir).unwrap();
+        clean
+    }
+
+    /// What the changed lines of a delta cannot show alone is still found: a value written
+    /// under its unchanged name, a private key, a name and value pair only a multiline rule
+    /// finds (run on the whole blob), a token encoded in base64; a clean edit is clean.
+    #[test]
+    fn changed_lines_decide_only_what_they_can() {
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let mut rng = Rng(0x00c0_ffee);
+        let filler: Vec<String> = (0..120)
+            .map(|i| format!("setting_{i}: value {i}"))
+            .collect();
+        let text = |lines: &[String]| lines.join("\n") + "\n";
+        let base = {
+            let mut lines = filler.clone();
+            lines[60] = "db_password:".into();
+            lines[61] = "  changeme".into();
+            text(&lines)
+        };
+        let edit = |at: usize, new: &[String]| {
+            let mut lines: Vec<String> = base.lines().map(str::to_string).collect();
+            lines.splice(at..=at, new.iter().cloned());
+            text(&lines)
+        };
+        assert!(clean_from_changed_lines(
+            &scanner,
+            &base,
+            &edit(30, &["setting_30: 31".into()])
+        ));
+        let value = format!("  {}", random_value(&mut rng, 24));
+        assert!(!clean_from_changed_lines(
+            &scanner,
+            &base,
+            &edit(61, &[value])
+        ));
+        let key: Vec<String> = rule_example("private-key-rsa")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert!(!clean_from_changed_lines(&scanner, &base, &edit(90, &key)));
+        // Found by a multiline rule only (its name and value on two lines, both added).
+        let pair: Vec<String> = rule_example("generic-name-value-secret")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert!(!clean_from_changed_lines(
+            &scanner,
+            &base,
+            &edit(100, &pair)
+        ));
+        let token = format!(
+            "blob: {}",
+            b64(rule_example("aws-access-key-id").as_bytes())
+        );
+        assert!(!clean_from_changed_lines(
+            &scanner,
+            &base,
+            &edit(10, &[token])
+        ));
+    }
+
+    /// A packed history whose versions are deltas of each other, with secrets in some: the
+    /// report is the same with the prescan (which decides most versions from their changed lines).
+    #[test]
+    fn delta_versions_with_secrets_keep_the_report() {
+        let dir = fresh_repo("prescan-delta");
+        let mut rng = Rng(0x0bad_5eed);
+        let mut lines: Vec<String> = (0..300).map(|i| format!("line_{i} = {i}")).collect();
+        let key: Vec<String> = rule_example("private-key-rsa")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        // Secrets come and go; the versions with one are smaller than the clean ones (git makes
+        // bigger versions the bases of smaller ones), so most versions are deltas of clean ones.
+        for round in 0..32 {
+            let at = rng.below(lines.len());
+            lines[at] = format!("line_{at} = round {round}");
+            match round % 8 {
+                1 => lines.insert(
+                    150,
+                    format!("api_secret = \"{}\"", random_value(&mut rng, 32)),
+                ),
+                // Smaller than the clean versions, so rather a delta of one than a base.
+                3 => lines.splice(200..280, key.iter().cloned()).for_each(drop),
+                5 => lines.insert(
+                    40,
+                    format!(
+                        "x = \"{}\"",
+                        b64(rule_example("aws-access-key-id").as_bytes())
+                    ),
+                ),
+                7 => {
+                    lines.retain(|l| {
+                        !l.starts_with("api_secret") && !l.starts_with("x = ") && !key.contains(l)
+                    });
+                    lines.extend((0..80).map(|i| format!("more_{round}_{i} = {i}")));
+                }
+                _ => {}
+            }
+            if round == 31 {
+                lines.extend((0..200).map(|i| format!("tail_{i} = {i}")));
+            }
+            std::fs::write(dir.join("config.txt"), lines.join("\n") + "\n").unwrap();
+            // A file without secrets next to it: its versions are decided from their deltas.
+            let notes: String = (0..200)
+                .map(|i| {
+                    format!(
+                        "note {i}: {}\n",
+                        if i == round * 5 { "edited" } else { "kept" }
+                    )
+                })
+                .collect();
+            std::fs::write(dir.join("notes.txt"), notes).unwrap();
+            git(&dir, &["add", "-A"]);
+            git(&dir, &["commit", "-qm", &format!("round {round}")]);
+        }
+        git(&dir, &["repack", "-qadf", "--depth=50", "--window=50"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let repo = gix::open(&dir).unwrap();
+        let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
+        let commits = crate::audit::revisions::commits(&repo, &revs).unwrap();
+        let progress = Progress::default();
+        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &progress, &[]).unwrap();
+        assert!(clean.from_changed_lines > 3, "{}", clean.from_changed_lines);
+        let before = report(&dir, &scanner, false);
+        assert!(
+            before.iter().filter(|l| l.starts_with("secret")).count() >= 3,
+            "{before:?}"
+        );
         assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
     }
 }

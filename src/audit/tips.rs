@@ -83,6 +83,9 @@ fn blobs_under(repo: &gix::Repository, roots: &[ObjectId]) -> Result<Vec<ObjectI
 struct BlobSearch<'a> {
     git_dir: &'a std::path::Path,
     automaton: &'a aho_corasick::AhoCorasick,
+    /// A vectorized search for the same values (when there are few enough), which tells fast
+    /// that a blob holds none.
+    prefilter: Option<aho_corasick::packed::Searcher>,
     cap: u64,
     kept: &'a KeptBlobs,
 }
@@ -101,6 +104,14 @@ impl BlobSearch<'_> {
                 None => return Ok(BTreeSet::new()),
             },
         };
+        // Most blobs hold no value: a vectorized search says so fast.
+        let holds_one = match &self.prefilter {
+            Some(prefilter) => prefilter.find(data).is_some(),
+            None => self.automaton.is_match(data),
+        };
+        if !holds_one {
+            return Ok(BTreeSet::new());
+        }
         Ok(self
             .automaton
             .find_overlapping_iter(data)
@@ -293,6 +304,10 @@ pub fn presence(
     let search = BlobSearch {
         git_dir: repo.git_dir(),
         automaton: &automaton,
+        prefilter: aho_corasick::packed::Config::new()
+            .builder()
+            .extend(values)
+            .build(),
         cap,
         kept,
     };

@@ -17,7 +17,7 @@ use crate::git::objects::{load_blob, open_blob, read_stream, OpenedBlob};
 use crate::git::tree_diff::Deleted;
 use crate::git::GitError;
 use crate::outcome::{ScanOutcome, SkipReason, Skipped};
-use crate::scanner::Scanner;
+use crate::scanner::{RulePart, Scanner};
 use crate::stream::{scan_stream, StreamError};
 
 /// Similarity (shared lines / longer side) at or above which an added file is a renamed one.
@@ -180,6 +180,46 @@ impl<'a> ChangeScanner<'a> {
         self.outcome.suppressed.truncate(before.1);
         self.outcome.skipped.truncate(before.2);
         Ok(clean)
+    }
+
+    /// Whether a blob (`whole`: all of it, as a whole unit) yields nothing scanned whole, given that its delta base
+    /// yields nothing scanned whole there: `unit` holds the lines its delta changed, each with the
+    /// line before and the two after (`audit::delta_lines`). The single-line rules and decoded
+    /// runs ([`RulePart::LineLocal`]) are run on `unit` only: what they find on the other lines
+    /// they find on the same lines of the base, next to the same neighbours, and nothing there was
+    /// silenced by a multiline match. The multiline rules ([`RulePart::Multiline`]) are run on the
+    /// whole blob. Refused (false, to be scanned whole) when a whole scan decides more than that: a
+    /// blob over the cap, UTF-16 text, an archive, base64 wrapped over lines, or rules for which
+    /// the line-local part is not local. What it scanned is counted; nothing is reported.
+    pub fn scans_clean_changed(
+        &mut self,
+        whole: &AddedText,
+        unit: &AddedText,
+    ) -> Result<bool, GitError> {
+        let data = whole.buf.as_slice();
+        let size = data.len() as u64;
+        let refused = size > self.max_blob_bytes
+            || size >= crate::git::objects::STREAM_BYTES
+            || !self.scanner.line_local_part_is_local()
+            || crate::decode::has_utf16_view(data)
+            || archive_kind(data).is_some()
+            || crate::encoded::has_wrapped_lines(&unit.buf);
+        if refused {
+            return Ok(false);
+        }
+        self.count(true, unit.buf.len() as u64);
+        if !unit.is_empty()
+            && !self
+                .scanner
+                .scan_part(unit, RulePart::LineLocal)?
+                .is_empty()
+        {
+            return Ok(false);
+        }
+        Ok(self
+            .scanner
+            .scan_part(whole, RulePart::Multiline)?
+            .is_empty())
     }
 
     /// Reports the findings and suppressed secrets of a blob pair again (with the new commit and
