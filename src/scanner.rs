@@ -257,6 +257,9 @@ pub struct Scanner {
     keywords: Keywords,
     /// For each automaton pattern, the rules that carry it as a keyword.
     keyword_rules: Vec<Vec<u32>>,
+    /// The multiline rules' keywords alone, with their rules (built on first use by a
+    /// [`RulePart::Multiline`] scan, which then looks for nothing else).
+    multiline_keywords: OnceLock<Result<KeywordIndex, String>>,
     suppressions: Suppressions,
     /// Whether encoded runs are decoded and scanned ([`crate::encoded`]).
     decode: bool,
@@ -297,26 +300,43 @@ struct Window {
     end: usize,
 }
 
+/// A keyword prefilter and, for each of its keywords, the rules (indices) that carry it.
+type KeywordIndex = (Keywords, Vec<Vec<u32>>);
+
+/// The distinct keywords (lowercased) of the `rules` that `pick` keeps, and for each the
+/// indices (into `rules`) of the rules that carry it.
+fn keyword_index_of(
+    rules: &[&Rule],
+    pick: impl Fn(&Rule) -> bool,
+) -> (Vec<Vec<u8>>, Vec<Vec<u32>>) {
+    let mut keywords: Vec<Vec<u8>> = Vec::new();
+    let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for (r, rule) in rules.iter().enumerate() {
+        if !pick(rule) {
+            continue;
+        }
+        for k in &rule.raw.keywords {
+            let k = k.to_ascii_lowercase().into_bytes();
+            let slot = *index.entry(k.clone()).or_insert_with(|| {
+                keywords.push(k);
+                keyword_rules.push(Vec::new());
+                keywords.len() - 1
+            });
+            let r = r as u32;
+            if !keyword_rules[slot].contains(&r) {
+                keyword_rules[slot].push(r);
+            }
+        }
+    }
+    (keywords, keyword_rules)
+}
+
 impl Scanner {
     /// Builds the prefilter over the rules' keywords. Regexes are compiled later, on first use.
     pub fn new(rules: Vec<Rule>, suppressions: Suppressions) -> Result<Self, ScanError> {
-        let mut keywords: Vec<Vec<u8>> = Vec::new();
-        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
-        let mut index = std::collections::HashMap::new();
-        for (r, rule) in rules.iter().enumerate() {
-            for k in &rule.raw.keywords {
-                let k = k.to_ascii_lowercase().into_bytes();
-                let slot = *index.entry(k.clone()).or_insert_with(|| {
-                    keywords.push(k);
-                    keyword_rules.push(Vec::new());
-                    keywords.len() - 1
-                });
-                let r = r as u32;
-                if !keyword_rules[slot].contains(&r) {
-                    keyword_rules[slot].push(r);
-                }
-            }
-        }
+        let (keywords, keyword_rules) =
+            keyword_index_of(&rules.iter().collect::<Vec<_>>(), |_| true);
         // Only a single-line rule's keyword decides a window of the line-local part.
         let keywords_within_lines = rules
             .iter()
@@ -341,6 +361,7 @@ impl Scanner {
             rules,
             keywords,
             keyword_rules,
+            multiline_keywords: OnceLock::new(),
             suppressions,
             decode: true,
             keywords_within_lines,
@@ -454,7 +475,7 @@ impl Scanner {
         depth: usize,
         part: RulePart,
     ) -> Result<Collected, ScanError> {
-        let windows = self.windows(unit, part);
+        let windows = self.windows(unit, part)?;
         let mut collected = Collected::default();
         let mut i = 0;
         while i < windows.len() {
@@ -625,7 +646,7 @@ impl Scanner {
     /// exactly one line (without its `\n` or `\r\n`), so `^`/`$` and `\s` never reach into a
     /// neighbouring line; a multiline rule's window runs from the keyword's line to the end of its
     /// hunk (at most [`MULTILINE_WINDOW`] bytes), and overlapping ones are merged.
-    fn windows(&self, unit: &AddedText, part: RulePart) -> Vec<Window> {
+    fn windows(&self, unit: &AddedText, part: RulePart) -> Result<Vec<Window>, ScanError> {
         let buf = &unit.buf;
         let mut windows: Vec<Window> = Vec::new();
         let mut line = (usize::MAX, 0usize);
@@ -633,7 +654,8 @@ impl Scanner {
         // Whether a single-line rule can report anything from the current line (see
         // [`single_line_may_report`]); worked out on the line's first single-line rule.
         let mut single_line_ok: Option<bool> = None;
-        for hit in self.keywords.hits(buf) {
+        let (keywords, keyword_rules) = self.keywords_for(part)?;
+        for hit in keywords.hits(buf) {
             let pos = hit.start;
             if !(line.0 <= pos && pos < line.1) {
                 let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);
@@ -641,7 +663,7 @@ impl Scanner {
                 line_rules.clear();
                 single_line_ok = None;
             }
-            for &r in &self.keyword_rules[hit.keyword as usize] {
+            for &r in &keyword_rules[hit.keyword as usize] {
                 if line_rules.contains(&r) {
                     continue;
                 }
@@ -691,7 +713,27 @@ impl Scanner {
                 _ => merged.push(w),
             }
         }
-        merged
+        Ok(merged)
+    }
+
+    /// The keyword prefilter a scan of `part` uses, with the rules of each keyword: the
+    /// multiline rules' own for [`RulePart::Multiline`] (fewer keywords, fewer candidates), all of
+    /// them otherwise.
+    fn keywords_for(&self, part: RulePart) -> Result<(&Keywords, &[Vec<u32>]), ScanError> {
+        if part != RulePart::Multiline {
+            return Ok((&self.keywords, &self.keyword_rules));
+        }
+        let built = self.multiline_keywords.get_or_init(|| {
+            let rules: Vec<&Rule> = self.rules.iter().map(|r| &r.rule).collect();
+            let (keywords, keyword_rules) = keyword_index_of(&rules, |r| r.raw.multiline);
+            Keywords::new(keywords)
+                .map(|k| (k, keyword_rules))
+                .map_err(|e| e.to_string())
+        });
+        match built {
+            Ok((keywords, rules)) => Ok((keywords, rules)),
+            Err(e) => Err(ScanError::Prefilter(e.clone())),
+        }
     }
 
     /// Applies the filters to one candidate secret: not a secret (the rule's own filters), a
