@@ -13,8 +13,8 @@
 //! Why that is enough: the scanner's single-line rules look at one line (and, for a value
 //! written on the line after its name, the next one), and what it keeps of them depends on the
 //! spans found on the same lines; so what it reports from a settled line it reports from the same
-//! line of the base. Multiline rules reach further: `ChangeScanner::scans_clean_changed` never
-//! decides a unit in which one of their keywords occurs, and a base that holds one is never used.
+//! line of the base. Multiline rules reach further: `ChangeScanner::scans_clean_changed` runs
+//! them over the whole blob, never over the changed lines alone.
 
 use crate::added::AddedText;
 
@@ -121,34 +121,54 @@ pub fn copied_ranges(delta: &[u8], base: &[u8], blob: &[u8]) -> Option<Vec<Copie
     equal.then_some(copies)
 }
 
-/// The start of the line that holds byte `at`.
-fn line_start(data: &[u8], at: usize) -> usize {
-    memchr::memrchr(b'\n', &data[..at]).map_or(0, |p| p + 1)
+/// Where the lines of a blob end, found in one pass: each lookup is a binary search, so a blob
+/// with many changed places on one long line (minified code) costs no more than one with short
+/// lines.
+struct LineIndex {
+    /// The end (past its line feed) of every line but an unterminated last one.
+    ends: Vec<usize>,
+    len: usize,
 }
 
-/// The start of the `n`-th line before the one that holds byte `at` (or of the first line).
-fn lines_back(data: &[u8], at: usize, n: usize) -> usize {
-    let mut start = line_start(data, at);
-    for _ in 0..n {
-        if start == 0 {
-            break;
+impl LineIndex {
+    fn new(data: &[u8]) -> Self {
+        LineIndex {
+            ends: memchr::memchr_iter(b'\n', data).map(|p| p + 1).collect(),
+            len: data.len(),
         }
-        start = line_start(data, start - 1);
     }
-    start
-}
 
-/// The end (past its line feed) of the `n`-th line after the one that holds byte `at` (or the
-/// end of `data`).
-fn lines_forward(data: &[u8], at: usize, n: usize) -> usize {
-    let mut end = at;
-    for _ in 0..=n {
-        if end >= data.len() {
-            return data.len();
-        }
-        end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |p| end + p + 1);
+    /// The index of the line that holds byte `at` (`at` past the data: past the last line).
+    fn line_of(&self, at: usize) -> usize {
+        self.ends.partition_point(|&end| end <= at)
     }
-    end
+
+    /// The start of line `i`.
+    fn start(&self, i: usize) -> usize {
+        match i.checked_sub(1) {
+            Some(previous) => self.ends.get(previous).copied().unwrap_or(self.len),
+            None => 0,
+        }
+    }
+
+    /// The end of line `i` (past its line feed, or the end of the data).
+    fn end(&self, i: usize) -> usize {
+        self.ends.get(i).copied().unwrap_or(self.len)
+    }
+
+    /// The start of the `n`-th line before the one that holds byte `at` (or of the first line).
+    fn lines_back(&self, at: usize, n: usize) -> usize {
+        self.start(self.line_of(at).saturating_sub(n))
+    }
+
+    /// The end (past its line feed) of the `n`-th line after the one that holds byte `at` (or
+    /// the end of the data).
+    fn lines_forward(&self, at: usize, n: usize) -> usize {
+        if at >= self.len {
+            return self.len;
+        }
+        self.end(self.line_of(at).saturating_add(n))
+    }
 }
 
 /// Lines either side of a place where copying stops that a changed line's neighbours can reach
@@ -161,6 +181,7 @@ const REACH_LINES: usize = 3;
 /// copy whose first line starts inside a line of the base) and the blob's first and last lines
 /// unless they are the base's. `blob` ends with a line feed.
 pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usize, usize)> {
+    let lines = LineIndex::new(blob);
     // The bytes (first, last) each such place touches.
     let mut places: Vec<(usize, usize)> = Vec::new();
     let mut copied_to = 0usize;
@@ -171,7 +192,7 @@ pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usiz
         let first_line = if c.start == 0 || blob[c.start - 1] == b'\n' {
             c.start
         } else {
-            lines_forward(blob, c.start, 0)
+            lines.lines_forward(c.start, 0)
         };
         if first_line < c.end {
             let mapped = c.source + (first_line - c.start);
@@ -191,8 +212,8 @@ pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usiz
     for (first, last) in places {
         let last = last.min(blob.len() - 1);
         let region = (
-            lines_back(blob, first.min(last), REACH_LINES),
-            lines_forward(blob, last, REACH_LINES),
+            lines.lines_back(first.min(last), REACH_LINES),
+            lines.lines_forward(last, REACH_LINES),
         );
         match regions.last_mut() {
             Some(prev) if region.0 <= prev.1 => prev.1 = prev.1.max(region.1),
@@ -216,7 +237,7 @@ pub fn changed_unit(path: &[u8], base: &[u8], blob: &[u8], copies: &[Copied]) ->
     for (start, end) in changed_regions(base, blob, copies) {
         let mut at = start;
         while at < end {
-            let line_end = lines_forward(blob, at, 0).min(end);
+            let line_end = memchr::memchr(b'\n', &blob[at..end]).map_or(end, |p| at + p + 1);
             unit.push_line(number, &blob[at..line_end]);
             number += 1;
             at = line_end;
@@ -471,5 +492,60 @@ mod tests {
             let at_end = last + 1 < lines.len() || b == base.len();
             at_line_start && at_end
         })
+    }
+
+    /// The line index answers as scanning for line feeds does, at every byte, with and without a
+    /// final line feed; and many places on one long line make one region, the whole line.
+    #[test]
+    fn the_line_index_finds_the_lines_a_scan_finds() {
+        let mut rng = crate::test_support::Rng(11);
+        for _ in 0..200 {
+            let data: Vec<u8> = (0..rng.below(60))
+                .map(|_| if rng.below(4) == 0 { b'\n' } else { b'a' })
+                .collect();
+            let index = LineIndex::new(&data);
+            for at in 0..data.len() {
+                let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |p| p + 1);
+                let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |p| at + p + 1);
+                assert_eq!(index.lines_back(at, 0), start, "{data:?} at {at}");
+                assert_eq!(index.lines_forward(at, 0), end, "{data:?} at {at}");
+                let back = if start == 0 {
+                    0
+                } else {
+                    index.lines_back(start - 1, 0)
+                };
+                assert_eq!(index.lines_back(at, 1), back, "{data:?} at {at}");
+                let next = if end >= data.len() {
+                    data.len()
+                } else {
+                    index.lines_forward(end, 0)
+                };
+                assert_eq!(index.lines_forward(at, 1), next, "{data:?} at {at}");
+            }
+            assert_eq!(index.lines_forward(data.len(), 0), data.len());
+        }
+        let mut base: Vec<u8> = (0..1 << 20).map(|i| b"abcdefgh"[i % 8]).collect();
+        base.push(b'\n');
+        let mut blob = base.clone();
+        let mut copies = Vec::new();
+        let mut at = 0;
+        for k in (50..blob.len() - 1).step_by(50) {
+            blob[k] = b'Z';
+            copies.push(Copied {
+                start: at,
+                end: k,
+                source: at,
+            });
+            at = k + 1;
+        }
+        copies.push(Copied {
+            start: at,
+            end: blob.len(),
+            source: at,
+        });
+        assert_eq!(
+            changed_regions(&base, &blob, &copies),
+            vec![(0, blob.len())]
+        );
     }
 }

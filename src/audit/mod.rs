@@ -2,8 +2,9 @@
 //! secret, with every place it was added, who added it and when, and whether it is still at the
 //! tip of a branch.
 //!
-//! First the [`prescan`] lists every commit's changes and scans each blob they add whole, once;
-//! the changes whose blob is clean that way are then skipped. The history is read on all cores:
+//! First the [`prescan`] lists every commit's changes and checks each blob they add once (whole,
+//! or for a delta version the lines its delta changed); the changes whose blob is clean that way
+//! are then skipped. The history is read on all cores:
 //! the commit list is split into small chunks that worker threads take in turn, each with its own
 //! repository handle and [`ChangeScanner`] (so each distinct blob pair is diffed once per worker,
 //! and findings of a pair met again are replayed for the new commit). Findings are folded per
@@ -13,6 +14,8 @@
 //! sorted, and every pick is made on sorted data.
 
 pub mod baseline;
+#[cfg(test)]
+mod changed_lines_fuzz;
 pub mod delta_lines;
 pub mod html;
 pub mod merge;
@@ -52,9 +55,9 @@ pub struct Progress {
     pub commits_done: AtomicU64,
     /// Bytes of text scanned (see [`RepoSummary::bytes`]).
     pub bytes_done: AtomicU64,
-    /// Blobs the prescan reads whole (all repositories).
+    /// Blobs the prescan checks (all repositories).
     pub blobs_total: AtomicU64,
-    /// Blobs the prescan has read.
+    /// Blobs the prescan has checked.
     pub blobs_done: AtomicU64,
 }
 
@@ -143,10 +146,11 @@ pub struct RepoSummary {
     pub revisions: String,
     /// Commits scanned.
     pub commits: u64,
-    /// Units scanned (blobs read whole by the prescan, blob pairs diffed, messages).
+    /// Units scanned (blobs checked by the prescan, blob pairs diffed, messages).
     pub blobs: u64,
-    /// Bytes of text scanned: the blobs read whole by the prescan, the added text (with its
-    /// context) of the changes diffed, messages and file names.
+    /// Bytes of text scanned with every rule: the blobs the prescan scanned whole and the lines
+    /// around what each delta version changed, the added text (with its context) of the changes
+    /// diffed, messages and file names.
     pub bytes: u64,
     /// Branch tips checked for presence.
     pub branches: usize,

@@ -1,16 +1,27 @@
-//! The audit's prescan: before the history is diffed, every blob the audited commits add is read
-//! once and scanned whole, as a new file at each path it is added at. A blob that yields nothing
-//! that way (no finding, no suppressed secret, nothing skipped) yields nothing in any change that
-//! adds it — a change's added text is a part of the blob, and what matches in a part matches in
-//! the whole — so the history scan neither reads nor diffs those changes; it diffs only the few
-//! whose blob is not clean, exactly as before, and the report is the same.
+//! The audit's prescan: before the history is diffed, every blob the audited commits add is
+//! checked once, as a new file at each path it is added at. A blob that yields nothing that way
+//! (no finding, no suppressed secret, nothing skipped) yields nothing in any change that adds it —
+//! a change's added text is a part of the blob, and what matches in a part matches in the whole —
+//! so the history scan neither reads nor diffs those changes; it diffs only the few whose blob is
+//! not clean, exactly as before, and the report is the same.
 //!
 //! Why it is faster: read one by one, a blob deep in a pack's delta chain costs the whole chain
 //! each time; here each pack that holds enough of the wanted blobs is walked once in pack order,
 //! every delta applied once to its base (gix's delta-tree traversal). Blobs not met there (loose
-//! objects, other packs, alternates) are read through the object database. Anything the prescan
-//! cannot read or decide is simply not marked clean: the history scan reads it as it always did
-//! (and reports what it cannot read, naming the commit and path).
+//! objects, other packs, alternates) are read through the object database.
+//!
+//! A blob stored as a delta against a blob the walk holds is not scanned whole: the lines around
+//! every place its delta stops copying from the base ([`delta_lines`]) are scanned with the
+//! line-local rules, and the whole blob with the multiline rules alone
+//! ([`ChangeScanner::scans_clean_changed`]). Every line-local match in the blob lies in those
+//! lines or in lines copied unchanged, with their neighbours, from the base; so when both scans
+//! are empty the blob is clean if its base is, which is settled once the walk is done
+//! (`resolve_pending`); a blob whose base is not clean is scanned whole by id. Whatever cannot be
+//! decided this way (UTF-16, archives, wrapped base64, over-cap sizes, a delta that does not
+//! verify against its base) is scanned whole.
+//!
+//! Anything the prescan cannot read or decide is simply not marked clean: the history scan reads
+//! it as it always did (and reports what it cannot read, naming the commit and path).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -261,6 +272,7 @@ fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> Clean
         clean.bytes += r.bytes;
     }
     let unresolved = resolve_pending(&mut clean, &pending, reader.wanted);
+    clean.blobs += clean.from_changed_lines;
     // A blob whose base is not clean is scanned again, whole (read by id).
     let again = run_workers(reader, &[], threads, |sender| {
         for id in unresolved {
@@ -1215,5 +1227,37 @@ mod tests {
             "{before:?}"
         );
         assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
+    }
+
+    /// A delta version is counted once, when it is decided: from its changed lines, or by the
+    /// whole scan that follows when its base is not clean.
+    #[test]
+    fn each_checked_blob_is_counted_once() {
+        let dir = fresh_repo("prescan-count");
+        let mut lines: Vec<String> = (0..300).map(|i| format!("line_{i} = {i}")).collect();
+        let commit = |lines: &[String], m: &str| {
+            std::fs::write(dir.join("cfg.txt"), lines.join("\n") + "\n").unwrap();
+            git(&dir, &["add", "-A"]);
+            git(&dir, &["commit", "-qm", m]);
+        };
+        commit(&lines, "c0");
+        lines.insert(
+            150,
+            format!("aws_key = {}", rule_example("aws-access-key-id")),
+        );
+        commit(&lines, "c1");
+        lines.remove(150);
+        lines[10] = "line_10 == 10".into();
+        commit(&lines, "c2");
+        git(&dir, &["repack", "-qadf", "--depth=50", "--window=250"]);
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let repo = gix::open(&dir).unwrap();
+        let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
+        let commits = crate::audit::revisions::commits(&repo, &revs).unwrap();
+        let progress = Progress::default();
+        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &progress, &[]).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(clean.blobs, 3);
     }
 }

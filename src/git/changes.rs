@@ -182,15 +182,16 @@ impl<'a> ChangeScanner<'a> {
         Ok(clean)
     }
 
-    /// Whether a blob (`whole`: all of it, as a whole unit) yields nothing scanned whole, given that its delta base
-    /// yields nothing scanned whole there: `unit` holds the lines its delta changed, each with the
+    /// Whether a blob (`whole`: all of it, as a whole unit) yields nothing scanned whole, given
+    /// that its delta base yields nothing scanned whole there: `unit` holds the lines its delta changed, each with the
     /// line before and the two after (`audit::delta_lines`). The single-line rules and decoded
     /// runs ([`RulePart::LineLocal`]) are run on `unit` only: what they find on the other lines
     /// they find on the same lines of the base, next to the same neighbours, and nothing there was
     /// silenced by a multiline match. The multiline rules ([`RulePart::Multiline`]) are run on the
     /// whole blob. Refused (false, to be scanned whole) when a whole scan decides more than that: a
     /// blob over the cap, UTF-16 text, an archive, base64 wrapped over lines, or rules for which
-    /// the line-local part is not local. What it scanned is counted; nothing is reported.
+    /// the line-local part is not local. The bytes of `unit` are counted (the blob itself by the
+    /// caller, once it is decided); nothing is reported.
     pub fn scans_clean_changed(
         &mut self,
         whole: &AddedText,
@@ -207,7 +208,9 @@ impl<'a> ChangeScanner<'a> {
         if refused {
             return Ok(false);
         }
-        self.count(true, unit.buf.len() as u64);
+        // The blob is counted once decided (the prescan counts the ones it marks clean this way;
+        // a blob left undecided is counted by the whole scan that follows).
+        self.count(false, unit.buf.len() as u64);
         if !unit.is_empty()
             && !self
                 .scanner

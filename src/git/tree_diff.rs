@@ -79,8 +79,11 @@ pub fn diff_trees(
             old_entries.iter().map(|e| (e.name.as_slice(), e)).collect();
         let first_subtree = stack.len();
         for entry in new_entries.iter() {
-            let path = join(&prefix, &entry.name);
             let before = old_by_name.remove(entry.name.as_slice());
+            if before.is_some_and(|b| unchanged(b, entry)) {
+                continue;
+            }
+            let path = join(&prefix, &entry.name);
             if let Some(subtree) = compare_entry(repo, before, entry, path, out)? {
                 stack.push(subtree);
             }
@@ -108,6 +111,12 @@ pub fn diff_entry(
     }
 }
 
+/// Whether `entry` is what `before` was: the same object, both trees or both not (a subtree that
+/// did not change is not entered, a blob that did not change is not listed).
+fn unchanged(before: &TreeEntry, entry: &TreeEntry) -> bool {
+    before.id == entry.id && before.mode.is_tree() == entry.mode.is_tree()
+}
+
 /// [`diff_entry`] without descending: a subtree to compare is returned instead.
 fn compare_entry(
     repo: &gix::Repository,
@@ -124,7 +133,7 @@ fn compare_entry(
         return Ok(Some((old_tree, entry.id, path)));
     }
     if let Some(b) = before {
-        if b.id == entry.id && b.mode.is_tree() == entry.mode.is_tree() {
+        if unchanged(b, entry) {
             return Ok(None);
         }
         if b.mode.is_tree() {
