@@ -263,9 +263,9 @@ pub struct Scanner {
     suppressions: Suppressions,
     /// Whether encoded runs are decoded and scanned ([`crate::encoded`]).
     decode: bool,
-    /// Whether no single-line rule's keyword holds a line feed (see
-    /// [`Scanner::line_local_part_is_local`]).
-    keywords_within_lines: bool,
+    /// Whether [`RulePart::LineLocal`] is line-local (see
+    /// [`Scanner::line_local_part_is_local`]); worked out once, from the rules.
+    line_local: bool,
 }
 
 /// Which rules a scan runs. A whole scan is [`RulePart::All`]; the audit's prescan splits it in
@@ -337,12 +337,15 @@ impl Scanner {
     pub fn new(rules: Vec<Rule>, suppressions: Suppressions) -> Result<Self, ScanError> {
         let (keywords, keyword_rules) =
             keyword_index_of(&rules.iter().collect::<Vec<_>>(), |_| true);
-        // Only a single-line rule's keyword decides a window of the line-local part.
-        let keywords_within_lines = rules
-            .iter()
-            .filter(|r| !r.raw.multiline)
-            .flat_map(|r| &r.raw.keywords)
-            .all(|k| !k.contains('\n'));
+        // Only a single-line rule's keyword decides a window of the line-local part, and only a
+        // multiline rule's checksum could silence a single-line match (`dedupe`).
+        let line_local = rules.iter().all(|r| {
+            if r.raw.multiline {
+                r.raw.checksum.is_none()
+            } else {
+                r.raw.keywords.iter().all(|k| !k.contains('\n'))
+            }
+        });
         let keywords = Keywords::new(keywords).map_err(|e| ScanError::Prefilter(e.to_string()))?;
         let rules = rules
             .into_iter()
@@ -364,7 +367,7 @@ impl Scanner {
             multiline_keywords: OnceLock::new(),
             suppressions,
             decode: true,
-            keywords_within_lines,
+            line_local,
         })
     }
 
@@ -397,17 +400,12 @@ impl Scanner {
     }
 
     /// Whether [`RulePart::LineLocal`] is line-local: no single-line rule's keyword holds a line
-    /// feed (so a
-    /// single-line rule's window, and what is kept of its matches, depend only on its line and the
-    /// lines next to it) and no multiline rule has a checksum (so no multiline match can silence
-    /// a single-line one, see [`Scanner::dedupe`]). The audit's prescan relies on it to scan only
-    /// the lines a delta changed (`audit::delta_lines`).
+    /// feed (so a single-line rule's window, and what is kept of its matches, depend only on its
+    /// line and the lines next to it) and no multiline rule has a checksum (so no multiline match
+    /// can silence a single-line one, see [`Scanner::dedupe`]). The audit's prescan relies on it
+    /// to scan only the lines a delta changed (`audit::delta_lines`).
     pub fn line_local_part_is_local(&self) -> bool {
-        self.keywords_within_lines
-            && self
-                .rules
-                .iter()
-                .all(|r| !r.rule.raw.multiline || r.rule.raw.checksum.is_none())
+        self.line_local
     }
 
     /// Whether `path` is allowed by the config (`allow.paths`): such a unit is not scanned.
