@@ -6,7 +6,7 @@
 //! split lines, bytes inserted mid-line, unaligned copies from elsewhere in the base).
 
 use crate::added::AddedText;
-use crate::audit::delta_lines::{self, Copied};
+use crate::audit::delta_lines::{self, line_ranges, Copied};
 use crate::git::changes::ChangeScanner;
 use crate::scanner::{Scanner, Suppressions};
 use crate::test_support::{b64, fresh_repo, Rng};
@@ -17,10 +17,6 @@ fn random_value(rng: &mut Rng, n: usize) -> String {
     (0..n)
         .map(|_| CHARS[rng.below(CHARS.len())] as char)
         .collect()
-}
-
-fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn percent(data: &[u8]) -> String {
@@ -46,7 +42,10 @@ fn rule_lines(clean: &mut Vec<String>, dirty: &mut Vec<String>) {
                 clean.push(e[cut..].to_string());
             }
             dirty.push(b64(e.as_bytes()));
-            dirty.push(format!("x = \"{}\"", hex(e.as_bytes())));
+            dirty.push(format!(
+                "x = \"{}\"",
+                crate::hex::encode_lower(e.as_bytes())
+            ));
             dirty.push(format!("u={}", percent(e.as_bytes())));
             // Wrapped base64 of the example, 64 wide.
             let long = format!("{e}\n{e}\n");
@@ -134,19 +133,6 @@ fn vocab(rng: &mut Rng) -> Vocab {
 enum Piece {
     Copy(usize, usize),
     Insert(Vec<u8>),
-}
-
-fn line_ranges(data: &[u8]) -> Vec<(usize, usize)> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', data) {
-        lines.push((start, end + 1));
-        start = end + 1;
-    }
-    if start < data.len() {
-        lines.push((start, data.len()));
-    }
-    lines
 }
 
 fn pick<'a>(rng: &mut Rng, v: &'a [String]) -> &'a str {
@@ -304,60 +290,6 @@ fn check_edits(
 /// The object id the checks scan under (the scanner does not look at it).
 const ID: ObjectId = ObjectId::Sha1([0; 20]);
 
-fn fuzz(scanner: &Scanner, seed: u64, rounds: usize) {
-    let mut rng = Rng(seed);
-    let voc = vocab(&mut rng);
-    let dir = fresh_repo(&format!("fuzz-changed-{seed}"));
-    let repo = gix::open(&dir).unwrap();
-    let mut scan = ChangeScanner::new(&repo, scanner, 1 << 20);
-    let (mut tried, mut decided) = (0, 0);
-    for round in 0..rounds {
-        let n = 8 + rng.below(50);
-        let mut base = Vec::new();
-        let filler = 1 + rng.below(4);
-        for _ in 0..n {
-            if rng.below(5) < filler {
-                let line = format!("setting_{}: value {}", rng.below(100), rng.below(100));
-                base.extend_from_slice(line.as_bytes());
-            } else {
-                base.extend_from_slice(pick(&mut rng, &voc.clean).as_bytes());
-            }
-            base.push(b'\n');
-        }
-        if rng.below(10) == 0 {
-            base.pop();
-        }
-        if !scan.scans_clean_whole(b"f.yaml", ID, base.clone()).unwrap() {
-            continue;
-        }
-        let what = format!("seed {seed} round {round}");
-        let (t, d) = check_edits(&mut scan, &mut rng, &base, &voc, 4, &what);
-        tried += t;
-        decided += d;
-    }
-    assert!(
-        decided > tried / 10,
-        "too few edits cleared: {decided} of {tried}"
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
-}
-
-#[test]
-fn lines_a_delta_changed_clear_only_blobs_that_scan_clean_whole() {
-    let scanner = Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-    let seeds: u64 = std::env::var("LEAKGATE_FUZZ_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
-    let rounds: usize = std::env::var("LEAKGATE_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(150);
-    for seed in 1..=seeds {
-        fuzz(&scanner, seed * 0x9e37_79b9 + 7, rounds);
-    }
-}
-
 /// A narrow vocabulary: few kinds of lines, so that they meet often.
 fn narrow_vocab(rng: &mut Rng) -> Vocab {
     let aws = crate::test_support::rule_example("aws-access-key-id");
@@ -405,33 +337,72 @@ fn narrow_vocab(rng: &mut Rng) -> Vocab {
     Vocab { clean, dirty }
 }
 
-fn fuzz_narrow(scanner: &Scanner, seed: u64, rounds: usize) {
+/// A base from the full vocabulary: filler settings among its lines, now and then no final line
+/// feed.
+fn wide_base(rng: &mut Rng, voc: &Vocab) -> Vec<u8> {
+    let n = 8 + rng.below(50);
+    let mut base = Vec::new();
+    let filler = 1 + rng.below(4);
+    for _ in 0..n {
+        if rng.below(5) < filler {
+            let line = format!("setting_{}: value {}", rng.below(100), rng.below(100));
+            base.extend_from_slice(line.as_bytes());
+        } else {
+            base.extend_from_slice(pick(rng, &voc.clean).as_bytes());
+        }
+        base.push(b'\n');
+    }
+    if rng.below(10) == 0 {
+        base.pop();
+    }
+    base
+}
+
+/// A short base from the narrow vocabulary, now and then a CRLF line.
+fn narrow_base(rng: &mut Rng, voc: &Vocab) -> Vec<u8> {
+    let n = 4 + rng.below(30);
+    let mut base = Vec::new();
+    for _ in 0..n {
+        if rng.below(3) == 0 {
+            let line = format!("setting_{}: {}", rng.below(100), rng.below(100));
+            base.extend_from_slice(line.as_bytes());
+        } else {
+            base.extend_from_slice(pick(rng, &voc.clean).as_bytes());
+        }
+        if rng.below(10) == 0 {
+            base.push(b'\r');
+        }
+        base.push(b'\n');
+    }
+    base
+}
+
+/// One kind of run: its vocabulary, how it makes a base, how many edits each base gets, and
+/// how a seed number becomes the random generator's seed.
+struct FuzzKind {
+    name: &'static str,
+    vocab: fn(&mut Rng) -> Vocab,
+    base: fn(&mut Rng, &Vocab) -> Vec<u8>,
+    edits: usize,
+    seed: fn(u64) -> u64,
+}
+
+/// Clean bases of `kind`, each edited at random and every edit checked ([`check_edits`]); a
+/// tenth of the edits at least must be cleared, or the check decides nothing.
+fn fuzz(scanner: &Scanner, kind: &FuzzKind, seed: u64, rounds: usize) {
     let mut rng = Rng(seed);
-    let voc = narrow_vocab(&mut rng);
-    let dir = fresh_repo(&format!("fuzz-changed-narrow-{seed}"));
+    let voc = (kind.vocab)(&mut rng);
+    let dir = fresh_repo(&format!("fuzz-changed-{}-{seed}", kind.name));
     let repo = gix::open(&dir).unwrap();
     let mut scan = ChangeScanner::new(&repo, scanner, 1 << 20);
     let (mut tried, mut decided) = (0, 0);
     for round in 0..rounds {
-        let n = 4 + rng.below(30);
-        let mut base = Vec::new();
-        for _ in 0..n {
-            if rng.below(3) == 0 {
-                let line = format!("setting_{}: {}", rng.below(100), rng.below(100));
-                base.extend_from_slice(line.as_bytes());
-            } else {
-                base.extend_from_slice(pick(&mut rng, &voc.clean).as_bytes());
-            }
-            if rng.below(10) == 0 {
-                base.push(b'\r');
-            }
-            base.push(b'\n');
-        }
+        let base = (kind.base)(&mut rng, &voc);
         if !scan.scans_clean_whole(b"f.yaml", ID, base.clone()).unwrap() {
             continue;
         }
-        let what = format!("narrow seed {seed} round {round}");
-        let (t, d) = check_edits(&mut scan, &mut rng, &base, &voc, 6, &what);
+        let what = format!("{} seed {seed} round {round}", kind.name);
+        let (t, d) = check_edits(&mut scan, &mut rng, &base, &voc, kind.edits, &what);
         tried += t;
         decided += d;
     }
@@ -442,18 +413,41 @@ fn fuzz_narrow(scanner: &Scanner, seed: u64, rounds: usize) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Runs `kind` over 2 seeds of 150 rounds, or as many as `LEAKGATE_FUZZ_SEEDS` and
+/// `LEAKGATE_FUZZ_ROUNDS` say.
+fn run(kind: &FuzzKind) {
+    let setting = |name: &str, default: u64| -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let seeds = setting("LEAKGATE_FUZZ_SEEDS", 2);
+    let rounds = usize::try_from(setting("LEAKGATE_FUZZ_ROUNDS", 150)).unwrap();
+    let scanner = Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+    for seed in 1..=seeds {
+        fuzz(&scanner, kind, (kind.seed)(seed), rounds);
+    }
+}
+
+#[test]
+fn lines_a_delta_changed_clear_only_blobs_that_scan_clean_whole() {
+    run(&FuzzKind {
+        name: "wide",
+        vocab,
+        base: wide_base,
+        edits: 4,
+        seed: |s| s * 0x9e37_79b9 + 7,
+    });
+}
+
 #[test]
 fn lines_a_delta_changed_clear_only_blobs_that_scan_clean_whole_narrow() {
-    let scanner = Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-    let seeds: u64 = std::env::var("LEAKGATE_FUZZ_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
-    let rounds: usize = std::env::var("LEAKGATE_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(150);
-    for seed in 1..=seeds {
-        fuzz_narrow(&scanner, seed * 0x51ed + 3, rounds);
-    }
+    run(&FuzzKind {
+        name: "narrow",
+        vocab: narrow_vocab,
+        base: narrow_base,
+        edits: 6,
+        seed: |s| s * 0x51ed + 3,
+    });
 }

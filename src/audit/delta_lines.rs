@@ -247,6 +247,22 @@ pub fn changed_unit(path: &[u8], base: &[u8], blob: &[u8], copies: &[Copied]) ->
     Some(unit)
 }
 
+/// Each line's byte range (with its line feed; an unterminated last line too), for tests that
+/// check the regions line by line.
+#[cfg(test)]
+pub(crate) fn line_ranges(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', data) {
+        lines.push((start, end + 1));
+        start = end + 1;
+    }
+    if start < data.len() {
+        lines.push((start, data.len()));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,16 +475,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    fn line_ranges(data: &[u8]) -> Vec<(usize, usize)> {
-        let mut lines = Vec::new();
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', data) {
-            lines.push((start, end + 1));
-            start = end + 1;
-        }
-        lines
     }
 
     /// A line is settled when lines i-1..=i+2 (clamped) lie in one copy that maps them to whole

@@ -747,6 +747,23 @@ mod tests {
     }
 
     /// Everything an audit reports of one repository, as comparable lines.
+    /// The prescan of every commit of the repository at `dir` (no tip blobs kept).
+    fn prescan_all(dir: &Path, scanner: &Scanner) -> CleanBlobs {
+        let repo = gix::open(dir).unwrap();
+        let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
+        let commits = crate::audit::revisions::commits(&repo, &revs).unwrap();
+        prescan(
+            &repo,
+            &commits,
+            scanner,
+            1 << 20,
+            2,
+            &Progress::default(),
+            &[],
+        )
+        .unwrap()
+    }
+
     fn report(dir: &Path, scanner: &Scanner, prescan: bool) -> Vec<String> {
         let repo = gix::open(dir).unwrap();
         let progress = Progress::default();
@@ -1215,11 +1232,7 @@ mod tests {
         git(&dir, &["repack", "-qadf", "--depth=50", "--window=50"]);
         let scanner =
             Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-        let repo = gix::open(&dir).unwrap();
-        let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
-        let commits = crate::audit::revisions::commits(&repo, &revs).unwrap();
-        let progress = Progress::default();
-        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &progress, &[]).unwrap();
+        let clean = prescan_all(&dir, &scanner);
         assert!(clean.from_changed_lines > 3, "{}", clean.from_changed_lines);
         let before = report(&dir, &scanner, false);
         assert!(
@@ -1252,11 +1265,7 @@ mod tests {
         git(&dir, &["repack", "-qadf", "--depth=50", "--window=250"]);
         let scanner =
             Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
-        let repo = gix::open(&dir).unwrap();
-        let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
-        let commits = crate::audit::revisions::commits(&repo, &revs).unwrap();
-        let progress = Progress::default();
-        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &progress, &[]).unwrap();
+        let clean = prescan_all(&dir, &scanner);
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(clean.blobs, 3);
     }
