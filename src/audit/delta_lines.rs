@@ -16,6 +16,8 @@
 //! line of the base. Multiline rules reach further: `ChangeScanner::scans_clean_changed` runs
 //! them over the whole blob, never over the changed lines alone.
 
+use std::collections::VecDeque;
+
 use crate::added::AddedText;
 
 /// A copied range: `start..end` of the blob equals `source..source + (end - start)` of the base.
@@ -121,54 +123,60 @@ pub fn copied_ranges(delta: &[u8], base: &[u8], blob: &[u8]) -> Option<Vec<Copie
     equal.then_some(copies)
 }
 
-/// Where the lines of a blob end, found in one pass: each lookup is a binary search, so a blob
-/// with many changed places on one long line (minified code) costs no more than one with short
-/// lines.
-struct LineIndex {
-    /// The end (past its line feed) of every line but an unterminated last one.
-    ends: Vec<usize>,
-    len: usize,
+/// Line ends found searching forward from places that come in increasing order: the line feeds
+/// past the last place are remembered, so a blob with many changed places on one long line
+/// (minified code) is searched once, not once per place.
+struct ForwardLines<'a> {
+    data: &'a [u8],
+    /// The line feeds in `from..searched`, in order.
+    feeds: VecDeque<usize>,
+    from: usize,
+    searched: usize,
 }
 
-impl LineIndex {
-    fn new(data: &[u8]) -> Self {
-        LineIndex {
-            ends: memchr::memchr_iter(b'\n', data).map(|p| p + 1).collect(),
-            len: data.len(),
+impl<'a> ForwardLines<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        ForwardLines {
+            data,
+            feeds: VecDeque::new(),
+            from: 0,
+            searched: 0,
         }
-    }
-
-    /// The index of the line that holds byte `at` (`at` past the data: past the last line).
-    fn line_of(&self, at: usize) -> usize {
-        self.ends.partition_point(|&end| end <= at)
-    }
-
-    /// The start of line `i`.
-    fn start(&self, i: usize) -> usize {
-        match i.checked_sub(1) {
-            Some(previous) => self.ends.get(previous).copied().unwrap_or(self.len),
-            None => 0,
-        }
-    }
-
-    /// The end of line `i` (past its line feed, or the end of the data).
-    fn end(&self, i: usize) -> usize {
-        self.ends.get(i).copied().unwrap_or(self.len)
-    }
-
-    /// The start of the `n`-th line before the one that holds byte `at` (or of the first line).
-    fn lines_back(&self, at: usize, n: usize) -> usize {
-        self.start(self.line_of(at).saturating_sub(n))
     }
 
     /// The end (past its line feed) of the `n`-th line after the one that holds byte `at` (or
-    /// the end of the data).
-    fn lines_forward(&self, at: usize, n: usize) -> usize {
-        if at >= self.len {
-            return self.len;
+    /// the end of the data). A place before the previous one starts the search afresh.
+    fn lines_forward(&mut self, at: usize, n: usize) -> usize {
+        if at < self.from || at > self.searched {
+            self.feeds.clear();
+            self.searched = at;
         }
-        self.end(self.line_of(at).saturating_add(n))
+        self.from = at;
+        while self.feeds.front().is_some_and(|&f| f < at) {
+            self.feeds.pop_front();
+        }
+        while self.feeds.len() <= n && self.searched < self.data.len() {
+            match memchr::memchr(b'\n', &self.data[self.searched..]) {
+                Some(p) => {
+                    self.feeds.push_back(self.searched + p);
+                    self.searched += p + 1;
+                }
+                None => self.searched = self.data.len(),
+            }
+        }
+        self.feeds.get(n).map_or(self.data.len(), |f| f + 1)
     }
+}
+
+/// The start of the `n`-th line before the one that holds byte `at` (`at` at least `floor`),
+/// searching no lower than `floor`; `None` when that line starts at or before `floor` (at the
+/// data's start when `floor` is 0).
+fn lines_back_above(data: &[u8], at: usize, n: usize, floor: usize) -> Option<usize> {
+    let mut end = at;
+    for _ in 0..=n {
+        end = floor + memchr::memrchr(b'\n', &data[floor..end])?;
+    }
+    Some(end + 1)
 }
 
 /// Lines either side of a place where copying stops that a changed line's neighbours can reach
@@ -181,7 +189,7 @@ const REACH_LINES: usize = 3;
 /// copy whose first line starts inside a line of the base) and the blob's first and last lines
 /// unless they are the base's. `blob` ends with a line feed.
 pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usize, usize)> {
-    let lines = LineIndex::new(blob);
+    let mut line_ends = ForwardLines::new(blob);
     // The bytes (first, last) each such place touches.
     let mut places: Vec<(usize, usize)> = Vec::new();
     let mut copied_to = 0usize;
@@ -192,7 +200,7 @@ pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usiz
         let first_line = if c.start == 0 || blob[c.start - 1] == b'\n' {
             c.start
         } else {
-            lines.lines_forward(c.start, 0)
+            line_ends.lines_forward(c.start, 0)
         };
         if first_line < c.end {
             let mapped = c.source + (first_line - c.start);
@@ -208,16 +216,26 @@ pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usiz
     if !ends_as_base {
         places.push((copied_to.saturating_sub(1), blob.len() - 1));
     }
+    // Each place's region runs from REACH_LINES lines before its first byte to REACH_LINES
+    // after its last; it joins the previous region when it starts at or before that one's end.
+    // The search back stops at that end, and the search forward goes on from the last, so each
+    // byte is searched about once.
     let mut regions: Vec<(usize, usize)> = Vec::with_capacity(places.len());
+    let mut region_ends = ForwardLines::new(blob);
     for (first, last) in places {
         let last = last.min(blob.len() - 1);
-        let region = (
-            lines.lines_back(first.min(last), REACH_LINES),
-            lines.lines_forward(last, REACH_LINES),
-        );
-        match regions.last_mut() {
-            Some(prev) if region.0 <= prev.1 => prev.1 = prev.1.max(region.1),
-            _ => regions.push(region),
+        let first = first.min(last);
+        let end = region_ends.lines_forward(last, REACH_LINES);
+        let floor = regions.last().map_or(0, |prev| prev.1);
+        let start = if first < floor {
+            None
+        } else {
+            lines_back_above(blob, first, REACH_LINES, floor)
+        };
+        match (start, regions.last_mut()) {
+            (None, Some(prev)) => prev.1 = prev.1.max(end),
+            (None, None) => regions.push((0, end)),
+            (Some(start), _) => regions.push((start, end)),
         }
     }
     regions
@@ -500,35 +518,52 @@ mod tests {
         })
     }
 
-    /// The line index answers as scanning for line feeds does, at every byte, with and without a
-    /// final line feed; and many places on one long line make one region, the whole line.
+    /// The line searches answer as scanning for line feeds does, at every byte, with and
+    /// without a final line feed, for places in order and out of order; and many places on one
+    /// long line make one region, the whole line.
     #[test]
-    fn the_line_index_finds_the_lines_a_scan_finds() {
+    fn the_line_searches_find_the_lines_a_scan_finds() {
         let mut rng = crate::test_support::Rng(11);
         for _ in 0..200 {
             let data: Vec<u8> = (0..rng.below(60))
                 .map(|_| if rng.below(4) == 0 { b'\n' } else { b'a' })
                 .collect();
-            let index = LineIndex::new(&data);
-            for at in 0..data.len() {
-                let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |p| p + 1);
-                let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |p| at + p + 1);
-                assert_eq!(index.lines_back(at, 0), start, "{data:?} at {at}");
-                assert_eq!(index.lines_forward(at, 0), end, "{data:?} at {at}");
-                let back = if start == 0 {
-                    0
-                } else {
-                    index.lines_back(start - 1, 0)
-                };
-                assert_eq!(index.lines_back(at, 1), back, "{data:?} at {at}");
-                let next = if end >= data.len() {
-                    data.len()
-                } else {
-                    index.lines_forward(end, 0)
-                };
-                assert_eq!(index.lines_forward(at, 1), next, "{data:?} at {at}");
+            let start_of = |at: usize| memchr::memrchr(b'\n', &data[..at]).map_or(0, |p| p + 1);
+            let end_of = |at: usize| {
+                memchr::memchr(b'\n', &data[at.min(data.len())..])
+                    .map_or(data.len(), |p| at + p + 1)
+            };
+            let mut in_order = ForwardLines::new(&data);
+            let mut shuffled = ForwardLines::new(&data);
+            for at in 0..=data.len() {
+                let n = rng.below(4);
+                let mut end = end_of(at);
+                for _ in 0..n {
+                    end = end_of(end);
+                }
+                assert_eq!(in_order.lines_forward(at, n), end, "{data:?} at {at} n {n}");
+                let other = rng.below(data.len() + 1);
+                let mut other_end = end_of(other);
+                for _ in 0..n {
+                    other_end = end_of(other_end);
+                }
+                assert_eq!(
+                    shuffled.lines_forward(other, n),
+                    other_end,
+                    "{data:?} at {other}"
+                );
+                let mut start = start_of(at);
+                for _ in 0..n {
+                    start = if start == 0 { 0 } else { start_of(start - 1) };
+                }
+                let floor = rng.below(at + 1);
+                let expected = (start > floor).then_some(start);
+                assert_eq!(
+                    lines_back_above(&data, at, n, floor),
+                    expected,
+                    "{data:?} at {at} n {n} floor {floor}"
+                );
             }
-            assert_eq!(index.lines_forward(data.len(), 0), data.len());
         }
         let mut base: Vec<u8> = (0..1 << 20).map(|i| b"abcdefgh"[i % 8]).collect();
         base.push(b'\n');
