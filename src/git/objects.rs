@@ -172,11 +172,80 @@ fn read_big_blob(
     Ok(buf)
 }
 
+/// Names up to this long are kept inside [`EntryName`] (most file names are).
+const INLINE_NAME: usize = 22;
+
+/// A tree entry's name: kept inline when short, so decoding a tree allocates once for its
+/// entries, not once more for each name.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EntryName(NameBytes);
+
+#[derive(Clone, PartialEq, Eq)]
+enum NameBytes {
+    /// The first `len` bytes; the rest are zero (so equal names compare equal).
+    Inline { len: u8, bytes: [u8; INLINE_NAME] },
+    /// A name longer than [`INLINE_NAME`].
+    Heap(Box<[u8]>),
+}
+
+impl EntryName {
+    /// The name `bytes`.
+    pub fn new(bytes: &[u8]) -> Self {
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= INLINE_NAME => {
+                let mut inline = [0u8; INLINE_NAME];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                EntryName(NameBytes::Inline { len, bytes: inline })
+            }
+            _ => EntryName(NameBytes::Heap(bytes.into())),
+        }
+    }
+
+    /// The name's bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.0 {
+            NameBytes::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            NameBytes::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl std::ops::Deref for EntryName {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl std::fmt::Debug for EntryName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
+    }
+}
+
+impl PartialEq<[u8]> for EntryName {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl PartialEq<&[u8]> for EntryName {
+    fn eq(&self, other: &&[u8]) -> bool {
+        self.as_slice() == *other
+    }
+}
+
+impl PartialEq<Vec<u8>> for EntryName {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
 /// One entry of a tree, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeEntry {
     /// File or directory name.
-    pub name: Vec<u8>,
+    pub name: EntryName,
     /// Its mode.
     pub mode: gix::objs::tree::EntryMode,
     /// Its object id.
@@ -208,7 +277,7 @@ pub fn tree_entries(repo: &gix::Repository, id: ObjectId) -> Result<Rc<Vec<TreeE
             .entries
             .iter()
             .map(|e| TreeEntry {
-                name: e.filename.to_vec(),
+                name: EntryName::new(e.filename),
                 mode: e.mode,
                 id: e.oid.to_owned(),
             })
@@ -246,4 +315,26 @@ pub fn entry_at_path(
         current = entry.id;
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Short names are kept inline and long ones on the heap; either way a name is its bytes.
+    #[test]
+    fn an_entry_name_is_its_bytes_at_any_length() {
+        for len in [0, 1, INLINE_NAME - 1, INLINE_NAME, INLINE_NAME + 1, 300] {
+            let bytes: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let name = EntryName::new(&bytes);
+            assert_eq!(name.as_slice(), bytes.as_slice());
+            assert_eq!(name, bytes);
+            assert_eq!(name, EntryName::new(&bytes));
+            assert_eq!(
+                matches!(name.0, NameBytes::Inline { .. }),
+                len <= INLINE_NAME
+            );
+        }
+        assert_ne!(EntryName::new(b"ab"), EntryName::new(b"ab\0"));
+    }
 }

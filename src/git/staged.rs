@@ -22,7 +22,7 @@ use crate::git::changes::{
     detect_renames, scan_changes_parallel, ChangeScanner, PendingChange, PARALLEL_MIN_CHANGES,
 };
 use crate::git::index_file::{has_unreadable_cache_tree, MappedIndex, StagedIndex};
-use crate::git::objects::{entry_at_path, TreeEntry};
+use crate::git::objects::{entry_at_path, EntryName, TreeEntry};
 use crate::git::tree_diff::{collect_deleted, diff_entry, diff_trees, Deleted, TreeChanges};
 use crate::git::GitError;
 use crate::outcome::ScanOutcome;
@@ -225,7 +225,7 @@ fn tree_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> Ordering {
 
 fn owned(entry: &EntryRef<'_>) -> TreeEntry {
     TreeEntry {
-        name: entry.filename.to_vec(),
+        name: EntryName::new(entry.filename),
         mode: entry.mode,
         id: entry.oid.to_owned(),
     }
@@ -378,7 +378,7 @@ impl Walker<'_> {
         }
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         let new = TreeEntry {
-            name: name.to_vec(),
+            name: EntryName::new(name),
             mode: tree_mode(index.mode(entry)),
             id: id.to_owned(),
         };
@@ -396,7 +396,7 @@ impl Walker<'_> {
     fn gone_tree(&mut self, head: Option<ObjectId>) -> Result<(), GitError> {
         let Some(id) = head else { return Ok(()) };
         let gone = TreeEntry {
-            name: Vec::new(),
+            name: EntryName::new(b""),
             mode: EntryKind::Tree.into(),
             id,
         };
