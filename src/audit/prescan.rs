@@ -27,7 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use gix::hash::ObjectId;
 use gix::odb::pack;
@@ -53,6 +53,68 @@ pub const KEEP_BYTES: usize = 256 << 20;
 /// Most bytes of walked blobs the walk holds as delta bases of blobs still to come (its current
 /// delta chain); past it, a blob is not held and the blobs made from it are scanned whole.
 const BASE_BYTES: usize = 256 << 20;
+/// Most bytes of walked blobs handed to the workers and not yet scanned: the walk waits past it.
+/// Room for many blobs lets the workers go on while the walk decodes trees and commits (which
+/// give them nothing), and the walk go on while a worker scans a big blob.
+const QUEUE_BYTES: usize = 64 << 20;
+/// Most jobs waiting in the workers' queue (each small: the bytes are counted by [`InFlight`]).
+const QUEUE_JOBS: usize = 4096;
+
+/// The bytes of the walked blobs handed out and not yet scanned.
+#[derive(Default)]
+struct InFlight {
+    bytes: Mutex<usize>,
+    freed: Condvar,
+    /// Admissions waiting (for the tests).
+    #[cfg(test)]
+    waiting: AtomicUsize,
+}
+
+impl InFlight {
+    /// Counts `n` more bytes, first waiting while others are in flight and `n` more would pass
+    /// [`QUEUE_BYTES`] (a blob bigger than that goes alone).
+    fn admit(self: &Arc<Self>, n: usize) -> Admitted {
+        if let Ok(mut bytes) = self.bytes.lock() {
+            while *bytes > 0 && *bytes + n > QUEUE_BYTES {
+                #[cfg(test)]
+                self.waiting.fetch_add(1, Ordering::SeqCst);
+                bytes = match self.freed.wait(bytes) {
+                    Ok(b) => b,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+            }
+            *bytes += n;
+        }
+        Admitted {
+            flight: Arc::clone(self),
+            n,
+        }
+    }
+}
+
+#[cfg(test)]
+impl InFlight {
+    /// Whether a walk is waiting (for tests: set while `admit` waits).
+    fn freed_waiters(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// Bytes counted in flight until dropped (with the job that holds them: scanned, or dropped
+/// unscanned when the workers are gone).
+struct Admitted {
+    flight: Arc<InFlight>,
+    n: usize,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if let Ok(mut bytes) = self.flight.bytes.lock() {
+            *bytes = bytes.saturating_sub(self.n);
+        }
+        self.flight.freed.notify_all();
+    }
+}
 
 /// The blobs known to scan clean, each at the paths it was checked at; and the commits' changes
 /// as listed for the prescan, each handed once to the history scan so it need not list them again.
@@ -230,6 +292,8 @@ struct WalkedJob {
     blob: Arc<Walked>,
     base: Option<Arc<Walked>>,
     entry: (usize, u64),
+    /// The blob's bytes, counted in flight while the job lives.
+    _admitted: Admitted,
 }
 
 /// A blob for the workers: walked from a pack, or only its id (to be read through the object
@@ -297,7 +361,7 @@ fn run_workers(
     send: impl FnOnce(&SyncSender<Job>),
 ) -> Vec<WorkerClean> {
     let threads = threads.max(1);
-    let (sender, receiver) = sync_channel::<Job>(threads * 4);
+    let (sender, receiver) = sync_channel::<Job>(QUEUE_JOBS);
     let receiver = Mutex::new(receiver);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -399,6 +463,7 @@ fn send_jobs(
             continue;
         }
         let delivered = Mutex::new(Vec::new());
+        let in_flight = Arc::new(InFlight::default());
         let single = |id: &ObjectId| matches!(places.get(id), Some((1, _)));
         let walk = Walk {
             wanted,
@@ -410,6 +475,7 @@ fn send_jobs(
             delivered: &delivered,
             pack,
             chain: Mutex::new(DeltaChain::default()),
+            in_flight: &in_flight,
         };
         walk.run(bundle);
         sent.extend(delivered.into_inner().unwrap_or_default());
@@ -505,6 +571,8 @@ struct Walk<'a> {
     /// The walked bundle's index among the walkable ones.
     pack: usize,
     chain: Mutex<DeltaChain>,
+    /// The bytes handed out and not yet scanned (the walk waits while there are too many).
+    in_flight: &'a Arc<InFlight>,
 }
 
 impl Walk<'_> {
@@ -575,6 +643,7 @@ impl Walk<'_> {
             blob: Arc::clone(&blob),
             base,
             entry: (self.pack, entry.pack_offset),
+            _admitted: self.in_flight.admit(data.len()),
         };
         self.sender.send(Job::Walked(job)).map_err(|_| ())?;
         if let Ok(mut d) = self.delivered.lock() {
@@ -730,6 +799,37 @@ fn changed_lines(
 mod tests {
     use super::*;
     use crate::audit::{audit_repository, AuditOptions, Progress};
+
+    /// Bytes in flight are counted until their jobs are dropped; a blob bigger than the whole
+    /// budget goes when nothing else is in flight; a blob that would pass the budget waits until
+    /// another job is dropped.
+    #[test]
+    fn the_walk_waits_while_too_many_bytes_are_in_flight() {
+        let flight = Arc::new(InFlight::default());
+        let bytes = |f: &InFlight| *f.bytes.lock().unwrap();
+        let huge = flight.admit(3 * QUEUE_BYTES);
+        assert_eq!(bytes(&flight), 3 * QUEUE_BYTES);
+        drop(huge);
+        assert_eq!(bytes(&flight), 0);
+        let most = flight.admit(QUEUE_BYTES - 10);
+        let (done, finished) = sync_channel(1);
+        std::thread::scope(|scope| {
+            let waiting = Arc::clone(&flight);
+            scope.spawn(move || {
+                let more = waiting.admit(100);
+                done.send(()).unwrap();
+                drop(more);
+            });
+            // The second admission cannot finish while the first holds the budget.
+            while flight.freed_waiters() == 0 {
+                std::thread::yield_now();
+            }
+            assert!(finished.try_recv().is_err());
+            drop(most);
+            finished.recv().unwrap();
+        });
+        assert_eq!(bytes(&flight), 0);
+    }
     use crate::scanner::Suppressions;
     use crate::test_support::{b64, fresh_repo, git_command, git_ok as git, rule_example, Rng};
 
