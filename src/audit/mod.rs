@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex};
 use gix::hash::ObjectId;
 
 use crate::finding::Finding;
-use crate::git::changes::ChangeScanner;
+use crate::git::changes::{BlobPair, ChangeScanner, PairCounts};
 use crate::git::commits::{scan_commit_with, CommitChanges};
 use crate::git::GitError;
 use crate::outcome::Skipped;
@@ -255,6 +255,9 @@ struct WorkerResult {
     suppressed: usize,
     blobs: u64,
     bytes: u64,
+    /// What its blob pairs' scans counted (after a prescan), so that the merge counts a pair two
+    /// workers met once.
+    pairs: Option<PairCounts>,
 }
 
 /// One repository's audit before fingerprints: secrets still keyed by value.
@@ -381,6 +384,7 @@ impl HistoryScan<'_, '_> {
         blobs.replay_repeats();
         if let Some(clean) = self.clean {
             blobs.skip_known_clean(clean);
+            blobs.count_pairs();
         }
         while !self.failed.load(Ordering::Relaxed) {
             let start = self.next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
@@ -394,6 +398,7 @@ impl HistoryScan<'_, '_> {
         }
         result.blobs = blobs.outcome.blobs;
         result.bytes = blobs.outcome.bytes;
+        result.pairs = blobs.take_pair_counts();
         result
     }
 
@@ -419,9 +424,15 @@ impl HistoryScan<'_, '_> {
 /// Folds the workers' results: counts added, secrets merged by key (earliest finding kept).
 fn merge_results(results: Vec<WorkerResult>) -> WorkerResult {
     let mut merged = WorkerResult::default();
+    let mut pairs: HashMap<BlobPair, (u64, u64)> = HashMap::new();
     for r in results {
-        merged.blobs += r.blobs;
-        merged.bytes += r.bytes;
+        // Each blob pair counted once, however many workers scanned it.
+        let (pair_blobs, pair_bytes) = r.pairs.as_ref().map_or((0, 0), |p| p.all);
+        merged.blobs += r.blobs - pair_blobs;
+        merged.bytes += r.bytes - pair_bytes;
+        for (pair, counted) in r.pairs.into_iter().flat_map(|p| p.each) {
+            pairs.entry(pair).or_insert(counted);
+        }
         merged.suppressed += r.suppressed;
         merged.skipped.extend(r.skipped);
         for (key, acc) in r.secrets {
@@ -440,6 +451,10 @@ fn merge_results(results: Vec<WorkerResult>) -> WorkerResult {
                 }
             }
         }
+    }
+    for (blobs, bytes) in pairs.into_values() {
+        merged.blobs += blobs;
+        merged.bytes += bytes;
     }
     merged
 }

@@ -846,6 +846,67 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// A change met on more than one worker (a file switched back and forth between a version
+    /// with a secret and one without, over many chunks of commits) is counted once: the audit's
+    /// blob and byte counts are the same on one worker as on three, run after run.
+    #[test]
+    fn a_change_two_workers_meet_is_counted_once() {
+        let dir = fresh_repo("pair-counts");
+        let secret = rule_example("aws-access-key-id");
+        let versions = [format!("key = {secret}\n"), "key = none\n".to_string()];
+        let mut stream = Vec::new();
+        for (mark, text) in versions.iter().enumerate() {
+            stream
+                .extend(format!("blob\nmark :{}\ndata {}\n{text}\n", mark + 1, text.len()).bytes());
+        }
+        for i in 0..(4 * CHUNK_COMMITS) {
+            stream.extend(
+                format!(
+                    "commit refs/heads/main\nmark :{}\ncommitter c <c@example.invalid> {} +0000\n\
+                     data 2\nc\n{}M 100644 :{} f.txt\n\n",
+                    i + 10,
+                    1_700_000_000 + i,
+                    if i == 0 {
+                        String::new()
+                    } else {
+                        format!("from :{}\n", i + 9)
+                    },
+                    i % 2 + 1
+                )
+                .bytes(),
+            );
+        }
+        let mut child = git_command(&dir, &["fast-import", "--quiet"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), &stream).unwrap();
+        assert!(child.wait().unwrap().success());
+        let scanner =
+            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let counts = |threads: usize| {
+            let repo = gix::open(&dir).unwrap();
+            let progress = Progress::default();
+            let options = AuditOptions {
+                name: "r".into(),
+                scanner: &scanner,
+                max_blob_bytes: 1 << 20,
+                threads,
+                progress: &progress,
+                prescan: true,
+            };
+            let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
+            let audit = audit_repository(&repo, &revs, &options).unwrap();
+            assert_eq!(audit.secrets.len(), 1);
+            (audit.summary.blobs, audit.summary.bytes)
+        };
+        let alone = counts(1);
+        for _ in 0..5 {
+            assert_eq!(counts(3), alone);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// Everything an audit reports of one repository, as comparable lines.
     /// The prescan of every commit of the repository at `dir` (no tip blobs kept).
     fn prescan_all(dir: &Path, scanner: &Scanner) -> CleanBlobs {

@@ -44,7 +44,7 @@ pub struct PendingChange {
 
 /// A blob pair: the sorted old versions and the new one. A run scans each pair once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct BlobPair {
+pub struct BlobPair {
     olds: Vec<ObjectId>,
     new: ObjectId,
 }
@@ -86,6 +86,20 @@ pub struct ChangeScanner<'a> {
     /// reports them again, with its own commit.
     replay: Option<HashMap<BlobPair, Replayed>>,
     known_clean: Option<&'a dyn KnownClean>,
+    /// With [`ChangeScanner::count_pairs`]: what the scans of blob pairs counted.
+    pair_counts: Option<PairCounts>,
+}
+
+/// What the scans of blob pairs added to a [`ScanOutcome`]'s `blobs` and `bytes`: each pair's
+/// own scan, and the sum over every scan (a pair scanned again after [`ChangeScanner::forget_seen`]
+/// counted each time). Workers that each scan a share of the commits meet some pairs on more than
+/// one worker; with these their counts merge to each pair counted once, whatever the sharing.
+#[derive(Debug, Default)]
+pub struct PairCounts {
+    /// (Blobs, bytes) each pair's scan counted.
+    pub each: HashMap<BlobPair, (u64, u64)>,
+    /// (Blobs, bytes) all pair scans counted.
+    pub all: (u64, u64),
 }
 
 /// What one blob pair produced, kept to be reported again when the pair is met again.
@@ -108,7 +122,19 @@ impl<'a> ChangeScanner<'a> {
             commits_done: 0,
             replay: None,
             known_clean: None,
+            pair_counts: None,
         }
+    }
+
+    /// Records what each blob pair's scan counts (see [`PairCounts`]): for a scan split over
+    /// workers whose pairs are few (the audit's history scan after its prescan).
+    pub fn count_pairs(&mut self) {
+        self.pair_counts.get_or_insert_with(PairCounts::default);
+    }
+
+    /// What the blob pairs' scans counted, when [`ChangeScanner::count_pairs`] asked for it.
+    pub fn take_pair_counts(&mut self) -> Option<PairCounts> {
+        self.pair_counts.take()
     }
 
     /// Skips the changes whose blob `clean` knows to scan clean at its path (an audit's prescan).
@@ -319,7 +345,16 @@ impl<'a> ChangeScanner<'a> {
             return Ok(());
         }
         let before = (self.outcome.findings.len(), self.outcome.suppressed.len());
+        let counted = (self.outcome.blobs, self.outcome.bytes);
         let result = self.scan_new_change(change);
+        if let Some(counts) = &mut self.pair_counts {
+            let own = (
+                self.outcome.blobs - counted.0,
+                self.outcome.bytes - counted.1,
+            );
+            counts.all = (counts.all.0 + own.0, counts.all.1 + own.1);
+            counts.each.entry(key.clone()).or_insert(own);
+        }
         if let Some(replay) = &mut self.replay {
             if self.outcome.findings.len() > before.0 || self.outcome.suppressed.len() > before.1 {
                 let found = Replayed {
