@@ -1,4 +1,4 @@
-//! Rule regexes use ASCII word boundaries, and a cheaper `\w`.
+//! Rule regexes use ASCII word boundaries.
 //!
 //! A `\b` is Unicode-aware in the regex crate, and its fast engine (the lazy DFA) gives up on the
 //! first non-ASCII byte of a haystack with a Unicode word boundary, handing the search to the slow
@@ -7,27 +7,12 @@
 //! ASCII forms (`(?-u:\b)`): the boundary between an ASCII letter, digit or `_` and anything else.
 //! Next to a token's ASCII characters the two agree, except that a non-ASCII letter now counts as
 //! a boundary too, so a token written right after `é` is found (more matches, never fewer).
-//!
-//! A Unicode `\w` is hundreds of ranges, and a rule's `[\w.-]{0,24}?` (the gap between a
-//! provider's name and a key's name) compiles into 24 copies of their UTF-8 automaton: about
-//! 13 ms a rule, most of the cost of compiling the pack. So `\w` (outside a negated class) is
-//! compiled as an ASCII letter, digit or `_`, or any non-ASCII character: a superset of the
-//! Unicode class, a few UTF-8 ranges (more matches, never fewer). In a negated class it is kept
-//! as written.
 
-/// What `\w` becomes outside a class: ASCII word characters or any non-ASCII character.
-const WIDE_WORD: &str = "[0-9A-Za-z_\\x{80}-\\x{10FFFF}]";
-/// What `\w` becomes inside a class that is not negated.
-const WIDE_WORD_MEMBERS: &str = "0-9A-Za-z_\\x{80}-\\x{10FFFF}";
-
-/// `pattern` with every `\b` and `\B` outside a character class written as its ASCII form, and
-/// every `\w` outside a negated class as the wider class of the module documentation.
+/// `pattern` with every `\b` and `\B` outside a character class written as its ASCII form.
 pub fn ascii_word_boundaries(pattern: &str) -> String {
     let bytes = pattern.as_bytes();
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut class_depth = 0usize;
-    // The depth at which the outermost negated class opened (`usize::MAX`: none is open).
-    let mut negated_at = usize::MAX;
     // Where the current class opened (a `]` right after `[` or `[^` is a literal).
     let mut class_start = usize::MAX;
     let mut i = 0;
@@ -42,12 +27,6 @@ pub fn ascii_word_boundaries(pattern: &str) -> String {
                     } else {
                         "(?-u:\\B)"
                     });
-                } else if next == b'w' && negated_at == usize::MAX {
-                    out.push_str(if class_depth == 0 {
-                        WIDE_WORD
-                    } else {
-                        WIDE_WORD_MEMBERS
-                    });
                 } else {
                     out.push('\\');
                     push_char(&mut out, pattern, i + 1);
@@ -60,17 +39,9 @@ pub fn ascii_word_boundaries(pattern: &str) -> String {
                 class_start = i + 1;
                 if bytes.get(i + 1) == Some(&b'^') {
                     class_start = i + 2;
-                    if negated_at == usize::MAX {
-                        negated_at = class_depth;
-                    }
                 }
             }
-            b']' if class_depth > 0 && i != class_start => {
-                if negated_at == class_depth {
-                    negated_at = usize::MAX;
-                }
-                class_depth -= 1;
-            }
+            b']' if class_depth > 0 && i != class_start => class_depth -= 1,
             _ => {}
         }
         push_char(&mut out, pattern, i);
@@ -112,9 +83,6 @@ mod tests {
             r"é\d+",
             r"\p{L}+",
             r"\x{62}",
-            r"\\w",
-            r"[^\w.]",
-            r"[^a[\w]]",
         ] {
             assert_eq!(ascii(kept), kept, "{kept}");
         }
@@ -122,22 +90,6 @@ mod tests {
         assert_eq!(ascii(r"[]]\b"), r"[]](?-u:\b)");
         assert_eq!(ascii(r"\\\b"), r"\\(?-u:\b)");
         assert_eq!(ascii("é\\bx"), "é(?-u:\\b)x");
-    }
-
-    #[test]
-    fn a_word_character_is_ascii_or_any_non_ascii_character() {
-        assert_eq!(ascii(r"a\w+"), r"a[0-9A-Za-z_\x{80}-\x{10FFFF}]+");
-        assert_eq!(ascii(r"[\w.-]{2}"), r"[0-9A-Za-z_\x{80}-\x{10FFFF}.-]{2}");
-        assert_eq!(ascii(r"[^x][\w]"), r"[^x][0-9A-Za-z_\x{80}-\x{10FFFF}]");
-        let wide = regex::bytes::Regex::new(&ascii(r"^\w+$")).unwrap();
-        let unicode = regex::bytes::Regex::new(r"^\w+$").unwrap();
-        for text in ["abc_09", "Zugangsdatenü", "日本", "a\u{301}"] {
-            assert!(unicode.is_match(text.as_bytes()) && wide.is_match(text.as_bytes()));
-        }
-        for text in ["a-b", "a b", "a.b"] {
-            assert!(!unicode.is_match(text.as_bytes()) && !wide.is_match(text.as_bytes()));
-        }
-        assert!(wide.is_match("a—b".as_bytes()) && !unicode.is_match("a—b".as_bytes()));
     }
 
     #[test]
