@@ -197,6 +197,28 @@ mod pack_tests {
         }
     }
 
+    /// The gap between a provider's name and a key's name (`[\w.-]{0,24}?`) takes word
+    /// characters only: a wider gap (any non-ASCII character) let a decoy's match start at an
+    /// earlier name, run over the real one, and hide the token after it (matches do not overlap).
+    #[test]
+    fn a_decoy_behind_a_non_word_character_does_not_hide_a_token() {
+        let scanner = crate::scanner::Scanner::new(
+            crate::builtin::rules().unwrap(),
+            crate::scanner::Suppressions::default(),
+        )
+        .unwrap();
+        let value = ["CD8ZGaum", "wAMB5LnGWzOM"].concat();
+        for gap in ["\u{a0}", "\u{2014}", "\u{b7}"] {
+            let line = format!("pagerduty{gap}token=xxxxxxxxxx_pagerduty.token={value}\n");
+            let unit = crate::added::AddedText::whole("p.txt", line.clone().into_bytes());
+            let found = scanner.scan(&unit).unwrap();
+            assert!(
+                found.iter().any(|f| f.secret.expose() == value.as_bytes()),
+                "{line:?}: {found:?}"
+            );
+        }
+    }
+
     /// `\b\.basic(`: a boundary before punctuation needs a word character before it, and a
     /// non-ASCII letter is one (a Kotlin or Java identifier may end in one).
     #[test]
