@@ -382,6 +382,7 @@ impl HistoryScan<'_, '_> {
         let mut blobs =
             ChangeScanner::new(&local, self.options.scanner, self.options.max_blob_bytes);
         blobs.replay_repeats();
+        blobs.replay_skips();
         if let Some(clean) = self.clean {
             blobs.skip_known_clean(clean);
             blobs.count_pairs();
@@ -566,11 +567,7 @@ pub fn audit_repository(
         .enumerate()
         .map(|(i, (key, acc))| (key, pending_secret(acc, &present[i], &infos, &options.name)))
         .collect();
-    let mut skipped = found.skipped;
-    skipped.sort_by(|a, b| {
-        (&a.path, a.reason.code(), &a.commit).cmp(&(&b.path, b.reason.code(), &b.commit))
-    });
-    skipped.dedup_by(|a, b| a.path == b.path && a.reason == b.reason);
+    let skipped = one_skip_per_reason(found.skipped);
     Ok(RepoAudit {
         summary: RepoSummary {
             name: options.name.clone(),
@@ -590,6 +587,26 @@ pub fn audit_repository(
         skipped,
         suppressed: found.suppressed,
     })
+}
+
+/// One skip for each path and reason (the same reason: a size cap skip of another size is
+/// another), the one of the smallest commit id; sorted by path, reason and commit.
+fn one_skip_per_reason(mut skipped: Vec<Skipped>) -> Vec<Skipped> {
+    skipped.sort_by(|a, b| {
+        (&a.path, a.reason.code(), &a.commit).cmp(&(&b.path, b.reason.code(), &b.commit))
+    });
+    let mut kept: Vec<Skipped> = Vec::with_capacity(skipped.len());
+    // Where the current path's entries start in `kept`.
+    let mut path_start = 0;
+    for s in skipped {
+        if kept.last().is_some_and(|k| k.path != s.path) {
+            path_start = kept.len();
+        }
+        if !kept[path_start..].iter().any(|k| k.reason == s.reason) {
+            kept.push(s);
+        }
+    }
+    kept
 }
 
 /// Commit metadata for the commits that hold an occurrence, by index into `commits`.
@@ -740,4 +757,45 @@ pub(crate) fn sort_secrets(secrets: &mut [AuditSecret]) {
         let kb = (b.first_seen().commit.time, &b.fingerprint);
         ka.cmp(&kb)
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::SkipReason;
+
+    fn skip(path: &str, commit: &str, size: u64) -> Skipped {
+        Skipped {
+            path: path.into(),
+            commit: Some(commit.into()),
+            reason: SkipReason::TooLarge {
+                size,
+                cap: 10,
+                scanned: 0,
+            },
+        }
+    }
+
+    /// Versions of one file over the cap alternate in history: each size is kept once, with
+    /// its smallest commit id, whatever order the workers recorded them in.
+    #[test]
+    fn one_skip_is_kept_for_each_path_and_reason() {
+        let recorded = vec![
+            skip("a", "c3", 20),
+            skip("b", "c9", 20),
+            skip("a", "c1", 30),
+            skip("a", "c2", 20),
+            skip("a", "c0", 30),
+            skip("a", "c4", 30),
+        ];
+        let expected = vec![
+            skip("a", "c0", 30),
+            skip("a", "c2", 20),
+            skip("b", "c9", 20),
+        ];
+        assert_eq!(one_skip_per_reason(recorded.clone()), expected);
+        let mut reversed = recorded;
+        reversed.reverse();
+        assert_eq!(one_skip_per_reason(reversed), expected);
+    }
 }

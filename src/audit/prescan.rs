@@ -458,12 +458,13 @@ fn send_jobs(
         }
     }
     let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
+    // One budget for every pack: the jobs of a pack walked before may still be queued.
+    let in_flight = Arc::new(InFlight::default());
     for (pack, (bundle, &in_pack)) in bundles.iter().zip(&single_in).enumerate() {
         if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
             continue;
         }
         let delivered = Mutex::new(Vec::new());
-        let in_flight = Arc::new(InFlight::default());
         let single = |id: &ObjectId| matches!(places.get(id), Some((1, _)));
         let walk = Walk {
             wanted,
@@ -847,13 +848,19 @@ mod tests {
     }
 
     /// A change met on more than one worker (a file switched back and forth between a version
-    /// with a secret and one without, over many chunks of commits) is counted once: the audit's
-    /// blob and byte counts are the same on one worker as on three, run after run.
+    /// with a secret and one without, over many chunks of commits) is counted once, and what is
+    /// skipped of another (over the size cap) is the same: the audit's blob and byte counts and
+    /// skips are the same on one worker as on three, run after run.
     #[test]
     fn a_change_two_workers_meet_is_counted_once() {
         let dir = fresh_repo("pair-counts");
         let secret = rule_example("aws-access-key-id");
-        let versions = [format!("key = {secret}\n"), "key = none\n".to_string()];
+        let versions = [
+            format!("key = {secret}\n"),
+            "key = none\n".to_string(),
+            "x".repeat(300),
+            "y".repeat(400),
+        ];
         let mut stream = Vec::new();
         for (mark, text) in versions.iter().enumerate() {
             stream
@@ -863,7 +870,7 @@ mod tests {
             stream.extend(
                 format!(
                     "commit refs/heads/main\nmark :{}\ncommitter c <c@example.invalid> {} +0000\n\
-                     data 2\nc\n{}M 100644 :{} f.txt\n\n",
+                     data 2\nc\n{}M 100644 :{} f.txt\nM 100644 :{} big.txt\n\n",
                     i + 10,
                     1_700_000_000 + i,
                     if i == 0 {
@@ -871,7 +878,8 @@ mod tests {
                     } else {
                         format!("from :{}\n", i + 9)
                     },
-                    i % 2 + 1
+                    i % 2 + 1,
+                    i % 2 + 3
                 )
                 .bytes(),
             );
@@ -890,7 +898,7 @@ mod tests {
             let options = AuditOptions {
                 name: "r".into(),
                 scanner: &scanner,
-                max_blob_bytes: 1 << 20,
+                max_blob_bytes: 200,
                 threads,
                 progress: &progress,
                 prescan: true,
@@ -898,7 +906,13 @@ mod tests {
             let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
             let audit = audit_repository(&repo, &revs, &options).unwrap();
             assert_eq!(audit.secrets.len(), 1);
-            (audit.summary.blobs, audit.summary.bytes)
+            let skipped: Vec<String> = audit
+                .skipped
+                .iter()
+                .map(|s| format!("{:?} {:?} {:?}", s.path, s.commit, s.reason))
+                .collect();
+            assert_eq!(skipped.len(), 2, "{skipped:?}");
+            (audit.summary.blobs, audit.summary.bytes, skipped)
         };
         let alone = counts(1);
         for _ in 0..5 {

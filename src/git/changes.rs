@@ -88,6 +88,8 @@ pub struct ChangeScanner<'a> {
     known_clean: Option<&'a dyn KnownClean>,
     /// With [`ChangeScanner::count_pairs`]: what the scans of blob pairs counted.
     pair_counts: Option<PairCounts>,
+    /// With [`ChangeScanner::replay_skips`]: a pair met again reports its skips again too.
+    replay_skips: bool,
 }
 
 /// What the scans of blob pairs added to a [`ScanOutcome`]'s `blobs` and `bytes`: each pair's
@@ -107,6 +109,8 @@ pub struct PairCounts {
 struct Replayed {
     findings: Vec<crate::finding::Finding>,
     suppressed: Vec<crate::scanner::Suppressed>,
+    /// What was skipped of the pair (with [`ChangeScanner::replay_skips`]).
+    skipped: Vec<Skipped>,
 }
 
 impl<'a> ChangeScanner<'a> {
@@ -123,7 +127,16 @@ impl<'a> ChangeScanner<'a> {
             replay: None,
             known_clean: None,
             pair_counts: None,
+            replay_skips: false,
         }
+    }
+
+    /// With [`ChangeScanner::replay_repeats`], also reports what was skipped of a blob pair
+    /// each time it is met again: then what a split of the commits over workers records does not
+    /// depend on which worker met a pair first (the audit keeps one skip per path and reason,
+    /// the one of the smallest commit id, so it needs them all).
+    pub fn replay_skips(&mut self) {
+        self.replay_skips = true;
     }
 
     /// Records what each blob pair's scan counts (see [`PairCounts`]): for a scan split over
@@ -339,12 +352,26 @@ impl<'a> ChangeScanner<'a> {
                         kind: x.kind,
                     })
                     .collect();
+                let skipped: Vec<_> = found
+                    .skipped
+                    .iter()
+                    .map(|x| Skipped {
+                        path: change.path.clone(),
+                        commit: commit.clone(),
+                        reason: x.reason.clone(),
+                    })
+                    .collect();
                 self.outcome.findings.extend(findings);
                 self.outcome.suppressed.extend(suppressed);
+                self.outcome.skipped.extend(skipped);
             }
             return Ok(());
         }
-        let before = (self.outcome.findings.len(), self.outcome.suppressed.len());
+        let before = (
+            self.outcome.findings.len(),
+            self.outcome.suppressed.len(),
+            self.outcome.skipped.len(),
+        );
         let counted = (self.outcome.blobs, self.outcome.bytes);
         let result = self.scan_new_change(change);
         if let Some(counts) = &mut self.pair_counts {
@@ -356,10 +383,19 @@ impl<'a> ChangeScanner<'a> {
             counts.each.entry(key.clone()).or_insert(own);
         }
         if let Some(replay) = &mut self.replay {
-            if self.outcome.findings.len() > before.0 || self.outcome.suppressed.len() > before.1 {
+            let skipped = if self.replay_skips {
+                self.outcome.skipped[before.2..].to_vec()
+            } else {
+                Vec::new()
+            };
+            if self.outcome.findings.len() > before.0
+                || self.outcome.suppressed.len() > before.1
+                || !skipped.is_empty()
+            {
                 let found = Replayed {
                     findings: self.outcome.findings[before.0..].to_vec(),
                     suppressed: self.outcome.suppressed[before.1..].to_vec(),
+                    skipped,
                 };
                 replay.insert(key.clone(), found);
             }
