@@ -322,7 +322,6 @@ impl<'a> ChangeScanner<'a> {
         if change.name_only {
             return Ok(());
         }
-        let commit = change.commit.map(|c| c.to_string());
         if change.mode.is_commit() {
             self.skip(change, SkipReason::Submodule);
             return Ok(());
@@ -336,35 +335,7 @@ impl<'a> ChangeScanner<'a> {
         }
         let key = BlobPair::of(change);
         if self.seen.contains(&key) {
-            if let Some(found) = self.replay.as_ref().and_then(|r| r.get(&key)) {
-                let moved = |f: &crate::finding::Finding| {
-                    let mut f = f.clone();
-                    f.commit.clone_from(&commit);
-                    f.path.clone_from(&change.path);
-                    f
-                };
-                let findings: Vec<_> = found.findings.iter().map(moved).collect();
-                let suppressed: Vec<_> = found
-                    .suppressed
-                    .iter()
-                    .map(|x| crate::scanner::Suppressed {
-                        finding: moved(&x.finding),
-                        kind: x.kind,
-                    })
-                    .collect();
-                let skipped: Vec<_> = found
-                    .skipped
-                    .iter()
-                    .map(|x| Skipped {
-                        path: change.path.clone(),
-                        commit: commit.clone(),
-                        reason: x.reason.clone(),
-                    })
-                    .collect();
-                self.outcome.findings.extend(findings);
-                self.outcome.suppressed.extend(suppressed);
-                self.outcome.skipped.extend(skipped);
-            }
+            self.replay_pair(&key, change);
             return Ok(());
         }
         let before = (
@@ -402,6 +373,42 @@ impl<'a> ChangeScanner<'a> {
         }
         self.seen.insert(key);
         result
+    }
+
+    /// Reports again, at `change`'s commit and path, what the scan of its blob pair `key`
+    /// produced when it was first met (with [`ChangeScanner::replay_repeats`]).
+    fn replay_pair(&mut self, key: &BlobPair, change: &PendingChange) {
+        let Some(found) = self.replay.as_ref().and_then(|r| r.get(key)) else {
+            return;
+        };
+        let commit = change.commit.map(|c| c.to_string());
+        let moved = |f: &crate::finding::Finding| {
+            let mut f = f.clone();
+            f.commit.clone_from(&commit);
+            f.path.clone_from(&change.path);
+            f
+        };
+        let findings: Vec<_> = found.findings.iter().map(moved).collect();
+        let suppressed: Vec<_> = found
+            .suppressed
+            .iter()
+            .map(|x| crate::scanner::Suppressed {
+                finding: moved(&x.finding),
+                kind: x.kind,
+            })
+            .collect();
+        let skipped: Vec<_> = found
+            .skipped
+            .iter()
+            .map(|x| Skipped {
+                path: change.path.clone(),
+                commit: commit.clone(),
+                reason: x.reason.clone(),
+            })
+            .collect();
+        self.outcome.findings.extend(findings);
+        self.outcome.suppressed.extend(suppressed);
+        self.outcome.skipped.extend(skipped);
     }
 
     /// Scans a change whose blob pair was not met before.
