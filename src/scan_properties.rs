@@ -3,8 +3,8 @@
 
 use crate::keywords::{Hit, Keywords};
 use crate::test_support::{
-    adversarial_keyword_sets, crowded_group, flipped_haystacks, naive_base64_runs, random_keywords,
-    Rng,
+    adversarial_keyword_sets, crowded_group, flipped_haystacks, naive_base64_runs, pack_scanner,
+    random_keywords, Rng,
 };
 use std::collections::BTreeSet;
 
@@ -182,11 +182,6 @@ fn finding_lines(
         .collect();
     lines.sort_unstable();
     lines
-}
-
-/// The scanner of the embedded pack, without suppressions.
-fn pack_scanner() -> crate::scanner::Scanner {
-    crate::scanner::Scanner::new(crate::builtin::rules().unwrap(), Default::default()).unwrap()
 }
 
 /// Bounded multiline windows (f261ee1) end a few lines after the keyword's line, so a match whose

@@ -214,3 +214,8 @@ pub(crate) fn b64(data: &[u8]) -> String {
     }
     out
 }
+
+/// The scanner of the embedded pack, without suppressions.
+pub(crate) fn pack_scanner() -> crate::scanner::Scanner {
+    crate::scanner::Scanner::new(crate::builtin::rules().unwrap(), Default::default()).unwrap()
+}

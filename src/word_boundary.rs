@@ -174,19 +174,24 @@ mod pack_tests {
         assert!(new_negatives.is_empty(), "{new_negatives:#?}");
     }
 
+    /// What `scanner` finds in `line`, a whole file at `path`.
+    fn scan_line(
+        scanner: &crate::scanner::Scanner,
+        path: &str,
+        line: &str,
+    ) -> Vec<crate::finding::Finding> {
+        let unit = crate::added::AddedText::whole(path, line.as_bytes().to_vec());
+        scanner.scan(&unit).unwrap()
+    }
+
     /// The rewrite keeps every pattern of the pack valid, and `allow`/`demote_when` lists (which
     /// silence findings, so must not match more) are compiled as written.
     #[test]
     fn a_format_specifier_before_a_non_ascii_letter_does_not_allow_a_password() {
-        let scanner = crate::scanner::Scanner::new(
-            crate::builtin::rules().unwrap(),
-            crate::scanner::Suppressions::default(),
-        )
-        .unwrap();
+        let scanner = crate::test_support::pack_scanner();
         for value in [["Zr8%k", "\u{e4} Wq3!"], ["Zr8%k", "X Wq3!"]] {
             let line = format!("{{\"password\": \"{}\"}}\n", value.concat());
-            let unit = crate::added::AddedText::whole("a.json", line.clone().into_bytes());
-            let found = scanner.scan(&unit).unwrap();
+            let found = scan_line(&scanner, "a.json", &line);
             assert!(
                 found
                     .iter()
@@ -202,16 +207,11 @@ mod pack_tests {
     /// earlier name, run over the real one, and hide the token after it (matches do not overlap).
     #[test]
     fn a_decoy_behind_a_non_word_character_does_not_hide_a_token() {
-        let scanner = crate::scanner::Scanner::new(
-            crate::builtin::rules().unwrap(),
-            crate::scanner::Suppressions::default(),
-        )
-        .unwrap();
+        let scanner = crate::test_support::pack_scanner();
         let value = ["CD8ZGaum", "wAMB5LnGWzOM"].concat();
         for gap in ["\u{a0}", "\u{2014}", "\u{b7}"] {
             let line = format!("pagerduty{gap}token=xxxxxxxxxx_pagerduty.token={value}\n");
-            let unit = crate::added::AddedText::whole("p.txt", line.clone().into_bytes());
-            let found = scanner.scan(&unit).unwrap();
+            let found = scan_line(&scanner, "p.txt", &line);
             assert!(
                 found.iter().any(|f| f.secret.expose() == value.as_bytes()),
                 "{line:?}: {found:?}"

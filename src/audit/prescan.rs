@@ -831,7 +831,6 @@ mod tests {
         });
         assert_eq!(bytes(&flight), 0);
     }
-    use crate::scanner::Suppressions;
     use crate::test_support::{b64, fresh_repo, git_command, git_ok as git, rule_example, Rng};
 
     /// Asserts that the audit report of `dir` without the prescan has a line that `shows`, and
@@ -890,8 +889,7 @@ mod tests {
             .unwrap();
         std::io::Write::write_all(child.stdin.as_mut().unwrap(), &stream).unwrap();
         assert!(child.wait().unwrap().success());
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         let counts = |threads: usize| {
             let repo = gix::open(&dir).unwrap();
             let progress = Progress::default();
@@ -1047,8 +1045,7 @@ mod tests {
         git(&dir, &["merge", "-q", "--no-edit", "-X", "theirs", "side"]);
         git(&dir, &["mv", "a.txt", "b.txt"]);
         git(&dir, &["commit", "-qm", "rename"]);
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         let repo = gix::open(&dir).unwrap();
         let commits = {
             let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
@@ -1102,8 +1099,7 @@ mod tests {
         }
         git(&dir, &["add", "-A"]);
         git(&dir, &["commit", "-qm", "move"]);
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         assert_same_report_with_prescan(&dir, &scanner, |l| l.contains(" b.txt "));
     }
 
@@ -1141,8 +1137,7 @@ mod tests {
         text[at - 4..at - 4 + line.len()].copy_from_slice(line.as_bytes());
         std::fs::write(dir.join("blob.b64"), block(&text)).unwrap();
         git(&dir, &["commit", "-qam", "two"]);
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
     }
 
@@ -1167,8 +1162,7 @@ mod tests {
         let original = hash(&["rev-parse", "HEAD:a.txt"]);
         git(&dir, &["replace", &original, &replacement]);
         git(&dir, &["gc", "-q"]);
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         assert_same_report_with_prescan(&dir, &scanner, |l| l.contains("refs/heads/main"));
     }
 
@@ -1194,8 +1188,7 @@ mod tests {
         git(&dir, &["commit", "-qm", "one"]);
         std::fs::write(dir.join("k.ppk"), key).unwrap();
         git(&dir, &["commit", "-qam", "two"]);
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
     }
 
@@ -1225,8 +1218,7 @@ mod tests {
             std::fs::write(dir.join(name), utf16(key, bom)).unwrap();
         }
         git(&dir, &["commit", "-qam", "two"]);
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         let repo = gix::open(&dir).unwrap();
         let mut scan = ChangeScanner::new(&repo, &scanner, 1 << 20);
         for bom in [true, false] {
@@ -1294,8 +1286,7 @@ mod tests {
     /// finds (run on the whole blob), a token encoded in base64; a clean edit is clean.
     #[test]
     fn changed_lines_decide_only_what_they_can() {
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         let mut rng = Rng(0x00c0_ffee);
         let filler: Vec<String> = (0..120)
             .map(|i| format!("setting_{i}: value {i}"))
@@ -1405,8 +1396,7 @@ mod tests {
             git(&dir, &["commit", "-qm", &format!("round {round}")]);
         }
         git(&dir, &["repack", "-qadf", "--depth=50", "--window=50"]);
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         let clean = prescan_all(&dir, &scanner);
         assert!(clean.from_changed_lines > 3, "{}", clean.from_changed_lines);
         let before = report(&dir, &scanner, false);
@@ -1438,8 +1428,7 @@ mod tests {
         lines[10] = "line_10 == 10".into();
         commit(&lines, "c2");
         git(&dir, &["repack", "-qadf", "--depth=50", "--window=250"]);
-        let scanner =
-            Scanner::new(crate::builtin::rules().unwrap(), Suppressions::default()).unwrap();
+        let scanner = crate::test_support::pack_scanner();
         let clean = prescan_all(&dir, &scanner);
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(clean.blobs, 3);
