@@ -37,6 +37,7 @@ pub mod newline_bound;
 pub mod outcome;
 pub mod prebuilt;
 pub mod report;
+pub mod rule_matches;
 pub mod rules;
 #[cfg(test)]
 mod scan_properties;

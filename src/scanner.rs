@@ -20,6 +20,7 @@ use crate::filters;
 use crate::finding::{Finding, Secret};
 use crate::fingerprint::{IgnoreSet, IgnoredBy};
 use crate::keywords::{Hit, Keywords};
+use crate::rule_matches::{each_candidate, Candidate};
 use crate::rules::{GroupRef, Rule, REGEX_SIZE_LIMIT};
 
 /// How far past its keyword's line a multiline rule may match.
@@ -498,26 +499,20 @@ impl Scanner {
                     i += 1;
                     continue;
                 }
-                let matches = if may_match {
-                    Some(regex.captures_iter(window))
-                } else {
-                    None
-                };
-                for caps in matches.into_iter().flatten() {
-                    let Some(m) = caps.get(*group) else {
-                        continue;
-                    };
-                    let start = w.start + m.start();
-                    let end = start + m.len();
-                    // New when the match touches an added line, or when no old version holds
-                    // the whole match (an edit outside the secret completed it).
-                    let whole = caps.get(0).unwrap_or(m);
-                    let fresh = unit.overlaps_added(w.start + whole.start(), w.start + whole.end())
-                        || unit.is_new_value(whole.as_bytes());
-                    if !fresh {
-                        continue;
-                    }
-                    self.collect(compiled, unit, (start, end), m.as_bytes(), &mut collected)?;
+                if may_match {
+                    each_candidate(regex, *group, window, |whole, m| {
+                        // New when the match touches an added line, or when no old version
+                        // holds the whole match (an edit outside the secret completed it).
+                        let fresh = unit
+                            .overlaps_added(w.start + whole.start(), w.start + whole.end())
+                            || unit.is_new_value(whole.as_bytes());
+                        if !fresh {
+                            return Ok(Candidate::NotReported);
+                        }
+                        let start = w.start + m.start();
+                        let span = (start, start + m.len());
+                        self.collect(compiled, unit, span, m.as_bytes(), &mut collected)
+                    })?;
                 }
                 if let Some(joined) = continued {
                     self.scan_continued(
@@ -583,7 +578,8 @@ impl Scanner {
         Ok(())
     }
 
-    /// Files one candidate secret at `span` as a finding or a suppressed match.
+    /// Files one candidate secret at `span` as a finding or a suppressed match; whether it was
+    /// reported.
     fn collect(
         &self,
         compiled: &CompiledRule,
@@ -591,9 +587,12 @@ impl Scanner {
         span: (usize, usize),
         secret: &[u8],
         collected: &mut Collected,
-    ) -> Result<(), ScanError> {
+    ) -> Result<Candidate, ScanError> {
         match self.check(compiled, unit, span.0, secret)? {
-            Checked::Found(f) => collected.findings.push((span.0, span.1, f)),
+            Checked::Found(f) => {
+                collected.findings.push((span.0, span.1, f));
+                return Ok(Candidate::Reported);
+            }
             Checked::Suppressed(finding, kind) => {
                 collected
                     .suppressed
@@ -602,7 +601,7 @@ impl Scanner {
             Checked::BadChecksum if !compiled.catch_all => collected.malformed.push(span),
             Checked::BadChecksum | Checked::NotASecret => {}
         }
-        Ok(())
+        Ok(Candidate::NotReported)
     }
 
     /// A single-line rule on a line whose value continues on the next line (`key: >-`, `key:`,
@@ -618,26 +617,20 @@ impl Scanner {
         (w, joined): (Window, Continued),
         collected: &mut Collected,
     ) -> Result<(), ScanError> {
-        for caps in regex.captures_iter(&joined.text) {
-            let Some(m) = caps.get(group) else { continue };
+        each_candidate(regex, group, &joined.text, |_, m| {
             if m.start() < joined.head_len {
-                continue; // wholly on the first line: its own window reports it
+                // Wholly on the first line: its own window reports it.
+                return Ok(Candidate::NotReported);
             }
             let start = joined.value_start + (m.start() - joined.head_len);
             // New when the value or its name's line is added.
             if !unit.overlaps_added(start, start + m.len()) && !unit.overlaps_added(w.start, w.end)
             {
-                continue;
+                return Ok(Candidate::NotReported);
             }
-            self.collect(
-                compiled,
-                unit,
-                (start, start + m.len()),
-                m.as_bytes(),
-                collected,
-            )?;
-        }
-        Ok(())
+            let span = (start, start + m.len());
+            self.collect(compiled, unit, span, m.as_bytes(), collected)
+        })
     }
 
     /// Keyword hits → windows per rule, sorted by rule then offset. A single-line rule's window is

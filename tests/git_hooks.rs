@@ -215,6 +215,24 @@ fn commit_all_is_scanned() {
     assert_no_secret(&out, &[&token]);
 }
 
+/// A decoy value that the filters drop, written over the next key name, does not hide the token
+/// after it from the pre-commit hook.
+#[test]
+fn a_token_behind_a_decoy_that_runs_over_its_key_name_is_blocked() {
+    let sb = Sandbox::new("decoy");
+    let repo = hooked_repo(&sb, "pre-commit");
+    let token = random_alnum(614, 20);
+    repo.write(
+        "ops/pager.env",
+        format!("pagerduty_token=xxxxxxxxxx_pagerduty.token={token}\n"),
+    );
+    repo.git_ok(&["add", "ops/pager.env"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    out.err_has("ops/pager.env:1:44");
+    assert_no_secret(&out, &[&token]);
+}
+
 #[test]
 fn commit_with_paths_scans_the_temporary_index() {
     let sb = Sandbox::new("commit-paths");

@@ -9,7 +9,8 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 use common::{
-    all_output, aws_key_id, check, github_token, remote_line, Pair, Pushed, Ran as _, Sandbox,
+    all_output, aws_key_id, check, github_token, random_alnum, remote_line, Pair, Pushed, Ran as _,
+    Sandbox,
 };
 
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_leakgate-server");
@@ -917,6 +918,19 @@ fn binary_and_utf16_files_are_scanned_and_rejected() {
     pair.git(&pair.client, &["commit", "-q", "-m", "settings"]);
     let pushed = pair.push(&["origin", "main"]);
     pair.assert_rejected(&pushed, "settings.reg:3", &token);
+}
+
+/// A value the filters drop (a decoy) runs over the next key name; the token after that name is
+/// still found (regex matches do not overlap, so the search goes on inside a rejected match).
+#[test]
+fn a_token_behind_a_decoy_that_runs_over_its_key_name_is_rejected() {
+    let pair = Pair::new("srv-decoy", "");
+    pair.seed();
+    let token = random_alnum(613, 20);
+    let line = format!("pagerduty_token=xxxxxxxxxx_pagerduty.token={token}\n");
+    pair.commit(&[("ops/pager.env", &line)], "pager settings");
+    let pushed = pair.push(&["origin", "main"]);
+    pair.assert_rejected(&pushed, "ops/pager.env:1:44", &token);
 }
 
 #[test]
