@@ -17,6 +17,8 @@ pub mod baseline;
 #[cfg(test)]
 mod changed_lines_fuzz;
 pub mod delta_lines;
+#[cfg(test)]
+pub(crate) mod failpoint;
 pub mod html;
 pub mod merge;
 pub mod prescan;
@@ -346,16 +348,30 @@ fn scan_history(
     let threads = options
         .threads
         .clamp(1, commits.len().div_ceil(CHUNK_COMMITS).max(1));
-    let results: Vec<WorkerResult> = std::thread::scope(|scope| {
+    let joined: Vec<std::thread::Result<WorkerResult>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads).map(|_| scope.spawn(|| scan.work())).collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            .map(std::thread::ScopedJoinHandle::join)
             .collect()
     });
     if let Some((_, e)) = scan.first_error.into_inner().ok().flatten() {
         return Err(e);
     }
+    // A worker that panicked took commits it never reported: the audit is incomplete, and
+    // saying less than the history holds with exit 0 is not an option.
+    let results: Vec<WorkerResult> =
+        joined
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|_| GitError::Object {
+                what: "the history".into(),
+                commit: None,
+                path: None,
+                message: "a scanning thread stopped early (a bug: please report it); the audit is \
+                      incomplete"
+                    .into(),
+            })?;
     Ok(merge_results(results))
 }
 
@@ -405,6 +421,8 @@ impl HistoryScan<'_, '_> {
 
     /// Scans the chunk of commits from `start`; on an error, records it and stops.
     fn scan_chunk(&self, blobs: &mut ChangeScanner<'_>, start: usize, result: &mut WorkerResult) {
+        #[cfg(test)]
+        failpoint::hit(&self.git_dir, failpoint::Stage::History);
         let end = (start + CHUNK_COMMITS).min(self.commits.len());
         for (index, &id) in self.commits.iter().enumerate().take(end).skip(start) {
             let known = self.clean.and_then(|c| c.take_changes(index));

@@ -353,6 +353,27 @@ fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> Clean
     clean
 }
 
+/// Takes (and drops) the jobs left in the queue when its worker unwinds from a panic, until the
+/// sender is done: with every worker gone the walk would otherwise wait forever on a full queue.
+/// What the dead worker did not mark clean, the history scan scans.
+struct DrainOnUnwind<'r>(&'r Mutex<Receiver<Job>>);
+
+impl Drop for DrainOnUnwind<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // One job at a time, so that the workers still alive keep taking their share.
+            let take = || {
+                let receiver = self
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                receiver.recv().is_ok()
+            };
+            while take() {}
+        }
+    }
+}
+
 /// Runs `threads` workers on the jobs `send` hands out; their results.
 fn run_workers(
     reader: &BlobReader<'_>,
@@ -685,6 +706,7 @@ impl BlobReader<'_> {
     /// One worker: takes blobs until none is left, scanning each at each of its paths; returns
     /// the clean (blob, path) pairs and what it scanned.
     fn scan_jobs(&self, receiver: &Mutex<Receiver<Job>>, bundles: &[pack::Bundle]) -> WorkerClean {
+        let _drain = DrainOnUnwind(receiver);
         let mut found = WorkerClean::default();
         let Ok(mut repo) = gix::open(self.git_dir) else {
             // Nothing is marked clean, but the blobs are still taken, so the sender never waits
@@ -701,6 +723,8 @@ impl BlobReader<'_> {
                 Err(_) => break,
             };
             let Ok(job) = job else { break };
+            #[cfg(test)]
+            super::failpoint::hit(self.git_dir, super::failpoint::Stage::Prescan);
             self.progress.blobs_done.fetch_add(1, Ordering::Relaxed);
             let before = scan.outcome.bytes;
             match job {
@@ -916,6 +940,82 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(counts(3), alone);
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A repository at `dir` with one commit of `files` small files, one of which holds an AWS
+    /// key id; written by fast-import, so its blobs are in a pack the prescan walks.
+    fn many_files_repo(dir: &Path, files: usize) {
+        let mut stream = String::from(
+            "commit refs/heads/main\ncommitter c <c@example.invalid> 1700000000 +0000\ndata 2\nc\n",
+        );
+        for i in 0..files {
+            let text = if i == files / 2 {
+                format!("key = {}\n", rule_example("aws-access-key-id"))
+            } else {
+                format!("file {i}\n")
+            };
+            stream.push_str(&format!(
+                "M 100644 inline f{i}.txt\ndata {}\n{text}\n",
+                text.len()
+            ));
+        }
+        let mut child = git_command(dir, &["fast-import", "--quiet"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), stream.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
+    /// The audit of the repository at `dir` on one worker, on a thread of its own; `None` when
+    /// it has not finished in ten minutes (a walk waiting forever on a full queue).
+    fn audit_alone(dir: &Path) -> Option<Result<usize, crate::git::GitError>> {
+        let (done, finished) = sync_channel(1);
+        let dir = dir.to_path_buf();
+        std::thread::spawn(move || {
+            let scanner = crate::test_support::pack_scanner();
+            let repo = gix::open(&dir).unwrap();
+            let progress = Progress::default();
+            let options = AuditOptions {
+                name: "r".into(),
+                scanner: &scanner,
+                max_blob_bytes: 1 << 20,
+                threads: 1,
+                progress: &progress,
+                prescan: true,
+            };
+            let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
+            let audit = audit_repository(&repo, &revs, &options).map(|a| a.secrets.len());
+            done.send(audit).unwrap();
+        });
+        finished
+            .recv_timeout(std::time::Duration::from_secs(600))
+            .ok()
+    }
+
+    /// Every prescan worker panics on its first job, with more blobs to walk than the queue
+    /// holds: the walk does not wait forever, and the history scan still finds the secret.
+    #[test]
+    fn a_prescan_worker_that_panics_leaves_the_walk_free_and_the_secret_found() {
+        let dir = fresh_repo("prescan-panic");
+        many_files_repo(&dir, QUEUE_JOBS + 500);
+        crate::audit::failpoint::arm(&dir, crate::audit::failpoint::Stage::Prescan);
+        let audit = audit_alone(&dir).expect("the audit never finished");
+        assert_eq!(audit.unwrap(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A history worker that panics makes the audit fail: never a report without the commits it
+    /// had taken.
+    #[test]
+    fn a_history_worker_that_panics_fails_the_audit() {
+        let dir = fresh_repo("history-panic");
+        many_files_repo(&dir, 3);
+        crate::audit::failpoint::arm(&dir, crate::audit::failpoint::Stage::History);
+        let audit = audit_alone(&dir).expect("the audit never finished");
+        let error = audit.unwrap_err().to_string();
+        assert!(error.contains("stopped early"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
