@@ -1,34 +1,55 @@
-//! A rule's candidate matches in one window, searched so that a rejected candidate cannot hide
-//! a secret behind it.
+//! A rule's candidate matches in one window, searched so that a rejected candidate does not
+//! hide a secret inside its value.
 //!
 //! A regex's matches do not overlap: after a match, the next search starts at its end. When the
 //! filters reject the match's value (too little entropy, a placeholder, an allowed value), that
 //! rule hides whatever the value covered: in `pagerduty_token=xxxxxxxxxx_pagerduty.token=<token>`
 //! the decoy's value runs over the second key name, and the real token after it was never
-//! matched. So after a candidate that was not reported, the search resumes at the start of its
-//! value, and finds any match that starts inside the value. After a reported one it resumes at
-//! the match's end, as before.
+//! matched.
 //!
-//! Resuming at the value and not just past the match's start keeps the work linear: a rule with
-//! an open-ended part before the value (`[a-z0-9-]+\.redis…,[^\n]*?password=`) would otherwise
-//! find the same long match again from every byte of that part. A match whose value starts it (no
-//! key name before the value) resumes past its value: retrying one byte later would only find the
-//! same run of characters, shortened by one.
+//! So the matches are found as before (each search from the end of the last match, the
+//! *primary* candidates), and, after a primary candidate that was not reported, the part of its
+//! match from the start of its value (or from its second byte, when the value starts the match)
+//! is searched again for matches that start there (the *inside* candidates). What the primary search finds is what the plain iteration finds, so
+//! searching inside can only add findings; inside candidates count only when reported (a
+//! rejected or suppressed one leaves no span that could silence another rule's finding).
+//!
+//! Searching inside is bounded: a rule whose value may hold its own key name
+//! (`kubectl --token=` followed by any run of token characters), whose match runs on past the
+//! value to a distant word, or whose value is an open-ended run would otherwise search most of a
+//! long line again from every rejected value, quadratic in the line's length. Each window may spend on inside searches
+//! [`INSIDE_BUDGET_FACTOR`] times its length plus [`INSIDE_BUDGET_FLOOR`] bytes of search (the
+//! bytes from where a search starts to the end of what it finds); past that, only primary
+//! candidates are searched in that window, as before this module.
 
 use regex::bytes::{Match, Regex};
+
+/// How many times a window's length its inside searches may cover.
+pub const INSIDE_BUDGET_FACTOR: usize = 4;
+
+/// Bytes of inside search every window may use, whatever its length.
+pub const INSIDE_BUDGET_FLOOR: usize = 64 * 1024;
 
 /// What became of one candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Candidate {
-    /// Reported (as a finding): the search goes on after the match.
+    /// Reported (as a finding).
     Reported,
-    /// Rejected, suppressed or not new: the search goes on inside the match.
+    /// Rejected, suppressed or not new.
     NotReported,
 }
 
-/// Calls `visit` with each candidate of `regex` in `haystack`: the whole match and its secret
-/// group `group`. Matches that start inside the value of a not-reported candidate are visited
-/// too (see the module docs); a match without the secret group is skipped.
+/// Which search found a candidate (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// The plain, non-overlapping search: every outcome counts.
+    Primary,
+    /// A search inside a rejected candidate's value: only a finding counts.
+    Inside,
+}
+
+/// Calls `visit` with each candidate of `regex` in `haystack`: the whole match, its secret group
+/// `group`, and the search that found it. Matches without the secret group are skipped.
 ///
 /// # Errors
 /// What `visit` returns.
@@ -36,49 +57,87 @@ pub fn each_candidate<E>(
     regex: &Regex,
     group: usize,
     haystack: &[u8],
-    mut visit: impl FnMut(Match<'_>, Match<'_>) -> Result<Candidate, E>,
+    mut visit: impl FnMut(Match<'_>, Match<'_>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
+    let mut budget = haystack
+        .len()
+        .saturating_mul(INSIDE_BUDGET_FACTOR)
+        .saturating_add(INSIDE_BUDGET_FLOOR);
     let mut at = 0;
     while at <= haystack.len() {
         let Some(caps) = regex.captures_at(haystack, at) else {
             break;
         };
         let Some(whole) = caps.get(0) else { break };
-        let secret = caps.get(group);
-        let outcome = match secret {
-            Some(secret) => visit(whole, secret)?,
-            None => Candidate::NotReported,
-        };
-        at = resume_at(whole.range(), secret.map(|m| m.range()), outcome);
+        if let Some(secret) = caps.get(group) {
+            let outcome = visit(whole, secret, Pass::Primary)?;
+            if outcome == Candidate::NotReported {
+                let inside = inside_of(whole.range(), secret.start())..whole.end();
+                search_inside(regex, group, haystack, inside, &mut budget, &mut visit)?;
+            }
+        }
+        at = whole.end().max(whole.start() + 1);
     }
     Ok(())
 }
 
-/// Where the search resumes after a candidate `whole` with its secret's span (see the module
-/// docs). Always past `whole`'s start, so every search makes progress.
-fn resume_at(
-    whole: std::ops::Range<usize>,
-    secret: Option<std::ops::Range<usize>>,
-    outcome: Candidate,
-) -> usize {
-    let past_start = whole.start + 1;
-    match (outcome, secret) {
-        (Candidate::Reported, _) | (Candidate::NotReported, None) => whole.end.max(past_start),
-        (Candidate::NotReported, Some(secret)) if secret.start > whole.start => secret.start,
-        (Candidate::NotReported, Some(secret)) => secret.end.max(past_start),
+/// Where the search inside a rejected match `whole` starts: at its value, or one byte on when
+/// the value starts the match (a token whose characters include its own prefix, as in
+/// `dbtc_xxxx-dbtc_<token>`, hides the real one inside a decoy of the same rule).
+fn inside_of(whole: std::ops::Range<usize>, secret_start: usize) -> usize {
+    secret_start.max(whole.start + 1)
+}
+
+/// Visits the matches that start in `region` (the part of a rejected match from its value on),
+/// as inside candidates, while `budget` lasts; a rejected one is searched inside in turn.
+fn search_inside<E>(
+    regex: &Regex,
+    group: usize,
+    haystack: &[u8],
+    region: std::ops::Range<usize>,
+    budget: &mut usize,
+    visit: &mut impl FnMut(Match<'_>, Match<'_>, Pass) -> Result<Candidate, E>,
+) -> Result<(), E> {
+    let mut at = region.start;
+    while at < region.end && *budget > 0 {
+        let caps = regex.captures_at(haystack, at);
+        let searched_to = caps
+            .as_ref()
+            .and_then(|c| c.get(0))
+            .map_or(haystack.len(), |m| m.end());
+        *budget = budget.saturating_sub(searched_to.saturating_sub(at));
+        let Some(caps) = caps else { break };
+        let Some(whole) = caps.get(0) else { break };
+        if whole.start() >= region.end {
+            break;
+        }
+        let secret = caps.get(group);
+        let outcome = match secret {
+            Some(secret) => visit(whole, secret, Pass::Inside)?,
+            None => Candidate::NotReported,
+        };
+        at = match (outcome, secret) {
+            (Candidate::NotReported, Some(secret)) => inside_of(whole.range(), secret.start()),
+            _ => whole.end().max(whole.start() + 1),
+        };
     }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn spans(pattern: &str, text: &str, report: impl Fn(&[u8]) -> bool) -> Vec<String> {
+    /// The secrets visited, with the pass that found them; `report` says which are reported.
+    fn visited(pattern: &str, text: &str, report: impl Fn(&[u8]) -> bool) -> Vec<(String, Pass)> {
         let regex = Regex::new(pattern).unwrap();
         let group = usize::from(regex.captures_len() > 1);
         let mut seen = Vec::new();
-        each_candidate::<()>(&regex, group, text.as_bytes(), |_, secret| {
-            seen.push(String::from_utf8_lossy(secret.as_bytes()).into_owned());
+        each_candidate::<()>(&regex, group, text.as_bytes(), |_, secret, pass| {
+            seen.push((
+                String::from_utf8_lossy(secret.as_bytes()).into_owned(),
+                pass,
+            ));
             Ok(if report(secret.as_bytes()) {
                 Candidate::Reported
             } else {
@@ -89,52 +148,92 @@ mod tests {
         seen
     }
 
+    fn secrets(seen: &[(String, Pass)]) -> Vec<&str> {
+        seen.iter().map(|(s, _)| s.as_str()).collect()
+    }
+
+    const KEYED: &str = r"key[\w.]{0,8}?=([\w.=]{12})";
+
     #[test]
     fn a_rejected_value_does_not_hide_a_match_that_starts_inside_it() {
-        let pattern = r"key[\w.]{0,8}?=([\w.=]{12})";
-        let text = "key=xxxxxxxxkey.=Q7pLm2Zr9tBw";
-        let seen = spans(pattern, text, |v| !v.starts_with(b"xxx"));
-        assert_eq!(seen, ["xxxxxxxxkey.", "Q7pLm2Zr9tBw"]);
+        let seen = visited(KEYED, "key=xxxxxxxxkey.=Q7pLm2Zr9tBw", |v| {
+            !v.starts_with(b"xxx")
+        });
+        assert_eq!(
+            seen,
+            [
+                ("xxxxxxxxkey.".to_string(), Pass::Primary),
+                ("Q7pLm2Zr9tBw".to_string(), Pass::Inside)
+            ]
+        );
     }
 
     #[test]
-    fn after_a_reported_value_the_search_goes_on_after_its_match() {
-        let pattern = r"key[\w.]{0,8}?=([\w.=]{12})";
-        let text = "key=xxxxxxxxkey.=Q7pLm2Zr9tBw";
-        assert_eq!(spans(pattern, text, |_| true), ["xxxxxxxxkey."]);
+    fn after_a_reported_value_only_the_plain_search_goes_on() {
+        let seen = visited(KEYED, "key=xxxxxxxxkey.=Q7pLm2Zr9tBw", |_| true);
+        assert_eq!(secrets(&seen), ["xxxxxxxxkey."]);
+    }
+
+    /// The primary candidates are those of the plain iteration, whatever is found inside.
+    #[test]
+    fn the_primary_candidates_are_the_plain_iterations() {
+        let text = "key=xxxxxxxxkey.=Q7pLm2Zr9tBw key=aaaaaaaaaaaa key=xkey=Zr9tBwQ7pLm2";
+        let regex = Regex::new(KEYED).unwrap();
+        let plain: Vec<String> = regex
+            .captures_iter(text.as_bytes())
+            .map(|c| String::from_utf8_lossy(&c[1]).into_owned())
+            .collect();
+        for report in [true, false] {
+            let seen = visited(KEYED, text, |_| report);
+            let primary: Vec<String> = seen
+                .iter()
+                .filter(|(_, p)| *p == Pass::Primary)
+                .map(|(s, _)| s.clone())
+                .collect();
+            assert_eq!(primary, plain);
+        }
     }
 
     #[test]
-    fn a_rejected_value_that_starts_its_match_is_not_retried_shorter() {
-        let text = "a".repeat(200);
-        let seen = spans("[a-z]{20,}", &text, |_| false);
-        assert_eq!(seen.len(), 1, "{seen:?}");
-    }
-
-    #[test]
-    fn a_long_key_part_is_not_searched_again_from_each_of_its_bytes() {
-        let text = format!("{}.host,password=xxxxxxxxxxxx", "a".repeat(500));
-        let mut searched = 0;
-        let regex = Regex::new(r"[a-z]+\.host,[^\n]*?password=(\w{12})").unwrap();
-        each_candidate::<()>(&regex, 1, text.as_bytes(), |_, _| {
-            searched += 1;
-            Ok(Candidate::NotReported)
-        })
-        .unwrap();
-        assert_eq!(searched, 1);
+    fn a_token_inside_a_rejected_token_of_its_own_rule_is_found() {
+        let pattern = r"tok_[\w-]{12,}";
+        let seen = visited(pattern, "tok_xxxx-tok_Q7pLm2Zr9tBw", |v| !v.contains(&b'x'));
+        assert_eq!(
+            secrets(&seen),
+            ["tok_xxxx-tok_Q7pLm2Zr9tBw", "tok_Q7pLm2Zr9tBw"]
+        );
     }
 
     #[test]
     fn an_empty_match_makes_progress() {
-        let seen = spans("(x*)", "abc", |_| false);
-        assert_eq!(seen.len(), 4);
-        assert_eq!(spans("(x*)", "abc", |_| true).len(), 4);
+        assert_eq!(visited("(x*)", "abc", |_| false).len(), 4);
+        assert_eq!(visited("(x*)", "abc", |_| true).len(), 4);
     }
 
     #[test]
     fn nested_values_are_each_visited_once() {
-        let text = "k=k=k=k=Zz9";
-        let seen = spans(r"k=([\w=]+)", text, |_| false);
-        assert_eq!(seen, ["k=k=k=Zz9", "k=k=Zz9", "k=Zz9", "Zz9"]);
+        let seen = visited(r"k=([\w=]+)", "k=k=k=k=Zz9", |_| false);
+        assert_eq!(secrets(&seen), ["k=k=k=Zz9", "k=k=Zz9", "k=Zz9", "Zz9"]);
+    }
+
+    /// A value that may hold its own key name, on a long line: the searches inside stop when
+    /// the window's budget is spent (the last one may run past it by at most the window's
+    /// length), so the work stays linear in the line's length.
+    #[test]
+    fn searching_inside_a_long_nested_value_is_bounded() {
+        let text = "k=".repeat(200_000);
+        let regex = Regex::new(r"k=([\w=]+)").unwrap();
+        let mut inside_bytes = 0;
+        each_candidate::<()>(&regex, 1, text.as_bytes(), |whole, _, pass| {
+            if pass == Pass::Inside {
+                inside_bytes += whole.len();
+            }
+            Ok(Candidate::NotReported)
+        })
+        .unwrap();
+        assert!(
+            inside_bytes <= text.len() * (INSIDE_BUDGET_FACTOR + 1) + INSIDE_BUDGET_FLOOR,
+            "{inside_bytes}"
+        );
     }
 }

@@ -20,7 +20,7 @@ use crate::filters;
 use crate::finding::{Finding, Secret};
 use crate::fingerprint::{IgnoreSet, IgnoredBy};
 use crate::keywords::{Hit, Keywords};
-use crate::rule_matches::{each_candidate, Candidate};
+use crate::rule_matches::{each_candidate, Candidate, Pass};
 use crate::rules::{GroupRef, Rule, REGEX_SIZE_LIMIT};
 
 /// How far past its keyword's line a multiline rule may match.
@@ -500,7 +500,7 @@ impl Scanner {
                     continue;
                 }
                 if may_match {
-                    each_candidate(regex, *group, window, |whole, m| {
+                    each_candidate(regex, *group, window, |whole, m, pass| {
                         // New when the match touches an added line, or when no old version
                         // holds the whole match (an edit outside the secret completed it).
                         let fresh = unit
@@ -511,7 +511,8 @@ impl Scanner {
                         }
                         let start = w.start + m.start();
                         let span = (start, start + m.len());
-                        self.collect(compiled, unit, span, m.as_bytes(), &mut collected)
+                        let found = (m.as_bytes(), pass);
+                        self.collect(compiled, unit, span, found, &mut collected)
                     })?;
                 }
                 if let Some(joined) = continued {
@@ -585,7 +586,7 @@ impl Scanner {
         compiled: &CompiledRule,
         unit: &AddedText,
         span: (usize, usize),
-        secret: &[u8],
+        (secret, pass): (&[u8], Pass),
         collected: &mut Collected,
     ) -> Result<Candidate, ScanError> {
         match self.check(compiled, unit, span.0, secret)? {
@@ -593,6 +594,8 @@ impl Scanner {
                 collected.findings.push((span.0, span.1, f));
                 return Ok(Candidate::Reported);
             }
+            // A candidate found inside a rejected one only adds findings (rule_matches.rs).
+            _ if pass == Pass::Inside => {}
             Checked::Suppressed(finding, kind) => {
                 collected
                     .suppressed
@@ -617,7 +620,7 @@ impl Scanner {
         (w, joined): (Window, Continued),
         collected: &mut Collected,
     ) -> Result<(), ScanError> {
-        each_candidate(regex, group, &joined.text, |_, m| {
+        each_candidate(regex, group, &joined.text, |_, m, pass| {
             if m.start() < joined.head_len {
                 // Wholly on the first line: its own window reports it.
                 return Ok(Candidate::NotReported);
@@ -629,7 +632,7 @@ impl Scanner {
                 return Ok(Candidate::NotReported);
             }
             let span = (start, start + m.len());
-            self.collect(compiled, unit, span, m.as_bytes(), collected)
+            self.collect(compiled, unit, span, (m.as_bytes(), pass), collected)
         })
     }
 
