@@ -237,3 +237,62 @@ mod tests {
         );
     }
 }
+
+/// The cases a red team found, through the full scanner and the embedded pack.
+#[cfg(test)]
+mod pack_tests {
+    use crate::test_support::Rng;
+
+    fn random_alnum(rng: &mut Rng, len: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len).map(|_| A[rng.below(A.len())] as char).collect()
+    }
+
+    /// `(rule, line, column)` of each finding in `text`.
+    fn found(text: &str) -> Vec<(String, usize, usize)> {
+        let scanner = crate::test_support::pack_scanner();
+        let unit = crate::added::AddedText::whole("t.txt", text.as_bytes().to_vec());
+        let mut found: Vec<_> = scanner
+            .scan(&unit)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.rule, f.line, f.column))
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Two values hidden behind one decoy: the one found inside it and the one the plain search
+    /// finds after it are both reported.
+    #[test]
+    fn a_value_found_inside_a_decoy_does_not_drop_the_one_after_it() {
+        let mut rng = Rng(0x51);
+        let (a, b) = (random_alnum(&mut rng, 16), random_alnum(&mut rng, 20));
+        let line = format!("pagerduty_token=xxxxxxxxxxxxxxxxx_pd.token={a}_pdk.token={b}\n");
+        let rule = "pagerduty-api-key".to_string();
+        assert_eq!(found(&line), [(rule.clone(), 1, 44), (rule, 1, 71)]);
+    }
+
+    /// A header value continued on the next line: what the plain search found before is still
+    /// found (an inside search must not move the plain one).
+    #[test]
+    fn a_key_header_after_a_continued_header_is_still_found() {
+        let token = random_alnum(&mut Rng(0x52), 24);
+        let text = format!(
+            "curl https://api.acme.io/v1/x --header \"X-Trace-Token: \\\n  -H 'X-API-Key: '{token}\n"
+        );
+        let found = found(&text);
+        assert!(
+            found.contains(&("http-credentials-api-key-header".into(), 2, 19)),
+            "{found:?}"
+        );
+    }
+
+    /// A token whose characters include its own prefix, behind a rejected one of the same rule.
+    #[test]
+    fn a_token_inside_a_rejected_token_of_its_own_rule_is_reported() {
+        let token = random_alnum(&mut Rng(0x53), 40);
+        let line = format!("tok = dbtc_xxxx-dbtc_{token}\n");
+        assert_eq!(found(&line), [("dbt-cloud-service-token".into(), 1, 17)]);
+    }
+}

@@ -231,6 +231,16 @@ fn a_token_behind_a_decoy_that_runs_over_its_key_name_is_blocked() {
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     out.err_has("ops/pager.env:1:44");
     assert_no_secret(&out, &[&token]);
+
+    // A token whose characters include its own prefix, behind a rejected one of the same rule.
+    let token = format!("dbtc_{}", random_alnum(615, 40));
+    repo.write("ops/pager.env", "# none\n");
+    repo.write("ops/dbt.env", format!("DBT_TOKEN=dbtc_xxxx-{token}\n"));
+    repo.git_ok(&["add", "ops"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    out.err_has("ops/dbt.env:1:21");
+    assert_no_secret(&out, &[&token]);
 }
 
 #[test]
