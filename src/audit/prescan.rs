@@ -361,17 +361,22 @@ struct DrainOnUnwind<'r>(&'r Mutex<Receiver<Job>>);
 impl Drop for DrainOnUnwind<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            // One job at a time, so that the workers still alive keep taking their share.
-            let take = || {
-                let receiver = self
-                    .0
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                receiver.recv().is_ok()
-            };
-            while take() {}
+            drain(self.0);
         }
     }
+}
+
+/// Takes and drops jobs until the sender is done, one at a time (so that the workers still alive
+/// keep taking their share); a dropped job releases its bytes and the jobs waiting on it as a
+/// base.
+fn drain(receiver: &Mutex<Receiver<Job>>) {
+    let take = || {
+        let receiver = receiver
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        receiver.recv().is_ok()
+    };
+    while take() {}
 }
 
 /// Runs `threads` workers on the jobs `send` hands out; their results.
@@ -709,9 +714,8 @@ impl BlobReader<'_> {
         let _drain = DrainOnUnwind(receiver);
         let mut found = WorkerClean::default();
         let Ok(mut repo) = gix::open(self.git_dir) else {
-            // Nothing is marked clean, but the blobs are still taken, so the sender never waits
-            // (and a dropped job releases the jobs waiting on it as a base).
-            while receiver.lock().is_ok_and(|r| r.recv().is_ok()) {}
+            // Nothing is marked clean, but the blobs are still taken, so the sender never waits.
+            drain(receiver);
             return found;
         };
         crate::git::configure_caches(&mut repo);
@@ -907,26 +911,10 @@ mod tests {
                 .bytes(),
             );
         }
-        let mut child = git_command(&dir, &["fast-import", "--quiet"])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), &stream).unwrap();
-        assert!(child.wait().unwrap().success());
+        fast_import(&dir, &stream);
         let scanner = crate::test_support::pack_scanner();
         let counts = |threads: usize| {
-            let repo = gix::open(&dir).unwrap();
-            let progress = Progress::default();
-            let options = AuditOptions {
-                name: "r".into(),
-                scanner: &scanner,
-                max_blob_bytes: 200,
-                threads,
-                progress: &progress,
-                prescan: true,
-            };
-            let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
-            let audit = audit_repository(&repo, &revs, &options).unwrap();
+            let audit = audit_dir(&dir, &scanner, 200, threads, true).unwrap();
             assert_eq!(audit.secrets.len(), 1);
             let skipped: Vec<String> = audit
                 .skipped
@@ -960,11 +948,38 @@ mod tests {
                 text.len()
             ));
         }
+        fast_import(dir, stream.as_bytes());
+    }
+
+    /// The audit of every commit of the repository at `dir`.
+    fn audit_dir(
+        dir: &Path,
+        scanner: &Scanner,
+        max_blob_bytes: u64,
+        threads: usize,
+        prescan: bool,
+    ) -> Result<crate::audit::RepoAudit, crate::git::GitError> {
+        let repo = gix::open(dir).unwrap();
+        let progress = Progress::default();
+        let options = AuditOptions {
+            name: "r".into(),
+            scanner,
+            max_blob_bytes,
+            threads,
+            progress: &progress,
+            prescan,
+        };
+        let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
+        audit_repository(&repo, &revs, &options)
+    }
+
+    /// Feeds `stream` to `git fast-import` in the repository at `dir`.
+    fn fast_import(dir: &Path, stream: &[u8]) {
         let mut child = git_command(dir, &["fast-import", "--quiet"])
             .stdin(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), stream.as_bytes()).unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), stream).unwrap();
         assert!(child.wait().unwrap().success());
     }
 
@@ -975,18 +990,7 @@ mod tests {
         let dir = dir.to_path_buf();
         std::thread::spawn(move || {
             let scanner = crate::test_support::pack_scanner();
-            let repo = gix::open(&dir).unwrap();
-            let progress = Progress::default();
-            let options = AuditOptions {
-                name: "r".into(),
-                scanner: &scanner,
-                max_blob_bytes: 1 << 20,
-                threads: 1,
-                progress: &progress,
-                prescan: true,
-            };
-            let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
-            let audit = audit_repository(&repo, &revs, &options).map(|a| a.secrets.len());
+            let audit = audit_dir(&dir, &scanner, 1 << 20, 1, true).map(|a| a.secrets.len());
             done.send(audit).unwrap();
         });
         finished
@@ -1038,18 +1042,7 @@ mod tests {
     }
 
     fn report(dir: &Path, scanner: &Scanner, prescan: bool) -> Vec<String> {
-        let repo = gix::open(dir).unwrap();
-        let progress = Progress::default();
-        let options = AuditOptions {
-            name: "r".into(),
-            scanner,
-            max_blob_bytes: 1 << 20,
-            threads: 3,
-            progress: &progress,
-            prescan,
-        };
-        let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
-        let audit = audit_repository(&repo, &revs, &options).unwrap();
+        let audit = audit_dir(dir, scanner, 1 << 20, 3, prescan).unwrap();
         let mut lines = Vec::new();
         for (key, secret) in &audit.secrets {
             lines.push(format!("secret {} {:?}", key.0, secret.present_at));
