@@ -38,6 +38,7 @@ pub mod outcome;
 pub mod prebuilt;
 pub mod report;
 pub mod rule_matches;
+pub mod rule_regex;
 pub mod rules;
 #[cfg(test)]
 mod scan_properties;

@@ -14,21 +14,33 @@
 //! searching inside can only add findings; inside candidates count only when reported (a
 //! rejected or suppressed one leaves no span that could silence another rule's finding).
 //!
+//! A multiline rule's header may be followed by several values (a Kubernetes Secret's `data:`,
+//! a `[security]` section), and its lazy gap takes the first: when that one is rejected, the
+//! values after it could only be reached from the header. So after a multiline rule's rejected
+//! candidate, the search also starts again at its match with the rejected value *blanked*
+//! (`search_blanked`); these candidates, too, count only when reported.
+//!
 //! Searching inside is bounded: a rule whose value may hold its own key name
 //! (`kubectl --token=` followed by any run of token characters), whose match runs on past the
 //! value to a distant word, or whose value is an open-ended run would otherwise search most of a
-//! long line again from every rejected value, quadratic in the line's length. Each window may spend on inside searches
+//! long line again from every rejected value, quadratic in the line's length. Each window may
+//! spend on inside and blanked searches
 //! [`INSIDE_BUDGET_FACTOR`] times its length plus [`INSIDE_BUDGET_FLOOR`] bytes of search (the
 //! bytes from where a search starts to the end of what it finds); past that, only primary
 //! candidates are searched in that window, as before this module.
 
-use regex::bytes::{Match, Regex};
+use std::ops::Range;
+
+use regex::bytes::Regex;
 
 /// How many times a window's length its inside searches may cover.
 pub const INSIDE_BUDGET_FACTOR: usize = 4;
 
 /// Bytes of inside search every window may use, whatever its length.
 pub const INSIDE_BUDGET_FLOOR: usize = 64 * 1024;
+
+/// The byte a blanked value's bytes become (line feeds and carriage returns stay).
+const BLANK: u8 = b' ';
 
 /// What became of one candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,18 +58,22 @@ pub enum Pass {
     Primary,
     /// A search inside a rejected candidate's value: only a finding counts.
     Inside,
+    /// A search of a multiline rule from a rejected candidate's start with the rejected values
+    /// blanked out: only a finding counts.
+    Blanked,
 }
 
-/// Calls `visit` with each candidate of `regex` in `haystack`: the whole match, its secret group
-/// `group`, and the search that found it. Matches without the secret group are skipped.
+/// Calls `visit` with each candidate of `regex` in `haystack`: the whole match's range, its
+/// secret group `group`'s range, and the search that found it. Matches without the secret group
+/// are skipped. With `multiline`, a rejected candidate's match is also searched again with its
+/// value blanked out (see the module docs).
 ///
 /// # Errors
 /// What `visit` returns.
 pub fn each_candidate<E>(
-    regex: &Regex,
-    group: usize,
+    (regex, group, multiline): (&Regex, usize, bool),
     haystack: &[u8],
-    mut visit: impl FnMut(Match<'_>, Match<'_>, Pass) -> Result<Candidate, E>,
+    mut visit: impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
     let mut budget = haystack
         .len()
@@ -70,10 +86,14 @@ pub fn each_candidate<E>(
         };
         let Some(whole) = caps.get(0) else { break };
         if let Some(secret) = caps.get(group) {
-            let outcome = visit(whole, secret, Pass::Primary)?;
+            let outcome = visit(whole.range(), secret.range(), Pass::Primary)?;
             if outcome == Candidate::NotReported {
                 let inside = inside_of(whole.range(), secret.start())..whole.end();
-                search_inside(regex, group, haystack, inside, &mut budget, &mut visit)?;
+                search_inside((regex, group), haystack, inside, &mut budget, &mut visit)?;
+                if multiline && whole.start() < secret.start() {
+                    let first = (whole.range(), secret.range());
+                    search_blanked((regex, group), haystack, first, &mut budget, &mut visit)?;
+                }
             }
         }
         at = whole.end().max(whole.start() + 1);
@@ -84,36 +104,39 @@ pub fn each_candidate<E>(
 /// Where the search inside a rejected match `whole` starts: at its value, or one byte on when
 /// the value starts the match (a token whose characters include its own prefix, as in
 /// `dbtc_xxxx-dbtc_<token>`, hides the real one inside a decoy of the same rule).
-fn inside_of(whole: std::ops::Range<usize>, secret_start: usize) -> usize {
+fn inside_of(whole: Range<usize>, secret_start: usize) -> usize {
     secret_start.max(whole.start + 1)
+}
+
+/// The bytes a search from `at` covers (to the end of what it found, or of the haystack), taken
+/// from `budget`.
+fn spend(budget: &mut usize, at: usize, searched_to: usize) {
+    *budget = budget.saturating_sub(searched_to.saturating_sub(at));
 }
 
 /// Visits the matches that start in `region` (the part of a rejected match from its value on),
 /// as inside candidates, while `budget` lasts; a rejected one is searched inside in turn.
 fn search_inside<E>(
-    regex: &Regex,
-    group: usize,
+    (regex, group): (&Regex, usize),
     haystack: &[u8],
-    region: std::ops::Range<usize>,
+    region: Range<usize>,
     budget: &mut usize,
-    visit: &mut impl FnMut(Match<'_>, Match<'_>, Pass) -> Result<Candidate, E>,
+    visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
     let mut at = region.start;
     while at < region.end && *budget > 0 {
         let caps = regex.captures_at(haystack, at);
-        let searched_to = caps
-            .as_ref()
-            .and_then(|c| c.get(0))
-            .map_or(haystack.len(), |m| m.end());
-        *budget = budget.saturating_sub(searched_to.saturating_sub(at));
-        let Some(caps) = caps else { break };
-        let Some(whole) = caps.get(0) else { break };
+        let whole = caps.as_ref().and_then(|c| c.get(0));
+        spend(budget, at, whole.map_or(haystack.len(), |m| m.end()));
+        let (Some(caps), Some(whole)) = (caps.as_ref(), whole) else {
+            break;
+        };
         if whole.start() >= region.end {
             break;
         }
         let secret = caps.get(group);
         let outcome = match secret {
-            Some(secret) => visit(whole, secret, Pass::Inside)?,
+            Some(secret) => visit(whole.range(), secret.range(), Pass::Inside)?,
             None => Candidate::NotReported,
         };
         at = match (outcome, secret) {
@@ -124,21 +147,89 @@ fn search_inside<E>(
     Ok(())
 }
 
+/// A multiline rule's header followed by several values (a `[security]` section, a Secret's
+/// `data:`) is matched with its first value: when that one is rejected, the values after it can
+/// only be reached from the header. So the search starts again at the rejected match `first`,
+/// in a copy of the haystack where the rejected value is blanked (each byte but line breaks
+/// made a space, which no value holds and every line-shaped gap does), and goes on, blanking
+/// each value it meets in turn, while the match still starts in `first`, its value holds no
+/// blanked byte, and `budget` lasts.
+/// Positions are the haystack's: the blanked copy has its length.
+fn search_blanked<E>(
+    (regex, group): (&Regex, usize),
+    haystack: &[u8],
+    (first, first_secret): (Range<usize>, Range<usize>),
+    budget: &mut usize,
+    visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
+) -> Result<(), E> {
+    if *budget < haystack.len() - first.start {
+        return Ok(());
+    }
+    spend(budget, first.start, haystack.len());
+    let mut blanked = haystack.to_vec();
+    let mut blanked_ranges = vec![first_secret];
+    blank(&mut blanked, &blanked_ranges[0]);
+    while *budget > 0 {
+        let caps = regex.captures_at(&blanked, first.start);
+        let whole = caps.as_ref().and_then(|c| c.get(0));
+        spend(
+            budget,
+            first.start,
+            whole.map_or(haystack.len(), |m| m.end()),
+        );
+        let (Some(caps), Some(whole)) = (caps.as_ref(), whole) else {
+            break;
+        };
+        let (whole, Some(secret)) = (whole.range(), caps.get(group).map(|m| m.range())) else {
+            break;
+        };
+        // A value reaching into a blanked one, or a match past the first one's start (the plain
+        // and inside searches look there), ends it.
+        let overlaps = |r: &Range<usize>| r.start < secret.end && secret.start < r.end;
+        if secret.is_empty() || whole.start >= first.end || blanked_ranges.iter().any(overlaps) {
+            break;
+        }
+        // Reported or not, the value is blanked: the next one may be a secret too.
+        visit(whole, secret.clone(), Pass::Blanked)?;
+        blank(&mut blanked, &secret);
+        blanked_ranges.push(secret);
+    }
+    Ok(())
+}
+
+/// Blanks `range` of `text`: every byte but `\n` and `\r` becomes [`BLANK`].
+fn blank(text: &mut [u8], range: &Range<usize>) {
+    for b in &mut text[range.clone()] {
+        if *b != b'\n' && *b != b'\r' {
+            *b = BLANK;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// The secrets visited, with the pass that found them; `report` says which are reported.
     fn visited(pattern: &str, text: &str, report: impl Fn(&[u8]) -> bool) -> Vec<(String, Pass)> {
+        visited_as(pattern, false, text, report)
+    }
+
+    /// [`visited`], for a multiline rule when `multiline`.
+    fn visited_as(
+        pattern: &str,
+        multiline: bool,
+        text: &str,
+        report: impl Fn(&[u8]) -> bool,
+    ) -> Vec<(String, Pass)> {
         let regex = Regex::new(pattern).unwrap();
         let group = usize::from(regex.captures_len() > 1);
         let mut seen = Vec::new();
-        each_candidate::<()>(&regex, group, text.as_bytes(), |_, secret, pass| {
-            seen.push((
-                String::from_utf8_lossy(secret.as_bytes()).into_owned(),
-                pass,
-            ));
-            Ok(if report(secret.as_bytes()) {
+        let bytes = text.as_bytes();
+        each_candidate::<()>((&regex, group, multiline), bytes, |_, secret, pass| {
+            let secret = &bytes[secret];
+            seen.push((String::from_utf8_lossy(secret).into_owned(), pass));
+            Ok(if report(secret) {
                 Candidate::Reported
             } else {
                 Candidate::NotReported
@@ -216,6 +307,61 @@ mod tests {
         assert_eq!(secrets(&seen), ["k=k=k=Zz9", "k=k=Zz9", "k=Zz9", "Zz9"]);
     }
 
+    const SECTION: &str = r"\[sec\]\n(?:\w+ = [^\n]*\n){0,5}?(?:pw|key) = (\S{8,})\n";
+
+    #[test]
+    fn a_multiline_header_reaches_the_values_after_a_rejected_one() {
+        let text = "[sec]\npw = xxxxxxxxxx\nname = a\nkey = yyyyyyyyyy\nkey = Q7pLm2Zr9tBw\n";
+        let seen = visited_as(SECTION, true, text, |v| {
+            !v.starts_with(b"xxx") && v[0] != b'y'
+        });
+        assert_eq!(
+            seen,
+            [
+                ("xxxxxxxxxx".to_string(), Pass::Primary),
+                ("yyyyyyyyyy".to_string(), Pass::Blanked),
+                ("Q7pLm2Zr9tBw".to_string(), Pass::Blanked),
+            ]
+        );
+        // A single-line rule, or a reported first value: the plain search alone.
+        assert_eq!(visited_as(SECTION, false, text, |_| false).len(), 1);
+        assert_eq!(visited_as(SECTION, true, text, |_| true).len(), 1);
+    }
+
+    /// A value that would reach into a blanked one ends the search: here the blanked value is
+    /// itself a value of the rule (it may hold spaces), so nothing past it is reached.
+    #[test]
+    fn blanked_searches_end() {
+        let text = "[sec]\npw = aaaaaaaa bbbbbbbb\nkey = cccccccc\n";
+        let pattern = r"\[sec\]\n(?:\w+ = [^\n]*\n){0,5}?(?:pw|key) = ([^\n]{8,})\n";
+        let seen = visited_as(pattern, true, text, |_| false);
+        assert_eq!(secrets(&seen), ["aaaaaaaa bbbbbbbb"]);
+    }
+
+    /// Many rejected values under one header: the blanked searches stop when the window's
+    /// budget is spent.
+    #[test]
+    fn blanked_searches_are_bounded() {
+        let mut text = String::from("[sec]\n");
+        for _ in 0..20_000 {
+            text.push_str("pw = xxxxxxxxxx\n");
+        }
+        let pattern = r"\[sec\]\n(?:\w+ = [^\n]*\n)*?(?:pw|key) = (\S{8,})\n";
+        let regex = Regex::new(pattern).unwrap();
+        let mut searched = 0;
+        each_candidate::<()>((&regex, 1, true), text.as_bytes(), |whole, _, pass| {
+            if pass == Pass::Blanked {
+                searched += whole.len();
+            }
+            Ok(Candidate::NotReported)
+        })
+        .unwrap();
+        assert!(
+            searched <= text.len() * (INSIDE_BUDGET_FACTOR + 1) + INSIDE_BUDGET_FLOOR,
+            "{searched}"
+        );
+    }
+
     /// A value that may hold its own key name, on a long line: the searches inside stop when
     /// the window's budget is spent (the last one may run past it by at most the window's
     /// length), so the work stays linear in the line's length.
@@ -224,7 +370,7 @@ mod tests {
         let text = "k=".repeat(200_000);
         let regex = Regex::new(r"k=([\w=]+)").unwrap();
         let mut inside_bytes = 0;
-        each_candidate::<()>(&regex, 1, text.as_bytes(), |whole, _, pass| {
+        each_candidate::<()>((&regex, 1, false), text.as_bytes(), |whole, _, pass| {
             if pass == Pass::Inside {
                 inside_bytes += whole.len();
             }
@@ -286,6 +432,22 @@ mod pack_tests {
             found.contains(&("http-credentials-api-key-header".into(), 2, 19)),
             "{found:?}"
         );
+    }
+
+    /// A section header followed by a rejected value, then by a real one.
+    #[test]
+    fn a_value_after_a_rejected_one_under_the_same_header_is_reported() {
+        let mut rng = Rng(0x54);
+        let key = random_alnum(&mut rng, 24);
+        let ini = format!("[security]\nadmin_password = changeme\nsecret_key = {key}\n");
+        assert_eq!(found(&ini), [("grafana-ini-security-secret".into(), 3, 14)]);
+        let value = random_alnum(&mut rng, 32);
+        let secret = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  user: {}\n  \
+             dbkey: {value}\n",
+            "A".repeat(20)
+        );
+        assert_eq!(found(&secret), [("kubernetes-secret-data".into(), 7, 10)]);
     }
 
     /// A token whose characters include its own prefix, behind a rejected one of the same rule.

@@ -21,6 +21,7 @@ use crate::finding::{Finding, Secret};
 use crate::fingerprint::{IgnoreSet, IgnoredBy};
 use crate::keywords::{Hit, Keywords};
 use crate::rule_matches::{each_candidate, Candidate, Pass};
+use crate::rule_regex::RuleRegex;
 use crate::rules::{GroupRef, Rule, REGEX_SIZE_LIMIT};
 
 /// How far past its keyword's line a multiline rule may match.
@@ -64,7 +65,7 @@ pub struct Suppressions {
 /// A rule with its lazily compiled regexes.
 struct CompiledRule {
     rule: Rule,
-    regex: OnceLock<Result<(Regex, usize), String>>,
+    regex: OnceLock<Result<RuleRegex, String>>,
     allow: OnceLock<Result<Vec<Regex>, String>>,
     demote_when: OnceLock<Result<Vec<Regex>, String>>,
     catch_all: bool,
@@ -99,11 +100,18 @@ impl CompiledRule {
 }
 
 impl CompiledRule {
-    fn regex(&self) -> Result<&(Regex, usize), ScanError> {
+    fn regex(&self) -> Result<&RuleRegex, ScanError> {
         self.regex
             .get_or_init(|| compile_rule_regex(&self.rule))
             .as_ref()
             .map_err(|message| self.error(message))
+    }
+
+    /// The rule's regex for searching `haystack` ([`RuleRegex::for_haystack`]).
+    fn regex_for(&self, haystack: &[u8]) -> Result<&Regex, ScanError> {
+        self.regex()?
+            .for_haystack(haystack)
+            .map_err(|message| self.error(&message))
     }
 
     fn allow(&self) -> Result<&[Regex], ScanError> {
@@ -141,11 +149,6 @@ impl CompiledRule {
     }
 }
 
-/// A rule's regex, with ASCII word boundaries ([`crate::word_boundary`]): more matches.
-fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    compile_unicode(&crate::word_boundary::ascii_word_boundaries(pattern))
-}
-
 /// A regex as written. The `allow` and `demote_when` lists keep Unicode word boundaries: an ASCII
 /// one matches more (`%s` right before `é`), and a match there suppresses or demotes a finding.
 fn compile_unicode(pattern: &str) -> Result<Regex, regex::Error> {
@@ -154,22 +157,22 @@ fn compile_unicode(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
-/// Compiles a rule's regex and resolves its secret group.
-fn compile_rule_regex(rule: &Rule) -> Result<(Regex, usize), String> {
-    let regex = compile(&rule.raw.regex).map_err(|e| format!("bad regex: {e}"))?;
-    let group = match &rule.raw.secret_group {
-        Some(GroupRef::Index(i)) if *i < regex.captures_len() => *i,
-        Some(GroupRef::Index(i)) => return Err(format!("secret_group {i} does not exist")),
+/// Compiles a rule's regex, with ASCII word boundaries ([`crate::word_boundary`]: more
+/// matches), and resolves its secret group.
+fn compile_rule_regex(rule: &Rule) -> Result<RuleRegex, String> {
+    let pattern = crate::word_boundary::ascii_word_boundaries(&rule.raw.regex);
+    RuleRegex::new(pattern, |regex| match &rule.raw.secret_group {
+        Some(GroupRef::Index(i)) if *i < regex.captures_len() => Ok(*i),
+        Some(GroupRef::Index(i)) => Err(format!("secret_group {i} does not exist")),
         Some(GroupRef::Name(name)) => regex
             .capture_names()
             .position(|n| n == Some(name.as_str()))
-            .ok_or_else(|| format!("secret_group {name:?} does not exist"))?,
-        None => regex
+            .ok_or_else(|| format!("secret_group {name:?} does not exist")),
+        None => Ok(regex
             .capture_names()
             .position(|n| n == Some("secret"))
-            .unwrap_or(usize::from(regex.captures_len() > 1)),
-    };
-    Ok((regex, group))
+            .unwrap_or(usize::from(regex.captures_len() > 1))),
+    })
 }
 
 /// What the filters made of one candidate secret.
@@ -417,7 +420,9 @@ impl Scanner {
     /// Compiles every rule's regexes now (for `rules check`), reporting the first failure.
     pub fn compile_all(&self) -> Result<(), ScanError> {
         for rule in &self.rules {
-            rule.regex()?;
+            rule.regex()?
+                .unicode()
+                .map_err(|message| rule.error(&message))?;
             rule.allow()?;
         }
         Ok(())
@@ -480,7 +485,7 @@ impl Scanner {
         while i < windows.len() {
             let rule_index = windows[i].rule;
             let compiled = &self.rules[rule_index as usize];
-            let (regex, group) = compiled.regex()?;
+            let group = compiled.regex()?.group();
             while i < windows.len() && windows[i].rule == rule_index {
                 let w = windows[i];
                 let window = &unit.buf[w.start..w.end];
@@ -494,36 +499,29 @@ impl Scanner {
                 };
                 // A line shorter than the shortest match (a common word holding a token's
                 // prefix) is not searched at all.
+                let regex = compiled.regex_for(window)?;
                 let may_match = window.len() >= compiled.min_match() && regex.is_match(window);
                 if !may_match && continued.is_none() {
                     i += 1;
                     continue;
                 }
                 if may_match {
-                    each_candidate(regex, *group, window, |whole, m, pass| {
+                    let multiline = compiled.rule.raw.multiline;
+                    each_candidate((regex, group, multiline), window, |whole, m, pass| {
                         // New when the match touches an added line, or when no old version
                         // holds the whole match (an edit outside the secret completed it).
-                        let fresh = unit
-                            .overlaps_added(w.start + whole.start(), w.start + whole.end())
-                            || unit.is_new_value(whole.as_bytes());
+                        let fresh = unit.overlaps_added(w.start + whole.start, w.start + whole.end)
+                            || unit.is_new_value(&window[whole]);
                         if !fresh {
                             return Ok(Candidate::NotReported);
                         }
-                        let start = w.start + m.start();
-                        let span = (start, start + m.len());
-                        let found = (m.as_bytes(), pass);
+                        let span = (w.start + m.start, w.start + m.end);
+                        let found = (&window[m], pass);
                         self.collect(compiled, unit, span, found, &mut collected)
                     })?;
                 }
                 if let Some(joined) = continued {
-                    self.scan_continued(
-                        compiled,
-                        regex,
-                        *group,
-                        unit,
-                        (w, joined),
-                        &mut collected,
-                    )?;
+                    self.scan_continued(compiled, group, unit, (w, joined), &mut collected)?;
                 }
                 i += 1;
             }
@@ -594,8 +592,9 @@ impl Scanner {
                 collected.findings.push((span.0, span.1, f));
                 return Ok(Candidate::Reported);
             }
-            // A candidate found inside a rejected one only adds findings (rule_matches.rs).
-            _ if pass == Pass::Inside => {}
+            // A candidate found inside a rejected one, or past it, only adds findings
+            // (rule_matches.rs).
+            _ if pass != Pass::Primary => {}
             Checked::Suppressed(finding, kind) => {
                 collected
                     .suppressed
@@ -610,29 +609,27 @@ impl Scanner {
     /// A single-line rule on a line whose value continues on the next line (`key: >-`, `key:`,
     /// `key = \`): the regex also runs over the line joined with the next one, and what it finds
     /// there maps back to the next line.
-    #[allow(clippy::too_many_arguments)]
     fn scan_continued(
         &self,
         compiled: &CompiledRule,
-        regex: &Regex,
         group: usize,
         unit: &AddedText,
         (w, joined): (Window, Continued),
         collected: &mut Collected,
     ) -> Result<(), ScanError> {
-        each_candidate(regex, group, &joined.text, |_, m, pass| {
-            if m.start() < joined.head_len {
+        let regex = compiled.regex_for(&joined.text)?;
+        each_candidate((regex, group, false), &joined.text, |_, m, pass| {
+            if m.start < joined.head_len {
                 // Wholly on the first line: its own window reports it.
                 return Ok(Candidate::NotReported);
             }
-            let start = joined.value_start + (m.start() - joined.head_len);
+            let start = joined.value_start + (m.start - joined.head_len);
+            let span = (start, start + m.len());
             // New when the value or its name's line is added.
-            if !unit.overlaps_added(start, start + m.len()) && !unit.overlaps_added(w.start, w.end)
-            {
+            if !unit.overlaps_added(span.0, span.1) && !unit.overlaps_added(w.start, w.end) {
                 return Ok(Candidate::NotReported);
             }
-            let span = (start, start + m.len());
-            self.collect(compiled, unit, span, (m.as_bytes(), pass), collected)
+            self.collect(compiled, unit, span, (&joined.text[m], pass), collected)
         })
     }
 

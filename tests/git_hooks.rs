@@ -246,6 +246,25 @@ fn a_token_behind_a_decoy_that_runs_over_its_key_name_is_blocked() {
     assert_commit_blocked(&repo, "ops/dbt.env:1:21", &token);
 }
 
+/// A Kubernetes Secret whose first value is rejected (no entropy): the value after it, under the
+/// same `data:` header, is still found.
+fn secret_manifest(value: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  user: {}\n  dbkey: {value}\n",
+        "A".repeat(20)
+    )
+}
+
+#[test]
+fn a_secret_value_after_a_rejected_one_under_the_same_header_is_blocked() {
+    let sb = Sandbox::new("blanked");
+    let repo = hooked_repo(&sb, "pre-commit");
+    let value = random_alnum(616, 32);
+    repo.write("k8s/db.yaml", secret_manifest(&value));
+    repo.git_ok(&["add", "k8s"]);
+    assert_commit_blocked(&repo, "k8s/db.yaml:7:10", &value);
+}
+
 #[test]
 fn commit_with_paths_scans_the_temporary_index() {
     let sb = Sandbox::new("commit-paths");

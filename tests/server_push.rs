@@ -934,6 +934,20 @@ fn a_token_behind_a_decoy_that_runs_over_its_key_name_is_rejected() {
 }
 
 #[test]
+fn a_secret_value_after_a_rejected_one_under_the_same_header_is_rejected() {
+    let pair = Pair::new("srv-blanked", "");
+    pair.seed();
+    let value = random_alnum(617, 32);
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  user: {}\n  dbkey: {value}\n",
+        "A".repeat(20)
+    );
+    pair.commit(&[("k8s/db.yaml", &manifest)], "db secret");
+    let pushed = pair.push(&["origin", "main"]);
+    pair.assert_rejected(&pushed, "k8s/db.yaml:7:10", &value);
+}
+
+#[test]
 fn a_50_mb_pushed_file_with_a_key_on_its_last_line_is_rejected() {
     let pair = Pair::new("srv-50mb", "");
     pair.seed();
