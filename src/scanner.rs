@@ -824,25 +824,52 @@ impl Scanner {
                 .find(|r| r.rule.id() == rule)
                 .is_some_and(|r| r.catch_all)
         };
-        let specific: Vec<(usize, usize)> = found
+        let reported: Vec<(usize, usize)> = found
             .iter()
             .filter(|(_, _, f)| !is_catch_all(&f.rule))
             .map(|(s, e, _)| (*s, *e))
-            .chain(
-                suppressed
-                    .iter()
-                    .filter(|(_, _, s)| !is_catch_all(&s.finding.rule))
-                    .map(|(s, e, _)| (*s, *e)),
-            )
+            .collect();
+        let silent: Vec<(usize, usize)> = suppressed
+            .iter()
+            .filter(|(_, _, s)| !is_catch_all(&s.finding.rule))
+            .map(|(s, e, _)| (*s, *e))
             .chain(malformed)
             .collect();
         let keep = |s: usize, e: usize, rule: &str| {
-            !is_catch_all(rule) || !specific.iter().any(|(ss, se)| *ss < e && s < *se)
+            !is_catch_all(rule)
+                || (!reported.iter().any(|(ss, se)| *ss < e && s < *se)
+                    && uncovered(s, e, &silent) >= UNCOVERED_MIN_BYTES.min(e - s))
         };
         found.retain(|(s, e, f)| keep(*s, *e, &f.rule));
         suppressed.retain(|(s, e, x)| keep(*s, *e, &x.finding.rule));
         (found, suppressed)
     }
+}
+
+/// Bytes of a catch-all finding's value that must lie outside the suppressed or malformed spans
+/// of specific rules overlapping it for it to stand. Such a span silences a catch-all finding of
+/// the same value (a made-up `ghp_` token in a generic `API_KEY = "…"`), but not one that runs
+/// well past it (`"ghp_<bad checksum>.<40 more characters>"`): what lies beyond was never judged
+/// by the specific rule.
+const UNCOVERED_MIN_BYTES: usize = 8;
+
+/// Bytes of `s..e` outside every span of `spans`.
+fn uncovered(s: usize, e: usize, spans: &[(usize, usize)]) -> usize {
+    let mut clipped: Vec<(usize, usize)> = spans
+        .iter()
+        .filter(|(ss, se)| *ss < e && s < *se)
+        .map(|(ss, se)| ((*ss).max(s), (*se).min(e)))
+        .collect();
+    clipped.sort_unstable();
+    let (mut covered, mut reach) = (0, s);
+    for (cs, ce) in clipped {
+        let from = cs.max(reach);
+        if ce > from {
+            covered += ce - from;
+            reach = ce;
+        }
+    }
+    (e - s) - covered
 }
 
 /// A line joined with the next one, for a value written on the line after its name.
@@ -1176,5 +1203,20 @@ rules:
         let plain = b"GITHUB_TOKEN = \"Q8zR2mLx9VtB4nW7Kd3Fh6Jp1Ys5Ua0Ce2Gi\"\n";
         let found = s.scan(&AddedText::whole("f.py", plain.to_vec())).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
+        // A malformed token followed by more secret material: the catch-all value runs well past
+        // what the specific rule judged, and is reported.
+        let longer =
+            b"API_KEY = \"ghp_Q8zR2mLx9VtB4nW7Kd3Fh6Jp1Ys5Ua0Ce2Gi.Zr9tBwQ7pLm2Xv4Nc8Kd\"\n";
+        let found = s.scan(&AddedText::whole("f.py", longer.to_vec())).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].secret.expose().len(), 61, "{found:?}");
+    }
+
+    #[test]
+    fn uncovered_counts_the_bytes_outside_every_span() {
+        assert_eq!(uncovered(10, 20, &[]), 10);
+        assert_eq!(uncovered(10, 20, &[(0, 12), (18, 30)]), 6);
+        assert_eq!(uncovered(10, 20, &[(12, 16), (14, 17), (30, 40)]), 5);
+        assert_eq!(uncovered(10, 20, &[(5, 25)]), 0);
     }
 }

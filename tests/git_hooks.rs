@@ -246,6 +246,18 @@ fn a_token_behind_a_decoy_that_runs_over_its_key_name_is_blocked() {
     assert_commit_blocked(&repo, "ops/dbt.env:1:21", &token);
 }
 
+/// A made-up `ghp_` token (its checksum fails) followed by more secret material: the generic
+/// finding of the whole value is not silenced by the malformed token inside it.
+#[test]
+fn a_value_that_runs_past_a_malformed_token_is_blocked() {
+    let sb = Sandbox::new("malformed");
+    let repo = hooked_repo(&sb, "pre-commit");
+    let value = format!("ghp_{}.{}", random_alnum(618, 36), random_alnum(619, 40));
+    repo.write("cfg/app.env", format!("API_KEY = \"{value}\"\n"));
+    repo.git_ok(&["add", "cfg"]);
+    assert_commit_blocked(&repo, "cfg/app.env:1:12", &value);
+}
+
 /// A Kubernetes Secret whose first value is rejected (no entropy): the value after it, under the
 /// same `data:` header, is still found.
 fn secret_manifest(value: &str) -> String {
