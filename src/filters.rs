@@ -56,10 +56,34 @@ const PLACEHOLDER_WORDS: [&[u8]; 16] = [
     b"replace_me",
 ];
 
+/// Values at least this long (a private key's body) are judged [`CHUNK_BYTES`] at a time.
+pub const LONG_VALUE_BYTES: usize = 256;
+/// The piece of a long value judged on its own.
+pub const CHUNK_BYTES: usize = 64;
+
 /// Whether a value is a placeholder rather than a secret: a documentation word (`EXAMPLE`,
 /// `your_api_key_here`, `changeme`, `xxxx`…), a template (`${VAR}`, `{{ var }}`, `<token>`,
 /// `%(name)s`, `$VAR`), one repeated character, or an ascending run like `12345678`/`abcdefgh`.
+///
+/// A value of [`LONG_VALUE_BYTES`] or more is a placeholder when it is a template, or when most
+/// of its [`CHUNK_BYTES`]-byte pieces are placeholders. One word is not enough there: `xxxx`
+/// or `sample` turns up by chance in about one real RSA key body in a thousand, and one
+/// `EXAMPLE` line written into a real key must not make the whole key pass.
 pub fn is_placeholder(value: &[u8]) -> bool {
+    if value.len() < LONG_VALUE_BYTES {
+        return is_short_placeholder(value);
+    }
+    if is_template(value) {
+        return true;
+    }
+    let chunks = value.chunks(CHUNK_BYTES);
+    let total = chunks.len();
+    let placeholders = chunks.filter(|c| is_short_placeholder(c)).count();
+    2 * placeholders > total
+}
+
+/// [`is_placeholder`] for a value shorter than [`LONG_VALUE_BYTES`] (or a piece of a long one).
+fn is_short_placeholder(value: &[u8]) -> bool {
     if value.is_empty() {
         return true;
     }
@@ -148,6 +172,30 @@ mod tests {
         ] {
             assert!(is_placeholder(p), "{}", String::from_utf8_lossy(p));
         }
+    }
+
+    #[test]
+    fn a_long_value_is_a_placeholder_when_most_of_it_is() {
+        let mut rng = crate::test_support::Rng(0x61);
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut line = || -> String { (0..64).map(|_| B64[rng.below(64)] as char).collect() };
+        let mut lines: Vec<String> = (0..25).map(|_| line()).collect();
+        // One placeholder word in a real key's body (by chance, or written there).
+        lines[7] = format!("EXAMPLE{}", &lines[7][7..]);
+        lines[19].replace_range(30..34, "xxxx");
+        assert!(!is_placeholder(lines.join("\n").as_bytes()));
+        // A documentation key: most of its lines say so.
+        for l in lines.iter_mut().step_by(2) {
+            l.replace_range(10..17, "EXAMPLE");
+        }
+        for l in lines.iter_mut().skip(1).step_by(4) {
+            l.replace_range(20..26, "SAMPLE");
+        }
+        assert!(is_placeholder(lines.join("\n").as_bytes()));
+        assert!(is_placeholder("x".repeat(3000).as_bytes()));
+        assert!(is_placeholder(
+            format!("{}${{KEY}}", line()).repeat(5).as_bytes()
+        ));
     }
 
     #[test]

@@ -523,6 +523,20 @@ fn pem_key(seed: u64) -> (String, String, String) {
     )
 }
 
+/// One placeholder word written into a real key's body does not make the whole key pass.
+#[test]
+fn a_key_with_one_example_line_in_its_body_is_blocked() {
+    let sb = Sandbox::new("pem-example");
+    let repo = hooked_repo(&sb, "pre-commit");
+    let (begin, body, end) = pem_key(3);
+    let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
+    lines[12] = format!("EXAMPLE{}", &lines[12][7..]);
+    let body = lines.join("\n");
+    repo.write("deploy/key.pem", format!("{begin}\n{body}\n{end}\n"));
+    repo.git_ok(&["add", "deploy"]);
+    assert_commit_blocked(&repo, "deploy/key.pem:2:1", &body);
+}
+
 #[test]
 fn a_key_rotated_inside_an_unchanged_pem_block_is_blocked() {
     let sb = Sandbox::new("pem-rotate");
