@@ -24,10 +24,12 @@
 //! (`kubectl --token=` followed by any run of token characters), whose match runs on past the
 //! value to a distant word, or whose value is an open-ended run would otherwise search most of a
 //! long line again from every rejected value, quadratic in the line's length. Each window may
-//! spend on inside and blanked searches
-//! [`INSIDE_BUDGET_FACTOR`] times its length plus [`INSIDE_BUDGET_FLOOR`] bytes of search (the
-//! bytes from where a search starts to the end of what it finds); past that, only primary
-//! candidates are searched in that window, as before this module.
+//! spend on inside searches [`INSIDE_BUDGET_FACTOR`] times its length plus
+//! [`INSIDE_BUDGET_FLOOR`] bytes of search (the bytes from where a search starts to the end of
+//! what it finds), and on blanked searches, which have a budget of their own so that neither
+//! can starve the other, [`BLANKED_BUDGET_FACTOR`] times the bytes of its primary matches plus
+//! [`BLANKED_BUDGET_FLOOR`]; past that, only primary candidates are searched in that window, as
+//! before this module.
 
 use std::ops::Range;
 
@@ -38,6 +40,15 @@ pub const INSIDE_BUDGET_FACTOR: usize = 4;
 
 /// Bytes of inside search every window may use, whatever its length.
 pub const INSIDE_BUDGET_FLOOR: usize = 64 * 1024;
+
+/// How many times the bytes of the plain search's matches a window's blanked searches may
+/// cover. Each blanked search captures its whole span from the header, the costliest search
+/// there is; a plain search captures only its matches and runs over the rest at the lazy DFA's
+/// speed. So the blanked searches' share is counted against those matches, not the window.
+pub const BLANKED_BUDGET_FACTOR: usize = 2;
+
+/// Bytes of blanked search every window may use, whatever its matches.
+pub const BLANKED_BUDGET_FLOOR: usize = 16 * 1024;
 
 /// The byte a blanked value's bytes become (line feeds and carriage returns stay).
 const BLANK: u8 = b' ';
@@ -79,12 +90,14 @@ pub fn each_candidate<E>(
         .len()
         .saturating_mul(INSIDE_BUDGET_FACTOR)
         .saturating_add(INSIDE_BUDGET_FLOOR);
+    let mut blanker = Blanker::new();
     let mut at = 0;
     while at <= haystack.len() {
         let Some(caps) = regex.captures_at(haystack, at) else {
             break;
         };
         let Some(whole) = caps.get(0) else { break };
+        blanker.earn(whole.len());
         if let Some(secret) = caps.get(group) {
             let outcome = visit(whole.range(), secret.range(), Pass::Primary)?;
             if outcome == Candidate::NotReported {
@@ -92,7 +105,7 @@ pub fn each_candidate<E>(
                 search_inside((regex, group), haystack, inside, &mut budget, &mut visit)?;
                 if multiline && whole.start() < secret.start() {
                     let first = (whole.range(), secret.range());
-                    search_blanked((regex, group), haystack, first, &mut budget, &mut visit)?;
+                    search_blanked((regex, group), haystack, first, &mut blanker, &mut visit)?;
                 }
             }
         }
@@ -147,57 +160,116 @@ fn search_inside<E>(
     Ok(())
 }
 
+/// The blanked searches' state in one window: their own budget (so that they never take the
+/// inside searches' share), and one copy of the window, made on first use, whose blanked bytes
+/// are put back after each search.
+struct Blanker {
+    budget: usize,
+    copy: Option<Vec<u8>>,
+}
+
+impl Blanker {
+    /// [`BLANKED_BUDGET_FLOOR`] bytes of search to start with.
+    fn new() -> Blanker {
+        Blanker {
+            budget: BLANKED_BUDGET_FLOOR,
+            copy: None,
+        }
+    }
+
+    /// Adds the share of a plain match of `len` bytes ([`BLANKED_BUDGET_FACTOR`] times it).
+    fn earn(&mut self, len: usize) {
+        self.budget = self
+            .budget
+            .saturating_add(len.saturating_mul(BLANKED_BUDGET_FACTOR));
+    }
+}
+
 /// A multiline rule's header followed by several values (a `[security]` section, a Secret's
 /// `data:`) is matched with its first value: when that one is rejected, the values after it can
 /// only be reached from the header. So the search starts again at the rejected match `first`,
-/// in a copy of the haystack where the rejected value is blanked (each byte but line breaks
-/// made a space, which no value holds and every line-shaped gap does), and goes on, blanking
-/// each value it meets in turn, while the match still starts in `first`, its value holds no
-/// blanked byte, and `budget` lasts.
-/// Positions are the haystack's: the blanked copy has its length.
+/// in a copy of the haystack where the rejected value is blanked (see [`blank`]), and goes on,
+/// blanking each value it meets in turn, while the match still starts in `first`, its value
+/// holds no blanked byte, and the budget lasts. Positions are the haystack's: the copy has its
+/// length.
 fn search_blanked<E>(
     (regex, group): (&Regex, usize),
     haystack: &[u8],
     (first, first_secret): (Range<usize>, Range<usize>),
-    budget: &mut usize,
+    blanker: &mut Blanker,
     visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
-    if *budget < haystack.len() - first.start {
+    let Blanker { budget, copy } = blanker;
+    if *budget == 0 {
         return Ok(());
     }
-    spend(budget, first.start, haystack.len());
-    let mut blanked = haystack.to_vec();
-    let mut blanked_ranges = vec![first_secret];
-    blank(&mut blanked, &blanked_ranges[0]);
+    let copy = copy.get_or_insert_with(|| haystack.to_vec());
+    let mut blanked = vec![first_secret];
+    blank(copy, &blanked[0]);
+    let outcome = blanked_values((regex, group), copy, first, budget, &mut blanked, visit);
+    for r in blanked {
+        copy[r.clone()].copy_from_slice(&haystack[r]);
+    }
+    outcome
+}
+
+/// The loop of [`search_blanked`] over `copy`, which holds the `blanked` ranges blanked; each
+/// value visited is blanked and added to them.
+fn blanked_values<E>(
+    (regex, group): (&Regex, usize),
+    copy: &mut [u8],
+    first: Range<usize>,
+    budget: &mut usize,
+    blanked: &mut Vec<Range<usize>>,
+    visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
+) -> Result<(), E> {
     while *budget > 0 {
-        let caps = regex.captures_at(&blanked, first.start);
+        let caps = regex.captures_at(copy, first.start);
         let whole = caps.as_ref().and_then(|c| c.get(0));
-        spend(
-            budget,
-            first.start,
-            whole.map_or(haystack.len(), |m| m.end()),
-        );
+        spend(budget, first.start, whole.map_or(copy.len(), |m| m.end()));
         let (Some(caps), Some(whole)) = (caps.as_ref(), whole) else {
             break;
         };
         let (whole, Some(secret)) = (whole.range(), caps.get(group).map(|m| m.range())) else {
             break;
         };
+        // A value the search reached by sliding along a blanked value's line, over blanks and
+        // spaces (a comment or a netrc keyword after `password changeme`), is no value: the rest
+        // of that line is blanked, and the search goes on below it.
+        if let Some(rest) = slid_over(copy, blanked, &secret) {
+            blank(copy, &rest);
+            blanked.push(rest);
+            continue;
+        }
         // A value reaching into a blanked one, or a match past the first one's start (the plain
         // and inside searches look there), ends it.
         let overlaps = |r: &Range<usize>| r.start < secret.end && secret.start < r.end;
-        if secret.is_empty() || whole.start >= first.end || blanked_ranges.iter().any(overlaps) {
+        if secret.is_empty() || whole.start >= first.end || blanked.iter().any(overlaps) {
             break;
         }
         // Reported or not, the value is blanked: the next one may be a secret too.
         visit(whole, secret.clone(), Pass::Blanked)?;
-        blank(&mut blanked, &secret);
-        blanked_ranges.push(secret);
+        blank(copy, &secret);
+        blanked.push(secret);
     }
     Ok(())
 }
 
-/// Blanks `range` of `text`: every byte but `\n` and `\r` becomes [`BLANK`].
+/// When `secret` starts on the line of a blanked range, after it, with only spaces and tabs
+/// between: the rest of that line, from the range's end.
+fn slid_over(copy: &[u8], blanked: &[Range<usize>], secret: &Range<usize>) -> Option<Range<usize>> {
+    let slid = blanked.iter().find(|r| {
+        r.end <= secret.start
+            && copy[r.end..secret.start]
+                .iter()
+                .all(|&b| b == b' ' || b == b'\t')
+    })?;
+    let line_end = memchr::memchr(b'\n', &copy[slid.end..]).map_or(copy.len(), |i| slid.end + i);
+    Some(slid.end..line_end)
+}
+
+/// Blanks `range` of `text`: every byte but `\n` and `\r` becomes [`BLANK`], a space, which no
+/// value holds and every line-shaped gap (`[^\r\n]*`, `key = [^\n]*`, `[^"]*`) runs over.
 fn blank(text: &mut [u8], range: &Range<usize>) {
     for b in &mut text[range.clone()] {
         if *b != b'\n' && *b != b'\r' {
@@ -348,18 +420,21 @@ mod tests {
         }
         let pattern = r"\[sec\]\n(?:\w+ = [^\n]*\n)*?(?:pw|key) = (\S{8,})\n";
         let regex = Regex::new(pattern).unwrap();
-        let mut searched = 0;
+        let (mut searched, mut plain, mut longest) = (0, 0, 0);
         each_candidate::<()>((&regex, 1, true), text.as_bytes(), |whole, _, pass| {
-            if pass == Pass::Blanked {
-                searched += whole.len();
+            match pass {
+                Pass::Blanked => searched += whole.len(),
+                Pass::Primary => plain += whole.len(),
+                Pass::Inside => {}
             }
+            longest = longest.max(whole.len());
             Ok(Candidate::NotReported)
         })
         .unwrap();
-        assert!(
-            searched <= text.len() * (INSIDE_BUDGET_FACTOR + 1) + INSIDE_BUDGET_FLOOR,
-            "{searched}"
-        );
+        // The budget, and the one search that may run past it.
+        let bound = BLANKED_BUDGET_FLOOR + BLANKED_BUDGET_FACTOR * plain + longest;
+        assert!(searched > BLANKED_BUDGET_FLOOR / 2, "{searched}");
+        assert!(searched <= bound, "{searched} > {bound}");
     }
 
     /// A value that may hold its own key name, on a long line: the searches inside stop when
@@ -448,6 +523,60 @@ mod pack_tests {
             "A".repeat(20)
         );
         assert_eq!(found(&secret), [("kubernetes-secret-data".into(), 7, 10)]);
+    }
+
+    /// The red team's cases against the blanked search: it has a budget of its own, so many
+    /// rejected headers before a value found inside a decoy do not take the inside search's;
+    /// and many decoy Secrets do not leave the last one's value unsearched.
+    #[test]
+    fn many_rejected_headers_leave_the_other_searches_their_budget() {
+        let mut rng = Rng(0x55);
+        let mut netrc = String::new();
+        for n in 0..300 {
+            netrc.push_str(&format!(
+                "machine h{n}.acme.io\nlogin bob\npassword changeme\n"
+            ));
+        }
+        let token = random_alnum(&mut rng, 32);
+        netrc.push_str("machine a.acme.io login bob\npassword %s-machine h.acme.io login u\n");
+        netrc.push_str(&format!("password {token}\n"));
+        assert_eq!(
+            found(&netrc),
+            [("http-credentials-netrc-block".into(), 903, 10)]
+        );
+
+        let mut manifests = String::new();
+        for n in 0..60 {
+            manifests.push_str(&format!(
+                "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: d{n}\ndata:\n  a: {}\n",
+                "A".repeat(20)
+            ));
+        }
+        let value = random_alnum(&mut rng, 32);
+        manifests.push_str(&format!(
+            "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  user: {}\n  \
+             dbkey: {value}\n",
+            "A".repeat(20)
+        ));
+        assert_eq!(
+            found(&manifests),
+            [("kubernetes-secret-data".into(), 428, 10)]
+        );
+    }
+
+    /// A rejected value followed on its line by a comment or a netrc keyword: the blanked search
+    /// does not slide on to that word.
+    #[test]
+    fn the_blanked_search_does_not_take_the_next_word_of_the_line() {
+        for text in [
+            "[client]\nuser = app\npassword = changeme  #set-by-ansible\n",
+            "[mysqld]\npassword = root\t--skip-ssl\n",
+            "Driver = /usr/lib/libmyodbc.so\nPWD = root  #TODO\n",
+            "machine api.acme.io\n  login deploy\n  password changeme port 8080\n",
+            "machine ftp.acme.io\nlogin anonymous\npassword guest account billing macdef\n",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
     }
 
     /// A token whose characters include its own prefix, behind a rejected one of the same rule.

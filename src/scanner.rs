@@ -363,7 +363,15 @@ impl Scanner {
                 allow: OnceLock::new(),
                 demote_when: OnceLock::new(),
             })
-            .collect();
+            .collect::<Vec<CompiledRule>>();
+        // A rule of the user's own is compiled now, in both forms (`RuleRegex`): one whose
+        // Unicode form does not build fails every scan at once, not only those that meet a
+        // non-ASCII window. The embedded pack's rules are checked by the test suite.
+        for rule in rules.iter().filter(|r| !r.rule.builtin) {
+            rule.regex()?
+                .unicode()
+                .map_err(|message| rule.error(&message))?;
+        }
         Ok(Scanner {
             rules,
             keywords,
@@ -1210,6 +1218,27 @@ rules:
         let found = s.scan(&AddedText::whole("f.py", longer.to_vec())).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].secret.expose().len(), 61, "{found:?}");
+    }
+
+    /// A rule of the user's whose Unicode form is over the size limit fails the scanner at
+    /// once, whatever the text (its ASCII form alone would build).
+    #[test]
+    fn a_custom_rule_too_big_in_unicode_fails_at_once() {
+        let yaml = r"
+provider: Acme
+remediation: {revoke: r, rotate: o, docs: d}
+rules:
+  - id: acme-huge
+    description: Acme huge
+    regex: 'acmekey=(\w{400}[\w.-]{0,200})'
+    keywords: [acmekey]
+";
+        let f = crate::rules::parse_rule_file("t.yaml", yaml).unwrap();
+        let rules = crate::rules::validate_file("t.yaml", f, None, false).unwrap();
+        let err = Scanner::new(rules, Suppressions::default())
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("acme-huge"), "{err}");
     }
 
     #[test]
