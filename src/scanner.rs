@@ -12,6 +12,7 @@
 //! ([`crate::encoded`]) and scanned again the same way, up to [`MAX_DECODE_DEPTH`] levels deep.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use regex::bytes::{Regex, RegexBuilder};
 
@@ -47,6 +48,9 @@ pub enum ScanError {
     /// The keyword automaton could not be built.
     #[error("cannot build the keyword prefilter: {0}")]
     Prefilter(String),
+    /// The deadline ([`Scanner::with_deadline`]) passed in the middle of a scan.
+    #[error("the time budget ran out in the middle of a scan")]
+    Deadline,
 }
 
 /// What may suppress a finding besides the rules' own filters.
@@ -270,6 +274,8 @@ pub struct Scanner {
     /// Whether [`RulePart::LineLocal`] is line-local (see
     /// [`Scanner::line_local_part_is_local`]); worked out once, from the rules.
     line_local: bool,
+    /// When set, a scan still running at this instant stops with [`ScanError::Deadline`].
+    deadline: Option<Instant>,
 }
 
 /// Which rules a scan runs. A whole scan is [`RulePart::All`]; the audit's prescan splits it in
@@ -380,7 +386,24 @@ impl Scanner {
             suppressions,
             decode: true,
             line_local,
+            deadline: None,
         })
+    }
+
+    /// The same scanner, whose scans stop with [`ScanError::Deadline`] once `deadline` has
+    /// passed (checked before each window, so a big blob cannot hold a time budget up).
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Fails with [`ScanError::Deadline`] when the deadline has passed.
+    fn check_deadline(&self) -> Result<(), ScanError> {
+        match self.deadline {
+            Some(at) if Instant::now() >= at => Err(ScanError::Deadline),
+            _ => Ok(()),
+        }
     }
 
     /// The same scanner with other suppressions (a scanner built before the config was read).
@@ -495,6 +518,7 @@ impl Scanner {
             let compiled = &self.rules[rule_index as usize];
             let group = compiled.regex()?.group();
             while i < windows.len() && windows[i].rule == rule_index {
+                self.check_deadline()?;
                 let w = windows[i];
                 let window = &unit.buf[w.start..w.end];
                 // Most windows hold a keyword but no secret: a plain match test is cheaper than
@@ -1239,6 +1263,15 @@ rules:
             .err()
             .expect("refused");
         assert!(err.to_string().contains("acme-huge"), "{err}");
+    }
+
+    #[test]
+    fn a_scan_past_its_deadline_stops() {
+        let unit = AddedText::whole("f.env", b"TOKEN=acme_Q8zR2mLx9VtB4nW7\n".to_vec());
+        let s = scanner(RULES).with_deadline(Some(Instant::now()));
+        assert!(matches!(s.scan(&unit), Err(ScanError::Deadline)));
+        let s = s.with_deadline(None);
+        assert_eq!(s.scan(&unit).unwrap().len(), 1);
     }
 
     #[test]

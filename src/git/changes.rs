@@ -17,7 +17,7 @@ use crate::git::objects::{load_blob, open_blob, read_stream, OpenedBlob};
 use crate::git::tree_diff::Deleted;
 use crate::git::GitError;
 use crate::outcome::{ScanOutcome, SkipReason, Skipped};
-use crate::scanner::{RulePart, Scanner};
+use crate::scanner::{RulePart, ScanError, Scanner, UnitScan};
 use crate::stream::{scan_stream, StreamError};
 
 /// Similarity (shared lines / longer side) at or above which an added file is a renamed one.
@@ -297,6 +297,18 @@ impl<'a> ChangeScanner<'a> {
         self.commits_done
     }
 
+    /// The scanner's [`Scanner::scan_all`], a deadline passed in the middle of it failing as
+    /// [`GitError::Timeout`].
+    fn scan_all(&self, unit: &AddedText) -> Result<UnitScan, GitError> {
+        self.scanner.scan_all(unit).map_err(|e| match e {
+            ScanError::Deadline => GitError::Timeout {
+                budget_ms: self.deadline.map_or(0, |d| d.1),
+                commits: self.commits_done,
+            },
+            other => GitError::Scan(other),
+        })
+    }
+
     /// Fails with [`GitError::Timeout`] when the deadline has passed.
     pub fn check_deadline(&self) -> Result<(), GitError> {
         match self.deadline {
@@ -546,7 +558,7 @@ impl<'a> ChangeScanner<'a> {
         self.count(false, buf.len() as u64);
         let mut unit = AddedText::whole(FILE_NAMES_PATH, buf);
         unit.commit = changes[named[0]].commit.map(|c| c.to_string());
-        let scanned = self.scanner.scan_all(&unit)?;
+        let scanned = self.scan_all(&unit)?;
         let mut secrets_by_change: HashMap<usize, Vec<Vec<u8>>> = HashMap::new();
         let lines = scanned
             .findings
@@ -603,7 +615,7 @@ impl<'a> ChangeScanner<'a> {
         if unit.is_empty() {
             return Ok(());
         }
-        let scanned = self.scanner.scan_all(unit)?;
+        let scanned = self.scan_all(unit)?;
         self.outcome.findings.extend(scanned.findings);
         self.outcome.suppressed.extend(scanned.suppressed);
         Ok(())
@@ -821,5 +833,30 @@ pub fn detect_renames_except(
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deadline that passes in the middle of a blob's scan stops it there, as a timeout.
+    #[test]
+    fn a_deadline_inside_a_blob_is_a_timeout() {
+        let dir = crate::test_support::fresh_repo("deadline-inside");
+        let repo = gix::open(&dir).unwrap();
+        let text = b"api_key = 1\n".repeat(1000);
+        let id = ObjectId::null(gix::hash::Kind::Sha1);
+        let live = crate::test_support::pack_scanner();
+        let mut scan = ChangeScanner::new(&repo, &live, 1 << 20);
+        assert!(scan.scans_clean_whole(b"a.env", id, text.clone()).unwrap());
+
+        let passed = crate::test_support::pack_scanner().with_deadline(Some(Instant::now()));
+        let mut scan = ChangeScanner::new(&repo, &passed, 1 << 20);
+        scan.deadline = Some((Instant::now() + std::time::Duration::from_secs(3600), 7));
+        match scan.scans_clean_whole(b"a.env", id, text) {
+            Err(GitError::Timeout { budget_ms: 7, .. }) => {}
+            other => panic!("expected a timeout, got {other:?}"),
+        }
     }
 }

@@ -916,7 +916,8 @@ fn scan_push_into(
     let content_scanner = scanner
         .take()
         .map_err(Failure::Error)?
-        .with_suppressions(allowed);
+        .with_suppressions(allowed)
+        .with_deadline(Some(scope.deadline));
     // Newest first: a budget that runs out is spent on the commits the pusher wrote last.
     commits.reverse();
     progress.1 = commits.len();
@@ -929,7 +930,8 @@ fn scan_push_into(
         scan_pushed_values(&mut scan, &values).and_then(|()| scan_commits(&mut scan, &commits));
     progress.0 = scan.commits_done();
     *outcome = scan.outcome;
-    scanner.put_back(content_scanner);
+    // The pusher's own text (ref names, a bypass reason) is scanned after the budget too.
+    scanner.put_back(content_scanner.with_deadline(None));
     *not_honoured =
         settle_pushed_suppressions(repo, &refs, &existing, scope.honour_pushed, outcome);
     result.map_err(error)
