@@ -56,8 +56,9 @@ const PLACEHOLDER_WORDS: [&[u8]; 16] = [
     b"replace_me",
 ];
 
-/// Values at least this long (a private key's body) are judged [`CHUNK_BYTES`] at a time.
-pub const LONG_VALUE_BYTES: usize = 256;
+/// Values at least this long that span lines (a private key's body) have their placeholder words
+/// judged [`CHUNK_BYTES`] at a time.
+pub const LONG_VALUE_BYTES: usize = 128;
 /// The piece of a long value judged on its own.
 pub const CHUNK_BYTES: usize = 64;
 
@@ -65,33 +66,42 @@ pub const CHUNK_BYTES: usize = 64;
 /// `your_api_key_here`, `changeme`, `xxxx`…), a template (`${VAR}`, `{{ var }}`, `<token>`,
 /// `%(name)s`, `$VAR`), one repeated character, or an ascending run like `12345678`/`abcdefgh`.
 ///
-/// A value of [`LONG_VALUE_BYTES`] or more is a placeholder when it is a template, or when most
-/// of its [`CHUNK_BYTES`]-byte pieces are placeholders. One word is not enough there: `xxxx`
+/// A value of [`LONG_VALUE_BYTES`] or more that spans lines (a line feed, or an escaped `\n` as
+/// in a service-account JSON) is one block of key material: there a word makes it a placeholder
+/// only when it is in most of its [`CHUNK_BYTES`]-byte pieces. One word is not enough: `xxxx`
 /// or `sample` turns up by chance in about one real RSA key body in a thousand, and one
-/// `EXAMPLE` line written into a real key must not make the whole key pass.
+/// `EXAMPLE` line written into a real key must not make the whole key pass. A one-line value
+/// keeps the plain test: a long token with one `EXAMPLE` in it is the providers' own way of
+/// marking documentation (AWS's example session tokens).
 pub fn is_placeholder(value: &[u8]) -> bool {
-    if value.len() < LONG_VALUE_BYTES {
+    if value.len() < LONG_VALUE_BYTES || !spans_lines(value) {
         return is_short_placeholder(value);
     }
-    if is_template(value) {
-        return true;
+    if !has_placeholder_word(value) {
+        return is_short_placeholder(value);
     }
     let chunks = value.chunks(CHUNK_BYTES);
     let total = chunks.len();
-    let placeholders = chunks.filter(|c| is_short_placeholder(c)).count();
-    2 * placeholders > total
+    let marked = chunks.filter(|c| has_placeholder_word(c)).count();
+    2 * marked > total || is_template(value)
 }
 
-/// [`is_placeholder`] for a value shorter than [`LONG_VALUE_BYTES`] (or a piece of a long one).
-fn is_short_placeholder(value: &[u8]) -> bool {
-    if value.is_empty() {
-        return true;
-    }
+/// Whether `value` holds a line feed or an escaped one (`\n`).
+fn spans_lines(value: &[u8]) -> bool {
+    memchr::memchr(b'\n', value).is_some() || memchr::memmem::find(value, b"\\n").is_some()
+}
+
+/// Whether `value` holds one of [`PLACEHOLDER_WORDS`] (ASCII case-insensitively).
+fn has_placeholder_word(value: &[u8]) -> bool {
     let lower = value.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS
+    PLACEHOLDER_WORDS
         .iter()
         .any(|w| memchr::memmem::find(&lower, w).is_some())
-    {
+}
+
+/// [`is_placeholder`]'s plain test: any word, template, repeat or run in the whole value.
+fn is_short_placeholder(value: &[u8]) -> bool {
+    if value.is_empty() || has_placeholder_word(value) {
         return true;
     }
     if is_template(value) {
@@ -194,8 +204,24 @@ mod tests {
         assert!(is_placeholder(lines.join("\n").as_bytes()));
         assert!(is_placeholder("x".repeat(3000).as_bytes()));
         assert!(is_placeholder(
-            format!("{}${{KEY}}", line()).repeat(5).as_bytes()
+            format!("{}${{KEY}}\n", line()).repeat(5).as_bytes()
         ));
+        // A short key (an EC key's three lines), and a key on one line with escaped line feeds.
+        let ec = format!("{}\nEXAMPLE{}\n{}", line(), &line()[7..], line());
+        assert!(!is_placeholder(ec.as_bytes()));
+        let escaped = format!("{}\\n{}\\nxxxx{}", line(), line(), &line()[4..]);
+        assert!(!is_placeholder(escaped.as_bytes()));
+        // A one-line token marked the providers' way stays a placeholder.
+        let marked = format!("{}EXAMPLE{}{}", line(), line(), line());
+        assert!(is_placeholder(marked.as_bytes()));
+        // Pieces that only look like templates or repeats do not make a key a placeholder.
+        let pieces = format!(
+            "<{}>\n%{}%\n{}",
+            &line()[..62],
+            &line()[..62],
+            "A".repeat(64)
+        );
+        assert!(!is_placeholder(pieces.as_bytes()));
     }
 
     #[test]

@@ -867,41 +867,68 @@ impl Scanner {
             .map(|(s, e, _)| (*s, *e))
             .chain(malformed)
             .collect();
-        let keep = |s: usize, e: usize, rule: &str| {
-            !is_catch_all(rule)
+        let keep = |s: usize, e: usize, f: &Finding| {
+            !is_catch_all(&f.rule)
                 || (!reported.iter().any(|(ss, se)| *ss < e && s < *se)
-                    && uncovered(s, e, &silent) >= UNCOVERED_MIN_BYTES.min(e - s))
+                    && stands_beside(f.secret.expose(), (s, e), &silent))
         };
-        found.retain(|(s, e, f)| keep(*s, *e, &f.rule));
-        suppressed.retain(|(s, e, x)| keep(*s, *e, &x.finding.rule));
+        found.retain(|(s, e, f)| keep(*s, *e, f));
+        suppressed.retain(|(s, e, x)| keep(*s, *e, &x.finding));
         (found, suppressed)
     }
 }
 
-/// Bytes of a catch-all finding's value that must lie outside the suppressed or malformed spans
-/// of specific rules overlapping it for it to stand. Such a span silences a catch-all finding of
-/// the same value (a made-up `ghp_` token in a generic `API_KEY = "…"`), but not one that runs
-/// well past it (`"ghp_<bad checksum>.<40 more characters>"`): what lies beyond was never judged
-/// by the specific rule.
+/// The shortest part of a catch-all finding's value, outside the suppressed or malformed spans
+/// of specific rules overlapping it, that lets it stand.
 const UNCOVERED_MIN_BYTES: usize = 8;
 
-/// Bytes of `s..e` outside every span of `spans`.
-fn uncovered(s: usize, e: usize, spans: &[(usize, usize)]) -> usize {
+/// Whether a catch-all finding of `secret` (at `start`) stands beside the `silent` spans (the
+/// suppressed or malformed candidates of specific rules). Such a span silences a catch-all
+/// finding of the same value (a made-up `ghp_` token in a generic `API_KEY = "…"`), and of the
+/// same value with a plain suffix (`:x-oauth-basic`, `@github.com`, `-staging-only`), but not
+/// one that runs on with more key material (`"ghp_<bad checksum>.<40 more characters>"`): a
+/// part of at least [`UNCOVERED_MIN_BYTES`] outside every silent span, holding a letter and a
+/// digit, was never judged by the specific rule.
+///
+/// A finding from a decoded run spans the run, not its value: there only the part's length
+/// counts.
+fn stands_beside(secret: &[u8], (start, end): (usize, usize), silent: &[(usize, usize)]) -> bool {
+    let parts = uncovered(start, end, silent);
+    if parts.len() == 1 && parts[0] == (start..end) {
+        return true;
+    }
+    parts.iter().any(|p| {
+        if p.len() < UNCOVERED_MIN_BYTES {
+            return false;
+        }
+        if secret.len() != end - start {
+            return true;
+        }
+        let part = &secret[p.start - start..p.end - start];
+        part.iter().any(u8::is_ascii_alphabetic) && part.iter().any(u8::is_ascii_digit)
+    })
+}
+
+/// The parts of `s..e` outside every span of `spans`, in order.
+fn uncovered(s: usize, e: usize, spans: &[(usize, usize)]) -> Vec<std::ops::Range<usize>> {
     let mut clipped: Vec<(usize, usize)> = spans
         .iter()
         .filter(|(ss, se)| *ss < e && s < *se)
         .map(|(ss, se)| ((*ss).max(s), (*se).min(e)))
         .collect();
     clipped.sort_unstable();
-    let (mut covered, mut reach) = (0, s);
+    let mut parts = Vec::new();
+    let mut reach = s;
     for (cs, ce) in clipped {
-        let from = cs.max(reach);
-        if ce > from {
-            covered += ce - from;
-            reach = ce;
+        if cs > reach {
+            parts.push(reach..cs);
         }
+        reach = reach.max(ce);
     }
-    (e - s) - covered
+    if reach < e {
+        parts.push(reach..e);
+    }
+    parts
 }
 
 /// A line joined with the next one, for a value written on the line after its name.
@@ -1275,10 +1302,28 @@ rules:
     }
 
     #[test]
-    fn uncovered_counts_the_bytes_outside_every_span() {
-        assert_eq!(uncovered(10, 20, &[]), 10);
-        assert_eq!(uncovered(10, 20, &[(0, 12), (18, 30)]), 6);
-        assert_eq!(uncovered(10, 20, &[(12, 16), (14, 17), (30, 40)]), 5);
-        assert_eq!(uncovered(10, 20, &[(5, 25)]), 0);
+    fn uncovered_lists_the_parts_outside_every_span() {
+        assert_eq!(uncovered(10, 20, &[]), vec![(10..20)]);
+        assert_eq!(uncovered(10, 20, &[(0, 12), (18, 30)]), vec![(12..18)]);
+        assert_eq!(
+            uncovered(10, 20, &[(12, 16), (14, 17), (30, 40)]),
+            [10..12, 17..20]
+        );
+        assert!(uncovered(10, 20, &[(5, 25)]).is_empty());
+    }
+
+    #[test]
+    fn a_catch_all_stands_beside_a_silent_span_only_with_key_material_past_it() {
+        let beside =
+            |v: &[u8], silent: &[(usize, usize)]| stands_beside(v, (5, 5 + v.len()), silent);
+        let token = [(5, 19)];
+        assert!(beside(b"ghp_0123456789.Zr9tBwQ7pLm2", &token));
+        assert!(!beside(b"ghp_0123456789:x-oauth-basic", &token));
+        assert!(!beside(b"ghp_0123456789-staging-only", &token));
+        assert!(!beside(b"ghp_0123456789.Zr9tB", &token));
+        assert!(beside(b"ghp_0123456789:x-oauth-basic", &[]));
+        // A decoded run's finding: its span is the run's, longer than the value.
+        assert!(stands_beside(b"short", (0, 40), &[(0, 20)]));
+        assert!(!stands_beside(b"short", (0, 40), &[(0, 36)]));
     }
 }
