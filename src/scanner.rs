@@ -253,6 +253,13 @@ struct Collected {
     suppressed: Vec<Spanned<Suppressed>>,
     /// Spans whose value failed a specific rule's checksum (a catch-all must not report them).
     malformed: Vec<(usize, usize)>,
+    /// What the decoded runs hold, deduplicated within their decoded text and placed at their
+    /// runs ([`Scanner::scan_decoded`]): a span of the decoded text that silences a catch-all
+    /// there has done so already, so at the run only a specific finding of the text as it stands
+    /// can silence them.
+    decoded: Vec<Spanned<Finding>>,
+    /// The decoded runs' suppressed secrets, likewise.
+    decoded_suppressed: Vec<Spanned<Suppressed>>,
 }
 
 /// How many levels of encoding are undone (base64 of base64, say); deeper ones are not.
@@ -576,8 +583,11 @@ impl Scanner {
         for line in crate::encoded::decoded_lines(unit) {
             let mut inner = AddedText::whole(unit.path.clone(), line.text.clone());
             inner.commit = unit.commit.clone();
-            // A decoded run lies in one line: every rule runs on its decoded text.
+            // A decoded run lies in one line: every rule runs on its decoded text, and what it
+            // finds is deduplicated there, where a made-up token silences only what it overlaps.
             let inner_found = self.scan_spanned(&inner, depth + 1, RulePart::All)?;
+            let inner_malformed = inner_found.malformed.clone();
+            let (inner_findings, inner_suppressed) = self.dedupe(inner_found);
             // What lies in a decoded run is reported at the run; the rest of the rewritten line
             // was scanned as it stands.
             let relocate = |mut f: Finding, run: &crate::encoded::DecodedRun| {
@@ -587,20 +597,21 @@ impl Scanner {
                 f.description = format!("{} ({}-encoded)", f.description, run.encoding.as_str());
                 f
             };
-            for (s, e, f) in inner_found.findings {
+            for (s, e, f) in inner_findings {
                 if let Some(run) = line.run_at(s, e) {
                     collected
-                        .findings
+                        .decoded
                         .push((run.run.0, run.run.1, relocate(f, run)));
                 }
             }
-            for (s, e, mut x) in inner_found.suppressed {
+            for (s, e, mut x) in inner_suppressed {
                 if let Some(run) = line.run_at(s, e) {
                     x.finding = relocate(x.finding, run);
-                    collected.suppressed.push((run.run.0, run.run.1, x));
+                    collected.decoded_suppressed.push((run.run.0, run.run.1, x));
                 }
             }
-            for (s, e) in inner_found.malformed {
+            // A made-up token in a run still silences a catch-all over the encoded text.
+            for (s, e) in inner_malformed {
                 if let Some(run) = line.run_at(s, e) {
                     collected.malformed.push(run.run);
                 }
@@ -843,37 +854,52 @@ impl Scanner {
             findings: mut found,
             mut suppressed,
             malformed,
+            mut decoded,
+            mut decoded_suppressed,
         } = collected;
-        found.sort_by(|a, b| (a.0, a.1, &a.2.rule).cmp(&(b.0, b.1, &b.2.rule)));
-        found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.rule == b.2.rule);
-        suppressed
-            .sort_by(|a, b| (a.0, a.1, &a.2.finding.rule).cmp(&(b.0, b.1, &b.2.finding.rule)));
-        suppressed
-            .dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.finding.rule == b.2.finding.rule);
         let is_catch_all = |rule: &str| {
             self.rules
                 .iter()
                 .find(|r| r.rule.id() == rule)
                 .is_some_and(|r| r.catch_all)
         };
-        let reported: Vec<(usize, usize)> = found
-            .iter()
-            .filter(|(_, _, f)| !is_catch_all(&f.rule))
-            .map(|(s, e, _)| (*s, *e))
-            .collect();
+        let specific = |f: &[Spanned<Finding>]| -> Vec<(usize, usize)> {
+            f.iter()
+                .filter(|(_, _, f)| !is_catch_all(&f.rule))
+                .map(|(s, e, _)| (*s, *e))
+                .collect()
+        };
+        let reported = specific(&found);
+        let reported_anywhere = [reported.clone(), specific(&decoded)].concat();
         let silent: Vec<(usize, usize)> = suppressed
             .iter()
+            .chain(&decoded_suppressed)
             .filter(|(_, _, s)| !is_catch_all(&s.finding.rule))
             .map(|(s, e, _)| (*s, *e))
             .chain(malformed)
             .collect();
+        let overlaps = |spans: &[(usize, usize)], s: usize, e: usize| {
+            spans.iter().any(|(ss, se)| *ss < e && s < *se)
+        };
         let keep = |s: usize, e: usize, f: &Finding| {
             !is_catch_all(&f.rule)
-                || (!reported.iter().any(|(ss, se)| *ss < e && s < *se)
+                || (!overlaps(&reported_anywhere, s, e)
                     && stands_beside(f.secret.expose(), (s, e), &silent))
         };
+        let keep_decoded =
+            |s: usize, e: usize, f: &Finding| !is_catch_all(&f.rule) || !overlaps(&reported, s, e);
         found.retain(|(s, e, f)| keep(*s, *e, f));
         suppressed.retain(|(s, e, x)| keep(*s, *e, &x.finding));
+        decoded.retain(|(s, e, f)| keep_decoded(*s, *e, f));
+        decoded_suppressed.retain(|(s, e, x)| keep_decoded(*s, *e, &x.finding));
+        found.append(&mut decoded);
+        suppressed.append(&mut decoded_suppressed);
+        found.sort_by(|a, b| (a.0, a.1, &a.2.rule).cmp(&(b.0, b.1, &b.2.rule)));
+        found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.rule == b.2.rule);
+        suppressed
+            .sort_by(|a, b| (a.0, a.1, &a.2.finding.rule).cmp(&(b.0, b.1, &b.2.finding.rule)));
+        suppressed
+            .dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.finding.rule == b.2.finding.rule);
         (found, suppressed)
     }
 }
@@ -1299,6 +1325,39 @@ rules:
         assert!(matches!(s.scan(&unit), Err(ScanError::Deadline)));
         let s = s.with_deadline(None);
         assert_eq!(s.scan(&unit).unwrap().len(), 1);
+    }
+
+    /// A made-up token in an encoded run silences only what it overlaps in the decoded text,
+    /// not every catch-all finding of the run.
+    #[test]
+    fn a_made_up_token_in_a_decoded_run_does_not_hide_its_neighbours() {
+        let pack = crate::builtin::rules().unwrap();
+        let s = Scanner::new(pack, Suppressions::default()).unwrap();
+        // A value made at run time (a literal here would be a finding of the self-scan).
+        let mut rng = crate::test_support::Rng(0x71);
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let password: String = (0..24).map(|_| A[rng.below(A.len())] as char).collect();
+        let json = format!(
+            "{{\"github_token\": \"ghp_{}\", \"db_password\": \"{password}\"}}",
+            "X".repeat(36)
+        );
+        let line = format!("APP_CONFIG={}\n", crate::test_support::b64(json.as_bytes()));
+        let found = s
+            .scan(&AddedText::whole("app.env", line.into_bytes()))
+            .unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|f| f.secret.expose() == password.as_bytes()),
+            "{found:?}"
+        );
+        // The made-up token alone, encoded, is still silent.
+        let json = format!("{{\"github_token\": \"ghp_{}\"}}", "X".repeat(36));
+        let line = format!("APP_CONFIG={}\n", crate::test_support::b64(json.as_bytes()));
+        let found = s
+            .scan(&AddedText::whole("app.env", line.into_bytes()))
+            .unwrap();
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]
