@@ -1589,6 +1589,27 @@ fn a_base64_encoded_key_in_a_kubernetes_secret_is_blocked_at_its_line() {
     assert_no_secret(&out, &[&key, &encoded]);
 }
 
+/// A made-up token in a base64 config does not hide the real password beside it.
+#[test]
+fn a_password_beside_a_made_up_token_in_a_base64_config_is_blocked() {
+    let sb = Sandbox::new("b64-fake");
+    let repo = hooked_repo(&sb, "pre-commit");
+    let password = random_alnum(620, 24);
+    let json = format!(
+        "{{\"github_token\": \"ghp_{}\", \"db_password\": \"{password}\"}}",
+        "X".repeat(36)
+    );
+    let encoded = base64_encode(json.as_bytes());
+    repo.write("app.env", format!("APP_CONFIG={encoded}\n"));
+    repo.git_ok(&["add", "-A"]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.code(), 1, "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("app.env:1:12"), "{err}");
+    assert!(err.contains("base64-encoded"), "{err}");
+    assert_no_secret(&out, &[&password]);
+}
+
 /// Standard base64 with padding (test helper; the scanner has its own decoder).
 fn base64_encode(data: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
