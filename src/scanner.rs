@@ -894,12 +894,22 @@ impl Scanner {
         decoded_suppressed.retain(|(s, e, x)| keep_decoded(*s, *e, &x.finding));
         found.append(&mut decoded);
         suppressed.append(&mut decoded_suppressed);
-        found.sort_by(|a, b| (a.0, a.1, &a.2.rule).cmp(&(b.0, b.1, &b.2.rule)));
-        found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.rule == b.2.rule);
-        suppressed
-            .sort_by(|a, b| (a.0, a.1, &a.2.finding.rule).cmp(&(b.0, b.1, &b.2.finding.rule)));
-        suppressed
-            .dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2.finding.rule == b.2.finding.rule);
+        // Repeats are one span, rule and value: the findings of an encoded run all sit at the
+        // run, and two tokens of one rule there are two secrets to rotate.
+        let key =
+            |(s, e, f): &Spanned<Finding>| (*s, *e, f.rule.clone(), f.secret.expose().to_vec());
+        found.sort_by_key(key);
+        found.dedup_by(|a, b| key(a) == key(b));
+        let key = |(s, e, x): &Spanned<Suppressed>| {
+            (
+                *s,
+                *e,
+                x.finding.rule.clone(),
+                x.finding.secret.expose().to_vec(),
+            )
+        };
+        suppressed.sort_by_key(key);
+        suppressed.dedup_by(|a, b| key(a) == key(b));
         (found, suppressed)
     }
 }
@@ -1358,6 +1368,31 @@ rules:
             .scan(&AddedText::whole("app.env", line.into_bytes()))
             .unwrap();
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// Two tokens of one rule in one encoded run are two findings, both at the run.
+    #[test]
+    fn two_tokens_of_one_rule_in_an_encoded_run_are_both_reported() {
+        let pack = crate::builtin::rules().unwrap();
+        let s = Scanner::new(pack, Suppressions::default()).unwrap();
+        let token = |seed: u64| {
+            let mut rng = crate::test_support::Rng(seed);
+            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            let random: String = (0..30).map(|_| A[rng.below(A.len())] as char).collect();
+            let check = crate::checksum::base62(u64::from(crc32fast::hash(random.as_bytes())), 6);
+            format!("ghp_{random}{}", String::from_utf8(check).unwrap())
+        };
+        let (a, b) = (token(0x72), token(0x73));
+        let text = format!("tokens: {a} {b}");
+        let line = format!("CONFIG={}\n", crate::test_support::b64(text.as_bytes()));
+        let found = s
+            .scan(&AddedText::whole("app.env", line.into_bytes()))
+            .unwrap();
+        let values: Vec<&[u8]> = found.iter().map(|f| f.secret.expose()).collect();
+        assert!(
+            values.contains(&a.as_bytes()) && values.contains(&b.as_bytes()),
+            "{found:?}"
+        );
     }
 
     #[test]
