@@ -462,12 +462,7 @@ mod tests {
 /// The cases a red team found, through the full scanner and the embedded pack.
 #[cfg(test)]
 mod pack_tests {
-    use crate::test_support::Rng;
-
-    fn random_alnum(rng: &mut Rng, len: usize) -> String {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..len).map(|_| A[rng.below(A.len())] as char).collect()
-    }
+    use crate::test_support::{random_alnum, Rng};
 
     /// `(rule, line, column)` of each finding in `text`.
     fn found(text: &str) -> Vec<(String, usize, usize)> {

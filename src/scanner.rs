@@ -896,22 +896,27 @@ impl Scanner {
         suppressed.append(&mut decoded_suppressed);
         // Repeats are one span, rule and value: the findings of an encoded run all sit at the
         // run, and two tokens of one rule there are two secrets to rotate.
-        let key =
-            |(s, e, f): &Spanned<Finding>| (*s, *e, f.rule.clone(), f.secret.expose().to_vec());
-        found.sort_by_key(key);
-        found.dedup_by(|a, b| key(a) == key(b));
-        let key = |(s, e, x): &Spanned<Suppressed>| {
-            (
-                *s,
-                *e,
-                x.finding.rule.clone(),
-                x.finding.secret.expose().to_vec(),
-            )
-        };
-        suppressed.sort_by_key(key);
-        suppressed.dedup_by(|a, b| key(a) == key(b));
+        found.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
+        found.dedup_by(|a, b| finding_key(a) == finding_key(b));
+        suppressed.sort_by(|a, b| suppressed_key(a).cmp(&suppressed_key(b)));
+        suppressed.dedup_by(|a, b| suppressed_key(a) == suppressed_key(b));
         (found, suppressed)
     }
+}
+
+/// What tells a finding from its repeats (borrowed: no copy of a value per comparison).
+fn finding_key((s, e, f): &Spanned<Finding>) -> (usize, usize, &str, &[u8]) {
+    finding_key_of(*s, *e, f)
+}
+
+/// [`finding_key`] for a suppressed secret.
+fn suppressed_key((s, e, x): &Spanned<Suppressed>) -> (usize, usize, &str, &[u8]) {
+    finding_key_of(*s, *e, &x.finding)
+}
+
+/// The key of `f` at `s..e`.
+fn finding_key_of(s: usize, e: usize, f: &Finding) -> (usize, usize, &str, &[u8]) {
+    (s, e, f.rule.as_str(), f.secret.expose())
 }
 
 /// The shortest part of a catch-all finding's value, outside the suppressed or malformed spans
@@ -1344,9 +1349,7 @@ rules:
         let pack = crate::builtin::rules().unwrap();
         let s = Scanner::new(pack, Suppressions::default()).unwrap();
         // A value made at run time (a literal here would be a finding of the self-scan).
-        let mut rng = crate::test_support::Rng(0x71);
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        let password: String = (0..24).map(|_| A[rng.below(A.len())] as char).collect();
+        let password = crate::test_support::random_alnum(&mut crate::test_support::Rng(0x71), 24);
         let json = format!(
             "{{\"github_token\": \"ghp_{}\", \"db_password\": \"{password}\"}}",
             "X".repeat(36)
@@ -1376,9 +1379,7 @@ rules:
         let pack = crate::builtin::rules().unwrap();
         let s = Scanner::new(pack, Suppressions::default()).unwrap();
         let token = |seed: u64| {
-            let mut rng = crate::test_support::Rng(seed);
-            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-            let random: String = (0..30).map(|_| A[rng.below(A.len())] as char).collect();
+            let random = crate::test_support::random_alnum(&mut crate::test_support::Rng(seed), 30);
             let check = crate::checksum::base62(u64::from(crc32fast::hash(random.as_bytes())), 6);
             format!("ghp_{random}{}", String::from_utf8(check).unwrap())
         };

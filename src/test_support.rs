@@ -219,3 +219,10 @@ pub(crate) fn b64(data: &[u8]) -> String {
 pub(crate) fn pack_scanner() -> crate::scanner::Scanner {
     crate::scanner::Scanner::new(crate::builtin::rules().unwrap(), Default::default()).unwrap()
 }
+
+/// `len` pseudo-random ASCII letters and digits from `rng` (values made at run time, so that no
+/// token-like literal is committed).
+pub(crate) fn random_alnum(rng: &mut Rng, len: usize) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len).map(|_| A[rng.below(A.len())] as char).collect()
+}

@@ -74,6 +74,13 @@ fn assert_commit_blocked(repo: &Repo, location: &str, secret: &str) {
     assert_no_secret(&out, &[secret]);
 }
 
+/// Writes `text` to `path`, stages it and asserts that the commit is blocked at `location`.
+fn assert_staged_blocked(repo: &Repo, path: &str, text: String, location: &str, secret: &str) {
+    repo.write(path, text);
+    repo.git_ok(&["add", path]);
+    assert_commit_blocked(repo, location, secret);
+}
+
 /// Neither the whole secret nor most of it appears anywhere in the output.
 fn assert_no_secret(out: &Output, secrets: &[&str]) {
     let text = all_output(out);
@@ -231,19 +238,15 @@ fn a_token_behind_a_decoy_that_runs_over_its_key_name_is_blocked() {
     let sb = Sandbox::new("decoy");
     let repo = hooked_repo(&sb, "pre-commit");
     let token = random_alnum(614, 20);
-    repo.write(
-        "ops/pager.env",
-        format!("pagerduty_token=xxxxxxxxxx_pagerduty.token={token}\n"),
-    );
-    repo.git_ok(&["add", "ops/pager.env"]);
-    assert_commit_blocked(&repo, "ops/pager.env:1:44", &token);
+    let line = format!("pagerduty_token=xxxxxxxxxx_pagerduty.token={token}\n");
+    assert_staged_blocked(&repo, "ops/pager.env", line, "ops/pager.env:1:44", &token);
 
     // A token whose characters include its own prefix, behind a rejected one of the same rule.
     let token = format!("dbtc_{}", random_alnum(615, 40));
     repo.write("ops/pager.env", "# none\n");
-    repo.write("ops/dbt.env", format!("DBT_TOKEN=dbtc_xxxx-{token}\n"));
-    repo.git_ok(&["add", "ops"]);
-    assert_commit_blocked(&repo, "ops/dbt.env:1:21", &token);
+    repo.git_ok(&["add", "ops/pager.env"]);
+    let line = format!("DBT_TOKEN=dbtc_xxxx-{token}\n");
+    assert_staged_blocked(&repo, "ops/dbt.env", line, "ops/dbt.env:1:21", &token);
 }
 
 /// A made-up `ghp_` token (its checksum fails) followed by more secret material: the generic
@@ -253,9 +256,8 @@ fn a_value_that_runs_past_a_malformed_token_is_blocked() {
     let sb = Sandbox::new("malformed");
     let repo = hooked_repo(&sb, "pre-commit");
     let value = format!("ghp_{}.{}", random_alnum(618, 36), random_alnum(619, 40));
-    repo.write("cfg/app.env", format!("API_KEY = \"{value}\"\n"));
-    repo.git_ok(&["add", "cfg"]);
-    assert_commit_blocked(&repo, "cfg/app.env:1:12", &value);
+    let line = format!("API_KEY = \"{value}\"\n");
+    assert_staged_blocked(&repo, "cfg/app.env", line, "cfg/app.env:1:12", &value);
 }
 
 /// A Kubernetes Secret whose first value is rejected (no entropy): the value after it, under the
@@ -272,9 +274,8 @@ fn a_secret_value_after_a_rejected_one_under_the_same_header_is_blocked() {
     let sb = Sandbox::new("blanked");
     let repo = hooked_repo(&sb, "pre-commit");
     let value = random_alnum(616, 32);
-    repo.write("k8s/db.yaml", secret_manifest(&value));
-    repo.git_ok(&["add", "k8s"]);
-    assert_commit_blocked(&repo, "k8s/db.yaml:7:10", &value);
+    let manifest = secret_manifest(&value);
+    assert_staged_blocked(&repo, "k8s/db.yaml", manifest, "k8s/db.yaml:7:10", &value);
 }
 
 #[test]
@@ -532,9 +533,8 @@ fn a_key_with_one_example_line_in_its_body_is_blocked() {
     let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
     lines[12] = format!("EXAMPLE{}", &lines[12][7..]);
     let body = lines.join("\n");
-    repo.write("deploy/key.pem", format!("{begin}\n{body}\n{end}\n"));
-    repo.git_ok(&["add", "deploy"]);
-    assert_commit_blocked(&repo, "deploy/key.pem:2:1", &body);
+    let pem = format!("{begin}\n{body}\n{end}\n");
+    assert_staged_blocked(&repo, "deploy/key.pem", pem, "deploy/key.pem:2:1", &body);
 }
 
 #[test]
