@@ -15,10 +15,11 @@
 //! rejected or suppressed one leaves no span that could silence another rule's finding).
 //!
 //! A multiline rule's header may be followed by several values (a Kubernetes Secret's `data:`,
-//! a `[security]` section), and its lazy gap takes the first: when that one is rejected, the
-//! values after it could only be reached from the header. So after a multiline rule's rejected
-//! candidate, the search also starts again at its match with the rejected value *blanked*
-//! (`search_blanked`); these candidates, too, count only when reported.
+//! a `[security]` section), and its lazy gap takes the first: the values after it could only be
+//! reached from the header. So after every multiline candidate, the search also starts again at
+//! its match with its value *blanked* (`search_blanked`); these candidates, too, count only when
+//! reported. This is done after a reported candidate as well: each value is a secret to rotate,
+//! and a first value left out later (by a baseline) must not hide the ones after it.
 //!
 //! Searching inside is bounded: a rule whose value may hold its own key name
 //! (`kubectl --token=` followed by any run of token characters), whose match runs on past the
@@ -76,8 +77,8 @@ pub enum Pass {
 
 /// Calls `visit` with each candidate of `regex` in `haystack`: the whole match's range, its
 /// secret group `group`'s range, and the search that found it. Matches without the secret group
-/// are skipped. With `multiline`, a rejected candidate's match is also searched again with its
-/// value blanked out (see the module docs).
+/// are skipped. With `multiline`, each candidate's match is also searched again with its value
+/// blanked out (see the module docs).
 ///
 /// # Errors
 /// What `visit` returns.
@@ -103,10 +104,10 @@ pub fn each_candidate<E>(
             if outcome == Candidate::NotReported {
                 let inside = inside_of(whole.range(), secret.start())..whole.end();
                 search_inside((regex, group), haystack, inside, &mut budget, &mut visit)?;
-                if multiline && whole.start() < secret.start() {
-                    let first = (whole.range(), secret.range());
-                    search_blanked((regex, group), haystack, first, &mut blanker, &mut visit)?;
-                }
+            }
+            if multiline && whole.start() < secret.start() {
+                let first = (whole.range(), secret.range());
+                search_blanked((regex, group), haystack, first, &mut blanker, &mut visit)?;
             }
         }
         at = whole.end().max(whole.start() + 1);
@@ -186,9 +187,9 @@ impl Blanker {
 }
 
 /// A multiline rule's header followed by several values (a `[security]` section, a Secret's
-/// `data:`) is matched with its first value: when that one is rejected, the values after it can
-/// only be reached from the header. So the search starts again at the rejected match `first`,
-/// in a copy of the haystack where the rejected value is blanked (see [`blank`]), and goes on,
+/// `data:`) is matched with its first value: the values after it can only be reached from the
+/// header. So the search starts again at the match `first`, in a copy of the haystack where its
+/// value is blanked (see [`blank`]), and goes on,
 /// blanking each value it meets in turn, while the match still starts in `first`, its value
 /// holds no blanked byte, and the budget lasts. Positions are the haystack's: the copy has its
 /// length.
@@ -395,9 +396,23 @@ mod tests {
                 ("Q7pLm2Zr9tBw".to_string(), Pass::Blanked),
             ]
         );
-        // A single-line rule, or a reported first value: the plain search alone.
+        // A single-line rule: the plain search alone.
         assert_eq!(visited_as(SECTION, false, text, |_| false).len(), 1);
-        assert_eq!(visited_as(SECTION, true, text, |_| true).len(), 1);
+    }
+
+    /// A reported first value does not hide the values after it either: each is a secret to
+    /// rotate, and a baseline that leaves out the first must still see the others.
+    #[test]
+    fn a_multiline_header_reaches_the_values_after_a_reported_one() {
+        let text = "[sec]\npw = Zr9tBwQ7pLm2\nname = a\nkey = Q7pLm2Zr9tBw\n";
+        let seen = visited_as(SECTION, true, text, |_| true);
+        assert_eq!(
+            seen,
+            [
+                ("Zr9tBwQ7pLm2".to_string(), Pass::Primary),
+                ("Q7pLm2Zr9tBw".to_string(), Pass::Blanked),
+            ]
+        );
     }
 
     /// A value that would reach into a blanked one ends the search: here the blanked value is

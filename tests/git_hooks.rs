@@ -278,6 +278,25 @@ fn a_secret_value_after_a_rejected_one_under_the_same_header_is_blocked() {
     assert_staged_blocked(&repo, "k8s/db.yaml", manifest, "k8s/db.yaml:7:10", &value);
 }
 
+/// A Secret whose first `data:` value is in the repository's baseline (known, being rotated)
+/// gets a second value: the baselined one is left out, the new one still blocks the commit.
+#[test]
+fn a_baselined_value_does_not_hide_a_new_one_under_the_same_header() {
+    let sb = Sandbox::new("baselined-first");
+    let repo = sb.repo("repo");
+    let known = random_alnum(617, 32);
+    let new = random_alnum(618, 32);
+    let head = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n";
+    repo.write("k8s/db.yaml", format!("{head}  alpha: {known}\n"));
+    repo.commit_unchecked("init");
+    let out = repo.leakgate(&["audit", "--write-baseline", ".leakgate-baseline", "-q"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    repo.git_ok(&["config", "leakgate.baseline", ".leakgate-baseline"]);
+    repo.install(&["--hook", "pre-commit"]);
+    let both = format!("{head}  alpha: {known}\n  beta: {new}\n");
+    assert_staged_blocked(&repo, "k8s/db.yaml", both, "k8s/db.yaml:7:9", &new);
+}
+
 #[test]
 fn commit_with_paths_scans_the_temporary_index() {
     let sb = Sandbox::new("commit-paths");
