@@ -9,7 +9,8 @@ use std::process::{Command, Output};
 
 use common::schema::{schema_of, Schema};
 use common::{
-    all_output, assert_valid_sarif, aws_key_id, github_token, Ran as _, Repo, Sandbox, TempDir,
+    all_output, assert_valid_sarif, aws_key_id, github_token, random_alnum, Ran as _, Repo,
+    Sandbox, TempDir,
 };
 use serde_json::Value;
 
@@ -231,6 +232,44 @@ fn a_baseline_hides_known_secrets_and_a_new_one_is_reported() {
     assert_eq!(out.status.code(), Some(1));
     let (code, _) = audit_json(&t, &repo.dir, &["--baseline", report.to_str().unwrap()]);
     assert_eq!(code, 0);
+}
+
+/// Each value under a Secret's `data:` is a secret of its own to rotate: all three are listed,
+/// and a baseline holding the first leaves the other two.
+#[test]
+fn every_value_of_a_secret_manifest_is_listed() {
+    let t = Sandbox::new("audit-secret-values");
+    let repo = t.repo("repo");
+    let values: Vec<String> = (0..3).map(|i| random_alnum(700 + i, 32)).collect();
+    let mut manifest = String::from("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n");
+    for (name, value) in ["alpha", "beta", "gamma"].iter().zip(&values) {
+        manifest.push_str(&format!("  {name}: {value}\n"));
+    }
+    repo.write("k8s/db.yaml", manifest);
+    repo.commit_as("secret", "Alice", "2024-01-01T10:00:00Z");
+    let (code, doc) = audit_json(&t, &repo.dir, &[]);
+    assert_eq!(code, 1);
+    let lines: Vec<u64> = secrets(&doc)
+        .iter()
+        .map(|s| s["first_seen"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{doc:#}");
+    assert!([6, 7, 8].iter().all(|l| lines.contains(l)), "{lines:?}");
+    let first = secrets(&doc)
+        .iter()
+        .find(|s| s["first_seen"]["line"] == 6)
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let baseline = t.join("first.baseline");
+    std::fs::write(&baseline, format!("{first}\n")).unwrap();
+    let (code, doc) = audit_json(&t, &repo.dir, &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!((code, secrets(&doc).len()), (1, 2), "{doc:#}");
+    assert_no_value(
+        &doc.to_string(),
+        &values.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
 }
 
 #[test]
