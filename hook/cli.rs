@@ -19,7 +19,7 @@ pub(crate) struct Cli {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct Common {
     /// Config file to use instead of the repository's .leakgate.yaml.
     #[arg(long, global = true, value_name = "FILE")]
@@ -40,6 +40,10 @@ pub(crate) struct Common {
     /// List every finding in full (past a handful, reports list them one per line).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// The baseline every scanner built for this command leaves out (known secrets: set from
+    /// `--baseline` or `leakgate.baseline`, not a flag of its own).
+    #[arg(skip)]
+    pub baseline: Option<std::sync::Arc<leakgate::audit::baseline::Baseline>>,
 }
 
 /// `--color`.

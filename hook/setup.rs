@@ -40,10 +40,14 @@ impl Setup {
             no_builtin: common.no_builtin,
             extra_rules: leakgate::rules::load_rule_paths(&common.rule_paths)?,
         };
+        let mut ignored = self.ignored.clone();
+        if let Some(baseline) = &common.baseline {
+            ignored.add_baseline(baseline.fingerprints());
+        }
         let (scanner, unknown) = config::build_scanner_with(
             &self.config,
             &self.config_name,
-            self.ignored.clone(),
+            ignored,
             &options,
             prebuilt,
         )?;

@@ -195,6 +195,7 @@ pub fn scan_file(scanner: &Scanner, path: &Path, max_bytes: u64) -> Result<ScanO
                 outcome.blobs = 1;
                 outcome.bytes = scanned.bytes;
                 outcome.findings = scanned.findings;
+                outcome.suppressed = scanned.suppressed;
                 if size > max_bytes {
                     let reason = SkipReason::TooLarge {
                         size,
@@ -218,7 +219,9 @@ pub fn scan_file(scanner: &Scanner, path: &Path, max_bytes: u64) -> Result<ScanO
     outcome.bytes = data.len() as u64;
     for view in views(data) {
         let unit = AddedText::whole(display.clone(), view);
-        outcome.findings.extend(scanner.scan(&unit)?);
+        let scanned = scanner.scan_all(&unit)?;
+        outcome.findings.extend(scanned.findings);
+        outcome.suppressed.extend(scanned.suppressed);
     }
     Ok(outcome)
 }

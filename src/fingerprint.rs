@@ -113,11 +113,13 @@ pub fn parse(text: &str) -> Option<IgnoreEntry> {
     }
 }
 
-/// The fingerprints of ignore files, by version.
+/// The fingerprints of ignore files, by version, and those of a baseline (known secrets, left
+/// out of reports: `--baseline`, `leakgate.baseline`).
 #[derive(Debug, Default, Clone)]
 pub struct IgnoreSet {
     current: HashSet<String>,
     legacy: HashSet<String>,
+    baseline: HashSet<String>,
 }
 
 /// Which kind of entry ignored a secret.
@@ -127,6 +129,8 @@ pub enum IgnoredBy {
     Current,
     /// A version-1 fingerprint (to be replaced).
     Legacy,
+    /// A baseline's fingerprint.
+    Baseline,
 }
 
 impl IgnoreSet {
@@ -142,6 +146,12 @@ impl IgnoreSet {
     pub fn extend(&mut self, other: IgnoreSet) {
         self.current.extend(other.current);
         self.legacy.extend(other.legacy);
+        self.baseline.extend(other.baseline);
+    }
+
+    /// Adds a baseline's fingerprints (current ones, lowercase).
+    pub fn add_baseline<'a>(&mut self, fingerprints: impl IntoIterator<Item = &'a String>) {
+        self.baseline.extend(fingerprints.into_iter().cloned());
     }
 
     /// Whether the set holds this entry.
@@ -152,7 +162,7 @@ impl IgnoreSet {
         }
     }
 
-    /// Number of entries.
+    /// Number of ignore-file entries (a baseline's are not counted).
     pub fn len(&self) -> usize {
         self.current.len() + self.legacy.len()
     }
@@ -162,8 +172,9 @@ impl IgnoreSet {
         self.len() == 0
     }
 
-    /// Whether the secret found by `rule_id` is ignored; `current` gives its current fingerprint
-    /// (computed only when the set holds current entries, since it is slow).
+    /// Whether the secret found by `rule_id` is ignored (an ignore-file entry first, then the
+    /// baseline); `current` gives its current fingerprint (computed only when the set holds
+    /// current or baseline entries, since it is slow).
     pub fn ignores<'a>(
         &self,
         rule_id: &str,
@@ -173,10 +184,17 @@ impl IgnoreSet {
         if !self.legacy.is_empty() && self.legacy.contains(&legacy_fingerprint(rule_id, secret)) {
             return Some(IgnoredBy::Legacy);
         }
-        if !self.current.is_empty() && self.current.contains(current()) {
-            return Some(IgnoredBy::Current);
+        if self.current.is_empty() && self.baseline.is_empty() {
+            return None;
         }
-        None
+        let fingerprint = current();
+        if self.current.contains(fingerprint) {
+            Some(IgnoredBy::Current)
+        } else if self.baseline.contains(fingerprint) {
+            Some(IgnoredBy::Baseline)
+        } else {
+            None
+        }
     }
 }
 
@@ -230,5 +248,25 @@ mod tests {
         assert_eq!(parse("rule:0123456789abcdef0123456789abcdef"), None);
         assert_eq!(parse(":0123456789abcdef"), None);
         assert_eq!(parse("rule:0123456789abcdeg"), None);
+    }
+
+    #[test]
+    fn an_ignore_entry_comes_before_the_baseline() {
+        let fp = fingerprint("r", b"secret");
+        let mut set = IgnoreSet::default();
+        assert_eq!(set.ignores("r", b"secret", || &fp), None);
+        set.add_baseline([&fp]);
+        assert_eq!(
+            set.ignores("r", b"secret", || &fp),
+            Some(IgnoredBy::Baseline)
+        );
+        assert_eq!(set.len(), 0, "a baseline is not an ignore file");
+        set.insert(IgnoreEntry::Current(fp.clone()));
+        assert_eq!(
+            set.ignores("r", b"secret", || &fp),
+            Some(IgnoredBy::Current)
+        );
+        let other = fingerprint("r", b"other");
+        assert_eq!(set.ignores("r", b"other", || &other), None);
     }
 }

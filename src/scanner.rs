@@ -203,6 +203,8 @@ pub enum SuppressionKind {
     IgnoreFile,
     /// A version-1 fingerprint in `.leakgateignore` (honoured; the report names its replacement).
     LegacyIgnoreFile,
+    /// A fingerprint in the baseline (`--baseline`, `leakgate.baseline`): a known secret.
+    Baseline,
 }
 
 impl SuppressionKind {
@@ -213,6 +215,7 @@ impl SuppressionKind {
             SuppressionKind::AllowMarker => "allow-marker",
             SuppressionKind::IgnoreFile => "ignore-file",
             SuppressionKind::LegacyIgnoreFile => "ignore-file-v1",
+            SuppressionKind::Baseline => "baseline",
         }
     }
 }
@@ -839,6 +842,7 @@ impl Scanner {
             match by {
                 IgnoredBy::Current => SuppressionKind::IgnoreFile,
                 IgnoredBy::Legacy => SuppressionKind::LegacyIgnoreFile,
+                IgnoredBy::Baseline => SuppressionKind::Baseline,
             }
         } else {
             return Ok(Checked::Found(finding));

@@ -297,6 +297,29 @@ fn a_baselined_value_does_not_hide_a_new_one_under_the_same_header() {
     assert_staged_blocked(&repo, "k8s/db.yaml", both, "k8s/db.yaml:7:9", &new);
 }
 
+/// A token in the repository's baseline, with a new value glued to it: the baseline leaves out
+/// the token, not the generic finding of the whole value, which the token no longer silences.
+#[test]
+fn a_baselined_token_does_not_hide_a_value_glued_to_it() {
+    let sb = Sandbox::new("baselined-glued");
+    let repo = sb.repo("repo");
+    let token = github_token(619);
+    repo.write("app.env", format!("API_KEY=\"{token}\"\n"));
+    repo.commit_unchecked("init");
+    let out = repo.leakgate(&["audit", "--write-baseline", ".leakgate-baseline", "-q"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    repo.git_ok(&["config", "leakgate.baseline", ".leakgate-baseline"]);
+    repo.install(&["--hook", "pre-commit"]);
+    let glued = format!("{token}.{}", random_alnum(620, 40));
+    // `scan --baseline` judges it the same way.
+    repo.write("other.env", format!("API_KEY=\"{glued}\"\n"));
+    let out = repo.leakgate(&["scan", "other.env", "--baseline", ".leakgate-baseline"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_no_secret(&out, &[&glued]);
+    let text = format!("API_KEY=\"{glued}\"\n");
+    assert_staged_blocked(&repo, "app.env", text, "app.env:1:", &glued);
+}
+
 #[test]
 fn commit_with_paths_scans_the_temporary_index() {
     let sb = Sandbox::new("commit-paths");

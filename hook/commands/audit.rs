@@ -23,9 +23,13 @@ type RepoResult = anyhow::Result<(RepoAudit, Confidence)>;
 pub(super) fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
     let format = format_of(args.report.format, args.report.output.as_deref())?;
     let baseline = match &args.report.baseline {
-        Some(path) => Some(Baseline::read(path)?),
+        Some(path) => Some(std::sync::Arc::new(Baseline::read(path)?)),
         None => None,
     };
+    // The scanners leave the baseline's secrets out themselves (see `baseline::left_out`).
+    let mut common = common.clone();
+    common.baseline.clone_from(&baseline);
+    let common = &common;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let threads = args.threads.unwrap_or(cores).max(1);
     let targets = Targets::of(args)?;
@@ -36,8 +40,8 @@ pub(super) fn run(common: &Common, args: &AuditArgs) -> anyhow::Result<i32> {
             anyhow::bail!(e);
         }
     }
-    let mut report = audit::finish(folded.audits);
-    write(common, args, &mut report, baseline.as_ref(), format)?;
+    let report = audit::finish(folded.audits);
+    write(common, args, &report, baseline.as_deref(), format)?;
     for e in &folded.errors {
         output::stderr(&format!("leakgate: {e}\n"))?;
     }
@@ -152,20 +156,18 @@ fn fold(results: Vec<(usize, RepoResult)>, names: &[String]) -> Folded {
     folded
 }
 
-/// Writes `--write-baseline`, leaves out what `--baseline` holds, and writes the report.
+/// Writes `--write-baseline` (with what `--baseline` holds, which the scan left out) and the
+/// report.
 fn write(
     common: &Common,
     args: &AuditArgs,
-    report: &mut audit::AuditReport,
+    report: &audit::AuditReport,
     baseline: Option<&Baseline>,
     format: AuditFormatArg,
 ) -> anyhow::Result<()> {
     if let Some(path) = &args.write_baseline {
         std::fs::write(path, audit::baseline::render(report, baseline))
             .with_context(|| format!("cannot write the baseline {}", path.display()))?;
-    }
-    if let Some(baseline) = baseline {
-        report.apply_baseline(baseline);
     }
     write_report(common, report, format, args.report.output.as_deref())
 }

@@ -47,11 +47,22 @@ fn with_skip(no_verify: &str, skip: Option<&str>) -> String {
 /// What one hook scanned, and the situation its report is written for.
 type HookScan = anyhow::Result<(ScanOutcome, Situation)>;
 
-/// Runs a hook entry point: scans what the hook is about, leaves out the repository's baseline,
+/// Runs a hook entry point: scans what the hook is about, leaving out the repository's baseline,
 /// reports (a hook that could not scan says how to proceed), and maps the outcome to the exit
 /// code.
 pub(super) fn run(common: &Common, command: &HookCommand) -> anyhow::Result<Exit> {
     let skip = framework_skip(command);
+    // The baseline (`git config leakgate.baseline FILE`) is read first: the scanner leaves out
+    // the known secrets itself, so that they silence nothing a new one needs.
+    let mut common = common.clone();
+    let unreadable = match sources::hook_baseline() {
+        Ok(baseline) => {
+            common.baseline = baseline.map(std::sync::Arc::new);
+            None
+        }
+        Err(e) => Some(e),
+    };
+    let common = &common;
     let (result, bypass) = match command {
         HookCommand::PreCommit { .. } => (
             pre_commit_outcome(common),
@@ -66,7 +77,12 @@ pub(super) fn run(common: &Common, command: &HookCommand) -> anyhow::Result<Exit
             with_skip("git push --no-verify", skip.as_deref()),
         ),
     };
-    report(common, without_baseline(result), skip.as_deref(), &bypass)
+    report(
+        common,
+        unless_baseline_unreadable(result, unreadable),
+        skip.as_deref(),
+        &bypass,
+    )
 }
 
 /// The staged changes always; a range only when the pre-commit framework hands one over
@@ -103,18 +119,15 @@ fn pre_push_outcome(common: &Common, remote: Option<&str>, url: Option<&str>) ->
     }
 }
 
-/// Leaves out what the repository's baseline (`git config leakgate.baseline FILE`) holds: known
-/// secrets are not reported. With no finding or warning there is nothing to leave out, and the
-/// baseline is not read (a hook that finds something and cannot read it still fails closed).
-fn without_baseline(result: HookScan) -> HookScan {
-    let (mut outcome, situation) = result?;
-    if outcome.findings.is_empty() && outcome.warnings.is_empty() {
-        return Ok((outcome, situation));
+/// A baseline that could not be read fails the hook when the scan found something (it might
+/// have been left out): the hook fails closed. With no finding or warning there was nothing to
+/// leave out.
+fn unless_baseline_unreadable(result: HookScan, unreadable: Option<anyhow::Error>) -> HookScan {
+    let (outcome, situation) = result?;
+    match unreadable {
+        Some(e) if !(outcome.findings.is_empty() && outcome.warnings.is_empty()) => Err(e),
+        _ => Ok((outcome, situation)),
     }
-    if let Some(baseline) = sources::hook_baseline()? {
-        leakgate::audit::baseline::apply_to_outcome(&mut outcome, &baseline);
-    }
-    Ok((outcome, situation))
 }
 
 /// Reports the scan to stderr, or why there is none and how to proceed; the exit code.

@@ -10,6 +10,13 @@ use crate::{output, setup};
 
 /// Scans the chosen source and reports.
 pub(super) fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<Exit> {
+    let mut common = common.clone();
+    if let Some(path) = &args.baseline {
+        common.baseline = Some(std::sync::Arc::new(
+            leakgate::audit::baseline::Baseline::read(path)?,
+        ));
+    }
+    let common = &common;
     let (outcome, situation) = if args.staged {
         (sources::staged_outcome(common)?, Situation::Staged)
     } else if let Some(range) = &args.range {
@@ -31,10 +38,8 @@ pub(super) fn run(common: &Common, args: &ScanArgs) -> anyhow::Result<Exit> {
         outcome.apply_block_at(setup.config.block_at);
         (outcome, Situation::Files)
     };
-    let mut outcome = outcome;
     if let Some(path) = &args.baseline {
-        let baseline = leakgate::audit::baseline::Baseline::read(path)?;
-        let left_out = leakgate::audit::baseline::apply_to_outcome(&mut outcome, &baseline);
+        let left_out = leakgate::audit::baseline::left_out(&outcome);
         if left_out > 0 && !common.quiet {
             output::stderr(&format!(
                 "leakgate: {left_out} finding(s) in the baseline {} not reported\n",

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::audit::AuditReport;
+use crate::scanner::SuppressionKind;
 
 /// Errors reading a baseline.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,11 @@ impl Baseline {
     pub fn contains(&self, fingerprint: &str) -> bool {
         self.fingerprints
             .contains(&fingerprint.to_ascii_lowercase())
+    }
+
+    /// Its fingerprints (lowercase).
+    pub fn fingerprints(&self) -> impl Iterator<Item = &String> {
+        self.fingerprints.iter()
     }
 
     /// How many fingerprints it holds.
@@ -147,21 +153,17 @@ pub fn render(report: &AuditReport, previous: Option<&Baseline>) -> String {
     out
 }
 
-/// Leaves out of `outcome` the findings and warnings whose fingerprint `baseline` holds; returns
-/// how many were left out.
-pub fn apply_to_outcome(outcome: &mut crate::outcome::ScanOutcome, baseline: &Baseline) -> usize {
-    if baseline.is_empty() {
-        return 0;
-    }
-    crate::finding::prepare_fingerprints(outcome.findings.iter().chain(&outcome.warnings));
-    let before = outcome.findings.len() + outcome.warnings.len();
+/// How many of `outcome`'s secrets the baseline left out. The scanner applies a baseline itself
+/// (a suppression of kind [`SuppressionKind::Baseline`], like an ignore-file entry), so that a
+/// known secret silences nothing a new one needs: a catch-all value running on past a known token
+/// is judged as beside an ignored one, and the values after a known one under a multiline header
+/// are still searched.
+pub fn left_out(outcome: &crate::outcome::ScanOutcome) -> usize {
     outcome
-        .findings
-        .retain(|f| !baseline.contains(f.fingerprint()));
-    outcome
-        .warnings
-        .retain(|f| !baseline.contains(f.fingerprint()));
-    before - outcome.findings.len() - outcome.warnings.len()
+        .suppressed
+        .iter()
+        .filter(|s| s.kind == SuppressionKind::Baseline)
+        .count()
 }
 
 #[cfg(test)]

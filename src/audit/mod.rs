@@ -26,7 +26,7 @@ pub mod render;
 pub mod revisions;
 pub mod tips;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -38,7 +38,7 @@ use crate::git::commits::{scan_commit_with, CommitChanges};
 use crate::git::GitError;
 use crate::outcome::Skipped;
 use crate::rules::{Confidence, Provider, Severity};
-use crate::scanner::Scanner;
+use crate::scanner::{Scanner, SuppressionKind};
 
 pub use revisions::Revisions;
 
@@ -255,6 +255,8 @@ struct WorkerResult {
     secrets: HashMap<SecretKey, Accumulator>,
     skipped: Vec<Skipped>,
     suppressed: usize,
+    /// Fingerprints of the secrets the baseline left out.
+    baselined: HashSet<String>,
     blobs: u64,
     bytes: u64,
     /// What its blob pairs' scans counted (after a prescan), so that the merge counts a pair two
@@ -268,6 +270,7 @@ pub struct RepoAudit {
     secrets: Vec<(SecretKey, PendingSecret)>,
     skipped: Vec<Skipped>,
     suppressed: usize,
+    baselined: HashSet<String>,
 }
 
 struct PendingSecret {
@@ -453,6 +456,7 @@ fn merge_results(results: Vec<WorkerResult>) -> WorkerResult {
             pairs.entry(pair).or_insert(counted);
         }
         merged.suppressed += r.suppressed;
+        merged.baselined.extend(r.baselined);
         merged.skipped.extend(r.skipped);
         for (key, acc) in r.secrets {
             match merged.secrets.get_mut(&key) {
@@ -520,8 +524,13 @@ fn scan_one(
             }
         }
     }
-    result.suppressed += blobs.outcome.suppressed.len();
-    blobs.outcome.suppressed.clear();
+    for s in blobs.outcome.suppressed.drain(..) {
+        if s.kind == SuppressionKind::Baseline {
+            result.baselined.insert(s.finding.fingerprint().to_string());
+        } else {
+            result.suppressed += 1;
+        }
+    }
     result.skipped.append(&mut blobs.outcome.skipped);
     options
         .progress
@@ -604,6 +613,7 @@ pub fn audit_repository(
         secrets,
         skipped,
         suppressed: found.suppressed,
+        baselined: found.baselined,
     })
 }
 
@@ -690,9 +700,11 @@ fn pending_secret(
 pub fn finish(audits: Vec<RepoAudit>) -> AuditReport {
     let mut report = AuditReport::default();
     let mut by_key: BTreeMap<SecretKey, PendingSecret> = BTreeMap::new();
+    let mut baselined = HashSet::new();
     for audit in audits {
         report.repositories.push(audit.summary.clone());
         report.suppressed += audit.suppressed;
+        baselined.extend(audit.baselined.iter().cloned());
         report.skipped.extend(
             audit
                 .skipped
@@ -737,6 +749,7 @@ pub fn finish(audits: Vec<RepoAudit>) -> AuditReport {
             present_at: p.present_at,
         });
     }
+    report.baselined = baselined.len();
     sort_secrets(&mut report.secrets);
     report
 }

@@ -581,7 +581,7 @@ pub fn summary_line(outcome: &ScanOutcome, situation: &Situation) -> String {
     let suppressed = match outcome.suppressed.len() {
         0 => String::new(),
         n => format!(
-            "; {} by allow markers, .leakgateignore or allow lists",
+            "; {} by allow markers, .leakgateignore, allow lists or the baseline",
             plural(n, "secret suppressed", "secrets suppressed")
         ),
     };

@@ -972,7 +972,9 @@ fn settle_pushed_suppressions(
             SuppressionKind::AllowValue => None,
             _ if !honour_pushed => Some(NotHonouredWhy::PusherMayNotBypass),
             SuppressionKind::AllowMarker => None,
-            SuppressionKind::IgnoreFile | SuppressionKind::LegacyIgnoreFile => {
+            SuppressionKind::IgnoreFile
+            | SuppressionKind::LegacyIgnoreFile
+            | SuppressionKind::Baseline => {
                 let f = &s.finding;
                 let listed_by_every_ref = f.commit.as_deref().is_some_and(|commit| {
                     let bringing: Vec<usize> =
