@@ -7,6 +7,8 @@
 //! secret overlaps them (see `docs/SCANNING.md`). Lines that are contiguous in the blob form a
 //! [`Hunk`]; the scanner never lets a match cross from one hunk into the next.
 
+use std::sync::OnceLock;
+
 /// Unchanged bytes kept before and after each run of added lines (whole lines, at least one line
 /// on each side when it exists). Equal to the scanner's multiline window, so that a multiline
 /// match that overlaps an added line is seen from its first line to its last.
@@ -43,7 +45,14 @@ pub struct AddedText {
     pub deletions: bool,
     /// Line number that would continue the last hunk (0: none yet).
     next_line: usize,
+    /// Offsets of `buf`'s line feeds, built by the first [`AddedText::position`] far into a
+    /// hunk (so that a unit with many findings does not count its lines again for each).
+    newlines: OnceLock<Vec<usize>>,
 }
+
+/// How far into a hunk [`AddedText::position`] counts line feeds itself; past it, it uses the
+/// unit's index of them.
+const COUNTED_BYTES: usize = 64 * 1024;
 
 impl AddedText {
     /// A unit whose every line is added (a new file, a plain file on disk, a commit message).
@@ -62,6 +71,7 @@ impl AddedText {
             previous: Vec::new(),
             deletions: false,
             next_line: 0,
+            newlines: OnceLock::new(),
         }
     }
 
@@ -127,6 +137,7 @@ impl AddedText {
             });
         }
         let start = self.buf.len();
+        self.newlines = OnceLock::new();
         self.buf.extend_from_slice(text);
         if text.last() != Some(&b'\n') {
             self.buf.push(b'\n');
@@ -185,13 +196,27 @@ impl AddedText {
         let Some(hunk) = self.hunks.get(self.hunk_index(offset)) else {
             return (1, offset + 1);
         };
-        let before = &self.buf[hunk.offset..offset.min(self.buf.len())];
-        let newlines = memchr::memchr_iter(b'\n', before).count();
-        match memchr::memrchr(b'\n', before) {
-            Some(i) => (
-                hunk.first_line + newlines,
-                offset - (hunk.offset + i + 1) + 1,
-            ),
+        let end = offset.min(self.buf.len());
+        let before = &self.buf[hunk.offset..end];
+        // The line feeds before `offset` in the hunk: how many, and the last one's offset.
+        let (newlines, last) = if before.len() <= COUNTED_BYTES {
+            let last = memchr::memrchr(b'\n', before).map(|i| hunk.offset + i);
+            (memchr::memchr_iter(b'\n', before).count(), last)
+        } else {
+            let all = self
+                .newlines
+                .get_or_init(|| memchr::memchr_iter(b'\n', &self.buf).collect());
+            let (from, to) = (
+                all.partition_point(|&i| i < hunk.offset),
+                all.partition_point(|&i| i < end),
+            );
+            (
+                to - from,
+                to.checked_sub(1).filter(|&i| i >= from).map(|i| all[i]),
+            )
+        };
+        match last {
+            Some(i) => (hunk.first_line + newlines, offset - i),
             None => (hunk.first_line, offset - hunk.offset + hunk.first_column),
         }
     }
@@ -208,6 +233,40 @@ impl AddedText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Far into a hunk, positions come from the index of line feeds: the same as counting, in
+    /// every hunk, and again after more lines are pushed.
+    #[test]
+    fn far_positions_match_counted_ones() {
+        let line = |i: usize| format!("line {i} {}\n", "x".repeat(i % 90));
+        let mut t = AddedText::new("a");
+        for i in 1..4000 {
+            t.push_line(i, line(i).as_bytes());
+        }
+        let counted = |t: &AddedText, offset: usize| {
+            let hunk = &t.hunks[t.hunk_index(offset)];
+            let before = &t.buf[hunk.offset..offset];
+            match memchr::memrchr(b'\n', before) {
+                Some(i) => (
+                    hunk.first_line + memchr::memchr_iter(b'\n', before).count(),
+                    offset - (hunk.offset + i),
+                ),
+                None => (hunk.first_line, offset - hunk.offset + hunk.first_column),
+            }
+        };
+        let check = |t: &AddedText| {
+            for offset in (0..t.buf.len()).step_by(997).chain([t.buf.len() - 1]) {
+                assert_eq!(t.position(offset), counted(t, offset), "at {offset}");
+            }
+        };
+        check(&t);
+        // A second hunk far from the first, then more lines of it.
+        for i in 9000..12000 {
+            t.push_line(i, line(i).as_bytes());
+        }
+        check(&t);
+        assert!(t.buf.len() > 2 * COUNTED_BYTES);
+    }
 
     #[test]
     fn whole_file_positions() {

@@ -59,7 +59,10 @@ const BLANK: u8 = b' ';
 pub enum Candidate {
     /// Reported (as a finding).
     Reported,
-    /// Rejected, suppressed or not new.
+    /// A secret a suppression left out (an ignore entry, a baseline's): searched inside as a
+    /// rejected one, but its blanked searches spend the budget of reported ones.
+    Suppressed,
+    /// Rejected or not new.
     NotReported,
 }
 
@@ -101,13 +104,14 @@ pub fn each_candidate<E>(
         blanker.earn(whole.len());
         if let Some(secret) = caps.get(group) {
             let outcome = visit(whole.range(), secret.range(), Pass::Primary)?;
-            if outcome == Candidate::NotReported {
+            if outcome != Candidate::Reported {
                 let inside = inside_of(whole.range(), secret.start())..whole.end();
                 search_inside((regex, group), haystack, inside, &mut budget, &mut visit)?;
             }
             if multiline && whole.start() < secret.start() {
                 let first = (whole.range(), secret.range());
-                search_blanked((regex, group), haystack, first, &mut blanker, &mut visit)?;
+                let blanked = (&mut blanker, outcome);
+                search_blanked((regex, group), haystack, first, blanked, &mut visit)?;
             }
         }
         at = whole.end().max(whole.start() + 1);
@@ -154,35 +158,43 @@ fn search_inside<E>(
             None => Candidate::NotReported,
         };
         at = match (outcome, secret) {
-            (Candidate::NotReported, Some(secret)) => inside_of(whole.range(), secret.start()),
+            (Candidate::NotReported | Candidate::Suppressed, Some(secret)) => {
+                inside_of(whole.range(), secret.start())
+            }
             _ => whole.end().max(whole.start() + 1),
         };
     }
     Ok(())
 }
 
-/// The blanked searches' state in one window: their own budget (so that they never take the
-/// inside searches' share), and one copy of the window, made on first use, whose blanked bytes
-/// are put back after each search.
+/// The blanked searches' state in one window: their own budgets (so that they never take the
+/// inside searches' share), one after rejected candidates and one after reported or suppressed
+/// ones (so that the values after known secrets, a baseline's say, never take what the values
+/// after a rejected decoy need),
+/// and one copy of the window, made on first use, whose blanked bytes are put back after each
+/// search.
 struct Blanker {
-    budget: usize,
+    after_rejected: usize,
+    after_reported: usize,
     copy: Option<Vec<u8>>,
 }
 
 impl Blanker {
-    /// [`BLANKED_BUDGET_FLOOR`] bytes of search to start with.
+    /// [`BLANKED_BUDGET_FLOOR`] bytes of search to start with, in each budget.
     fn new() -> Blanker {
         Blanker {
-            budget: BLANKED_BUDGET_FLOOR,
+            after_rejected: BLANKED_BUDGET_FLOOR,
+            after_reported: BLANKED_BUDGET_FLOOR,
             copy: None,
         }
     }
 
-    /// Adds the share of a plain match of `len` bytes ([`BLANKED_BUDGET_FACTOR`] times it).
+    /// Adds the share of a plain match of `len` bytes ([`BLANKED_BUDGET_FACTOR`] times it) to
+    /// each budget.
     fn earn(&mut self, len: usize) {
-        self.budget = self
-            .budget
-            .saturating_add(len.saturating_mul(BLANKED_BUDGET_FACTOR));
+        let share = len.saturating_mul(BLANKED_BUDGET_FACTOR);
+        self.after_rejected = self.after_rejected.saturating_add(share);
+        self.after_reported = self.after_reported.saturating_add(share);
     }
 }
 
@@ -197,10 +209,18 @@ fn search_blanked<E>(
     (regex, group): (&Regex, usize),
     haystack: &[u8],
     (first, first_secret): (Range<usize>, Range<usize>),
-    blanker: &mut Blanker,
+    (blanker, after): (&mut Blanker, Candidate),
     visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
-    let Blanker { budget, copy } = blanker;
+    let Blanker {
+        after_rejected,
+        after_reported,
+        copy,
+    } = blanker;
+    let budget = match after {
+        Candidate::Reported | Candidate::Suppressed => after_reported,
+        Candidate::NotReported => after_rejected,
+    };
     if *budget == 0 {
         return Ok(());
     }
@@ -412,6 +432,30 @@ mod tests {
                 ("Zr9tBwQ7pLm2".to_string(), Pass::Primary),
                 ("Q7pLm2Zr9tBw".to_string(), Pass::Blanked),
             ]
+        );
+    }
+
+    /// Values after reported ones spend a budget of their own: a long section of reported values
+    /// (a baseline's, say) leaves the next section's values after a rejected decoy reachable.
+    #[test]
+    fn values_after_reported_ones_leave_the_budget_of_a_rejected_one() {
+        let mut text = String::from("[sec]\n");
+        for i in 0..400 {
+            text.push_str(&format!("key = r{i:015}\n"));
+        }
+        text.push_str("[sec]\npw = xxxxxxxxxx\n");
+        text.push_str(&format!("pw = {}\nkey = Q7pLm2Zr9tBw\n", "x".repeat(200)));
+        let pattern = r"\[sec\]\n(?:\w+ = [^\n]*\n)*?(?:pw|key) = (\S{8,})\n";
+        let seen = visited_as(pattern, true, &text, |v| v[0] != b'x');
+        let reported = seen.iter().filter(|(v, _)| v.starts_with('r')).count();
+        assert!(
+            reported < 400,
+            "the budget for reported chains was not spent"
+        );
+        assert!(
+            seen.contains(&("Q7pLm2Zr9tBw".to_string(), Pass::Blanked)),
+            "{:?}",
+            &seen[seen.len().saturating_sub(3)..]
         );
     }
 

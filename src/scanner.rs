@@ -645,6 +645,7 @@ impl Scanner {
                 collected
                     .suppressed
                     .push((span.0, span.1, Suppressed { finding, kind }));
+                return Ok(Candidate::Suppressed);
             }
             Checked::BadChecksum if !compiled.catch_all => collected.malformed.push(span),
             Checked::BadChecksum | Checked::NotASecret => {}
