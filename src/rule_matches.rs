@@ -19,7 +19,10 @@
 //! reached from the header. So after every multiline candidate, the search also starts again at
 //! its match with its value *blanked* (`search_blanked`); these candidates, too, count only when
 //! reported. This is done after a reported candidate as well: each value is a secret to rotate,
-//! and a first value left out later (by a baseline) must not hide the ones after it.
+//! and a first value left out later (by a baseline) must not hide the ones after it. After each
+//! value, the part of the first match before its value's line (the header) is copied to just
+//! before the line after that value, and the next search starts there: a section of many values
+//! costs in proportion to its length, and its last values are as near the header as its first.
 //!
 //! Searching inside is bounded: a rule whose value may hold its own key name
 //! (`kubectl --token=` followed by any run of token characters), whose match runs on past the
@@ -27,10 +30,11 @@
 //! long line again from every rejected value, quadratic in the line's length. Each window may
 //! spend on inside searches [`INSIDE_BUDGET_FACTOR`] times its length plus
 //! [`INSIDE_BUDGET_FLOOR`] bytes of search (the bytes from where a search starts to the end of
-//! what it finds), and on blanked searches, which have a budget of their own so that neither
-//! can starve the other, [`BLANKED_BUDGET_FACTOR`] times the bytes of its primary matches plus
-//! [`BLANKED_BUDGET_FLOOR`]; past that, only primary candidates are searched in that window, as
-//! before this module.
+//! what it finds), and on blanked searches, which have budgets of their own so that neither
+//! can starve the other (one after rejected candidates, one after reported or suppressed ones),
+//! [`BLANKED_WINDOW_FACTOR`] times its length plus [`BLANKED_BUDGET_FACTOR`] times the bytes of
+//! its primary matches plus [`BLANKED_BUDGET_FLOOR`]; past that, only primary candidates are
+//! searched in that window, as before this module.
 
 use std::ops::Range;
 
@@ -50,6 +54,11 @@ pub const BLANKED_BUDGET_FACTOR: usize = 2;
 
 /// Bytes of blanked search every window may use, whatever its matches.
 pub const BLANKED_BUDGET_FLOOR: usize = 16 * 1024;
+
+/// How many times its length a window's blanked searches may cover besides: a chain of blanked
+/// searches costs about the length of its section (see [`blanked_values`]), so a window of long
+/// sections of many values is searched to its end.
+pub const BLANKED_WINDOW_FACTOR: usize = 2;
 
 /// The byte a blanked value's bytes become (line feeds and carriage returns stay).
 const BLANK: u8 = b' ';
@@ -94,7 +103,7 @@ pub fn each_candidate<E>(
         .len()
         .saturating_mul(INSIDE_BUDGET_FACTOR)
         .saturating_add(INSIDE_BUDGET_FLOOR);
-    let mut blanker = Blanker::new();
+    let mut blanker = Blanker::new(haystack.len());
     let mut at = 0;
     while at <= haystack.len() {
         let Some(caps) = regex.captures_at(haystack, at) else {
@@ -180,11 +189,15 @@ struct Blanker {
 }
 
 impl Blanker {
-    /// [`BLANKED_BUDGET_FLOOR`] bytes of search to start with, in each budget.
-    fn new() -> Blanker {
+    /// [`BLANKED_BUDGET_FLOOR`] bytes of search, and [`BLANKED_WINDOW_FACTOR`] times the
+    /// window's length `len`, to start with, in each budget.
+    fn new(len: usize) -> Blanker {
+        let start = len
+            .saturating_mul(BLANKED_WINDOW_FACTOR)
+            .saturating_add(BLANKED_BUDGET_FLOOR);
         Blanker {
-            after_rejected: BLANKED_BUDGET_FLOOR,
-            after_reported: BLANKED_BUDGET_FLOOR,
+            after_rejected: start,
+            after_reported: start,
             copy: None,
         }
     }
@@ -225,29 +238,61 @@ fn search_blanked<E>(
         return Ok(());
     }
     let copy = copy.get_or_insert_with(|| haystack.to_vec());
-    let mut blanked = vec![first_secret];
-    blank(copy, &blanked[0]);
-    let outcome = blanked_values((regex, group), copy, first, budget, &mut blanked, visit);
-    for r in blanked {
+    let header = first.start..line_start(haystack, first_secret.start).max(first.start);
+    let mut changed = Changed {
+        blanked: vec![first_secret],
+        moved: Vec::new(),
+    };
+    blank(copy, &changed.blanked[0]);
+    let texts = (haystack, &mut copy[..]);
+    let outcome = blanked_values(
+        (regex, group),
+        texts,
+        (first, header),
+        budget,
+        &mut changed,
+        visit,
+    );
+    for r in changed.blanked.into_iter().chain(changed.moved) {
         copy[r.clone()].copy_from_slice(&haystack[r]);
     }
     outcome
 }
 
-/// The loop of [`search_blanked`] over `copy`, which holds the `blanked` ranges blanked; each
-/// value visited is blanked and added to them.
+/// What a chain of blanked searches changed in the copy: the values (and rests of lines)
+/// blanked, and where the header was copied to.
+struct Changed {
+    blanked: Vec<Range<usize>>,
+    moved: Vec<Range<usize>>,
+}
+
+/// The start of the line that holds `offset`.
+fn line_start(text: &[u8], offset: usize) -> usize {
+    memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1)
+}
+
+/// The loop of [`search_blanked`] over `copy`, which holds the `changed.blanked` ranges
+/// blanked; each value visited is blanked and added to them.
+///
+/// `header` is the part of the first match before its value's line (empty when the value is on
+/// the match's first line). After each value, a copy of it is put right before the line that
+/// follows the value, and the next search starts there: it covers the header and the lines
+/// after the value, not every line since the first one, so a section of many values costs in
+/// proportion to its length (searching from the first match each time would cost its square),
+/// and values far down a long section stay within the rule's reach.
 fn blanked_values<E>(
     (regex, group): (&Regex, usize),
-    copy: &mut [u8],
-    first: Range<usize>,
+    (haystack, copy): (&[u8], &mut [u8]),
+    (first, header): (Range<usize>, Range<usize>),
     budget: &mut usize,
-    blanked: &mut Vec<Range<usize>>,
+    changed: &mut Changed,
     visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
+    let mut from = first.start;
     while *budget > 0 {
-        let caps = regex.captures_at(copy, first.start);
+        let caps = regex.captures_at(copy, from);
         let whole = caps.as_ref().and_then(|c| c.get(0));
-        spend(budget, first.start, whole.map_or(copy.len(), |m| m.end()));
+        spend(budget, from, whole.map_or(copy.len(), |m| m.end()));
         let (Some(caps), Some(whole)) = (caps.as_ref(), whole) else {
             break;
         };
@@ -257,23 +302,59 @@ fn blanked_values<E>(
         // A value the search reached by sliding along a blanked value's line, over blanks and
         // spaces (a comment or a netrc keyword after `password changeme`), is no value: the rest
         // of that line is blanked, and the search goes on below it.
-        if let Some(rest) = slid_over(copy, blanked, &secret) {
+        if let Some(rest) = slid_over(copy, &changed.blanked, &secret) {
             blank(copy, &rest);
-            blanked.push(rest);
+            changed.blanked.push(rest);
             continue;
         }
-        // A value reaching into a blanked one, or a match past the first one's start (the plain
-        // and inside searches look there), ends it.
+        // A value reaching into a blanked one or the moved header, or a match past the first
+        // one's start (the plain and inside searches look there) or not at the moved header,
+        // ends it.
         let overlaps = |r: &Range<usize>| r.start < secret.end && secret.start < r.end;
-        if secret.is_empty() || whole.start >= first.end || blanked.iter().any(overlaps) {
+        let elsewhere = if from == first.start {
+            whole.start >= first.end
+        } else {
+            whole.start != from
+        };
+        let reaches_in = changed.blanked.iter().chain(&changed.moved).any(overlaps);
+        if secret.is_empty() || elsewhere || reaches_in {
             break;
         }
         // Reported or not, the value is blanked: the next one may be a secret too.
         visit(whole, secret.clone(), Pass::Blanked)?;
         blank(copy, &secret);
-        blanked.push(secret);
+        changed.blanked.push(secret.clone());
+        if let Some(at) = move_header(haystack, copy, &header, secret.end) {
+            changed.moved.push(at.clone());
+            from = at.start;
+        }
     }
     Ok(())
+}
+
+/// Copies `header` (from `haystack`) into `copy` so that it ends where the line after a value
+/// ending at `value_end` starts; where it now is. `None` when the header is empty or would not
+/// fit after its own place.
+fn move_header(
+    haystack: &[u8],
+    copy: &mut [u8],
+    header: &Range<usize>,
+    value_end: usize,
+) -> Option<Range<usize>> {
+    if header.is_empty() {
+        return None;
+    }
+    let next_line = if value_end > 0 && copy[value_end - 1] == b'\n' {
+        value_end
+    } else {
+        memchr::memchr(b'\n', &copy[value_end..]).map(|i| value_end + i + 1)?
+    };
+    let at = next_line.checked_sub(header.len())?;
+    if at <= header.start {
+        return None;
+    }
+    copy[at..next_line].copy_from_slice(&haystack[header.clone()]);
+    Some(at..next_line)
 }
 
 /// When `secret` starts on the line of a blanked range, after it, with only spaces and tabs
@@ -439,7 +520,11 @@ mod tests {
     /// (a baseline's, say) leaves the next section's values after a rejected decoy reachable.
     #[test]
     fn values_after_reported_ones_leave_the_budget_of_a_rejected_one() {
-        let mut text = String::from("[sec]\n");
+        // A long header (three long lines before the first value) makes each search costly.
+        let mut text = format!(
+            "[sec]\n{}",
+            format!("name = {}\n", "n".repeat(2000)).repeat(3)
+        );
         for i in 0..400 {
             text.push_str(&format!("key = r{i:015}\n"));
         }
@@ -459,6 +544,27 @@ mod tests {
         );
     }
 
+    /// A long section: every value is reached (the header moves down with the values, so the
+    /// searches cost about the section's length and the rule's reach of 5 lines holds for the
+    /// lines after each value), and the same values as the plain search of each value's line
+    /// under its own header.
+    #[test]
+    fn every_value_of_a_long_section_is_reached() {
+        let mut text = String::from("[sec]\nname = a\n");
+        for i in 0..3000 {
+            text.push_str(&format!("key = v{i:010}\n"));
+            if i % 7 == 0 {
+                text.push_str("name = b\nname = c\n");
+            }
+        }
+        for report in [true, false] {
+            let seen = visited_as(SECTION, true, &text, |_| report);
+            assert_eq!(seen.len(), 3000, "report {report}");
+            assert!(seen[1..].iter().all(|(_, p)| *p == Pass::Blanked));
+            assert_eq!(seen[2999].0, "v0000002999");
+        }
+    }
+
     /// A value that would reach into a blanked one ends the search: here the blanked value is
     /// itself a value of the rule (it may hold spaces), so nothing past it is reached.
     #[test]
@@ -469,11 +575,11 @@ mod tests {
         assert_eq!(secrets(&seen), ["aaaaaaaa bbbbbbbb"]);
     }
 
-    /// Many rejected values under one header: the blanked searches stop when the window's
+    /// Many rejected values under one long header: the blanked searches stop when the window's
     /// budget is spent.
     #[test]
     fn blanked_searches_are_bounded() {
-        let mut text = String::from("[sec]\n");
+        let mut text = format!("[sec]\nname = {}\n", "n".repeat(4000));
         for _ in 0..20_000 {
             text.push_str("pw = xxxxxxxxxx\n");
         }
@@ -491,7 +597,10 @@ mod tests {
         })
         .unwrap();
         // The budget, and the one search that may run past it.
-        let bound = BLANKED_BUDGET_FLOOR + BLANKED_BUDGET_FACTOR * plain + longest;
+        let bound = BLANKED_BUDGET_FLOOR
+            + BLANKED_WINDOW_FACTOR * text.len()
+            + BLANKED_BUDGET_FACTOR * plain
+            + longest;
         assert!(searched > BLANKED_BUDGET_FLOOR / 2, "{searched}");
         assert!(searched <= bound, "{searched} > {bound}");
     }

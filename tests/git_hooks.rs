@@ -320,6 +320,35 @@ fn a_baselined_token_does_not_hide_a_value_glued_to_it() {
     assert_staged_blocked(&repo, "app.env", text, "app.env:1:", &glued);
 }
 
+/// A bundle of eight Secrets of eight values each gets a ninth value in its last one: the
+/// searches from each header cost about the length of its section, so the committed values (the
+/// hunk's context) leave the new one within reach.
+#[test]
+fn a_value_added_to_the_last_of_many_secrets_is_blocked() {
+    let sb = Sandbox::new("many-secrets");
+    let repo = sb.repo("repo");
+    let mut bundle = String::new();
+    for s in 0..8u64 {
+        bundle.push_str(&format!(
+            "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: svc{s}\ntype: Opaque\ndata:\n"
+        ));
+        for k in 0..8u64 {
+            bundle.push_str(&format!(
+                "  KEY_{k}: {}\n",
+                random_alnum(800 + s * 8 + k, 32)
+            ));
+        }
+    }
+    repo.write("k8s/bundle.yaml", &bundle);
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let new = random_alnum(899, 33);
+    let line = bundle.lines().count() + 1;
+    bundle.push_str(&format!("  beta: {new}\n"));
+    let at = format!("k8s/bundle.yaml:{line}:9");
+    assert_staged_blocked(&repo, "k8s/bundle.yaml", bundle, &at, &new);
+}
+
 #[test]
 fn commit_with_paths_scans_the_temporary_index() {
     let sb = Sandbox::new("commit-paths");
