@@ -104,12 +104,19 @@ pub fn each_candidate<E>(
         .saturating_mul(INSIDE_BUDGET_FACTOR)
         .saturating_add(INSIDE_BUDGET_FLOOR);
     let mut blanker = Blanker::new(haystack.len());
-    let mut at = 0;
-    while at <= haystack.len() {
-        let Some(caps) = regex.captures_at(haystack, at) else {
-            break;
-        };
+    let mut next = regex.captures_at(haystack, 0);
+    while let Some(caps) = next.take() {
         let Some(whole) = caps.get(0) else { break };
+        let at = whole.end().max(whole.start() + 1);
+        next = (at <= haystack.len())
+            .then(|| regex.captures_at(haystack, at))
+            .flatten();
+        // A multiline chain leaves what lies past the next plain match's start to that match's
+        // own searches (so that no chain runs on through every section after its own).
+        let limit = next
+            .as_ref()
+            .and_then(|c| c.get(0))
+            .map_or(haystack.len(), |m| m.start());
         blanker.earn(whole.len());
         if let Some(secret) = caps.get(group) {
             let outcome = visit(whole.range(), secret.range(), Pass::Primary)?;
@@ -118,12 +125,11 @@ pub fn each_candidate<E>(
                 search_inside((regex, group), haystack, inside, &mut budget, &mut visit)?;
             }
             if multiline && whole.start() < secret.start() {
-                let first = (whole.range(), secret.range());
+                let first = (whole.range(), secret.range(), limit);
                 let blanked = (&mut blanker, outcome);
                 search_blanked((regex, group), haystack, first, blanked, &mut visit)?;
             }
         }
-        at = whole.end().max(whole.start() + 1);
     }
     Ok(())
 }
@@ -221,7 +227,7 @@ impl Blanker {
 fn search_blanked<E>(
     (regex, group): (&Regex, usize),
     haystack: &[u8],
-    (first, first_secret): (Range<usize>, Range<usize>),
+    (first, first_secret, limit): (Range<usize>, Range<usize>, usize),
     (blanker, after): (&mut Blanker, Candidate),
     visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
@@ -248,7 +254,7 @@ fn search_blanked<E>(
     let outcome = blanked_values(
         (regex, group),
         texts,
-        (first, header),
+        (first, header, limit),
         budget,
         &mut changed,
         visit,
@@ -264,6 +270,18 @@ fn search_blanked<E>(
 struct Changed {
     blanked: Vec<Range<usize>>,
     moved: Vec<Range<usize>>,
+}
+
+impl Changed {
+    /// Puts back what the moved headers covered, and blanks the values again.
+    fn unmove(&mut self, haystack: &[u8], copy: &mut [u8]) {
+        for r in self.moved.drain(..) {
+            copy[r.clone()].copy_from_slice(&haystack[r]);
+        }
+        for r in &self.blanked {
+            blank(copy, r);
+        }
+    }
 }
 
 /// The start of the line that holds `offset`.
@@ -283,58 +301,87 @@ fn line_start(text: &[u8], offset: usize) -> usize {
 fn blanked_values<E>(
     (regex, group): (&Regex, usize),
     (haystack, copy): (&[u8], &mut [u8]),
-    (first, header): (Range<usize>, Range<usize>),
+    (first, mut header, limit): (Range<usize>, Range<usize>, usize),
     budget: &mut usize,
     changed: &mut Changed,
     visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
     let mut from = first.start;
     while *budget > 0 {
+        let moved = from != first.start;
         let caps = regex.captures_at(copy, from);
         let whole = caps.as_ref().and_then(|c| c.get(0));
         spend(budget, from, whole.map_or(copy.len(), |m| m.end()));
-        let (Some(caps), Some(whole)) = (caps.as_ref(), whole) else {
+        let found = caps.as_ref().zip(whole).and_then(|(caps, whole)| {
+            let secret = caps.get(group)?.range();
+            Some((whole.range(), secret))
+        });
+        // Past the next plain match's start, the values are that match's to search.
+        if found
+            .as_ref()
+            .is_some_and(|(_, secret)| secret.start >= limit)
+        {
             break;
-        };
-        let (whole, Some(secret)) = (whole.range(), caps.get(group).map(|m| m.range())) else {
-            break;
-        };
+        }
         // A value the search reached by sliding along a blanked value's line, over blanks and
         // spaces (a comment or a netrc keyword after `password changeme`), is no value: the rest
-        // of that line is blanked, and the search goes on below it.
-        if let Some(rest) = slid_over(copy, &changed.blanked, &secret) {
+        // of that line is blanked, and the search goes on below it. (From a moved header, the
+        // search starts on the line after every blanked value.)
+        if let Some(rest) = found
+            .as_ref()
+            .filter(|_| !moved)
+            .and_then(|(_, secret)| slid_over(copy, &changed.blanked, secret))
+        {
             blank(copy, &rest);
             changed.blanked.push(rest);
             continue;
         }
-        // A value reaching into a blanked one or the moved header, or a match past the first
-        // one's start (the plain and inside searches look there) or not at the moved header,
-        // ends it.
-        let overlaps = |r: &Range<usize>| r.start < secret.end && secret.start < r.end;
-        let elsewhere = if from == first.start {
-            whole.start >= first.end
-        } else {
-            whole.start != from
+        // A value reaching into a blanked one or the moved header, a match past the first one's
+        // start (the plain and inside searches look there), or not at the moved header, ends it.
+        let value = found.filter(|(whole, secret)| {
+            let reaches_in = if moved {
+                // Every blanked value and moved header lies before the last moved header's end.
+                changed.moved.last().is_some_and(|r| secret.start < r.end)
+            } else {
+                let overlaps = |r: &Range<usize>| r.start < secret.end && secret.start < r.end;
+                changed.blanked.iter().chain(&changed.moved).any(overlaps)
+            };
+            let elsewhere = if moved {
+                whole.start != from
+            } else {
+                whole.start >= first.end
+            };
+            !secret.is_empty() && !elsewhere && !reaches_in
+        });
+        let Some((whole, secret)) = value else {
+            if !moved {
+                break;
+            }
+            // Nothing where the header was moved to (a rule anchored to what comes before its
+            // header): go on from the first match as it stands, the values blanked, without
+            // moving the header again.
+            changed.unmove(haystack, copy);
+            (from, header) = (first.start, first.start..first.start);
+            continue;
         };
-        let reaches_in = changed.blanked.iter().chain(&changed.moved).any(overlaps);
-        if secret.is_empty() || elsewhere || reaches_in {
-            break;
-        }
-        // Reported or not, the value is blanked: the next one may be a secret too.
-        visit(whole, secret.clone(), Pass::Blanked)?;
+        // Reported or not, the value is blanked: the next one may be a secret too. Its match
+        // is reported from the first one's start, where its header is.
+        let reported = if moved { first.start..whole.end } else { whole };
+        visit(reported, secret.clone(), Pass::Blanked)?;
         blank(copy, &secret);
         changed.blanked.push(secret.clone());
         if let Some(at) = move_header(haystack, copy, &header, secret.end) {
-            changed.moved.push(at.clone());
-            from = at.start;
+            from = at.start + 1;
+            changed.moved.push(at);
         }
     }
     Ok(())
 }
 
 /// Copies `header` (from `haystack`) into `copy` so that it ends where the line after a value
-/// ending at `value_end` starts; where it now is. `None` when the header is empty or would not
-/// fit after its own place.
+/// ending at `value_end` starts, with a line feed before it (so that it starts a line, as a
+/// header anchored to a line start needs); the range written. `None` when the header is empty
+/// or would not fit after its own place.
 fn move_header(
     haystack: &[u8],
     copy: &mut [u8],
@@ -349,11 +396,12 @@ fn move_header(
     } else {
         memchr::memchr(b'\n', &copy[value_end..]).map(|i| value_end + i + 1)?
     };
-    let at = next_line.checked_sub(header.len())?;
+    let at = next_line.checked_sub(header.len() + 1)?;
     if at <= header.start {
         return None;
     }
-    copy[at..next_line].copy_from_slice(&haystack[header.clone()]);
+    copy[at] = b'\n';
+    copy[at + 1..next_line].copy_from_slice(&haystack[header.clone()]);
     Some(at..next_line)
 }
 
@@ -565,6 +613,53 @@ mod tests {
         }
     }
 
+    /// Rules anchored to a line start reach every value too (the moved header starts a line),
+    /// and a rule anchored where the moved header cannot match (`\A`) goes on as before, from
+    /// the first match with the values blanked.
+    #[test]
+    fn anchored_headers_reach_every_value() {
+        let text = "[sec]\nname = app\npw = xxxxxxxxxx\npw = yyyyyyyyyy\nkey = Q7pLm2Zr9tBw\n";
+        for anchor in ["(?m)^", r"\A"] {
+            let pattern =
+                format!(r"{anchor}\[sec\]\n(?:\w+ = [^\n]*\n){{0,5}}?(?:pw|key) = (\S{{8,}})\n");
+            let seen = visited_as(&pattern, true, text, |v| v[0] == b'Q');
+            assert_eq!(
+                secrets(&seen),
+                ["xxxxxxxxxx", "yyyyyyyyyy", "Q7pLm2Zr9tBw"],
+                "{anchor}"
+            );
+        }
+    }
+
+    /// A blanked value's match is given from the first match's start, where its header is
+    /// (a hook reports a value as new when its match touches an added line, the header's too).
+    #[test]
+    fn blanked_matches_start_at_the_header() {
+        let text = "[sec]\nname = app\npw = xxxxxxxxxx\npw = yyyyyyyyyy\nkey = Q7pLm2Zr9tBw\n";
+        let regex = Regex::new(SECTION).unwrap();
+        let mut starts = Vec::new();
+        each_candidate::<()>((&regex, 1, true), text.as_bytes(), |whole, _, _| {
+            starts.push(whole.start);
+            Ok(Candidate::NotReported)
+        })
+        .unwrap();
+        assert_eq!(starts, [0, 0, 0]);
+    }
+
+    /// Sections back to back, with a gap that may run over the next section's header: each
+    /// chain ends where the next plain match starts, so every value is visited about once (a
+    /// chain running on through every later section would visit them a number of times that
+    /// grows with the file).
+    #[test]
+    fn a_chain_ends_where_the_next_section_starts() {
+        let pattern = r"\[sec\]\n(?:[^\n]*\n){0,5}?(?:pw|key) = (\S{8,})\n";
+        let section = "[sec]\nname = a\npw = xxxxxxxxxx\npw = yyyyyyyyyy\n";
+        let text = section.repeat(2000);
+        let seen = visited_as(pattern, true, &text, |_| false);
+        assert!(seen.len() >= 4000, "{}", seen.len());
+        assert!(seen.len() <= 4000 + 2000, "{}", seen.len());
+    }
+
     /// A value that would reach into a blanked one ends the search: here the blanked value is
     /// itself a value of the rule (it may hold spaces), so nothing past it is reached.
     #[test]
@@ -579,30 +674,32 @@ mod tests {
     /// budget is spent.
     #[test]
     fn blanked_searches_are_bounded() {
-        let mut text = format!("[sec]\nname = {}\n", "n".repeat(4000));
+        let header = format!("[sec]\nname = {}\n", "n".repeat(4000));
+        let mut text = header.clone();
         for _ in 0..20_000 {
             text.push_str("pw = xxxxxxxxxx\n");
         }
         let pattern = r"\[sec\]\n(?:\w+ = [^\n]*\n)*?(?:pw|key) = (\S{8,})\n";
         let regex = Regex::new(pattern).unwrap();
-        let (mut searched, mut plain, mut longest) = (0, 0, 0);
+        let (mut visits, mut plain) = (0, 0);
         each_candidate::<()>((&regex, 1, true), text.as_bytes(), |whole, _, pass| {
             match pass {
-                Pass::Blanked => searched += whole.len(),
+                Pass::Blanked => visits += 1,
                 Pass::Primary => plain += whole.len(),
                 Pass::Inside => {}
             }
-            longest = longest.max(whole.len());
             Ok(Candidate::NotReported)
         })
         .unwrap();
-        // The budget, and the one search that may run past it.
+        // Each search covers the moved header (and the line feed before it) and one line; the
+        // budget allows this many, and the one search that may run past it.
+        let each = 1 + header.len() + "pw = xxxxxxxxxx\n".len();
         let bound = BLANKED_BUDGET_FLOOR
             + BLANKED_WINDOW_FACTOR * text.len()
-            + BLANKED_BUDGET_FACTOR * plain
-            + longest;
-        assert!(searched > BLANKED_BUDGET_FLOOR / 2, "{searched}");
-        assert!(searched <= bound, "{searched} > {bound}");
+            + BLANKED_BUDGET_FACTOR * plain;
+        assert!(visits * each > BLANKED_BUDGET_FLOOR / 2, "{visits}");
+        assert!(visits * each <= bound + each, "{} > {bound}", visits * each);
+        assert!(visits < 20_000);
     }
 
     /// A value that may hold its own key name, on a long line: the searches inside stop when
