@@ -111,8 +111,8 @@ pub fn each_candidate<E>(
         next = (at <= haystack.len())
             .then(|| regex.captures_at(haystack, at))
             .flatten();
-        // A multiline chain leaves what lies past the next plain match's start to that match's
-        // own searches (so that no chain runs on through every section after its own).
+        // A chain of moved headers stops at the next plain match's start (see
+        // `blanked_values`).
         let limit = next
             .as_ref()
             .and_then(|c| c.get(0))
@@ -316,13 +316,6 @@ fn blanked_values<E>(
             let secret = caps.get(group)?.range();
             Some((whole.range(), secret))
         });
-        // Past the next plain match's start, the values are that match's to search.
-        if found
-            .as_ref()
-            .is_some_and(|(_, secret)| secret.start >= limit)
-        {
-            break;
-        }
         // A value the search reached by sliding along a blanked value's line, over blanks and
         // spaces (a comment or a netrc keyword after `password changeme`), is no value: the rest
         // of that line is blanked, and the search goes on below it. (From a moved header, the
@@ -337,7 +330,9 @@ fn blanked_values<E>(
             continue;
         }
         // A value reaching into a blanked one or the moved header, a match past the first one's
-        // start (the plain and inside searches look there), or not at the moved header, ends it.
+        // start (the plain and inside searches look there), or not at the moved header, ends it;
+        // so does, from a moved header, a value past the next plain match's start (so that no
+        // chain of moved headers runs on through every section after its own).
         let value = found.filter(|(whole, secret)| {
             let reaches_in = if moved {
                 // Every blanked value and moved header lies before the last moved header's end.
@@ -351,15 +346,17 @@ fn blanked_values<E>(
             } else {
                 whole.start >= first.end
             };
-            !secret.is_empty() && !elsewhere && !reaches_in
+            let next_section = moved && secret.start >= limit;
+            !secret.is_empty() && !elsewhere && !reaches_in && !next_section
         });
         let Some((whole, secret)) = value else {
             if !moved {
                 break;
             }
-            // Nothing where the header was moved to (a rule anchored to what comes before its
-            // header): go on from the first match as it stands, the values blanked, without
-            // moving the header again.
+            // Nothing of this section where the header was moved to (a rule anchored to what
+            // comes before its header, a header-like line inside the section that starts the
+            // next plain match): go on from the first match as it stands, the values blanked,
+            // without moving the header again, as far as the rule reaches from there.
             changed.unmove(haystack, copy);
             (from, header) = (first.start, first.start..first.start);
             continue;

@@ -349,6 +349,27 @@ fn a_value_added_to_the_last_of_many_secrets_is_blocked() {
     assert_staged_blocked(&repo, "k8s/bundle.yaml", bundle, &at, &new);
 }
 
+/// A header-like line inside a Secret's `data:` (`kind: Secret` as a key) starts the rule's next
+/// match, which runs on to the next Secret: the value added after it under the first header is
+/// still searched from that header.
+#[test]
+fn a_value_after_a_header_like_line_in_its_section_is_blocked() {
+    let sb = Sandbox::new("header-like");
+    let repo = sb.repo("repo");
+    let decoy = "A".repeat(24);
+    let fixture = |added: &str| {
+        format!(
+            "S1 = \"\"\"\napiVersion: v1\nkind: Secret\nmetadata:\n  name: a\ndata:\n  a: {decoy}\n  kind: Secret\n{added}\"\"\"\nS2 = \"\"\"\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\ndata:\n  c: {decoy}\n\"\"\"\n"
+        )
+    };
+    repo.write("t.py", fixture(""));
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let new = random_alnum(901, 44);
+    let text = fixture(&format!("  b: {new}\n"));
+    assert_staged_blocked(&repo, "t.py", text, "t.py:9:6", &new);
+}
+
 #[test]
 fn commit_with_paths_scans_the_temporary_index() {
     let sb = Sandbox::new("commit-paths");
