@@ -287,14 +287,20 @@ fn a_baselined_value_does_not_hide_a_new_one_under_the_same_header() {
     let known = random_alnum(617, 32);
     let new = random_alnum(618, 32);
     let head = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n";
-    repo.write("k8s/db.yaml", format!("{head}  alpha: {known}\n"));
+    baselined_hooked_repo(&repo, "k8s/db.yaml", format!("{head}  alpha: {known}\n"));
+    let both = format!("{head}  alpha: {known}\n  beta: {new}\n");
+    assert_staged_blocked(&repo, "k8s/db.yaml", both, "k8s/db.yaml:7:9", &new);
+}
+
+/// Commits `text` at `path` unchecked, records what it holds in `.leakgate-baseline` (written by
+/// `leakgate audit`, named by `git config leakgate.baseline`) and installs the pre-commit hook.
+fn baselined_hooked_repo(repo: &Repo, path: &str, text: String) {
+    repo.write(path, text);
     repo.commit_unchecked("init");
     let out = repo.leakgate(&["audit", "--write-baseline", ".leakgate-baseline", "-q"]);
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     repo.git_ok(&["config", "leakgate.baseline", ".leakgate-baseline"]);
     repo.install(&["--hook", "pre-commit"]);
-    let both = format!("{head}  alpha: {known}\n  beta: {new}\n");
-    assert_staged_blocked(&repo, "k8s/db.yaml", both, "k8s/db.yaml:7:9", &new);
 }
 
 /// A token in the repository's baseline, with a new value glued to it: the baseline leaves out
@@ -304,12 +310,7 @@ fn a_baselined_token_does_not_hide_a_value_glued_to_it() {
     let sb = Sandbox::new("baselined-glued");
     let repo = sb.repo("repo");
     let token = github_token(619);
-    repo.write("app.env", format!("API_KEY=\"{token}\"\n"));
-    repo.commit_unchecked("init");
-    let out = repo.leakgate(&["audit", "--write-baseline", ".leakgate-baseline", "-q"]);
-    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
-    repo.git_ok(&["config", "leakgate.baseline", ".leakgate-baseline"]);
-    repo.install(&["--hook", "pre-commit"]);
+    baselined_hooked_repo(&repo, "app.env", format!("API_KEY=\"{token}\"\n"));
     let glued = format!("{token}.{}", random_alnum(620, 40));
     // `scan --baseline` judges it the same way.
     repo.write("other.env", format!("API_KEY=\"{glued}\"\n"));
