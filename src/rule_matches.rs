@@ -20,9 +20,10 @@
 //! its match with its value *blanked* (`search_blanked`); these candidates, too, count only when
 //! reported. This is done after a reported candidate as well: each value is a secret to rotate,
 //! and a first value left out later (by a baseline) must not hide the ones after it. After each
-//! value, the part of the first match before its value's line (the header) is copied to just
-//! before the line after that value, and the next search starts there: a section of many values
-//! costs in proportion to its length, and its last values are as near the header as its first.
+//! value, the part of the first match before its value's line (the header; its first and last
+//! lines only, while the rule matches with them) is copied to just before the line after that
+//! value, and the next search starts there: a section of many values costs in proportion to its
+//! length, and its last values are as near the header as its first.
 //!
 //! Searching inside is bounded: a rule whose value may hold its own key name
 //! (`kubectl --token=` followed by any run of token characters), whose match runs on past the
@@ -293,7 +294,8 @@ fn line_start(text: &[u8], offset: usize) -> usize {
 /// blanked; each value visited is blanked and added to them.
 ///
 /// `header` is the part of the first match before its value's line (empty when the value is on
-/// the match's first line). After each value, a copy of it is put right before the line that
+/// the match's first line). After each value, a copy of it (of its first and last lines while
+/// the rule finds values after them, see [`compact_header`]) is put right before the line that
 /// follows the value, and the next search starts there: it covers the header and the lines
 /// after the value, not every line since the first one, so a section of many values costs in
 /// proportion to its length (searching from the first match each time would cost its square),
@@ -307,6 +309,10 @@ fn blanked_values<E>(
     visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
     let mut from = first.start;
+    // The header copied after each value: its first and last lines while they do, then all of
+    // it (see `compact_header`); and the end of the value it was last copied after.
+    let mut compact = compact_header(haystack, &header);
+    let mut last_value_end = None;
     while *budget > 0 {
         let moved = from != first.start;
         let caps = regex.captures_at(copy, from);
@@ -353,11 +359,23 @@ fn blanked_values<E>(
             if !moved {
                 break;
             }
+            changed.unmove(haystack, copy);
+            // Nothing where the first and last lines of the header were moved to (a rule that
+            // needs a line between them): the whole header is moved there instead.
+            let whole_header = &haystack[header.clone()];
+            let retried = compact
+                .take()
+                .and(last_value_end)
+                .and_then(|end| move_header(copy, whole_header, header.start, end));
+            if let Some(at) = retried {
+                from = at.start + 1;
+                changed.moved.push(at);
+                continue;
+            }
             // Nothing of this section where the header was moved to (a rule anchored to what
             // comes before its header, a header-like line inside the section that starts the
             // next plain match): go on from the first match as it stands, the values blanked,
             // without moving the header again, as far as the rule reaches from there.
-            changed.unmove(haystack, copy);
             (from, header) = (first.start, first.start..first.start);
             continue;
         };
@@ -367,22 +385,45 @@ fn blanked_values<E>(
         visit(reported, secret.clone(), Pass::Blanked)?;
         blank(copy, &secret);
         changed.blanked.push(secret.clone());
-        if let Some(at) = move_header(haystack, copy, &header, secret.end) {
+        if header.is_empty() {
+            continue;
+        }
+        let moving = compact.as_deref().unwrap_or(&haystack[header.clone()]);
+        if let Some(at) = move_header(copy, moving, header.start, secret.end) {
             from = at.start + 1;
             changed.moved.push(at);
+            last_value_end = Some(secret.end);
         }
     }
     Ok(())
 }
 
-/// Copies `header` (from `haystack`) into `copy` so that it ends where the line after a value
-/// ending at `value_end` starts, with a line feed before it (so that it starts a line, as a
-/// header anchored to a line start needs); the range written. `None` when the header is empty
-/// or would not fit after its own place.
+/// The first and the last line of `header` (a range of whole lines of `haystack`), when it has
+/// more lines than these two. Moved after each value instead of the whole header, they keep the
+/// cost of each step small when the lines between them are long (an 8 KB annotation in a
+/// Secret's metadata would otherwise be searched again for every value, and the budget would
+/// end the chain after a few values); a rule that needs a line between them gets the whole
+/// header instead (see [`blanked_values`]).
+fn compact_header(haystack: &[u8], header: &Range<usize>) -> Option<Vec<u8>> {
+    let text = &haystack[header.clone()];
+    let first_end = memchr::memchr(b'\n', text)? + 1;
+    let last_start = memchr::memrchr(b'\n', text.strip_suffix(b"\n")?)? + 1;
+    if last_start <= first_end {
+        return None;
+    }
+    let mut lines = text[..first_end].to_vec();
+    lines.extend_from_slice(&text[last_start..]);
+    Some(lines)
+}
+
+/// Copies `header` into `copy` so that it ends where the line after a value ending at
+/// `value_end` starts, with a line feed before it (so that it starts a line, as a header
+/// anchored to a line start needs); the range written. `None` when the header is empty or would
+/// not fit after `floor` (where the header starts in the haystack).
 fn move_header(
-    haystack: &[u8],
     copy: &mut [u8],
-    header: &Range<usize>,
+    header: &[u8],
+    floor: usize,
     value_end: usize,
 ) -> Option<Range<usize>> {
     if header.is_empty() {
@@ -394,11 +435,11 @@ fn move_header(
         memchr::memchr(b'\n', &copy[value_end..]).map(|i| value_end + i + 1)?
     };
     let at = next_line.checked_sub(header.len() + 1)?;
-    if at <= header.start {
+    if at <= floor {
         return None;
     }
     copy[at] = b'\n';
-    copy[at + 1..next_line].copy_from_slice(&haystack[header.clone()]);
+    copy[at + 1..next_line].copy_from_slice(header);
     Some(at..next_line)
 }
 
@@ -607,6 +648,40 @@ mod tests {
             assert_eq!(seen.len(), 3000, "report {report}");
             assert!(seen[1..].iter().all(|(_, p)| *p == Pass::Blanked));
             assert_eq!(seen[2999].0, "v0000002999");
+        }
+    }
+
+    /// A long line inside the header (an 8 KB annotation in a Secret's metadata) does not cost
+    /// every step of the chain: its first and last lines are moved after each value, so every
+    /// value of the section is reached (moving the whole header, the budget ended the chain
+    /// after a few values).
+    #[test]
+    fn a_long_header_line_does_not_end_the_chain() {
+        let mut text = format!("[sec]\nnote = {}\nmode = x\n", "n".repeat(8000));
+        for i in 0..200 {
+            text.push_str(&format!("key = v{i:010}\n"));
+        }
+        for report in [true, false] {
+            let seen = visited_as(SECTION, true, &text, |_| report);
+            assert_eq!(seen.len(), 200, "report {report}");
+            assert_eq!(seen[199].0, "v0000000199");
+        }
+    }
+
+    /// A rule that needs a line between the header's first and last ones gets the whole header
+    /// moved after the value instead, and still reaches every value.
+    #[test]
+    fn a_rule_that_needs_the_middle_of_its_header_reaches_every_value() {
+        let pattern = r"\[sec\]\nmode = on\n(?:\w+ = [^\n]*\n){0,5}?(?:pw|key) = (\S{8,})\n";
+        let mut text = String::from("[sec]\nmode = on\nname = a\n");
+        let values: Vec<String> = (0..12).map(|i| format!("v{i:010}")).collect();
+        for value in &values {
+            text.push_str(&format!("pw = {value}\n"));
+        }
+        for report in [true, false] {
+            let seen = visited_as(pattern, true, &text, |_| report);
+            assert_eq!(secrets(&seen), values);
+            assert!(seen[1..].iter().all(|(_, p)| *p == Pass::Blanked));
         }
     }
 

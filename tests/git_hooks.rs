@@ -350,6 +350,31 @@ fn a_value_added_to_the_last_of_many_secrets_is_blocked() {
     assert_staged_blocked(&repo, "k8s/bundle.yaml", bundle, &at, &new);
 }
 
+/// A Secret with a long annotation (an 8 KB `last-applied-configuration`) in its metadata and
+/// many placeholder values gets a real one at the end: the chain of searches after the values
+/// copies only the header's first and last lines, so the long line does not use up its budget
+/// before the new value.
+#[test]
+fn a_value_after_a_long_annotation_and_many_values_is_blocked() {
+    let sb = Sandbox::new("long-header");
+    let repo = sb.repo("repo");
+    let note = "x".repeat(8000);
+    let mut secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: {{\"note\":\"{note}\"}}\ntype: Opaque\ndata:\n"
+    );
+    for k in 0..30 {
+        secret.push_str(&format!("  K{k}: {}\n", "A".repeat(24)));
+    }
+    repo.write("k8s/app.yaml", &secret);
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let new = random_alnum(902, 40);
+    let line = secret.lines().count() + 1;
+    secret.push_str(&format!("  beta: {new}\n"));
+    let at = format!("k8s/app.yaml:{line}:9");
+    assert_staged_blocked(&repo, "k8s/app.yaml", secret, &at, &new);
+}
+
 /// A header-like line inside a Secret's `data:` (`kind: Secret` as a key) starts the rule's next
 /// match, which runs on to the next Secret: the value added after it under the first header is
 /// still searched from that header.
