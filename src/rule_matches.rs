@@ -335,25 +335,8 @@ fn blanked_values<E>(
             changed.blanked.push(rest);
             continue;
         }
-        // A value reaching into a blanked one or the moved header, a match past the first one's
-        // start (the plain and inside searches look there), or not at the moved header, ends it;
-        // so does, from a moved header, a value past the next plain match's start (so that no
-        // chain of moved headers runs on through every section after its own).
         let value = found.filter(|(whole, secret)| {
-            let reaches_in = if moved {
-                // Every blanked value and moved header lies before the last moved header's end.
-                changed.moved.last().is_some_and(|r| secret.start < r.end)
-            } else {
-                let overlaps = |r: &Range<usize>| r.start < secret.end && secret.start < r.end;
-                changed.blanked.iter().chain(&changed.moved).any(overlaps)
-            };
-            let elsewhere = if moved {
-                whole.start != from
-            } else {
-                whole.start >= first.end
-            };
-            let next_section = moved && secret.start >= limit;
-            !secret.is_empty() && !elsewhere && !reaches_in && !next_section
+            in_chain(changed, (whole, secret), (moved, from), (&first, limit))
         });
         let Some((whole, secret)) = value else {
             if !moved {
@@ -396,6 +379,34 @@ fn blanked_values<E>(
         }
     }
     Ok(())
+}
+
+/// Whether a blanked search's match `whole`, with value `secret`, from `from` (`moved` when a
+/// header was moved there) is the chain's next value. A value reaching into a blanked one or
+/// the moved header, a match past the first one's start (the plain and inside searches look
+/// there), or not at the moved header, ends it; so does, from a moved header, a value past the
+/// next plain match's start, `limit` (so that no chain of moved headers runs on through every
+/// section after its own).
+fn in_chain(
+    changed: &Changed,
+    (whole, secret): (&Range<usize>, &Range<usize>),
+    (moved, from): (bool, usize),
+    (first, limit): (&Range<usize>, usize),
+) -> bool {
+    let reaches_in = if moved {
+        // Every blanked value and moved header lies before the last moved header's end.
+        changed.moved.last().is_some_and(|r| secret.start < r.end)
+    } else {
+        let overlaps = |r: &Range<usize>| r.start < secret.end && secret.start < r.end;
+        changed.blanked.iter().chain(&changed.moved).any(overlaps)
+    };
+    let elsewhere = if moved {
+        whole.start != from
+    } else {
+        whole.start >= first.end
+    };
+    let next_section = moved && secret.start >= limit;
+    !secret.is_empty() && !elsewhere && !reaches_in && !next_section
 }
 
 /// The first and the last line of `header` (a range of whole lines of `haystack`), when it has
