@@ -107,7 +107,8 @@ enum Paired<'a> {
     Gone(&'a TreeEntry),
 }
 
-/// Git's tree order: by name, a tree's name compared as if it ended in `/`.
+/// Git's tree order: by name, a tree's name compared as if it ended in `/`. The names' common
+/// length is compared as slices (one `memcmp`), the rest with the `/`s byte by byte.
 fn git_order(a: &TreeEntry, b: &TreeEntry) -> Ordering {
     let suffix = |e: &TreeEntry| {
         if e.mode.is_tree() {
@@ -116,10 +117,13 @@ fn git_order(a: &TreeEntry, b: &TreeEntry) -> Ordering {
             &b""[..]
         }
     };
-    a.name
-        .iter()
-        .chain(suffix(a))
-        .cmp(b.name.iter().chain(suffix(b)))
+    let common = a.name.len().min(b.name.len());
+    a.name[..common].cmp(&b.name[..common]).then_with(|| {
+        a.name[common..]
+            .iter()
+            .chain(suffix(a))
+            .cmp(b.name[common..].iter().chain(suffix(b)))
+    })
 }
 
 /// Whether `entries` are in strictly increasing git tree order (as git writes every tree).
