@@ -311,17 +311,14 @@ fn blanked_values<E>(
     let mut from = first.start;
     // The header copied after each value: its first and last lines while they do, then all of
     // it (see `compact_header`); and the end of the value it was last copied after.
-    let mut compact = compact_header(haystack, &header);
+    let mut compact = changed
+        .blanked
+        .first()
+        .and_then(|value| compact_header((regex, group), haystack, &header, value));
     let mut last_value_end = None;
     while *budget > 0 {
         let moved = from != first.start;
-        let caps = regex.captures_at(copy, from);
-        let whole = caps.as_ref().and_then(|c| c.get(0));
-        spend(budget, from, whole.map_or(copy.len(), |m| m.end()));
-        let found = caps.as_ref().zip(whole).and_then(|(caps, whole)| {
-            let secret = caps.get(group)?.range();
-            Some((whole.range(), secret))
-        });
+        let found = next_match((regex, group), copy, from, budget);
         // A value the search reached by sliding along a blanked value's line, over blanks and
         // spaces (a comment or a netrc keyword after `password changeme`), is no value: the rest
         // of that line is blanked, and the search goes on below it. (From a moved header, the
@@ -381,6 +378,21 @@ fn blanked_values<E>(
     Ok(())
 }
 
+/// The next match of `regex` in `text` from `from` (its range and its group `group`'s, when it
+/// has one), its search's bytes taken from `budget`.
+fn next_match(
+    (regex, group): (&Regex, usize),
+    text: &[u8],
+    from: usize,
+    budget: &mut usize,
+) -> Option<(Range<usize>, Range<usize>)> {
+    let caps = regex.captures_at(text, from);
+    let whole = caps.as_ref().and_then(|c| c.get(0));
+    spend(budget, from, whole.map_or(text.len(), |m| m.end()));
+    let secret = caps?.get(group)?.range();
+    Some((whole?.range(), secret))
+}
+
 /// Whether a blanked search's match `whole`, with value `secret`, from `from` (`moved` when a
 /// header was moved there) is the chain's next value. A value reaching into a blanked one or
 /// the moved header, a match past the first one's start (the plain and inside searches look
@@ -409,22 +421,74 @@ fn in_chain(
     !secret.is_empty() && !elsewhere && !reaches_in && !next_section
 }
 
-/// The first and the last line of `header` (a range of whole lines of `haystack`), when it has
-/// more lines than these two. Moved after each value instead of the whole header, they keep the
-/// cost of each step small when the lines between them are long (an 8 KB annotation in a
-/// Secret's metadata would otherwise be searched again for every value, and the budget would
-/// end the chain after a few values); a rule that needs a line between them gets the whole
-/// header instead (see [`blanked_values`]).
-fn compact_header(haystack: &[u8], header: &Range<usize>) -> Option<Vec<u8>> {
+/// Longest line of a header that a compact header keeps (besides its first line).
+const COMPACT_LINE_MAX: usize = 256;
+
+/// A short stand-in for `header` (whole lines of `haystack`, the first match's before its
+/// value's line), moved after each value instead of it so that every step of a chain stays cheap
+/// when the header is long (an 8 KB annotation in a Secret's metadata, a long comment after
+/// `data:`, trailing blanks; with the whole header, the budget ended the chain after a few
+/// values). Its lines are taken without trailing blanks: the header's first line and its last
+/// 0, 1, 2, 4, 8 or 16 lines of at most [`COMPACT_LINE_MAX`] bytes, the first of these that,
+/// put right before the line of the first match's `value`, makes the rule find that same value
+/// there (so it holds what the rule needs before a value: `data:` and the keys after it, not
+/// only `kind: Secret`). `None` when none does or none is shorter than the header.
+fn compact_header(
+    (regex, group): (&Regex, usize),
+    haystack: &[u8],
+    header: &Range<usize>,
+    value: &Range<usize>,
+) -> Option<Vec<u8>> {
     let text = &haystack[header.clone()];
-    let first_end = memchr::memchr(b'\n', text)? + 1;
-    let last_start = memchr::memrchr(b'\n', text.strip_suffix(b"\n")?)? + 1;
-    if last_start <= first_end {
-        return None;
+    let mut lines = text.split_inclusive(|&b| b == b'\n');
+    let first = without_trailing_blanks(lines.next()?);
+    let short: Vec<Vec<u8>> = lines
+        .map(without_trailing_blanks)
+        .filter(|line| line.len() <= COMPACT_LINE_MAX)
+        .collect();
+    let line_start = line_start(haystack, value.start);
+    let line_end =
+        memchr::memchr(b'\n', &haystack[value.end..]).map_or(haystack.len(), |i| value.end + i + 1);
+    let value_line = &haystack[line_start..line_end];
+    for last in [0, 1, 2, 4, 8, 16] {
+        let last = last.min(short.len());
+        let mut candidate = first.clone();
+        for line in &short[short.len() - last..] {
+            candidate.extend_from_slice(line);
+        }
+        if candidate.len() >= text.len() {
+            return None;
+        }
+        let at = candidate.len() + (value.start - line_start);
+        candidate.extend_from_slice(value_line);
+        let found = regex.captures_at(&candidate, 0).and_then(|caps| {
+            let whole = caps.get(0)?;
+            Some(whole.start() == 0 && caps.get(group)?.range() == (at..at + value.len()))
+        });
+        if found == Some(true) {
+            candidate.truncate(at - (value.start - line_start));
+            return Some(candidate);
+        }
+        if last == short.len() {
+            return None;
+        }
     }
-    let mut lines = text[..first_end].to_vec();
-    lines.extend_from_slice(&text[last_start..]);
-    Some(lines)
+    None
+}
+
+/// `line` (ending in `\n`, `\r\n` or neither) without the spaces and tabs before its end.
+fn without_trailing_blanks(line: &[u8]) -> Vec<u8> {
+    let body_len = line.strip_suffix(b"\n").map_or(line.len(), <[u8]>::len);
+    let body_len = line[..body_len]
+        .strip_suffix(b"\r")
+        .map_or(body_len, <[u8]>::len);
+    let kept = line[..body_len]
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(0, |i| i + 1);
+    let mut trimmed = line[..kept].to_vec();
+    trimmed.extend_from_slice(&line[body_len..]);
+    trimmed
 }
 
 /// Copies `header` into `copy` so that it ends where the line after a value ending at
@@ -617,7 +681,8 @@ mod tests {
     /// (a baseline's, say) leaves the next section's values after a rejected decoy reachable.
     #[test]
     fn values_after_reported_ones_leave_the_budget_of_a_rejected_one() {
-        // A long header (three long lines before the first value) makes each search costly.
+        // A long header (three long lines before the first value, which the rule needs, so
+        // that no compact header stands in for them) makes each search costly.
         let mut text = format!(
             "[sec]\n{}",
             format!("name = {}\n", "n".repeat(2000)).repeat(3)
@@ -625,9 +690,12 @@ mod tests {
         for i in 0..400 {
             text.push_str(&format!("key = r{i:015}\n"));
         }
-        text.push_str("[sec]\npw = xxxxxxxxxx\n");
+        text.push_str(&format!(
+            "[sec]\n{}pw = xxxxxxxxxx\n",
+            "name = a\n".repeat(3)
+        ));
         text.push_str(&format!("pw = {}\nkey = Q7pLm2Zr9tBw\n", "x".repeat(200)));
-        let pattern = r"\[sec\]\n(?:\w+ = [^\n]*\n)*?(?:pw|key) = (\S{8,})\n";
+        let pattern = r"\[sec\]\n(?:name = [^\n]*\n){3}(?:\w+ = [^\n]*\n)*?(?:pw|key) = (\S{8,})\n";
         let seen = visited_as(pattern, true, &text, |v| v[0] != b'x');
         let reported = seen.iter().filter(|(v, _)| v.starts_with('r')).count();
         assert!(
@@ -677,6 +745,26 @@ mod tests {
             assert_eq!(seen.len(), 200, "report {report}");
             assert_eq!(seen[199].0, "v0000000199");
         }
+    }
+
+    /// The compact header holds what the rule needs before a value (here `data:`, the line
+    /// before the short first key): with only the first and last lines, the rule read the
+    /// section's values as lines before its header and took a later section's value, skipping
+    /// every value between.
+    #[test]
+    fn a_compact_header_does_not_skip_to_a_later_section() {
+        let pattern =
+            r"\[sec\]\n(?:[^\n]*\n){0,60}?data:\n(?:  \w+: [^\n]*\n){0,40}?  \w+: (\S{16,})\n";
+        let mut text = format!("[sec]\nnote: {}\ndata:\n  user: short\n", "n".repeat(2000));
+        let mut values = Vec::new();
+        for i in 0..45 {
+            values.push(format!("v{i:020}"));
+            text.push_str(&format!("  k{i}: {}\n", values[i]));
+        }
+        values.push(format!("w{:020}", 0));
+        text.push_str(&format!("# more\ndata:\n  z: {}\n", values[45]));
+        let seen = visited_as(pattern, true, &text, |_| false);
+        assert_eq!(secrets(&seen), values);
     }
 
     /// A rule that needs a line between the header's first and last ones gets the whole header
@@ -753,8 +841,8 @@ mod tests {
         assert_eq!(secrets(&seen), ["aaaaaaaa bbbbbbbb"]);
     }
 
-    /// Many rejected values under one long header: the blanked searches stop when the window's
-    /// budget is spent.
+    /// Many rejected values under one long header that the rule needs (so that it is moved
+    /// whole): the blanked searches stop when the window's budget is spent.
     #[test]
     fn blanked_searches_are_bounded() {
         let header = format!("[sec]\nname = {}\n", "n".repeat(4000));
@@ -762,7 +850,7 @@ mod tests {
         for _ in 0..20_000 {
             text.push_str("pw = xxxxxxxxxx\n");
         }
-        let pattern = r"\[sec\]\n(?:\w+ = [^\n]*\n)*?(?:pw|key) = (\S{8,})\n";
+        let pattern = r"\[sec\]\nname = [^\n]*\n(?:\w+ = [^\n]*\n)*?(?:pw|key) = (\S{8,})\n";
         let regex = Regex::new(pattern).unwrap();
         let (mut visits, mut plain) = (0, 0);
         each_candidate::<()>((&regex, 1, true), text.as_bytes(), |whole, _, pass| {

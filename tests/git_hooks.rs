@@ -375,6 +375,46 @@ fn a_value_after_a_long_annotation_and_many_values_is_blocked() {
     assert_staged_blocked(&repo, "k8s/app.yaml", secret, &at, &new);
 }
 
+/// Shapes around a Secret's values that made each search of the chain after them costly or
+/// sent it to a later section, each followed by a new value at the end of the `data:` block: a
+/// short first key after an 8 KB annotation, a comment between `data:` and the values, trailing
+/// blanks after `data:`, and a second top-level `data:` block after the values.
+#[test]
+fn a_value_after_many_under_an_odd_header_is_blocked() {
+    let sb = Sandbox::new("odd-headers");
+    let note = format!(
+        "  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: {{\"note\":\"{}\"}}\n",
+        "x".repeat(8000)
+    );
+    let shapes = [
+        ("short-key", note.as_str(), "data:\n  user: YWRtaW4=\n", ""),
+        ("comment", note.as_str(), "data:\n  # values\n", ""),
+        ("trailing", "", &*format!("data:{}\n", " ".repeat(8000)), ""),
+        (
+            "second",
+            "",
+            "data:\n  user: YWRtaW4=\n",
+            "# defaults\ndata:\n  note: BBBBBBBBBBBBBBBBBBBBBBBB\n",
+        ),
+    ];
+    for (i, (name, metadata, data, after)) in shapes.into_iter().enumerate() {
+        let repo = sb.repo(name);
+        let mut head = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n{metadata}type: Opaque\n{data}"
+        );
+        for k in 0..45 {
+            head.push_str(&format!("  K{k}: {}\n", "A".repeat(24)));
+        }
+        repo.write("k8s/app.yaml", format!("{head}{after}"));
+        repo.commit_unchecked("init");
+        repo.install(&["--hook", "pre-commit"]);
+        let new = random_alnum(910 + i as u64, 40);
+        let at = format!("k8s/app.yaml:{}:9", head.lines().count() + 1);
+        let text = format!("{head}  beta: {new}\n{after}");
+        assert_staged_blocked(&repo, "k8s/app.yaml", text, &at, &new);
+    }
+}
+
 /// A header-like line inside a Secret's `data:` (`kind: Secret` as a key) starts the rule's next
 /// match, which runs on to the next Secret: the value added after it under the first header is
 /// still searched from that header.
