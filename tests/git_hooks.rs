@@ -415,6 +415,25 @@ fn a_value_after_many_under_an_odd_header_is_blocked() {
     }
 }
 
+/// A Secret of 120 keys gets one more: the rule reads a `data:` block of any length (it read 40
+/// lines of it, so the new key, 121 lines after `data:`, passed).
+#[test]
+fn a_value_added_to_a_secret_of_many_keys_is_blocked() {
+    let sb = Sandbox::new("many-keys");
+    let repo = sb.repo("repo");
+    let mut secret = String::from("apiVersion: v1\nkind: Secret\nmetadata:\n  name: env\ndata:\n");
+    for k in 0..120u64 {
+        secret.push_str(&format!("  KEY_{k}: {}\n", random_alnum(1000 + k, 32)));
+    }
+    repo.write("k8s/env.yaml", &secret);
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let new = random_alnum(1200, 40);
+    let at = format!("k8s/env.yaml:{}:9", secret.lines().count() + 1);
+    secret.push_str(&format!("  beta: {new}\n"));
+    assert_staged_blocked(&repo, "k8s/env.yaml", secret, &at, &new);
+}
+
 /// A header-like line inside a Secret's `data:` (`kind: Secret` as a key) starts the rule's next
 /// match, which runs on to the next Secret: the value added after it under the first header is
 /// still searched from that header.
