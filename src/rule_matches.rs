@@ -20,9 +20,9 @@
 //! its match with its value *blanked* (`search_blanked`); these candidates, too, count only when
 //! reported. This is done after a reported candidate as well: each value is a secret to rotate,
 //! and a first value left out later (by a baseline) must not hide the ones after it. After each
-//! value, the part of the first match before its value's line (the header; its first and last
-//! lines only, while the rule matches with them) is copied to just before the line after that
-//! value, and the next search starts there: a section of many values costs in proportion to its
+//! value, the part of the first match before its value's line (the header, or a compact stand-in
+//! for it with which the rule finds the first value again) is copied to just before the line
+//! after that value, and the next search starts there: a section of many values costs in proportion to its
 //! length, and its last values are as near the header as its first.
 //!
 //! Searching inside is bounded: a rule whose value may hold its own key name
@@ -294,9 +294,9 @@ fn line_start(text: &[u8], offset: usize) -> usize {
 /// blanked; each value visited is blanked and added to them.
 ///
 /// `header` is the part of the first match before its value's line (empty when the value is on
-/// the match's first line). After each value, a copy of it (of its first and last lines while
-/// the rule finds values after them, see [`compact_header`]) is put right before the line that
-/// follows the value, and the next search starts there: it covers the header and the lines
+/// the match's first line). After each value, a copy of it (or of a compact stand-in, see
+/// [`compact_header`]) is put right before the line that follows the value, and the next search
+/// starts there: it covers the header and the lines
 /// after the value, not every line since the first one, so a section of many values costs in
 /// proportion to its length (searching from the first match each time would cost its square),
 /// and values far down a long section stay within the rule's reach.
@@ -309,13 +309,12 @@ fn blanked_values<E>(
     visit: &mut impl FnMut(Range<usize>, Range<usize>, Pass) -> Result<Candidate, E>,
 ) -> Result<(), E> {
     let mut from = first.start;
-    // The header copied after each value: its first and last lines while they do, then all of
-    // it (see `compact_header`); and the end of the value it was last copied after.
+    // The header copied after each value: a compact one when there is one (see
+    // `compact_header`), else all of it.
     let mut compact = changed
         .blanked
         .first()
         .and_then(|value| compact_header((regex, group), haystack, &header, value));
-    let mut last_value_end = None;
     while *budget > 0 {
         let moved = from != first.start;
         let found = next_match((regex, group), copy, from, budget);
@@ -340,18 +339,7 @@ fn blanked_values<E>(
                 break;
             }
             changed.unmove(haystack, copy);
-            // Nothing where the first and last lines of the header were moved to (a rule that
-            // needs a line between them): the whole header is moved there instead.
-            let whole_header = &haystack[header.clone()];
-            let retried = compact
-                .take()
-                .and(last_value_end)
-                .and_then(|end| move_header(copy, whole_header, header.start, end));
-            if let Some(at) = retried {
-                from = at.start + 1;
-                changed.moved.push(at);
-                continue;
-            }
+            compact = None;
             // Nothing of this section where the header was moved to (a rule anchored to what
             // comes before its header, a header-like line inside the section that starts the
             // next plain match): go on from the first match as it stands, the values blanked,
@@ -372,7 +360,6 @@ fn blanked_values<E>(
         if let Some(at) = move_header(copy, moving, header.start, secret.end) {
             from = at.start + 1;
             changed.moved.push(at);
-            last_value_end = Some(secret.end);
         }
     }
     Ok(())
@@ -428,11 +415,13 @@ const COMPACT_LINE_MAX: usize = 256;
 /// value's line), moved after each value instead of it so that every step of a chain stays cheap
 /// when the header is long (an 8 KB annotation in a Secret's metadata, a long comment after
 /// `data:`, trailing blanks; with the whole header, the budget ended the chain after a few
-/// values). Its lines are taken without trailing blanks: the header's first line and its last
-/// 0, 1, 2, 4, 8 or 16 lines of at most [`COMPACT_LINE_MAX`] bytes, the first of these that,
-/// put right before the line of the first match's `value`, makes the rule find that same value
-/// there (so it holds what the rule needs before a value: `data:` and the keys after it, not
-/// only `kind: Secret`). `None` when none does or none is shorter than the header.
+/// values). Its lines are taken without trailing blanks: the header's first line, then its last
+/// 0, 1, 2, 4, 8 or 16 lines of at most [`COMPACT_LINE_MAX`] bytes, first with every other line
+/// left as an empty line (so that the rule's reach in lines after the header stays what it is
+/// with the whole header), then without them. The first candidate that, put right before the
+/// line of the first match's `value`, makes the rule find that same value there is taken (so it
+/// holds what the rule needs before a value: `data:` and the keys after it, not only `kind:
+/// Secret`). `None` when none does or none is shorter than the header.
 fn compact_header(
     (regex, group): (&Regex, usize),
     haystack: &[u8],
@@ -442,38 +431,71 @@ fn compact_header(
     let text = &haystack[header.clone()];
     let mut lines = text.split_inclusive(|&b| b == b'\n');
     let first = without_trailing_blanks(lines.next()?);
-    let short: Vec<Vec<u8>> = lines
-        .map(without_trailing_blanks)
-        .filter(|line| line.len() <= COMPACT_LINE_MAX)
-        .collect();
+    let rest: Vec<Vec<u8>> = lines.map(without_trailing_blanks).collect();
     let line_start = line_start(haystack, value.start);
     let line_end =
         memchr::memchr(b'\n', &haystack[value.end..]).map_or(haystack.len(), |i| value.end + i + 1);
     let value_line = &haystack[line_start..line_end];
-    for last in [0, 1, 2, 4, 8, 16] {
-        let last = last.min(short.len());
-        let mut candidate = first.clone();
-        for line in &short[short.len() - last..] {
-            candidate.extend_from_slice(line);
-        }
-        if candidate.len() >= text.len() {
-            return None;
-        }
-        let at = candidate.len() + (value.start - line_start);
-        candidate.extend_from_slice(value_line);
-        let found = regex.captures_at(&candidate, 0).and_then(|caps| {
-            let whole = caps.get(0)?;
-            Some(whole.start() == 0 && caps.get(group)?.range() == (at..at + value.len()))
-        });
-        if found == Some(true) {
-            candidate.truncate(at - (value.start - line_start));
-            return Some(candidate);
-        }
-        if last == short.len() {
-            return None;
+    for keep_lines in [true, false] {
+        for last in [0, 1, 2, 4, 8, 16] {
+            let last = last.min(rest.len());
+            let mut candidate = first.clone();
+            for (i, line) in rest.iter().enumerate() {
+                let short = line.len() <= COMPACT_LINE_MAX;
+                if i >= rest.len() - last && short {
+                    candidate.extend_from_slice(line);
+                } else if keep_lines {
+                    candidate.extend_from_slice(line_ending(line));
+                }
+            }
+            if candidate.len() < text.len()
+                && finds_value_again(
+                    (regex, group),
+                    &mut candidate,
+                    value_line,
+                    value.len(),
+                    value.start - line_start,
+                )
+            {
+                return Some(candidate);
+            }
+            if last == rest.len() {
+                break;
+            }
         }
     }
     None
+}
+
+/// Whether `regex`, over `header` followed by `value_line`, finds a match at the start whose
+/// group `group` is the value of `len` bytes at `offset` in that line; `header` is left as it was.
+fn finds_value_again(
+    (regex, group): (&Regex, usize),
+    header: &mut Vec<u8>,
+    value_line: &[u8],
+    len: usize,
+    offset: usize,
+) -> bool {
+    let header_len = header.len();
+    let at = header_len + offset;
+    header.extend_from_slice(value_line);
+    let found = regex.captures_at(header, 0).is_some_and(|caps| {
+        caps.get(0).is_some_and(|whole| whole.start() == 0)
+            && caps.get(group).is_some_and(|v| v.range() == (at..at + len))
+    });
+    header.truncate(header_len);
+    found
+}
+
+/// The line feed (`\n` or `\r\n`) that ends `line`, or nothing.
+fn line_ending(line: &[u8]) -> &[u8] {
+    if line.ends_with(b"\r\n") {
+        &line[line.len() - 2..]
+    } else if line.ends_with(b"\n") {
+        &line[line.len() - 1..]
+    } else {
+        &[]
+    }
 }
 
 /// `line` (ending in `\n`, `\r\n` or neither) without the spaces and tabs before its end.
@@ -763,6 +785,26 @@ mod tests {
         }
         values.push(format!("w{:020}", 0));
         text.push_str(&format!("# more\ndata:\n  z: {}\n", values[45]));
+        let seen = visited_as(pattern, true, &text, |_| false);
+        assert_eq!(secrets(&seen), values);
+    }
+
+    /// A compact header keeps the whole header's count of lines (its other lines left empty),
+    /// so the rule reaches no further past a value than it does with the whole header: the
+    /// next section's value, 20 lines past the last one, stays out of the chain's reach as it
+    /// is out of the plain search's.
+    #[test]
+    fn a_compact_header_reaches_no_further_than_the_whole_one() {
+        let pattern = r"\[sec\]\n(?:[^\n]*\n){0,60}?data:\n(?:  \w+: [^\n]*\n)*?  \w+: (\S{16,})\n";
+        let mut text = format!("[sec]\nnote: {}\n", "n".repeat(2000));
+        text.push_str(&"label: x\n".repeat(40));
+        text.push_str("data:\n");
+        let values: Vec<String> = (0..3).map(|i| format!("v{i:020}")).collect();
+        for (i, value) in values.iter().enumerate() {
+            text.push_str(&format!("  k{i}: {value}\n"));
+        }
+        text.push_str(&"other: x\n".repeat(20));
+        text.push_str(&format!("data:\n  z: w{:020}\n", 0));
         let seen = visited_as(pattern, true, &text, |_| false);
         assert_eq!(secrets(&seen), values);
     }

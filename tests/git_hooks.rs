@@ -434,6 +434,41 @@ fn a_value_added_to_a_secret_of_many_keys_is_blocked() {
     assert_staged_blocked(&repo, "k8s/env.yaml", secret, &at, &new);
 }
 
+/// Two Secrets around a `ConfigMap` with a 40 KB line, in one window: the searches that end the
+/// first Secret's chain run over that line, and must leave the second Secret's chain its
+/// budget (a search more per chain end used it up, and the new value passed).
+#[test]
+fn a_value_after_a_long_document_between_secrets_is_blocked() {
+    let sb = Sandbox::new("drain");
+    let repo = sb.repo("repo");
+    let placeholder = "A".repeat(24);
+    let secret = |name: &str, keys: &[&str]| {
+        let mut text = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\ntype: Opaque\ndata:\n"
+        );
+        for key in keys {
+            text.push_str(&format!("  {key}: {placeholder}\n"));
+        }
+        text
+    };
+    let dashboard = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboards\ndata:\n  d.json: '{}'\n",
+        "{\"type\": \"graph\", \"title\": \"requests\"}, ".repeat(900)
+    );
+    let head = format!(
+        "{}---\n{dashboard}---\n{}",
+        secret("defaults", &["username", "password"]),
+        secret("app", &["a0", "a1", "a2", "a3", "a4"])
+    );
+    repo.write("k8s/all.yaml", &head);
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let new = random_alnum(1300, 40);
+    let at = format!("k8s/all.yaml:{}:9", head.lines().count() + 1);
+    let text = format!("{head}  conn: {new}\n");
+    assert_staged_blocked(&repo, "k8s/all.yaml", text, &at, &new);
+}
+
 /// A header-like line inside a Secret's `data:` (`kind: Secret` as a key) starts the rule's next
 /// match, which runs on to the next Secret: the value added after it under the first header is
 /// still searched from that header.
