@@ -22,8 +22,8 @@
 //! and a first value left out later (by a baseline) must not hide the ones after it. After each
 //! value, the part of the first match before its value's line (the header, or a compact stand-in
 //! for it with which the rule finds the first value again) is copied to just before the line
-//! after that value, and the next search starts there: a section of many values costs in proportion to its
-//! length, and its last values are as near the header as its first.
+//! after that value, and the next search starts there: a section of many values costs in
+//! proportion to its length, and its last values are as near the header as its first.
 //!
 //! Searching inside is bounded: a rule whose value may hold its own key name
 //! (`kubectl --token=` followed by any run of token characters), whose match runs on past the
@@ -296,10 +296,10 @@ fn line_start(text: &[u8], offset: usize) -> usize {
 /// `header` is the part of the first match before its value's line (empty when the value is on
 /// the match's first line). After each value, a copy of it (or of a compact stand-in, see
 /// [`compact_header`]) is put right before the line that follows the value, and the next search
-/// starts there: it covers the header and the lines
-/// after the value, not every line since the first one, so a section of many values costs in
-/// proportion to its length (searching from the first match each time would cost its square),
-/// and values far down a long section stay within the rule's reach.
+/// starts there: it covers the header and the lines after the value, not every line since the
+/// first one, so a section of many values costs in proportion to its length (searching from the
+/// first match each time would cost its square), and values far down a long section stay within
+/// the rule's reach.
 fn blanked_values<E>(
     (regex, group): (&Regex, usize),
     (haystack, copy): (&[u8], &mut [u8]),
