@@ -81,6 +81,23 @@ fn assert_staged_blocked(repo: &Repo, path: &str, text: String, location: &str, 
     assert_commit_blocked(repo, location, secret);
 }
 
+/// Commits `head` + `after` at `path` unchecked and installs the pre-commit hook; then stages a
+/// new line `  <key>: <new>` between the two and checks that the commit is blocked at that line.
+fn assert_key_added_blocked(
+    repo: &Repo,
+    path: &str,
+    (head, after): (&str, &str),
+    key: &str,
+    new: &str,
+) {
+    repo.write(path, format!("{head}{after}"));
+    repo.commit_unchecked("init");
+    repo.install(&["--hook", "pre-commit"]);
+    let at = format!("{path}:{}:{}", head.lines().count() + 1, key.len() + 5);
+    let text = format!("{head}  {key}: {new}\n{after}");
+    assert_staged_blocked(repo, path, text, &at, new);
+}
+
 /// Neither the whole secret nor most of it appears anywhere in the output.
 fn assert_no_secret(out: &Output, secrets: &[&str]) {
     let text = all_output(out);
@@ -340,14 +357,8 @@ fn a_value_added_to_the_last_of_many_secrets_is_blocked() {
             ));
         }
     }
-    repo.write("k8s/bundle.yaml", &bundle);
-    repo.commit_unchecked("init");
-    repo.install(&["--hook", "pre-commit"]);
     let new = random_alnum(899, 33);
-    let line = bundle.lines().count() + 1;
-    bundle.push_str(&format!("  beta: {new}\n"));
-    let at = format!("k8s/bundle.yaml:{line}:9");
-    assert_staged_blocked(&repo, "k8s/bundle.yaml", bundle, &at, &new);
+    assert_key_added_blocked(&repo, "k8s/bundle.yaml", (&bundle, ""), "beta", &new);
 }
 
 /// A Secret with a long annotation (an 8 KB `last-applied-configuration`) in its metadata and
@@ -365,14 +376,8 @@ fn a_value_after_a_long_annotation_and_many_values_is_blocked() {
     for k in 0..30 {
         secret.push_str(&format!("  K{k}: {}\n", "A".repeat(24)));
     }
-    repo.write("k8s/app.yaml", &secret);
-    repo.commit_unchecked("init");
-    repo.install(&["--hook", "pre-commit"]);
     let new = random_alnum(902, 40);
-    let line = secret.lines().count() + 1;
-    secret.push_str(&format!("  beta: {new}\n"));
-    let at = format!("k8s/app.yaml:{line}:9");
-    assert_staged_blocked(&repo, "k8s/app.yaml", secret, &at, &new);
+    assert_key_added_blocked(&repo, "k8s/app.yaml", (&secret, ""), "beta", &new);
 }
 
 /// Shapes around a Secret's values that made each search of the chain after them costly or
@@ -405,13 +410,8 @@ fn a_value_after_many_under_an_odd_header_is_blocked() {
         for k in 0..45 {
             head.push_str(&format!("  K{k}: {}\n", "A".repeat(24)));
         }
-        repo.write("k8s/app.yaml", format!("{head}{after}"));
-        repo.commit_unchecked("init");
-        repo.install(&["--hook", "pre-commit"]);
         let new = random_alnum(910 + i as u64, 40);
-        let at = format!("k8s/app.yaml:{}:9", head.lines().count() + 1);
-        let text = format!("{head}  beta: {new}\n{after}");
-        assert_staged_blocked(&repo, "k8s/app.yaml", text, &at, &new);
+        assert_key_added_blocked(&repo, "k8s/app.yaml", (&head, after), "beta", &new);
     }
 }
 
@@ -425,13 +425,8 @@ fn a_value_added_to_a_secret_of_many_keys_is_blocked() {
     for k in 0..120u64 {
         secret.push_str(&format!("  KEY_{k}: {}\n", random_alnum(1000 + k, 32)));
     }
-    repo.write("k8s/env.yaml", &secret);
-    repo.commit_unchecked("init");
-    repo.install(&["--hook", "pre-commit"]);
     let new = random_alnum(1200, 40);
-    let at = format!("k8s/env.yaml:{}:9", secret.lines().count() + 1);
-    secret.push_str(&format!("  beta: {new}\n"));
-    assert_staged_blocked(&repo, "k8s/env.yaml", secret, &at, &new);
+    assert_key_added_blocked(&repo, "k8s/env.yaml", (&secret, ""), "beta", &new);
 }
 
 /// Two Secrets around a `ConfigMap` with a 40 KB line, in one window: the searches that end the
@@ -460,13 +455,8 @@ fn a_value_after_a_long_document_between_secrets_is_blocked() {
         secret("defaults", &["username", "password"]),
         secret("app", &["a0", "a1", "a2", "a3", "a4"])
     );
-    repo.write("k8s/all.yaml", &head);
-    repo.commit_unchecked("init");
-    repo.install(&["--hook", "pre-commit"]);
     let new = random_alnum(1300, 40);
-    let at = format!("k8s/all.yaml:{}:9", head.lines().count() + 1);
-    let text = format!("{head}  conn: {new}\n");
-    assert_staged_blocked(&repo, "k8s/all.yaml", text, &at, &new);
+    assert_key_added_blocked(&repo, "k8s/all.yaml", (&head, ""), "conn", &new);
 }
 
 /// A header-like line inside a Secret's `data:` (`kind: Secret` as a key) starts the rule's next
