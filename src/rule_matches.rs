@@ -310,11 +310,9 @@ fn blanked_values<E>(
 ) -> Result<(), E> {
     let mut from = first.start;
     // The header copied after each value: a compact one when there is one (see
-    // `compact_header`), else all of it.
-    let mut compact = changed
-        .blanked
-        .first()
-        .and_then(|value| compact_header((regex, group), haystack, &header, value));
+    // `compact_header`, worked out on the first move), else all of it.
+    let first_value = changed.blanked.first().cloned();
+    let mut compact: Option<Option<Vec<u8>>> = None;
     while *budget > 0 {
         let moved = from != first.start;
         let found = next_match((regex, group), copy, from, budget);
@@ -339,7 +337,6 @@ fn blanked_values<E>(
                 break;
             }
             changed.unmove(haystack, copy);
-            compact = None;
             // Nothing of this section where the header was moved to (a rule anchored to what
             // comes before its header, a header-like line inside the section that starts the
             // next plain match): go on from the first match as it stands, the values blanked,
@@ -356,6 +353,10 @@ fn blanked_values<E>(
         if header.is_empty() {
             continue;
         }
+        let compact = compact.get_or_insert_with(|| {
+            let value = first_value.as_ref()?;
+            compact_header((regex, group), haystack, &header, value)
+        });
         let moving = compact.as_deref().unwrap_or(&haystack[header.clone()]);
         if let Some(at) = move_header(copy, moving, header.start, secret.end) {
             from = at.start + 1;
