@@ -157,6 +157,19 @@ impl Keywords {
         self.len() == 0
     }
 
+    /// The longest keyword's length in bytes (0 without keywords).
+    pub fn longest(&self) -> usize {
+        self.keywords.iter().map(Vec::len).max().unwrap_or(0)
+    }
+
+    /// Whether [`Keywords::hits`] keeps exactly each keyword's first occurrence on each line, so
+    /// that a line's hits depend on nothing but its own bytes and the [`Keywords::longest`] − 1
+    /// bytes after it. True for the staged search, whose hits arrive in order of start; the
+    /// automaton's arrive in order of end, where a keyword holding a newline may be kept twice.
+    pub fn hits_are_per_line(&self) -> bool {
+        self.staged.is_some()
+    }
+
     /// Every keyword occurrence in `haystack` (one per keyword per line), ordered by start.
     pub fn hits(&self, haystack: &[u8]) -> Vec<Hit> {
         let Some((grams, confirm)) = &self.staged else {

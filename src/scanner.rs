@@ -11,6 +11,7 @@
 //! window. Base64, hex and percent-encoded runs on added lines are decoded in place
 //! ([`crate::encoded`]) and scanned again the same way, up to [`MAX_DECODE_DEPTH`] levels deep.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -469,6 +470,22 @@ impl Scanner {
         Ok(())
     }
 
+    /// The multiline rules' keyword search: its hits in a unit's bytes are what
+    /// [`Scanner::scan_multiline_with_hits`] takes.
+    pub fn multiline_keywords(&self) -> Result<&Keywords, ScanError> {
+        Ok(self.keywords_for(RulePart::Multiline)?.0)
+    }
+
+    /// [`Scanner::scan_part`] of [`RulePart::Multiline`] with the unit's keyword hits already
+    /// known: `hits` must be what [`Scanner::multiline_keywords`] finds in `unit.buf`.
+    pub fn scan_multiline_with_hits(
+        &self,
+        unit: &AddedText,
+        hits: &[Hit],
+    ) -> Result<UnitScan, ScanError> {
+        self.scan_part_with(unit, RulePart::Multiline, Some(hits))
+    }
+
     /// The indexes of the rules whose keyword occurs in `haystack` (the prefilter alone).
     pub fn candidate_rules(&self, haystack: &[u8]) -> Vec<usize> {
         self.candidates_from(&self.keywords.hits(haystack))
@@ -505,7 +522,17 @@ impl Scanner {
     /// What one part of the rules finds in `unit` (see [`RulePart`]), filtered and deduplicated
     /// within that part.
     pub fn scan_part(&self, unit: &AddedText, part: RulePart) -> Result<UnitScan, ScanError> {
-        let (findings, suppressed) = self.dedupe(self.scan_spanned(unit, 0, part)?);
+        self.scan_part_with(unit, part, None)
+    }
+
+    /// [`Scanner::scan_part`], with `part`'s keyword hits in `unit.buf` when they are known.
+    fn scan_part_with(
+        &self,
+        unit: &AddedText,
+        part: RulePart,
+        hits: Option<&[Hit]>,
+    ) -> Result<UnitScan, ScanError> {
+        let (findings, suppressed) = self.dedupe(self.scan_spanned(unit, 0, part, hits)?);
         Ok(UnitScan {
             findings: findings.into_iter().map(|(_, _, f)| f).collect(),
             suppressed: suppressed.into_iter().map(|(_, _, s)| s).collect(),
@@ -519,8 +546,9 @@ impl Scanner {
         unit: &AddedText,
         depth: usize,
         part: RulePart,
+        hits: Option<&[Hit]>,
     ) -> Result<Collected, ScanError> {
-        let windows = self.windows(unit, part)?;
+        let windows = self.windows(unit, part, hits)?;
         let mut collected = Collected::default();
         let mut i = 0;
         while i < windows.len() {
@@ -588,7 +616,7 @@ impl Scanner {
             inner.commit = unit.commit.clone();
             // A decoded run lies in one line: every rule runs on its decoded text, and what it
             // finds is deduplicated there, where a made-up token silences only what it overlaps.
-            let inner_found = self.scan_spanned(&inner, depth + 1, RulePart::All)?;
+            let inner_found = self.scan_spanned(&inner, depth + 1, RulePart::All, None)?;
             let inner_malformed = inner_found.malformed.clone();
             let (inner_findings, inner_suppressed) = self.dedupe(inner_found);
             // What lies in a decoded run is reported at the run; the rest of the rewritten line
@@ -684,7 +712,13 @@ impl Scanner {
     /// exactly one line (without its `\n` or `\r\n`), so `^`/`$` and `\s` never reach into a
     /// neighbouring line; a multiline rule's window runs from the keyword's line to the end of its
     /// hunk (at most [`MULTILINE_WINDOW`] bytes), and overlapping ones are merged.
-    fn windows(&self, unit: &AddedText, part: RulePart) -> Result<Vec<Window>, ScanError> {
+    /// `hits`, when given, are the keyword hits of `part`'s keywords in `unit.buf`.
+    fn windows(
+        &self,
+        unit: &AddedText,
+        part: RulePart,
+        hits: Option<&[Hit]>,
+    ) -> Result<Vec<Window>, ScanError> {
         let buf = &unit.buf;
         let mut windows: Vec<Window> = Vec::new();
         let mut line = (usize::MAX, 0usize);
@@ -693,7 +727,8 @@ impl Scanner {
         // [`single_line_may_report`]); worked out on the line's first single-line rule.
         let mut single_line_ok: Option<bool> = None;
         let (keywords, keyword_rules) = self.keywords_for(part)?;
-        for hit in keywords.hits(buf) {
+        let hits = hits.map_or_else(|| Cow::Owned(keywords.hits(buf)), Cow::Borrowed);
+        for hit in hits.iter() {
             let pos = hit.start;
             if !(line.0 <= pos && pos < line.1) {
                 let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);

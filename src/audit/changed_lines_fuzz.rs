@@ -6,8 +6,10 @@
 //! split lines, bytes inserted mid-line, unaligned copies from elsewhere in the base).
 
 use crate::added::AddedText;
+use crate::audit::delta_hits;
 use crate::audit::delta_lines::{self, line_ranges, Copied};
 use crate::git::changes::ChangeScanner;
+use crate::keywords::Keywords;
 use crate::scanner::{Scanner, Suppressions};
 use crate::test_support::{b64, fresh_repo, Rng};
 use gix::hash::ObjectId;
@@ -254,9 +256,11 @@ fn show(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
 }
 
-/// Edits `base` (clean whole) `edits` times and checks every edit the changed lines clear.
+/// Edits `base` (clean whole) `edits` times and checks every edit the changed lines clear, the
+/// multiline rules run with the keyword hits moved from the base's ([`delta_hits`]), which must
+/// be the hits of the whole blob.
 fn check_edits(
-    scan: &mut ChangeScanner<'_>,
+    (scan, keywords): (&mut ChangeScanner<'_>, &Keywords),
     rng: &mut Rng,
     base: &[u8],
     voc: &Vocab,
@@ -264,6 +268,7 @@ fn check_edits(
     what: &str,
 ) -> (usize, usize) {
     let (mut tried, mut decided) = (0, 0);
+    let base_hits = keywords.hits(base);
     for _ in 0..edits {
         let pieces = edit(rng, base, voc);
         let (blob, copies) = build(base, &pieces);
@@ -273,7 +278,21 @@ fn check_edits(
         tried += 1;
         let whole = AddedText::whole("f.yaml", blob.clone());
         unit.path.clone_from(&whole.path);
-        let changed = scan.scans_clean_changed(&whole, &unit).unwrap();
+        let hits = delta_hits::hits_from_base(
+            (base, &base_hits),
+            &blob,
+            &copies,
+            keywords.longest(),
+            |part| keywords.hits(part),
+        );
+        assert_eq!(
+            hits,
+            keywords.hits(&blob),
+            "{what}: hits moved from the base"
+        );
+        let changed = scan
+            .scans_clean_changed(&whole, &unit, Some(&hits))
+            .unwrap();
         let full = scan.scans_clean_whole(b"f.yaml", ID, blob.clone()).unwrap();
         decided += usize::from(changed);
         assert!(
@@ -402,7 +421,15 @@ fn fuzz(scanner: &Scanner, kind: &FuzzKind, seed: u64, rounds: usize) {
             continue;
         }
         let what = format!("{} seed {seed} round {round}", kind.name);
-        let (t, d) = check_edits(&mut scan, &mut rng, &base, &voc, kind.edits, &what);
+        let keywords = scanner.multiline_keywords().unwrap();
+        let (t, d) = check_edits(
+            (&mut scan, keywords),
+            &mut rng,
+            &base,
+            &voc,
+            kind.edits,
+            &what,
+        );
         tried += t;
         decided += d;
     }

@@ -16,11 +16,13 @@
 pub mod baseline;
 #[cfg(test)]
 mod changed_lines_fuzz;
+pub mod delta_hits;
 pub mod delta_lines;
 #[cfg(test)]
 pub(crate) mod failpoint;
 pub mod html;
 pub mod merge;
+mod pack_blobs;
 pub mod prescan;
 pub mod render;
 pub mod revisions;

@@ -6,14 +6,17 @@
 //! not clean, exactly as before, and the report is the same.
 //!
 //! Why it is faster: read one by one, a blob deep in a pack's delta chain costs the whole chain
-//! each time; here each pack that holds enough of the wanted blobs is walked once in pack order,
-//! every delta applied once to its base (gix's delta-tree traversal). Blobs not met there (loose
-//! objects, other packs, alternates) are read through the object database.
+//! each time; here the blobs of each pack that holds enough of the wanted ones are walked once in
+//! delta-tree order, every delta applied once to its base, and no tree or commit decoded
+//! (`pack_blobs`). Blobs not met there (loose objects, other packs, alternates) are read
+//! through the object database.
 //!
 //! A blob stored as a delta against a blob the walk holds is not scanned whole: the lines around
 //! every place its delta stops copying from the base ([`delta_lines`]) are scanned with the
 //! line-local rules, and the whole blob with the multiline rules alone
-//! ([`ChangeScanner::scans_clean_changed`]). Every line-local match in the blob lies in those
+//! ([`ChangeScanner::scans_clean_changed`]), their keywords found again only in the lines the
+//! delta did not copy from its base's, the others' taken from the base's ([`delta_hits`]).
+//! Every line-local match in the blob lies in those
 //! lines or in lines copied unchanged, with their neighbours, from the base; so when both scans
 //! are empty the blob is clean if its base is, which is settled once the walk is done
 //! (`resolve_pending`); a blob whose base is not clean is scanned whole by id. Whatever cannot be
@@ -27,18 +30,21 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use gix::hash::ObjectId;
 use gix::odb::pack;
 
 use crate::added::AddedText;
-use crate::audit::delta_lines;
+use crate::audit::delta_hits;
+use crate::audit::delta_lines::{self, Copied};
+use crate::audit::pack_blobs;
 use crate::audit::tips::KeptBlobs;
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
 use crate::git::commits::{commit_changes, CommitChanges};
 use crate::git::objects::load_blob;
+use crate::keywords::Hit;
 use crate::scanner::Scanner;
 
 /// Commits a worker lists at a time.
@@ -284,6 +290,9 @@ struct Walked {
     id: ObjectId,
     /// Its bytes, as a whole unit (at one of its paths: what a scan finds does not depend on it).
     whole: AddedText,
+    /// The multiline rules' keyword hits in its bytes, once its job has worked them out, for
+    /// the blobs stored as deltas against it ([`delta_hits`]).
+    multiline_hits: OnceLock<Arc<[Hit]>>,
 }
 
 /// The job of a walked blob: the blob, its delta base when the walk delivered that too, and
@@ -610,35 +619,22 @@ impl Walk<'_> {
     /// rest is read by id.
     fn run(&self, bundle: &pack::Bundle) {
         let stop = AtomicBool::new(false);
-        let mut progress = gix::progress::Discard;
-        let processor = |kind: gix::objs::Kind,
-                         data: &[u8],
-                         entry: &pack::index::Entry,
-                         _: &dyn gix::progress::Progress| {
+        let visit = |data: &[u8], entry: &pack::index::Entry| {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
             let base_offset = delta_base_offset(bundle, entry.pack_offset);
             let Ok(mut chain) = self.chain.lock() else {
-                return Ok(());
+                return;
             };
             let base = chain.enter(base_offset);
-            match self.deliver(kind, data, entry, base) {
+            match self.deliver(data, entry, base) {
                 Ok(walked) => chain.push(entry.pack_offset, walked),
                 // The workers are gone: nothing more to hand out.
                 Err(()) => stop.store(true, Ordering::Relaxed),
             }
-            Ok(())
         };
-        let options = pack::index::traverse::with_index::Options {
-            check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-            thread_limit: Some(1),
-            alloc_limit_bytes: None,
-        };
-        let _ = bundle.index.traverse_with_index(
-            &bundle.pack,
-            processor,
-            &mut progress,
-            &stop,
-            options,
-        );
+        let _ = pack_blobs::walk_blobs(bundle, visit, &stop);
     }
 
     /// Hands one walked object to the workers when it is a wanted blob within the cap stored only
@@ -646,12 +642,11 @@ impl Walk<'_> {
     /// the blob as handed out; `Err` when the workers are gone.
     fn deliver(
         &self,
-        kind: gix::objs::Kind,
         data: &[u8],
         entry: &pack::index::Entry,
         base: Option<Arc<Walked>>,
     ) -> Result<Option<Arc<Walked>>, ()> {
-        if kind != gix::objs::Kind::Blob || !(self.single)(&entry.oid) {
+        if !(self.single)(&entry.oid) {
             return Ok(None);
         }
         self.keep_copy(entry.oid, data);
@@ -665,6 +660,7 @@ impl Walk<'_> {
         let blob = Arc::new(Walked {
             id: entry.oid,
             whole: AddedText::whole(path, data.to_vec()),
+            multiline_hits: OnceLock::new(),
         });
         let job = WalkedJob {
             blob: Arc::clone(&blob),
@@ -733,8 +729,8 @@ impl BlobReader<'_> {
             let before = scan.outcome.bytes;
             match job {
                 Job::Walked(job) => {
-                    let unit = changed_lines(&job, bundles, &mut inflate);
-                    self.scan_walked(&mut scan, &job, unit, &mut found);
+                    let copies = delta_copies(&job, bundles, &mut inflate);
+                    self.scan_walked(&mut scan, &job, copies.as_deref(), &mut found);
                 }
                 Job::Read(id) => {
                     if let Ok(Some(data)) = load_blob(&repo, id, self.max_blob_bytes) {
@@ -774,17 +770,22 @@ impl BlobReader<'_> {
         &self,
         scan: &mut ChangeScanner<'_>,
         job: &WalkedJob,
-        mut unit: Option<AddedText>,
+        copies: Option<&[Copied]>,
         found: &mut WorkerClean,
     ) {
         let id = job.blob.id;
         let whole = &job.blob.whole;
         let paths = self.wanted.blobs.get(&id).map_or(&[][..], Vec::as_slice);
-        if let (Some(unit), Some(base)) = (unit.as_mut(), &job.base) {
-            unit.path.clone_from(&whole.path);
-            if let Ok(true) = scan.scans_clean_changed(whole, unit) {
-                found.pending.push((id, base.id));
-                return;
+        if let (Some(copies), Some(base)) = (copies, &job.base) {
+            // Worked out first: the jobs of the blobs stored as deltas against this one, often
+            // taken by another worker right after this one, find them sooner.
+            let hits = self.multiline_hits(job, base, copies);
+            let unit = delta_lines::changed_unit(&whole.path, &base.whole.buf, &whole.buf, copies);
+            if let Some(unit) = unit {
+                if let Ok(true) = scan.scans_clean_changed(whole, &unit, hits.as_deref()) {
+                    found.pending.push((id, base.id));
+                    return;
+                }
             }
         }
         for &p in paths {
@@ -796,14 +797,45 @@ impl BlobReader<'_> {
     }
 }
 
-/// The unit of the lines a walked blob's delta changed, each with its neighbours
-/// ([`delta_lines::changed_unit`]); `None` when it has no base or its delta cannot be read or
-/// does not rebuild it from the base.
-fn changed_lines(
+impl BlobReader<'_> {
+    /// The multiline rules' keyword hits in a walked blob stored as a delta (`copies`) against
+    /// `base`: moved from the base's hits where its lines are copied ([`delta_hits`]) when the
+    /// base's job has worked them out already, else searched. Recorded for the blobs stored as
+    /// deltas against this one. `None` when the keyword search is not per line, or did not build.
+    fn multiline_hits(
+        &self,
+        job: &WalkedJob,
+        base: &Walked,
+        copies: &[Copied],
+    ) -> Option<Arc<[Hit]>> {
+        let keywords = self.scanner.multiline_keywords().ok()?;
+        if !keywords.hits_are_per_line() {
+            return None;
+        }
+        let blob = &job.blob.whole.buf;
+        let hits: Arc<[Hit]> = match base.multiline_hits.get() {
+            Some(base_hits) => delta_hits::hits_from_base(
+                (&base.whole.buf, base_hits),
+                blob,
+                copies,
+                keywords.longest(),
+                |part| keywords.hits(part),
+            )
+            .into(),
+            None => keywords.hits(blob).into(),
+        };
+        let _ = job.blob.multiline_hits.set(Arc::clone(&hits));
+        Some(hits)
+    }
+}
+
+/// The copied ranges of a walked blob's delta ([`delta_lines::copied_ranges`]); `None` when it
+/// has no base or its delta cannot be read or does not rebuild it from the base.
+fn delta_copies(
     job: &WalkedJob,
     bundles: &[pack::Bundle],
     inflate: &mut gix::zlib::Inflate,
-) -> Option<AddedText> {
+) -> Option<Vec<Copied>> {
     let base = job.base.as_ref()?;
     let bundle = bundles.get(job.entry.0)?;
     let entry = bundle.pack.entry(job.entry.1).ok()?;
@@ -820,8 +852,7 @@ fn changed_lines(
         .pack
         .decompress_entry(&entry, inflate, &mut delta)
         .ok()?;
-    let copies = delta_lines::copied_ranges(&delta, &base.whole.buf, &job.blob.whole.buf)?;
-    delta_lines::changed_unit(b"", &base.whole.buf, &job.blob.whole.buf, &copies)
+    delta_lines::copied_ranges(&delta, &base.whole.buf, &job.blob.whole.buf)
 }
 
 #[cfg(test)]
@@ -1369,7 +1400,7 @@ mod tests {
         let repo = gix::open(&repo_dir).unwrap();
         let mut scan = ChangeScanner::new(&repo, scanner, 1 << 20);
         let whole = AddedText::whole("f.yaml", n.to_vec());
-        let clean = scan.scans_clean_changed(&whole, &unit).unwrap();
+        let clean = scan.scans_clean_changed(&whole, &unit, None).unwrap();
         std::fs::remove_dir_all(&repo_dir).unwrap();
         clean
     }

@@ -16,6 +16,7 @@ use crate::decode::{archive_kind, decode_utf16, detect_utf16, views, PROBE_BYTES
 use crate::git::objects::{load_blob, open_blob, read_stream, OpenedBlob};
 use crate::git::tree_diff::Deleted;
 use crate::git::GitError;
+use crate::keywords::Hit;
 use crate::outcome::{ScanOutcome, SkipReason, Skipped};
 use crate::scanner::{RulePart, ScanError, Scanner, UnitScan};
 use crate::stream::{scan_stream, StreamError};
@@ -230,11 +231,13 @@ impl<'a> ChangeScanner<'a> {
     /// whole blob. Refused (false, to be scanned whole) when a whole scan decides more than that: a
     /// blob over the cap, UTF-16 text, an archive, base64 wrapped over lines, or rules for which
     /// the line-local part is not local. The bytes of `unit` are counted (the blob itself by the
-    /// caller, once it is decided); nothing is reported.
+    /// caller, once it is decided); nothing is reported. `hits`, when known, are the multiline
+    /// rules' keyword hits in the whole blob ([`Scanner::multiline_keywords`]).
     pub fn scans_clean_changed(
         &mut self,
         whole: &AddedText,
         unit: &AddedText,
+        hits: Option<&[Hit]>,
     ) -> Result<bool, GitError> {
         let data = whole.buf.as_slice();
         let size = data.len() as u64;
@@ -258,10 +261,11 @@ impl<'a> ChangeScanner<'a> {
         {
             return Ok(false);
         }
-        Ok(self
-            .scanner
-            .scan_part(whole, RulePart::Multiline)?
-            .is_empty())
+        let multiline = match hits {
+            Some(hits) => self.scanner.scan_multiline_with_hits(whole, hits)?,
+            None => self.scanner.scan_part(whole, RulePart::Multiline)?,
+        };
+        Ok(multiline.is_empty())
     }
 
     /// Reports the findings and suppressed secrets of a blob pair again (with the new commit and
