@@ -63,13 +63,16 @@ const BASE_BYTES: usize = 256 << 20;
 /// Room for many blobs lets the workers go on while the walk decodes trees and commits (which
 /// give them nothing), and the walk go on while a worker scans a big blob.
 const QUEUE_BYTES: usize = 64 << 20;
+/// Most bytes a worker's delta buffer keeps between blobs.
+const KEPT_DELTA_BYTES: usize = 4 << 20;
 /// Most jobs waiting in the workers' queue (each small: the bytes are counted by [`InFlight`]).
 const QUEUE_JOBS: usize = 4096;
 
 /// The bytes of the walked blobs handed out and not yet scanned.
 #[derive(Default)]
 struct InFlight {
-    bytes: Mutex<usize>,
+    /// The bytes in flight, and how many admissions wait for some to be freed.
+    bytes: Mutex<(usize, usize)>,
     freed: Condvar,
     /// Admissions waiting (for the tests).
     #[cfg(test)]
@@ -80,16 +83,18 @@ impl InFlight {
     /// Counts `n` more bytes, first waiting while others are in flight and `n` more would pass
     /// [`QUEUE_BYTES`] (a blob bigger than that goes alone).
     fn admit(self: &Arc<Self>, n: usize) -> Admitted {
-        if let Ok(mut bytes) = self.bytes.lock() {
-            while *bytes > 0 && *bytes + n > QUEUE_BYTES {
+        if let Ok(mut flight) = self.bytes.lock() {
+            while flight.0 > 0 && flight.0 + n > QUEUE_BYTES {
                 #[cfg(test)]
                 self.waiting.fetch_add(1, Ordering::SeqCst);
-                bytes = match self.freed.wait(bytes) {
-                    Ok(b) => b,
+                flight.1 += 1;
+                flight = match self.freed.wait(flight) {
+                    Ok(f) => f,
                     Err(poisoned) => poisoned.into_inner(),
                 };
+                flight.1 -= 1;
             }
-            *bytes += n;
+            flight.0 += n;
         }
         Admitted {
             flight: Arc::clone(self),
@@ -114,11 +119,19 @@ struct Admitted {
 }
 
 impl Drop for Admitted {
+    /// Frees the bytes, and wakes the walk when it waits (a wake costs a system call, and jobs
+    /// are dropped by the thousand while nobody waits).
     fn drop(&mut self) {
-        if let Ok(mut bytes) = self.flight.bytes.lock() {
-            *bytes = bytes.saturating_sub(self.n);
+        let waiting = match self.flight.bytes.lock() {
+            Ok(mut flight) => {
+                flight.0 = flight.0.saturating_sub(self.n);
+                flight.1 > 0
+            }
+            Err(_) => true,
+        };
+        if waiting {
+            self.flight.freed.notify_all();
         }
-        self.flight.freed.notify_all();
     }
 }
 
@@ -717,6 +730,8 @@ impl BlobReader<'_> {
         crate::git::configure_caches(&mut repo);
         let mut scan = ChangeScanner::new(&repo, self.scanner, self.max_blob_bytes);
         let mut inflate = gix::zlib::Inflate::default();
+        // The delta of each walked blob, in one buffer for all of them.
+        let mut delta = Vec::new();
         loop {
             let job = match receiver.lock() {
                 Ok(r) => r.recv(),
@@ -729,7 +744,7 @@ impl BlobReader<'_> {
             let before = scan.outcome.bytes;
             match job {
                 Job::Walked(job) => {
-                    let copies = delta_copies(&job, bundles, &mut inflate);
+                    let copies = delta_copies(&job, bundles, (&mut inflate, &mut delta));
                     self.scan_walked(&mut scan, &job, copies.as_deref(), &mut found);
                 }
                 Job::Read(id) => {
@@ -834,7 +849,7 @@ impl BlobReader<'_> {
 fn delta_copies(
     job: &WalkedJob,
     bundles: &[pack::Bundle],
-    inflate: &mut gix::zlib::Inflate,
+    (inflate, delta): (&mut gix::zlib::Inflate, &mut Vec<u8>),
 ) -> Option<Vec<Copied>> {
     let base = job.base.as_ref()?;
     let bundle = bundles.get(job.entry.0)?;
@@ -847,12 +862,14 @@ fn delta_copies(
     if size > 2 * job.blob.whole.buf.len() + 64 {
         return None;
     }
-    let mut delta = vec![0u8; size];
-    bundle
-        .pack
-        .decompress_entry(&entry, inflate, &mut delta)
-        .ok()?;
-    delta_lines::copied_ranges(&delta, &base.whole.buf, &job.blob.whole.buf)
+    if delta.capacity() > KEPT_DELTA_BYTES {
+        // Grown for a big delta: given back, not kept for the worker's life.
+        *delta = Vec::new();
+    }
+    delta.clear();
+    delta.resize(size, 0);
+    bundle.pack.decompress_entry(&entry, inflate, delta).ok()?;
+    delta_lines::copied_ranges(delta, &base.whole.buf, &job.blob.whole.buf)
 }
 
 #[cfg(test)]
@@ -866,7 +883,7 @@ mod tests {
     #[test]
     fn the_walk_waits_while_too_many_bytes_are_in_flight() {
         let flight = Arc::new(InFlight::default());
-        let bytes = |f: &InFlight| *f.bytes.lock().unwrap();
+        let bytes = |f: &InFlight| f.bytes.lock().unwrap().0;
         let huge = flight.admit(3 * QUEUE_BYTES);
         assert_eq!(bytes(&flight), 3 * QUEUE_BYTES);
         drop(huge);
