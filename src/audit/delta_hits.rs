@@ -179,20 +179,28 @@ mod tests {
         (blob, copies)
     }
 
+    /// [`hits_from_base`] with the base's hits from a whole search, `search` for the rest.
+    fn moved_hits(
+        keywords: &Keywords,
+        base: &[u8],
+        blob: &[u8],
+        copies: &[Copied],
+        search: impl Fn(&[u8]) -> Vec<Hit>,
+    ) -> Vec<Hit> {
+        let base_hits = keywords.hits(base);
+        hits_from_base((base, &base_hits), blob, copies, keywords.longest(), search)
+    }
+
     #[test]
     fn hits_from_the_base_are_the_hits_of_the_whole_blob() {
         let keywords = keywords();
         assert!(keywords.hits_are_per_line());
-        let reach = keywords.longest();
         let mut rng = Rng(0x5eed_0fde_17a0);
         for round in 0..20_000 {
             let pieces = rng.below(60);
             let base = random_text(&mut rng, pieces);
             let (blob, copies) = edited(&mut rng, &base);
-            let base_hits = keywords.hits(&base);
-            let derived = hits_from_base((&base, &base_hits), &blob, &copies, reach, |b| {
-                keywords.hits(b)
-            });
+            let derived = moved_hits(&keywords, &base, &blob, &copies, |b| keywords.hits(b));
             assert_eq!(
                 derived,
                 keywords.hits(&blob),
@@ -212,21 +220,16 @@ mod tests {
             end: base.len(),
             source: 0,
         }];
-        let base_hits = keywords.hits(&base);
-        let derived = hits_from_base(
-            (&base, &base_hits),
-            &base,
-            &copies,
-            keywords.longest(),
-            |_| panic!("nothing to search"),
-        );
-        assert_eq!(derived, base_hits);
+        let derived = moved_hits(&keywords, &base, &base, &copies, |_| {
+            panic!("nothing to search")
+        });
+        assert_eq!(derived, keywords.hits(&base));
     }
 
     #[test]
     fn a_line_that_ends_a_copy_early_is_searched() {
-        // The copy ends one byte into a keyword that runs past the line feed: the blob's version
-        // of that keyword differs, so the line is searched, not taken from the base.
+        // The copy ends right before the line feed that ends a keyword (`default\n`): the blob
+        // has `default\r` there, so the line is searched, not taken from the base.
         let keywords = keywords();
         let base = b"x\nuser default\nmore".to_vec();
         let mut blob = base[..14].to_vec();
@@ -236,14 +239,7 @@ mod tests {
             end: 14,
             source: 0,
         }];
-        let base_hits = keywords.hits(&base);
-        let derived = hits_from_base(
-            (&base, &base_hits),
-            &blob,
-            &copies,
-            keywords.longest(),
-            |b| keywords.hits(b),
-        );
+        let derived = moved_hits(&keywords, &base, &blob, &copies, |b| keywords.hits(b));
         assert_eq!(derived, keywords.hits(&blob));
     }
 }
