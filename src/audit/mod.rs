@@ -552,13 +552,30 @@ pub fn audit_repository(
     revs: &Revisions,
     options: &AuditOptions<'_>,
 ) -> Result<RepoAudit, GitError> {
-    let commits = revisions::commits(repo, revs)?;
+    // The branch tips' trees are read on a thread of their own (with its own handle, opened as
+    // `repo` was) while the revisions are walked.
+    let (git_dir, open_options) = (repo.git_dir(), repo.open_options().clone());
+    let (commits, tip_trees) = std::thread::scope(|scope| {
+        let tips = scope.spawn(move || {
+            let mut repo = gix::open_opts(git_dir, open_options).map_err(|e| GitError::Open {
+                path: git_dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+            crate::git::configure_caches(&mut repo);
+            tips::TipTrees::read(&repo, &tips::branch_tips(&repo)?)
+        });
+        let commits = revisions::commits(repo, revs);
+        let tips = tips
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (commits, tips)
+    });
+    let commits = commits?;
+    let tip_trees = tip_trees?;
     options
         .progress
         .commits_total
         .fetch_add(commits.len() as u64, Ordering::Relaxed);
-    let branches = tips::branch_tips(repo)?;
-    let tip_trees = tips::TipTrees::read(repo, &branches)?;
     let mut clean = if options.prescan {
         prescan::prescan(
             repo,
@@ -610,7 +627,7 @@ pub fn audit_repository(
             commits: commits.len() as u64,
             blobs: found.blobs,
             bytes: found.bytes,
-            branches: branches.len(),
+            branches: tip_trees.roots.len(),
         },
         secrets,
         skipped,

@@ -17,16 +17,14 @@ use pack::data::entry::Header;
 /// by default, 4095 at most) are taken for a damaged pack.
 const MAX_CHAIN: usize = 10_000;
 
-/// Calls `visit` with the bytes and index entry of every blob of `bundle` (and of no other
-/// object), in delta-tree order
-/// (a base before the deltas against it), on this thread. `None` when the pack cannot be read
-/// that way (a chain that does not end in the pack, a damaged entry): nothing was visited, and the
-/// caller walks it otherwise.
-pub(crate) fn walk_blobs(
-    bundle: &pack::Bundle,
-    visit: impl FnMut(&[u8], &pack::index::Entry) + Send + Clone,
-    stop: &AtomicBool,
-) -> Option<()> {
+/// The delta tree of a pack's blobs ([`blob_tree`]), built ahead of its walk.
+pub(crate) struct BlobTree(pack::cache::delta::Tree<pack::index::Entry>);
+
+/// Builds the delta tree of the blobs of `bundle` (and of its first entry, see [`blob_entries`]),
+/// which does not depend on what the walk hands out: the prescan builds it while the commits'
+/// changes are listed. `None` when the pack cannot be walked that way (a chain that does not end
+/// in the pack, a damaged entry); the caller then reads its blobs by id.
+pub(crate) fn blob_tree(bundle: &pack::Bundle) -> Option<BlobTree> {
     let blobs = blob_entries(bundle)?;
     let mut progress = gix::progress::Discard;
     let tree = pack::cache::delta::Tree::from_offsets_in_pack(
@@ -40,10 +38,23 @@ pub(crate) fn walk_blobs(
                 .map(|i| bundle.index.pack_offset_at_index(i)))
         },
         &mut progress,
-        stop,
+        &AtomicBool::new(false),
         bundle.index.object_hash(),
     )
     .ok()?;
+    Some(BlobTree(tree))
+}
+
+/// Calls `visit` with the bytes and index entry of every blob of `bundle` (and of no other
+/// object) in `tree` (its [`blob_tree`]), in delta-tree order (a base before the deltas against
+/// it), on this thread, until `stop` is set. A failure part-way leaves what was visited visited;
+/// the caller reads the rest by id.
+pub(crate) fn walk_blobs(
+    bundle: &pack::Bundle,
+    BlobTree(tree): BlobTree,
+    visit: impl FnMut(&[u8], &pack::index::Entry) + Send + Clone,
+    stop: &AtomicBool,
+) {
     let mut size_progress = gix::progress::Discard;
     let mut visit = visit;
     let options = pack::cache::delta::traverse::Options {
@@ -54,7 +65,6 @@ pub(crate) fn walk_blobs(
         object_hash: bundle.index.object_hash(),
         alloc_limit_bytes: None,
     };
-    // A failure part-way leaves what was visited visited; the caller reads the rest by id.
     let _ = tree.traverse(
         |range, pack: &pack::data::File| pack.entry_slice(range),
         &bundle.pack,
@@ -67,7 +77,6 @@ pub(crate) fn walk_blobs(
         },
         options,
     );
-    Some(())
 }
 
 /// The index entries of `bundle` whose delta chain ends in a blob, sorted by pack offset, and the
@@ -183,15 +192,16 @@ mod tests {
         ));
         let visited: Mutex<Vec<(ObjectId, u64, Vec<u8>)>> = Mutex::new(Vec::new());
         let stop = AtomicBool::new(false);
+        let tree = blob_tree(&bundle).unwrap();
         walk_blobs(
             &bundle,
+            tree,
             |data: &[u8], entry: &pack::index::Entry| {
                 let seen = (entry.oid, entry.pack_offset, data.to_vec());
                 visited.lock().unwrap().push(seen);
             },
             &stop,
-        )
-        .unwrap();
+        );
         let visited = visited.into_inner().unwrap();
         let repo = gix::open(&dir).unwrap();
         for (id, _, data) in &visited {

@@ -38,7 +38,7 @@ use gix::odb::pack;
 use crate::added::AddedText;
 use crate::audit::delta_hits;
 use crate::audit::delta_lines::{self, Copied};
-use crate::audit::pack_blobs;
+use crate::audit::pack_blobs::{self, BlobTree};
 use crate::audit::tips::KeptBlobs;
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
@@ -204,18 +204,27 @@ pub fn prescan(
     keep: &[ObjectId],
 ) -> Option<CleanBlobs> {
     let keep: HashSet<ObjectId> = keep.iter().copied().collect();
-    let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
-    progress
-        .blobs_total
-        .fetch_add(wanted.blobs.len() as u64, Ordering::Relaxed);
     let objects = repo.objects.store_ref().path().to_path_buf();
     // With replace refs, reading a blob by id gives its replacement: the walk's stored bytes
     // are not what the history scan reads.
     let odb = &**repo.objects;
     let replaced = !odb.ignore_replacements && odb.store_ref().replacements().next().is_some();
+    // The packs' delta trees do not depend on the changes: built on a thread of their own while
+    // the changes are listed.
+    let (listing, packs) = std::thread::scope(|scope| {
+        let packs = scope.spawn(|| walkable_packs(&objects, replaced));
+        let listing = list_changes(repo.git_dir(), commits, scanner, threads);
+        let packs = packs
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (listing, packs)
+    });
+    let (wanted, listed) = listing?;
+    progress
+        .blobs_total
+        .fetch_add(wanted.blobs.len() as u64, Ordering::Relaxed);
     let reader = BlobReader {
         git_dir: repo.git_dir(),
-        replaced,
         wanted: &wanted,
         scanner,
         max_blob_bytes,
@@ -223,7 +232,7 @@ pub fn prescan(
         keep: &keep,
         kept: Mutex::new((0, KeptBlobs::new())),
     };
-    let mut clean = scan_wanted(&reader, &objects, threads);
+    let mut clean = scan_wanted(&reader, &objects, packs, threads);
     clean.listed = listed.into_iter().map(Mutex::new).collect();
     clean.kept = reader.kept.into_inner().map(|k| k.1).unwrap_or_default();
     Some(clean)
@@ -328,8 +337,6 @@ enum Job {
 /// What the prescan's workers share.
 struct BlobReader<'a> {
     git_dir: &'a Path,
-    /// Whether replace refs redirect object ids (then nothing is walked).
-    replaced: bool,
     wanted: &'a Wanted,
     scanner: &'a Scanner,
     max_blob_bytes: u64,
@@ -341,10 +348,14 @@ struct BlobReader<'a> {
 
 /// Reads every wanted blob once and scans it at each of its paths on `threads` workers (whole,
 /// or only the lines its delta changed when it has a delta base, then clean if the base is).
-fn scan_wanted(reader: &BlobReader<'_>, objects: &Path, threads: usize) -> CleanBlobs {
-    let bundles = walkable_bundles(reader, objects);
+fn scan_wanted(
+    reader: &BlobReader<'_>,
+    objects: &Path,
+    (bundles, trees): (Vec<pack::Bundle>, Vec<Option<BlobTree>>),
+    threads: usize,
+) -> CleanBlobs {
     let results = run_workers(reader, &bundles, threads, |sender| {
-        send_jobs(reader, objects, &bundles, sender);
+        send_jobs(reader, objects, (&bundles, trees), sender);
     });
     let mut clean = CleanBlobs {
         paths: reader.wanted.path_index.clone(),
@@ -469,18 +480,21 @@ fn resolve_pending(
     unresolved
 }
 
-/// The object directory's packs, opened; none with alternate object directories (a blob may then
-/// have copies the walk cannot see) or replace refs (reading by id gives the replacement).
-fn walkable_bundles(reader: &BlobReader<'_>, objects: &Path) -> Vec<pack::Bundle> {
+/// The object directory's packs, opened, each with the delta tree of its blobs when it can be
+/// walked; none with alternate object directories (a blob may then have copies the walk cannot
+/// see) or replace refs (`replaced`: reading by id gives the replacement).
+fn walkable_packs(objects: &Path, replaced: bool) -> (Vec<pack::Bundle>, Vec<Option<BlobTree>>) {
     let alternates = objects.join("info/alternates").exists()
         || std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some();
-    if alternates || reader.replaced {
-        return Vec::new();
+    if alternates || replaced {
+        return (Vec::new(), Vec::new());
     }
-    pack_indices(objects)
+    let bundles: Vec<pack::Bundle> = pack_indices(objects)
         .iter()
         .filter_map(|p| pack::Bundle::at(p, gix::hash::Kind::Sha1).ok())
-        .collect()
+        .collect();
+    let trees = bundles.iter().map(pack_blobs::blob_tree).collect();
+    (bundles, trees)
 }
 
 /// Hands every wanted blob to the workers once: from the packs worth walking, then the rest by id.
@@ -492,7 +506,7 @@ fn walkable_bundles(reader: &BlobReader<'_>, objects: &Path) -> Vec<pack::Bundle
 fn send_jobs(
     reader: &BlobReader<'_>,
     objects: &Path,
-    bundles: &[pack::Bundle],
+    (bundles, trees): (&[pack::Bundle], Vec<Option<BlobTree>>),
     sender: &SyncSender<Job>,
 ) {
     let wanted = reader.wanted;
@@ -508,10 +522,14 @@ fn send_jobs(
     let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
     // One budget for every pack: the jobs of a pack walked before may still be queued.
     let in_flight = Arc::new(InFlight::default());
-    for (pack, (bundle, &in_pack)) in bundles.iter().zip(&single_in).enumerate() {
+    let packs = bundles.iter().zip(&single_in).zip(trees).enumerate();
+    for (pack, ((bundle, &in_pack), tree)) in packs {
         if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
             continue;
         }
+        let Some(tree) = tree else {
+            continue;
+        };
         let delivered = Mutex::new(Vec::new());
         let single = |id: &ObjectId| matches!(places.get(id), Some((1, _)));
         let walk = Walk {
@@ -526,7 +544,7 @@ fn send_jobs(
             chain: Mutex::new(DeltaChain::default()),
             in_flight: &in_flight,
         };
-        walk.run(bundle);
+        walk.run(bundle, tree);
         sent.extend(delivered.into_inner().unwrap_or_default());
     }
     for id in wanted.blobs.keys() {
@@ -597,13 +615,51 @@ fn object_places(
             }
         }
     }
-    for &id in ids {
-        let hex = id.to_hex().to_string();
-        if objects.join(&hex[..2]).join(&hex[2..]).exists() {
-            places.entry(*id).or_default().0 += 1;
+    match loose_objects(objects, ids.len()) {
+        Some(loose) => {
+            for &id in ids {
+                if loose.contains(id) {
+                    places.entry(*id).or_default().0 += 1;
+                }
+            }
+        }
+        None => {
+            for &id in ids {
+                let hex = id.to_hex().to_string();
+                if objects.join(&hex[..2]).join(&hex[2..]).exists() {
+                    places.entry(*id).or_default().0 += 1;
+                }
+            }
         }
     }
     places
+}
+
+/// The ids of the loose objects under `objects` (the files of its 256 fan-out directories), read
+/// with one directory listing each instead of a file test per object; `None` when a directory
+/// cannot be listed or there are more than `limit` of them (then each object is tested alone).
+/// A file that is not named as an object is left out, as the test per object would leave it.
+fn loose_objects(objects: &Path, limit: usize) -> Option<HashSet<ObjectId>> {
+    let mut loose = HashSet::new();
+    for prefix in 0..=u8::MAX {
+        let prefix = format!("{prefix:02x}");
+        let entries = match std::fs::read_dir(objects.join(&prefix)) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) => return None,
+        };
+        for entry in entries {
+            let name = entry.ok()?.file_name();
+            let hex = format!("{prefix}{}", name.to_str()?);
+            if let Ok(id) = ObjectId::from_hex(hex.as_bytes()) {
+                loose.insert(id);
+            }
+            if loose.len() > limit {
+                return None;
+            }
+        }
+    }
+    Some(loose)
 }
 
 /// One pack walk's share of the prescan: what to hand out, what to keep, and what was delivered.
@@ -630,7 +686,7 @@ impl Walk<'_> {
     /// handed out too, and keeping a copy of each such blob of `keep` within the cap while
     /// [`KEEP_BYTES`] allow. A pack that fails to decode part-way hands out what it decoded; the
     /// rest is read by id.
-    fn run(&self, bundle: &pack::Bundle) {
+    fn run(&self, bundle: &pack::Bundle, tree: BlobTree) {
         let stop = AtomicBool::new(false);
         let visit = |data: &[u8], entry: &pack::index::Entry| {
             if stop.load(Ordering::Relaxed) {
@@ -647,7 +703,7 @@ impl Walk<'_> {
                 Err(()) => stop.store(true, Ordering::Relaxed),
             }
         };
-        let _ = pack_blobs::walk_blobs(bundle, visit, &stop);
+        pack_blobs::walk_blobs(bundle, tree, visit, &stop);
     }
 
     /// Hands one walked object to the workers when it is a wanted blob within the cap stored only
@@ -911,6 +967,69 @@ mod tests {
 
     /// Asserts that the audit report of `dir` without the prescan has a line that `shows`, and
     /// that the prescan leaves it the same; then removes `dir`.
+    /// The loose objects listed from the fan-out directories are the ones a file test per object
+    /// finds: names that are not objects are left out, and too many of them give up the listing.
+    #[test]
+    fn listed_loose_objects_are_the_ones_tested_one_by_one() {
+        let dir = crate::test_support::fresh_repo("loose-list");
+        let objects = dir.join(".git/objects");
+        let ids: Vec<ObjectId> = (0u8..6)
+            .map(|i| ObjectId::from_hex(format!("{i:02x}{}", "ab".repeat(19)).as_bytes()).unwrap())
+            .collect();
+        for id in &ids[..3] {
+            let hex = id.to_hex().to_string();
+            std::fs::create_dir_all(objects.join(&hex[..2])).unwrap();
+            std::fs::write(objects.join(&hex[..2]).join(&hex[2..]), b"x").unwrap();
+        }
+        std::fs::write(objects.join("00/tmp_obj_Ab12"), b"x").unwrap();
+        std::fs::write(objects.join("01/short"), b"x").unwrap();
+        let listed = loose_objects(&objects, 100).unwrap();
+        for id in &ids {
+            let hex = id.to_hex().to_string();
+            let tested = objects.join(&hex[..2]).join(&hex[2..]).exists();
+            assert_eq!(listed.contains(id), tested, "{hex}");
+        }
+        assert_eq!(listed.len(), 3);
+        assert!(loose_objects(&objects, 2).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A blob both packed and loose (real git's files) counts two places: it is read by id, not
+    /// taken from the walk.
+    #[test]
+    fn a_blob_both_packed_and_loose_has_two_places() {
+        let dir = crate::test_support::fresh_repo("loose-and-packed");
+        std::fs::write(dir.join("a.txt"), "twice\n").unwrap();
+        crate::test_support::git_ok(&dir, &["add", "a.txt"]);
+        crate::test_support::git_ok(&dir, &["commit", "-qm", "a"]);
+        let repo = gix::open(&dir).unwrap();
+        let id = repo
+            .head_commit()
+            .unwrap()
+            .tree()
+            .unwrap()
+            .find_entry("a.txt")
+            .unwrap()
+            .oid()
+            .to_owned();
+        let hex = id.to_hex().to_string();
+        let objects = dir.join(".git/objects");
+        let loose_file = objects.join(&hex[..2]).join(&hex[2..]);
+        let loose_bytes = std::fs::read(&loose_file).unwrap();
+        crate::test_support::git_ok(&dir, &["repack", "-qad"]);
+        assert!(!loose_file.exists());
+        let bundles: Vec<pack::Bundle> = pack_indices(&objects)
+            .iter()
+            .map(|p| pack::Bundle::at(p, gix::hash::Kind::Sha1).unwrap())
+            .collect();
+        let ids: HashSet<&ObjectId> = [&id].into_iter().collect();
+        assert_eq!(object_places(&objects, &bundles, &ids)[&id], (1, Some(0)));
+        std::fs::create_dir_all(objects.join(&hex[..2])).unwrap();
+        std::fs::write(&loose_file, loose_bytes).unwrap();
+        assert_eq!(object_places(&objects, &bundles, &ids)[&id], (2, Some(0)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     fn assert_same_report_with_prescan(
         dir: &Path,
         scanner: &Scanner,
