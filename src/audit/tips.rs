@@ -9,11 +9,12 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use gix::hash::ObjectId;
 
 use crate::git::commits::peel_to_commit;
-use crate::git::objects::{load_blob, tree_entries};
+use crate::git::objects::{load_blob, tree_entries, TreeEntry};
 use crate::git::GitError;
 
 /// A branch tip: its ref name and commit.
@@ -57,8 +58,14 @@ pub fn branch_tips(repo: &gix::Repository) -> Result<Vec<BranchTip>, GitError> {
 }
 
 /// The distinct blobs under the trees of `roots`, in first-seen order, and every tree's entries
-/// walked once (an explicit stack: no recursion depth limit).
-fn blobs_under(repo: &gix::Repository, roots: &[ObjectId]) -> Result<Vec<ObjectId>, GitError> {
+/// walked once (an explicit stack: no recursion depth limit), kept while they number at most
+/// [`TIP_TREE_ENTRIES`] (the presence search walks the same trees again).
+fn blobs_under(
+    repo: &gix::Repository,
+    roots: &[ObjectId],
+) -> Result<(Vec<ObjectId>, TreeMap), GitError> {
+    let mut trees: TreeMap = HashMap::new();
+    let mut kept_entries = 0usize;
     let mut trees_seen: HashSet<ObjectId> = HashSet::new();
     let mut blobs_seen: HashSet<ObjectId> = HashSet::new();
     let mut blobs = Vec::new();
@@ -67,7 +74,8 @@ fn blobs_under(repo: &gix::Repository, roots: &[ObjectId]) -> Result<Vec<ObjectI
         if !trees_seen.insert(id) {
             continue;
         }
-        for entry in tree_entries(repo, id)?.iter() {
+        let entries = tree_entries(repo, id)?;
+        for entry in entries.iter() {
             if entry.mode.is_tree() {
                 stack.push(entry.id);
             } else if (entry.mode.is_blob() || entry.mode.is_link()) && blobs_seen.insert(entry.id)
@@ -75,9 +83,20 @@ fn blobs_under(repo: &gix::Repository, roots: &[ObjectId]) -> Result<Vec<ObjectI
                 blobs.push(entry.id);
             }
         }
+        if kept_entries + entries.len() <= TIP_TREE_ENTRIES {
+            kept_entries += entries.len();
+            trees.insert(id, Arc::new(entries.to_vec()));
+        }
     }
-    Ok(blobs)
+    Ok((blobs, trees))
 }
+
+/// Tree entries of the branch tips' trees kept from [`TipTrees::read`] for the presence search
+/// (which reads the others again).
+pub const TIP_TREE_ENTRIES: usize = 2_000_000;
+
+/// Trees' entries by tree id.
+pub type TreeMap = HashMap<ObjectId, Arc<Vec<TreeEntry>>>;
 
 /// A search of blobs for the values: the repository, the automaton, the cap, the kept copies.
 struct BlobSearch<'a> {
@@ -189,7 +208,7 @@ fn run_search(
 /// given each blob's ([`BlobSearch::values_in_blobs`]), remembering every
 /// tree's answer in `trees` (branches share most of their trees).
 fn values_under(
-    repo: &gix::Repository,
+    (repo, kept): (&gix::Repository, &TreeMap),
     (root, names): (ObjectId, &aho_corasick::AhoCorasick),
     in_blobs: &HashMap<ObjectId, BTreeSet<u32>>,
     trees: &mut HashMap<ObjectId, Rc<BTreeSet<u32>>>,
@@ -200,7 +219,14 @@ fn values_under(
     // (tree, entries still to visit, found so far)
     let mut stack: Vec<(ObjectId, usize, BTreeSet<u32>)> = vec![(root, 0, BTreeSet::new())];
     while let Some((id, at, mut found)) = stack.pop() {
-        let entries = tree_entries(repo, id)?;
+        let read;
+        let entries: &[TreeEntry] = match kept.get(&id) {
+            Some(entries) => entries,
+            None => {
+                read = tree_entries(repo, id)?;
+                &read
+            }
+        };
         let mut next = at;
         let mut descend = None;
         while next < entries.len() {
@@ -254,6 +280,8 @@ pub struct TipTrees {
     pub roots: Vec<(String, ObjectId)>,
     /// The distinct blobs under all of them.
     pub blobs: Vec<ObjectId>,
+    /// The entries of their trees, as many as [`TIP_TREE_ENTRIES`] allow.
+    pub entries: TreeMap,
 }
 
 impl TipTrees {
@@ -273,8 +301,12 @@ impl TipTrees {
             roots.push((name.clone(), tree));
         }
         let trees: Vec<ObjectId> = roots.iter().map(|r| r.1).collect();
-        let blobs = blobs_under(repo, &trees)?;
-        Ok(TipTrees { roots, blobs })
+        let (blobs, entries) = blobs_under(repo, &trees)?;
+        Ok(TipTrees {
+            roots,
+            blobs,
+            entries,
+        })
     }
 }
 
@@ -314,7 +346,13 @@ pub fn presence(
     let in_blobs = search.values_in_blobs(&tips.blobs, threads)?;
     let mut trees = HashMap::new();
     for (name, root) in &tips.roots {
-        for i in values_under(repo, (*root, &automaton), &in_blobs, &mut trees)?.iter() {
+        let found = values_under(
+            (repo, &tips.entries),
+            (*root, &automaton),
+            &in_blobs,
+            &mut trees,
+        )?;
+        for i in found.iter() {
             present[*i as usize].push(name.clone());
         }
     }
@@ -364,6 +402,23 @@ mod tests {
             let found = presence(&repo, &trees, &values, 1 << 20, threads, &KeptBlobs::new());
             assert_eq!(found.unwrap(), expected, "{threads} workers");
         }
+        // The trees' entries kept by `read` are walked; a tree not kept (past the budget) is
+        // read again: the same answer. A kept tree's entries are what is walked (emptied, the
+        // values under it are gone).
+        let mut unkept = TipTrees {
+            roots: trees.roots.clone(),
+            blobs: trees.blobs.clone(),
+            entries: TreeMap::new(),
+        };
+        let found = presence(&repo, &unkept, &values, 1 << 20, 2, &KeptBlobs::new());
+        assert_eq!(found.unwrap(), expected);
+        assert!(trees.entries.len() > 10, "{} trees kept", trees.entries.len());
+        unkept.entries = trees.entries.clone();
+        for (_, root) in &trees.roots {
+            unkept.entries.insert(*root, Arc::new(Vec::new()));
+        }
+        let found = presence(&repo, &unkept, &values, 1 << 20, 2, &KeptBlobs::new());
+        assert_eq!(found.unwrap(), vec![Vec::<String>::new(); 3]);
         // Kept copies are searched instead of the blobs: all kept gives the same answer, and a
         // copy is what is searched (one that differs changes the answer).
         let mut kept = KeptBlobs::new();
