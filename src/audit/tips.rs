@@ -412,7 +412,11 @@ mod tests {
         };
         let found = presence(&repo, &unkept, &values, 1 << 20, 2, &KeptBlobs::new());
         assert_eq!(found.unwrap(), expected);
-        assert!(trees.entries.len() > 10, "{} trees kept", trees.entries.len());
+        assert!(
+            trees.entries.len() > 10,
+            "{} trees kept",
+            trees.entries.len()
+        );
         unkept.entries = trees.entries.clone();
         for (_, root) in &trees.roots {
             unkept.entries.insert(*root, Arc::new(Vec::new()));
