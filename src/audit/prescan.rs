@@ -60,8 +60,9 @@ pub const KEEP_BYTES: usize = 256 << 20;
 /// delta chain); past it, a blob is not held and the blobs made from it are scanned whole.
 const BASE_BYTES: usize = 256 << 20;
 /// Most bytes of walked blobs handed to the workers and not yet scanned: the walk waits past it.
-/// Room for many blobs lets the workers go on while the walk decodes trees and commits (which
-/// give them nothing), and the walk go on while a worker scans a big blob.
+/// Room for many blobs lets the workers go on while the walk decodes blobs that give them nothing
+/// (not wanted, stored elsewhere too, over the cap), and the walk go on while a worker scans a big
+/// blob.
 const QUEUE_BYTES: usize = 64 << 20;
 /// Most bytes a worker's delta buffer keeps between blobs.
 const KEPT_DELTA_BYTES: usize = 4 << 20;
