@@ -21,8 +21,7 @@ const MAX_CHAIN: usize = 10_000;
 pub(crate) struct BlobTree(pack::cache::delta::Tree<pack::index::Entry>);
 
 /// Builds the delta tree of the blobs of `bundle` (and of its first entry, see [`blob_entries`]),
-/// which does not depend on what the walk hands out: the prescan builds it while the commits'
-/// changes are listed. `None` when the pack cannot be walked that way (a chain that does not end
+/// before walking it. `None` when the pack cannot be walked that way (a chain that does not end
 /// in the pack, a damaged entry); the caller then reads its blobs by id.
 pub(crate) fn blob_tree(bundle: &pack::Bundle) -> Option<BlobTree> {
     let blobs = blob_entries(bundle)?;

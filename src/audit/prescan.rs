@@ -38,7 +38,7 @@ use gix::odb::pack;
 use crate::added::AddedText;
 use crate::audit::delta_hits;
 use crate::audit::delta_lines::{self, Copied};
-use crate::audit::pack_blobs::{self, BlobTree};
+use crate::audit::pack_blobs;
 use crate::audit::tips::KeptBlobs;
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
@@ -210,17 +210,7 @@ pub fn prescan(
     // are not what the history scan reads.
     let odb = &**repo.objects;
     let replaced = !odb.ignore_replacements && odb.store_ref().replacements().next().is_some();
-    // The packs' delta trees do not depend on the changes: built on a thread of their own while
-    // the changes are listed.
-    let (listing, packs) = std::thread::scope(|scope| {
-        let packs = scope.spawn(|| walkable_packs(&objects, replaced));
-        let listing = list_changes(repo.git_dir(), commits, scanner, threads);
-        let packs = packs
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (listing, packs)
-    });
-    let (wanted, listed) = listing?;
+    let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
     progress
         .blobs_total
         .fetch_add(wanted.blobs.len() as u64, Ordering::Relaxed);
@@ -233,7 +223,8 @@ pub fn prescan(
         keep: &keep,
         kept: Mutex::new((0, KeptBlobs::new())),
     };
-    let mut clean = scan_wanted(&reader, &objects, packs, threads);
+    let bundles = walkable_bundles(&objects, replaced);
+    let mut clean = scan_wanted(&reader, &objects, &bundles, threads);
     clean.listed = listed.into_iter().map(Mutex::new).collect();
     clean.kept = reader.kept.into_inner().map(|k| k.1).unwrap_or_default();
     Some(clean)
@@ -352,11 +343,11 @@ struct BlobReader<'a> {
 fn scan_wanted(
     reader: &BlobReader<'_>,
     objects: &Path,
-    (bundles, trees): (Vec<pack::Bundle>, Vec<Option<BlobTree>>),
+    bundles: &[pack::Bundle],
     threads: usize,
 ) -> CleanBlobs {
-    let results = run_workers(reader, &bundles, threads, |sender| {
-        send_jobs(reader, objects, (&bundles, trees), sender);
+    let results = run_workers(reader, bundles, threads, |sender| {
+        send_jobs(reader, objects, bundles, sender);
     });
     let mut clean = CleanBlobs {
         paths: reader.wanted.path_index.clone(),
@@ -481,21 +472,19 @@ fn resolve_pending(
     unresolved
 }
 
-/// The object directory's packs, opened, each with the delta tree of its blobs when it can be
-/// walked; none with alternate object directories (a blob may then have copies the walk cannot
-/// see) or replace refs (`replaced`: reading by id gives the replacement).
-fn walkable_packs(objects: &Path, replaced: bool) -> (Vec<pack::Bundle>, Vec<Option<BlobTree>>) {
+/// The object directory's packs, opened; none with alternate object directories (a blob may then
+/// have copies the walk cannot see) or replace refs (`replaced`: reading by id gives the
+/// replacement).
+fn walkable_bundles(objects: &Path, replaced: bool) -> Vec<pack::Bundle> {
     let alternates = objects.join("info/alternates").exists()
         || std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some();
     if alternates || replaced {
-        return (Vec::new(), Vec::new());
+        return Vec::new();
     }
-    let bundles: Vec<pack::Bundle> = pack_indices(objects)
+    pack_indices(objects)
         .iter()
         .filter_map(|p| pack::Bundle::at(p, gix::hash::Kind::Sha1).ok())
-        .collect();
-    let trees = bundles.iter().map(pack_blobs::blob_tree).collect();
-    (bundles, trees)
+        .collect()
 }
 
 /// Hands every wanted blob to the workers once: from the packs worth walking, then the rest by id.
@@ -507,7 +496,7 @@ fn walkable_packs(objects: &Path, replaced: bool) -> (Vec<pack::Bundle>, Vec<Opt
 fn send_jobs(
     reader: &BlobReader<'_>,
     objects: &Path,
-    (bundles, trees): (&[pack::Bundle], Vec<Option<BlobTree>>),
+    bundles: &[pack::Bundle],
     sender: &SyncSender<Job>,
 ) {
     let wanted = reader.wanted;
@@ -523,14 +512,10 @@ fn send_jobs(
     let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
     // One budget for every pack: the jobs of a pack walked before may still be queued.
     let in_flight = Arc::new(InFlight::default());
-    let packs = bundles.iter().zip(&single_in).zip(trees).enumerate();
-    for (pack, ((bundle, &in_pack), tree)) in packs {
+    for (pack, (bundle, &in_pack)) in bundles.iter().zip(&single_in).enumerate() {
         if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
             continue;
         }
-        let Some(tree) = tree else {
-            continue;
-        };
         let delivered = Mutex::new(Vec::new());
         let single = |id: &ObjectId| matches!(places.get(id), Some((1, _)));
         let walk = Walk {
@@ -545,7 +530,7 @@ fn send_jobs(
             chain: Mutex::new(DeltaChain::default()),
             in_flight: &in_flight,
         };
-        walk.run(bundle, tree);
+        walk.run(bundle);
         sent.extend(delivered.into_inner().unwrap_or_default());
     }
     for id in wanted.blobs.keys() {
@@ -687,7 +672,7 @@ impl Walk<'_> {
     /// handed out too, and keeping a copy of each such blob of `keep` within the cap while
     /// [`KEEP_BYTES`] allow. A pack that fails to decode part-way hands out what it decoded; the
     /// rest is read by id.
-    fn run(&self, bundle: &pack::Bundle, tree: BlobTree) {
+    fn run(&self, bundle: &pack::Bundle) {
         let stop = AtomicBool::new(false);
         let visit = |data: &[u8], entry: &pack::index::Entry| {
             if stop.load(Ordering::Relaxed) {
@@ -704,7 +689,10 @@ impl Walk<'_> {
                 Err(()) => stop.store(true, Ordering::Relaxed),
             }
         };
-        pack_blobs::walk_blobs(bundle, tree, visit, &stop);
+        // A pack that cannot be walked this way hands out nothing: its blobs are read by id.
+        if let Some(tree) = pack_blobs::blob_tree(bundle) {
+            pack_blobs::walk_blobs(bundle, tree, visit, &stop);
+        }
     }
 
     /// Hands one walked object to the workers when it is a wanted blob within the cap stored only
