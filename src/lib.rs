@@ -14,6 +14,7 @@
 
 pub mod added;
 pub mod allocator;
+pub mod ascii_superset;
 pub mod audit;
 pub mod base64_runs;
 pub mod builtin;

@@ -8,7 +8,8 @@
 //! groups and their order do not change, only the cost. The ASCII form compiles several times
 //! faster: a Unicode `[\w.-]{0,24}` is a large automaton, its ASCII form a small one. A rule
 //! compiled for each first window costs a hook most of its start-up. The Unicode form is
-//! compiled only when a window holds a non-ASCII byte. A pattern that does not compile without
+//! compiled only when a window holds a non-ASCII byte that a cheaper superset of it matches
+//! ([`crate::ascii_superset`]). A pattern that does not compile without
 //! Unicode (a `\p{…}` class, say) uses its Unicode form for every haystack.
 
 use std::sync::OnceLock;
@@ -25,6 +26,9 @@ pub struct RuleRegex {
     ascii: Option<Regex>,
     /// The form with Unicode, compiled on first use.
     unicode: OnceLock<Result<Regex, String>>,
+    /// A cheaper regex whose matches include the Unicode form's ([`crate::ascii_superset`]),
+    /// compiled on first use; `None` when it cannot be built.
+    superset: OnceLock<Option<Regex>>,
     /// The index of the capture group holding the secret.
     group: usize,
 }
@@ -51,6 +55,7 @@ impl RuleRegex {
             pattern,
             ascii,
             unicode,
+            superset: OnceLock::new(),
             group,
         })
     }
@@ -66,6 +71,24 @@ impl RuleRegex {
             Some(regex) if haystack.is_ascii() => Ok(regex),
             _ => self.unicode(),
         }
+    }
+
+    /// Whether the regex matches somewhere in `haystack`. A haystack with a non-ASCII byte is
+    /// first tried with the superset of the Unicode form ([`crate::ascii_superset`]): when that
+    /// does not match, the Unicode form cannot, and is not compiled for it.
+    pub fn is_match(&self, haystack: &[u8]) -> Result<bool, String> {
+        if let Some(regex) = &self.ascii {
+            if haystack.is_ascii() {
+                return Ok(regex.is_match(haystack));
+            }
+        }
+        let superset = self
+            .superset
+            .get_or_init(|| crate::ascii_superset::superset(&self.pattern));
+        if superset.as_ref().is_some_and(|s| !s.is_match(haystack)) {
+            return Ok(false);
+        }
+        Ok(self.unicode()?.is_match(haystack))
     }
 
     /// The Unicode form (the pattern as written), compiled on first use.
@@ -108,6 +131,28 @@ mod tests {
         let text = "keyé\u{a0}= wert".as_bytes();
         let unicode = re.for_haystack(text).unwrap();
         assert!(unicode.is_match(text));
+        assert!(!re.ascii.as_ref().unwrap().is_match(text));
+    }
+
+    /// A non-ASCII haystack that the superset rules out is answered without compiling the
+    /// Unicode form; one that only the Unicode form can match (`é` as a word character, a
+    /// non-breaking space as a space) is answered by it.
+    #[test]
+    fn the_superset_spares_the_unicode_form_where_it_does_not_match() {
+        let re = rule_regex(r"key[\w.-]{0,4}\s*=\s*(\w+)");
+        assert_eq!(re.is_match("schlüssel: nichts".as_bytes()), Ok(false));
+        assert!(
+            re.unicode.get().is_none(),
+            "not compiled for a window it cannot match"
+        );
+        assert_eq!(re.is_match(b"key_a = abc"), Ok(true));
+        assert!(
+            re.unicode.get().is_none(),
+            "ASCII haystacks use the ASCII form"
+        );
+        let text = "keyé\u{a0}= wert".as_bytes();
+        assert_eq!(re.is_match(text), Ok(true));
+        assert!(re.unicode.get().is_some());
         assert!(!re.ascii.as_ref().unwrap().is_match(text));
     }
 

@@ -112,6 +112,13 @@ impl CompiledRule {
             .map_err(|message| self.error(message))
     }
 
+    /// Whether the rule's regex matches somewhere in `haystack` ([`RuleRegex::is_match`]).
+    fn is_match(&self, haystack: &[u8]) -> Result<bool, ScanError> {
+        self.regex()?
+            .is_match(haystack)
+            .map_err(|message| self.error(&message))
+    }
+
     /// The rule's regex for searching `haystack` ([`RuleRegex::for_haystack`]).
     fn regex_for(&self, haystack: &[u8]) -> Result<&Regex, ScanError> {
         self.regex()?
@@ -569,13 +576,14 @@ impl Scanner {
                 };
                 // A line shorter than the shortest match (a common word holding a token's
                 // prefix) is not searched at all.
-                let regex = compiled.regex_for(window)?;
-                let may_match = window.len() >= compiled.min_match() && regex.is_match(window);
+                let may_match =
+                    window.len() >= compiled.min_match() && compiled.is_match(window)?;
                 if !may_match && continued.is_none() {
                     i += 1;
                     continue;
                 }
                 if may_match {
+                    let regex = compiled.regex_for(window)?;
                     let multiline = compiled.rule.raw.multiline;
                     each_candidate((regex, group, multiline), window, |whole, m, pass| {
                         // New when the match touches an added line, or when no old version
@@ -692,6 +700,10 @@ impl Scanner {
         (w, joined): (Window, Continued),
         collected: &mut Collected,
     ) -> Result<(), ScanError> {
+        // What does not match the joined line at all has no candidate in it.
+        if !compiled.is_match(&joined.text)? {
+            return Ok(());
+        }
         let regex = compiled.regex_for(&joined.text)?;
         each_candidate((regex, group, false), &joined.text, |_, m, pass| {
             if m.start < joined.head_len {
