@@ -896,6 +896,39 @@ fn tokens_at_the_very_start_and_end_of_files_without_a_final_newline_are_blocked
     assert_no_secret(&out, &[&token, &key_id]);
 }
 
+/// Tokens on lines with non-ASCII characters around them (a non-breaking space, an ideographic
+/// space, a letter right before, an emoji after) are found on their lines: such a line is the
+/// one whose rule regexes are tried first with a cheaper superset before the Unicode form. On
+/// line 4 only the Unicode form matches: its `\s*` takes the non-breaking spaces.
+#[test]
+fn tokens_among_non_ascii_characters_are_blocked_on_their_lines() {
+    let sb = Sandbox::new("non-ascii");
+    let repo = hooked_repo(&sb, "pre-commit");
+    let token = github_token(312);
+    let key_id = aws_key_id(312);
+    let secret = random_alnum(312, 40);
+    repo.write(
+        "notes.md",
+        format!(
+            "Schlüssel für café:\u{a0}{token}\n\
+             AWS_ACCESS_KEY_ID\u{a0}=\u{3000}{key_id} 😀\n\
+             ключ=é{token}\n\
+             aws_secret_access_key\u{a0}=\u{a0}{secret}\n"
+        ),
+    );
+    repo.git_ok(&["add", "."]);
+    let mut lines: Vec<u64> = staged_findings(&repo)
+        .into_iter()
+        .map(|(_, line, _)| line)
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines, [1, 2, 3, 4]);
+    let out = repo.commit(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    assert_no_secret(&out, &[&token, &key_id, &secret]);
+}
+
 #[test]
 fn a_secret_in_the_author_name_is_blocked_by_commit_msg_and_pre_push() {
     let sb = Sandbox::new("author");
