@@ -21,6 +21,7 @@ use leakgate::exit::Exit;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    leakgate::allocator::keep_freed_memory_in_mimalloc();
     let cli = cli::Cli::parse();
     match commands::run(&cli) {
         Ok(exit) => exit.into(),
