@@ -68,59 +68,69 @@ fn packed_number(
     Some(value)
 }
 
-/// The copied ranges of `delta` (git's delta format) that rebuild `blob` from `base`, adjacent
-/// copies of adjacent base bytes joined, each checked byte for byte against both; `None` when the
-/// delta does not describe exactly `blob` from `base`.
-pub fn copied_ranges(delta: &[u8], base: &[u8], blob: &[u8]) -> Option<Vec<Copied>> {
+/// Rebuilds into `out` (cleared first) the blob that `delta` (git's delta format) makes of
+/// `base`, and returns its copied ranges, adjacent copies of adjacent base bytes joined; `None`
+/// when the delta is not one of `base` (its header names another size, an instruction reads
+/// past the base or the delta, or the result is not the size its header names). The copied
+/// ranges hold by construction: each is a copy of the base into `out`.
+pub fn apply(delta: &[u8], base: &[u8], out: &mut Vec<u8>) -> Option<Vec<Copied>> {
+    out.clear();
     let mut at = 0;
-    if header_size(delta, &mut at)? != base.len() || header_size(delta, &mut at)? != blob.len() {
+    if header_size(delta, &mut at)? != base.len() {
         return None;
     }
+    let size = header_size(delta, &mut at)?;
+    // One byte of instructions rebuilds at most 0x10000 bytes (a copy whose size is left out):
+    // a header naming more is not believed, nor allocated for.
+    if size > delta.len().saturating_mul(0x10000) {
+        return None;
+    }
+    out.reserve_exact(size);
     let mut copies: Vec<Copied> = Vec::new();
-    let mut out = 0usize;
     while at < delta.len() {
         let op = delta[at];
         at += 1;
+        let start = out.len();
         if op & 0x80 != 0 {
             let source = packed_number(delta, &mut at, op, 0, 4)?;
-            let mut size = packed_number(delta, &mut at, op, 4, 3)?;
-            if size == 0 {
-                size = 0x10000;
+            let mut len = packed_number(delta, &mut at, op, 4, 3)?;
+            if len == 0 {
+                len = 0x10000;
             }
-            let end = out.checked_add(size)?;
-            if source.checked_add(size)? > base.len() || end > blob.len() {
-                return None;
-            }
+            out.extend_from_slice(base.get(source..source.checked_add(len)?)?);
             match copies.last_mut() {
                 Some(last)
-                    if last.end == out && last.source + (last.end - last.start) == source =>
+                    if last.end == start && last.source + (last.end - last.start) == source =>
                 {
-                    last.end = end;
+                    last.end = out.len();
                 }
                 _ => copies.push(Copied {
-                    start: out,
-                    end,
+                    start,
+                    end: out.len(),
                     source,
                 }),
             }
-            out = end;
         } else if op != 0 {
-            out = out.checked_add(usize::from(op))?;
-            at = at.checked_add(usize::from(op))?;
-            if out > blob.len() || at > delta.len() {
-                return None;
-            }
+            let end = at.checked_add(usize::from(op))?;
+            out.extend_from_slice(delta.get(at..end)?);
+            at = end;
         } else {
             return None;
         }
+        if out.len() > size {
+            return None;
+        }
     }
-    if out != blob.len() {
-        return None;
-    }
-    let equal = copies
-        .iter()
-        .all(|c| blob[c.start..c.end] == base[c.source..c.source + (c.end - c.start)]);
-    equal.then_some(copies)
+    (out.len() == size).then_some(copies)
+}
+
+/// The copied ranges of `delta` that rebuild `blob` from `base` ([`apply`]); `None` when the
+/// delta does not rebuild exactly `blob`.
+#[cfg(test)]
+pub(crate) fn copied_ranges(delta: &[u8], base: &[u8], blob: &[u8]) -> Option<Vec<Copied>> {
+    let mut out = Vec::new();
+    let copies = apply(delta, base, &mut out)?;
+    (out == blob).then_some(copies)
 }
 
 /// Line ends found searching forward from places that come in increasing order: the line feeds
@@ -385,6 +395,14 @@ mod tests {
         bad.push(0);
         assert!(copied_ranges(&bad, base, blob).is_none());
         assert!(copied_ranges(&d[..d.len() - 2], base, blob).is_none());
+        // What the delta rebuilds is the blob; a header naming more than its instructions can
+        // rebuild is refused before anything is allocated for it.
+        let mut out = vec![b'?'; 3];
+        assert_eq!(apply(&d, base, &mut out), copied_ranges(&d, base, blob));
+        assert_eq!(out, blob);
+        let huge = delta(base.len(), usize::MAX >> 8, &[Ok((0, 4))]);
+        assert!(apply(&huge, base, &mut out).is_none());
+        assert!(out.capacity() < 1 << 20);
         // Size 0 means 0x10000.
         let big = vec![b'x'; 0x10000];
         let d = delta(big.len(), big.len(), &[Ok((0, 0x10000))]);

@@ -576,7 +576,7 @@ pub fn audit_repository(
         .progress
         .commits_total
         .fetch_add(commits.len() as u64, Ordering::Relaxed);
-    let mut clean = if options.prescan {
+    let clean = if options.prescan {
         prescan::prescan(
             repo,
             &commits,
@@ -584,7 +584,6 @@ pub fn audit_repository(
             options.max_blob_bytes,
             options.threads,
             options.progress,
-            &tip_trees.blobs,
         )
     } else {
         None
@@ -598,14 +597,12 @@ pub fn audit_repository(
     let mut keyed: Vec<(SecretKey, Accumulator)> = found.secrets.into_iter().collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     let values: Vec<&[u8]> = keyed.iter().map(|(k, _)| k.1.as_slice()).collect();
-    let kept = clean.as_mut().map(|c| std::mem::take(&mut c.kept));
     let present = tips::presence(
         repo,
         &tip_trees,
         &values,
         options.max_blob_bytes,
         options.threads,
-        &kept.unwrap_or_default(),
     )?;
     drop(clean);
     let secrets = keyed

@@ -4,95 +4,263 @@
 //! objects are trees and commits (cargo's pack: 129,042 trees and 34,473 commits beside 69,854
 //! blobs), which the prescan does not read, and decoding them was a good part of the walk, the
 //! one thread the prescan's workers wait for. A delta has the type of its base, so a delta tree
-//! holds objects of its root's type alone: this walk keeps the trees whose root is a blob, and
-//! builds and walks the same delta tree over them.
+//! holds objects of its root's type alone: this walk keeps the trees whose root is a blob.
+//!
+//! The walk is ours rather than gix's delta-tree traversal, for three things that one did not
+//! give: each blob's bytes are handed over, not copied; each delta's copied ranges come with it
+//! (read while applying it, so the prescan's workers need not inflate the delta again); and
+//! buffers are reused rather than allocated and zeroed per object.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gix::odb::pack;
 use pack::data::entry::Header;
 
+use crate::audit::delta_lines::{self, Copied};
+
 /// Most deltas followed from one entry to its chain's root: deeper chains (git writes at most 50
 /// by default, 4095 at most) are taken for a damaged pack.
 const MAX_CHAIN: usize = 10_000;
+/// No child of a node: the end of a child list.
+const NONE: u32 = u32::MAX;
+/// Most spare buffers the walk keeps for reuse, and the biggest one it keeps.
+const SPARE_BUFFERS: usize = 64;
+const SPARE_BUFFER_BYTES: usize = 4 << 20;
 
-/// The delta tree of a pack's blobs ([`blob_tree`]), built ahead of its walk.
-pub(crate) struct BlobTree(pack::cache::delta::Tree<pack::index::Entry>);
-
-/// Builds the delta tree of the blobs of `bundle` (and of its first entry, see [`blob_entries`]),
-/// before walking it. `None` when the pack cannot be walked that way (a chain that does not end
-/// in the pack, a damaged entry); the caller then reads its blobs by id.
-pub(crate) fn blob_tree(bundle: &pack::Bundle) -> Option<BlobTree> {
-    let blobs = blob_entries(bundle)?;
-    let mut progress = gix::progress::Discard;
-    let tree = pack::cache::delta::Tree::from_offsets_in_pack(
-        bundle.pack.path(),
-        blobs.into_iter(),
-        &|e: &pack::index::Entry| e.pack_offset,
-        &|id| {
-            Ok(bundle
-                .index
-                .lookup(id)
-                .map(|i| bundle.index.pack_offset_at_index(i)))
-        },
-        &mut progress,
-        &AtomicBool::new(false),
-        bundle.index.object_hash(),
-    )
-    .ok()?;
-    Some(BlobTree(tree))
+/// The delta tree of a pack's blobs ([`blob_tree`]), built ahead of its walk: the blob entries
+/// by pack offset, each with its first child and next sibling (indices into `entries`).
+pub(crate) struct BlobTree {
+    entries: Vec<pack::index::Entry>,
+    first_child: Vec<u32>,
+    next_sibling: Vec<u32>,
+    roots: Vec<u32>,
 }
 
-/// Calls `visit` with the bytes and index entry of every blob of `bundle` (and of no other
-/// object) in `tree` (its [`blob_tree`]), in delta-tree order (a base before the deltas against
-/// it), on this thread, until `stop` is set. A failure part-way leaves what was visited visited;
-/// the caller reads the rest by id.
-pub(crate) fn walk_blobs(
+/// Builds the delta tree of the blobs of `bundle`. `None` when the pack cannot be walked that way
+/// (a chain that does not end in the pack, a damaged entry, too many objects); the caller then
+/// reads its blobs by id.
+pub(crate) fn blob_tree(bundle: &pack::Bundle) -> Option<BlobTree> {
+    let entries = blob_entries(bundle)?;
+    let count = u32::try_from(entries.len()).ok().filter(|&n| n < NONE)?;
+    let mut first_child = vec![NONE; entries.len()];
+    let mut next_sibling = vec![NONE; entries.len()];
+    let mut roots = Vec::new();
+    for index in 0..count {
+        let at = index as usize;
+        match stored_as(bundle, entries[at].pack_offset)? {
+            Stored::Whole(_) => roots.push(index),
+            Stored::DeltaOf(base) => {
+                let parent = entries
+                    .binary_search_by_key(&base, |e| e.pack_offset)
+                    .ok()?;
+                next_sibling[at] = first_child[parent];
+                first_child[parent] = index;
+            }
+        }
+    }
+    Some(BlobTree {
+        entries,
+        first_child,
+        next_sibling,
+        roots,
+    })
+}
+
+/// A walked blob's bytes, as the walk holds them while it resolves the deltas against it: its
+/// own buffer, or what the visitor made of them (handed out, and shared).
+pub(crate) enum Held<T> {
+    /// The bytes, in the walk's buffer.
+    Bytes(Vec<u8>),
+    /// The bytes, handed out by the visitor.
+    Shared(T),
+}
+
+impl<T: AsRef<[u8]>> Held<T> {
+    /// The blob's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Held::Bytes(bytes) => bytes,
+            Held::Shared(shared) => shared.as_ref(),
+        }
+    }
+}
+
+/// One blob as the walk meets it.
+pub(crate) struct Visit<'a, T> {
+    /// Its index entry (id, pack offset).
+    pub entry: &'a pack::index::Entry,
+    /// Its bytes, for the visitor to keep or give back.
+    pub bytes: Vec<u8>,
+    /// For a delta: its base as held, and its copied ranges ([`delta_lines::apply`]).
+    pub delta: Option<(&'a Held<T>, Vec<Copied>)>,
+}
+
+/// Calls `visit` with every blob of `bundle` in `tree` (its [`blob_tree`]), in delta-tree order (a
+/// base before the deltas against it), on this thread, until `stop` is set; what `visit` returns
+/// is held while the deltas against that blob are resolved. Blobs of `cap` bytes or more, and
+/// the deltas against them, are not visited. A failure (an entry that does not decode, a delta
+/// that does not apply) leaves that blob and the deltas against it unvisited; the caller reads
+/// the blobs not visited by id.
+pub(crate) fn walk_blobs<T: AsRef<[u8]>>(
     bundle: &pack::Bundle,
-    BlobTree(tree): BlobTree,
-    visit: impl FnMut(&[u8], &pack::index::Entry) + Send + Clone,
+    tree: &BlobTree,
+    cap: u64,
+    mut visit: impl FnMut(Visit<'_, T>) -> Held<T>,
     stop: &AtomicBool,
 ) {
-    let mut size_progress = gix::progress::Discard;
-    let mut visit = visit;
-    let options = pack::cache::delta::traverse::Options {
-        object_progress: Box::new(gix::progress::Discard),
-        size_progress: &mut size_progress,
-        thread_limit: Some(1),
-        should_interrupt: stop,
-        object_hash: bundle.index.object_hash(),
-        alloc_limit_bytes: None,
+    let mut walk = Walker {
+        bundle,
+        tree,
+        cap,
+        inflate: gix::zlib::Inflate::default(),
+        delta: Vec::new(),
+        spare: Vec::new(),
     };
-    let _ = tree.traverse(
-        |range, pack: &pack::data::File| pack.entry_slice(range),
-        &bundle.pack,
-        bundle.pack.pack_end() as u64,
-        move |entry: &mut pack::index::Entry, _, context| {
-            if context.entry.header.as_kind() == Some(gix::objs::Kind::Blob) {
-                visit(context.decompressed, entry);
+    // Depth first, with an explicit stack of the held bases and the next child of each.
+    let mut stack: Vec<(Held<T>, u32)> = Vec::new();
+    for &root in &tree.roots {
+        if let Some(bytes) = walk.whole(root) {
+            let held = visit(Visit {
+                entry: &tree.entries[root as usize],
+                bytes,
+                delta: None,
+            });
+            stack.push((held, tree.first_child[root as usize]));
+        }
+        while let Some((base, child)) = stack.last_mut() {
+            if stop.load(Ordering::Relaxed) {
+                return;
             }
-            Ok(())
-        },
-        options,
-    );
+            let index = *child;
+            if index == NONE {
+                if let Some((held, _)) = stack.pop() {
+                    walk.give_back(held);
+                }
+                continue;
+            }
+            *child = tree.next_sibling[index as usize];
+            let base: &Held<T> = base;
+            let Some((bytes, copies)) = walk.resolve(index, base.bytes()) else {
+                continue;
+            };
+            let held = visit(Visit {
+                entry: &tree.entries[index as usize],
+                bytes,
+                delta: Some((base, copies)),
+            });
+            stack.push((held, tree.first_child[index as usize]));
+        }
+    }
 }
 
-/// The index entries of `bundle` whose delta chain ends in a blob, sorted by pack offset, and the
-/// pack's first entry whatever it is (gix's tree reads the pack from its first entry on, and
-/// takes the first entry it is given to be there); `None` when a chain cannot be followed to its
-/// root in the pack, or the first entry is a delta of another type.
+/// The walk's reading state: the pack, the inflater and the buffers it reuses.
+struct Walker<'a> {
+    bundle: &'a pack::Bundle,
+    tree: &'a BlobTree,
+    cap: u64,
+    inflate: gix::zlib::Inflate,
+    /// The current delta's instructions.
+    delta: Vec<u8>,
+    /// Buffers given back, for the next blobs.
+    spare: Vec<Vec<u8>>,
+}
+
+impl Walker<'_> {
+    /// The bytes of the whole (not delta) blob at `index`, under the cap.
+    fn whole(&mut self, index: u32) -> Option<Vec<u8>> {
+        let entry = self.entry(index)?;
+        let size = usize::try_from(entry.decompressed_size).ok()?;
+        if entry.decompressed_size >= self.cap {
+            return None;
+        }
+        let mut bytes = self.spare.pop().unwrap_or_default();
+        bytes.clear();
+        bytes.resize(size, 0);
+        self.inflate_into(&entry, &mut bytes)?;
+        Some(bytes)
+    }
+
+    /// The bytes of the delta blob at `index` made from `base`, under the cap, and its copied
+    /// ranges.
+    fn resolve(&mut self, index: u32, base: &[u8]) -> Option<(Vec<u8>, Vec<Copied>)> {
+        let entry = self.entry(index)?;
+        let size = usize::try_from(entry.decompressed_size).ok()?;
+        if entry.decompressed_size >= self.cap {
+            return None;
+        }
+        let mut delta = std::mem::take(&mut self.delta);
+        delta.clear();
+        delta.resize(size, 0);
+        let inflated = self.inflate_into(&entry, &mut delta);
+        let mut bytes = self.spare.pop().unwrap_or_default();
+        let copies = inflated.and_then(|()| delta_lines::apply(&delta, base, &mut bytes));
+        self.delta = delta;
+        match copies {
+            Some(copies) if (bytes.len() as u64) < self.cap => Some((bytes, copies)),
+            _ => {
+                self.give_back::<Vec<u8>>(Held::Bytes(bytes));
+                None
+            }
+        }
+    }
+
+    /// The pack entry of the blob at `index`.
+    fn entry(&self, index: u32) -> Option<pack::data::Entry> {
+        let offset = self.tree.entries.get(index as usize)?.pack_offset;
+        self.bundle.pack.entry(offset).ok()
+    }
+
+    /// Inflates the data of `entry` into `out`, sized to it.
+    fn inflate_into(&mut self, entry: &pack::data::Entry, out: &mut [u8]) -> Option<()> {
+        self.bundle
+            .pack
+            .decompress_entry(entry, &mut self.inflate, out)
+            .ok()
+            .map(|_| ())
+    }
+
+    /// Keeps a held blob's buffer for reuse (when the visitor gave it back and it is not big).
+    fn give_back<T>(&mut self, held: Held<T>) {
+        if let Held::Bytes(bytes) = held {
+            if self.spare.len() < SPARE_BUFFERS && bytes.capacity() <= SPARE_BUFFER_BYTES {
+                self.spare.push(bytes);
+            }
+        }
+    }
+}
+
+/// How a pack entry is stored: whole (an object of a type), or as a delta of the entry at an
+/// offset.
+enum Stored {
+    Whole(gix::objs::Kind),
+    DeltaOf(u64),
+}
+
+/// How the entry at `offset` is stored; `None` when it or its base cannot be read.
+fn stored_as(bundle: &pack::Bundle, offset: u64) -> Option<Stored> {
+    let entry = bundle.pack.entry(offset).ok()?;
+    Some(match entry.header {
+        Header::OfsDelta { base_distance } => {
+            Stored::DeltaOf(entry.checked_base_pack_offset(base_distance)?)
+        }
+        Header::RefDelta { base_id } => {
+            let index = bundle.index.lookup(base_id)?;
+            Stored::DeltaOf(bundle.index.pack_offset_at_index(index))
+        }
+        header => Stored::Whole(header.as_kind()?),
+    })
+}
+
+/// The index entries of `bundle` whose delta chain ends in a blob, sorted by pack offset; `None`
+/// when a chain cannot be followed to its root in the pack.
 fn blob_entries(bundle: &pack::Bundle) -> Option<Vec<pack::index::Entry>> {
     let mut entries: Vec<pack::index::Entry> = bundle.index.iter().collect();
     entries.sort_by_key(|e| e.pack_offset);
     let mut kinds: HashMap<u64, gix::objs::Kind> = HashMap::with_capacity(entries.len());
     let mut blobs = Vec::new();
-    for (i, entry) in entries.into_iter().enumerate() {
-        let is_blob = root_kind(bundle, entry.pack_offset, &mut kinds)? == gix::objs::Kind::Blob;
-        if i == 0 && !is_blob && bundle.pack.entry(entry.pack_offset).ok()?.header.is_delta() {
-            return None;
-        }
-        if is_blob || i == 0 {
+    for entry in entries {
+        if root_kind(bundle, entry.pack_offset, &mut kinds)? == gix::objs::Kind::Blob {
             blobs.push(entry);
         }
     }
@@ -115,15 +283,10 @@ fn root_kind(
         if chain.len() > MAX_CHAIN {
             return None;
         }
-        let entry = bundle.pack.entry(at).ok()?;
         chain.push(at);
-        at = match entry.header {
-            Header::OfsDelta { base_distance } => entry.checked_base_pack_offset(base_distance)?,
-            Header::RefDelta { base_id } => {
-                let index = bundle.index.lookup(base_id)?;
-                bundle.index.pack_offset_at_index(index)
-            }
-            header => break header.as_kind()?,
+        at = match stored_as(bundle, at)? {
+            Stored::DeltaOf(base) => base,
+            Stored::Whole(kind) => break kind,
         };
     };
     for link in chain {
@@ -139,6 +302,18 @@ mod tests {
     use gix::hash::ObjectId;
     use std::collections::HashSet;
     use std::sync::Mutex;
+
+    /// The inflated delta of the pack entry at `offset`.
+    fn delta_of(bundle: &pack::Bundle, offset: u64) -> Vec<u8> {
+        let entry = bundle.pack.entry(offset).unwrap();
+        let mut out = vec![0; entry.decompressed_size as usize];
+        let mut inflate = gix::zlib::Inflate::default();
+        bundle
+            .pack
+            .decompress_entry(&entry, &mut inflate, &mut out)
+            .unwrap();
+        out
+    }
 
     /// The ids of the objects of `kind` in the repository at `dir`, as git lists them.
     fn git_objects(dir: &std::path::Path, kind: &str) -> HashSet<ObjectId> {
@@ -194,10 +369,24 @@ mod tests {
         let tree = blob_tree(&bundle).unwrap();
         walk_blobs(
             &bundle,
-            tree,
-            |data: &[u8], entry: &pack::index::Entry| {
-                let seen = (entry.oid, entry.pack_offset, data.to_vec());
-                visited.lock().unwrap().push(seen);
+            &tree,
+            u64::MAX,
+            |visit: Visit<'_, Vec<u8>>| {
+                if let Some((base, copies)) = &visit.delta {
+                    let mut again = Vec::new();
+                    let delta = delta_of(&bundle, visit.entry.pack_offset);
+                    let rebuilt = delta_lines::apply(&delta, base.bytes(), &mut again);
+                    assert_eq!(rebuilt.as_ref(), Some(copies));
+                    assert_eq!(again, visit.bytes);
+                }
+                let seen = (visit.entry.oid, visit.entry.pack_offset, visit.bytes);
+                visited.lock().unwrap().push(seen.clone());
+                // Every other blob held as the visitor's, the rest as the walk's own buffer.
+                if visited.lock().unwrap().len().is_multiple_of(2) {
+                    Held::Shared(seen.2)
+                } else {
+                    Held::Bytes(seen.2)
+                }
             },
             &stop,
         );
@@ -224,6 +413,21 @@ mod tests {
             }
         }
         assert!(deltas > 5, "{deltas} deltas");
+        // Under a cap, the blobs at or over it (and the deltas against them) are not visited.
+        let small: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+        walk_blobs(
+            &bundle,
+            &tree,
+            100,
+            |visit: Visit<'_, Vec<u8>>| {
+                small.lock().unwrap().push(visit.bytes.len());
+                Held::Bytes(visit.bytes)
+            },
+            &stop,
+        );
+        let small = small.into_inner().unwrap();
+        assert_eq!(small.len(), 12, "{small:?}");
+        assert!(small.iter().all(|&n| n < 100));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -38,8 +38,7 @@ use gix::odb::pack;
 use crate::added::AddedText;
 use crate::audit::delta_hits;
 use crate::audit::delta_lines::{self, Copied};
-use crate::audit::pack_blobs;
-use crate::audit::tips::KeptBlobs;
+use crate::audit::pack_blobs::{self, Held, Visit};
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
 use crate::git::commits::{commit_changes, CommitChanges};
@@ -54,18 +53,11 @@ const CHUNK_COMMITS: usize = 64;
 const WALK_SHARE: usize = 8;
 /// Most changes the prescan lists (memory bound: past it, no prescan).
 pub const MAX_WANTED: usize = 4_000_000;
-/// Most bytes of blob copies kept for the branch-tip search (the rest is read again by id).
-pub const KEEP_BYTES: usize = 256 << 20;
-/// Most bytes of walked blobs the walk holds as delta bases of blobs still to come (its current
-/// delta chain); past it, a blob is not held and the blobs made from it are scanned whole.
-const BASE_BYTES: usize = 256 << 20;
 /// Most bytes of walked blobs handed to the workers and not yet scanned: the walk waits past it.
 /// Room for many blobs lets the workers go on while the walk decodes blobs that give them nothing
 /// (not wanted, stored elsewhere too, over the cap), and the walk go on while a worker scans a big
 /// blob.
 const QUEUE_BYTES: usize = 64 << 20;
-/// Most bytes a worker's delta buffer keeps between blobs.
-const KEPT_DELTA_BYTES: usize = 4 << 20;
 /// Most jobs waiting in the workers' queue (each small: the bytes are counted by [`InFlight`]).
 const QUEUE_JOBS: usize = 4096;
 
@@ -143,8 +135,6 @@ pub struct CleanBlobs {
     paths: HashMap<Vec<u8>, u32>,
     clean: HashSet<(ObjectId, u32)>,
     listed: Vec<Mutex<Option<CommitChanges>>>,
-    /// Copies of the blobs to keep (the branch tips'), as the walks read them.
-    pub kept: KeptBlobs,
     /// Blobs read and scanned.
     pub blobs: u64,
     /// Bytes scanned.
@@ -193,8 +183,8 @@ impl Wanted {
     }
 }
 
-/// Runs the prescan over `commits` of `repo` on `threads` workers, keeping copies of the blobs of
-/// `keep` the pack walks meet (up to [`KEEP_BYTES`]); `None` past [`MAX_WANTED`] changes.
+/// Runs the prescan over `commits` of `repo` on `threads` workers; `None` past [`MAX_WANTED`]
+/// changes.
 pub fn prescan(
     repo: &gix::Repository,
     commits: &[ObjectId],
@@ -202,9 +192,7 @@ pub fn prescan(
     max_blob_bytes: u64,
     threads: usize,
     progress: &Progress,
-    keep: &[ObjectId],
 ) -> Option<CleanBlobs> {
-    let keep: HashSet<ObjectId> = keep.iter().copied().collect();
     let objects = repo.objects.store_ref().path().to_path_buf();
     // With replace refs, reading a blob by id gives its replacement: the walk's stored bytes
     // are not what the history scan reads.
@@ -220,13 +208,10 @@ pub fn prescan(
         scanner,
         max_blob_bytes,
         progress,
-        keep: &keep,
-        kept: Mutex::new((0, KeptBlobs::new())),
     };
     let bundles = walkable_bundles(&objects, replaced);
     let mut clean = scan_wanted(&reader, &objects, &bundles, threads);
     clean.listed = listed.into_iter().map(Mutex::new).collect();
-    clean.kept = reader.kept.into_inner().map(|k| k.1).unwrap_or_default();
     Some(clean)
 }
 
@@ -309,12 +294,20 @@ struct Walked {
     multiline_hits: OnceLock<Arc<[Hit]>>,
 }
 
-/// The job of a walked blob: the blob, its delta base when the walk delivered that too, and
-/// where its pack entry is (the bundle's index among the walked ones, the offset).
+/// A walked blob as the walk holds it once handed out: shared with the workers' jobs.
+struct Delivered(Arc<Walked>);
+
+impl AsRef<[u8]> for Delivered {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.whole.buf
+    }
+}
+
+/// The job of a walked blob: the blob, and its delta base when the walk delivered that too, with
+/// the ranges its delta copies from that base.
 struct WalkedJob {
     blob: Arc<Walked>,
-    base: Option<Arc<Walked>>,
-    entry: (usize, u64),
+    base: Option<(Arc<Walked>, Vec<Copied>)>,
     /// The blob's bytes, counted in flight while the job lives.
     _admitted: Admitted,
 }
@@ -333,9 +326,6 @@ struct BlobReader<'a> {
     scanner: &'a Scanner,
     max_blob_bytes: u64,
     progress: &'a Progress,
-    /// Blobs to keep a copy of while walking (the branch tips'), and the bytes and copies kept.
-    keep: &'a HashSet<ObjectId>,
-    kept: Mutex<(usize, KeptBlobs)>,
 }
 
 /// Reads every wanted blob once and scans it at each of its paths on `threads` workers (whole,
@@ -346,7 +336,7 @@ fn scan_wanted(
     bundles: &[pack::Bundle],
     threads: usize,
 ) -> CleanBlobs {
-    let results = run_workers(reader, bundles, threads, |sender| {
+    let results = run_workers(reader, threads, |sender| {
         send_jobs(reader, objects, bundles, sender);
     });
     let mut clean = CleanBlobs {
@@ -363,7 +353,7 @@ fn scan_wanted(
     let unresolved = resolve_pending(&mut clean, &pending, reader.wanted);
     clean.blobs += clean.from_changed_lines;
     // A blob whose base is not clean is scanned again, whole (read by id).
-    let again = run_workers(reader, &[], threads, |sender| {
+    let again = run_workers(reader, threads, |sender| {
         for id in unresolved {
             if sender.send(Job::Read(id)).is_err() {
                 return;
@@ -407,7 +397,6 @@ fn drain(receiver: &Mutex<Receiver<Job>>) {
 /// Runs `threads` workers on the jobs `send` hands out; their results.
 fn run_workers(
     reader: &BlobReader<'_>,
-    bundles: &[pack::Bundle],
     threads: usize,
     send: impl FnOnce(&SyncSender<Job>),
 ) -> Vec<WorkerClean> {
@@ -416,7 +405,7 @@ fn run_workers(
     let receiver = Mutex::new(receiver);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
-            .map(|_| scope.spawn(|| reader.scan_jobs(&receiver, bundles)))
+            .map(|_| scope.spawn(|| reader.scan_jobs(&receiver)))
             .collect();
         send(&sender);
         drop(sender);
@@ -500,7 +489,7 @@ fn send_jobs(
     sender: &SyncSender<Job>,
 ) {
     let wanted = reader.wanted;
-    let ids: HashSet<&ObjectId> = wanted.blobs.keys().chain(reader.keep.iter()).collect();
+    let ids: HashSet<&ObjectId> = wanted.blobs.keys().collect();
     let places = object_places(objects, bundles, &ids);
     // Wanted blobs stored only in each pack: a pack is walked when they are enough of it.
     let mut single_in = vec![0usize; bundles.len()];
@@ -512,7 +501,7 @@ fn send_jobs(
     let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
     // One budget for every pack: the jobs of a pack walked before may still be queued.
     let in_flight = Arc::new(InFlight::default());
-    for (pack, (bundle, &in_pack)) in bundles.iter().zip(&single_in).enumerate() {
+    for (bundle, &in_pack) in bundles.iter().zip(&single_in) {
         if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
             continue;
         }
@@ -521,13 +510,9 @@ fn send_jobs(
         let walk = Walk {
             wanted,
             single: &single,
-            keep: reader.keep,
-            kept: &reader.kept,
             max_blob_bytes: reader.max_blob_bytes,
             sender,
             delivered: &delivered,
-            pack,
-            chain: Mutex::new(DeltaChain::default()),
             in_flight: &in_flight,
         };
         walk.run(bundle);
@@ -537,50 +522,6 @@ fn send_jobs(
         if !sent.contains(id) && sender.send(Job::Read(*id)).is_err() {
             return;
         }
-    }
-}
-
-/// The walk's current delta chain: the pack offsets from a delta tree's root to the object just
-/// walked, each with its blob when that was delivered and is held as a base.
-#[derive(Default)]
-struct DeltaChain {
-    links: Vec<(u64, Option<Arc<Walked>>)>,
-    held: usize,
-}
-
-impl DeltaChain {
-    /// Moves to the object at `offset` whose delta base is at `base` (none for a whole object):
-    /// the chain is cut back to its base (the walk goes depth first); returns the base's blob
-    /// when it is held.
-    fn enter(&mut self, base: Option<u64>) -> Option<Arc<Walked>> {
-        let keep = base.and_then(|b| self.links.iter().rposition(|l| l.0 == b));
-        let cut = keep.map_or(0, |k| k + 1);
-        for (_, blob) in self.links.drain(cut..) {
-            self.held -= blob.map_or(0, |b| b.whole.buf.len());
-        }
-        keep.and_then(|k| self.links[k].1.clone())
-    }
-
-    /// Appends the object at `offset`, holding `blob` while the budget allows.
-    fn push(&mut self, offset: u64, blob: Option<Arc<Walked>>) {
-        let blob = blob.filter(|b| self.held + b.whole.buf.len() <= BASE_BYTES);
-        self.held += blob.as_ref().map_or(0, |b| b.whole.buf.len());
-        self.links.push((offset, blob));
-    }
-}
-
-/// The pack offset of the delta base of the object at `offset`, if it is a delta.
-fn delta_base_offset(bundle: &pack::Bundle, offset: u64) -> Option<u64> {
-    let entry = bundle.pack.entry(offset).ok()?;
-    match entry.header {
-        pack::data::entry::Header::OfsDelta { base_distance } => {
-            entry.checked_base_pack_offset(base_distance)
-        }
-        pack::data::entry::Header::RefDelta { base_id } => {
-            let index = bundle.index.lookup(base_id)?;
-            Some(bundle.index.pack_offset_at_index(index))
-        }
-        _ => None,
     }
 }
 
@@ -648,20 +589,14 @@ fn loose_objects(objects: &Path, limit: usize) -> Option<HashSet<ObjectId>> {
     Some(loose)
 }
 
-/// One pack walk's share of the prescan: what to hand out, what to keep, and what was delivered.
+/// One pack walk's share of the prescan: what to hand out, and what was delivered.
 struct Walk<'a> {
     wanted: &'a Wanted,
     /// Whether a blob is stored only in the walked pack.
     single: &'a (dyn Fn(&ObjectId) -> bool + Sync),
-    /// Blobs to keep a copy of (the branch tips'), and the copies kept.
-    keep: &'a HashSet<ObjectId>,
-    kept: &'a Mutex<(usize, KeptBlobs)>,
     max_blob_bytes: u64,
     sender: &'a SyncSender<Job>,
     delivered: &'a Mutex<Vec<ObjectId>>,
-    /// The walked bundle's index among the walkable ones.
-    pack: usize,
-    chain: Mutex<DeltaChain>,
     /// The bytes handed out and not yet scanned (the walk waits while there are too many).
     in_flight: &'a Arc<InFlight>,
 }
@@ -669,81 +604,66 @@ struct Walk<'a> {
 impl Walk<'_> {
     /// Walks one pack in delta-tree order, handing each wanted blob within the cap and stored
     /// only there to the workers (recorded in `delivered`) with its delta base when that was
-    /// handed out too, and keeping a copy of each such blob of `keep` within the cap while
-    /// [`KEEP_BYTES`] allow. A pack that fails to decode part-way hands out what it decoded; the
-    /// rest is read by id.
+    /// handed out too. A pack that fails to decode part-way hands out what it decoded; the rest
+    /// is read by id.
     fn run(&self, bundle: &pack::Bundle) {
-        let stop = AtomicBool::new(false);
-        let visit = |data: &[u8], entry: &pack::index::Entry| {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let base_offset = delta_base_offset(bundle, entry.pack_offset);
-            let Ok(mut chain) = self.chain.lock() else {
-                return;
-            };
-            let base = chain.enter(base_offset);
-            match self.deliver(data, entry, base) {
-                Ok(walked) => chain.push(entry.pack_offset, walked),
-                // The workers are gone: nothing more to hand out.
-                Err(()) => stop.store(true, Ordering::Relaxed),
-            }
-        };
         // A pack that cannot be walked this way hands out nothing: its blobs are read by id.
-        if let Some(tree) = pack_blobs::blob_tree(bundle) {
-            pack_blobs::walk_blobs(bundle, tree, visit, &stop);
-        }
+        let Some(tree) = pack_blobs::blob_tree(bundle) else {
+            return;
+        };
+        let stop = AtomicBool::new(false);
+        let cap = self.max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
+        let visit = |visit: Visit<'_, Delivered>| {
+            if stop.load(Ordering::Relaxed) {
+                return Held::Bytes(Vec::new());
+            }
+            self.deliver(visit).unwrap_or_else(|()| {
+                // The workers are gone: nothing more to hand out.
+                stop.store(true, Ordering::Relaxed);
+                Held::Bytes(Vec::new())
+            })
+        };
+        pack_blobs::walk_blobs(bundle, &tree, cap, visit, &stop);
     }
 
-    /// Hands one walked object to the workers when it is a wanted blob within the cap stored only
-    /// in this pack (with its delta base `base`), and keeps a copy when it is one to keep; returns
-    /// the blob as handed out; `Err` when the workers are gone.
-    fn deliver(
-        &self,
-        data: &[u8],
-        entry: &pack::index::Entry,
-        base: Option<Arc<Walked>>,
-    ) -> Result<Option<Arc<Walked>>, ()> {
+    /// Hands one walked blob (under the cap) to the workers when it is a wanted blob stored only in
+    /// this pack, with its delta base when that was handed out too; returns the blob as held for
+    /// the deltas against it; `Err` when the workers are gone.
+    fn deliver(&self, visit: Visit<'_, Delivered>) -> Result<Held<Delivered>, ()> {
+        let Visit {
+            entry,
+            bytes,
+            delta,
+        } = visit;
+        let Some(paths) = self.wanted.blobs.get(&entry.oid) else {
+            return Ok(Held::Bytes(bytes));
+        };
         if !(self.single)(&entry.oid) {
-            return Ok(None);
+            return Ok(Held::Bytes(bytes));
         }
-        self.keep_copy(entry.oid, data);
-        let cap = self.max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
-        if (data.len() as u64) >= cap || !self.wanted.blobs.contains_key(&entry.oid) {
-            return Ok(None);
-        }
-        let path = self.wanted.blobs[&entry.oid]
+        let path = paths
             .first()
             .map_or(&[][..], |&p| &self.wanted.paths[p as usize]);
+        let size = bytes.len();
         let blob = Arc::new(Walked {
             id: entry.oid,
-            whole: AddedText::whole(path, data.to_vec()),
+            whole: AddedText::whole(path, bytes),
             multiline_hits: OnceLock::new(),
+        });
+        let base = delta.and_then(|(base, copies)| match base {
+            Held::Shared(Delivered(base)) => Some((Arc::clone(base), copies)),
+            Held::Bytes(_) => None,
         });
         let job = WalkedJob {
             blob: Arc::clone(&blob),
             base,
-            entry: (self.pack, entry.pack_offset),
-            _admitted: self.in_flight.admit(data.len()),
+            _admitted: self.in_flight.admit(size),
         };
         self.sender.send(Job::Walked(job)).map_err(|_| ())?;
         if let Ok(mut d) = self.delivered.lock() {
             d.push(entry.oid);
         }
-        Ok(Some(blob))
-    }
-
-    /// Keeps a copy of blob `id` if it is one to keep, within the cap and the budget.
-    fn keep_copy(&self, id: ObjectId, data: &[u8]) {
-        if data.len() as u64 > self.max_blob_bytes || !self.keep.contains(&id) {
-            return;
-        }
-        if let Ok(mut kept) = self.kept.lock() {
-            if kept.0 + data.len() <= KEEP_BYTES && !kept.1.contains_key(&id) {
-                kept.0 += data.len();
-                kept.1.insert(id, data.to_vec());
-            }
-        }
+        Ok(Held::Shared(Delivered(blob)))
     }
 }
 
@@ -764,7 +684,7 @@ fn pack_indices(objects: &Path) -> Vec<PathBuf> {
 impl BlobReader<'_> {
     /// One worker: takes blobs until none is left, scanning each at each of its paths; returns
     /// the clean (blob, path) pairs and what it scanned.
-    fn scan_jobs(&self, receiver: &Mutex<Receiver<Job>>, bundles: &[pack::Bundle]) -> WorkerClean {
+    fn scan_jobs(&self, receiver: &Mutex<Receiver<Job>>) -> WorkerClean {
         let _drain = DrainOnUnwind(receiver);
         let mut found = WorkerClean::default();
         let Ok(mut repo) = gix::open(self.git_dir) else {
@@ -774,9 +694,6 @@ impl BlobReader<'_> {
         };
         crate::git::configure_caches(&mut repo);
         let mut scan = ChangeScanner::new(&repo, self.scanner, self.max_blob_bytes);
-        let mut inflate = gix::zlib::Inflate::default();
-        // The delta of each walked blob, in one buffer for all of them.
-        let mut delta = Vec::new();
         loop {
             let job = match receiver.lock() {
                 Ok(r) => r.recv(),
@@ -788,10 +705,7 @@ impl BlobReader<'_> {
             self.progress.blobs_done.fetch_add(1, Ordering::Relaxed);
             let before = scan.outcome.bytes;
             match job {
-                Job::Walked(job) => {
-                    let copies = delta_copies(&job, bundles, (&mut inflate, &mut delta));
-                    self.scan_walked(&mut scan, &job, copies.as_deref(), &mut found);
-                }
+                Job::Walked(job) => self.scan_walked(&mut scan, &job, &mut found),
                 Job::Read(id) => {
                     if let Ok(Some(data)) = load_blob(&repo, id, self.max_blob_bytes) {
                         self.scan_whole(&mut scan, id, &data, &mut found);
@@ -826,17 +740,11 @@ impl BlobReader<'_> {
     /// Scans a walked blob: from the lines its delta changed (`unit`) when there is one, clean
     /// then at every path if its base is clean (decided once every blob is scanned); else, or
     /// when those lines do not decide it, whole at each of its paths.
-    fn scan_walked(
-        &self,
-        scan: &mut ChangeScanner<'_>,
-        job: &WalkedJob,
-        copies: Option<&[Copied]>,
-        found: &mut WorkerClean,
-    ) {
+    fn scan_walked(&self, scan: &mut ChangeScanner<'_>, job: &WalkedJob, found: &mut WorkerClean) {
         let id = job.blob.id;
         let whole = &job.blob.whole;
         let paths = self.wanted.blobs.get(&id).map_or(&[][..], Vec::as_slice);
-        if let (Some(copies), Some(base)) = (copies, &job.base) {
+        if let Some((base, copies)) = &job.base {
             // Worked out first: the jobs of the blobs stored as deltas against this one, often
             // taken by another worker right after this one, find them sooner.
             let hits = self.multiline_hits(job, base, copies);
@@ -887,34 +795,6 @@ impl BlobReader<'_> {
         let _ = job.blob.multiline_hits.set(Arc::clone(&hits));
         Some(hits)
     }
-}
-
-/// The copied ranges of a walked blob's delta ([`delta_lines::copied_ranges`]); `None` when it
-/// has no base or its delta cannot be read or does not rebuild it from the base.
-fn delta_copies(
-    job: &WalkedJob,
-    bundles: &[pack::Bundle],
-    (inflate, delta): (&mut gix::zlib::Inflate, &mut Vec<u8>),
-) -> Option<Vec<Copied>> {
-    let base = job.base.as_ref()?;
-    let bundle = bundles.get(job.entry.0)?;
-    let entry = bundle.pack.entry(job.entry.1).ok()?;
-    if !entry.header.is_delta() {
-        return None;
-    }
-    // A delta is its copy and insert instructions: never more than a few bytes per byte rebuilt.
-    let size = usize::try_from(entry.decompressed_size).ok()?;
-    if size > 2 * job.blob.whole.buf.len() + 64 {
-        return None;
-    }
-    if delta.capacity() > KEPT_DELTA_BYTES {
-        // Grown for a big delta: given back, not kept for the worker's life.
-        *delta = Vec::new();
-    }
-    delta.clear();
-    delta.resize(size, 0);
-    bundle.pack.decompress_entry(&entry, inflate, delta).ok()?;
-    delta_lines::copied_ranges(delta, &base.whole.buf, &job.blob.whole.buf)
 }
 
 #[cfg(test)]
@@ -1180,21 +1060,12 @@ mod tests {
     }
 
     /// Everything an audit reports of one repository, as comparable lines.
-    /// The prescan of every commit of the repository at `dir` (no tip blobs kept).
+    /// The prescan of every commit of the repository at `dir`.
     fn prescan_all(dir: &Path, scanner: &Scanner) -> CleanBlobs {
         let repo = gix::open(dir).unwrap();
         let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
         let commits = crate::audit::revisions::commits(&repo, &revs).unwrap();
-        prescan(
-            &repo,
-            &commits,
-            scanner,
-            1 << 20,
-            2,
-            &Progress::default(),
-            &[],
-        )
-        .unwrap()
+        prescan(&repo, &commits, scanner, 1 << 20, 2, &Progress::default()).unwrap()
     }
 
     fn report(dir: &Path, scanner: &Scanner, prescan: bool) -> Vec<String> {
@@ -1305,17 +1176,8 @@ mod tests {
         assert_eq!(report(&dir, &scanner, true), loose);
         git(&dir, &["gc", "-q"]);
         assert!(!pack_indices(&dir.join(".git/objects")).is_empty());
-        let tips = crate::audit::tips::branch_tips(&repo).unwrap();
-        let keep = crate::audit::tips::TipTrees::read(&repo, &tips)
-            .unwrap()
-            .blobs;
         let progress = Progress::default();
-        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &progress, &keep).unwrap();
-        // The walk kept every tip blob, each as it is stored.
-        assert_eq!(clean.kept.len(), keep.len());
-        for (id, data) in &clean.kept {
-            assert_eq!(Some(data), load_blob(&repo, *id, 1 << 20).unwrap().as_ref());
-        }
+        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &progress).unwrap();
         let (wanted, _) = list_changes(&dir.join(".git"), &commits, &scanner, 2).unwrap();
         assert!(!clean.clean.is_empty() && clean.clean.len() < wanted.pairs);
         assert_eq!(report(&dir, &scanner, true), loose);
@@ -1393,7 +1255,7 @@ mod tests {
     /// Red team: a replace ref (`git replace`) swaps a clean blob for one that holds a key. The
     /// history scan reads blobs through the object database, which follows the replacement (as
     /// `git show` does), and reports the key, still present at the tip; the pack walk must not
-    /// clear the replaced blob from its stored bytes, nor keep those bytes for the tip search.
+    /// clear the replaced blob from its stored bytes.
     #[test]
     fn a_replaced_blob_is_read_as_its_replacement() {
         let dir = fresh_repo("prescan-repl");

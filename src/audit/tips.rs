@@ -98,7 +98,7 @@ pub const TIP_TREE_ENTRIES: usize = 2_000_000;
 /// Trees' entries by tree id.
 pub type TreeMap = HashMap<ObjectId, Arc<Vec<TreeEntry>>>;
 
-/// A search of blobs for the values: the repository, the automaton, the cap, the kept copies.
+/// A search of blobs for the values: the repository, the automaton, the cap.
 struct BlobSearch<'a> {
     git_dir: &'a std::path::Path,
     automaton: &'a aho_corasick::AhoCorasick,
@@ -106,23 +106,15 @@ struct BlobSearch<'a> {
     /// that a blob holds none.
     prefilter: Option<aho_corasick::packed::Searcher>,
     cap: u64,
-    kept: &'a KeptBlobs,
 }
 
 impl BlobSearch<'_> {
-    /// The values one blob holds (a kept copy, or read when it is within the cap).
+    /// The values one blob holds (read when it is within the cap).
     fn values_in(&self, repo: &gix::Repository, id: ObjectId) -> Result<BTreeSet<u32>, GitError> {
-        let read;
-        let data = match self.kept.get(&id) {
-            Some(data) => data.as_slice(),
-            None => match load_blob(repo, id, self.cap)? {
-                Some(data) => {
-                    read = data;
-                    read.as_slice()
-                }
-                None => return Ok(BTreeSet::new()),
-            },
+        let Some(data) = load_blob(repo, id, self.cap)? else {
+            return Ok(BTreeSet::new());
         };
+        let data = data.as_slice();
         // Most blobs hold no value: a vectorized search says so fast.
         let holds_one = match &self.prefilter {
             Some(prefilter) => prefilter.find(data).is_some(),
@@ -310,18 +302,14 @@ impl TipTrees {
     }
 }
 
-/// Copies of blobs already read (by the audit's prescan), by id: searched instead of read again.
-pub type KeptBlobs = HashMap<ObjectId, Vec<u8>>;
-
 /// For each value, the names of the branch tips whose tree holds it (blobs up to `cap` bytes).
-/// The distinct blobs of every tip are searched on `threads` workers (those in `kept` from there).
+/// The distinct blobs of every tip are read and searched on `threads` workers.
 pub fn presence(
     repo: &gix::Repository,
     tips: &TipTrees,
     values: &[&[u8]],
     cap: u64,
     threads: usize,
-    kept: &KeptBlobs,
 ) -> Result<Vec<Vec<String>>, GitError> {
     let mut present = vec![Vec::new(); values.len()];
     if values.is_empty() || tips.roots.is_empty() {
@@ -341,7 +329,6 @@ pub fn presence(
             .extend(values)
             .build(),
         cap,
-        kept,
     };
     let in_blobs = search.values_in_blobs(&tips.blobs, threads)?;
     let mut trees = HashMap::new();
@@ -399,7 +386,7 @@ mod tests {
         ];
         let trees = TipTrees::read(&repo, &tips).unwrap();
         for threads in [1, 3] {
-            let found = presence(&repo, &trees, &values, 1 << 20, threads, &KeptBlobs::new());
+            let found = presence(&repo, &trees, &values, 1 << 20, threads);
             assert_eq!(found.unwrap(), expected, "{threads} workers");
         }
         // The trees' entries kept by `read` are walked; a tree not kept (past the budget) is
@@ -410,7 +397,7 @@ mod tests {
             blobs: trees.blobs.clone(),
             entries: TreeMap::new(),
         };
-        let found = presence(&repo, &unkept, &values, 1 << 20, 2, &KeptBlobs::new());
+        let found = presence(&repo, &unkept, &values, 1 << 20, 2);
         assert_eq!(found.unwrap(), expected);
         assert!(
             trees.entries.len() > 10,
@@ -421,21 +408,8 @@ mod tests {
         for (_, root) in &trees.roots {
             unkept.entries.insert(*root, Arc::new(Vec::new()));
         }
-        let found = presence(&repo, &unkept, &values, 1 << 20, 2, &KeptBlobs::new());
+        let found = presence(&repo, &unkept, &values, 1 << 20, 2);
         assert_eq!(found.unwrap(), vec![Vec::<String>::new(); 3]);
-        // Kept copies are searched instead of the blobs: all kept gives the same answer, and a
-        // copy is what is searched (one that differs changes the answer).
-        let mut kept = KeptBlobs::new();
-        for id in &trees.blobs {
-            kept.insert(*id, load_blob(&repo, *id, 1 << 20).unwrap().unwrap());
-        }
-        let found = presence(&repo, &trees, &values, 1 << 20, 2, &kept).unwrap();
-        assert_eq!(found, expected);
-        for data in kept.values_mut() {
-            data.clear();
-        }
-        let found = presence(&repo, &trees, &values, 1 << 20, 2, &kept).unwrap();
-        assert_eq!(found, vec![Vec::<String>::new(); 3]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -454,7 +428,7 @@ mod tests {
         let repo = gix::open(&dir).unwrap();
         let trees = TipTrees::read(&repo, &branch_tips(&repo).unwrap()).unwrap();
         let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-none"];
-        let found = presence(&repo, &trees, &values, 1 << 20, 2, &KeptBlobs::new()).unwrap();
+        let found = presence(&repo, &trees, &values, 1 << 20, 2).unwrap();
         let main = vec!["refs/heads/main".to_string()];
         assert_eq!(found, vec![main.clone(), main, vec![]]);
         std::fs::remove_dir_all(&dir).unwrap();
@@ -491,7 +465,7 @@ mod tests {
             let trees = TipTrees::read(&repo, &tips).unwrap();
             let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-three"];
             for threads in [1, 4] {
-                let found = presence(&repo, &trees, &values, 1000, threads, &KeptBlobs::new());
+                let found = presence(&repo, &trees, &values, 1000, threads);
                 let found = found.unwrap();
                 let expected = vec![both.clone(), vec![], both.clone()];
                 assert_eq!(found, expected, "{open_at:?} on {threads} workers");
