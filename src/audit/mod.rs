@@ -603,6 +603,7 @@ pub fn audit_repository(
         &values,
         options.max_blob_bytes,
         options.threads,
+        clean.as_ref().map_or(&[][..], |c| &c.walked),
     )?;
     drop(clean);
     let secrets = keyed

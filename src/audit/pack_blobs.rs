@@ -11,7 +11,9 @@
 //! (read while applying it, so the prescan's workers need not inflate the delta again); and
 //! buffers are reused rather than allocated and zeroed per object.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use gix::hash::ObjectId;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use gix::odb::pack;
@@ -29,12 +31,58 @@ const SPARE_BUFFERS: usize = 64;
 const SPARE_BUFFER_BYTES: usize = 4 << 20;
 
 /// The delta tree of a pack's blobs ([`blob_tree`]), built ahead of its walk: the blob entries
-/// by pack offset, each with its first child and next sibling (indices into `entries`).
+/// by pack offset, each with its base, first child and next sibling (indices into `entries`).
 pub(crate) struct BlobTree {
     entries: Vec<pack::index::Entry>,
+    parent: Vec<u32>,
     first_child: Vec<u32>,
     next_sibling: Vec<u32>,
     roots: Vec<u32>,
+}
+
+/// A pack and its [`BlobTree`], as the prescan walked it.
+pub(crate) type WalkedPack = (pack::Bundle, BlobTree);
+
+/// The part of a [`BlobTree`] a walk visits: the trees of `roots`, and in them the blobs
+/// `needed` marks (all when `None`).
+pub(crate) struct Part<'a> {
+    /// Roots (indices into the tree's entries) whose trees are walked.
+    pub roots: &'a [u32],
+    /// For every blob of the tree, whether it is visited.
+    pub needed: Option<&'a [bool]>,
+}
+
+impl BlobTree {
+    /// The whole tree.
+    pub(crate) fn all(&self) -> Part<'_> {
+        Part {
+            roots: &self.roots,
+            needed: None,
+        }
+    }
+
+    /// What a walk must visit to meet every blob of `ids` stored in this pack: the roots of their
+    /// trees, and for every blob whether it is one of them or the base of one (each visited
+    /// blob's chain of bases is visited too).
+    pub(crate) fn needed_for(&self, ids: &HashSet<ObjectId>) -> (Vec<u32>, Vec<bool>) {
+        let mut needed = vec![false; self.entries.len()];
+        let mut roots = Vec::new();
+        for (index, entry) in self.entries.iter().enumerate() {
+            if !ids.contains(&entry.oid) {
+                continue;
+            }
+            let mut at = index;
+            while !needed[at] {
+                needed[at] = true;
+                match self.parent[at] {
+                    NONE => roots.push(at as u32),
+                    base => at = base as usize,
+                }
+            }
+        }
+        roots.sort_unstable();
+        (roots, needed)
+    }
 }
 
 /// Builds the delta tree of the blobs of `bundle`. `None` when the pack cannot be walked that way
@@ -43,6 +91,7 @@ pub(crate) struct BlobTree {
 pub(crate) fn blob_tree(bundle: &pack::Bundle) -> Option<BlobTree> {
     let entries = blob_entries(bundle)?;
     let count = u32::try_from(entries.len()).ok().filter(|&n| n < NONE)?;
+    let mut parent = vec![NONE; entries.len()];
     let mut first_child = vec![NONE; entries.len()];
     let mut next_sibling = vec![NONE; entries.len()];
     let mut roots = Vec::new();
@@ -51,16 +100,18 @@ pub(crate) fn blob_tree(bundle: &pack::Bundle) -> Option<BlobTree> {
         match stored_as(bundle, entries[at].pack_offset)? {
             Stored::Whole(_) => roots.push(index),
             Stored::DeltaOf(base) => {
-                let parent = entries
+                let base = entries
                     .binary_search_by_key(&base, |e| e.pack_offset)
                     .ok()?;
-                next_sibling[at] = first_child[parent];
-                first_child[parent] = index;
+                parent[at] = base as u32;
+                next_sibling[at] = first_child[base];
+                first_child[base] = index;
             }
         }
     }
     Some(BlobTree {
         entries,
+        parent,
         first_child,
         next_sibling,
         roots,
@@ -96,15 +147,15 @@ pub(crate) struct Visit<'a, T> {
     pub delta: Option<(&'a Held<T>, Vec<Copied>)>,
 }
 
-/// Calls `visit` with every blob of `bundle` in `tree` (its [`blob_tree`]), in delta-tree order (a
-/// base before the deltas against it), on this thread, until `stop` is set; what `visit` returns
+/// Calls `visit` with every blob of `part` of `tree` (the [`blob_tree`] of `bundle`), in delta-tree
+/// order (a base before the deltas against it), on this thread, until `stop` is set; what `visit` returns
 /// is held while the deltas against that blob are resolved. Blobs of `cap` bytes or more, and
 /// the deltas against them, are not visited. A failure (an entry that does not decode, a delta
 /// that does not apply) leaves that blob and the deltas against it unvisited; the caller reads
 /// the blobs not visited by id.
 pub(crate) fn walk_blobs<T: AsRef<[u8]>>(
-    bundle: &pack::Bundle,
-    tree: &BlobTree,
+    (bundle, tree): (&pack::Bundle, &BlobTree),
+    part: &Part<'_>,
     cap: u64,
     mut visit: impl FnMut(Visit<'_, T>) -> Held<T>,
     stop: &AtomicBool,
@@ -119,7 +170,8 @@ pub(crate) fn walk_blobs<T: AsRef<[u8]>>(
     };
     // Depth first, with an explicit stack of the held bases and the next child of each.
     let mut stack: Vec<(Held<T>, u32)> = Vec::new();
-    for &root in &tree.roots {
+    let needed = |index: u32| part.needed.is_none_or(|n| n[index as usize]);
+    for &root in part.roots {
         if let Some(bytes) = walk.whole(root) {
             let held = visit(Visit {
                 entry: &tree.entries[root as usize],
@@ -140,6 +192,9 @@ pub(crate) fn walk_blobs<T: AsRef<[u8]>>(
                 continue;
             }
             *child = tree.next_sibling[index as usize];
+            if !needed(index) {
+                continue;
+            }
             let base: &Held<T> = base;
             let Some((bytes, copies)) = walk.resolve(index, base.bytes()) else {
                 continue;
@@ -368,8 +423,8 @@ mod tests {
         let stop = AtomicBool::new(false);
         let tree = blob_tree(&bundle).unwrap();
         walk_blobs(
-            &bundle,
-            &tree,
+            (&bundle, &tree),
+            &tree.all(),
             u64::MAX,
             |visit: Visit<'_, Vec<u8>>| {
                 if let Some((base, copies)) = &visit.delta {
@@ -416,8 +471,8 @@ mod tests {
         // Under a cap, the blobs at or over it (and the deltas against them) are not visited.
         let small: Mutex<Vec<usize>> = Mutex::new(Vec::new());
         walk_blobs(
-            &bundle,
-            &tree,
+            (&bundle, &tree),
+            &tree.all(),
             100,
             |visit: Visit<'_, Vec<u8>>| {
                 small.lock().unwrap().push(visit.bytes.len());
@@ -428,6 +483,49 @@ mod tests {
         let small = small.into_inner().unwrap();
         assert_eq!(small.len(), 12, "{small:?}");
         assert!(small.iter().all(|&n| n < 100));
+        // A part: the blobs asked for are visited, with their bases and nothing else.
+        let asked: HashSet<ObjectId> = visited.iter().skip(5).step_by(7).map(|v| v.0).collect();
+        let (roots, needed) = tree.needed_for(&asked);
+        let part = Part {
+            roots: &roots,
+            needed: Some(&needed),
+        };
+        let met: Mutex<Vec<(ObjectId, u64)>> = Mutex::new(Vec::new());
+        walk_blobs(
+            (&bundle, &tree),
+            &part,
+            u64::MAX,
+            |visit: Visit<'_, Vec<u8>>| {
+                met.lock()
+                    .unwrap()
+                    .push((visit.entry.oid, visit.entry.pack_offset));
+                Held::Bytes(visit.bytes)
+            },
+            &stop,
+        );
+        let met = met.into_inner().unwrap();
+        let met_ids: HashSet<ObjectId> = met.iter().map(|m| m.0).collect();
+        assert!(
+            asked.is_subset(&met_ids),
+            "{} of {}",
+            met_ids.len(),
+            asked.len()
+        );
+        assert!(
+            met.len() < visited.len(),
+            "{} of {}",
+            met.len(),
+            visited.len()
+        );
+        for (id, offset) in &met {
+            // Each blob met is asked for, or the base of one met after it.
+            let is_base = met.iter().any(|(_, o)| {
+                let entry = bundle.pack.entry(*o).unwrap();
+                matches!(entry.header, Header::OfsDelta { base_distance }
+                    if entry.checked_base_pack_offset(base_distance) == Some(*offset))
+            });
+            assert!(asked.contains(id) || is_base);
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

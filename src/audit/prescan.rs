@@ -38,7 +38,7 @@ use gix::odb::pack;
 use crate::added::AddedText;
 use crate::audit::delta_hits;
 use crate::audit::delta_lines::{self, Copied};
-use crate::audit::pack_blobs::{self, Held, Visit};
+use crate::audit::pack_blobs::{self, BlobTree, Held, Visit, WalkedPack};
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
 use crate::git::commits::{commit_changes, CommitChanges};
@@ -130,7 +130,7 @@ impl Drop for Admitted {
 
 /// The blobs known to scan clean, each at the paths it was checked at; and the commits' changes
 /// as listed for the prescan, each handed once to the history scan so it need not list them again.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CleanBlobs {
     paths: HashMap<Vec<u8>, u32>,
     clean: HashSet<(ObjectId, u32)>,
@@ -139,6 +139,8 @@ pub struct CleanBlobs {
     pub blobs: u64,
     /// Bytes scanned.
     pub bytes: u64,
+    /// The packs walked, with their blobs' delta trees (for the branch-tip search).
+    pub(crate) walked: Vec<WalkedPack>,
     /// (Blob, path) pairs found clean from the lines their delta changed (the rest whole).
     pub from_changed_lines: u64,
 }
@@ -210,8 +212,13 @@ pub fn prescan(
         progress,
     };
     let bundles = walkable_bundles(&objects, replaced);
-    let mut clean = scan_wanted(&reader, &objects, &bundles, threads);
+    let (mut clean, mut trees) = scan_wanted(&reader, &objects, &bundles, threads);
     clean.listed = listed.into_iter().map(Mutex::new).collect();
+    clean.walked = bundles
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, bundle)| Some((bundle, trees.remove(&i)?)))
+        .collect();
     Some(clean)
 }
 
@@ -330,14 +337,16 @@ struct BlobReader<'a> {
 
 /// Reads every wanted blob once and scans it at each of its paths on `threads` workers (whole,
 /// or only the lines its delta changed when it has a delta base, then clean if the base is).
+/// Returns also the blob trees of the packs walked, by index into `bundles`.
 fn scan_wanted(
     reader: &BlobReader<'_>,
     objects: &Path,
     bundles: &[pack::Bundle],
     threads: usize,
-) -> CleanBlobs {
+) -> (CleanBlobs, HashMap<usize, BlobTree>) {
+    let mut trees = HashMap::new();
     let results = run_workers(reader, threads, |sender| {
-        send_jobs(reader, objects, bundles, sender);
+        trees = send_jobs(reader, objects, bundles, sender);
     });
     let mut clean = CleanBlobs {
         paths: reader.wanted.path_index.clone(),
@@ -365,7 +374,7 @@ fn scan_wanted(
         clean.blobs += r.blobs;
         clean.bytes += r.bytes;
     }
-    clean
+    (clean, trees)
 }
 
 /// Takes (and drops) the jobs left in the queue when its worker unwinds from a panic, until the
@@ -487,7 +496,7 @@ fn send_jobs(
     objects: &Path,
     bundles: &[pack::Bundle],
     sender: &SyncSender<Job>,
-) {
+) -> HashMap<usize, BlobTree> {
     let wanted = reader.wanted;
     let ids: HashSet<&ObjectId> = wanted.blobs.keys().collect();
     let places = object_places(objects, bundles, &ids);
@@ -501,7 +510,8 @@ fn send_jobs(
     let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
     // One budget for every pack: the jobs of a pack walked before may still be queued.
     let in_flight = Arc::new(InFlight::default());
-    for (bundle, &in_pack) in bundles.iter().zip(&single_in) {
+    let mut trees = HashMap::new();
+    for (pack, (bundle, &in_pack)) in bundles.iter().zip(&single_in).enumerate() {
         if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
             continue;
         }
@@ -515,14 +525,17 @@ fn send_jobs(
             delivered: &delivered,
             in_flight: &in_flight,
         };
-        walk.run(bundle);
+        if let Some(tree) = walk.run(bundle) {
+            trees.insert(pack, tree);
+        }
         sent.extend(delivered.into_inner().unwrap_or_default());
     }
     for id in wanted.blobs.keys() {
         if !sent.contains(id) && sender.send(Job::Read(*id)).is_err() {
-            return;
+            break;
         }
     }
+    trees
 }
 
 /// For each of `ids`, in how many places it is stored (the packs of `bundles`, a loose file) and
@@ -605,12 +618,10 @@ impl Walk<'_> {
     /// Walks one pack in delta-tree order, handing each wanted blob within the cap and stored
     /// only there to the workers (recorded in `delivered`) with its delta base when that was
     /// handed out too. A pack that fails to decode part-way hands out what it decoded; the rest
-    /// is read by id.
-    fn run(&self, bundle: &pack::Bundle) {
+    /// is read by id. Returns the pack's blob tree.
+    fn run(&self, bundle: &pack::Bundle) -> Option<BlobTree> {
         // A pack that cannot be walked this way hands out nothing: its blobs are read by id.
-        let Some(tree) = pack_blobs::blob_tree(bundle) else {
-            return;
-        };
+        let tree = pack_blobs::blob_tree(bundle)?;
         let stop = AtomicBool::new(false);
         let cap = self.max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
         let visit = |visit: Visit<'_, Delivered>| {
@@ -623,7 +634,8 @@ impl Walk<'_> {
                 Held::Bytes(Vec::new())
             })
         };
-        pack_blobs::walk_blobs(bundle, &tree, cap, visit, &stop);
+        pack_blobs::walk_blobs((bundle, &tree), &tree.all(), cap, visit, &stop);
+        Some(tree)
     }
 
     /// Hands one walked blob (under the cap) to the workers when it is a wanted blob stored only in

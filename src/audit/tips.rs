@@ -8,11 +8,12 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use gix::hash::ObjectId;
 
+use crate::audit::pack_blobs::{walk_blobs, Held, Part, Visit, WalkedPack};
 use crate::git::commits::peel_to_commit;
 use crate::git::objects::{load_blob, tree_entries, TreeEntry};
 use crate::git::GitError;
@@ -111,23 +112,69 @@ struct BlobSearch<'a> {
 impl BlobSearch<'_> {
     /// The values one blob holds (read when it is within the cap).
     fn values_in(&self, repo: &gix::Repository, id: ObjectId) -> Result<BTreeSet<u32>, GitError> {
-        let Some(data) = load_blob(repo, id, self.cap)? else {
-            return Ok(BTreeSet::new());
-        };
-        let data = data.as_slice();
+        Ok(match load_blob(repo, id, self.cap)? {
+            Some(data) => self.values_of(&data),
+            None => BTreeSet::new(),
+        })
+    }
+
+    /// The values `data` holds.
+    fn values_of(&self, data: &[u8]) -> BTreeSet<u32> {
         // Most blobs hold no value: a vectorized search says so fast.
         let holds_one = match &self.prefilter {
             Some(prefilter) => prefilter.find(data).is_some(),
             None => self.automaton.is_match(data),
         };
         if !holds_one {
-            return Ok(BTreeSet::new());
+            return BTreeSet::new();
         }
-        Ok(self
-            .automaton
+        self.automaton
             .find_overlapping_iter(data)
             .map(|m| m.pattern().as_u32())
-            .collect())
+            .collect()
+    }
+
+    /// The values each blob of `blobs` stored in the `walked` packs holds, every blob met there
+    /// present (with no value when it holds none): each pack's blob tree is walked over those
+    /// blobs and their delta bases, every delta applied once, on `threads` workers.
+    fn values_in_walked(
+        &self,
+        walked: &[WalkedPack],
+        blobs: &HashSet<ObjectId>,
+        threads: usize,
+    ) -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
+        /// Delta trees a worker takes at a time.
+        const CHUNK: usize = 16;
+        let parts: Vec<(Vec<u32>, Vec<bool>)> = walked
+            .iter()
+            .map(|(_, tree)| tree.needed_for(blobs))
+            .collect();
+        let tasks: Vec<(usize, &[u32])> = parts
+            .iter()
+            .enumerate()
+            .flat_map(|(pack, (roots, _))| roots.chunks(CHUNK).map(move |c| (pack, c)))
+            .collect();
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let work = || -> Result<HashMap<ObjectId, BTreeSet<u32>>, GitError> {
+            let mut found = HashMap::new();
+            while let Some(&(pack, roots)) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let (bundle, tree) = &walked[pack];
+                let part = Part {
+                    roots,
+                    needed: Some(&parts[pack].1),
+                };
+                let visit = |visit: Visit<'_, Vec<u8>>| {
+                    if blobs.contains(&visit.entry.oid) {
+                        found.insert(visit.entry.oid, self.values_of(&visit.bytes));
+                    }
+                    Held::Bytes(visit.bytes)
+                };
+                walk_blobs((bundle, tree), &part, self.cap, visit, &stop);
+            }
+            Ok(found)
+        };
+        run_search(work, tasks.len(), threads)
     }
 
     /// Which values each blob of `blobs` holds (only blobs that hold one), searched on `threads`
@@ -303,13 +350,16 @@ impl TipTrees {
 }
 
 /// For each value, the names of the branch tips whose tree holds it (blobs up to `cap` bytes).
-/// The distinct blobs of every tip are read and searched on `threads` workers.
-pub fn presence(
+/// The distinct blobs of every tip are searched on `threads` workers: those stored in the `walked`
+/// packs (the prescan's) by walking those packs' delta trees again over them, the others read by
+/// id.
+pub(crate) fn presence(
     repo: &gix::Repository,
     tips: &TipTrees,
     values: &[&[u8]],
     cap: u64,
     threads: usize,
+    walked: &[WalkedPack],
 ) -> Result<Vec<Vec<String>>, GitError> {
     let mut present = vec![Vec::new(); values.len()];
     if values.is_empty() || tips.roots.is_empty() {
@@ -330,7 +380,16 @@ pub fn presence(
             .build(),
         cap,
     };
-    let in_blobs = search.values_in_blobs(&tips.blobs, threads)?;
+    let wanted: HashSet<ObjectId> = tips.blobs.iter().copied().collect();
+    let mut in_blobs = search.values_in_walked(walked, &wanted, threads)?;
+    let rest: Vec<ObjectId> = tips
+        .blobs
+        .iter()
+        .filter(|id| !in_blobs.contains_key(*id))
+        .copied()
+        .collect();
+    in_blobs.extend(search.values_in_blobs(&rest, threads)?);
+    in_blobs.retain(|_, values| !values.is_empty());
     let mut trees = HashMap::new();
     for (name, root) in &tips.roots {
         let found = values_under(
@@ -350,6 +409,66 @@ pub fn presence(
 mod tests {
     use super::*;
     use crate::test_support::{git_command, git_ok as git};
+
+    /// The tip blobs stored in a pack the prescan walked are searched by walking that pack's
+    /// delta trees again (every one of them met there), and the answer is the one reading them
+    /// by id gives, on one worker and several, under a cap too.
+    #[test]
+    fn presence_through_the_pack_walk_is_presence_by_id() {
+        let dir = crate::test_support::fresh_repo("tips-walk");
+        let mut lines: Vec<String> = (0..300).map(|i| format!("line {i} of the file")).collect();
+        for round in 0..8 {
+            lines[round * 13] = format!("round {round} marker-{round}");
+            std::fs::write(dir.join("big.txt"), lines.join("\n")).unwrap();
+            let small = dir.join(format!("small{round}.txt"));
+            std::fs::write(small, format!("marker-s{round}\n")).unwrap();
+            git(&dir, &["add", "-A"]);
+            git(&dir, &["commit", "-qm", &format!("round {round}")]);
+            if round == 4 {
+                git(&dir, &["branch", "old"]);
+            }
+        }
+        git(&dir, &["repack", "-qadf", "--depth=50", "--window=50"]);
+        let repo = gix::open(&dir).unwrap();
+        let trees = TipTrees::read(&repo, &branch_tips(&repo).unwrap()).unwrap();
+        let mut values: Vec<String> = (0..8)
+            .flat_map(|r| [format!("marker-{r}"), format!("marker-s{r}")])
+            .collect();
+        values.push("marker-none".into());
+        let values: Vec<&[u8]> = values.iter().map(String::as_bytes).collect();
+        let idx = std::fs::read_dir(dir.join(".git/objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .unwrap();
+        let bundle = gix::odb::pack::Bundle::at(&idx, gix::hash::Kind::Sha1).unwrap();
+        let tree = crate::audit::pack_blobs::blob_tree(&bundle).unwrap();
+        let walked = vec![(bundle, tree)];
+        let by_id = presence(&repo, &trees, &values, 1 << 20, 2, &[]).unwrap();
+        assert!(by_id.iter().any(|b| b.len() == 2), "{by_id:?}");
+        assert!(by_id.iter().any(|b| b.len() == 1), "{by_id:?}");
+        assert!(by_id.iter().any(Vec::is_empty), "{by_id:?}");
+        for threads in [1, 3] {
+            let walking = presence(&repo, &trees, &values, 1 << 20, threads, &walked);
+            assert_eq!(walking.unwrap(), by_id, "{threads} workers");
+        }
+        let under_cap = presence(&repo, &trees, &values, 100, 2, &[]).unwrap();
+        assert_ne!(under_cap, by_id);
+        let walking = presence(&repo, &trees, &values, 100, 2, &walked).unwrap();
+        assert_eq!(walking, under_cap);
+        // Every tip blob was met in the walk (none read by id).
+        let automaton = aho_corasick::AhoCorasick::new(&values).unwrap();
+        let search = BlobSearch {
+            git_dir: repo.git_dir(),
+            automaton: &automaton,
+            prefilter: None,
+            cap: 1 << 20,
+        };
+        let wanted: HashSet<ObjectId> = trees.blobs.iter().copied().collect();
+        let met = search.values_in_walked(&walked, &wanted, 2).unwrap();
+        assert_eq!(met.keys().copied().collect::<HashSet<_>>(), wanted);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn presence_is_the_same_on_one_worker_and_on_several() {
@@ -386,7 +505,7 @@ mod tests {
         ];
         let trees = TipTrees::read(&repo, &tips).unwrap();
         for threads in [1, 3] {
-            let found = presence(&repo, &trees, &values, 1 << 20, threads);
+            let found = presence(&repo, &trees, &values, 1 << 20, threads, &[]);
             assert_eq!(found.unwrap(), expected, "{threads} workers");
         }
         // The trees' entries kept by `read` are walked; a tree not kept (past the budget) is
@@ -397,7 +516,7 @@ mod tests {
             blobs: trees.blobs.clone(),
             entries: TreeMap::new(),
         };
-        let found = presence(&repo, &unkept, &values, 1 << 20, 2);
+        let found = presence(&repo, &unkept, &values, 1 << 20, 2, &[]);
         assert_eq!(found.unwrap(), expected);
         assert!(
             trees.entries.len() > 10,
@@ -408,7 +527,7 @@ mod tests {
         for (_, root) in &trees.roots {
             unkept.entries.insert(*root, Arc::new(Vec::new()));
         }
-        let found = presence(&repo, &unkept, &values, 1 << 20, 2);
+        let found = presence(&repo, &unkept, &values, 1 << 20, 2, &[]);
         assert_eq!(found.unwrap(), vec![Vec::<String>::new(); 3]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -428,7 +547,7 @@ mod tests {
         let repo = gix::open(&dir).unwrap();
         let trees = TipTrees::read(&repo, &branch_tips(&repo).unwrap()).unwrap();
         let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-none"];
-        let found = presence(&repo, &trees, &values, 1 << 20, 2).unwrap();
+        let found = presence(&repo, &trees, &values, 1 << 20, 2, &[]).unwrap();
         let main = vec!["refs/heads/main".to_string()];
         assert_eq!(found, vec![main.clone(), main, vec![]]);
         std::fs::remove_dir_all(&dir).unwrap();
@@ -465,7 +584,7 @@ mod tests {
             let trees = TipTrees::read(&repo, &tips).unwrap();
             let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-three"];
             for threads in [1, 4] {
-                let found = presence(&repo, &trees, &values, 1000, threads);
+                let found = presence(&repo, &trees, &values, 1000, threads, &[]);
                 let found = found.unwrap();
                 let expected = vec![both.clone(), vec![], both.clone()];
                 assert_eq!(found, expected, "{open_at:?} on {threads} workers");
