@@ -200,7 +200,15 @@ pub fn prescan(
     // are not what the history scan reads.
     let odb = &**repo.objects;
     let replaced = !odb.ignore_replacements && odb.store_ref().replacements().next().is_some();
-    let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
+    let bundles = walkable_bundles(&objects, replaced);
+    // The packs' blob trees are built while the commits are listed: they need nothing from it,
+    // and the listing leaves a core idle at its end.
+    let (listing, trees) = std::thread::scope(|scope| {
+        let trees = scope.spawn(|| bundles.iter().map(pack_blobs::blob_tree).collect());
+        let listing = list_changes(repo.git_dir(), commits, scanner, threads);
+        (listing, trees.join().unwrap_or_default())
+    });
+    let (wanted, listed) = listing?;
     progress
         .blobs_total
         .fetch_add(wanted.blobs.len() as u64, Ordering::Relaxed);
@@ -211,13 +219,12 @@ pub fn prescan(
         max_blob_bytes,
         progress,
     };
-    let bundles = walkable_bundles(&objects, replaced);
-    let (mut clean, mut trees) = scan_wanted(&reader, &objects, &bundles, threads);
+    let (mut clean, walked) = scan_wanted(&reader, &objects, (&bundles, trees), threads);
     clean.listed = listed.into_iter().map(Mutex::new).collect();
     clean.walked = bundles
         .into_iter()
-        .enumerate()
-        .filter_map(|(i, bundle)| Some((bundle, trees.remove(&i)?)))
+        .zip(walked)
+        .filter_map(|(bundle, tree)| Some((bundle, tree?)))
         .collect();
     Some(clean)
 }
@@ -337,16 +344,17 @@ struct BlobReader<'a> {
 
 /// Reads every wanted blob once and scans it at each of its paths on `threads` workers (whole,
 /// or only the lines its delta changed when it has a delta base, then clean if the base is).
-/// Returns also the blob trees of the packs walked, by index into `bundles`.
+/// `trees` are the blob trees of `bundles` (`None` for a pack that cannot be walked); returned
+/// are those of the packs walked.
 fn scan_wanted(
     reader: &BlobReader<'_>,
     objects: &Path,
-    bundles: &[pack::Bundle],
+    (bundles, trees): (&[pack::Bundle], Vec<Option<BlobTree>>),
     threads: usize,
-) -> (CleanBlobs, HashMap<usize, BlobTree>) {
-    let mut trees = HashMap::new();
+) -> (CleanBlobs, Vec<Option<BlobTree>>) {
+    let mut walked = Vec::new();
     let results = run_workers(reader, threads, |sender| {
-        trees = send_jobs(reader, objects, bundles, sender);
+        walked = send_jobs(reader, objects, (bundles, trees), sender);
     });
     let mut clean = CleanBlobs {
         paths: reader.wanted.path_index.clone(),
@@ -374,7 +382,7 @@ fn scan_wanted(
         clean.blobs += r.blobs;
         clean.bytes += r.bytes;
     }
-    (clean, trees)
+    (clean, walked)
 }
 
 /// Takes (and drops) the jobs left in the queue when its worker unwinds from a panic, until the
@@ -494,9 +502,9 @@ fn walkable_bundles(objects: &Path, replaced: bool) -> Vec<pack::Bundle> {
 fn send_jobs(
     reader: &BlobReader<'_>,
     objects: &Path,
-    bundles: &[pack::Bundle],
+    (bundles, mut trees): (&[pack::Bundle], Vec<Option<BlobTree>>),
     sender: &SyncSender<Job>,
-) -> HashMap<usize, BlobTree> {
+) -> Vec<Option<BlobTree>> {
     let wanted = reader.wanted;
     let ids: HashSet<&ObjectId> = wanted.blobs.keys().collect();
     let places = object_places(objects, bundles, &ids);
@@ -510,11 +518,15 @@ fn send_jobs(
     let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
     // One budget for every pack: the jobs of a pack walked before may still be queued.
     let in_flight = Arc::new(InFlight::default());
-    let mut trees = HashMap::new();
-    for (pack, (bundle, &in_pack)) in bundles.iter().zip(&single_in).enumerate() {
+    trees.resize_with(bundles.len(), || None);
+    for ((bundle, &in_pack), tree) in bundles.iter().zip(&single_in).zip(trees.iter_mut()) {
         if in_pack == 0 || in_pack * WALK_SHARE < bundle.index.num_objects() as usize {
+            *tree = None;
             continue;
         }
+        let Some(blob_tree) = tree.as_ref() else {
+            continue;
+        };
         let delivered = Mutex::new(Vec::new());
         let single = |id: &ObjectId| matches!(places.get(id), Some((1, _)));
         let walk = Walk {
@@ -525,9 +537,7 @@ fn send_jobs(
             delivered: &delivered,
             in_flight: &in_flight,
         };
-        if let Some(tree) = walk.run(bundle) {
-            trees.insert(pack, tree);
-        }
+        walk.run(bundle, blob_tree);
         sent.extend(delivered.into_inner().unwrap_or_default());
     }
     for id in wanted.blobs.keys() {
@@ -618,10 +628,8 @@ impl Walk<'_> {
     /// Walks one pack in delta-tree order, handing each wanted blob within the cap and stored
     /// only there to the workers (recorded in `delivered`) with its delta base when that was
     /// handed out too. A pack that fails to decode part-way hands out what it decoded; the rest
-    /// is read by id. Returns the pack's blob tree.
-    fn run(&self, bundle: &pack::Bundle) -> Option<BlobTree> {
-        // A pack that cannot be walked this way hands out nothing: its blobs are read by id.
-        let tree = pack_blobs::blob_tree(bundle)?;
+    /// is read by id.
+    fn run(&self, bundle: &pack::Bundle, tree: &BlobTree) {
         let stop = AtomicBool::new(false);
         let cap = self.max_blob_bytes.min(crate::git::objects::STREAM_BYTES);
         let visit = |visit: Visit<'_, Delivered>| {
@@ -634,8 +642,7 @@ impl Walk<'_> {
                 Held::Bytes(Vec::new())
             })
         };
-        pack_blobs::walk_blobs((bundle, &tree), &tree.all(), cap, visit, &stop);
-        Some(tree)
+        pack_blobs::walk_blobs((bundle, tree), &tree.all(), cap, visit, &stop);
     }
 
     /// Hands one walked blob (under the cap) to the workers when it is a wanted blob stored only in
