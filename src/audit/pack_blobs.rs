@@ -164,7 +164,7 @@ pub(crate) fn walk_blobs<T: AsRef<[u8]>>(
         bundle,
         tree,
         cap,
-        inflate: gix::zlib::Inflate::default(),
+        inflate: libdeflater::Decompressor::new(),
         delta: Vec::new(),
         spare: Vec::new(),
     };
@@ -214,7 +214,9 @@ struct Walker<'a> {
     bundle: &'a pack::Bundle,
     tree: &'a BlobTree,
     cap: u64,
-    inflate: gix::zlib::Inflate,
+    /// libdeflate rather than gix's zlib: it inflates a whole stream into a buffer of known size
+    /// (every pack entry's), which is all the walk needs, in about half the time.
+    inflate: libdeflater::Decompressor,
     /// The current delta's instructions.
     delta: Vec<u8>,
     /// Buffers given back, for the next blobs.
@@ -266,13 +268,13 @@ impl Walker<'_> {
         self.bundle.pack.entry(offset).ok()
     }
 
-    /// Inflates the data of `entry` into `out`, sized to it.
+    /// Inflates the data of `entry` into `out`, sized to it: `None` unless its zlib stream (which
+    /// ends where it says, before the pack's end) inflates to exactly that many bytes.
     fn inflate_into(&mut self, entry: &pack::data::Entry, out: &mut [u8]) -> Option<()> {
-        self.bundle
-            .pack
-            .decompress_entry(entry, &mut self.inflate, out)
-            .ok()
-            .map(|_| ())
+        let pack = &self.bundle.pack;
+        let stream = pack.entry_slice(entry.data_offset..pack.pack_end() as u64)?;
+        let inflated = self.inflate.zlib_decompress(stream, out).ok()?;
+        (inflated == out.len()).then_some(())
     }
 
     /// Keeps a held blob's buffer for reuse (when the visitor gave it back and it is not big).
