@@ -71,18 +71,18 @@ fn packed_number(
 /// Rebuilds into `out` (cleared first) the blob that `delta` (git's delta format) makes of
 /// `base`, and returns its copied ranges, adjacent copies of adjacent base bytes joined; `None`
 /// when the delta is not one of `base` (its header names another size, an instruction reads
-/// past the base or the delta, or the result is not the size its header names). The copied
-/// ranges hold by construction: each is a copy of the base into `out`.
-pub fn apply(delta: &[u8], base: &[u8], out: &mut Vec<u8>) -> Option<Vec<Copied>> {
+/// past the base or the delta, or the result is not the size its header names), or when its
+/// header names a blob over `max_len` bytes (refused before anything is allocated for it: a few
+/// bytes of copies can name gigabytes). The copied ranges hold by construction: each is a copy
+/// of the base into `out`.
+pub fn apply(delta: &[u8], base: &[u8], out: &mut Vec<u8>, max_len: usize) -> Option<Vec<Copied>> {
     out.clear();
     let mut at = 0;
     if header_size(delta, &mut at)? != base.len() {
         return None;
     }
     let size = header_size(delta, &mut at)?;
-    // One byte of instructions rebuilds at most 0x10000 bytes (a copy whose size is left out):
-    // a header naming more is not believed, nor allocated for.
-    if size > delta.len().saturating_mul(0x10000) {
+    if size > max_len {
         return None;
     }
     out.reserve_exact(size);
@@ -129,7 +129,7 @@ pub fn apply(delta: &[u8], base: &[u8], out: &mut Vec<u8>) -> Option<Vec<Copied>
 #[cfg(test)]
 pub(crate) fn copied_ranges(delta: &[u8], base: &[u8], blob: &[u8]) -> Option<Vec<Copied>> {
     let mut out = Vec::new();
-    let copies = apply(delta, base, &mut out)?;
+    let copies = apply(delta, base, &mut out, usize::MAX)?;
     (out == blob).then_some(copies)
 }
 
@@ -395,14 +395,20 @@ mod tests {
         bad.push(0);
         assert!(copied_ranges(&bad, base, blob).is_none());
         assert!(copied_ranges(&d[..d.len() - 2], base, blob).is_none());
-        // What the delta rebuilds is the blob; a header naming more than its instructions can
-        // rebuild is refused before anything is allocated for it.
+        // What the delta rebuilds is the blob; a header naming more than the limit is refused
+        // before anything is allocated for it, one naming the limit is not.
         let mut out = vec![b'?'; 3];
-        assert_eq!(apply(&d, base, &mut out), copied_ranges(&d, base, blob));
+        assert_eq!(
+            apply(&d, base, &mut out, usize::MAX),
+            copied_ranges(&d, base, blob)
+        );
         assert_eq!(out, blob);
+        assert!(apply(&d, base, &mut out, blob.len()).is_some());
+        assert!(apply(&d, base, &mut Vec::new(), blob.len() - 1).is_none());
         let huge = delta(base.len(), usize::MAX >> 8, &[Ok((0, 4))]);
-        assert!(apply(&huge, base, &mut out).is_none());
-        assert!(out.capacity() < 1 << 20);
+        let mut empty = Vec::new();
+        assert!(apply(&huge, base, &mut empty, 1 << 20).is_none());
+        assert_eq!(empty.capacity(), 0);
         // Size 0 means 0x10000.
         let big = vec![b'x'; 0x10000];
         let d = delta(big.len(), big.len(), &[Ok((0, 0x10000))]);

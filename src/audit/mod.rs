@@ -553,9 +553,12 @@ pub fn audit_repository(
     options: &AuditOptions<'_>,
 ) -> Result<RepoAudit, GitError> {
     // The branch tips' trees are read on a thread of their own (with its own handle, opened as
-    // `repo` was) while the revisions are walked.
+    // `repo` was) while the revisions are walked, and the packs' blob trees for the prescan on
+    // another (they need nothing from the revisions).
     let (git_dir, open_options) = (repo.git_dir(), repo.open_options().clone());
-    let (commits, tip_trees) = std::thread::scope(|scope| {
+    let source = options.prescan.then(|| prescan::PackSource::of(repo));
+    let (commits, tip_trees, packs) = std::thread::scope(|scope| {
+        let packs = source.map(|source| scope.spawn(|| source.open()));
         let tips = scope.spawn(move || {
             let mut repo = gix::open_opts(git_dir, open_options).map_err(|e| GitError::Open {
                 path: git_dir.display().to_string(),
@@ -568,7 +571,8 @@ pub fn audit_repository(
         let tips = tips
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (commits, tips)
+        let packs = packs.map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        (commits, tips, packs)
     });
     let commits = commits?;
     let tip_trees = tip_trees?;
@@ -576,18 +580,16 @@ pub fn audit_repository(
         .progress
         .commits_total
         .fetch_add(commits.len() as u64, Ordering::Relaxed);
-    let clean = if options.prescan {
+    let clean = packs.and_then(|packs| {
         prescan::prescan(
             repo,
             &commits,
             options.scanner,
-            options.max_blob_bytes,
-            options.threads,
+            (options.max_blob_bytes, options.threads),
             options.progress,
+            packs,
         )
-    } else {
-        None
-    };
+    });
     let mut found = scan_history(repo, &commits, options, clean.as_ref())?;
     if let Some(clean) = &clean {
         found.blobs += clean.blobs;
@@ -603,7 +605,9 @@ pub fn audit_repository(
         &values,
         options.max_blob_bytes,
         options.threads,
-        clean.as_ref().map_or(&[][..], |c| &c.walked),
+        clean
+            .as_ref()
+            .map_or((&[][..], &HashSet::new()), |c| (&c.walked, &c.walked_blobs)),
     )?;
     drop(clean);
     let secrets = keyed

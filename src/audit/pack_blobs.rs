@@ -26,6 +26,8 @@ use crate::audit::delta_lines::{self, Copied};
 const MAX_CHAIN: usize = 10_000;
 /// No child of a node: the end of a child list.
 const NONE: u32 = u32::MAX;
+/// Most bytes of blobs the walk holds as the bases of blobs still to resolve.
+const HELD_BYTES: usize = 256 << 20;
 /// Most spare buffers the walk keeps for reuse, and the biggest one it keeps.
 const SPARE_BUFFERS: usize = 64;
 const SPARE_BUFFER_BYTES: usize = 4 << 20;
@@ -169,8 +171,17 @@ pub(crate) fn walk_blobs<T: AsRef<[u8]>>(
         spare: Vec::new(),
     };
     // Depth first, with an explicit stack of the held bases and the next child of each.
-    let mut stack: Vec<(Held<T>, u32)> = Vec::new();
+    let mut stack = Stack {
+        frames: Vec::new(),
+        held: 0,
+    };
     let needed = |index: u32| part.needed.is_none_or(|n| n[index as usize]);
+    let next_needed = |mut index: u32| {
+        while index != NONE && !needed(index) {
+            index = tree.next_sibling[index as usize];
+        }
+        index
+    };
     for &root in part.roots {
         if let Some(bytes) = walk.whole(root) {
             let held = visit(Visit {
@@ -178,23 +189,20 @@ pub(crate) fn walk_blobs<T: AsRef<[u8]>>(
                 bytes,
                 delta: None,
             });
-            stack.push((held, tree.first_child[root as usize]));
+            let first = next_needed(tree.first_child[root as usize]);
+            stack.hold(&mut walk, held, first);
         }
-        while let Some((base, child)) = stack.last_mut() {
+        while let Some((base, child)) = stack.frames.last_mut() {
             if stop.load(Ordering::Relaxed) {
                 return;
             }
             let index = *child;
             if index == NONE {
-                if let Some((held, _)) = stack.pop() {
-                    walk.give_back(held);
-                }
+                stack.pop(&mut walk);
                 continue;
             }
-            *child = tree.next_sibling[index as usize];
-            if !needed(index) {
-                continue;
-            }
+            *child = next_needed(tree.next_sibling[index as usize]);
+            let last = *child == NONE;
             let base: &Held<T> = base;
             let Some((bytes, copies)) = walk.resolve(index, base.bytes()) else {
                 continue;
@@ -204,7 +212,41 @@ pub(crate) fn walk_blobs<T: AsRef<[u8]>>(
                 bytes,
                 delta: Some((base, copies)),
             });
-            stack.push((held, tree.first_child[index as usize]));
+            if last {
+                // Its last child resolved, a base is let go: a chain holds one blob at a time.
+                stack.pop(&mut walk);
+            }
+            let first = next_needed(tree.first_child[index as usize]);
+            stack.hold(&mut walk, held, first);
+        }
+    }
+}
+
+/// The walk's stack: the blobs held as bases, each with its next child to resolve, and their
+/// bytes in all.
+struct Stack<T> {
+    frames: Vec<(Held<T>, u32)>,
+    held: usize,
+}
+
+impl<T: AsRef<[u8]>> Stack<T> {
+    /// Holds a visited blob as the base of its children from `first` on, if it has any and
+    /// [`HELD_BYTES`] allow (past them its children are not visited: they are read by id).
+    fn hold(&mut self, walk: &mut Walker<'_>, held: Held<T>, first: u32) {
+        let size = held.bytes().len();
+        if first == NONE || self.held + size > HELD_BYTES {
+            walk.give_back(held);
+        } else {
+            self.held += size;
+            self.frames.push((held, first));
+        }
+    }
+
+    /// Lets the top base go.
+    fn pop(&mut self, walk: &mut Walker<'_>) {
+        if let Some((held, _)) = self.frames.pop() {
+            self.held -= held.bytes().len();
+            walk.give_back(held);
         }
     }
 }
@@ -251,11 +293,13 @@ impl Walker<'_> {
         delta.resize(size, 0);
         let inflated = self.inflate_into(&entry, &mut delta);
         let mut bytes = self.spare.pop().unwrap_or_default();
-        let copies = inflated.and_then(|()| delta_lines::apply(&delta, base, &mut bytes));
+        let below_cap = usize::try_from(self.cap.saturating_sub(1)).unwrap_or(usize::MAX);
+        let copies =
+            inflated.and_then(|()| delta_lines::apply(&delta, base, &mut bytes, below_cap));
         self.delta = delta;
         match copies {
-            Some(copies) if (bytes.len() as u64) < self.cap => Some((bytes, copies)),
-            _ => {
+            Some(copies) => Some((bytes, copies)),
+            None => {
                 self.give_back::<Vec<u8>>(Held::Bytes(bytes));
                 None
             }
@@ -396,9 +440,10 @@ mod tests {
     /// A pack of commits, trees and blobs (git writes the commits first, so the pack's first
     /// entry is not a blob), many blobs stored as deltas: every blob is visited once with its
     /// bytes, each after its delta base, and nothing else is.
-    #[test]
-    fn every_blob_of_a_pack_is_visited_once_and_nothing_else() {
-        let dir = fresh_repo("pack-blobs");
+    /// A repository with 12 versions of a 200-line file and of a one-line one, repacked with
+    /// `repack` (and `-adf --depth=50 --window=50`) into one pack, and that pack.
+    fn versions_in_one_pack(name: &str, repack: &[&str]) -> (std::path::PathBuf, pack::Bundle) {
+        let dir = fresh_repo(name);
         let mut lines: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();
         for round in 0..12 {
             lines[round * 7] = format!("edited in round {round}");
@@ -408,7 +453,9 @@ mod tests {
             git(&dir, &["add", "-A"]);
             git(&dir, &["commit", "-qm", &format!("round {round}")]);
         }
-        git(&dir, &["repack", "-qadf", "--depth=50", "--window=50"]);
+        let mut args = repack.to_vec();
+        args.extend(["-qadf", "--depth=50", "--window=50"]);
+        git(&dir, &args);
         let pack_dir = dir.join(".git/objects/pack");
         let idx = std::fs::read_dir(&pack_dir)
             .unwrap()
@@ -416,6 +463,53 @@ mod tests {
             .find(|p| p.extension().is_some_and(|e| e == "idx"))
             .unwrap();
         let bundle = pack::Bundle::at(&idx, gix::hash::Kind::Sha1).unwrap();
+        (dir, bundle)
+    }
+
+    /// A pack whose deltas name their bases by id (`REF_DELTA`, as thin packs and some servers
+    /// write them): every blob is visited once, with its bytes, after its base.
+    #[test]
+    fn blobs_stored_as_ref_deltas_are_visited_after_their_bases() {
+        let repack = ["-c", "repack.useDeltaBaseOffset=false", "repack"];
+        let (dir, bundle) = versions_in_one_pack("pack-blobs-ref", &repack);
+        let tree = blob_tree(&bundle).unwrap();
+        let mut visited: Vec<(ObjectId, Vec<u8>)> = Vec::new();
+        let stop = AtomicBool::new(false);
+        walk_blobs(
+            (&bundle, &tree),
+            &tree.all(),
+            u64::MAX,
+            |visit: Visit<'_, Vec<u8>>| {
+                visited.push((visit.entry.oid, visit.bytes.clone()));
+                Held::Bytes(visit.bytes)
+            },
+            &stop,
+        );
+        let repo = gix::open(&dir).unwrap();
+        let mut ref_deltas = 0;
+        for (at, (id, data)) in visited.iter().enumerate() {
+            assert_eq!(&repo.find_object(*id).unwrap().data, data);
+            let offset = bundle
+                .index
+                .pack_offset_at_index(bundle.index.lookup(id).unwrap());
+            if let Header::RefDelta { base_id } = bundle.pack.entry(offset).unwrap().header {
+                ref_deltas += 1;
+                assert!(
+                    visited[..at].iter().any(|v| v.0 == base_id),
+                    "a delta before its base"
+                );
+            }
+        }
+        assert!(ref_deltas > 5, "{ref_deltas} ref deltas");
+        let ids: HashSet<ObjectId> = visited.iter().map(|v| v.0).collect();
+        assert_eq!(ids.len(), visited.len(), "a blob visited twice");
+        assert_eq!(ids, git_objects(&dir, "blob"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_blob_of_a_pack_is_visited_once_and_nothing_else() {
+        let (dir, bundle) = versions_in_one_pack("pack-blobs", &["repack"]);
         let first = bundle.index.iter().map(|e| e.pack_offset).min().unwrap();
         assert!(!matches!(
             bundle.pack.entry(first).unwrap().header,
@@ -432,7 +526,7 @@ mod tests {
                 if let Some((base, copies)) = &visit.delta {
                     let mut again = Vec::new();
                     let delta = delta_of(&bundle, visit.entry.pack_offset);
-                    let rebuilt = delta_lines::apply(&delta, base.bytes(), &mut again);
+                    let rebuilt = delta_lines::apply(&delta, base.bytes(), &mut again, usize::MAX);
                     assert_eq!(rebuilt.as_ref(), Some(copies));
                     assert_eq!(again, visit.bytes);
                 }

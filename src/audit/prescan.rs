@@ -141,6 +141,8 @@ pub struct CleanBlobs {
     pub bytes: u64,
     /// The packs walked, with their blobs' delta trees (for the branch-tip search).
     pub(crate) walked: Vec<WalkedPack>,
+    /// The blobs those walks handed out: each stored in one place alone (see [`send_jobs`]).
+    pub(crate) walked_blobs: HashSet<ObjectId>,
     /// (Blob, path) pairs found clean from the lines their delta changed (the rest whole).
     pub from_changed_lines: u64,
 }
@@ -185,30 +187,61 @@ impl Wanted {
     }
 }
 
-/// Runs the prescan over `commits` of `repo` on `threads` workers; `None` past [`MAX_WANTED`]
-/// changes.
+/// Where a repository's packs are, and whether they may be walked ([`PackSource::of`]); the
+/// packs are opened and their blob trees built by [`PackSource::open`], on any thread.
+pub struct PackSource {
+    objects: PathBuf,
+    replaced: bool,
+}
+
+impl PackSource {
+    /// The object directory of `repo`, and whether replace refs are in use (reading a blob by id
+    /// then gives its replacement: a walk's stored bytes are not what the history scan reads).
+    pub fn of(repo: &gix::Repository) -> PackSource {
+        let odb = &**repo.objects;
+        PackSource {
+            objects: odb.store_ref().path().to_path_buf(),
+            replaced: !odb.ignore_replacements && odb.store_ref().replacements().next().is_some(),
+        }
+    }
+
+    /// Opens the packs that may be walked and builds their blobs' delta trees (a pack that
+    /// cannot be walked has none).
+    pub fn open(self) -> Packs {
+        let bundles = walkable_bundles(&self.objects, self.replaced);
+        let trees = bundles.iter().map(pack_blobs::blob_tree).collect();
+        Packs {
+            objects: self.objects,
+            bundles,
+            trees,
+        }
+    }
+}
+
+/// The packs a prescan may walk, with their blobs' delta trees ([`PackSource::open`]).
+pub struct Packs {
+    objects: PathBuf,
+    bundles: Vec<pack::Bundle>,
+    trees: Vec<Option<BlobTree>>,
+}
+
+/// Runs the prescan over `commits` of `repo` on `threads` workers, walking `packs` (those of
+/// `repo`, opened ahead: the audit opens them while it walks the revisions); `None` past
+/// [`MAX_WANTED`] changes.
 pub fn prescan(
     repo: &gix::Repository,
     commits: &[ObjectId],
     scanner: &Scanner,
-    max_blob_bytes: u64,
-    threads: usize,
+    (max_blob_bytes, threads): (u64, usize),
     progress: &Progress,
+    packs: Packs,
 ) -> Option<CleanBlobs> {
-    let objects = repo.objects.store_ref().path().to_path_buf();
-    // With replace refs, reading a blob by id gives its replacement: the walk's stored bytes
-    // are not what the history scan reads.
-    let odb = &**repo.objects;
-    let replaced = !odb.ignore_replacements && odb.store_ref().replacements().next().is_some();
-    let bundles = walkable_bundles(&objects, replaced);
-    // The packs' blob trees are built while the commits are listed: they need nothing from it,
-    // and the listing leaves a core idle at its end.
-    let (listing, trees) = std::thread::scope(|scope| {
-        let trees = scope.spawn(|| bundles.iter().map(pack_blobs::blob_tree).collect());
-        let listing = list_changes(repo.git_dir(), commits, scanner, threads);
-        (listing, trees.join().unwrap_or_default())
-    });
-    let (wanted, listed) = listing?;
+    let Packs {
+        objects,
+        bundles,
+        trees,
+    } = packs;
+    let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
     progress
         .blobs_total
         .fetch_add(wanted.blobs.len() as u64, Ordering::Relaxed);
@@ -352,12 +385,13 @@ fn scan_wanted(
     (bundles, trees): (&[pack::Bundle], Vec<Option<BlobTree>>),
     threads: usize,
 ) -> (CleanBlobs, Vec<Option<BlobTree>>) {
-    let mut walked = Vec::new();
+    let (mut walked, mut delivered) = (Vec::new(), HashSet::new());
     let results = run_workers(reader, threads, |sender| {
-        walked = send_jobs(reader, objects, (bundles, trees), sender);
+        (walked, delivered) = send_jobs(reader, objects, (bundles, trees), sender);
     });
     let mut clean = CleanBlobs {
         paths: reader.wanted.path_index.clone(),
+        walked_blobs: delivered,
         ..CleanBlobs::default()
     };
     let mut pending = HashMap::new();
@@ -504,7 +538,7 @@ fn send_jobs(
     objects: &Path,
     (bundles, mut trees): (&[pack::Bundle], Vec<Option<BlobTree>>),
     sender: &SyncSender<Job>,
-) -> Vec<Option<BlobTree>> {
+) -> (Vec<Option<BlobTree>>, HashSet<ObjectId>) {
     let wanted = reader.wanted;
     let ids: HashSet<&ObjectId> = wanted.blobs.keys().collect();
     let places = object_places(objects, bundles, &ids);
@@ -515,7 +549,7 @@ fn send_jobs(
             single_in[*pack] += 1;
         }
     }
-    let mut sent: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
+    let mut walked: HashSet<ObjectId> = HashSet::with_capacity(wanted.blobs.len());
     // One budget for every pack: the jobs of a pack walked before may still be queued.
     let in_flight = Arc::new(InFlight::default());
     trees.resize_with(bundles.len(), || None);
@@ -538,14 +572,14 @@ fn send_jobs(
             in_flight: &in_flight,
         };
         walk.run(bundle, blob_tree);
-        sent.extend(delivered.into_inner().unwrap_or_default());
+        walked.extend(delivered.into_inner().unwrap_or_default());
     }
     for id in wanted.blobs.keys() {
-        if !sent.contains(id) && sender.send(Job::Read(*id)).is_err() {
+        if !walked.contains(id) && sender.send(Job::Read(*id)).is_err() {
             break;
         }
     }
-    trees
+    (trees, walked)
 }
 
 /// For each of `ids`, in how many places it is stored (the packs of `bundles`, a loose file) and
@@ -1084,7 +1118,15 @@ mod tests {
         let repo = gix::open(dir).unwrap();
         let revs = crate::audit::revisions::parse(&repo, &[]).unwrap();
         let commits = crate::audit::revisions::commits(&repo, &revs).unwrap();
-        prescan(&repo, &commits, scanner, 1 << 20, 2, &Progress::default()).unwrap()
+        prescan(
+            &repo,
+            &commits,
+            scanner,
+            (1 << 20, 2),
+            &Progress::default(),
+            PackSource::of(&repo).open(),
+        )
+        .unwrap()
     }
 
     fn report(dir: &Path, scanner: &Scanner, prescan: bool) -> Vec<String> {
@@ -1196,7 +1238,8 @@ mod tests {
         git(&dir, &["gc", "-q"]);
         assert!(!pack_indices(&dir.join(".git/objects")).is_empty());
         let progress = Progress::default();
-        let clean = prescan(&repo, &commits, &scanner, 1 << 20, 2, &progress).unwrap();
+        let packs = PackSource::of(&repo).open();
+        let clean = prescan(&repo, &commits, &scanner, (1 << 20, 2), &progress, packs).unwrap();
         let (wanted, _) = list_changes(&dir.join(".git"), &commits, &scanner, 2).unwrap();
         assert!(!clean.clean.is_empty() && clean.clean.len() < wanted.pairs);
         assert_eq!(report(&dir, &scanner, true), loose);

@@ -170,7 +170,8 @@ impl BlobSearch<'_> {
                     }
                     Held::Bytes(visit.bytes)
                 };
-                walk_blobs((bundle, tree), &part, self.cap, visit, &stop);
+                let cap = self.cap.min(crate::git::objects::STREAM_BYTES);
+                walk_blobs((bundle, tree), &part, cap, visit, &stop);
             }
             Ok(found)
         };
@@ -350,16 +351,16 @@ impl TipTrees {
 }
 
 /// For each value, the names of the branch tips whose tree holds it (blobs up to `cap` bytes).
-/// The distinct blobs of every tip are searched on `threads` workers: those stored in the `walked`
-/// packs (the prescan's) by walking those packs' delta trees again over them, the others read by
-/// id.
+/// The distinct blobs of every tip are searched on `threads` workers: those the prescan's walks
+/// handed out (`walked_blobs`, each stored in one place alone) by walking the `walked` packs'
+/// delta trees again over them, the others read by id.
 pub(crate) fn presence(
     repo: &gix::Repository,
     tips: &TipTrees,
     values: &[&[u8]],
     cap: u64,
     threads: usize,
-    walked: &[WalkedPack],
+    (walked, walked_blobs): (&[WalkedPack], &HashSet<ObjectId>),
 ) -> Result<Vec<Vec<String>>, GitError> {
     let mut present = vec![Vec::new(); values.len()];
     if values.is_empty() || tips.roots.is_empty() {
@@ -380,7 +381,12 @@ pub(crate) fn presence(
             .build(),
         cap,
     };
-    let wanted: HashSet<ObjectId> = tips.blobs.iter().copied().collect();
+    let wanted: HashSet<ObjectId> = tips
+        .blobs
+        .iter()
+        .filter(|id| walked_blobs.contains(*id))
+        .copied()
+        .collect();
     let mut in_blobs = search.values_in_walked(walked, &wanted, threads)?;
     let rest: Vec<ObjectId> = tips
         .blobs
@@ -444,17 +450,18 @@ mod tests {
         let bundle = gix::odb::pack::Bundle::at(&idx, gix::hash::Kind::Sha1).unwrap();
         let tree = crate::audit::pack_blobs::blob_tree(&bundle).unwrap();
         let walked = vec![(bundle, tree)];
-        let by_id = presence(&repo, &trees, &values, 1 << 20, 2, &[]).unwrap();
+        let all: HashSet<ObjectId> = trees.blobs.iter().copied().collect();
+        let by_id = presence(&repo, &trees, &values, 1 << 20, 2, (&[], &HashSet::new())).unwrap();
         assert!(by_id.iter().any(|b| b.len() == 2), "{by_id:?}");
         assert!(by_id.iter().any(|b| b.len() == 1), "{by_id:?}");
         assert!(by_id.iter().any(Vec::is_empty), "{by_id:?}");
         for threads in [1, 3] {
-            let walking = presence(&repo, &trees, &values, 1 << 20, threads, &walked);
+            let walking = presence(&repo, &trees, &values, 1 << 20, threads, (&walked, &all));
             assert_eq!(walking.unwrap(), by_id, "{threads} workers");
         }
-        let under_cap = presence(&repo, &trees, &values, 100, 2, &[]).unwrap();
+        let under_cap = presence(&repo, &trees, &values, 100, 2, (&[], &HashSet::new())).unwrap();
         assert_ne!(under_cap, by_id);
-        let walking = presence(&repo, &trees, &values, 100, 2, &walked).unwrap();
+        let walking = presence(&repo, &trees, &values, 100, 2, (&walked, &all)).unwrap();
         assert_eq!(walking, under_cap);
         // Every tip blob was met in the walk (none read by id).
         let automaton = aho_corasick::AhoCorasick::new(&values).unwrap();
@@ -505,7 +512,14 @@ mod tests {
         ];
         let trees = TipTrees::read(&repo, &tips).unwrap();
         for threads in [1, 3] {
-            let found = presence(&repo, &trees, &values, 1 << 20, threads, &[]);
+            let found = presence(
+                &repo,
+                &trees,
+                &values,
+                1 << 20,
+                threads,
+                (&[], &HashSet::new()),
+            );
             assert_eq!(found.unwrap(), expected, "{threads} workers");
         }
         // The trees' entries kept by `read` are walked; a tree not kept (past the budget) is
@@ -516,7 +530,7 @@ mod tests {
             blobs: trees.blobs.clone(),
             entries: TreeMap::new(),
         };
-        let found = presence(&repo, &unkept, &values, 1 << 20, 2, &[]);
+        let found = presence(&repo, &unkept, &values, 1 << 20, 2, (&[], &HashSet::new()));
         assert_eq!(found.unwrap(), expected);
         assert!(
             trees.entries.len() > 10,
@@ -527,7 +541,7 @@ mod tests {
         for (_, root) in &trees.roots {
             unkept.entries.insert(*root, Arc::new(Vec::new()));
         }
-        let found = presence(&repo, &unkept, &values, 1 << 20, 2, &[]);
+        let found = presence(&repo, &unkept, &values, 1 << 20, 2, (&[], &HashSet::new()));
         assert_eq!(found.unwrap(), vec![Vec::<String>::new(); 3]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -547,7 +561,7 @@ mod tests {
         let repo = gix::open(&dir).unwrap();
         let trees = TipTrees::read(&repo, &branch_tips(&repo).unwrap()).unwrap();
         let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-none"];
-        let found = presence(&repo, &trees, &values, 1 << 20, 2, &[]).unwrap();
+        let found = presence(&repo, &trees, &values, 1 << 20, 2, (&[], &HashSet::new())).unwrap();
         let main = vec!["refs/heads/main".to_string()];
         assert_eq!(found, vec![main.clone(), main, vec![]]);
         std::fs::remove_dir_all(&dir).unwrap();
@@ -584,7 +598,14 @@ mod tests {
             let trees = TipTrees::read(&repo, &tips).unwrap();
             let values: [&[u8]; 3] = [b"value-one", b"value-two", b"value-three"];
             for threads in [1, 4] {
-                let found = presence(&repo, &trees, &values, 1000, threads, &[]);
+                let found = presence(
+                    &repo,
+                    &trees,
+                    &values,
+                    1000,
+                    threads,
+                    (&[], &HashSet::new()),
+                );
                 let found = found.unwrap();
                 let expected = vec![both.clone(), vec![], both.clone()];
                 assert_eq!(found, expected, "{open_at:?} on {threads} workers");
