@@ -46,8 +46,10 @@ use crate::git::objects::load_blob;
 use crate::keywords::Hit;
 use crate::scanner::Scanner;
 
-/// Commits a worker lists at a time.
-const CHUNK_COMMITS: usize = 64;
+/// Commits a worker lists at a time. Consecutive commits share most of their trees, which each
+/// worker keeps decoded: on cargo's history, chunks of 512 listed in 3-4 % less CPU than chunks
+/// of 64 (a worker met the parent trees of each chunk's first commits less often cold).
+const CHUNK_COMMITS: usize = 512;
 /// A pack is walked whole when at least this share (1/n) of its objects are wanted blobs;
 /// otherwise its wanted blobs are read one by one.
 const WALK_SHARE: usize = 8;
