@@ -12,6 +12,8 @@ pub(crate) enum Stage {
     Prescan,
     /// A history scan worker, on starting a chunk of commits.
     History,
+    /// The thread that opens the packs for the prescan.
+    Packs,
 }
 
 /// Repositories (by a directory their git directory lies in) and the stage that panics there.

@@ -571,7 +571,9 @@ pub fn audit_repository(
         let tips = tips
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let packs = packs.map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        // A panic there (a pack gix cannot read, say) leaves no prescan: every change is then
+        // read and scanned by the history scan, as without one.
+        let packs = packs.and_then(|p| p.join().ok());
         (commits, tips, packs)
     });
     let commits = commits?;

@@ -210,6 +210,8 @@ impl PackSource {
     /// Opens the packs that may be walked and builds their blobs' delta trees (a pack that
     /// cannot be walked has none).
     pub fn open(self) -> Packs {
+        #[cfg(test)]
+        super::failpoint::hit(&self.objects, super::failpoint::Stage::Packs);
         let bundles = walkable_bundles(&self.objects, self.replaced);
         let trees = bundles.iter().map(pack_blobs::blob_tree).collect();
         Packs {
@@ -1096,6 +1098,18 @@ mod tests {
         let dir = fresh_repo("prescan-panic");
         many_files_repo(&dir, QUEUE_JOBS + 500);
         crate::audit::failpoint::arm(&dir, crate::audit::failpoint::Stage::Prescan);
+        let audit = audit_alone(&dir).expect("the audit never finished");
+        assert_eq!(audit.unwrap(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The thread that opens the packs panics: the audit goes on without a prescan and still
+    /// finds the secret.
+    #[test]
+    fn a_panic_opening_the_packs_leaves_the_history_scan_to_find_the_secret() {
+        let dir = fresh_repo("packs-panic");
+        many_files_repo(&dir, 3);
+        crate::audit::failpoint::arm(&dir, crate::audit::failpoint::Stage::Packs);
         let audit = audit_alone(&dir).expect("the audit never finished");
         assert_eq!(audit.unwrap(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
