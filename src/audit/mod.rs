@@ -23,6 +23,7 @@ pub(crate) mod failpoint;
 pub mod html;
 pub mod merge;
 mod pack_blobs;
+mod pack_trees;
 pub mod prescan;
 pub mod render;
 pub mod revisions;

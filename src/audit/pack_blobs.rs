@@ -23,7 +23,7 @@ use crate::audit::delta_lines::{self, Copied};
 
 /// Most deltas followed from one entry to its chain's root: deeper chains (git writes at most 50
 /// by default, 4095 at most) are taken for a damaged pack.
-const MAX_CHAIN: usize = 10_000;
+pub(crate) const MAX_CHAIN: usize = 10_000;
 /// No child of a node: the end of a child list.
 const NONE: u32 = u32::MAX;
 /// Most bytes of blobs the walk holds as the bases of blobs still to resolve.
@@ -312,13 +312,9 @@ impl Walker<'_> {
         self.bundle.pack.entry(offset).ok()
     }
 
-    /// Inflates the data of `entry` into `out`, sized to it: `None` unless its zlib stream (which
-    /// ends where it says, before the pack's end) inflates to exactly that many bytes.
+    /// Inflates the data of `entry` into `out` ([`inflate_entry`]).
     fn inflate_into(&mut self, entry: &pack::data::Entry, out: &mut [u8]) -> Option<()> {
-        let pack = &self.bundle.pack;
-        let stream = pack.entry_slice(entry.data_offset..pack.pack_end() as u64)?;
-        let inflated = self.inflate.zlib_decompress(stream, out).ok()?;
-        (inflated == out.len()).then_some(())
+        inflate_entry(&mut self.inflate, &self.bundle.pack, entry, out)
     }
 
     /// Keeps a held blob's buffer for reuse (when the visitor gave it back and it is not big).
@@ -331,15 +327,28 @@ impl Walker<'_> {
     }
 }
 
+/// Inflates the data of `entry` of `pack` into `out`, sized to it: `None` unless its zlib stream
+/// (which ends where it says, before the pack's end) inflates to exactly that many bytes.
+pub(crate) fn inflate_entry(
+    inflate: &mut libdeflater::Decompressor,
+    pack: &pack::data::File,
+    entry: &pack::data::Entry,
+    out: &mut [u8],
+) -> Option<()> {
+    let stream = pack.entry_slice(entry.data_offset..pack.pack_end() as u64)?;
+    let inflated = inflate.zlib_decompress(stream, out).ok()?;
+    (inflated == out.len()).then_some(())
+}
+
 /// How a pack entry is stored: whole (an object of a type), or as a delta of the entry at an
 /// offset.
-enum Stored {
+pub(crate) enum Stored {
     Whole(gix::objs::Kind),
     DeltaOf(u64),
 }
 
 /// How the entry at `offset` is stored; `None` when it or its base cannot be read.
-fn stored_as(bundle: &pack::Bundle, offset: u64) -> Option<Stored> {
+pub(crate) fn stored_as(bundle: &pack::Bundle, offset: u64) -> Option<Stored> {
     let entry = bundle.pack.entry(offset).ok()?;
     Some(match entry.header {
         Header::OfsDelta { base_distance } => {

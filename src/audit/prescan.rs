@@ -39,6 +39,7 @@ use crate::added::AddedText;
 use crate::audit::delta_hits;
 use crate::audit::delta_lines::{self, Copied};
 use crate::audit::pack_blobs::{self, BlobTree, Held, Visit, WalkedPack};
+use crate::audit::pack_trees::PackTrees;
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
 use crate::git::commits::{commit_changes, CommitChanges};
@@ -53,6 +54,9 @@ const CHUNK_COMMITS: usize = 512;
 /// A pack is walked whole when at least this share (1/n) of its objects are wanted blobs;
 /// otherwise its wanted blobs are read one by one.
 const WALK_SHARE: usize = 8;
+/// Most loose objects listed to tell which trees are stored in a pack alone (past it, the listing
+/// reads every tree through the object database).
+const MAX_LOOSE: usize = 100_000;
 /// Most changes the prescan lists (memory bound: past it, no prescan).
 pub const MAX_WANTED: usize = 4_000_000;
 /// Most bytes of walked blobs handed to the workers and not yet scanned: the walk waits past it.
@@ -245,7 +249,8 @@ pub fn prescan(
         bundles,
         trees,
     } = packs;
-    let (wanted, listed) = list_changes(repo.git_dir(), commits, scanner, threads)?;
+    let tree_packs = (!bundles.is_empty()).then_some(objects.as_path());
+    let (wanted, listed) = list_changes((repo.git_dir(), tree_packs), commits, scanner, threads)?;
     progress
         .blobs_total
         .fetch_add(wanted.blobs.len() as u64, Ordering::Relaxed);
@@ -266,17 +271,43 @@ pub fn prescan(
     Some(clean)
 }
 
+/// Lists the changes of chunks of `commits` taken in turn (`next`, shared by the workers) into
+/// `found`, until none is left or more than [`MAX_WANTED`] changes are `listed`.
+fn list_chunks(
+    repo: &gix::Repository,
+    commits: &[ObjectId],
+    (next, listed): (&AtomicUsize, &AtomicUsize),
+    found: &mut Vec<(usize, CommitChanges)>,
+) {
+    while listed.load(Ordering::Relaxed) <= MAX_WANTED {
+        let start = next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
+        if start >= commits.len() {
+            break;
+        }
+        let end = (start + CHUNK_COMMITS).min(commits.len());
+        for (index, &id) in commits.iter().enumerate().take(end).skip(start) {
+            if let Ok(changes) = commit_changes(repo, id) {
+                listed.fetch_add(changes.changes.len(), Ordering::Relaxed);
+                found.push((index, changes));
+            }
+        }
+    }
+}
+
 /// Lists every commit's changes on `threads` workers, and from them the (blob, path) pairs the
 /// commits add; `None` past [`MAX_WANTED`] changes. A commit that cannot be read has no entry (the
 /// history scan lists it again and reports the error).
 fn list_changes(
-    git_dir: &Path,
+    (git_dir, tree_packs): (&Path, Option<&Path>),
     commits: &[ObjectId],
     scanner: &Scanner,
     threads: usize,
 ) -> Option<(Wanted, Vec<Option<CommitChanges>>)> {
     let next = AtomicUsize::new(0);
     let listed = AtomicUsize::new(0);
+    // Trees are read straight from the packs (`pack_trees`) when the loose objects are few
+    // enough to list (a tree stored loose too is read through the object database).
+    let loose = tree_packs.and_then(|objects| Some(Arc::new(loose_objects(objects, MAX_LOOSE)?)));
     let lists: Vec<Vec<(usize, CommitChanges)>> = std::thread::scope(|scope| {
         let work = || {
             let mut found = Vec::new();
@@ -284,18 +315,16 @@ fn list_changes(
                 return found;
             };
             crate::git::configure_caches(&mut repo);
-            while listed.load(Ordering::Relaxed) <= MAX_WANTED {
-                let start = next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
-                if start >= commits.len() {
-                    break;
-                }
-                let end = (start + CHUNK_COMMITS).min(commits.len());
-                for (index, &id) in commits.iter().enumerate().take(end).skip(start) {
-                    if let Ok(changes) = commit_changes(&repo, id) {
-                        listed.fetch_add(changes.changes.len(), Ordering::Relaxed);
-                        found.push((index, changes));
-                    }
-                }
+            let source = tree_packs.zip(loose.clone()).map(|(objects, loose)| {
+                let reader = PackTrees::new(walkable_bundles(objects, false), loose);
+                Box::new(reader) as Box<dyn crate::git::objects::TreeSource>
+            });
+            let list = |found: &mut Vec<(usize, CommitChanges)>| {
+                list_chunks(&repo, commits, (&next, &listed), found);
+            };
+            match source {
+                Some(source) => crate::git::objects::with_tree_source(source, || list(&mut found)),
+                None => list(&mut found),
             }
             found
         };
@@ -584,6 +613,12 @@ fn send_jobs(
         }
     }
     (trees, walked)
+}
+
+/// [`walkable_bundles`] of a repository without replace refs (for other modules' tests).
+#[cfg(test)]
+pub(crate) fn tests_walkable_bundles(objects: &Path) -> Vec<pack::Bundle> {
+    walkable_bundles(objects, false)
 }
 
 /// For each of `ids`, in how many places it is stored (the packs of `bundles`, a loose file) and
@@ -1256,7 +1291,7 @@ mod tests {
         let progress = Progress::default();
         let packs = PackSource::of(&repo).open();
         let clean = prescan(&repo, &commits, &scanner, (1 << 20, 2), &progress, packs).unwrap();
-        let (wanted, _) = list_changes(&dir.join(".git"), &commits, &scanner, 2).unwrap();
+        let (wanted, _) = list_changes((&dir.join(".git"), None), &commits, &scanner, 2).unwrap();
         assert!(!clean.clean.is_empty() && clean.clean.len() < wanted.pairs);
         assert_eq!(report(&dir, &scanner, true), loose);
         assert_eq!(report(&dir, &scanner, false), loose);

@@ -259,6 +259,45 @@ const TREE_CACHE_ENTRIES: usize = 4096;
 thread_local! {
     static TREE_CACHE: std::cell::RefCell<std::collections::HashMap<ObjectId, Rc<Vec<TreeEntry>>>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
+    /// Where this thread reads trees first ([`with_tree_source`]).
+    static TREE_SOURCE: std::cell::RefCell<Option<Box<dyn TreeSource>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A faster source of raw trees than the object database, for one thread: it answers only for
+/// trees whose bytes it reads exactly as the object database would, `None` for the others.
+pub trait TreeSource {
+    /// The bytes of tree `id`, or `None` to read it from the object database.
+    fn tree_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>>;
+}
+
+/// Runs `work` with `source` consulted first by [`tree_entries`] on this thread.
+pub fn with_tree_source<R>(source: Box<dyn TreeSource>, work: impl FnOnce() -> R) -> R {
+    /// Takes the source away again, also when `work` unwinds.
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            TREE_SOURCE.with(|s| s.borrow_mut().take());
+        }
+    }
+    TREE_SOURCE.with(|s| *s.borrow_mut() = Some(source));
+    let _reset = Reset;
+    work()
+}
+
+/// The entries of a tree's bytes, in their order; `None` when they do not decode.
+fn decoded_entries(bytes: &[u8]) -> Option<Vec<TreeEntry>> {
+    let tree = gix::objs::TreeRef::from_bytes(bytes, gix::hash::Kind::Sha1).ok()?;
+    Some(tree.entries.iter().map(tree_entry).collect())
+}
+
+/// An owned tree entry.
+fn tree_entry(e: &gix::objs::tree::EntryRef<'_>) -> TreeEntry {
+    TreeEntry {
+        name: EntryName::new(e.filename),
+        mode: e.mode,
+        id: e.oid.to_owned(),
+    }
 }
 
 /// The entries of tree `id`, in git's tree order (decoded once, then cached).
@@ -266,23 +305,21 @@ pub fn tree_entries(repo: &gix::Repository, id: ObjectId) -> Result<Rc<Vec<TreeE
     if let Some(hit) = TREE_CACHE.with(|c| c.borrow().get(&id).cloned()) {
         return Ok(hit);
     }
-    let tree = repo
-        .find_tree(id)
-        .map_err(|e| object_error(format!("tree {id}"), e))?;
-    let decoded = tree
-        .decode()
-        .map_err(|e| object_error(format!("tree {id}"), e))?;
-    let entries: Rc<Vec<TreeEntry>> = Rc::new(
-        decoded
-            .entries
-            .iter()
-            .map(|e| TreeEntry {
-                name: EntryName::new(e.filename),
-                mode: e.mode,
-                id: e.oid.to_owned(),
-            })
-            .collect(),
-    );
+    let from_source = TREE_SOURCE
+        .with(|s| s.borrow_mut().as_mut()?.tree_bytes(&id))
+        .and_then(|bytes| decoded_entries(&bytes));
+    let entries: Rc<Vec<TreeEntry>> = Rc::new(match from_source {
+        Some(entries) => entries,
+        None => {
+            let tree = repo
+                .find_tree(id)
+                .map_err(|e| object_error(format!("tree {id}"), e))?;
+            let decoded = tree
+                .decode()
+                .map_err(|e| object_error(format!("tree {id}"), e))?;
+            decoded.entries.iter().map(tree_entry).collect()
+        }
+    });
     TREE_CACHE.with(|c| {
         let mut cache = c.borrow_mut();
         if cache.len() >= TREE_CACHE_ENTRIES {
