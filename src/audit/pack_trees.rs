@@ -125,13 +125,22 @@ impl PackTrees {
     }
 }
 
+impl PackTrees {
+    /// The bytes of `id` when it is an object of `kind` stored in one pack alone.
+    fn bytes_of(&mut self, id: &ObjectId, kind: gix::objs::Kind) -> Option<Rc<Vec<u8>>> {
+        let (pack, offset) = self.only_place(id)?;
+        let (found, bytes) = self.resolve(pack, offset)?;
+        (found == kind).then_some(bytes)
+    }
+}
+
 impl TreeSource for PackTrees {
     fn tree_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>> {
-        let (pack, offset) = self.only_place(id)?;
-        match self.resolve(pack, offset)? {
-            (gix::objs::Kind::Tree, bytes) => Some(bytes),
-            _ => None,
-        }
+        self.bytes_of(id, gix::objs::Kind::Tree)
+    }
+
+    fn commit_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>> {
+        self.bytes_of(id, gix::objs::Kind::Commit)
     }
 }
 
@@ -199,6 +208,22 @@ mod tests {
             }
             let blob = objects_of(&dir, "blob")[0];
             assert!(reader.tree_bytes(&blob).is_none());
+            let commits = objects_of(&dir, "commit");
+            for id in &commits {
+                let bytes = reader.commit_bytes(id).unwrap();
+                assert_eq!(*bytes, repo.find_object(*id).unwrap().data, "{name} {id}");
+                assert!(reader.tree_bytes(id).is_none());
+                let sourced = crate::git::objects::with_tree_source(
+                    Box::new(PackTrees::new(
+                        crate::audit::prescan::tests_walkable_bundles(&objects),
+                        Arc::new(HashSet::new()),
+                    )),
+                    || crate::git::objects::sourced_commit(id),
+                );
+                let commit = repo.find_commit(*id).unwrap();
+                let parents: Vec<ObjectId> = commit.parent_ids().map(gix::Id::detach).collect();
+                assert_eq!(sourced, Some((commit.tree_id().unwrap().detach(), parents)));
+            }
             let loose: HashSet<ObjectId> = trees.iter().take(3).copied().collect();
             let bundles = crate::audit::prescan::tests_walkable_bundles(&objects);
             let mut reader = PackTrees::new(bundles, Arc::new(loose.clone()));

@@ -366,14 +366,19 @@ pub struct CommitChanges {
 
 /// The changes of commit `id` (see [`CommitChanges`]).
 pub fn commit_changes(repo: &gix::Repository, id: ObjectId) -> Result<CommitChanges, GitError> {
-    let commit = repo
-        .find_commit(id)
-        .map_err(|e| object_error(format!("commit {id}"), id, e))?;
-    let tree = commit
-        .tree_id()
-        .map_err(|e| object_error(format!("the tree of commit {id}"), id, e))?
-        .detach();
-    let parents: Vec<ObjectId> = commit.parent_ids().map(gix::Id::detach).collect();
+    let (tree, parents) = match crate::git::objects::sourced_commit(&id) {
+        Some(read) => read,
+        None => {
+            let commit = repo
+                .find_commit(id)
+                .map_err(|e| object_error(format!("commit {id}"), id, e))?;
+            let tree = commit
+                .tree_id()
+                .map_err(|e| object_error(format!("the tree of commit {id}"), id, e))?
+                .detach();
+            (tree, commit.parent_ids().map(gix::Id::detach).collect())
+        }
+    };
     Ok(
         changes_of(repo, id, tree, &parents)?.map_or_else(CommitChanges::default, |c| {
             CommitChanges {

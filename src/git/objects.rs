@@ -264,11 +264,23 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// A faster source of raw trees than the object database, for one thread: it answers only for
-/// trees whose bytes it reads exactly as the object database would, `None` for the others.
+/// A faster source of raw trees and commits than the object database, for one thread: it
+/// answers only for objects whose bytes it reads exactly as the object database would, `None`
+/// for the others.
 pub trait TreeSource {
     /// The bytes of tree `id`, or `None` to read it from the object database.
     fn tree_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>>;
+    /// The bytes of commit `id`, or `None` to read it from the object database.
+    fn commit_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>>;
+}
+
+/// The tree and parents of commit `id` when this thread's [`TreeSource`] reads it and it parses;
+/// `None` to read it from the object database.
+pub fn sourced_commit(id: &ObjectId) -> Option<(ObjectId, Vec<ObjectId>)> {
+    let bytes = TREE_SOURCE.with(|s| s.borrow_mut().as_mut()?.commit_bytes(id))?;
+    let parse = || gix::objs::CommitRefIter::from_bytes(&bytes, gix::hash::Kind::Sha1);
+    let tree = parse().tree_id().ok()?;
+    Some((tree, parse().parent_ids().collect()))
 }
 
 /// Runs `work` with `source` consulted first by [`tree_entries`] on this thread.
