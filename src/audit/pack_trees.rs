@@ -1,9 +1,10 @@
-//! Trees read straight from the packs for the audit's listing of each commit's changes: inflated
-//! by libdeflate, every delta applied once and its result kept (by pack offset) for the deltas
-//! made from it, instead of through the object database (its caches and zlib). Listing a long
-//! history reads each tree version once or twice, most of them deltas of the one before.
+//! Trees and commits read straight from the packs for the audit's listing of each commit's
+//! changes: inflated by libdeflate, every delta applied once and its result kept (by pack offset)
+//! for the deltas made from it, instead of through the object database (its caches and zlib).
+//! Listing a long history reads each tree version once or twice, most of them deltas of the one
+//! before.
 //!
-//! Only a tree stored in exactly one pack and not loose is read here (a crafted repository could
+//! Only an object stored in exactly one pack and not loose is read here (a crafted repository could
 //! hold two different objects under one id; the object database then decides which one is
 //! read); the listing reads the others as before. No pack is read this way with alternates or
 //! replace refs (see `prescan::walkable_bundles`).
@@ -27,7 +28,7 @@ const MAX_TREE_BYTES: usize = 16 << 20;
 /// A resolved object: its type and bytes.
 type Resolved = (gix::objs::Kind, Rc<Vec<u8>>);
 
-/// The packs a listing thread reads trees from, with what it keeps.
+/// The packs a listing thread reads trees and commits from, with what it keeps.
 pub(crate) struct PackTrees {
     bundles: Vec<pack::Bundle>,
     loose: Arc<HashSet<ObjectId>>,
