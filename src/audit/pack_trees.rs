@@ -18,7 +18,7 @@ use gix::odb::pack;
 
 use crate::audit::delta_lines;
 use crate::audit::pack_blobs::{inflate_entry, stored_as, Stored, MAX_CHAIN};
-use crate::git::objects::TreeSource;
+use crate::git::objects::ObjectSource;
 
 /// Most bytes of resolved objects kept for the deltas made from them; past it, they are dropped.
 const KEPT_BYTES: usize = 32 << 20;
@@ -135,7 +135,7 @@ impl PackTrees {
     }
 }
 
-impl TreeSource for PackTrees {
+impl ObjectSource for PackTrees {
     fn tree_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>> {
         self.bytes_of(id, gix::objs::Kind::Tree)
     }
@@ -214,7 +214,7 @@ mod tests {
                 let bytes = reader.commit_bytes(id).unwrap();
                 assert_eq!(*bytes, repo.find_object(*id).unwrap().data, "{name} {id}");
                 assert!(reader.tree_bytes(id).is_none());
-                let sourced = crate::git::objects::with_tree_source(
+                let sourced = crate::git::objects::with_object_source(
                     Box::new(PackTrees::new(
                         crate::audit::prescan::tests_walkable_bundles(&objects),
                         Arc::new(HashSet::new()),

@@ -43,7 +43,7 @@ use crate::audit::pack_trees::PackTrees;
 use crate::audit::Progress;
 use crate::git::changes::{ChangeScanner, KnownClean};
 use crate::git::commits::{commit_changes, CommitChanges};
-use crate::git::objects::load_blob;
+use crate::git::objects::{load_blob, with_object_source, ObjectSource};
 use crate::keywords::Hit;
 use crate::scanner::Scanner;
 
@@ -317,13 +317,13 @@ fn list_changes(
             crate::git::configure_caches(&mut repo);
             let source = tree_packs.zip(loose.clone()).map(|(objects, loose)| {
                 let reader = PackTrees::new(walkable_bundles(objects, false), loose);
-                Box::new(reader) as Box<dyn crate::git::objects::TreeSource>
+                Box::new(reader) as Box<dyn ObjectSource>
             });
             let list = |found: &mut Vec<(usize, CommitChanges)>| {
                 list_chunks(&repo, commits, (&next, &listed), found);
             };
             match source {
-                Some(source) => crate::git::objects::with_tree_source(source, || list(&mut found)),
+                Some(source) => with_object_source(source, || list(&mut found)),
                 None => list(&mut found),
             }
             found

@@ -259,40 +259,41 @@ const TREE_CACHE_ENTRIES: usize = 4096;
 thread_local! {
     static TREE_CACHE: std::cell::RefCell<std::collections::HashMap<ObjectId, Rc<Vec<TreeEntry>>>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
-    /// Where this thread reads trees first ([`with_tree_source`]).
-    static TREE_SOURCE: std::cell::RefCell<Option<Box<dyn TreeSource>>> =
+    /// Where this thread reads trees and commits first ([`with_object_source`]).
+    static OBJECT_SOURCE: std::cell::RefCell<Option<Box<dyn ObjectSource>>> =
         const { std::cell::RefCell::new(None) };
 }
 
 /// A faster source of raw trees and commits than the object database, for one thread: it
 /// answers only for objects whose bytes it reads exactly as the object database would, `None`
 /// for the others.
-pub trait TreeSource {
+pub trait ObjectSource {
     /// The bytes of tree `id`, or `None` to read it from the object database.
     fn tree_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>>;
     /// The bytes of commit `id`, or `None` to read it from the object database.
     fn commit_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>>;
 }
 
-/// The tree and parents of commit `id` when this thread's [`TreeSource`] reads it and it parses;
+/// The tree and parents of commit `id` when this thread's [`ObjectSource`] reads it and it parses;
 /// `None` to read it from the object database.
 pub fn sourced_commit(id: &ObjectId) -> Option<(ObjectId, Vec<ObjectId>)> {
-    let bytes = TREE_SOURCE.with(|s| s.borrow_mut().as_mut()?.commit_bytes(id))?;
+    let bytes = OBJECT_SOURCE.with(|s| s.borrow_mut().as_mut()?.commit_bytes(id))?;
     let parse = || gix::objs::CommitRefIter::from_bytes(&bytes, gix::hash::Kind::Sha1);
     let tree = parse().tree_id().ok()?;
     Some((tree, parse().parent_ids().collect()))
 }
 
-/// Runs `work` with `source` consulted first by [`tree_entries`] on this thread.
-pub fn with_tree_source<R>(source: Box<dyn TreeSource>, work: impl FnOnce() -> R) -> R {
+/// Runs `work` with `source` consulted first by [`tree_entries`] and [`sourced_commit`] on this
+/// thread.
+pub fn with_object_source<R>(source: Box<dyn ObjectSource>, work: impl FnOnce() -> R) -> R {
     /// Takes the source away again, also when `work` unwinds.
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
-            TREE_SOURCE.with(|s| s.borrow_mut().take());
+            OBJECT_SOURCE.with(|s| s.borrow_mut().take());
         }
     }
-    TREE_SOURCE.with(|s| *s.borrow_mut() = Some(source));
+    OBJECT_SOURCE.with(|s| *s.borrow_mut() = Some(source));
     let _reset = Reset;
     work()
 }
@@ -317,7 +318,7 @@ pub fn tree_entries(repo: &gix::Repository, id: ObjectId) -> Result<Rc<Vec<TreeE
     if let Some(hit) = TREE_CACHE.with(|c| c.borrow().get(&id).cloned()) {
         return Ok(hit);
     }
-    let from_source = TREE_SOURCE
+    let from_source = OBJECT_SOURCE
         .with(|s| s.borrow_mut().as_mut()?.tree_bytes(&id))
         .and_then(|bytes| decoded_entries(&bytes));
     let entries: Rc<Vec<TreeEntry>> = Rc::new(match from_source {
