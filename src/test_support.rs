@@ -146,6 +146,27 @@ pub(crate) fn git_command(dir: &std::path::Path, args: &[&str]) -> std::process:
     cmd
 }
 
+/// The ids of the objects of `kind` (`blob`, `tree`, `commit`) in the repository at `dir`, as git
+/// lists them.
+pub(crate) fn objects_of_type(dir: &std::path::Path, kind: &str) -> Vec<gix::hash::ObjectId> {
+    let out = git_command(
+        dir,
+        &[
+            "cat-file",
+            "--batch-all-objects",
+            "--batch-check=%(objecttype) %(objectname)",
+        ],
+    )
+    .output()
+    .expect("git cat-file runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(k, _)| *k == kind)
+        .filter_map(|(_, id)| gix::hash::ObjectId::from_hex(id.as_bytes()).ok())
+        .collect()
+}
+
 /// Every keyword of the embedded pack, lowercase (as the keyword search holds them).
 pub(crate) fn pack_keywords() -> Vec<Vec<u8>> {
     crate::builtin::rules()

@@ -408,7 +408,7 @@ fn root_kind(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{fresh_repo, git_command, git_ok as git};
+    use crate::test_support::{fresh_repo, git_ok as git, objects_of_type};
     use gix::hash::ObjectId;
     use std::collections::HashSet;
     use std::sync::Mutex;
@@ -424,28 +424,6 @@ mod tests {
             .unwrap();
         out
     }
-
-    /// The ids of the objects of `kind` in the repository at `dir`, as git lists them.
-    fn git_objects(dir: &std::path::Path, kind: &str) -> HashSet<ObjectId> {
-        let out = git_command(
-            dir,
-            &[
-                "cat-file",
-                "--batch-all-objects",
-                "--batch-check=%(objecttype) %(objectname)",
-            ],
-        )
-        .output()
-        .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, id)| ObjectId::from_hex(id.as_bytes()).unwrap())
-            .collect()
-    }
-
     /// A pack of commits, trees and blobs (git writes the commits first, so the pack's first
     /// entry is not a blob), many blobs stored as deltas: every blob is visited once with its
     /// bytes, each after its delta base, and nothing else is.
@@ -512,7 +490,7 @@ mod tests {
         assert!(ref_deltas > 5, "{ref_deltas} ref deltas");
         let ids: HashSet<ObjectId> = visited.iter().map(|v| v.0).collect();
         assert_eq!(ids.len(), visited.len(), "a blob visited twice");
-        assert_eq!(ids, git_objects(&dir, "blob"));
+        assert_eq!(ids, objects_of_type(&dir, "blob").into_iter().collect());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -559,7 +537,7 @@ mod tests {
         }
         let ids: HashSet<ObjectId> = visited.iter().map(|v| v.0).collect();
         assert_eq!(ids.len(), visited.len(), "a blob visited twice");
-        assert_eq!(ids, git_objects(&dir, "blob"));
+        assert_eq!(ids, objects_of_type(&dir, "blob").into_iter().collect());
         let mut deltas = 0;
         for (at, (_, offset, _)) in visited.iter().enumerate() {
             let entry = bundle.pack.entry(*offset).unwrap();

@@ -148,28 +148,7 @@ impl ObjectSource for PackTrees {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{fresh_repo, git_command, git_ok as git};
-
-    /// The ids of the objects of `kind` in the repository at `dir`, as git lists them.
-    fn objects_of(dir: &std::path::Path, kind: &str) -> Vec<ObjectId> {
-        let out = git_command(
-            dir,
-            &[
-                "cat-file",
-                "--batch-all-objects",
-                "--batch-check=%(objecttype) %(objectname)",
-            ],
-        )
-        .output()
-        .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, id)| ObjectId::from_hex(id.as_bytes()).unwrap())
-            .collect()
-    }
+    use crate::test_support::{fresh_repo, git_ok as git, objects_of_type};
 
     /// A history whose trees are stored as deltas (by offset, then by id): every tree read from
     /// the pack is the object database's, byte for byte; a blob is not a tree; a tree stored
@@ -201,15 +180,15 @@ mod tests {
             let bundles = crate::audit::prescan::tests_walkable_bundles(&objects);
             let mut reader = PackTrees::new(bundles, Arc::new(HashSet::new()));
             let repo = gix::open(&dir).unwrap();
-            let trees = objects_of(&dir, "tree");
+            let trees = objects_of_type(&dir, "tree");
             assert!(trees.len() > 50, "{} trees", trees.len());
             for id in &trees {
                 let bytes = reader.tree_bytes(id).unwrap();
                 assert_eq!(*bytes, repo.find_object(*id).unwrap().data, "{name} {id}");
             }
-            let blob = objects_of(&dir, "blob")[0];
+            let blob = objects_of_type(&dir, "blob")[0];
             assert!(reader.tree_bytes(&blob).is_none());
-            let commits = objects_of(&dir, "commit");
+            let commits = objects_of_type(&dir, "commit");
             for id in &commits {
                 let bytes = reader.commit_bytes(id).unwrap();
                 assert_eq!(*bytes, repo.find_object(*id).unwrap().data, "{name} {id}");
