@@ -1390,6 +1390,32 @@ mod tests {
         assert_same_report_with_prescan(&dir, &scanner, |l| l.contains("refs/heads/main"));
     }
 
+    /// Red team: a replace ref swaps a commit's tree for one that adds a key. The listing must
+    /// read the tree the object database gives (the replacement), not the pack's bytes for the
+    /// original id: with replace refs, nothing is read straight from the packs.
+    #[test]
+    fn a_replaced_tree_is_listed_as_its_replacement() {
+        let dir = fresh_repo("prescan-repl-tree");
+        let key = &rule_example("aws-access-key-id");
+        std::fs::write(dir.join("a.txt"), "nothing to see\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "one"]);
+        let hash = |args: &[&str]| {
+            let out = git_command(&dir, args).output().unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        };
+        std::fs::write(dir.join("b.txt"), format!("{key}\n")).unwrap();
+        git(&dir, &["add", "b.txt"]);
+        let replacement = hash(&["write-tree"]);
+        git(&dir, &["rm", "-q", "--cached", "b.txt"]);
+        std::fs::remove_file(dir.join("b.txt")).unwrap();
+        let original = hash(&["rev-parse", "HEAD^{tree}"]);
+        git(&dir, &["replace", &original, &replacement]);
+        git(&dir, &["gc", "-q"]);
+        let scanner = crate::test_support::pack_scanner();
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.contains("b.txt"));
+    }
+
     /// The `PuTTY` rule's example cut before its MAC line (no final line feed), and the same key
     /// with another comment line: an edit that changes only the comment.
     fn unterminated_putty_key() -> (String, String) {
