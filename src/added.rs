@@ -122,6 +122,24 @@ impl AddedText {
         }
     }
 
+    /// Appends `text`, whole lines each ending with a line feed, all added, the first numbered
+    /// `first_line` (1-based) and the rest after it; returns the number after the last. The same
+    /// unit as pushing each line in turn with [`AddedText::push_line`], at one copy's cost.
+    pub fn push_lines(&mut self, first_line: usize, text: &[u8]) -> usize {
+        if text.is_empty() {
+            return first_line;
+        }
+        let start = self.append(first_line, text);
+        match self.added.last_mut() {
+            Some(last) if last.1 == start => last.1 = self.buf.len(),
+            _ => self.added.push((start, self.buf.len())),
+        }
+        let unterminated = usize::from(text.last() != Some(&b'\n'));
+        let next = first_line + memchr::memchr_iter(b'\n', text).count() + unterminated;
+        self.next_line = next;
+        next
+    }
+
     /// Appends one unchanged line kept as context: rules see it, but a finding that lies wholly
     /// in context lines is not reported.
     pub fn push_context_line(&mut self, line_number: usize, text: &[u8]) {
@@ -290,6 +308,36 @@ mod tests {
         assert_eq!(t.position(13), (10, 3));
         assert_eq!(t.hunk_end(0), 11);
         assert_eq!(t.hunk_index(12), 1);
+    }
+
+    /// Blocks of lines pushed at once make the unit that pushing them line by line makes: the
+    /// same buffer, hunks, added ranges and positions, with blocks that continue the previous
+    /// one, blocks after a gap, an empty block, and an unterminated last line.
+    #[test]
+    fn pushed_blocks_equal_pushed_lines() {
+        let blocks: [(usize, &[u8]); 5] = [
+            (1, b"a\nbb\n"),
+            (3, b"ccc\n"),
+            (9, b""),
+            (9, b"d\n\ne\n"),
+            (20, b"f\ng"),
+        ];
+        let (mut by_block, mut by_line) = (AddedText::new("a"), AddedText::new("a"));
+        for (first, text) in blocks {
+            let next = by_block.push_lines(first, text);
+            let mut number = first;
+            for line in text.split_inclusive(|&b| b == b'\n') {
+                by_line.push_line(number, line);
+                number += 1;
+            }
+            assert_eq!(next, number, "block at {first}");
+        }
+        assert_eq!(by_block.buf, by_line.buf);
+        assert_eq!(by_block.hunks, by_line.hunks);
+        assert_eq!(by_block.added, by_line.added);
+        for offset in 0..by_block.buf.len() {
+            assert_eq!(by_block.position(offset), by_line.position(offset));
+        }
     }
 
     #[test]

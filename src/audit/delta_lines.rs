@@ -263,14 +263,8 @@ pub fn changed_unit(path: &[u8], base: &[u8], blob: &[u8], copies: &[Copied]) ->
     let mut unit = AddedText::new(path);
     let mut number = 1;
     for (start, end) in changed_regions(base, blob, copies) {
-        let mut at = start;
-        while at < end {
-            let line_end = memchr::memchr(b'\n', &blob[at..end]).map_or(end, |p| at + p + 1);
-            unit.push_line(number, &blob[at..line_end]);
-            number += 1;
-            at = line_end;
-        }
-        number += 1;
+        // Regions are whole lines of a blob that ends with a line feed.
+        number = unit.push_lines(number, &blob[start..end]) + 1;
     }
     Some(unit)
 }
