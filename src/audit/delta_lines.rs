@@ -189,6 +189,76 @@ fn lines_back_above(data: &[u8], at: usize, n: usize, floor: usize) -> Option<us
     Some(end + 1)
 }
 
+/// The two line searches [`changed_regions`] makes, answered by searching the blob from each
+/// place ([`SearchedLines`]) or from an index of its line feeds ([`LineIndex`]).
+trait LineSearch {
+    /// The end (past its line feed) of the `n`-th line after the one that holds byte `at` (or
+    /// the end of the blob).
+    fn forward(&mut self, at: usize, n: usize) -> usize;
+    /// [`lines_back_above`].
+    fn back_above(&mut self, at: usize, n: usize, floor: usize) -> Option<usize>;
+}
+
+/// Line searches from each place: cheap when the places are few.
+struct SearchedLines<'a> {
+    ends: ForwardLines<'a>,
+    data: &'a [u8],
+}
+
+impl<'a> SearchedLines<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        SearchedLines {
+            ends: ForwardLines::new(data),
+            data,
+        }
+    }
+}
+
+impl LineSearch for SearchedLines<'_> {
+    fn forward(&mut self, at: usize, n: usize) -> usize {
+        self.ends.lines_forward(at, n)
+    }
+
+    fn back_above(&mut self, at: usize, n: usize, floor: usize) -> Option<usize> {
+        lines_back_above(self.data, at, n, floor)
+    }
+}
+
+/// The offsets of a blob's line feeds: one pass over the blob, then each search is a binary
+/// search. Cheaper than searching from each place when a delta stops copying every few lines
+/// (a lock file stored as a delta of another version copies its repeated lines from anywhere).
+struct LineIndex {
+    feeds: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    fn new(data: &[u8]) -> Self {
+        LineIndex {
+            feeds: memchr::memchr_iter(b'\n', data).collect(),
+            len: data.len(),
+        }
+    }
+}
+
+impl LineSearch for &LineIndex {
+    fn forward(&mut self, at: usize, n: usize) -> usize {
+        let first = self.feeds.partition_point(|&f| f < at);
+        self.feeds.get(first + n).map_or(self.len, |f| f + 1)
+    }
+
+    fn back_above(&mut self, at: usize, n: usize, floor: usize) -> Option<usize> {
+        let below = self.feeds.partition_point(|&f| f < at);
+        let feed = self.feeds[below.checked_sub(n + 1)?];
+        (feed >= floor).then_some(feed + 1)
+    }
+}
+
+/// Copies at least this many, one per this many bytes of the blob or more, and the line feeds
+/// are indexed ([`LineIndex`]) rather than searched for from each place.
+const INDEXED_MIN_COPIES: usize = 32;
+const INDEXED_BYTES_PER_COPY: usize = 256;
+
 /// Lines either side of a place where copying stops that a changed line's neighbours can reach
 /// (one before, two after, and the line after it for a value continued there), with a margin.
 const REACH_LINES: usize = 3;
@@ -199,7 +269,27 @@ const REACH_LINES: usize = 3;
 /// copy whose first line starts inside a line of the base) and the blob's first and last lines
 /// unless they are the base's. `blob` ends with a line feed.
 pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usize, usize)> {
-    let mut line_ends = ForwardLines::new(blob);
+    if copies.len() >= INDEXED_MIN_COPIES && copies.len() * INDEXED_BYTES_PER_COPY >= blob.len() {
+        let index = LineIndex::new(blob);
+        regions_with(base, blob, copies, [&index, &index])
+    } else {
+        regions_with(
+            base,
+            blob,
+            copies,
+            [SearchedLines::new(blob), SearchedLines::new(blob)],
+        )
+    }
+}
+
+/// [`changed_regions`] with `searches`: one for the places in copy order, one for the regions.
+fn regions_with(
+    base: &[u8],
+    blob: &[u8],
+    copies: &[Copied],
+    searches: [impl LineSearch; 2],
+) -> Vec<(usize, usize)> {
+    let [mut line_ends, mut region_ends] = searches;
     // The bytes (first, last) each such place touches.
     let mut places: Vec<(usize, usize)> = Vec::new();
     let mut copied_to = 0usize;
@@ -210,7 +300,7 @@ pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usiz
         let first_line = if c.start == 0 || blob[c.start - 1] == b'\n' {
             c.start
         } else {
-            line_ends.lines_forward(c.start, 0)
+            line_ends.forward(c.start, 0)
         };
         if first_line < c.end {
             let mapped = c.source + (first_line - c.start);
@@ -231,16 +321,15 @@ pub fn changed_regions(base: &[u8], blob: &[u8], copies: &[Copied]) -> Vec<(usiz
     // The search back stops at that end, and the search forward goes on from the last, so each
     // byte is searched about once.
     let mut regions: Vec<(usize, usize)> = Vec::with_capacity(places.len());
-    let mut region_ends = ForwardLines::new(blob);
     for (first, last) in places {
         let last = last.min(blob.len() - 1);
         let first = first.min(last);
-        let end = region_ends.lines_forward(last, REACH_LINES);
+        let end = region_ends.forward(last, REACH_LINES);
         let floor = regions.last().map_or(0, |prev| prev.1);
         let start = if first < floor {
             None
         } else {
-            lines_back_above(blob, first, REACH_LINES, floor)
+            region_ends.back_above(first, REACH_LINES, floor)
         };
         match (start, regions.last_mut()) {
             (None, Some(prev)) => prev.1 = prev.1.max(end),
@@ -553,6 +642,7 @@ mod tests {
             };
             let mut in_order = ForwardLines::new(&data);
             let mut shuffled = ForwardLines::new(&data);
+            let index = LineIndex::new(&data);
             for at in 0..=data.len() {
                 let n = rng.below(4);
                 let mut end = end_of(at);
@@ -560,6 +650,11 @@ mod tests {
                     end = end_of(end);
                 }
                 assert_eq!(in_order.lines_forward(at, n), end, "{data:?} at {at} n {n}");
+                assert_eq!(
+                    (&index).forward(at, n),
+                    end,
+                    "indexed: {data:?} at {at} n {n}"
+                );
                 let other = rng.below(data.len() + 1);
                 let mut other_end = end_of(other);
                 for _ in 0..n {
@@ -580,6 +675,11 @@ mod tests {
                     lines_back_above(&data, at, n, floor),
                     expected,
                     "{data:?} at {at} n {n} floor {floor}"
+                );
+                assert_eq!(
+                    (&index).back_above(at, n, floor),
+                    expected,
+                    "indexed: {data:?} at {at} n {n} floor {floor}"
                 );
             }
         }
@@ -606,5 +706,49 @@ mod tests {
             changed_regions(&base, &blob, &copies),
             vec![(0, blob.len())]
         );
+    }
+
+    /// Regions found through the line index are the regions found by searching, for random
+    /// blobs built of copies from a random base (dense and sparse, aligned to lines and not)
+    /// and inserts; and `changed_regions` picks the index for dense copies.
+    #[test]
+    fn indexed_line_searches_find_the_searched_regions() {
+        let mut rng = crate::test_support::Rng(29);
+        let line = |rng: &mut crate::test_support::Rng| -> Vec<u8> {
+            let mut l: Vec<u8> = (0..rng.below(12))
+                .map(|_| b'a' + rng.below(3) as u8)
+                .collect();
+            l.push(b'\n');
+            l
+        };
+        for round in 0..300 {
+            let base: Vec<u8> = (0..1 + rng.below(80))
+                .flat_map(|_| line(&mut rng))
+                .collect();
+            let (mut blob, mut copies) = (Vec::new(), Vec::new());
+            for _ in 0..rng.below(120) {
+                if rng.below(3) == 0 {
+                    blob.extend(line(&mut rng));
+                    continue;
+                }
+                let source = rng.below(base.len());
+                let len =
+                    1 + rng.below((base.len() - source).min(if round % 2 == 0 { 8 } else { 60 }));
+                copies.push(Copied {
+                    start: blob.len(),
+                    end: blob.len() + len,
+                    source,
+                });
+                blob.extend_from_slice(&base[source..source + len]);
+            }
+            blob.push(b'\n');
+            let index = LineIndex::new(&blob);
+            let searched = [SearchedLines::new(&blob), SearchedLines::new(&blob)];
+            assert_eq!(
+                regions_with(&base, &blob, &copies, [&index, &index]),
+                regions_with(&base, &blob, &copies, searched),
+                "round {round}"
+            );
+        }
     }
 }
