@@ -722,9 +722,7 @@ mod tests {
             l
         };
         for round in 0..300 {
-            let base: Vec<u8> = (0..1 + rng.below(80))
-                .flat_map(|_| line(&mut rng))
-                .collect();
+            let base: Vec<u8> = (0..=rng.below(80)).flat_map(|_| line(&mut rng)).collect();
             let (mut blob, mut copies) = (Vec::new(), Vec::new());
             for _ in 0..rng.below(120) {
                 if rng.below(3) == 0 {

@@ -409,15 +409,22 @@ impl HistoryScan<'_, '_> {
             blobs.skip_known_clean(clean);
             blobs.count_pairs();
         }
-        while !self.failed.load(Ordering::Relaxed) {
-            let start = self.next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
-            if start >= self.commits.len() {
-                break;
+        let mut chunks = || {
+            while !self.failed.load(Ordering::Relaxed) {
+                let start = self.next.fetch_add(CHUNK_COMMITS, Ordering::Relaxed);
+                if start >= self.commits.len() {
+                    break;
+                }
+                self.scan_chunk(&mut blobs, start, &mut result);
+                if blobs.seen_len() > MAX_SEEN_PAIRS {
+                    blobs.forget_seen();
+                }
             }
-            self.scan_chunk(&mut blobs, start, &mut result);
-            if blobs.seen_len() > MAX_SEEN_PAIRS {
-                blobs.forget_seen();
-            }
+        };
+        // Commits are read from the packs as the listing read them, when it did.
+        match self.clean.and_then(prescan::CleanBlobs::object_source) {
+            Some(source) => crate::git::objects::with_object_source(source, chunks),
+            None => chunks(),
         }
         result.blobs = blobs.outcome.blobs;
         result.bytes = blobs.outcome.bytes;

@@ -151,6 +151,9 @@ pub struct CleanBlobs {
     pub(crate) walked_blobs: HashSet<ObjectId>,
     /// (Blob, path) pairs found clean from the lines their delta changed (the rest whole).
     pub from_changed_lines: u64,
+    /// The objects directory and its loose objects, when the listing read trees and commits
+    /// from the packs ([`PackTrees`]): the history scan reads its commits the same way.
+    object_source: Option<(PathBuf, Loose)>,
 }
 
 impl CleanBlobs {
@@ -158,6 +161,14 @@ impl CleanBlobs {
     /// a second call gives `None`).
     pub fn take_changes(&self, index: usize) -> Option<CommitChanges> {
         self.listed.get(index)?.lock().ok()?.take()
+    }
+
+    /// A reader of trees and commits straight from the packs, as the listing used, for one
+    /// thread ([`with_object_source`]); `None` when the listing did not read them so.
+    pub fn object_source(&self) -> Option<Box<dyn ObjectSource>> {
+        let (objects, loose) = self.object_source.as_ref()?;
+        let reader = PackTrees::new(walkable_bundles(objects, false), Arc::clone(loose));
+        Some(Box::new(reader))
     }
 }
 
@@ -250,7 +261,8 @@ pub fn prescan(
         trees,
     } = packs;
     let tree_packs = (!bundles.is_empty()).then_some(objects.as_path());
-    let (wanted, listed) = list_changes((repo.git_dir(), tree_packs), commits, scanner, threads)?;
+    let (wanted, listed, loose) =
+        list_changes((repo.git_dir(), tree_packs), commits, scanner, threads)?;
     progress
         .blobs_total
         .fetch_add(wanted.blobs.len() as u64, Ordering::Relaxed);
@@ -263,6 +275,7 @@ pub fn prescan(
     };
     let (mut clean, walked) = scan_wanted(&reader, &objects, (&bundles, trees), threads);
     clean.listed = listed.into_iter().map(Mutex::new).collect();
+    clean.object_source = tree_packs.zip(loose).map(|(o, l)| (o.to_path_buf(), l));
     clean.walked = bundles
         .into_iter()
         .zip(walked)
@@ -302,7 +315,7 @@ fn list_changes(
     commits: &[ObjectId],
     scanner: &Scanner,
     threads: usize,
-) -> Option<(Wanted, Vec<Option<CommitChanges>>)> {
+) -> Option<(Wanted, Vec<Option<CommitChanges>>, Option<Loose>)> {
     let next = AtomicUsize::new(0);
     let listed = AtomicUsize::new(0);
     // Trees are read straight from the packs (`pack_trees`) when the loose objects are few
@@ -348,8 +361,11 @@ fn list_changes(
         }
         by_commit[index] = Some(changes);
     }
-    Some((wanted, by_commit))
+    Some((wanted, by_commit, loose))
 }
+
+/// The loose objects of a repository, shared by the threads that read its packs.
+type Loose = Arc<HashSet<ObjectId>>;
 
 /// What one prescan worker found clean, and what it scanned.
 #[derive(Default)]
@@ -1291,7 +1307,8 @@ mod tests {
         let progress = Progress::default();
         let packs = PackSource::of(&repo).open();
         let clean = prescan(&repo, &commits, &scanner, (1 << 20, 2), &progress, packs).unwrap();
-        let (wanted, _) = list_changes((&dir.join(".git"), None), &commits, &scanner, 2).unwrap();
+        let (wanted, _, _) =
+            list_changes((&dir.join(".git"), None), &commits, &scanner, 2).unwrap();
         assert!(!clean.clean.is_empty() && clean.clean.len() < wanted.pairs);
         assert_eq!(report(&dir, &scanner, true), loose);
         assert_eq!(report(&dir, &scanner, false), loose);
@@ -1414,6 +1431,57 @@ mod tests {
         git(&dir, &["gc", "-q"]);
         let scanner = crate::test_support::pack_scanner();
         assert_same_report_with_prescan(&dir, &scanner, |l| l.contains("b.txt"));
+    }
+
+    /// Packed commits whose messages and author names hold keys, on both sides of a merge: the
+    /// history scan reads them from the packs (as the listing does) and finds every key, the
+    /// same report as without the prescan.
+    #[test]
+    fn commits_read_from_the_packs_keep_their_messages_and_authors() {
+        let dir = fresh_repo("prescan-messages");
+        let key = rule_example("aws-access-key-id");
+        let token = rule_example("github-personal-access-token");
+        std::fs::write(dir.join("a.txt"), "one\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", &format!("first\n\nkey {key}\n")]);
+        git(&dir, &["checkout", "-qb", "side"]);
+        std::fs::write(dir.join("b.txt"), "two\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        let author = format!("--author=x{token} <x@example.invalid>");
+        git(&dir, &["commit", "-qm", "side", &author]);
+        git(&dir, &["checkout", "-q", "main"]);
+        std::fs::write(dir.join("c.txt"), "three\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "main"]);
+        git(
+            &dir,
+            &[
+                "merge",
+                "-q",
+                "--no-ff",
+                "-m",
+                &format!("merge\n\n{token}"),
+                "side",
+            ],
+        );
+        git(&dir, &["repack", "-adq"]);
+        let scanner = crate::test_support::pack_scanner();
+        assert!(prescan_all(&dir, &scanner).object_source().is_some());
+        let with = report(&dir, &scanner, true);
+        for place in [
+            crate::git::commits::COMMIT_MESSAGE_PATH,
+            crate::git::commits::COMMIT_HEADER_PATH,
+        ] {
+            assert!(with.iter().any(|l| l.contains(place)), "{place}: {with:?}");
+        }
+        assert_eq!(
+            with.iter()
+                .filter(|l| l.contains(crate::git::commits::COMMIT_MESSAGE_PATH))
+                .count(),
+            2,
+            "{with:?}"
+        );
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
     }
 
     /// The `PuTTY` rule's example cut before its MAC line (no final line feed), and the same key

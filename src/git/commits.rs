@@ -286,11 +286,20 @@ pub fn scan_commit_with(
     known: Option<CommitChanges>,
 ) -> Result<(), GitError> {
     let repo = scan.repo;
-    let commit = repo
-        .find_commit(id)
-        .map_err(|e| object_error(format!("commit {id}"), id, e))?;
-    let single_parent = commit.parent_ids().nth(1).is_none();
-    let (header, message) = split_header(&commit.data);
+    let data = match crate::git::objects::sourced_commit_bytes(&id) {
+        Some(bytes) => bytes,
+        None => {
+            let commit = repo
+                .find_commit(id)
+                .map_err(|e| object_error(format!("commit {id}"), id, e))?;
+            std::rc::Rc::new(commit.detach().data)
+        }
+    };
+    let single_parent = gix::objs::CommitRefIter::from_bytes(&data, gix::hash::Kind::Sha1)
+        .parent_ids()
+        .nth(1)
+        .is_none();
+    let (header, message) = split_header(&data);
     let mut unit = AddedText::whole(COMMIT_MESSAGE_PATH, message.to_vec());
     unit.commit = Some(id.to_string());
     scan.scan_unit(&unit)?;
@@ -334,6 +343,10 @@ fn changes_of(
 ) -> Result<Option<(Vec<PendingChange>, TreeChanges)>, GitError> {
     let mut parent_trees = Vec::with_capacity(parents.len());
     for p in parents {
+        if let Some((t, _)) = crate::git::objects::sourced_commit(p) {
+            parent_trees.push(t);
+            continue;
+        }
         let parent = repo
             .find_commit(*p)
             .map_err(|e| object_error(format!("parent {p}"), id, e))?;

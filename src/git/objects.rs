@@ -274,10 +274,16 @@ pub trait ObjectSource {
     fn commit_bytes(&mut self, id: &ObjectId) -> Option<Rc<Vec<u8>>>;
 }
 
+/// The raw bytes of commit `id` when this thread's [`ObjectSource`] reads it; `None` to read it
+/// from the object database.
+pub fn sourced_commit_bytes(id: &ObjectId) -> Option<Rc<Vec<u8>>> {
+    OBJECT_SOURCE.with(|s| s.borrow_mut().as_mut()?.commit_bytes(id))
+}
+
 /// The tree and parents of commit `id` when this thread's [`ObjectSource`] reads it and it parses;
 /// `None` to read it from the object database.
 pub fn sourced_commit(id: &ObjectId) -> Option<(ObjectId, Vec<ObjectId>)> {
-    let bytes = OBJECT_SOURCE.with(|s| s.borrow_mut().as_mut()?.commit_bytes(id))?;
+    let bytes = sourced_commit_bytes(id)?;
     let parse = || gix::objs::CommitRefIter::from_bytes(&bytes, gix::hash::Kind::Sha1);
     let tree = parse().tree_id().ok()?;
     Some((tree, parse().parent_ids().collect()))
