@@ -567,7 +567,12 @@ fn resolve_pending(
 fn walkable_bundles(objects: &Path, replaced: bool) -> Vec<pack::Bundle> {
     let alternates = objects.join("info/alternates").exists()
         || std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES").is_some();
-    if alternates || replaced {
+    // A multi-pack index decides which pack's copy of an object git reads, by offsets nothing
+    // checks against the packs' own indexes: a crafted one can name another object's bytes.
+    let multi_pack_index = ["multi-pack-index", "multi-pack-index.d"]
+        .iter()
+        .any(|name| objects.join("pack").join(name).exists());
+    if alternates || replaced || multi_pack_index {
         return Vec::new();
     }
     pack_indices(objects)
@@ -1482,6 +1487,130 @@ mod tests {
             "{with:?}"
         );
         assert_same_report_with_prescan(&dir, &scanner, |l| l.starts_with("secret"));
+    }
+
+    /// Writes `content` as a loose object of type `kind` under `id` (not its hash: a crafted copy).
+    fn put_loose(dir: &Path, id: &str, kind: &str, content: &[u8]) {
+        let mut raw = format!("{kind} {}\0", content.len()).into_bytes();
+        raw.extend_from_slice(content);
+        let mut compressor = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+        let mut out = vec![0; compressor.zlib_compress_bound(raw.len())];
+        let n = compressor.zlib_compress(&raw, &mut out).unwrap();
+        let path = dir.join(".git/objects").join(&id[..2]).join(&id[2..]);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &out[..n]).unwrap();
+    }
+
+    /// Red team: a commit and a tree stored packed, each with a crafted loose copy under the
+    /// same id that drops the key. Git reads the packed copy (packs before loose objects), so the
+    /// audit must too: the key in the message and the file that holds a key are reported, with
+    /// the prescan and without. It fails when handles load pack indices lazily (gix then looks at
+    /// the loose objects before it has loaded an index).
+    #[test]
+    fn an_object_stored_packed_and_loose_is_read_from_the_pack_as_git_reads_it() {
+        let key = rule_example("aws-access-key-id");
+        let hash = |dir: &Path, args: &[&str]| {
+            let out = git_command(dir, args).output().unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        // The message.
+        let dir = fresh_repo("packed-loose-commit");
+        std::fs::write(dir.join("a"), "1\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "first"]);
+        std::fs::write(dir.join("b"), "2\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", &format!("second {key}")]);
+        git(&dir, &["repack", "-adq"]);
+        let head = hash(&dir, &["rev-parse", "HEAD"]).trim().to_string();
+        let commit = hash(&dir, &["cat-file", "commit", &head]);
+        let clean = commit.replace(&format!("second {key}"), "clean");
+        put_loose(&dir, &head, "commit", clean.as_bytes());
+        let scanner = crate::test_support::pack_scanner();
+        let place = crate::git::commits::COMMIT_MESSAGE_PATH;
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.contains(place));
+        // The tree.
+        let dir = fresh_repo("packed-loose-tree");
+        std::fs::write(dir.join("a"), "1\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "first"]);
+        let first_tree = hash(&dir, &["rev-parse", "HEAD^{tree}"]).trim().to_string();
+        std::fs::write(dir.join("s"), format!("{key}\n")).unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "second"]);
+        git(&dir, &["repack", "-adq"]);
+        let tree = hash(&dir, &["rev-parse", "HEAD^{tree}"]).trim().to_string();
+        let raw = git_command(&dir, &["cat-file", "tree", &first_tree])
+            .output()
+            .unwrap()
+            .stdout;
+        put_loose(&dir, &tree, "tree", &raw);
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.ends_with(" s 1:19"));
+    }
+
+    /// Swaps the offsets a multi-pack index gives objects `a` and `b` (hex ids).
+    fn swap_in_multi_pack_index(dir: &Path, a: &str, b: &str) {
+        let path = dir.join(".git/objects/pack/multi-pack-index");
+        let mut d = std::fs::read(&path).unwrap();
+        let mut chunks = std::collections::HashMap::new();
+        for k in 0..=usize::from(d[6]) {
+            let at = 12 + 12 * k;
+            let offset = u64::from_be_bytes(d[at + 4..at + 12].try_into().unwrap());
+            chunks.insert(d[at..at + 4].to_vec(), usize::try_from(offset).unwrap());
+        }
+        let (ids, offsets) = (chunks[&b"OIDL"[..]], chunks[&b"OOFF"[..]]);
+        let index_of = |hex: &str| {
+            let id = ObjectId::from_hex(hex.as_bytes()).unwrap();
+            (0..(offsets - ids) / 20)
+                .find(|k| d[ids + 20 * k..ids + 20 * k + 20] == *id.as_bytes())
+                .unwrap()
+        };
+        let (first, second) = (index_of(a), index_of(b));
+        for byte in 0..8 {
+            d.swap(offsets + 8 * first + byte, offsets + 8 * second + byte);
+        }
+        let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        std::fs::set_permissions(&path, permissions).unwrap();
+        std::fs::write(&path, d).unwrap();
+    }
+
+    /// Red team: a multi-pack index (crafted) gives HEAD the offset of an unreachable commit whose
+    /// message holds a key. Git reads what the index names; the packs' own indexes name the real
+    /// HEAD. With a multi-pack index nothing is read straight from the packs, so the key is
+    /// reported (it was not when the history scan read commits from the packs).
+    #[test]
+    fn a_multi_pack_index_keeps_the_audit_reading_as_git_reads() {
+        let key = rule_example("aws-access-key-id");
+        let dir = fresh_repo("midx");
+        std::fs::write(dir.join("a"), "1\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "first"]);
+        std::fs::write(dir.join("b"), "2\n").unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-qm", "clean"]);
+        let output = |args: &[&str]| git_command(&dir, args).output().unwrap().stdout;
+        let head = String::from_utf8(output(&["rev-parse", "HEAD"])).unwrap();
+        let head = head.trim();
+        let commit = String::from_utf8(output(&["cat-file", "commit", head])).unwrap();
+        std::fs::write(
+            dir.join("m.txt"),
+            commit.replace("\nclean", &format!("\nkey {key}")),
+        )
+        .unwrap();
+        let other =
+            String::from_utf8(output(&["hash-object", "-t", "commit", "-w", "m.txt"])).unwrap();
+        std::fs::remove_file(dir.join("m.txt")).unwrap();
+        git(&dir, &["update-ref", "refs/tmp", other.trim()]);
+        git(&dir, &["repack", "-adq"]);
+        git(&dir, &["update-ref", "-d", "refs/tmp"]);
+        git(&dir, &["multi-pack-index", "write"]);
+        swap_in_multi_pack_index(&dir, head, other.trim());
+        assert!(walkable_bundles(&dir.join(".git/objects"), false).is_empty());
+        let scanner = crate::test_support::pack_scanner();
+        let place = crate::git::commits::COMMIT_MESSAGE_PATH;
+        assert_same_report_with_prescan(&dir, &scanner, |l| l.contains(place));
     }
 
     /// The `PuTTY` rule's example cut before its MAC line (no final line feed), and the same key

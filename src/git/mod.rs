@@ -126,6 +126,12 @@ pub fn new_pack_cache() -> gix::odb::pack::cache::lru::StaticLinkedList<64> {
 pub fn configure_caches(repo: &mut gix::Repository) {
     repo.object_cache_size(Some(OBJECT_CACHE_BYTES));
     repo.objects.set_pack_cache(|| Box::new(new_pack_cache()));
+    // Every pack index is loaded now, so that a read looks in the packs before the loose objects,
+    // as git does. gix loads indices lazily and looks at the loose objects between two loads: an
+    // object stored packed and loose (a crafted loose copy) would otherwise be read from the loose
+    // copy whenever this handle had not read from the packs yet, and the audit would scan what git
+    // never shows. An error here is met again by the first read.
+    let _ = repo.objects.packed_object_count();
 }
 
 /// When the repository around `dir` (`GIT_DIR`, else the nearest `.git` or bare repository)

@@ -257,9 +257,8 @@ pub struct TreeEntry {
 const TREE_CACHE_ENTRIES: usize = 4096;
 
 thread_local! {
-    /// Keyed by object ids, which are hashes already: their first bytes are the map's hash.
-    static TREE_CACHE: std::cell::RefCell<gix::hashtable::HashMap<ObjectId, Rc<Vec<TreeEntry>>>> =
-        std::cell::RefCell::new(gix::hashtable::HashMap::default());
+    static TREE_CACHE: std::cell::RefCell<std::collections::HashMap<ObjectId, Rc<Vec<TreeEntry>>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
     /// Where this thread reads trees and commits first ([`with_object_source`]).
     static OBJECT_SOURCE: std::cell::RefCell<Option<Box<dyn ObjectSource>>> =
         const { std::cell::RefCell::new(None) };
