@@ -227,7 +227,13 @@ impl PackSource {
     pub fn open(self) -> Packs {
         #[cfg(test)]
         super::failpoint::hit(&self.objects, super::failpoint::Stage::Packs);
-        let bundles = walkable_bundles(&self.objects, self.replaced);
+        let mut bundles = walkable_bundles(&self.objects, self.replaced);
+        // The walk visits every entry of an index, where a read by id finds one by binary
+        // search: a crafted index listing an id twice (or out of order) could have the walk
+        // clear bytes that no read returns. Such packs are not walked at all.
+        if !bundles.iter().all(ids_strictly_increase) {
+            bundles.clear();
+        }
         let trees = bundles.iter().map(pack_blobs::blob_tree).collect();
         Packs {
             objects: self.objects,
@@ -235,6 +241,16 @@ impl PackSource {
             trees,
         }
     }
+}
+
+/// Whether the ids of `bundle`'s index are in strictly increasing order (each listed once).
+fn ids_strictly_increase(bundle: &pack::Bundle) -> bool {
+    let mut previous: Option<ObjectId> = None;
+    bundle.index.iter().all(|entry| {
+        let ordered = previous.is_none_or(|p| p < entry.oid);
+        previous = Some(entry.oid);
+        ordered
+    })
 }
 
 /// The packs a prescan may walk, with their blobs' delta trees ([`PackSource::open`]).
@@ -1611,6 +1627,44 @@ mod tests {
         let scanner = crate::test_support::pack_scanner();
         let place = crate::git::commits::COMMIT_MESSAGE_PATH;
         assert_same_report_with_prescan(&dir, &scanner, |l| l.contains(place));
+    }
+
+    /// Red team: a crafted pack index that lists an id twice is not walked (the walk would visit
+    /// both entries, a read by id only one); the packs of a sound index are.
+    #[test]
+    fn a_pack_index_listing_an_id_twice_is_not_walked() {
+        let dir = fresh_repo("idx-twice");
+        for (i, name) in ["a", "b", "c"].iter().enumerate() {
+            std::fs::write(dir.join(name), format!("{i}\n")).unwrap();
+            git(&dir, &["add", "-A"]);
+            git(&dir, &["commit", "-qm", name]);
+        }
+        git(&dir, &["repack", "-adq"]);
+        let open = || {
+            PackSource::of(&gix::open(&dir).unwrap())
+                .open()
+                .bundles
+                .len()
+        };
+        assert_eq!(open(), 1);
+        let idx = std::fs::read_dir(dir.join(".git/objects/pack"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .unwrap();
+        let mut bytes = std::fs::read(&idx).unwrap();
+        // Version 2: an 8-byte header and a 1 KiB fan-out table, then the ids, 20 bytes each.
+        let first = 8 + 256 * 4;
+        let id: Vec<u8> = bytes[first..first + 20].to_vec();
+        bytes[first + 20..first + 40].copy_from_slice(&id);
+        let mut permissions = std::fs::metadata(&idx).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        std::fs::set_permissions(&idx, permissions).unwrap();
+        std::fs::write(&idx, bytes).unwrap();
+        assert_eq!(open(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// The `PuTTY` rule's example cut before its MAC line (no final line feed), and the same key

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod index_file;
 pub mod loose;
 pub mod objects;
+pub mod pack_check;
 pub mod ref_update;
 pub mod staged;
 pub mod tree_diff;
@@ -177,6 +178,7 @@ pub fn open_repository(dir: &Path) -> Result<gix::Repository, GitError> {
             path: repo.git_dir().display().to_string(),
         });
     }
+    pack_check::check_packs(repo.objects.store_ref().path())?;
     let mut repo = repo;
     configure_caches(&mut repo);
     Ok(repo)
