@@ -207,13 +207,8 @@ mod tests {
                 None
             }
         };
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_support::Rng(0x2545_F491_4F6C_DD1D);
+        let mut next = move || rng.next();
         let mut found = [0usize; 2];
         for round in 0..3000u64 {
             let len = [PROBE_BYTES, PROBE_BYTES + 7, 900, 40][(round % 4) as usize];

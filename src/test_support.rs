@@ -247,3 +247,13 @@ pub(crate) fn random_alnum(rng: &mut Rng, len: usize) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     (0..len).map(|_| A[rng.below(A.len())] as char).collect()
 }
+
+/// Overwrites `path` with `bytes`, though git wrote it read-only (a pack, an index): for tests
+/// that craft a repository's files.
+pub(crate) fn overwrite(path: &std::path::Path, bytes: &[u8]) {
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(path, permissions).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}

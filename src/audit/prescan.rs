@@ -1585,11 +1585,7 @@ mod tests {
         for byte in 0..8 {
             d.swap(offsets + 8 * first + byte, offsets + 8 * second + byte);
         }
-        let mut permissions = std::fs::metadata(&path).unwrap().permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        std::fs::set_permissions(&path, permissions).unwrap();
-        std::fs::write(&path, d).unwrap();
+        crate::test_support::overwrite(&path, &d);
     }
 
     /// Red team: a multi-pack index (crafted) gives HEAD the offset of an unreachable commit whose
@@ -1658,11 +1654,7 @@ mod tests {
         let first = 8 + 256 * 4;
         let id: Vec<u8> = bytes[first..first + 20].to_vec();
         bytes[first + 20..first + 40].copy_from_slice(&id);
-        let mut permissions = std::fs::metadata(&idx).unwrap().permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        std::fs::set_permissions(&idx, permissions).unwrap();
-        std::fs::write(&idx, bytes).unwrap();
+        crate::test_support::overwrite(&idx, &bytes);
         assert_eq!(open(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -106,11 +106,7 @@ mod tests {
         let mut bytes = std::fs::read(&pack).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        let mut permissions = std::fs::metadata(&pack).unwrap().permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        std::fs::set_permissions(&pack, permissions).unwrap();
-        std::fs::write(&pack, &bytes).unwrap();
+        crate::test_support::overwrite(&pack, &bytes);
         let error = crate::git::open_repository(&dir).unwrap_err().to_string();
         assert!(error.contains("does not match its index"), "{error}");
         bytes[last] ^= 1;
